@@ -1,0 +1,59 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { Config } from './config.js';
+import type { PrismaClient } from './generated/prisma/client.js';
+import type { SoftHsm } from './hsm/index.js';
+import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { openApiDocumentation } from './http/openapi.js';
+import { tlsServerOptions } from './http/tls.js';
+import { ErrorBodySchema } from './modules/common.schema.js';
+import { healthRoutes } from './modules/health/health.routes.js';
+import { keysRoutes } from './modules/keys/keys.routes.js';
+import { serviceInfoRoutes } from './modules/service-info/service-info.routes.js';
+import authPlugin from './plugins/auth.js';
+
+export interface AppDependencies {
+  config: Readonly<Config>;
+  prisma: PrismaClient;
+  hsm: SoftHsm;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Secrets that may travel in headers; they never reach a log line. */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers["x-api-key"]',
+];
+
+export async function buildApp({ config, prisma, hsm, logger }: AppDependencies) {
+  const app = Fastify({
+    logger: logger ?? { level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
+    bodyLimit: config.bodyLimitBytes,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    requestIdHeader: 'x-request-id',
+    ...(tlsServerOptions(config) as object),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  app.addSchema(ErrorBodySchema);
+
+  await app.register(swagger, openApiDocumentation);
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(healthRoutes, { prisma });
+
+  await app.register(async (api) => {
+    await api.register(authPlugin, { prisma, config });
+    await api.register(keysRoutes, { hsm });
+    await api.register(serviceInfoRoutes, { hsm });
+  });
+
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

@@ -1,0 +1,23 @@
+import type { Role } from './roles.js';
+
+export type CredentialMethod = 'jwt' | 'apiKey' | 'mtls';
+
+/** One credential a request presented: never the secret itself. */
+export interface CallerCredential {
+  method: CredentialMethod;
+  /** JWT `jti` (else `sub`), API key row id, or client certificate SHA-256 fingerprint. */
+  id: string;
+}
+
+/** The authenticated party of a request: one partition, the union of its credentials' roles. */
+export interface Caller {
+  partitionId: string;
+  partitionName: string;
+  roles: ReadonlySet<Role>;
+  credentials: CallerCredential[];
+}
+
+/** Does the caller hold at least one of `roles`? An empty list asks only for authentication. */
+export function hasAnyRole(caller: Pick<Caller, 'roles'>, roles: readonly Role[]): boolean {
+  return roles.length === 0 || roles.some((role) => caller.roles.has(role));
+}

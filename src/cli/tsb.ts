@@ -1,0 +1,513 @@
+/**
+ * `tsb`: the operator's command line for partitions, tokens, API keys and client certificates.
+ * It reads the same environment as the service (DATABASE_URL, TSB_DATA_DIR, TSB_MASTER_KEY,
+ * JWT_*), so what it creates is what the service sees. Run through bin/tsb.js.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { ApiKeyStore } from '../auth/api-keys.js';
+import { ClientCertificateStore } from '../auth/client-certificates.js';
+import { createJwtIssuer } from '../auth/jwt.js';
+import { parseRoles, ROLES, UnknownRoleError } from '../auth/roles.js';
+import { type Config, ConfigError, loadConfig } from '../config.js';
+import { deployMigrations, ensureDatabase } from '../db/migrations.js';
+import { createPrismaClient } from '../db/prisma.js';
+import { TsbError } from '../errors.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import { DEVELOPMENT_KEY_WARNING, resolveMasterKey } from '../hsm/master-key.js';
+import type { PartitionFlags } from '../hsm/partition-flags.js';
+import { PARTITION_NAME_PATTERN, PartitionStore } from '../hsm/partitions.js';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: Record<string, string | undefined>;
+}
+
+const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+};
+
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+class CliError extends Error {
+  override readonly name = 'CliError';
+}
+
+type ParseOptions = NonNullable<ParseArgsConfig['options']>;
+type CliOption = ParseOptions[string] & { description: string };
+type Options = Record<string, CliOption>;
+type Values = Record<string, string | boolean | undefined>;
+
+interface Command {
+  name: string;
+  usage: string;
+  summary: string;
+  details?: string;
+  options: Options;
+  /** Positional arguments: exact count. */
+  positionals: string[];
+  run(context: RunContext): Promise<void>;
+}
+
+interface RunContext {
+  values: Values;
+  positionals: string[];
+  io: CliIo;
+  config: Readonly<Config>;
+  withDatabase<T>(fn: (prisma: PrismaClient) => Promise<T>): Promise<T>;
+}
+
+const ROLE_LIST = ROLES.join(', ');
+
+async function requirePartition(prisma: PrismaClient, name: string) {
+  const partition = await prisma.partition.findUnique({ where: { name } });
+  if (!partition) throw new CliError(`unknown partition "${name}" (see: tsb partition list)`);
+  return partition;
+}
+
+function requiredString(values: Values, name: string, command: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new UsageError(`--${name} is required`, command);
+  return value.trim();
+}
+
+function roles(value: string, command: string) {
+  try {
+    return parseRoles(value);
+  } catch (error) {
+    throw new UsageError((error as Error).message, command);
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function flagsText(p: PartitionFlags): string {
+  const flags = [
+    p.allowKeyImport ? 'key-import' : 'no-key-import',
+    p.allowKeyExport ? 'key-export' : 'no-key-export',
+  ];
+  if (p.keyInvalidation) flags.push('key-invalidation');
+  if (p.readOnly) flags.push('read-only');
+  if (!p.allowObjectDestruction) flags.push('no-object-destruction');
+  if (!p.allowObjectUsage) flags.push('no-object-usage');
+  return flags.join(',');
+}
+
+function table(rows: string[][]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  return `${rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
+}
+
+const COMMANDS: Command[] = [
+  {
+    name: 'partition create',
+    usage: 'tsb partition create NAME [--key-export] [--no-key-import] [--key-invalidation] [--read-only]',
+    summary: 'create a partition (tenant) with its own partition key',
+    details:
+      'NAME: 1-64 characters, letters, digits, ".", "_" or "-". The partition key is sealed under the\n' +
+      'master key (TSB_MASTER_KEY / TSB_MASTER_KEY_FILE, else the development key in TSB_DATA_DIR).\n' +
+      'Prints the partition name and id.',
+    options: {
+      'key-export': { type: 'boolean', description: 'allow exporting extractable keys (default: no)' },
+      'no-key-import': { type: 'boolean', description: 'refuse key import (default: import allowed)' },
+      'key-invalidation': { type: 'boolean', description: 'deleting a key only invalidates it' },
+      'read-only': { type: 'boolean', description: 'keys can be used but not created, changed or deleted' },
+    },
+    positionals: ['NAME'],
+    async run({ values, positionals, io, config, withDatabase }) {
+      const name = positionals[0]!;
+      if (!PARTITION_NAME_PATTERN.test(name)) {
+        throw new UsageError(
+          `invalid partition name "${name}": 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+          'partition create',
+        );
+      }
+      const master = resolveMasterKey(config.masterKey, config.dataDir);
+      if (master.development) io.stderr(`warning: ${DEVELOPMENT_KEY_WARNING(master.file)}\n`);
+      const flags: Partial<PartitionFlags> = {
+        allowKeyExport: values['key-export'] === true,
+        allowKeyImport: values['no-key-import'] !== true,
+        keyInvalidation: values['key-invalidation'] === true,
+        readOnly: values['read-only'] === true,
+      };
+      const partition = await withDatabase(async (prisma) => {
+        if (await prisma.partition.findUnique({ where: { name } })) {
+          throw new CliError(`partition "${name}" already exists`);
+        }
+        return new PartitionStore(prisma, master.key).create(name, flags);
+      });
+      io.stdout(`name: ${partition.name}\nid: ${partition.id}\nflags: ${flagsText(partition)}\n`);
+    },
+  },
+  {
+    name: 'partition list',
+    usage: 'tsb partition list [--json]',
+    summary: 'list the partitions',
+    options: { json: { type: 'boolean', description: 'print JSON' } },
+    positionals: [],
+    async run({ values, io, withDatabase }) {
+      const partitions = await withDatabase((prisma) =>
+        prisma.partition.findMany({ orderBy: { name: 'asc' } }),
+      );
+      if (values['json'] === true) {
+        const rows = partitions.map((p) => ({
+          name: p.name,
+          id: p.id,
+          allowKeyImport: p.allowKeyImport,
+          allowKeyExport: p.allowKeyExport,
+          keyInvalidation: p.keyInvalidation,
+          readOnly: p.readOnly,
+          createdAt: p.createdAt.toISOString(),
+        }));
+        io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      if (partitions.length === 0) {
+        io.stderr('no partitions yet (create one with: tsb partition create NAME)\n');
+        return;
+      }
+      io.stdout(
+        table([
+          ['NAME', 'ID', 'FLAGS', 'CREATED'],
+          ...partitions.map((p) => [p.name, p.id, flagsText(p), p.createdAt.toISOString()]),
+        ]),
+      );
+    },
+  },
+  {
+    name: 'token issue',
+    usage: 'tsb token issue --partition NAME --roles ROLE[,ROLE...] [--ttl SECONDS] [--subject SUB]',
+    summary: 'issue a bearer JWT for a partition (prints only the token)',
+    details:
+      `ROLE: ${ROLE_LIST}.\n` +
+      'Signs with JWT_PRIVATE_KEY_FILE, else the development key in TSB_DATA_DIR.\n' +
+      'Example: TOKEN=$(npx tsb token issue --partition demo --roles keyManagement)',
+    options: {
+      partition: { type: 'string', description: 'partition name' },
+      roles: { type: 'string', description: 'comma-separated roles' },
+      ttl: { type: 'string', default: '3600', description: 'lifetime in seconds (default 3600)' },
+      subject: { type: 'string', description: 'the "sub" claim (default: the partition name)' },
+    },
+    positionals: [],
+    async run({ values, io, config, withDatabase }) {
+      const command = 'token issue';
+      const partitionName = requiredString(values, 'partition', command);
+      const roleList = roles(requiredString(values, 'roles', command), command);
+      const ttlText = String(values['ttl']);
+      const ttlSeconds = Number(ttlText);
+      if (!/^\d+$/.test(ttlText) || ttlSeconds < 1) {
+        throw new UsageError(`--ttl must be a positive number of seconds (got "${ttlText}")`, command);
+      }
+      const issuer = createJwtIssuer(config);
+      await withDatabase((prisma) => requirePartition(prisma, partitionName));
+      const subject = typeof values['subject'] === 'string' ? values['subject'] : undefined;
+      const token = await issuer.issueToken({
+        partition: partitionName,
+        roles: roleList,
+        ttlSeconds,
+        ...(subject ? { subject } : {}),
+      });
+      io.stdout(`${token}\n`);
+    },
+  },
+  {
+    name: 'apikey create',
+    usage: 'tsb apikey create --partition NAME --role ROLE',
+    summary: 'create an API key (X-API-KEY) for a partition; the key is printed once',
+    details: `ROLE: ${ROLE_LIST}. Only the key's SHA-256 is stored: keep the printed key safe.`,
+    options: {
+      partition: { type: 'string', description: 'partition name' },
+      role: { type: 'string', description: 'the role the key grants' },
+    },
+    positionals: [],
+    async run({ values, io, withDatabase }) {
+      const command = 'apikey create';
+      const partitionName = requiredString(values, 'partition', command);
+      const roleList = roles(requiredString(values, 'role', command), command);
+      if (roleList.length !== 1) throw new UsageError('an API key carries exactly one role', command);
+      const created = await withDatabase(async (prisma) => {
+        const partition = await requirePartition(prisma, partitionName);
+        return new ApiKeyStore(prisma).create(partition.id, roleList[0]!);
+      });
+      io.stdout(`${created.key}\n`);
+      io.stderr(
+        `API key ${created.id} (role ${created.role}, partition ${partitionName}) created. ` +
+          'It is shown only this once: store it now.\n',
+      );
+    },
+  },
+  {
+    name: 'apikey list',
+    usage: 'tsb apikey list [--partition NAME]',
+    summary: 'list API keys (ids and roles, never the keys)',
+    options: { partition: { type: 'string', description: 'only this partition' } },
+    positionals: [],
+    async run({ values, io, withDatabase }) {
+      const rows = await withDatabase(async (prisma) => {
+        const name = typeof values['partition'] === 'string' ? values['partition'] : undefined;
+        const where = name ? { partitionId: (await requirePartition(prisma, name)).id } : {};
+        return prisma.apiKey.findMany({
+          where,
+          include: { partition: { select: { name: true } } },
+          orderBy: { createdAt: 'asc' },
+        });
+      });
+      io.stdout(
+        table([
+          ['ID', 'PARTITION', 'ROLE', 'CREATED', 'REVOKED'],
+          ...rows.map((r) => [
+            r.id,
+            r.partition.name,
+            r.role,
+            r.createdAt.toISOString(),
+            r.revokedAt?.toISOString() ?? '-',
+          ]),
+        ]),
+      );
+    },
+  },
+  {
+    name: 'apikey revoke',
+    usage: 'tsb apikey revoke ID',
+    summary: 'revoke an API key by id (running services notice within a minute)',
+    options: {},
+    positionals: ['ID'],
+    async run({ positionals, io, withDatabase }) {
+      const id = positionals[0]!;
+      if (!UUID.test(id))
+        throw new UsageError(`"${id}" is not an API key id (a UUID, see: tsb apikey list)`, 'apikey revoke');
+      const revoked = await withDatabase((prisma) => new ApiKeyStore(prisma).revoke(id));
+      if (!revoked) throw new CliError(`no active API key with id ${id}`);
+      io.stdout(`revoked API key ${id}\n`);
+    },
+  },
+  {
+    name: 'cert register',
+    usage: 'tsb cert register --partition NAME --roles ROLE[,ROLE...] FILE',
+    summary: 'register a TLS client certificate (PEM or DER) for a partition',
+    details:
+      `ROLE: ${ROLE_LIST}.\n` +
+      'The service must run with TLS_CLIENT_CA_FILE, and the certificate must chain to that CA.\n' +
+      'The certificate is identified by the SHA-256 of its DER encoding.',
+    options: {
+      partition: { type: 'string', description: 'partition name' },
+      roles: { type: 'string', description: 'comma-separated roles' },
+    },
+    positionals: ['FILE'],
+    async run({ values, positionals, io, withDatabase }) {
+      const command = 'cert register';
+      const partitionName = requiredString(values, 'partition', command);
+      const roleList = roles(requiredString(values, 'roles', command), command);
+      const file = positionals[0]!;
+      let data: Buffer;
+      try {
+        data = readFileSync(file);
+      } catch (error) {
+        throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
+      }
+      const registered = await withDatabase(async (prisma) => {
+        const partition = await requirePartition(prisma, partitionName);
+        try {
+          return await new ClientCertificateStore(prisma).register(partition.id, data, roleList);
+        } catch (error) {
+          throw new CliError(`${file}: ${(error as Error).message}`);
+        }
+      });
+      if (registered.validTo.getTime() < Date.now())
+        io.stderr(`warning: the certificate expired on ${registered.validTo.toISOString()}\n`);
+      io.stdout(
+        `id: ${registered.id}\nfingerprint: ${registered.fingerprint}\nsubject: ${registered.subject}\nroles: ${registered.roles.join(',')}\n`,
+      );
+    },
+  },
+  {
+    name: 'cert list',
+    usage: 'tsb cert list [--partition NAME]',
+    summary: 'list registered client certificates',
+    options: { partition: { type: 'string', description: 'only this partition' } },
+    positionals: [],
+    async run({ values, io, withDatabase }) {
+      const rows = await withDatabase(async (prisma) => {
+        const name = typeof values['partition'] === 'string' ? values['partition'] : undefined;
+        const where = name ? { partitionId: (await requirePartition(prisma, name)).id } : {};
+        return prisma.clientCertificate.findMany({
+          where,
+          include: { partition: { select: { name: true } } },
+          orderBy: { createdAt: 'asc' },
+        });
+      });
+      io.stdout(
+        table([
+          ['ID', 'PARTITION', 'FINGERPRINT', 'ROLES', 'SUBJECT', 'REVOKED'],
+          ...rows.map((r) => [
+            r.id,
+            r.partition.name,
+            r.fingerprint,
+            r.roles.join(','),
+            r.subject,
+            r.revokedAt?.toISOString() ?? '-',
+          ]),
+        ]),
+      );
+    },
+  },
+  {
+    name: 'cert revoke',
+    usage: 'tsb cert revoke ID|FINGERPRINT',
+    summary: 'revoke a registered client certificate',
+    options: {},
+    positionals: ['ID|FINGERPRINT'],
+    async run({ positionals, io, withDatabase }) {
+      const target = positionals[0]!.toLowerCase().replaceAll(':', '');
+      if (!UUID.test(target) && !/^[0-9a-f]{64}$/.test(target)) {
+        throw new UsageError(
+          `"${positionals[0]}" is neither a certificate id nor a SHA-256 fingerprint`,
+          'cert revoke',
+        );
+      }
+      const revoked = await withDatabase((prisma) => new ClientCertificateStore(prisma).revoke(target));
+      if (!revoked) throw new CliError(`no active client certificate ${target}`);
+      io.stdout(`revoked client certificate ${target}\n`);
+    },
+  },
+];
+
+const ENVIRONMENT_HELP = `Environment (the same as the service):
+  DATABASE_URL           PostgreSQL URL (default postgresql://postgres@127.0.0.1:5432/opentsb)
+  TSB_DATA_DIR           data folder with the development keys (default ./data)
+  TSB_MASTER_KEY[_FILE]  32-byte base64 master key (partition create)
+  JWT_PRIVATE_KEY_FILE   PEM key tokens are signed with (token issue)
+  JWT_ISSUER, JWT_AUDIENCE
+  TSB_RUN_MIGRATIONS     "false" to skip applying database migrations first
+`;
+
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return (
+    'Usage: tsb <command> [options]\n\nCommands:\n' +
+    COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n') +
+    "\n\nRun 'tsb <command> --help' for a command's options.\n\n" +
+    ENVIRONMENT_HELP
+  );
+}
+
+function groupHelp(group: string): string {
+  const commands = COMMANDS.filter((c) => c.name.startsWith(`${group} `));
+  return `Usage:\n${commands.map((c) => `  ${c.usage}\n      ${c.summary}`).join('\n')}\n`;
+}
+
+function commandHelp(command: Command): string {
+  const options = Object.entries(command.options).map(([name, option]) => {
+    const label = option.type === 'string' ? `--${name} VALUE` : `--${name}`;
+    return `  ${label.padEnd(22)}  ${option.description}`;
+  });
+  return (
+    `Usage: ${command.usage}\n\n${command.summary}\n` +
+    (command.details ? `\n${command.details}\n` : '') +
+    (options.length > 0 ? `\nOptions:\n${options.join('\n')}\n` : '') +
+    '  --help                  show this help\n'
+  );
+}
+
+/** Runs the CLI; returns the process exit code. */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [group, action, ...rest] = argv;
+  if (group === undefined || group === '--help' || group === '-h' || group === 'help') {
+    io.stdout(mainHelp());
+    return 0;
+  }
+  const groups = new Set(COMMANDS.map((c) => c.name.split(' ')[0]));
+  if (!groups.has(group)) {
+    io.stderr(`tsb: unknown command "${group}"\n\n${mainHelp()}`);
+    return 1;
+  }
+  if (action === undefined || action === '--help' || action === '-h' || action === 'help') {
+    io.stdout(groupHelp(group));
+    return action === undefined ? 1 : 0;
+  }
+  const command = COMMANDS.find((c) => c.name === `${group} ${action}`);
+  if (!command) {
+    io.stderr(`tsb: unknown command "${group} ${action}"\n\n${groupHelp(group)}`);
+    return 1;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(commandHelp(command));
+    return 0;
+  }
+
+  try {
+    let parsed: { values: Values; positionals: string[] };
+    try {
+      const options: ParseOptions = Object.fromEntries(
+        Object.entries(command.options).map(([name, { description: _description, ...option }]) => [
+          name,
+          option,
+        ]),
+      );
+      parsed = parseArgs({ args: [...rest], options, allowPositionals: true, strict: true }) as typeof parsed;
+    } catch (error) {
+      throw new UsageError((error as Error).message, command.name);
+    }
+    if (parsed.positionals.length !== command.positionals.length) {
+      throw new UsageError(
+        command.positionals.length === 0
+          ? `unexpected argument "${parsed.positionals[0]}"`
+          : `expected ${command.positionals.join(' ')}`,
+        command.name,
+      );
+    }
+    const config = loadConfig(io.env);
+    const withDatabase = async <T>(fn: (prisma: PrismaClient) => Promise<T>): Promise<T> => {
+      if (config.runMigrations) {
+        await ensureDatabase(config.databaseUrl);
+        await deployMigrations(config.databaseUrl, MIGRATIONS_DIR);
+      }
+      const prisma = createPrismaClient(config.databaseUrl);
+      try {
+        return await fn(prisma);
+      } finally {
+        await prisma.$disconnect().catch(() => {});
+      }
+    };
+    await command.run({ values: parsed.values, positionals: parsed.positionals, io, config, withDatabase });
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(
+        `tsb ${error.command}: ${error.message}\nUsage: ${command.usage}\nRun 'tsb ${error.command} --help' for more.\n`,
+      );
+    } else if (error instanceof ConfigError) {
+      io.stderr(`tsb: ${error.message}\n`);
+    } else if (error instanceof TsbError || error instanceof CliError || error instanceof UnknownRoleError) {
+      io.stderr(`tsb ${command.name}: ${error.message}\n`);
+    } else {
+      const message = error instanceof Error ? error.message : String(error);
+      io.stderr(`tsb ${command.name}: ${message}\n`);
+      if (io.env['TSB_DEBUG'] && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+    }
+    return 1;
+  }
+}

@@ -1,0 +1,158 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The only reader of process.env. Everything else receives a frozen Config.
+ * Every problem is collected, so one start-up names all bad or missing variables at once.
+ */
+export interface Config {
+  host: string;
+  port: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  databaseUrl: string;
+  redisUrl: string;
+  dataDir: string;
+  /** 32-byte master key given by the operator, or null: the service then uses/creates a development key in dataDir. */
+  masterKey: Buffer | null;
+  tls: null | { certFile: string; keyFile: string; clientCaFile: string | null };
+  jwt: {
+    /** PEM public key (or certificate) used to verify bearer tokens; null = the service's own issuer key in dataDir. */
+    publicKeyFile: string | null;
+    /** PEM private key `tsb token issue` signs with; null = the service's own issuer key in dataDir. */
+    privateKeyFile: string | null;
+    issuer: string;
+    audience: string;
+    clockToleranceSeconds: number;
+  };
+  keyCacheSize: number;
+  bodyLimitBytes: number;
+  runMigrations: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const problems: string[] = [];
+  const text = (name: string, fallback: string): string => {
+    const value = env[name];
+    return value === undefined || value === '' ? fallback : value;
+  };
+  const optional = (name: string): string | null => {
+    const value = env[name];
+    return value === undefined || value === '' ? null : value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+  const readableFile = (name: string): string | null => {
+    const file = optional(name);
+    if (file !== null && !existsSync(file))
+      problems.push(`${name} points to "${file}", which does not exist`);
+    return file;
+  };
+  const url = (name: string, fallback: string, protocols: string[]): string => {
+    const value = text(name, fallback);
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name} must use ${protocols.join(' or ')} (got "${parsed.protocol}")`);
+      }
+    } catch {
+      problems.push(`${name} is not a valid URL`);
+    }
+    return value;
+  };
+
+  const logLevel = text('LOG_LEVEL', 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  }
+
+  const masterKey = readMasterKey(env, problems);
+
+  const certFile = readableFile('TLS_CERT_FILE');
+  const keyFile = readableFile('TLS_KEY_FILE');
+  const clientCaFile = readableFile('TLS_CLIENT_CA_FILE');
+  if ((certFile === null) !== (keyFile === null)) {
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be given together');
+  }
+  if (clientCaFile !== null && certFile === null) {
+    problems.push('TLS_CLIENT_CA_FILE (mutual TLS) needs TLS_CERT_FILE and TLS_KEY_FILE');
+  }
+
+  const config: Config = {
+    host: text('HOST', '0.0.0.0'),
+    port: integer('PORT', 8080, 0, 65535),
+    logLevel: logLevel as Config['logLevel'],
+    databaseUrl: url('DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/opentsb', [
+      'postgresql:',
+      'postgres:',
+    ]),
+    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    dataDir: path.resolve(text('TSB_DATA_DIR', 'data')),
+    masterKey,
+    tls: certFile && keyFile ? { certFile, keyFile, clientCaFile } : null,
+    jwt: {
+      publicKeyFile: readableFile('JWT_PUBLIC_KEY_FILE'),
+      privateKeyFile: readableFile('JWT_PRIVATE_KEY_FILE'),
+      issuer: text('JWT_ISSUER', 'opentsb'),
+      audience: text('JWT_AUDIENCE', 'opentsb'),
+      clockToleranceSeconds: integer('JWT_CLOCK_TOLERANCE_SECONDS', 30, 0, 600),
+    },
+    keyCacheSize: integer('TSB_KEY_CACHE_SIZE', 10_000, 1, 10_000_000),
+    bodyLimitBytes: integer('TSB_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
+    runMigrations: text('TSB_RUN_MIGRATIONS', 'true') !== 'false',
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+function readMasterKey(env: Env, problems: string[]): Buffer | null {
+  const inline = env.TSB_MASTER_KEY;
+  const file = env.TSB_MASTER_KEY_FILE;
+  if (inline && file) {
+    problems.push('give either TSB_MASTER_KEY or TSB_MASTER_KEY_FILE, not both');
+    return null;
+  }
+  let encoded: string | undefined = inline;
+  let source = 'TSB_MASTER_KEY';
+  if (file) {
+    source = 'TSB_MASTER_KEY_FILE';
+    if (!existsSync(file)) {
+      problems.push(`TSB_MASTER_KEY_FILE points to "${file}", which does not exist`);
+      return null;
+    }
+    encoded = readFileSync(file, 'utf8').trim();
+  }
+  if (!encoded) return null;
+  const key = decodeMasterKey(encoded);
+  if (!key) {
+    problems.push(`${source} must be 32 bytes in base64 (44 characters), e.g. from: openssl rand -base64 32`);
+    return null;
+  }
+  return key;
+}
+
+export function decodeMasterKey(encoded: string): Buffer | null {
+  const trimmed = encoded.trim();
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(trimmed)) return null;
+  const key = Buffer.from(trimmed, 'base64');
+  return key.length === 32 ? key : null;
+}

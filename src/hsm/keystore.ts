@@ -1,0 +1,544 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { TsbError } from '../errors.js';
+import { type Key, type Partition, Prisma, type PrismaClient } from '../generated/prisma/client.js';
+import { decodeKeyField, toBase64, toBytes } from '../lib/encoding.js';
+import type { SkaPolicy } from '../ska/policy.schema.js';
+import { type NormalizedPolicy, toPolicyJson, validatePolicy } from '../ska/policy-validate.js';
+import { renderPolicyXml } from '../ska/policy-xml.js';
+import { ADDRESS_FORMATS, type AddressFormat, addressFormatFits, truncatedAddress } from './address.js';
+import { capabilitiesOf, normalizeAlgorithm } from './algorithms.js';
+import { ATTESTATION_KEY_NAME, renderKeyXml, signStatement } from './attestation.js';
+import { type KeyAttributes, publicAttributeView, resolveKeyAttributes } from './key-attributes.js';
+import { KeyCache } from './key-cache.js';
+import { assertValidLabel } from './key-label.js';
+import { checkKeyPassword, hashPassword, normalizePassword, type PasswordInput } from './key-password.js';
+import type {
+  CreateKeyInput,
+  ExportedKey,
+  ImportKeyInput,
+  KeyAttributesJson,
+  KeystoreStatistics,
+  SignedKeyAttributes,
+} from './keystore.types.js';
+import {
+  exportPrivateKey,
+  generateKey,
+  importKey,
+  type KeyMaterial,
+  loadPrivate,
+  type ReadyKey,
+} from './mechanisms/index.js';
+import type { PartitionKeyring } from './partition-keyring.js';
+import { keyMaterialBinding, seal, UnsealError, unseal } from './seal.js';
+
+const ACTIVE = 'active';
+
+/**
+ * Create, read, import, export and destroy keys of one partition at a time. Private and secret
+ * material is sealed under the partition key before it reaches the database and is opened only
+ * into the bounded cache of ready key objects.
+ */
+export class KeyStore {
+  readonly cache: KeyCache<ReadyKey>;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly keyring: PartitionKeyring,
+    private readonly clock: Clock,
+    cacheCapacity: number,
+  ) {
+    this.cache = new KeyCache<ReadyKey>(cacheCapacity);
+  }
+
+  async create(partition: Partition, input: CreateKeyInput): Promise<SignedKeyAttributes> {
+    assertWritable(partition);
+    assertValidLabel(input.label);
+    const algorithm = normalizeAlgorithm(input.algorithm);
+    const password = normalizePassword(input.password);
+    const policy = this.resolvePolicy(input.policy);
+    const capabilities = capabilitiesOf(algorithm);
+    const attributes = resolveKeyAttributes(input.attributes, {
+      capabilities: { algorithm, ...capabilities },
+      hasPolicy: policy !== null,
+      publicOnly: false,
+    });
+    await this.assertLabelFree(partition.id, input.label);
+    const material = await generateKey({
+      algorithm,
+      keySize: input.keySize ?? null,
+      curveOid: input.curveOid ?? null,
+    });
+    const addressFormat = resolveAddressFormat(input.addressFormat, material, policy !== null);
+    const key = await this.insert(partition, {
+      label: input.label,
+      externalId: input.id ?? null,
+      origin: 'generated',
+      material,
+      attributes,
+      policy,
+      password,
+      addressFormat,
+    });
+    return this.statement(partition, key);
+  }
+
+  async list(partition: Partition): Promise<string[]> {
+    const keys = await this.prisma.key.findMany({
+      where: { partitionId: partition.id, status: ACTIVE },
+      select: { label: true },
+      orderBy: { label: 'asc' },
+    });
+    return keys.map((key) => key.label);
+  }
+
+  async attributes(
+    partition: Partition,
+    label: string,
+    password?: PasswordInput,
+  ): Promise<SignedKeyAttributes> {
+    const key = await this.requireKey(partition, label);
+    await checkKeyPassword(key.passwordHash, normalizePassword(password));
+    return this.statement(partition, key);
+  }
+
+  async destroy(partition: Partition, label: string, password?: PasswordInput): Promise<void> {
+    assertWritable(partition);
+    const key = await this.requireKey(partition, label);
+    await checkKeyPassword(key.passwordHash, normalizePassword(password));
+    if (!partition.allowObjectDestruction) {
+      throw new TsbError(
+        'SECURITY_NOT_ALLOWED',
+        'the partition security policy does not allow destroying keys',
+      );
+    }
+    const attributes = key.attributes as unknown as KeyAttributes;
+    if (!attributes.destroyable) {
+      throw new TsbError('OPERATION_FORBIDDEN_FOR_KEY', `key "${label}" is not destroyable`);
+    }
+    if (partition.keyInvalidation) {
+      await this.prisma.key.update({
+        where: { id: key.id },
+        data: { status: 'invalidated', version: { increment: 1 } },
+      });
+    } else {
+      await this.prisma.key.delete({ where: { id: key.id } });
+    }
+    this.cache.drop(key.id);
+  }
+
+  async importPlain(partition: Partition, input: ImportKeyInput): Promise<SignedKeyAttributes> {
+    assertWritable(partition);
+    if (!partition.allowKeyImport) {
+      throw new TsbError(
+        'SECURITY_NOT_ALLOWED',
+        'the partition security policy does not allow importing keys',
+      );
+    }
+    assertValidLabel(input.label);
+    const algorithm = normalizeAlgorithm(input.algorithm);
+    const material = importKey({
+      algorithm,
+      curveOid: input.curveOid ?? null,
+      privateKey: optionalField(input.privateKey, 'privateKey', 'KEY_INVALID_ENCODING'),
+      publicKey: optionalField(input.publicKey, 'publicKey', 'KEY_INVALID_ENCODING'),
+      secretKey: optionalField(input.secretKey, 'secretKey', 'KEY_INVALID_ENCODING'),
+      certificate: optionalField(input.certificate, 'certificate', 'CERTIFICATE_INVALID_ENCODING'),
+    });
+    const certificate = material.certificate ?? null;
+    const publicOnly = material.secret === null;
+    const existing = await this.prisma.key.findUnique({
+      where: { partitionId_label: { partitionId: partition.id, label: input.label } },
+    });
+    if (existing) {
+      return this.reimportPublicPart(partition, existing, material, publicOnly);
+    }
+    const password = normalizePassword(input.password);
+    const policy = publicOnly ? null : this.resolvePolicy(input.policy);
+    const attributes = resolveKeyAttributes(input.attributes ?? undefined, {
+      capabilities: { algorithm, ...capabilitiesOf(algorithm) },
+      hasPolicy: policy !== null,
+      publicOnly,
+    });
+    const addressFormat = resolveAddressFormat(input.addressFormat, material, policy !== null);
+    const key = await this.insert(partition, {
+      label: input.label,
+      externalId: input.id ?? null,
+      origin: 'imported',
+      material,
+      attributes: publicOnly
+        ? attributes
+        : { ...attributes, alwaysSensitive: false, neverExtractable: false },
+      policy,
+      password,
+      addressFormat,
+      certificate,
+    });
+    return this.statement(partition, key);
+  }
+
+  async exportPlain(partition: Partition, label: string, password?: PasswordInput): Promise<ExportedKey> {
+    const key = await this.requireKey(partition, label);
+    await checkKeyPassword(key.passwordHash, normalizePassword(password));
+    const attributes = key.attributes as unknown as KeyAttributes;
+    if (key.policy !== null) {
+      throw new TsbError(
+        'OPERATION_FORBIDDEN_FOR_KEY',
+        `key "${label}" has an SKA policy and can never be exported`,
+      );
+    }
+    if (!attributes.extractable || attributes.sensitive) {
+      throw new TsbError(
+        'OPERATION_FORBIDDEN_FOR_KEY',
+        `key "${label}" can be exported only when it is extractable and not sensitive`,
+      );
+    }
+    if (!partition.allowKeyExport) {
+      throw new TsbError(
+        'SECURITY_NOT_ALLOWED',
+        'the partition security policy does not allow exporting keys',
+      );
+    }
+    const exported = key.materialSealed
+      ? exportPrivateKey(this.materialOf(partition, key))
+      : { publicKey: key.publicKey ? Buffer.from(key.publicKey) : undefined };
+    return {
+      label: key.label,
+      algorithm: key.algorithm,
+      privateKey: toBase64(exported.privateKey),
+      publicKey: toBase64(exported.publicKey ?? key.publicKey),
+      secretKey: toBase64(exported.secretKey),
+      certificate: toBase64(key.certificate),
+    };
+  }
+
+  async changePassword(
+    partition: Partition,
+    label: string,
+    password: PasswordInput,
+    newPassword: PasswordInput,
+  ): Promise<void> {
+    assertWritable(partition);
+    const key = await this.requireKey(partition, label);
+    await checkKeyPassword(key.passwordHash, normalizePassword(password));
+    const next = normalizePassword(newPassword, 'newPassword');
+    await this.prisma.key.update({
+      where: { id: key.id },
+      data: { passwordHash: next === null ? null : await hashPassword(next), version: { increment: 1 } },
+    });
+    this.cache.drop(key.id);
+  }
+
+  async statistics(partition: Partition): Promise<KeystoreStatistics> {
+    const groups = await this.prisma.key.groupBy({
+      by: ['algorithm', 'status'],
+      where: { partitionId: partition.id },
+      _count: { _all: true },
+    });
+    const keysByAlgorithm: Record<string, number> = {};
+    let keyCount = 0;
+    let invalidatedKeyCount = 0;
+    for (const group of groups) {
+      if (group.status === ACTIVE) {
+        keyCount += group._count._all;
+        keysByAlgorithm[group.algorithm] = (keysByAlgorithm[group.algorithm] ?? 0) + group._count._all;
+      } else {
+        invalidatedKeyCount += group._count._all;
+      }
+    }
+    const { size, capacity, hits, misses } = this.cache;
+    return {
+      partition: partition.name,
+      keyCount,
+      invalidatedKeyCount,
+      keysByAlgorithm,
+      keyCache: { size, capacity, hits, misses },
+    };
+  }
+
+  /**
+   * The ready (unsealed, parsed) private or secret key for an operation, from the bounded cache
+   * when the key has not changed since it was cached.
+   */
+  async readyKey(
+    partition: Partition,
+    label: string,
+    password?: PasswordInput,
+  ): Promise<{ key: Key; ready: ReadyKey }> {
+    const key = await this.requireKey(partition, label);
+    await checkKeyPassword(key.passwordHash, normalizePassword(password));
+    const cached = this.cache.get(key.id, key.version);
+    if (cached) return { key, ready: cached };
+    if (!key.materialSealed) {
+      throw new TsbError('OPERATION_FORBIDDEN_FOR_KEY', `key "${label}" holds only a public key`);
+    }
+    const ready = loadPrivate(this.materialOf(partition, key));
+    this.cache.set(key.id, key.version, ready);
+    return { key, ready };
+  }
+
+  /** An active key of the partition; another partition's key or a deleted one is simply "not existent". */
+  async requireKey(partition: Partition, label: string): Promise<Key> {
+    const key = await this.prisma.key.findUnique({
+      where: { partitionId_label: { partitionId: partition.id, label } },
+    });
+    if (!key || key.status !== ACTIVE) {
+      throw new TsbError('KEY_NOT_EXISTENT', `key "${label}" does not exist`);
+    }
+    return key;
+  }
+
+  async statement(partition: Partition, key: Key): Promise<SignedKeyAttributes> {
+    const json = this.describe(key);
+    const { attestationKey } = this.keyring.open(partition);
+    const xml = renderKeyXml({
+      uuid: key.id,
+      label: key.label,
+      externalId: key.externalId,
+      origin: key.origin === 'imported' ? 'imported' : 'generated',
+      publicOnly: key.publicOnly,
+      symmetric: key.publicKey === null && !key.publicOnly,
+      createTime: json.createTime,
+      attestTime: json.attestTime,
+      useCount: key.useCount,
+      algorithm: key.algorithm,
+      algorithmOid: key.algorithmOid,
+      curveOid: key.curveOid,
+      keySize: key.keySize,
+      publicKeyBase64: json.publicKey,
+      addressTruncated: json.addressTruncated?.address ?? null,
+      attributes: json.attributes,
+      policyXml:
+        key.policy === null
+          ? null
+          : renderPolicyXml({
+              ...(key.policy as unknown as NormalizedPolicy),
+              keyStatus: { blocked: key.blocked },
+            }),
+    });
+    const signature = await signStatement(attestationKey, xml);
+    return {
+      xml,
+      json,
+      xmlSignature: signature.toString('base64'),
+      attestationKeyName: ATTESTATION_KEY_NAME,
+    };
+  }
+
+  private describe(key: Key): KeyAttributesJson {
+    const attributes = key.attributes as unknown as KeyAttributes;
+    const address =
+      key.addressFormat && key.publicKey
+        ? {
+            address: truncatedAddress(key.addressFormat as AddressFormat, Buffer.from(key.publicKey)),
+            format: key.addressFormat,
+          }
+        : null;
+    return {
+      label: key.label,
+      id: key.externalId,
+      uuid: key.id,
+      algorithm: key.algorithm,
+      algorithmOid: key.algorithmOid,
+      curveOid: key.curveOid,
+      derivedAttributes: null,
+      keySize: key.keySize,
+      keyUsageCount: Number(key.useCount),
+      createTime: isoSeconds(key.createdAt),
+      attestTime: isoSeconds(this.clock.now()),
+      publicKey: toBase64(key.publicKey),
+      addressTruncated: address,
+      attributes: publicAttributeView(attributes),
+      policy: key.policy === null ? null : wirePolicy(key.policy, key.blocked),
+    };
+  }
+
+  private resolvePolicy(policy: unknown) {
+    if (policy === undefined || policy === null) return null;
+    return validatePolicy(policy, { now: this.clock.now() });
+  }
+
+  private async assertLabelFree(partitionId: string, label: string): Promise<void> {
+    const existing = await this.prisma.key.findUnique({
+      where: { partitionId_label: { partitionId, label } },
+      select: { id: true },
+    });
+    if (existing) throw new TsbError('KEY_ALREADY_EXISTING', `a key named "${label}" already exists`);
+  }
+
+  private async insert(
+    partition: Partition,
+    fields: {
+      label: string;
+      externalId: string | null;
+      origin: 'generated' | 'imported';
+      material: KeyMaterial;
+      attributes: KeyAttributes;
+      policy: ReturnType<typeof validatePolicy> | null;
+      password: string | null;
+      addressFormat: AddressFormat | null;
+      certificate?: Buffer | null;
+    },
+  ): Promise<Key> {
+    const id = randomUUID();
+    const { partitionKey } = this.keyring.open(partition);
+    const { material } = fields;
+    try {
+      return await this.prisma.key.create({
+        data: {
+          id,
+          partitionId: partition.id,
+          label: fields.label,
+          externalId: fields.externalId,
+          algorithm: material.algorithm,
+          algorithmOid: material.algorithmOid,
+          curveOid: material.curveOid,
+          keySize: material.keySize,
+          origin: fields.origin,
+          publicOnly: material.secret === null,
+          publicKey: material.publicKey && toBytes(material.publicKey),
+          certificate: fields.certificate ? toBytes(fields.certificate) : null,
+          materialSealed:
+            material.secret === null
+              ? null
+              : toBytes(seal(partitionKey, material.secret, keyMaterialBinding(partition.id, id))),
+          passwordHash: fields.password === null ? null : await hashPassword(fields.password),
+          attributes: fields.attributes as unknown as Prisma.InputJsonValue,
+          policy:
+            fields.policy === null ? Prisma.DbNull : (fields.policy as unknown as Prisma.InputJsonValue),
+          blocked: fields.policy?.keyStatus.blocked ?? false,
+          addressFormat: fields.addressFormat,
+        },
+      });
+    } catch (error) {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+        throw new TsbError('KEY_ALREADY_EXISTING', `a key named "${fields.label}" already exists`);
+      }
+      throw error;
+    } finally {
+      material.secret?.fill(0);
+    }
+  }
+
+  /** Re-importing a public key or certificate under a taken name replaces it, never a private key. */
+  private async reimportPublicPart(
+    partition: Partition,
+    existing: Key,
+    material: KeyMaterial,
+    publicOnly: boolean,
+  ): Promise<SignedKeyAttributes> {
+    if (!publicOnly || existing.status !== ACTIVE) {
+      throw new TsbError('KEY_ALREADY_EXISTING', `a key named "${existing.label}" already exists`);
+    }
+    if (existing.algorithm !== material.algorithm) {
+      throw new TsbError(
+        'KEY_ALREADY_EXISTING',
+        `a ${existing.algorithm} key named "${existing.label}" already exists`,
+      );
+    }
+    if (!existing.publicOnly) {
+      const samePublicKey =
+        existing.publicKey !== null && material.publicKey?.equals(existing.publicKey) === true;
+      if (!samePublicKey) {
+        throw new TsbError(
+          'PARSING_KEY',
+          'the public key or certificate does not belong to the existing private key',
+        );
+      }
+    }
+    const key = await this.prisma.key.update({
+      where: { id: existing.id },
+      data: {
+        publicKey:
+          existing.publicOnly && material.publicKey ? toBytes(material.publicKey) : existing.publicKey,
+        certificate: material.certificate ? toBytes(material.certificate) : existing.certificate,
+        curveOid: material.curveOid,
+        keySize: material.keySize,
+        version: { increment: 1 },
+      },
+    });
+    return this.statement(partition, key);
+  }
+
+  private materialOf(partition: Partition, key: Key): KeyMaterial {
+    const { partitionKey } = this.keyring.open(partition);
+    return {
+      algorithm: key.algorithm as KeyMaterial['algorithm'],
+      algorithmOid: key.algorithmOid,
+      curveOid: key.curveOid,
+      keySize: key.keySize ?? 0,
+      publicKey: key.publicKey ? Buffer.from(key.publicKey) : null,
+      secret: key.materialSealed ? this.unsealMaterial(partitionKey, partition, key) : null,
+    };
+  }
+
+  private unsealMaterial(partitionKey: Buffer, partition: Partition, key: Key): Buffer {
+    try {
+      return unseal(partitionKey, key.materialSealed!, keyMaterialBinding(partition.id, key.id));
+    } catch (error) {
+      if (error instanceof UnsealError) {
+        throw new TsbError(
+          'HSM_INTEGRITY',
+          `the stored material of key "${key.label}" failed its integrity check`,
+        );
+      }
+      throw error;
+    }
+  }
+}
+
+function assertWritable(partition: Partition): void {
+  if (partition.readOnly) {
+    throw new TsbError(
+      'SECURITY_NOT_ALLOWED',
+      'the partition is read-only: keys cannot be created, changed or deleted',
+    );
+  }
+}
+
+function optionalField(
+  value: string | null | undefined,
+  field: string,
+  kind: 'KEY_INVALID_ENCODING' | 'CERTIFICATE_INVALID_ENCODING',
+) {
+  return value === null || value === undefined || value === ''
+    ? undefined
+    : decodeKeyField(value, field, kind);
+}
+
+function resolveAddressFormat(
+  requested: { format: string } | null | undefined,
+  material: KeyMaterial,
+  hasPolicy: boolean,
+): AddressFormat | null {
+  if (!requested) return null;
+  if (!hasPolicy) {
+    throw new TsbError(
+      'ADDRESS_ON_NON_SKA_KEY',
+      'addressFormat is only available for keys with an SKA policy',
+    );
+  }
+  const format = requested.format as AddressFormat;
+  if (!ADDRESS_FORMATS.includes(format)) {
+    throw new TsbError(
+      'INPUT_VALIDATION_FAILED',
+      `addressFormat.format must be one of ${ADDRESS_FORMATS.join(', ')}`,
+    );
+  }
+  if (!addressFormatFits(format, material.algorithm, material.curveOid)) {
+    throw new TsbError(
+      'INVALID_KEY_TYPE',
+      `addressFormat ${format} does not fit a ${material.algorithm} key on this curve`,
+    );
+  }
+  return format;
+}
+
+function isoSeconds(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`;
+}
+
+/** The policy as the TSB shows it: the stored rules plus the live `keyStatus`, without our derived fields. */
+function wirePolicy(policy: Prisma.JsonValue, blocked: boolean): SkaPolicy {
+  return { ...toPolicyJson(policy as unknown as NormalizedPolicy), keyStatus: { blocked } };
+}

@@ -1,0 +1,74 @@
+import type { SkaPolicy } from '../ska/policy.schema.js';
+import type { KeyAttributesInput, PublicKeyAttributes } from './key-attributes.js';
+import type { PasswordInput } from './key-password.js';
+
+export interface CreateKeyInput {
+  label: string;
+  id?: string | null;
+  password?: PasswordInput;
+  algorithm: string;
+  algorithmOid?: string | null;
+  curveOid?: string | null;
+  keySize?: number | null;
+  addressFormat?: { format: string } | null;
+  attributes: KeyAttributesInput;
+  policy?: unknown;
+}
+
+export interface ImportKeyInput {
+  label: string;
+  id?: string | null;
+  password?: PasswordInput;
+  algorithm: string;
+  curveOid?: string | null;
+  privateKey?: string | null;
+  publicKey?: string | null;
+  secretKey?: string | null;
+  certificate?: string | null;
+  addressFormat?: { format: string } | null;
+  attributes?: KeyAttributesInput | null;
+  policy?: unknown;
+}
+
+/** The TSB `SignedKeyAttributes` response of create, attributes and import. */
+export interface SignedKeyAttributes {
+  xml: string;
+  json: KeyAttributesJson;
+  xmlSignature: string;
+  attestationKeyName: string;
+}
+
+export interface KeyAttributesJson {
+  label: string;
+  id: string | null;
+  uuid: string;
+  algorithm: string;
+  algorithmOid: string | null;
+  curveOid: string | null;
+  derivedAttributes: null | { derivationType: string; derivationValue: string };
+  keySize: number | null;
+  keyUsageCount: number;
+  createTime: string;
+  attestTime: string;
+  publicKey: string | null;
+  addressTruncated: null | { address: string; format: string };
+  attributes: PublicKeyAttributes;
+  policy: SkaPolicy | null;
+}
+
+export interface ExportedKey {
+  label: string;
+  algorithm: string;
+  privateKey: string | null;
+  publicKey: string | null;
+  secretKey: string | null;
+  certificate: string | null;
+}
+
+export interface KeystoreStatistics {
+  partition: string;
+  keyCount: number;
+  invalidatedKeyCount: number;
+  keysByAlgorithm: Record<string, number>;
+  keyCache: { size: number; capacity: number; hits: number; misses: number };
+}

@@ -1,0 +1,76 @@
+import { generateKeyPair, randomBytes, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { TsbError } from '../errors.js';
+import type { Partition, PrismaClient } from '../generated/prisma/client.js';
+import { toBytes } from '../lib/encoding.js';
+import { DEFAULT_PARTITION_FLAGS, type PartitionFlags } from './partition-flags.js';
+import { attestationKeyBinding, partitionKeyBinding, seal, unseal } from './seal.js';
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+export const PARTITION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Partitions (tenants). Each has its own 256-bit partition key, sealed under the master key,
+ * and its own attestation key pair (EC P-256) whose private half is sealed under the partition key.
+ */
+export class PartitionStore {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly masterKey: Buffer,
+  ) {}
+
+  async create(name: string, flags: Partial<PartitionFlags> = {}): Promise<Partition> {
+    if (!PARTITION_NAME_PATTERN.test(name)) {
+      throw new TsbError(
+        'INPUT_VALIDATION_FAILED',
+        'partition name must be 1-64 characters: letters, digits, ".", "_" or "-", starting with a letter or digit',
+      );
+    }
+    const id = randomUUID();
+    const partitionKey = randomBytes(32);
+    const { publicKey, privateKey } = await generateKeyPairAsync('ec', {
+      namedCurve: 'prime256v1',
+      publicKeyEncoding: { type: 'spki', format: 'der' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+    });
+    try {
+      return await this.prisma.partition.create({
+        data: {
+          id,
+          name,
+          partitionKeySealed: toBytes(seal(this.masterKey, partitionKey, partitionKeyBinding(id))),
+          attestationKeySealed: toBytes(seal(partitionKey, privateKey, attestationKeyBinding(id))),
+          attestationPublicKey: toBytes(publicKey),
+          ...DEFAULT_PARTITION_FLAGS,
+          ...flags,
+        },
+      });
+    } finally {
+      partitionKey.fill(0);
+    }
+  }
+
+  findByName(name: string): Promise<Partition | null> {
+    return this.prisma.partition.findUnique({ where: { name } });
+  }
+
+  findById(id: string): Promise<Partition | null> {
+    return this.prisma.partition.findUnique({ where: { id } });
+  }
+
+  async requireByName(name: string): Promise<Partition> {
+    const partition = await this.findByName(name);
+    if (!partition) throw new TsbError('NOT_FOUND', `partition "${name}" does not exist`);
+    return partition;
+  }
+
+  updateFlags(id: string, flags: Partial<PartitionFlags>): Promise<Partition> {
+    return this.prisma.partition.update({ where: { id }, data: flags });
+  }
+
+  /** Opens the partition key. Throws when the master key is not the one the partition was sealed with. */
+  openPartitionKey(partition: Pick<Partition, 'id' | 'partitionKeySealed'>): Buffer {
+    return unseal(this.masterKey, partition.partitionKeySealed, partitionKeyBinding(partition.id));
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Authentication and authorisation for every route of the scope the plugin is registered in.
+ *
+ * Each route declares `config: { auth: { roles: [...] } }` (the caller needs one of the roles) or
+ * `config: { auth: false }` (public). A route that declares neither is refused with 403: deny by
+ * default. Credentials are never logged.
+ */
+import type { TLSSocket } from 'node:tls';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import {
+  type Authenticator,
+  createAuthenticator,
+  type PresentedClientCertificate,
+} from '../auth/authenticator.js';
+import { type Caller, hasAnyRole } from '../auth/caller.js';
+import { certificateFingerprint } from '../auth/client-certificates.js';
+import type { Role } from '../auth/roles.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import { TsbError } from '../errors.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+
+/** What a route declares: the roles it needs (any one of them), or `false` for a public route. */
+export type RouteAuth = false | { roles: readonly Role[] };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller; null on public routes. */
+    caller: Caller | null;
+  }
+  interface FastifyContextConfig {
+    auth?: RouteAuth;
+  }
+}
+
+export interface AuthPluginOptions {
+  config: Pick<Config, 'jwt' | 'dataDir'>;
+  prisma: PrismaClient;
+  /** Built from prisma and config when not given. */
+  authenticator?: Authenticator;
+  clock?: Clock;
+}
+
+/** Fingerprints of peer certificates, per TLS connection (computed once per connection). */
+const peerCertificates = new WeakMap<object, PresentedClientCertificate | null>();
+
+function presentedClientCertificate(request: FastifyRequest): PresentedClientCertificate | null {
+  const socket = request.raw.socket as Partial<TLSSocket> | undefined;
+  if (socket?.encrypted !== true || typeof socket.getPeerCertificate !== 'function') return null;
+  const known = peerCertificates.get(socket);
+  if (known !== undefined) return known;
+  const peer = socket.getPeerCertificate();
+  let presented: PresentedClientCertificate | null = null;
+  if (peer && Buffer.isBuffer(peer.raw) && peer.raw.length > 0) {
+    presented = {
+      der: peer.raw,
+      fingerprint: certificateFingerprint(peer.raw),
+      authorized: socket.authorized === true,
+      authorizationError: socket.authorizationError ? String(socket.authorizationError) : null,
+    };
+  }
+  peerCertificates.set(socket, presented);
+  return presented;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
+  const authenticator =
+    options.authenticator ??
+    createAuthenticator({
+      prisma: options.prisma,
+      config: options.config,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+
+  app.decorateRequest('caller', null);
+  if (!app.hasDecorator('authenticator')) app.decorate('authenticator', authenticator);
+
+  app.addHook('onRoute', (route) => {
+    const auth = (route.config as { auth?: RouteAuth } | undefined)?.auth;
+    if (auth === undefined) {
+      app.log.warn(
+        { method: route.method, url: route.url },
+        'route declares no config.auth; every request to it is refused',
+      );
+    }
+  });
+
+  app.addHook('onRequest', async (request) => {
+    if (request.is404) return;
+    const auth = request.routeOptions.config.auth;
+    if (auth === undefined) {
+      request.log.warn(
+        { method: request.method, route: request.routeOptions.url },
+        'refused: the route declares no config.auth (deny by default)',
+      );
+      throw new TsbError('SECURITY_NOT_ALLOWED', 'this endpoint is not available');
+    }
+    if (auth === false) return;
+    const caller = await authenticator.authenticate({
+      authorization: request.headers.authorization,
+      apiKey: headerValue(request.headers['x-api-key']),
+      clientCertificate: presentedClientCertificate(request),
+    });
+    request.caller = caller;
+    if (!hasAnyRole(caller, auth.roles)) {
+      throw new TsbError(
+        'SECURITY_NOT_ALLOWED',
+        `this endpoint needs the role ${auth.roles.join(' or ')}; the credentials grant ${[...caller.roles].join(', ') || 'no role'}`,
+      );
+    }
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    authenticator: Authenticator;
+  }
+}
+
+export default fp(authPlugin, { name: 'auth', fastify: '5.x' });

@@ -1,0 +1,38 @@
+import path from 'node:path';
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { deployMigrations, ensureDatabase } from './db/migrations.js';
+import { createPrismaClient } from './db/prisma.js';
+import { DEVELOPMENT_KEY_WARNING, resolveMasterKey, SoftHsm } from './hsm/index.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const masterKey = resolveMasterKey(config.masterKey, config.dataDir);
+  if (config.runMigrations) {
+    await ensureDatabase(config.databaseUrl);
+    await deployMigrations(config.databaseUrl, path.resolve('prisma/migrations'));
+  }
+  const prisma = createPrismaClient(config.databaseUrl);
+  const hsm = new SoftHsm({ prisma, masterKey: masterKey.key, keyCacheSize: config.keyCacheSize });
+  const app = await buildApp({ config, prisma, hsm });
+  if (masterKey.development) app.log.warn(DEVELOPMENT_KEY_WARNING(masterKey.file));
+  app.addHook('onClose', async () => prisma.$disconnect());
+
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'shutting down after an error');
+    else app.log.info({ signal }, 'shutting down');
+    await app.close();
+  });
+
+  await app.listen({ host: config.host, port: config.port });
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    console.error('OpenTSB failed to start:', error instanceof Error ? error.message : error);
+  }
+  process.exit(1);
+});

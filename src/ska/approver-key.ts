@@ -1,0 +1,239 @@
+/**
+ * Parsing and classification of SKA approver keys (policy `public_key` values and the public key of
+ * `certificate` values). Shared by policy validation now and by approval verification later, so that an
+ * approver is always identified by the same {@link ApproverKeyInfo.fingerprint}.
+ */
+import { createHash, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { TsbError } from '../errors.js';
+import { content, DER_TAG, DerError, encoded, readChildren, readOid, readSingle, readTime } from './der.js';
+
+export type ApproverKeyType = 'RSA' | 'EC' | 'ED' | 'ML-DSA';
+
+export interface ApproverKeyInfo {
+  keyType: ApproverKeyType;
+  /** 'RSA-2048', 'P-256', 'P-384', 'P-521', 'secp256k1', 'Ed25519', 'ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87'. */
+  keyAlgorithm: string;
+  /** Canonical SubjectPublicKeyInfo DER of the approver key. */
+  spki: Buffer;
+  /** Lower-case hex SHA-256 of {@link spki}: the approver's identity everywhere in OpenTSB. */
+  fingerprint: string;
+}
+
+export interface ApproverCertificateInfo extends ApproverKeyInfo {
+  /** ISO-8601 UTC; validity is checked when an approval is submitted, not when the policy is set. */
+  notBefore: string;
+  notAfter: string;
+  subject: string;
+  issuer: string;
+  /** Lower-case hex SHA-256 of the certificate DER. */
+  certificateFingerprint: string;
+}
+
+export const RSA_MIN_BITS = 2048;
+export const RSA_MAX_BITS = 8192;
+
+const OID_RSA = '1.2.840.113549.1.1.1';
+const OID_EC = '1.2.840.10045.2.1';
+const OID_ED25519 = '1.3.101.112';
+const ML_DSA: Record<string, { name: string; publicKeyBytes: number }> = {
+  '2.16.840.1.101.3.4.3.17': { name: 'ML-DSA-44', publicKeyBytes: 1312 },
+  '2.16.840.1.101.3.4.3.18': { name: 'ML-DSA-65', publicKeyBytes: 1952 },
+  '2.16.840.1.101.3.4.3.19': { name: 'ML-DSA-87', publicKeyBytes: 2592 },
+};
+const KNOWN_UNSUPPORTED_OIDS: Record<string, string> = {
+  '1.2.840.10040.4.1': 'DSA',
+  '1.2.840.113549.1.1.10': 'RSASSA-PSS',
+  '1.3.101.110': 'X25519',
+  '1.3.101.111': 'X448',
+  '1.3.101.113': 'Ed448',
+  '1.2.840.10046.2.1': 'DH',
+};
+const EC_CURVES: Record<string, string> = {
+  prime256v1: 'P-256',
+  secp384r1: 'P-384',
+  secp521r1: 'P-521',
+  secp256k1: 'secp256k1',
+};
+
+export const SUPPORTED_APPROVER_KEY_TYPES =
+  'RSA (2048-8192 bits), EC P-256/P-384/P-521/secp256k1, Ed25519, ML-DSA-44/65/87';
+
+/**
+ * Strict standard base64 (RFC 4648 §4, padded, canonical). ASCII whitespace (line breaks of wrapped
+ * base64) is ignored. Returns null when the text is not base64.
+ */
+export function decodeBase64Strict(text: string): Buffer | null {
+  const compact = text.replace(/[\t\n\r ]/g, '');
+  if (compact.length === 0 || compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact))
+    return null;
+  const bytes = Buffer.from(compact, 'base64');
+  return bytes.toString('base64') === compact ? bytes : null;
+}
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Parses a SubjectPublicKeyInfo DER and checks it is a supported approver key type.
+ * Throws TsbError PARSING_KEY (407) for malformed keys, UNSUPPORTED_APPROVER_KEY_TYPE (601) for
+ * well-formed keys of another type or size. `where` prefixes messages (e.g. a JSON path).
+ */
+export function parseApproverPublicKey(der: Uint8Array, where = 'public key'): ApproverKeyInfo {
+  let oid: string;
+  let algParams: Uint8Array | null;
+  let keyBits: Uint8Array;
+  try {
+    const spki = readSingle(der, DER_TAG.SEQUENCE);
+    const parts = readChildren(der, spki);
+    const [algId, bits] = parts;
+    if (
+      parts.length !== 2 ||
+      !algId ||
+      !bits ||
+      algId.tag !== DER_TAG.SEQUENCE ||
+      bits.tag !== DER_TAG.BIT_STRING
+    ) {
+      throw new DerError('not a SubjectPublicKeyInfo');
+    }
+    const algParts = readChildren(der, algId);
+    if (algParts.length < 1 || algParts.length > 2) throw new DerError('malformed AlgorithmIdentifier');
+    oid = readOid(der, algParts[0]!);
+    algParams = algParts[1] ? encoded(der, algParts[1]) : null;
+    keyBits = content(der, bits);
+  } catch (err) {
+    if (err instanceof DerError) {
+      throw new TsbError('PARSING_KEY', `${where}: not a DER SubjectPublicKeyInfo (${err.message})`);
+    }
+    throw err;
+  }
+
+  const mlDsa = ML_DSA[oid];
+  if (mlDsa) {
+    if (algParams !== null) {
+      throw new TsbError(
+        'PARSING_KEY',
+        `${where}: ${mlDsa.name} AlgorithmIdentifier must not have parameters`,
+      );
+    }
+    if (keyBits.length !== mlDsa.publicKeyBytes + 1 || keyBits[0] !== 0) {
+      throw new TsbError(
+        'PARSING_KEY',
+        `${where}: ${mlDsa.name} public key must be ${mlDsa.publicKeyBytes} bytes, got ${Math.max(keyBits.length - 1, 0)}`,
+      );
+    }
+    const spki = Buffer.from(der);
+    return { keyType: 'ML-DSA', keyAlgorithm: mlDsa.name, spki, fingerprint: sha256Hex(spki) };
+  }
+
+  if (oid !== OID_RSA && oid !== OID_EC && oid !== OID_ED25519) {
+    const known = KNOWN_UNSUPPORTED_OIDS[oid];
+    throw new TsbError(
+      'UNSUPPORTED_APPROVER_KEY_TYPE',
+      `${where}: approver key type ${known ?? `with algorithm OID ${oid}`} is not supported (supported: ${SUPPORTED_APPROVER_KEY_TYPES})`,
+    );
+  }
+
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
+  } catch (err) {
+    throw new TsbError('PARSING_KEY', `${where}: public key could not be parsed (${(err as Error).message})`);
+  }
+  const spki = key.export({ format: 'der', type: 'spki' });
+  const base = { spki, fingerprint: sha256Hex(spki) };
+  const details = key.asymmetricKeyDetails ?? {};
+
+  switch (key.asymmetricKeyType) {
+    case 'rsa': {
+      const bits = details.modulusLength ?? 0;
+      if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS) {
+        throw new TsbError(
+          'UNSUPPORTED_APPROVER_KEY_TYPE',
+          `${where}: RSA approver keys must have ${RSA_MIN_BITS} to ${RSA_MAX_BITS} bits, got ${bits}`,
+        );
+      }
+      const e = details.publicExponent ?? 0n;
+      if (e < 3n || e % 2n === 0n) {
+        throw new TsbError('PARSING_KEY', `${where}: invalid RSA public exponent`);
+      }
+      return { keyType: 'RSA', keyAlgorithm: `RSA-${bits}`, ...base };
+    }
+    case 'ec': {
+      const curve = EC_CURVES[details.namedCurve ?? ''];
+      if (!curve) {
+        throw new TsbError(
+          'UNSUPPORTED_APPROVER_KEY_TYPE',
+          `${where}: EC curve ${details.namedCurve ?? '(explicit parameters)'} is not supported for approvers (supported: P-256, P-384, P-521, secp256k1)`,
+        );
+      }
+      return { keyType: 'EC', keyAlgorithm: curve, ...base };
+    }
+    case 'ed25519':
+      return { keyType: 'ED', keyAlgorithm: 'Ed25519', ...base };
+    default:
+      throw new TsbError(
+        'UNSUPPORTED_APPROVER_KEY_TYPE',
+        `${where}: approver key type ${key.asymmetricKeyType ?? 'unknown'} is not supported (supported: ${SUPPORTED_APPROVER_KEY_TYPES})`,
+      );
+  }
+}
+
+/**
+ * Parses an X.509 certificate DER and its public key. Throws PARSING_CERTIFICATE (409) when the bytes
+ * are not a certificate, INVALID_CERTIFICATE (402) when the certificate's public key is malformed and
+ * UNSUPPORTED_APPROVER_KEY_TYPE (601) for unsupported key types. The validity period is only recorded.
+ */
+export function parseApproverCertificate(der: Uint8Array, where = 'certificate'): ApproverCertificateInfo {
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(Buffer.from(der));
+  } catch (err) {
+    throw new TsbError(
+      'PARSING_CERTIFICATE',
+      `${where}: not a DER X.509 certificate (${(err as Error).message})`,
+    );
+  }
+  let spki: Uint8Array;
+  let notBefore: Date;
+  let notAfter: Date;
+  try {
+    const cert = readSingle(der, DER_TAG.SEQUENCE);
+    const tbs = readChildren(der, cert)[0];
+    if (!tbs || tbs.tag !== DER_TAG.SEQUENCE) throw new DerError('missing TBSCertificate');
+    const fields = readChildren(der, tbs);
+    // version [0] EXPLICIT is absent in v1 certificates (sample 01 is one)
+    const rest = fields[0]?.tag === DER_TAG.CONTEXT_0_CONSTRUCTED ? fields.slice(1) : fields;
+    const [, , , validity, , spkiEl] = rest; // serialNumber, signature, issuer, validity, subject, spki
+    if (!validity || validity.tag !== DER_TAG.SEQUENCE || !spkiEl || spkiEl.tag !== DER_TAG.SEQUENCE) {
+      throw new DerError('malformed TBSCertificate');
+    }
+    const times = readChildren(der, validity);
+    if (times.length !== 2) throw new DerError('malformed Validity');
+    notBefore = readTime(der, times[0]!);
+    notAfter = readTime(der, times[1]!);
+    spki = encoded(der, spkiEl);
+  } catch (err) {
+    if (err instanceof DerError) {
+      throw new TsbError('PARSING_CERTIFICATE', `${where}: malformed X.509 certificate (${err.message})`);
+    }
+    throw err;
+  }
+  let key: ApproverKeyInfo;
+  try {
+    key = parseApproverPublicKey(spki, `${where} public key`);
+  } catch (err) {
+    if (err instanceof TsbError && err.kind === 'PARSING_KEY') {
+      throw new TsbError('INVALID_CERTIFICATE', err.message);
+    }
+    throw err;
+  }
+  return {
+    ...key,
+    notBefore: notBefore.toISOString(),
+    notAfter: notAfter.toISOString(),
+    subject: x509.subject,
+    issuer: x509.issuer,
+    certificateFingerprint: sha256Hex(der),
+  };
+}

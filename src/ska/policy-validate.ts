@@ -1,0 +1,438 @@
+/**
+ * Semantic validation and normalization of SKA policies (reference §3.1). Runs after (and does not
+ * rely on) the TypeBox shape check of `policy.schema.ts`: every field is re-checked here so the function
+ * is safe on any input. Approval evaluation is not done here.
+ *
+ * Error codes: 600 shape/bounds, 606 inconsistent policy, 601 unsupported approver key type (and
+ * onboarded approvers), 602 onboarded approvers mixed with key/certificate approvers in one group,
+ * 604 onboarded approver without name, 407/625 bad public key / bad base64, 409/402/626 bad certificate.
+ * Decisions are listed in docs/policy-semantics.md.
+ */
+import { TsbError } from '../errors.js';
+import {
+  type ApproverKeyType,
+  decodeBase64Strict,
+  parseApproverCertificate,
+  parseApproverPublicKey,
+} from './approver-key.js';
+import { POLICY_LIMITS, type SkaModifyPolicy, type SkaPolicy, type SkaRule } from './policy.schema.js';
+
+export interface NormalizedCertificateInfo {
+  /** ISO-8601 UTC; checked when an approval is submitted. */
+  notBefore: string;
+  notAfter: string;
+  subject: string;
+  issuer: string;
+  /** Lower-case hex SHA-256 of the certificate DER. */
+  fingerprint: string;
+}
+
+export interface NormalizedApproval {
+  type: 'public_key' | 'certificate';
+  name: string | null;
+  /** The value as sent, with whitespace removed (canonical base64 of the DER). */
+  value: string;
+  /** Lower-case hex SHA-256 of the approver's SPKI DER (for certificates: the certificate's SPKI). */
+  fingerprint: string;
+  /** Base64 SPKI DER of the approver key (for certificates: extracted from the certificate). */
+  publicKey: string;
+  keyType: ApproverKeyType;
+  /** 'RSA-2048', 'P-256', 'P-384', 'P-521', 'secp256k1', 'Ed25519', 'ML-DSA-44', ... */
+  keyAlgorithm: string;
+  certificate: NormalizedCertificateInfo | null;
+}
+
+export interface NormalizedGroup {
+  name: string;
+  quorum: number;
+  approvals: NormalizedApproval[];
+}
+
+export interface NormalizedToken {
+  name: string;
+  timelock: number;
+  timeout: number;
+  /** `[]` (sent as `null` or `[]`) means the token, and therefore its rule, needs no approval. */
+  groups: NormalizedGroup[];
+}
+
+export interface NormalizedRule {
+  tokens: NormalizedToken[];
+}
+
+export interface NormalizedModifyPolicy {
+  ruleUse: NormalizedRule | null;
+  ruleBlock: NormalizedRule | null;
+  ruleUnblock: NormalizedRule | null;
+  ruleModify: NormalizedRule | null;
+}
+
+export interface NormalizedPolicy extends NormalizedModifyPolicy {
+  keyStatus: { blocked: boolean };
+}
+
+export interface ValidatePolicyOptions {
+  /**
+   * Validation time. Currently not used for any check: certificate validity periods are checked when
+   * an approval is submitted, not when the policy is set (sample 01's certificate expired in 2021).
+   */
+  now: Date;
+  /** Prefix of the field paths in error messages; default `policy`. */
+  path?: string;
+}
+
+export interface ValidateModifyPolicyOptions extends ValidatePolicyOptions {
+  /** Whether the key is currently blocked: then the new policy must keep a non-empty `ruleUnblock`. */
+  keyBlocked?: boolean;
+}
+
+export const RULE_NAMES = ['ruleUse', 'ruleBlock', 'ruleUnblock', 'ruleModify'] as const;
+export type RuleName = (typeof RULE_NAMES)[number];
+
+/** Validates a creation policy (`policy` of `POST /v1/key`); `null` (non-SKA key) must be handled by the caller. */
+export function validatePolicy(policy: unknown, options: ValidatePolicyOptions): NormalizedPolicy {
+  const ctx = new Context(options.path ?? 'policy');
+  const raw = ctx.object(policy, ctx.root);
+  const rules = ctx.rules(raw);
+  const keyStatus = ctx.keyStatus(raw['keyStatus'], `${ctx.root}.keyStatus`);
+  if (keyStatus.blocked && isEmptyRule(rules.ruleUnblock)) {
+    throw new TsbError(
+      'KEY_ATTRIBUTES_INVALID',
+      `${ctx.root}.keyStatus.blocked: a key created blocked needs a ruleUnblock that requires approval`,
+    );
+  }
+  return { ...rules, keyStatus };
+}
+
+/** Validates a modify policy (`/v1/modify`, `/v1/synchronousModify`); a `keyStatus` field is ignored. */
+export function validateModifyPolicy(
+  policy: unknown,
+  options: ValidateModifyPolicyOptions,
+): NormalizedModifyPolicy {
+  const ctx = new Context(options.path ?? 'policy');
+  const raw = ctx.object(policy, ctx.root);
+  const rules = ctx.rules(raw);
+  if (options.keyBlocked && isEmptyRule(rules.ruleUnblock)) {
+    throw new TsbError(
+      'KEY_ATTRIBUTES_INVALID',
+      `${ctx.root}.ruleUnblock: the key is blocked, the new policy needs a ruleUnblock that requires approval`,
+    );
+  }
+  return rules;
+}
+
+/**
+ * True when the rule needs no approval: `null`/missing, no tokens, or a token without groups
+ * (tokens are OR-ed, so one approval-free token makes the whole rule approval-free).
+ */
+export function isEmptyRule(rule: NormalizedRule | SkaRule | null | undefined): boolean {
+  if (!rule) return true;
+  return rule.tokens.length === 0 || rule.tokens.some((t) => !t.groups || t.groups.length === 0);
+}
+
+/** Distinct approver fingerprints of a rule, in order of first appearance. */
+export function approverFingerprints(rule: NormalizedRule | null | undefined): string[] {
+  const seen = new Set<string>();
+  for (const token of rule?.tokens ?? []) {
+    for (const group of token.groups) {
+      for (const approval of group.approvals) seen.add(approval.fingerprint);
+    }
+  }
+  return [...seen];
+}
+
+/** The public JSON form of a normalized policy (computed fields dropped), e.g. for key attribute responses. */
+export function toPolicyJson(policy: NormalizedPolicy): SkaPolicy;
+export function toPolicyJson(policy: NormalizedModifyPolicy): SkaModifyPolicy;
+export function toPolicyJson(
+  policy: NormalizedModifyPolicy & { keyStatus?: { blocked: boolean } },
+): SkaPolicy {
+  const rule = (r: NormalizedRule | null): SkaRule =>
+    r && {
+      tokens: r.tokens.map((t) => ({
+        name: t.name,
+        timelock: t.timelock,
+        timeout: t.timeout,
+        groups: t.groups.map((g) => ({
+          name: g.name,
+          quorum: g.quorum,
+          approvals: g.approvals.map((a) => ({ type: a.type, name: a.name, value: a.value })),
+        })),
+      })),
+    };
+  const out: SkaPolicy = {
+    ruleUse: rule(policy.ruleUse),
+    ruleBlock: rule(policy.ruleBlock),
+    ruleUnblock: rule(policy.ruleUnblock),
+    ruleModify: rule(policy.ruleModify),
+  };
+  if (policy.keyStatus) out.keyStatus = { blocked: policy.keyStatus.blocked };
+  return out;
+}
+
+function countApprovals(rule: unknown): number {
+  const items = (v: unknown, key: string): unknown[] => {
+    const list = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined;
+    return Array.isArray(list) ? list : [];
+  };
+  let n = 0;
+  for (const token of items(rule, 'tokens'))
+    for (const group of items(token, 'groups')) n += items(group, 'approvals').length;
+  return n;
+}
+
+/** C0 controls, DEL and lone surrogates cannot be carried by the XML mirror. */
+function hasUnrepresentableChars(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return /[\uD800-\uDFFF]/u.test(text);
+}
+const SECONDS_GRANULARITY = 60;
+
+type Parsed = Omit<NormalizedApproval, 'type' | 'name'>;
+
+class Context {
+  private readonly cache = new Map<string, Parsed>();
+
+  constructor(readonly root: string) {}
+
+  shape(path: string, message: string): never {
+    throw new TsbError('INPUT_VALIDATION_FAILED', `${path}: ${message}`);
+  }
+
+  invalid(path: string, message: string): never {
+    throw new TsbError('KEY_ATTRIBUTES_INVALID', `${path}: ${message}`);
+  }
+
+  object(value: unknown, path: string): Record<string, unknown> {
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      this.shape(path, 'must be an object');
+    return value as Record<string, unknown>;
+  }
+
+  array(value: unknown, path: string, min: number, max: number): unknown[] {
+    if (!Array.isArray(value)) this.shape(path, 'must be an array');
+    if (value.length < min) this.shape(path, `must contain at least ${min} item(s)`);
+    if (value.length > max) this.shape(path, `must contain at most ${max} items`);
+    return value;
+  }
+
+  integer(value: unknown, path: string, min: number, max: number): number {
+    if (typeof value !== 'number' || !Number.isInteger(value)) this.shape(path, 'must be an integer');
+    if (value < min || value > max) this.shape(path, `must be between ${min} and ${max}`);
+    return value;
+  }
+
+  name(value: unknown, path: string, required: boolean): string | null {
+    if (value === undefined || value === null) {
+      if (required) this.shape(path, 'is required');
+      return null;
+    }
+    if (typeof value !== 'string') this.shape(path, 'must be a string');
+    if (required && value.length === 0) this.shape(path, 'must not be empty');
+    if (value.length > POLICY_LIMITS.nameMaxLength) {
+      this.shape(path, `must be at most ${POLICY_LIMITS.nameMaxLength} characters`);
+    }
+    if (hasUnrepresentableChars(value))
+      this.shape(path, 'must not contain control characters or lone surrogates');
+    return value;
+  }
+
+  rules(raw: Record<string, unknown>): NormalizedModifyPolicy {
+    // count first (tolerating shape errors, which the walk below reports) so that an oversized policy is
+    // refused before any key is parsed
+    const total = RULE_NAMES.reduce((sum, ruleName) => sum + countApprovals(raw[ruleName]), 0);
+    if (total > POLICY_LIMITS.approvalsPerPolicy) {
+      this.invalid(
+        this.root,
+        `at most ${POLICY_LIMITS.approvalsPerPolicy} approvals in total are allowed, got ${total}`,
+      );
+    }
+    const out = {} as NormalizedModifyPolicy;
+    for (const ruleName of RULE_NAMES) out[ruleName] = this.rule(raw[ruleName], `${this.root}.${ruleName}`);
+    return out;
+  }
+
+  keyStatus(value: unknown, path: string): { blocked: boolean } {
+    if (value === undefined || value === null) return { blocked: false };
+    const raw = this.object(value, path);
+    const blocked = raw['blocked'];
+    if (blocked === undefined || blocked === null) return { blocked: false };
+    if (typeof blocked !== 'boolean') this.shape(`${path}.blocked`, 'must be a boolean');
+    return { blocked };
+  }
+
+  rule(value: unknown, path: string): NormalizedRule | null {
+    if (value === undefined || value === null) return null;
+    const raw = this.object(value, path);
+    const rawTokens = this.array(raw['tokens'], `${path}.tokens`, 0, POLICY_LIMITS.tokensPerRule);
+    const tokens = rawTokens.map((t, i) => this.token(t, `${path}.tokens[${i}]`));
+    const names = new Set<string>();
+    tokens.forEach((t, i) => {
+      if (names.has(t.name)) this.invalid(`${path}.tokens[${i}].name`, `duplicate token name "${t.name}"`);
+      names.add(t.name);
+    });
+    const free = tokens.findIndex((t) => t.groups.length === 0);
+    if (free >= 0 && tokens.some((t) => t.groups.length > 0)) {
+      this.invalid(
+        `${path}.tokens[${free}].groups`,
+        'a token without groups needs no approval and would make the other tokens of the rule pointless; ' +
+          'use a null rule for "no approval"',
+      );
+    }
+    return { tokens };
+  }
+
+  token(value: unknown, path: string): NormalizedToken {
+    const raw = this.object(value, path);
+    const name = this.name(raw['name'], `${path}.name`, true)!;
+    const timelock = this.integer(raw['timelock'], `${path}.timelock`, 0, POLICY_LIMITS.maxSeconds);
+    const timeout = this.integer(raw['timeout'], `${path}.timeout`, 0, POLICY_LIMITS.maxSeconds);
+    for (const [field, v] of [
+      ['timelock', timelock],
+      ['timeout', timeout],
+    ] as const) {
+      if (v % SECONDS_GRANULARITY !== 0) {
+        this.invalid(`${path}.${field}`, `must be a multiple of ${SECONDS_GRANULARITY} seconds, got ${v}`);
+      }
+    }
+    if (timeout > 0 && timelock > timeout) {
+      this.invalid(
+        `${path}.timelock`,
+        `timelock ${timelock} exceeds timeout ${timeout}; no approval could ever be valid`,
+      );
+    }
+    const rawGroups =
+      raw['groups'] === undefined || raw['groups'] === null
+        ? []
+        : this.array(raw['groups'], `${path}.groups`, 0, POLICY_LIMITS.groupsPerToken);
+    const groups = rawGroups.map((g, i) => this.group(g, `${path}.groups[${i}]`));
+    const names = new Set<string>();
+    groups.forEach((g, i) => {
+      if (names.has(g.name)) this.invalid(`${path}.groups[${i}].name`, `duplicate group name "${g.name}"`);
+      names.add(g.name);
+    });
+    return { name, timelock, timeout, groups };
+  }
+
+  group(value: unknown, path: string): NormalizedGroup {
+    const raw = this.object(value, path);
+    const name = this.name(raw['name'], `${path}.name`, true)!;
+    const quorum = this.integer(raw['quorum'], `${path}.quorum`, 1, POLICY_LIMITS.approvalsPerGroup);
+    const rawApprovals = this.array(
+      raw['approvals'],
+      `${path}.approvals`,
+      1,
+      POLICY_LIMITS.approvalsPerGroup,
+    );
+    if (quorum > rawApprovals.length) {
+      this.invalid(
+        `${path}.quorum`,
+        `quorum ${quorum} exceeds the ${rawApprovals.length} approval(s) of the group; the group could never be satisfied`,
+      );
+    }
+    const types = rawApprovals.map((a, i) => this.approvalType(a, `${path}.approvals[${i}]`));
+    if (
+      types.includes('onboarded_approver_certificate') &&
+      types.some((t) => t !== 'onboarded_approver_certificate')
+    ) {
+      throw new TsbError(
+        'UNSUPPORTED_APPROVAL_TYPES',
+        `${path}.approvals: onboarded_approver_certificate approvals cannot be combined with public_key or certificate approvals in one group`,
+      );
+    }
+    const approvals = rawApprovals.map((a, i) =>
+      this.approval(a as Record<string, unknown>, `${path}.approvals[${i}]`),
+    );
+    const seen = new Map<string, number>();
+    approvals.forEach((a, i) => {
+      const first = seen.get(a.fingerprint);
+      if (first !== undefined) {
+        this.invalid(`${path}.approvals[${i}]`, `same approver key as ${path}.approvals[${first}]`);
+      }
+      seen.set(a.fingerprint, i);
+    });
+    return { name, quorum, approvals };
+  }
+
+  approvalType(value: unknown, path: string): string {
+    const raw = this.object(value, path);
+    const type = raw['type'];
+    if (type !== 'public_key' && type !== 'certificate' && type !== 'onboarded_approver_certificate') {
+      this.shape(`${path}.type`, 'must be one of public_key, certificate, onboarded_approver_certificate');
+    }
+    return type;
+  }
+
+  approval(raw: Record<string, unknown>, path: string): NormalizedApproval {
+    const type = raw['type'] as 'public_key' | 'certificate' | 'onboarded_approver_certificate';
+    const name = this.name(raw['name'], `${path}.name`, false);
+    if (type === 'onboarded_approver_certificate') {
+      if (!name) {
+        throw new TsbError(
+          'NO_NAME_FOR_CERTIFICATE_APPROVER',
+          `${path}.name: an onboarded_approver_certificate approval must name the approver`,
+        );
+      }
+      throw new TsbError(
+        'UNSUPPORTED_APPROVER_KEY_TYPE',
+        `${path}: onboarded_approver_certificate approvals are not supported by OpenTSB (no approver management); ` +
+          'use a public_key or certificate approval',
+      );
+    }
+    const value = raw['value'];
+    if (typeof value !== 'string' || value.length === 0)
+      this.shape(`${path}.value`, `is required for ${type}`);
+    if (value.length > POLICY_LIMITS.valueMaxLength) {
+      this.shape(`${path}.value`, `must be at most ${POLICY_LIMITS.valueMaxLength} characters`);
+    }
+    const parsed = this.parse(type, value, `${path}.value`);
+    return { type, name, ...parsed };
+  }
+
+  parse(type: 'public_key' | 'certificate', value: string, path: string): Parsed {
+    const der = decodeBase64Strict(value);
+    if (!der) {
+      throw new TsbError(
+        type === 'public_key' ? 'KEY_INVALID_ENCODING' : 'CERTIFICATE_INVALID_ENCODING',
+        `${path}: must be standard base64 (padded, no PEM armour) of the DER ${type === 'public_key' ? 'SubjectPublicKeyInfo' : 'certificate'}`,
+      );
+    }
+    const canonical = der.toString('base64');
+    const cacheKey = `${type}:${canonical}`;
+    const cached = this.cache.get(cacheKey);
+    if (cached) return cached;
+    let parsed: Parsed;
+    if (type === 'public_key') {
+      const key = parseApproverPublicKey(der, path);
+      parsed = {
+        value: canonical,
+        fingerprint: key.fingerprint,
+        publicKey: key.spki.toString('base64'),
+        keyType: key.keyType,
+        keyAlgorithm: key.keyAlgorithm,
+        certificate: null,
+      };
+    } else {
+      const cert = parseApproverCertificate(der, path);
+      parsed = {
+        value: canonical,
+        fingerprint: cert.fingerprint,
+        publicKey: cert.spki.toString('base64'),
+        keyType: cert.keyType,
+        keyAlgorithm: cert.keyAlgorithm,
+        certificate: {
+          notBefore: cert.notBefore,
+          notAfter: cert.notAfter,
+          subject: cert.subject,
+          issuer: cert.issuer,
+          fingerprint: cert.certificateFingerprint,
+        },
+      };
+    }
+    this.cache.set(cacheKey, parsed);
+    return parsed;
+  }
+}

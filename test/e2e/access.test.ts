@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLES, type Role } from '../../src/auth/roles.js';
+import { createTestContext, type TestContext } from '../helpers/app.js';
+
+let t: TestContext;
+const signOnly = { decrypt: false, sign: true, unwrap: false, destroyable: true };
+
+beforeAll(async () => {
+  t = await createTestContext();
+  await t.partition('tenant-a', { allowKeyExport: true });
+  await t.partition('tenant-b', { allowKeyExport: true });
+  const created = await t.call('tenant-a', ['keyManagement'], {
+    method: 'POST',
+    url: '/v1/key',
+    body: {
+      label: 'a-secret',
+      algorithm: 'AES',
+      keySize: 256,
+      attributes: { ...signOnly, sign: false, decrypt: true, extractable: true, sensitive: false },
+    },
+  });
+  expect(created.statusCode).toBe(201);
+});
+afterAll(() => t.close());
+
+/** Every endpoint of this issue with the roles the reference names for it (§5.3). */
+const ENDPOINTS: Array<{ method: 'GET' | 'POST' | 'DELETE'; url: string; body?: object; roles: Role[] }> = [
+  {
+    method: 'POST',
+    url: '/v1/key',
+    body: {
+      label: 'matrix',
+      algorithm: 'AES',
+      keySize: 128,
+      attributes: { decrypt: true, sign: false, unwrap: false },
+    },
+    roles: ['keyManagement'],
+  },
+  { method: 'GET', url: '/v1/key', roles: ['keyManagement'] },
+  { method: 'POST', url: '/v1/key/attributes', body: { label: 'a-secret' }, roles: ['keyManagement'] },
+  { method: 'GET', url: '/v1/key/a-secret/attributes', roles: ['keyManagement'] },
+  {
+    method: 'POST',
+    url: '/v1/key/import/plain',
+    body: {
+      label: 'm-imp',
+      algorithm: 'AES',
+      secretKey: Buffer.alloc(16, 7).toString('base64'),
+      attributes: { decrypt: true, sign: false, unwrap: false },
+    },
+    roles: ['keyManagement'],
+  },
+  { method: 'POST', url: '/v1/key/export/plain', body: { label: 'a-secret' }, roles: ['keyManagement'] },
+  {
+    method: 'POST',
+    url: '/v1/key/changePassword',
+    body: { label: 'nothing-here', password: 'x', newPassword: 'y' },
+    roles: ['keyManagement'],
+  },
+  { method: 'DELETE', url: '/v1/key/nothing-here', roles: ['keyManagement'] },
+  { method: 'POST', url: '/v1/key/deleteKey', body: { label: 'nothing-here' }, roles: ['keyManagement'] },
+  { method: 'GET', url: '/v1/versionInfo', roles: ['service'] },
+  { method: 'GET', url: '/v1/licenseInfo', roles: ['service'] },
+  { method: 'GET', url: '/v1/keystore/statistics', roles: ['service'] },
+  { method: 'GET', url: '/v1/generateRandom/16', roles: ['keyOperation', 'service'] },
+];
+
+describe('role matrix: role × endpoint', () => {
+  for (const endpoint of ENDPOINTS) {
+    for (const role of ROLES) {
+      const allowed = endpoint.roles.includes(role);
+      it(`${endpoint.method} ${endpoint.url} as ${role} is ${allowed ? 'served' : 'refused'}`, async () => {
+        const response = await t.call('tenant-b', [role], endpoint);
+        if (allowed) {
+          expect([401, 403]).not.toContain(response.statusCode);
+          expect(response.statusCode).toBeLessThan(500);
+        } else {
+          expect(response.statusCode).toBe(403);
+          expect(response.json()).toMatchObject({ errorCode: 400, reason: 'res.error.security.not.allowed' });
+        }
+      });
+    }
+  }
+
+  it('refuses every endpoint without credentials (401, errorCode 406)', async () => {
+    for (const endpoint of ENDPOINTS) {
+      const response = await t.app.inject({
+        method: endpoint.method,
+        url: endpoint.url,
+        ...(endpoint.body ? { payload: endpoint.body } : {}),
+      });
+      expect(response.statusCode, `${endpoint.method} ${endpoint.url}`).toBe(401);
+      expect(response.json().errorCode).toBe(406);
+    }
+  });
+
+  it('serves /healthz, /readyz and the OpenAPI document without credentials', async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ready', checks: { database: 'ok', masterKey: 'loaded' } });
+    expect((await t.app.inject({ method: 'GET', url: '/docs/json' })).json().openapi).toBe('3.1.0');
+  });
+});
+
+describe('partition isolation', () => {
+  const KM: Role[] = ['keyManagement'];
+
+  it("makes another partition's key look exactly like a missing one", async () => {
+    const missing = await t.call('tenant-b', KM, {
+      method: 'POST',
+      url: '/v1/key/attributes',
+      body: { label: 'no-such-key' },
+    });
+    const foreign = await t.call('tenant-b', KM, {
+      method: 'POST',
+      url: '/v1/key/attributes',
+      body: { label: 'a-secret' },
+    });
+    expect(foreign.statusCode).toBe(404);
+    expect(foreign.json()).toEqual({
+      ...missing.json(),
+      message: missing.json().message.replace('no-such-key', 'a-secret'),
+    });
+  });
+
+  it.each([
+    ['GET', '/v1/key/a-secret/attributes', undefined],
+    ['POST', '/v1/key/export/plain', { label: 'a-secret' }],
+    ['POST', '/v1/key/changePassword', { label: 'a-secret', newPassword: 'taken-over' }],
+    ['DELETE', '/v1/key/a-secret', undefined],
+    ['POST', '/v1/key/deleteKey', { label: 'a-secret' }],
+  ] as const)('%s %s from another partition is 650 and changes nothing', async (method, url, body) => {
+    const before = await t.prisma.key.findFirstOrThrow({ where: { label: 'a-secret' } });
+    const response = await t.call('tenant-b', KM, { method, url, body });
+    expect(response.statusCode).toBe(404);
+    expect(response.json().errorCode).toBe(650);
+    const after = await t.prisma.key.findFirstOrThrow({ where: { label: 'a-secret' } });
+    expect(after).toEqual(before);
+  });
+
+  it('lists only the own partition labels, and the same label may exist in both partitions', async () => {
+    const listB = await t.call('tenant-b', KM, { method: 'GET', url: '/v1/key' });
+    expect(listB.json()).not.toContain('a-secret');
+    const sameLabel = await t.call('tenant-b', KM, {
+      method: 'POST',
+      url: '/v1/key',
+      body: {
+        label: 'a-secret',
+        algorithm: 'AES',
+        keySize: 128,
+        attributes: { decrypt: true, sign: false, unwrap: false },
+      },
+    });
+    expect(sameLabel.statusCode).toBe(201);
+    const listA = await t.call('tenant-a', KM, { method: 'GET', url: '/v1/key' });
+    expect(listA.json()).toEqual(['a-secret']);
+  });
+
+  it('counts statistics per partition', async () => {
+    const stats = await t.call('tenant-a', ['service'], { method: 'GET', url: '/v1/keystore/statistics' });
+    expect(stats.statusCode).toBe(200);
+    expect(stats.json()).toMatchObject({ partition: 'tenant-a', keyCount: 1, keysByAlgorithm: { AES: 1 } });
+  });
+});

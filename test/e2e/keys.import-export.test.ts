@@ -1,0 +1,235 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestContext, type TestContext } from '../helpers/app.js';
+import { openssl, withScratch } from '../helpers/openssl.js';
+
+let t: TestContext;
+const KM = ['keyManagement'] as const;
+const signOnly = { decrypt: false, sign: true, unwrap: false };
+const exportable = { ...signOnly, extractable: true, sensitive: false };
+
+beforeAll(async () => {
+  t = await createTestContext();
+  await t.partition('exporter', { allowKeyExport: true });
+  await t.partition('closed', { allowKeyExport: false, allowKeyImport: false });
+});
+afterAll(() => t.close());
+
+const call = (partition: string, url: string, body: object) =>
+  t.call(partition, [...KM], { method: 'POST', url, body });
+
+/** A P-256 key pair and self-signed certificate made by the openssl CLI. */
+async function opensslKeyAndCertificate() {
+  return withScratch(async (dir) => {
+    await openssl(
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-subj',
+        '/CN=import',
+        '-days',
+        '2',
+        '-keyout',
+        'key.pem',
+        '-out',
+        'cert.pem',
+      ],
+      dir,
+    );
+    await openssl(['pkey', '-in', 'key.pem', '-pubout', '-outform', 'DER', '-out', 'pub.der'], dir);
+    await openssl(['x509', '-in', 'cert.pem', '-outform', 'DER', '-out', 'cert.der'], dir);
+    await openssl(
+      ['pkcs8', '-topk8', '-nocrypt', '-in', 'key.pem', '-outform', 'DER', '-out', 'key.der'],
+      dir,
+    );
+    return {
+      keyPem: await readFile(path.join(dir, 'key.pem'), 'utf8'),
+      keyDer: await readFile(path.join(dir, 'key.der')),
+      publicDer: await readFile(path.join(dir, 'pub.der')),
+      certificateDer: await readFile(path.join(dir, 'cert.der')),
+    };
+  });
+}
+
+describe('POST /v1/key/import/plain and /v1/key/export/plain', () => {
+  it('imports an openssl private key (PEM) with its certificate and exports the same key', async () => {
+    const { keyPem, keyDer, publicDer, certificateDer } = await opensslKeyAndCertificate();
+    const imported = await call('exporter', '/v1/key/import/plain', {
+      label: 'imported-ec',
+      algorithm: 'EC',
+      privateKey: keyPem,
+      certificate: certificateDer.toString('base64'),
+      attributes: exportable,
+    });
+    expect(imported.statusCode).toBe(201);
+    expect(imported.json().json.publicKey).toBe(publicDer.toString('base64'));
+    expect(imported.json().json.curveOid).toBe('1.2.840.10045.3.1.7');
+    expect(imported.json().xml).toContain('<private_key creation="imported">');
+
+    const exported = await call('exporter', '/v1/key/export/plain', { label: 'imported-ec' });
+    expect(exported.statusCode).toBe(200);
+    const body = exported.json();
+    expect(Buffer.from(body.privateKey, 'base64').equals(keyDer)).toBe(true);
+    expect(body.publicKey).toBe(publicDer.toString('base64'));
+    expect(body.certificate).toBe(certificateDer.toString('base64'));
+  });
+
+  it('imports a public key alone as a verify-only key', async () => {
+    const { publicKey } = generateKeyPairSync('ed25519');
+    const spki = publicKey.export({ type: 'spki', format: 'der' });
+    const response = await call('exporter', '/v1/key/import/plain', {
+      label: 'verify-only',
+      algorithm: 'ED',
+      publicKey: spki.toString('base64'),
+    });
+    expect(response.statusCode).toBe(201);
+    expect(response.json().json.attributes).toMatchObject({ sign: false, decrypt: false });
+    expect(response.json().json.publicKey).toBe(spki.toString('base64'));
+    const row = await t.prisma.key.findFirstOrThrow({ where: { label: 'verify-only' } });
+    expect(row.materialSealed).toBeNull();
+    expect(row.publicOnly).toBe(true);
+  });
+
+  it('imports a certificate alone as a verify-only key', async () => {
+    const { publicDer, certificateDer } = await opensslKeyAndCertificate();
+    const response = await call('exporter', '/v1/key/import/plain', {
+      label: 'cert-only',
+      algorithm: 'EC',
+      certificate: certificateDer.toString('base64'),
+    });
+    expect(response.statusCode).toBe(201);
+    expect(response.json().json.publicKey).toBe(publicDer.toString('base64'));
+  });
+
+  it('imports an AES secret key and exports the same bytes', async () => {
+    const secret = randomBytes(32);
+    const response = await call('exporter', '/v1/key/import/plain', {
+      label: 'aes-import',
+      algorithm: 'AES',
+      secretKey: secret.toString('base64'),
+      attributes: { decrypt: true, sign: false, unwrap: false, extractable: true, sensitive: false },
+    });
+    expect(response.statusCode).toBe(201);
+    expect(response.json().json.keySize).toBe(256);
+    const exported = await call('exporter', '/v1/key/export/plain', { label: 'aes-import' });
+    expect(exported.json().secretKey).toBe(secret.toString('base64'));
+  });
+
+  it('refuses a private key with a public key of another pair, and stores nothing', async () => {
+    const first = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const second = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const response = await call('exporter', '/v1/key/import/plain', {
+      label: 'mismatch',
+      algorithm: 'EC',
+      privateKey: first.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
+      publicKey: second.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+      attributes: signOnly,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().errorCode).toBe(407);
+    expect(await t.prisma.key.count({ where: { label: 'mismatch' } })).toBe(0);
+  });
+
+  it('refuses importing a private key under a taken label, keeping the stored key', async () => {
+    const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const body = {
+      label: 'taken',
+      algorithm: 'EC',
+      privateKey: pair.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
+      attributes: signOnly,
+    };
+    expect((await call('exporter', '/v1/key/import/plain', body)).statusCode).toBe(201);
+    const before = await t.prisma.key.findFirstOrThrow({ where: { label: 'taken' } });
+    const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const again = await call('exporter', '/v1/key/import/plain', {
+      ...body,
+      privateKey: other.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().errorCode).toBe(608);
+    const after = await t.prisma.key.findFirstOrThrow({ where: { label: 'taken' } });
+    expect(Buffer.from(after.materialSealed!).equals(Buffer.from(before.materialSealed!))).toBe(true);
+  });
+
+  it('exports only extractable, non-sensitive keys without SKA policy in partitions that allow export', async () => {
+    const sensitive = await call('exporter', '/v1/key', {
+      label: 'sensitive',
+      algorithm: 'AES',
+      keySize: 128,
+      attributes: { decrypt: true, sign: false, unwrap: false, extractable: true },
+    });
+    expect(sensitive.statusCode).toBe(201);
+    const refused = await call('exporter', '/v1/key/export/plain', { label: 'sensitive' });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().errorCode).toBe(614);
+
+    const skaExtractable = await call('exporter', '/v1/key', {
+      label: 'ska-extractable',
+      algorithm: 'AES',
+      keySize: 128,
+      attributes: { decrypt: true, sign: false, unwrap: false, extractable: true, sensitive: false },
+      policy: {
+        ruleUse: null,
+        ruleBlock: null,
+        ruleUnblock: null,
+        ruleModify: null,
+        keyStatus: { blocked: false },
+      },
+    });
+    expect(skaExtractable.statusCode).toBe(400);
+    expect(skaExtractable.json().errorCode).toBe(606);
+
+    const inClosed = await call('closed', '/v1/key', {
+      label: 'closed-key',
+      algorithm: 'AES',
+      keySize: 128,
+      attributes: { decrypt: true, sign: false, unwrap: false, extractable: true, sensitive: false },
+    });
+    expect(inClosed.statusCode).toBe(201);
+    const closedExport = await call('closed', '/v1/key/export/plain', { label: 'closed-key' });
+    expect(closedExport.statusCode).toBe(403);
+    expect(closedExport.json().errorCode).toBe(400);
+    expect(closedExport.json().message).toMatch(/export/);
+  });
+
+  it('exports a generated extractable RSA key that openssl accepts as the key of its public half', async () => {
+    const created = await call('exporter', '/v1/key', {
+      label: 'rsa-export',
+      algorithm: 'RSA',
+      keySize: 2048,
+      attributes: exportable,
+    });
+    expect(created.statusCode).toBe(201);
+    const exported = (await call('exporter', '/v1/key/export/plain', { label: 'rsa-export' })).json();
+    const derivedPublic = await withScratch(async (dir) => {
+      await (await import('node:fs/promises')).writeFile(
+        path.join(dir, 'k.der'),
+        Buffer.from(exported.privateKey, 'base64'),
+      );
+      await openssl(
+        ['pkey', '-inform', 'DER', '-in', 'k.der', '-pubout', '-outform', 'DER', '-out', 'p.der'],
+        dir,
+      );
+      return readFile(path.join(dir, 'p.der'));
+    });
+    expect(derivedPublic.toString('base64')).toBe(created.json().json.publicKey);
+  });
+
+  it('refuses import when the partition policy forbids it', async () => {
+    const response = await call('closed', '/v1/key/import/plain', {
+      label: 'x',
+      algorithm: 'AES',
+      secretKey: randomBytes(16).toString('base64'),
+      attributes: { decrypt: true, sign: false, unwrap: false },
+    });
+    expect(response.statusCode).toBe(403);
+    expect(response.json().errorCode).toBe(400);
+  });
+});

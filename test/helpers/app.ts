@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { type App, buildApp } from '../../src/app.js';
+import type { Role } from '../../src/auth/roles.js';
+import { loadConfig } from '../../src/config.js';
+import type { Partition, PrismaClient } from '../../src/generated/prisma/client.js';
+import { SoftHsm } from '../../src/hsm/index.js';
+import type { PartitionFlags } from '../../src/hsm/partition-flags.js';
+import { createTestDatabase } from './db.js';
+import { issueTestToken } from './tokens.js';
+
+export interface TestContext {
+  app: App;
+  hsm: SoftHsm;
+  prisma: PrismaClient;
+  masterKey: Buffer;
+  databaseUrl: string;
+  partition(name: string, flags?: Partial<PartitionFlags>): Promise<Partition>;
+  /** Authorization header of a JWT for the partition with these roles. */
+  as(partition: string, roles: Role[]): Promise<Record<string, string>>;
+  /** app.inject with a JSON body, authenticated as the partition with the roles. */
+  call(
+    partition: string,
+    roles: Role[],
+    options: { method: InjectOptions['method']; url: string; body?: unknown },
+  ): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+/** A fresh database, a fresh master key and the real app, as one test file's world. */
+export async function createTestContext(): Promise<TestContext> {
+  const database = await createTestDatabase();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'opentsb-test-'));
+  const config = loadConfig({ DATABASE_URL: database.url, TSB_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+  const masterKey = randomBytes(32);
+  const hsm = new SoftHsm({ prisma: database.prisma, masterKey, keyCacheSize: 100 });
+  const app = await buildApp({ config, prisma: database.prisma, hsm, logger: false });
+  await app.ready();
+
+  const as = async (partition: string, roles: Role[]) => ({
+    authorization: `Bearer ${await issueTestToken(config, partition, roles)}`,
+  });
+  return {
+    app,
+    hsm,
+    prisma: database.prisma,
+    masterKey,
+    databaseUrl: database.url,
+    partition: (name, flags) => hsm.partitions.create(name, flags),
+    as,
+    call: async (partition, roles, { method, url, body }) =>
+      app.inject({
+        method,
+        url,
+        headers: await as(partition, roles),
+        ...(body === undefined ? {} : { payload: body as object }),
+      }),
+    close: async () => {
+      await app.close();
+      await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+/** Runs the openssl CLI (an implementation independent of the service) over files in a scratch folder. */
+export async function withScratch<T>(work: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'opentsb-openssl-'));
+  try {
+    return await work(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function openssl(args: string[], cwd?: string): Promise<string> {
+  const { stdout, stderr } = await execFileAsync('openssl', args, { cwd, encoding: 'utf8' });
+  return stdout + stderr;
+}
+
+/** `openssl pkey -pubin -text` on a DER SubjectPublicKeyInfo. */
+export async function describePublicKey(spki: Buffer): Promise<string> {
+  return withScratch(async (dir) => {
+    const file = path.join(dir, 'key.der');
+    await writeFile(file, spki);
+    return openssl(['pkey', '-pubin', '-inform', 'DER', '-in', file, '-noout', '-text']);
+  });
+}
+
+/** `openssl dgst -sha256 -verify` of a signature over data with a DER SubjectPublicKeyInfo. */
+export async function opensslVerifies(spki: Buffer, data: Buffer, signature: Buffer): Promise<boolean> {
+  return withScratch(async (dir) => {
+    await writeFile(path.join(dir, 'key.der'), spki);
+    await openssl(['pkey', '-pubin', '-inform', 'DER', '-in', 'key.der', '-out', 'key.pem'], dir);
+    await writeFile(path.join(dir, 'data'), data);
+    await writeFile(path.join(dir, 'sig'), signature);
+    try {
+      const out = await openssl(['dgst', '-sha256', '-verify', 'key.pem', '-signature', 'sig', 'data'], dir);
+      return out.includes('Verified OK');
+    } catch {
+      return false;
+    }
+  });
+}

@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config.js';
+
+describe('loadConfig', () => {
+  it('has working defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      databaseUrl: 'postgresql://postgres@127.0.0.1:5432/opentsb',
+      redisUrl: 'redis://127.0.0.1:6379',
+      masterKey: null,
+      tls: null,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('decodes a 32-byte base64 master key', () => {
+    const key = randomBytes(32);
+    expect(loadConfig({ TSB_MASTER_KEY: key.toString('base64') }).masterKey?.equals(key)).toBe(true);
+  });
+
+  it('names every bad variable at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        TSB_MASTER_KEY: randomBytes(16).toString('base64'),
+        DATABASE_URL: 'mysql://x',
+        LOG_LEVEL: 'loud',
+        TLS_CERT_FILE: '/nonexistent/cert.pem',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    for (const name of [
+      'PORT',
+      'TSB_MASTER_KEY',
+      'DATABASE_URL',
+      'LOG_LEVEL',
+      'TLS_CERT_FILE',
+      'TLS_KEY_FILE',
+    ]) {
+      expect(message).toContain(name);
+    }
+  });
+
+  it('refuses both master key variables together', () => {
+    expect(() =>
+      loadConfig({
+        TSB_MASTER_KEY: randomBytes(32).toString('base64'),
+        TSB_MASTER_KEY_FILE: '/etc/hostname',
+      }),
+    ).toThrow(/either TSB_MASTER_KEY or TSB_MASTER_KEY_FILE/);
+  });
+});

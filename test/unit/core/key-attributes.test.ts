@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { type AlgorithmCapabilities, resolveKeyAttributes } from '../../../src/hsm/key-attributes.js';
+
+const rsa: AlgorithmCapabilities = {
+  algorithm: 'RSA',
+  symmetric: false,
+  canSign: true,
+  canDecrypt: true,
+  canUnwrap: true,
+  canDerive: false,
+};
+const aes: AlgorithmCapabilities = {
+  algorithm: 'AES',
+  symmetric: true,
+  canSign: false,
+  canDecrypt: true,
+  canUnwrap: true,
+  canDerive: false,
+};
+const ec: AlgorithmCapabilities = {
+  algorithm: 'EC',
+  symmetric: false,
+  canSign: true,
+  canDecrypt: true,
+  canUnwrap: false,
+  canDerive: true,
+};
+const base = { hasPolicy: false, publicOnly: false };
+
+describe('resolveKeyAttributes (§3.3)', () => {
+  it('applies the documented defaults', () => {
+    expect(
+      resolveKeyAttributes({ decrypt: false, sign: true, unwrap: false }, { ...base, capabilities: rsa }),
+    ).toEqual({
+      encrypt: false,
+      decrypt: false,
+      verify: false,
+      sign: true,
+      wrap: false,
+      unwrap: false,
+      derive: false,
+      bip32: false,
+      slip10: false,
+      extractable: false,
+      neverExtractable: true,
+      sensitive: true,
+      alwaysSensitive: true,
+      modifiable: true,
+      destroyable: false,
+      copyable: false,
+    });
+  });
+
+  it('lets symmetric keys encrypt, verify and wrap along with decrypt, sign and unwrap', () => {
+    const attributes = resolveKeyAttributes(
+      { decrypt: true, sign: false, unwrap: true },
+      { ...base, capabilities: aes },
+    );
+    expect(attributes).toMatchObject({ encrypt: true, wrap: true, verify: false });
+  });
+
+  it.each([
+    ['no operation', { decrypt: false, sign: false, unwrap: false }, rsa, false, /at least one/],
+    ['sign on AES', { decrypt: false, sign: true, unwrap: false }, aes, false, /sign/],
+    ['unwrap on EC', { decrypt: false, sign: true, unwrap: true }, ec, false, /unwrap/],
+    ['derive on RSA', { decrypt: false, sign: true, unwrap: false, derive: true }, rsa, false, /derive/],
+    [
+      'slip10 without derive',
+      { decrypt: false, sign: true, unwrap: false, slip10: true },
+      ec,
+      false,
+      /derive/,
+    ],
+    [
+      'extractable SKA key',
+      { decrypt: false, sign: true, unwrap: false, extractable: true },
+      ec,
+      true,
+      /extractable/,
+    ],
+  ])('refuses %s with 606', (_name, input, capabilities, hasPolicy, message) => {
+    expect(() => resolveKeyAttributes(input, { capabilities, hasPolicy, publicOnly: false })).toThrow(
+      expect.objectContaining({ errorCode: 606, message: expect.stringMatching(message) }),
+    );
+  });
+
+  it('requires decrypt, sign and unwrap to be given (600)', () => {
+    expect(() => resolveKeyAttributes({ sign: true }, { ...base, capabilities: rsa })).toThrow(
+      expect.objectContaining({ errorCode: 600 }),
+    );
+  });
+
+  it('makes verify-only keys unable to sign or decrypt whatever is asked', () => {
+    const attributes = resolveKeyAttributes(
+      { sign: true, decrypt: true },
+      { ...base, capabilities: rsa, publicOnly: true },
+    );
+    expect(attributes).toMatchObject({ sign: false, decrypt: false, verify: true, sensitive: false });
+  });
+});
