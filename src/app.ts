@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify from 'fastify';
 import type { Config } from './config.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { SoftHsm } from './hsm/index.js';
@@ -18,7 +18,8 @@ export interface AppDependencies {
   config: Readonly<Config>;
   prisma: PrismaClient;
   hsm: SoftHsm;
-  logger?: FastifyServerOptions['logger'];
+  /** false: no logging; otherwise where log lines go (default stdout), always with secrets redacted. */
+  logger?: false | { stream?: NodeJS.WritableStream; level?: string };
 }
 
 /** Secrets that may travel in headers; they never reach a log line. */
@@ -32,7 +33,14 @@ export const REDACTED_LOG_PATHS = [
 
 export async function buildApp({ config, prisma, hsm, logger }: AppDependencies) {
   const app = Fastify({
-    logger: logger ?? { level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
+    logger:
+      logger === false
+        ? false
+        : {
+            level: logger?.level ?? config.logLevel,
+            redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+            ...(logger?.stream ? { stream: logger.stream } : {}),
+          },
     bodyLimit: config.bodyLimitBytes,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     requestIdHeader: 'x-request-id',

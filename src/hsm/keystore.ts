@@ -7,7 +7,7 @@ import type { SkaPolicy } from '../ska/policy.schema.js';
 import { type NormalizedPolicy, toPolicyJson, validatePolicy } from '../ska/policy-validate.js';
 import { renderPolicyXml } from '../ska/policy-xml.js';
 import { ADDRESS_FORMATS, type AddressFormat, addressFormatFits, truncatedAddress } from './address.js';
-import { capabilitiesOf, normalizeAlgorithm } from './algorithms.js';
+import { capabilitiesOf, curveSupportsDerivation, type KeyAlgorithm, normalizeAlgorithm, resolveCurve } from './algorithms.js';
 import { ATTESTATION_KEY_NAME, renderKeyXml, signStatement } from './attestation.js';
 import { type KeyAttributes, publicAttributeView, resolveKeyAttributes } from './key-attributes.js';
 import { KeyCache } from './key-cache.js';
@@ -63,6 +63,7 @@ export class KeyStore {
       hasPolicy: policy !== null,
       publicOnly: false,
     });
+    assertDerivationFits(attributes, algorithm, resolveCurve(algorithm, input.curveOid)?.oid ?? null);
     await this.assertLabelFree(partition.id, input.label);
     const material = await generateKey({
       algorithm,
@@ -160,6 +161,7 @@ export class KeyStore {
       hasPolicy: policy !== null,
       publicOnly,
     });
+    assertDerivationFits(attributes, algorithm, material.curveOid);
     const addressFormat = resolveAddressFormat(input.addressFormat, material, policy !== null);
     const key = await this.insert(partition, {
       label: input.label,
@@ -492,6 +494,15 @@ function assertWritable(partition: Partition): void {
     throw new TsbError(
       'SECURITY_NOT_ALLOWED',
       'the partition is read-only: keys cannot be created, changed or deleted',
+    );
+  }
+}
+
+function assertDerivationFits(attributes: KeyAttributes, algorithm: KeyAlgorithm, curveOid: string | null): void {
+  if (attributes.derive && !curveSupportsDerivation(algorithm, curveOid)) {
+    throw new TsbError(
+      'DERIVATION_NOT_SUPPORTED',
+      'attributes.derive: BIP32/SLIP-10 derivation needs an EC key on secp256k1 or secp256r1, or an Ed25519 key',
     );
   }
 }

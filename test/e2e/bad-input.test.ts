@@ -161,6 +161,12 @@ const CASES: BadCase[] = [
     errorCode: 606,
   },
   {
+    name: 'derive on a curve without BIP32/SLIP-10',
+    body: ec({ curveOid: '1.3.132.0.34', attributes: { ...attributes, derive: true } }),
+    status: 400,
+    errorCode: 634,
+  },
+  {
     name: 'address format on a non-SKA key',
     body: ec({ curveOid: '1.3.132.0.10', addressFormat: { format: 'ETH' } }),
     status: 400,

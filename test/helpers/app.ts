@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type App, buildApp } from '../../src/app.js';
 import type { Role } from '../../src/auth/roles.js';
@@ -31,13 +32,25 @@ export interface TestContext {
 }
 
 /** A fresh database, a fresh master key and the real app, as one test file's world. */
-export async function createTestContext(): Promise<TestContext> {
+export async function createTestContext(options: { logLines?: string[] } = {}): Promise<TestContext> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'opentsb-test-'));
   const config = loadConfig({ DATABASE_URL: database.url, TSB_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
   const masterKey = randomBytes(32);
   const hsm = new SoftHsm({ prisma: database.prisma, masterKey, keyCacheSize: 100 });
-  const app = await buildApp({ config, prisma: database.prisma, hsm, logger: false });
+  const { logLines } = options;
+  const logger = logLines
+    ? {
+        level: 'trace',
+        stream: new Writable({
+          write(chunk, _encoding, callback) {
+            logLines.push(String(chunk));
+            callback();
+          },
+        }),
+      }
+    : (false as const);
+  const app = await buildApp({ config, prisma: database.prisma, hsm, logger });
   await app.ready();
 
   const as = async (partition: string, roles: Role[]) => ({
