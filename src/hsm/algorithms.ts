@@ -70,7 +70,7 @@ const ALIASES: Record<string, KeyAlgorithm> = {
 const KYBER = /^KYBER(512|768|1024)(?:_WITH_[A-Z0-9_]+)?$/;
 
 const printable = (value: unknown): string => {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 };
 
@@ -117,9 +117,9 @@ export interface Capabilities {
 /** What a key of the algorithm can be allowed to do; used to validate key attributes. */
 export function capabilitiesOf(alg: KeyAlgorithm): Capabilities {
   const pq = isMlDsa(alg) ? 'sign' : isSlhDsa(alg) ? 'sign' : isMlKem(alg) ? 'kem' : null;
-  const sign =
-    pq === 'sign' || ['RSA', 'EC', 'ED', 'DSA', 'BLS', 'HMACSHA256'].includes(alg as string);
-  const decrypt = pq === 'kem' || ['RSA', 'EC', 'AES', 'ChaCha20', 'Camellia', 'TDEA'].includes(alg as string);
+  const sign = pq === 'sign' || ['RSA', 'EC', 'ED', 'DSA', 'BLS', 'HMACSHA256'].includes(alg as string);
+  const decrypt =
+    pq === 'kem' || ['RSA', 'EC', 'AES', 'ChaCha20', 'Camellia', 'TDEA'].includes(alg as string);
   const unwrap = pq === 'kem' || ['RSA', 'AES', 'Camellia', 'TDEA', 'ChaCha20'].includes(alg as string);
   return {
     symmetric: isSymmetric(alg),
@@ -155,9 +155,30 @@ export const CURVES: readonly CurveInfo[] = [
     keySize: 256,
     derivation: true,
   },
-  { oid: '1.3.132.0.34', name: 'secp384r1', algorithm: 'EC', nodeName: 'secp384r1', keySize: 384, derivation: false },
-  { oid: '1.3.132.0.35', name: 'secp521r1', algorithm: 'EC', nodeName: 'secp521r1', keySize: 521, derivation: false },
-  { oid: '1.3.132.0.10', name: 'secp256k1', algorithm: 'EC', nodeName: 'secp256k1', keySize: 256, derivation: true },
+  {
+    oid: '1.3.132.0.34',
+    name: 'secp384r1',
+    algorithm: 'EC',
+    nodeName: 'secp384r1',
+    keySize: 384,
+    derivation: false,
+  },
+  {
+    oid: '1.3.132.0.35',
+    name: 'secp521r1',
+    algorithm: 'EC',
+    nodeName: 'secp521r1',
+    keySize: 521,
+    derivation: false,
+  },
+  {
+    oid: '1.3.132.0.10',
+    name: 'secp256k1',
+    algorithm: 'EC',
+    nodeName: 'secp256k1',
+    keySize: 256,
+    derivation: true,
+  },
   {
     oid: '1.3.36.3.3.2.8.1.1.7',
     name: 'brainpoolP256r1',
@@ -183,7 +204,14 @@ export const CURVES: readonly CurveInfo[] = [
     derivation: false,
   },
   // keySize of Edwards curves: the field size, as Java's EdDSA key generators report it (255 / 448)
-  { oid: '1.3.101.112', name: 'Ed25519', algorithm: 'ED', nodeName: 'ed25519', keySize: 255, derivation: true },
+  {
+    oid: '1.3.101.112',
+    name: 'Ed25519',
+    algorithm: 'ED',
+    nodeName: 'ed25519',
+    keySize: 255,
+    derivation: true,
+  },
   { oid: '1.3.101.113', name: 'Ed448', algorithm: 'ED', nodeName: 'ed448', keySize: 448, derivation: false },
 ];
 
@@ -365,7 +393,8 @@ export function resolveKeySize(
   const rule = keySizeRule(alg);
   if (rule.kind === 'derived') {
     const derived = derivedKeySize(alg, curve);
-    if (derived === null) throw new TsbError('INPUT_VALIDATION_FAILED', `a curve is required for ${alg} keys`);
+    if (derived === null)
+      throw new TsbError('INPUT_VALIDATION_FAILED', `a curve is required for ${alg} keys`);
     if (keySize !== null && keySize !== undefined && keySize !== 0 && keySize !== derived) {
       throw new TsbError(
         'INPUT_KEYSIZE',

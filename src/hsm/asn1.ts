@@ -56,7 +56,12 @@ export const octetString = (bytes: Uint8Array): Buffer => tlv(TAG.OCTET_STRING, 
 export const nullValue = (): Buffer => Buffer.of(TAG.NULL, 0);
 
 export function bitString(bytes: Uint8Array, unusedBits = 0): Buffer {
-  if (!Number.isInteger(unusedBits) || unusedBits < 0 || unusedBits > 7 || (bytes.length === 0 && unusedBits)) {
+  if (
+    !Number.isInteger(unusedBits) ||
+    unusedBits < 0 ||
+    unusedBits > 7 ||
+    (bytes.length === 0 && unusedBits)
+  ) {
     throw new Asn1Error('invalid number of unused bits');
   }
   return tlv(TAG.BIT_STRING, Buffer.concat([Buffer.of(unusedBits), bytes]));
@@ -105,7 +110,8 @@ export function objectIdentifier(dotted: string): Buffer {
 /** `[n] EXPLICIT` around an encoded element. */
 export const explicit = (n: number, encoded: Uint8Array): Buffer => tlv(contextTag(n, true), encoded);
 /** `[n] IMPLICIT` on a primitive type (OCTET STRING, INTEGER, ...): the content with the context tag. */
-export const implicitPrimitive = (n: number, content: Uint8Array): Buffer => tlv(contextTag(n, false), content);
+export const implicitPrimitive = (n: number, content: Uint8Array): Buffer =>
+  tlv(contextTag(n, false), content);
 
 // ---------------------------------------------------------------------------------------------
 // Decoding
@@ -170,7 +176,8 @@ export function decode(input: Uint8Array): Asn1Node {
 
 /** The elements inside a constructed element. */
 export function children(node: Asn1Node): Asn1Node[] {
-  if (!node.constructed) throw new Asn1Error(`element with tag 0x${node.tag.toString(16)} is not constructed`);
+  if (!node.constructed)
+    throw new Asn1Error(`element with tag 0x${node.tag.toString(16)} is not constructed`);
   const out: Asn1Node[] = [];
   for (let offset = 0; offset < node.content.length; ) {
     const { node: child, next } = readElement(node.content, offset);
@@ -215,7 +222,10 @@ export function readInteger(node: Asn1Node): bigint {
   expectTag(node, TAG.INTEGER, 'INTEGER');
   const bytes = node.content;
   if (bytes.length === 0) throw new Asn1Error('empty INTEGER');
-  if (bytes.length > 1 && ((bytes[0] === 0 && bytes[1]! < 0x80) || (bytes[0] === 0xff && bytes[1]! >= 0x80))) {
+  if (
+    bytes.length > 1 &&
+    ((bytes[0] === 0 && bytes[1]! < 0x80) || (bytes[0] === 0xff && bytes[1]! >= 0x80))
+  ) {
     throw new Asn1Error('non-minimal INTEGER');
   }
   let value = BigInt(`0x${bytes.toString('hex')}`);

@@ -7,7 +7,13 @@ import type { SkaPolicy } from '../ska/policy.schema.js';
 import { type NormalizedPolicy, toPolicyJson, validatePolicy } from '../ska/policy-validate.js';
 import { renderPolicyXml } from '../ska/policy-xml.js';
 import { ADDRESS_FORMATS, type AddressFormat, addressFormatFits, truncatedAddress } from './address.js';
-import { capabilitiesOf, curveSupportsDerivation, type KeyAlgorithm, normalizeAlgorithm, resolveCurve } from './algorithms.js';
+import {
+  capabilitiesOf,
+  curveSupportsDerivation,
+  type KeyAlgorithm,
+  normalizeAlgorithm,
+  resolveCurve,
+} from './algorithms.js';
 import { ATTESTATION_KEY_NAME, renderKeyXml, signStatement } from './attestation.js';
 import { type KeyAttributes, publicAttributeView, resolveKeyAttributes } from './key-attributes.js';
 import { KeyCache } from './key-cache.js';
@@ -498,7 +504,11 @@ function assertWritable(partition: Partition): void {
   }
 }
 
-function assertDerivationFits(attributes: KeyAttributes, algorithm: KeyAlgorithm, curveOid: string | null): void {
+function assertDerivationFits(
+  attributes: KeyAttributes,
+  algorithm: KeyAlgorithm,
+  curveOid: string | null,
+): void {
   if (attributes.derive && !curveSupportsDerivation(algorithm, curveOid)) {
     throw new TsbError(
       'DERIVATION_NOT_SUPPORTED',

@@ -11,8 +11,8 @@ import { BLS_KEY_SIZE, OIDS } from '../algorithms.js';
 import { type AsymmetricMechanism, fail, type KeyMaterial, parsing, storedMaterial } from './common.js';
 import {
   checkEmbeddedPublicKey,
-  nobleSpki,
   noblePkcs8,
+  nobleSpki,
   readPrivateKeyInfo,
   readPublicKey,
   readRawOrOctetString,
@@ -45,7 +45,9 @@ function material(secretKey: Uint8Array | null, publicKey: Uint8Array): KeyMater
 
 function storedSecret(stored: KeyMaterial): Uint8Array {
   const content = readStoredPrivateKey('BLS', OIDS.bls12381G1, stored);
-  return storedMaterial('BLS', () => readRawOrOctetString(content, BLS_SECRET_KEY_LENGTH, 'BLS'));
+  return storedMaterial('BLS', () =>
+    Buffer.from(readRawOrOctetString(content, BLS_SECRET_KEY_LENGTH, 'BLS')),
+  );
 }
 
 export const bls: AsymmetricMechanism = {

@@ -135,7 +135,7 @@ export function peekAlgorithmOid(der: Buffer, kind: 'private' | 'public'): strin
 }
 
 export function wrongType(expected: KeyAlgorithm, actual: string, what: string): TsbError {
-  return new TsbError('INVALID_KEY_TYPE', `the ${what} is a ${actual} key, not a ${expected} key`);
+  return new TsbError('INVALID_KEY_TYPE', `the ${what} is a key of type ${actual}, not ${expected}`);
 }
 
 // ---------------------------------------------------------------------------------------------

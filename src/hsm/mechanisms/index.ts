@@ -93,14 +93,18 @@ export function importKey(input: ImportInput): KeyMaterial {
     if (given(input.privateKey) || given(input.publicKey) || given(input.certificate)) {
       throw fail('INPUT_VALIDATION_FAILED', `a ${algorithm} key is imported as secretKey only`);
     }
-    if (!given(input.secretKey)) throw fail('INPUT_VALIDATION_FAILED', `secretKey is required for ${algorithm} keys`);
+    if (!given(input.secretKey))
+      throw fail('INPUT_VALIDATION_FAILED', `secretKey is required for ${algorithm} keys`);
     return secretMechanism(algorithm).fromSecret(algorithm, input.secretKey);
   }
   if (given(input.secretKey)) {
     throw fail('INPUT_VALIDATION_FAILED', `secretKey is only for symmetric keys, not for ${algorithm} keys`);
   }
   if (!given(input.privateKey) && !given(input.publicKey) && !given(input.certificate)) {
-    throw fail('INPUT_VALIDATION_FAILED', `privateKey, publicKey or certificate is required for ${algorithm} keys`);
+    throw fail(
+      'INPUT_VALIDATION_FAILED',
+      `privateKey, publicKey or certificate is required for ${algorithm} keys`,
+    );
   }
   const mechanism = asymmetricMechanism(algorithm);
   const curve: CurveInfo | null =

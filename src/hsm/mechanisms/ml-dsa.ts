@@ -13,8 +13,8 @@ import { implicitPrimitive, octetString } from '../asn1.js';
 import { type AsymmetricMechanism, fail, type KeyMaterial, storedMaterial } from './common.js';
 import {
   checkEmbeddedPublicKey,
-  nobleSpki,
   noblePkcs8,
+  nobleSpki,
   readPrivateKeyInfo,
   readPublicKey,
   readSeedChoice,
@@ -55,7 +55,12 @@ function material(algorithm: MlDsaAlgorithm, keys: Keys | null, publicKey: Uint8
 /** Keys from the private key CHOICE content; `strict` checks imported expanded keys for consistency. */
 function keysOf(algorithm: MlDsaAlgorithm, content: Buffer): Keys {
   const impl = ML_DSA[algorithm];
-  const { seed, expanded } = readSeedChoice(content, ML_DSA_SEED_LENGTH, lengths(algorithm).secretKey, algorithm);
+  const { seed, expanded } = readSeedChoice(
+    content,
+    ML_DSA_SEED_LENGTH,
+    lengths(algorithm).secretKey,
+    algorithm,
+  );
   if (seed) {
     const keys = impl.keygen(seed);
     if (expanded && !Buffer.from(keys.secretKey).equals(expanded)) {

@@ -13,15 +13,19 @@ import { implicitPrimitive, octetString } from '../asn1.js';
 import { type AsymmetricMechanism, fail, type KeyMaterial, storedMaterial } from './common.js';
 import {
   checkEmbeddedPublicKey,
-  nobleSpki,
   noblePkcs8,
+  nobleSpki,
   readPrivateKeyInfo,
   readPublicKey,
   readSeedChoice,
   readStoredPrivateKey,
 } from './noble-keys.js';
 
-export const ML_KEM = { 'ML-KEM-512': ml_kem512, 'ML-KEM-768': ml_kem768, 'ML-KEM-1024': ml_kem1024 } as const;
+export const ML_KEM = {
+  'ML-KEM-512': ml_kem512,
+  'ML-KEM-768': ml_kem768,
+  'ML-KEM-1024': ml_kem1024,
+} as const;
 export const ML_KEM_SEED_LENGTH = 64;
 
 const lengths = (algorithm: MlKemAlgorithm) => {
@@ -54,7 +58,12 @@ function material(algorithm: MlKemAlgorithm, keys: Keys | null, publicKey: Uint8
 
 function keysOf(algorithm: MlKemAlgorithm, content: Buffer): Keys {
   const impl = ML_KEM[algorithm];
-  const { seed, expanded } = readSeedChoice(content, ML_KEM_SEED_LENGTH, lengths(algorithm).secretKey, algorithm);
+  const { seed, expanded } = readSeedChoice(
+    content,
+    ML_KEM_SEED_LENGTH,
+    lengths(algorithm).secretKey,
+    algorithm,
+  );
   if (seed) {
     const keys = impl.keygen(seed);
     if (expanded && !Buffer.from(keys.secretKey).equals(expanded)) {

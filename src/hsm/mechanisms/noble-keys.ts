@@ -7,6 +7,7 @@ import type { KeyAlgorithm } from '../algorithms.js';
 import {
   type Asn1Node,
   algorithmIdentifier,
+  children,
   decode,
   decodePkcs8,
   decodeSpki,
@@ -14,7 +15,6 @@ import {
   encodeSpki,
   type PrivateKeyInfo,
   TAG,
-  children,
 } from '../asn1.js';
 import {
   describeAlgorithmOid,
@@ -95,7 +95,10 @@ export function readStoredPrivateKey(algorithm: KeyAlgorithm, oid: string, mater
 /** An OneAsymmetricKey v2 public key must be the one derived from the private key. */
 export function checkEmbeddedPublicKey(info: PrivateKeyInfo, derived: Uint8Array): void {
   if (info.publicKey && !Buffer.from(derived).equals(info.publicKey)) {
-    throw fail('PARSING_KEY', 'the public key inside the PKCS#8 structure does not belong to its private key');
+    throw fail(
+      'PARSING_KEY',
+      'the public key inside the PKCS#8 structure does not belong to its private key',
+    );
   }
 }
 
@@ -134,7 +137,8 @@ export function readSeedChoice(
     node = null;
   }
   if (node) {
-    if (node.tag === 0x80 && node.content.length === seedLength) return { seed: node.content, expanded: null };
+    if (node.tag === 0x80 && node.content.length === seedLength)
+      return { seed: node.content, expanded: null };
     if (node.tag === TAG.OCTET_STRING && node.content.length === expandedLength) {
       return { seed: null, expanded: node.content };
     }

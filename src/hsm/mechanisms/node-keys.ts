@@ -53,7 +53,10 @@ export interface NodeFamily {
   algorithm: NodeAlgorithm;
   /** the key size of a parsed key, or an error if the key is outside what we accept */
   checkSize(key: KeyObject, curve: CurveInfo | null): number;
-  generate(keySize: number, curve: CurveInfo | null): Promise<{ publicKey: KeyObject; privateKey: KeyObject }>;
+  generate(
+    keySize: number,
+    curve: CurveInfo | null,
+  ): Promise<{ publicKey: KeyObject; privateKey: KeyObject }>;
 }
 
 const PRIVATE_DER_TYPES = ['pkcs8', 'pkcs1', 'sec1'] as const;
@@ -134,9 +137,10 @@ function materialOf(
 }
 
 function unparsable(family: NodeFamily, input: Unarmoured, kind: 'private' | 'public') {
-  const oid = input.label === null || input.label === 'PRIVATE KEY' || input.label === 'PUBLIC KEY'
-    ? peekAlgorithmOid(input.der, kind)
-    : null;
+  const oid =
+    input.label === null || input.label === 'PRIVATE KEY' || input.label === 'PUBLIC KEY'
+      ? peekAlgorithmOid(input.der, kind)
+      : null;
   if (oid) {
     const actual = describeAlgorithmOid(oid);
     if (!actual.startsWith(family.algorithm)) return wrongType(family.algorithm, actual, `${kind} key`);
@@ -191,7 +195,9 @@ export function nodeMechanism(family: NodeFamily): AsymmetricMechanism {
 function loadNodeKey(algorithm: NodeAlgorithm, material: KeyMaterial): KeyObject {
   const secret = material.secret;
   if (!secret) throw fail('OPERATION_FORBIDDEN_FOR_KEY', 'the key holds only a public key');
-  const key = storedMaterial(algorithm, () => createPrivateKey({ key: secret, format: 'der', type: 'pkcs8' }));
+  const key = storedMaterial(algorithm, () =>
+    createPrivateKey({ key: secret, format: 'der', type: 'pkcs8' }),
+  );
   if (ALGORITHM_OF_TYPE[key.asymmetricKeyType ?? ''] !== algorithm) {
     throw fail('HSM_INTEGRITY', `the stored key material is not a ${algorithm} key`);
   }

@@ -13,8 +13,8 @@ import { type KeyAlgorithm, PQ_PARAMS, type SlhDsaAlgorithm } from '../algorithm
 import { type AsymmetricMechanism, type KeyMaterial, storedMaterial } from './common.js';
 import {
   checkEmbeddedPublicKey,
-  nobleSpki,
   noblePkcs8,
+  nobleSpki,
   readPrivateKeyInfo,
   readPublicKey,
   readRawOrOctetString,
@@ -41,7 +41,11 @@ export function slhDsaLengths(algorithm: SlhDsaAlgorithm) {
   return { publicKey: publicKey!, secretKey: secretKey!, seed: seed! };
 }
 
-function material(algorithm: SlhDsaAlgorithm, secretKey: Uint8Array | null, publicKey: Uint8Array): KeyMaterial {
+function material(
+  algorithm: SlhDsaAlgorithm,
+  secretKey: Uint8Array | null,
+  publicKey: Uint8Array,
+): KeyMaterial {
   const { oid, securityBits } = PQ_PARAMS[algorithm];
   return {
     algorithm,
@@ -89,7 +93,12 @@ export const slhDsa: AsymmetricMechanism = {
 
   fromPublic(input, spec) {
     const algorithm = asSlhDsa(spec.algorithm);
-    const publicKey = readPublicKey(algorithm, PQ_PARAMS[algorithm].oid, input, slhDsaLengths(algorithm).publicKey);
+    const publicKey = readPublicKey(
+      algorithm,
+      PQ_PARAMS[algorithm].oid,
+      input,
+      slhDsaLengths(algorithm).publicKey,
+    );
     return material(algorithm, null, publicKey);
   },
 
@@ -99,6 +108,11 @@ export const slhDsa: AsymmetricMechanism = {
 
   load(stored) {
     const secretKey = storedSecret(stored);
-    return { kind: 'noble', algorithm: asSlhDsa(stored.algorithm), secretKey, publicKey: publicHalf(secretKey) };
+    return {
+      kind: 'noble',
+      algorithm: asSlhDsa(stored.algorithm),
+      secretKey,
+      publicKey: publicHalf(secretKey),
+    };
   },
 };

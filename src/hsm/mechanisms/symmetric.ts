@@ -4,13 +4,7 @@
  * parity bits). Material is the raw key; there is no public key and no algorithm OID.
  */
 import { createSecretKey, randomBytes } from 'node:crypto';
-import {
-  describeKeySizeRule,
-  type KeyAlgorithm,
-  keySizeAllowed,
-  keySizeRule,
-  type SymmetricAlgorithm,
-} from '../algorithms.js';
+import { describeKeySizeRule, keySizeAllowed, keySizeRule, type SymmetricAlgorithm } from '../algorithms.js';
 import { fail, type KeyMaterial, type ReadyKey } from './common.js';
 
 export interface SecretMechanism {
@@ -42,7 +36,9 @@ export function checkSecretLength(algorithm: SymmetricAlgorithm, secret: Buffer)
 
 export function loadSecret(material: KeyMaterial): ReadyKey {
   if (!material.secret) throw fail('HSM_INTEGRITY', `the ${material.algorithm} key has no stored secret`);
-  checkSecretLength(material.algorithm as SymmetricAlgorithm, material.secret);
+  if (!keySizeAllowed(material.algorithm, material.secret.length * 8)) {
+    throw fail('HSM_INTEGRITY', `the stored ${material.algorithm} key has an invalid length`);
+  }
   return {
     kind: 'secret',
     algorithm: material.algorithm as SymmetricAlgorithm,
@@ -91,6 +87,3 @@ export const symmetric: SecretMechanism = {
 
   load: loadSecret,
 };
-
-export const isCipherAlgorithm = (algorithm: KeyAlgorithm): boolean =>
-  algorithm === 'AES' || algorithm === 'ChaCha20' || algorithm === 'Camellia' || algorithm === 'TDEA';

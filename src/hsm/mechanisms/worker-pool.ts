@@ -7,8 +7,9 @@
  * (tsx, vitest) the worker first registers tsx's loader; in a compiled build it is the .js file.
  * If a worker cannot be started, generation falls back to the calling thread.
  */
-import { availableParallelism } from 'node:os';
+
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SlhDsaAlgorithm } from '../algorithms.js';
@@ -32,7 +33,10 @@ interface Slot {
   started: boolean;
 }
 
-type Reply = { ready: true } | { id: number; secretKey: Uint8Array; publicKey: Uint8Array } | { id: number; error: string };
+type Reply =
+  | { ready: true }
+  | { id: number; secretKey: Uint8Array; publicKey: Uint8Array }
+  | { id: number; error: string };
 
 const SELF_URL = import.meta.url;
 const FROM_SOURCES = SELF_URL.endsWith('.ts');
@@ -134,7 +138,10 @@ function pickSlot(): Slot {
 }
 
 /** SLH-DSA key generation from a seed in a worker thread (inline if workers are unavailable). */
-export async function slhDsaKeygenInWorker(algorithm: SlhDsaAlgorithm, seed: Uint8Array): Promise<GeneratedPair> {
+export async function slhDsaKeygenInWorker(
+  algorithm: SlhDsaAlgorithm,
+  seed: Uint8Array,
+): Promise<GeneratedPair> {
   if (disabled) return inline(algorithm, seed);
   let slot: Slot;
   try {

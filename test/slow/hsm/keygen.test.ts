@@ -3,8 +3,8 @@
  * parameter set, with their measured times printed.
  */
 import { createPublicKey } from 'node:crypto';
-import { SLH_DSA_ALGORITHMS, type SlhDsaAlgorithm } from '../../../src/hsm/algorithms.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SLH_DSA_ALGORITHMS, type SlhDsaAlgorithm } from '../../../src/hsm/algorithms.js';
 import { generateKey, shutdownKeygenPool } from '../../../src/hsm/mechanisms/index.js';
 import { SLH_DSA } from '../../../src/hsm/mechanisms/slh-dsa-params.js';
 import { describePublicKey, hex, opensslPrivateKey } from '../../unit/hsm/helpers.js';
@@ -27,8 +27,9 @@ describe('large RSA and DSA keys', () => {
   it.each([3072, 4096, 8192])('generates RSA-%i that node and openssl read', async (keySize) => {
     const material = await timed(`RSA-${keySize}`, () => generateKey({ algorithm: 'RSA', keySize }));
     expect(material.keySize).toBe(keySize);
-    expect(createPublicKey({ key: material.publicKey!, format: 'der', type: 'spki' }).asymmetricKeyDetails)
-      .toMatchObject({ modulusLength: keySize });
+    expect(
+      createPublicKey({ key: material.publicKey!, format: 'der', type: 'spki' }).asymmetricKeyDetails,
+    ).toMatchObject({ modulusLength: keySize });
     expect(await describePublicKey(material.publicKey!)).toContain(`(${keySize} bit)`);
     const fromOpenssl = await opensslPrivateKey(material.secret!);
     expect(fromOpenssl.spki.equals(material.publicKey!)).toBe(true);
@@ -36,7 +37,11 @@ describe('large RSA and DSA keys', () => {
 
   it('generates DSA-3072 with a 256-bit subgroup', async () => {
     const material = await timed('DSA-3072', () => generateKey({ algorithm: 'DSA', keySize: 3072 }));
-    const details = createPublicKey({ key: material.publicKey!, format: 'der', type: 'spki' }).asymmetricKeyDetails;
+    const details = createPublicKey({
+      key: material.publicKey!,
+      format: 'der',
+      type: 'spki',
+    }).asymmetricKeyDetails;
     expect(details).toMatchObject({ modulusLength: 3072, divisorLength: 256 });
     expect(await describePublicKey(material.publicKey!)).toContain('(3072 bit)');
     const fromOpenssl = await opensslPrivateKey(material.secret!);

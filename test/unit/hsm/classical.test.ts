@@ -15,11 +15,7 @@ async function checkPair(material: KeyMaterial, openSslText: RegExp[]) {
   const pkcs8 = material.secret!;
   const publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
   const privateKey = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
-  expect(
-    createPublicKey(privateKey)
-      .export({ type: 'spki', format: 'der' })
-      .equals(spki),
-  ).toBe(true);
+  expect(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).equals(spki)).toBe(true);
   const text = await describePublicKey(spki);
   for (const pattern of openSslText) expect(text).toMatch(pattern);
   const fromOpenSsl = await opensslPrivateKey(pkcs8);
@@ -50,8 +46,12 @@ describe('RSA', () => {
 
   it('defaults to 2048 bits and refuses sizes not offered', async () => {
     expect((await generateKey({ algorithm: 'RSA' })).keySize).toBe(2048);
-    expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'RSA', keySize: 1024 }))).errorCode).toBe(603);
-    expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'RSA', keySize: 2049 }))).errorCode).toBe(603);
+    expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'RSA', keySize: 1024 }))).errorCode).toBe(
+      603,
+    );
+    expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'RSA', keySize: 2049 }))).errorCode).toBe(
+      603,
+    );
   });
 });
 
@@ -66,16 +66,29 @@ describe('EC', () => {
     ['1.3.36.3.3.2.8.1.1.13', 'brainpoolP512r1', 512, /ASN1 OID: brainpoolP512r1/],
   ])('generates a key on %s (%s)', async (curveOid, nodeName, bits, curveLine) => {
     const material = await generateKey({ algorithm: 'EC', curveOid });
-    expect(material).toMatchObject({ algorithm: 'EC', algorithmOid: '1.2.840.10045.2.1', curveOid, keySize: bits });
-    const { publicKey } = await checkPair(material, [new RegExp(`\\(${bits} bit\\)`), new RegExp(`ASN1 OID: ${nodeName}`), curveLine]);
+    expect(material).toMatchObject({
+      algorithm: 'EC',
+      algorithmOid: '1.2.840.10045.2.1',
+      curveOid,
+      keySize: bits,
+    });
+    const { publicKey } = await checkPair(material, [
+      new RegExp(`\\(${bits} bit\\)`),
+      new RegExp(`ASN1 OID: ${nodeName}`),
+      curveLine,
+    ]);
     expect(publicKey.asymmetricKeyDetails?.namedCurve).toBe(nodeName);
     const ready = loadPrivate(material);
     if (ready.kind !== 'node') throw new Error('expected a node key');
-    expect(verify('sha256', Buffer.from('m'), publicKey, sign('sha256', Buffer.from('m'), ready.key))).toBe(true);
+    expect(verify('sha256', Buffer.from('m'), publicKey, sign('sha256', Buffer.from('m'), ready.key))).toBe(
+      true,
+    );
   });
 
   it('accepts a keySize equal to the field size and refuses another', async () => {
-    expect((await generateKey({ algorithm: 'EC', curveOid: '1.3.132.0.35', keySize: 521 })).keySize).toBe(521);
+    expect((await generateKey({ algorithm: 'EC', curveOid: '1.3.132.0.35', keySize: 521 })).keySize).toBe(
+      521,
+    );
     const error = await tsbErrorOfAsync(() =>
       generateKey({ algorithm: 'EC', curveOid: '1.3.132.0.35', keySize: 512 }),
     );
@@ -119,7 +132,9 @@ describe('DSA', () => {
   });
 
   it('refuses DSA sizes not offered', async () => {
-    expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'DSA', keySize: 1024 }))).errorCode).toBe(603);
+    expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'DSA', keySize: 1024 }))).errorCode).toBe(
+      603,
+    );
   });
 });
 

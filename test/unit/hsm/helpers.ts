@@ -31,7 +31,10 @@ export async function opensslPrivateKey(pkcs8: Buffer): Promise<{ text: string; 
   return withScratch(async (dir) => {
     await writeFile(path.join(dir, 'key.der'), pkcs8);
     const text = await openssl(['pkey', '-inform', 'DER', '-in', 'key.der', '-noout', '-text'], dir);
-    await openssl(['pkey', '-inform', 'DER', '-in', 'key.der', '-pubout', '-outform', 'DER', '-out', 'pub.der'], dir);
+    await openssl(
+      ['pkey', '-inform', 'DER', '-in', 'key.der', '-pubout', '-outform', 'DER', '-out', 'pub.der'],
+      dir,
+    );
     return { text, spki: await readFile(path.join(dir, 'pub.der')) };
   });
 }

@@ -104,7 +104,12 @@ async function checkWithOpensslAsn1(der: Buffer, oid: string, kind: 'public' | '
 describe('ML-DSA', () => {
   it.each(ML_DSA_CASES)('generates $algorithm keys in the RFC 9881 encoding', async (c) => {
     const material = await generateKey({ algorithm: c.algorithm });
-    expect(material).toMatchObject({ algorithm: c.algorithm, algorithmOid: c.oid, curveOid: null, keySize: c.keySize });
+    expect(material).toMatchObject({
+      algorithm: c.algorithm,
+      algorithmOid: c.oid,
+      curveOid: null,
+      keySize: c.keySize,
+    });
     const spki = material.publicKey!;
     const pkcs8 = material.secret!;
     expect(hex(spki.subarray(0, 22))).toBe(c.spkiPrefix);
@@ -126,9 +131,9 @@ describe('ML-DSA', () => {
   });
 
   it('refuses a contradicting keySize', async () => {
-    expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'ML-DSA-65', keySize: 128 }))).errorCode).toBe(
-      603,
-    );
+    expect(
+      (await tsbErrorOfAsync(() => generateKey({ algorithm: 'ML-DSA-65', keySize: 128 }))).errorCode,
+    ).toBe(603);
   });
 });
 
@@ -211,7 +216,11 @@ describe('BLS12-381', () => {
   it('round-trips through export and import', async () => {
     const material = await generateKey({ algorithm: 'BLS' });
     const exported = exportPrivateKey(material);
-    const imported = importKey({ algorithm: 'BLS', privateKey: exported.privateKey, publicKey: exported.publicKey });
+    const imported = importKey({
+      algorithm: 'BLS',
+      privateKey: exported.privateKey,
+      publicKey: exported.publicKey,
+    });
     expect(imported.secret!.equals(material.secret!)).toBe(true);
     expect(imported.publicKey!.equals(material.publicKey!)).toBe(true);
   });

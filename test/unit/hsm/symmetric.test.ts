@@ -1,6 +1,11 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { exportPrivateKey, generateKey, loadPrivate, publicKeyOf } from '../../../src/hsm/mechanisms/index.js';
+import {
+  exportPrivateKey,
+  generateKey,
+  loadPrivate,
+  publicKeyOf,
+} from '../../../src/hsm/mechanisms/index.js';
 import { setDesParity } from '../../../src/hsm/mechanisms/symmetric.js';
 import { tsbErrorOf, tsbErrorOfAsync } from './helpers.js';
 
@@ -22,14 +27,18 @@ describe('secret key generation', () => {
     ['TDEA', 192, 'des-ede3-cbc'],
   ] as const)('generates %s-%i keys usable with node %s', async (algorithm, keySize, cipher) => {
     const material = await generateKey({ algorithm, keySize });
-    expect(material).toMatchObject({ algorithm, keySize, algorithmOid: null, curveOid: null, publicKey: null });
+    expect(material).toMatchObject({
+      algorithm,
+      keySize,
+      algorithmOid: null,
+      curveOid: null,
+      publicKey: null,
+    });
     expect(material.secret).toHaveLength(keySize / 8);
     const ready = loadPrivate(material);
     if (ready.kind !== 'secret') throw new Error('expected a secret key');
     const iv = randomBytes(algorithm === 'TDEA' ? 8 : 16);
     const plain = Buffer.from('sixteen byte msg');
-    const encrypted = Buffer.concat([createCipheriv(cipher, ready.key, iv).update(plain), createCipheriv(cipher, ready.key, iv).final()]);
-    expect(encrypted.length).toBeGreaterThan(0);
     const c = createCipheriv(cipher, ready.key, iv);
     const ct = Buffer.concat([c.update(plain), c.final()]);
     const d = createDecipheriv(cipher, ready.key, iv);
@@ -46,7 +55,9 @@ describe('secret key generation', () => {
     cipher.update('x');
     cipher.final();
     expect(cipher.getAuthTag()).toHaveLength(16);
-    expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'ChaCha20', keySize: 128 }))).errorCode).toBe(603);
+    expect(
+      (await tsbErrorOfAsync(() => generateKey({ algorithm: 'ChaCha20', keySize: 128 }))).errorCode,
+    ).toBe(603);
   });
 
   it('generates HMAC-SHA256 keys from 128 to 4096 bits in whole bytes, 256 by default', async () => {
@@ -59,13 +70,19 @@ describe('secret key generation', () => {
       expect(createHmac('sha256', ready.key).update('m').digest()).toHaveLength(32);
     }
     for (const keySize of [120, 130, 4104]) {
-      expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'HMACSHA256', keySize }))).errorCode).toBe(603);
+      expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'HMACSHA256', keySize }))).errorCode).toBe(
+        603,
+      );
     }
   });
 
   it('refuses AES sizes not offered (INPUT_KEYSIZE) and curves on secret keys', async () => {
-    expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'AES', keySize: 100 }))).errorCode).toBe(603);
-    expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'AES', keySize: 512 }))).errorCode).toBe(603);
+    expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'AES', keySize: 100 }))).errorCode).toBe(
+      603,
+    );
+    expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'AES', keySize: 512 }))).errorCode).toBe(
+      603,
+    );
     expect(
       (await tsbErrorOfAsync(() => generateKey({ algorithm: 'AES', curveOid: '1.3.132.0.10' }))).errorCode,
     ).toBe(600);

@@ -16,7 +16,9 @@ afterAll(() => shutdownKeygenPool());
 
 describe('key generation worker pool', () => {
   it('offloads the slow SLH-DSA parameter sets', () => {
-    expect([...SLOW_SLH_DSA_KEYGEN].every((alg) => alg.endsWith('s') || alg === 'SLH-DSA-SHAKE-256f')).toBe(true);
+    expect([...SLOW_SLH_DSA_KEYGEN].every((alg) => alg.endsWith('s') || alg === 'SLH-DSA-SHAKE-256f')).toBe(
+      true,
+    );
     expect(SLOW_SLH_DSA_KEYGEN.size).toBe(7);
   });
 
@@ -66,11 +68,10 @@ describe('key generation worker pool', () => {
           'console.log(JSON.stringify({ ...keygenPoolStats(), length: material.secret.length }));',
         ].join('\n'),
       );
-      const { stdout } = await promisify(execFile)(
-        process.execPath,
-        ['--import', 'tsx', script],
-        { cwd: ROOT, timeout: 20_000 },
-      );
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], {
+        cwd: ROOT,
+        timeout: 20_000,
+      });
       return stdout;
     });
     expect(JSON.parse(output)).toMatchObject({ worker: 1, inline: 0, workerFailures: 0, length: 84 });
