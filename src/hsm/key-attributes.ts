@@ -65,6 +65,8 @@ export function resolveKeyAttributes(
   context: AttributeContext,
 ): KeyAttributes {
   const given = input ?? {};
+  // Public-key operations (encrypt, verify, wrap with the public half) default to what the key type
+  // can do; on symmetric keys they follow their private counterparts (decrypt, sign, unwrap).
   const { capabilities, hasPolicy, publicOnly } = context;
 
   if (publicOnly) {
@@ -94,11 +96,11 @@ export function resolveKeyAttributes(
     }
   }
   const attributes: KeyAttributes = {
-    encrypt: given.encrypt ?? (given.decrypt === true && capabilities.symmetric),
+    encrypt: given.encrypt ?? (capabilities.symmetric ? given.decrypt === true : capabilities.canDecrypt),
     decrypt: given.decrypt === true,
-    verify: given.verify ?? (given.sign === true && capabilities.symmetric),
+    verify: given.verify ?? (capabilities.symmetric ? given.sign === true : capabilities.canSign),
     sign: given.sign === true,
-    wrap: given.wrap ?? (given.unwrap === true && capabilities.symmetric),
+    wrap: given.wrap ?? (capabilities.symmetric ? given.unwrap === true : capabilities.canUnwrap),
     unwrap: given.unwrap === true,
     derive: given.derive ?? false,
     bip32: given.bip32 ?? false,

@@ -32,11 +32,11 @@ describe('resolveKeyAttributes (§3.3)', () => {
     expect(
       resolveKeyAttributes({ decrypt: false, sign: true, unwrap: false }, { ...base, capabilities: rsa }),
     ).toEqual({
-      encrypt: false,
+      encrypt: true,
       decrypt: false,
-      verify: false,
+      verify: true,
       sign: true,
-      wrap: false,
+      wrap: true,
       unwrap: false,
       derive: false,
       bip32: false,
