@@ -11,6 +11,7 @@ import { tlsServerOptions } from './http/tls.js';
 import { ErrorBodySchema } from './modules/common.schema.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
+import { operationsRoutes } from './modules/operations/operations.routes.js';
 import { serviceInfoRoutes } from './modules/service-info/service-info.routes.js';
 import authPlugin from './plugins/auth.js';
 
@@ -59,6 +60,7 @@ export async function buildApp({ config, prisma, hsm, logger }: AppDependencies)
     await api.register(authPlugin, { prisma, config });
     await api.register(keysRoutes, { hsm });
     await api.register(serviceInfoRoutes, { hsm });
+    await api.register(operationsRoutes, { hsm });
   });
 
   return app;

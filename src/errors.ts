@@ -53,8 +53,10 @@ export const TSB_ERRORS = {
   INVALID_NUMBER_RANGE: { code: 619, reason: 'res.error.invalid.number.range', status: 400 },
   KEY_PASSWORD_MISMATCH: { code: 620, reason: 'res.error.key.password.mismatch', status: 403 },
   INVALID_JSON: { code: 621, reason: 'res.error.invalid.json', status: 400 },
+  INVALID_TAG_LENGTH: { code: 624, reason: 'res.error.key.invalid.tagLength', status: 400 },
   KEY_INVALID_ENCODING: { code: 625, reason: 'res.error.key.invalid.encoding', status: 400 },
   CERTIFICATE_INVALID_ENCODING: { code: 626, reason: 'res.error.certificate.invalid.encoding', status: 400 },
+  UNSUPPORTED_CIPHER: { code: 629, reason: 'res.error.unsupported.cipher', status: 400 },
   ADDRESS_ON_NON_SKA_KEY: { code: 630, reason: 'res.error.invalid.address.on.non.ska.key', status: 400 },
   INVALID_API_KEY: { code: 631, reason: 'res.error.invalid.api.key', status: 401 },
   DERIVATION_NOT_SUPPORTED: {

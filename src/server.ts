@@ -17,7 +17,10 @@ async function main(): Promise<void> {
   const hsm = new SoftHsm({ prisma, masterKey: masterKey.key, keyCacheSize: config.keyCacheSize });
   const app = await buildApp({ config, prisma, hsm });
   if (masterKey.development) app.log.warn(DEVELOPMENT_KEY_WARNING(masterKey.file));
-  app.addHook('onClose', async () => prisma.$disconnect());
+  app.addHook('onClose', async () => {
+    await hsm.close();
+    await prisma.$disconnect();
+  });
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');

@@ -15,7 +15,13 @@ import {
   resolveCurve,
 } from './algorithms.js';
 import { ATTESTATION_KEY_NAME, renderKeyXml, signStatement } from './attestation.js';
-import { type KeyAttributes, publicAttributeView, resolveKeyAttributes } from './key-attributes.js';
+import { derivationTypeOf, generateDerivableKey } from './derivation/index.js';
+import {
+  type KeyAttributes,
+  type KeyAttributesInput,
+  publicAttributeView,
+  resolveKeyAttributes,
+} from './key-attributes.js';
 import { KeyCache } from './key-cache.js';
 import { assertValidLabel } from './key-label.js';
 import { checkKeyPassword, hashPassword, normalizePassword, type PasswordInput } from './key-password.js';
@@ -37,6 +43,7 @@ import {
 } from './mechanisms/index.js';
 import type { PartitionKeyring } from './partition-keyring.js';
 import { keyMaterialBinding, seal, UnsealError, unseal } from './seal.js';
+import type { UseCounter } from './use-counter.js';
 
 const ACTIVE = 'active';
 
@@ -53,6 +60,7 @@ export class KeyStore {
     private readonly keyring: PartitionKeyring,
     private readonly clock: Clock,
     cacheCapacity: number,
+    private readonly useCounter: UseCounter | null = null,
   ) {
     this.cache = new KeyCache<ReadyKey>(cacheCapacity);
   }
@@ -71,11 +79,12 @@ export class KeyStore {
     });
     assertDerivationFits(attributes, algorithm, resolveCurve(algorithm, input.curveOid)?.oid ?? null);
     await this.assertLabelFree(partition.id, input.label);
-    const material = await generateKey({
-      algorithm,
-      keySize: input.keySize ?? null,
-      curveOid: input.curveOid ?? null,
-    });
+    const curveOid = resolveCurve(algorithm, input.curveOid)?.oid ?? null;
+    // a derivable key is the master key of a fresh random seed, so it has a chain code
+    const derivable = attributes.derive ? generateDerivableKey(algorithm, curveOid) : null;
+    const material =
+      derivable?.material ??
+      (await generateKey({ algorithm, keySize: input.keySize ?? null, curveOid: input.curveOid ?? null }));
     const addressFormat = resolveAddressFormat(input.addressFormat, material, policy !== null);
     const key = await this.insert(partition, {
       label: input.label,
@@ -86,6 +95,7 @@ export class KeyStore {
       policy,
       password,
       addressFormat,
+      chainCode: derivable?.chainCode ?? null,
     });
     return this.statement(partition, key);
   }
@@ -285,6 +295,52 @@ export class KeyStore {
     return { key, ready };
   }
 
+  /** Stores key material made inside the HSM (unwrapped or derived) as a new key with the given attributes and policy. */
+  async storeNew(
+    partition: Partition,
+    input: {
+      label: string;
+      material: KeyMaterial;
+      attributes: KeyAttributesInput | undefined;
+      policy?: unknown;
+      password?: PasswordInput;
+      chainCode?: Buffer | null;
+      derivation?: { type: string; value: string } | null;
+    },
+  ): Promise<SignedKeyAttributes> {
+    assertWritable(partition);
+    assertValidLabel(input.label);
+    const policy = this.resolvePolicy(input.policy);
+    const algorithm = input.material.algorithm;
+    const attributes = resolveKeyAttributes(input.attributes, {
+      capabilities: { algorithm, ...capabilitiesOf(algorithm) },
+      hasPolicy: policy !== null,
+      publicOnly: false,
+    });
+    assertDerivationFits(attributes, algorithm, input.material.curveOid);
+    await this.assertLabelFree(partition.id, input.label);
+    const key = await this.insert(partition, {
+      label: input.label,
+      externalId: null,
+      origin: 'imported',
+      material: input.material,
+      attributes: { ...attributes, alwaysSensitive: false, neverExtractable: false },
+      policy,
+      password: normalizePassword(input.password),
+      addressFormat: null,
+      chainCode: input.chainCode ?? null,
+      derivation: input.derivation ?? null,
+    });
+    return this.statement(partition, key);
+  }
+
+  /** An active key of the partition whose password (if it has one) was given correctly. */
+  async unlock(partition: Partition, label: string, password?: PasswordInput): Promise<Key> {
+    const key = await this.requireKey(partition, label);
+    await checkKeyPassword(key.passwordHash, normalizePassword(password));
+    return key;
+  }
+
   /** An active key of the partition; another partition's key or a deleted one is simply "not existent". */
   async requireKey(partition: Partition, label: string): Promise<Key> {
     const key = await this.prisma.key.findUnique({
@@ -308,7 +364,7 @@ export class KeyStore {
       symmetric: key.publicKey === null && !key.publicOnly,
       createTime: json.createTime,
       attestTime: json.attestTime,
-      useCount: key.useCount,
+      useCount: json.keyUsageCount,
       algorithm: key.algorithm,
       algorithmOid: key.algorithmOid,
       curveOid: key.curveOid,
@@ -349,9 +405,9 @@ export class KeyStore {
       algorithm: key.algorithm,
       algorithmOid: key.algorithmOid,
       curveOid: key.curveOid,
-      derivedAttributes: null,
+      derivedAttributes: derivedAttributesOf(key, attributes),
       keySize: key.keySize,
-      keyUsageCount: Number(key.useCount),
+      keyUsageCount: Number(key.useCount) + (this.useCounter?.pendingFor(key.id) ?? 0),
       createTime: isoSeconds(key.createdAt),
       attestTime: isoSeconds(this.clock.now()),
       publicKey: toBase64(key.publicKey),
@@ -386,6 +442,8 @@ export class KeyStore {
       password: string | null;
       addressFormat: AddressFormat | null;
       certificate?: Buffer | null;
+      chainCode?: Buffer | null;
+      derivation?: { type: string; value: string } | null;
     },
   ): Promise<Key> {
     const id = randomUUID();
@@ -416,6 +474,9 @@ export class KeyStore {
             fields.policy === null ? Prisma.DbNull : (fields.policy as unknown as Prisma.InputJsonValue),
           blocked: fields.policy?.keyStatus.blocked ?? false,
           addressFormat: fields.addressFormat,
+          chainCode: fields.chainCode ? toBytes(fields.chainCode) : null,
+          derivationType: fields.derivation?.type ?? null,
+          derivationValue: fields.derivation?.value ?? null,
         },
       });
     } catch (error) {
@@ -468,7 +529,8 @@ export class KeyStore {
     return this.statement(partition, key);
   }
 
-  private materialOf(partition: Partition, key: Key): KeyMaterial {
+  /** The unsealed material of a key (private/secret bytes); callers must not keep or log it. */
+  materialOf(partition: Partition, key: Key): KeyMaterial {
     const { partitionKey } = this.keyring.open(partition);
     return {
       algorithm: key.algorithm as KeyMaterial['algorithm'],
@@ -553,6 +615,15 @@ function resolveAddressFormat(
     );
   }
   return format;
+}
+
+function derivedAttributesOf(key: Key, attributes: KeyAttributes): KeyAttributesJson['derivedAttributes'] {
+  if (key.derivationType && key.derivationValue) {
+    return { derivationType: key.derivationType, derivationValue: key.derivationValue };
+  }
+  const type = derivationTypeOf(key.algorithm, attributes);
+  if (!type || !key.chainCode) return null;
+  return { derivationType: type, derivationValue: Buffer.from(key.chainCode).toString('hex').toUpperCase() };
 }
 
 function isoSeconds(date: Date): string {

@@ -100,6 +100,10 @@ describe('role matrix: role × endpoint', () => {
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toMatchObject({ status: 'ready', checks: { database: 'ok', masterKey: 'loaded' } });
     expect((await t.app.inject({ method: 'GET', url: '/docs/json' })).json().openapi).toBe('3.1.0');
+    const ui = await t.app.inject({ method: 'GET', url: '/docs/' });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.headers['content-type']).toContain('text/html');
+    expect(ui.body).toContain('swagger');
   });
 });
 

@@ -73,6 +73,7 @@ export async function createTestContext(options: { logLines?: string[] } = {}): 
       }),
     close: async () => {
       await app.close();
+      await hsm.close();
       await database.drop();
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -39,6 +39,7 @@ import { slhDsa } from './slh-dsa.js';
 import { type SecretMechanism, symmetric } from './symmetric.js';
 
 export type { ImportInput, KeyMaterial, KeySpec, ReadyKey } from './common.js';
+export { loadPublic, type ReadyPublicKey } from './public-keys.js';
 export { keygenPoolStats, shutdownKeygenPool } from './worker-pool.js';
 
 export function asymmetricMechanism(algorithm: KeyAlgorithm): AsymmetricMechanism {

@@ -184,3 +184,22 @@ export const AddressBodySchema = Type.Object({
 });
 
 export const AddressResponseSchema = Type.Object({ address: Type.String() });
+
+export const DeriveKeyBodySchema = Type.Object({
+  label: KeyName("the parent key and the path to derive, e.g. wallet/44'/0'/0'"),
+  newLabel: Type.String({
+    minLength: 1,
+    maxLength: 150,
+    description: 'label of the new, persisted child key',
+  }),
+  password: Type.Optional(PasswordSchema),
+  newPassword: Type.Optional(PasswordSchema),
+  attributes: Type.Optional(Type.Union([KeyAttributesInputSchema, Type.Null()])),
+});
+
+export const DeriveKeyResponseSchema = Type.Object({
+  label: Type.String(),
+  derivationType: Type.String({ description: 'BIP32 or SLIP-10' }),
+  derivationValue: Type.String({ description: 'chain code of the child, upper-case hex' }),
+  path: Type.String({ description: "the path derived, e.g. 44'/0'/0'" }),
+});

@@ -1,0 +1,528 @@
+import { createPublicKey } from 'node:crypto';
+import { TsbError } from '../errors.js';
+import type { Key, Partition } from '../generated/prisma/client.js';
+import { decodeBase64 } from '../lib/encoding.js';
+import { type NormalizedPolicy, toPolicyJson } from '../ska/policy-validate.js';
+import type { AddressFormat } from './address.js';
+import { isSymmetric, normalizeAlgorithm } from './algorithms.js';
+import { keyAddress } from './derivation/addresses.js';
+import {
+  type DerivationStep,
+  type DerivedKey,
+  deriveFromMaterial,
+  formatDerivationPath,
+  splitKeyName,
+} from './derivation/index.js';
+import type { KeyAttributes, KeyAttributesInput } from './key-attributes.js';
+import type { PasswordInput } from './key-password.js';
+import { authorizeKeyUse, type KeyUse } from './key-usage.js';
+import type { KeyStore } from './keystore.js';
+import type { SignedKeyAttributes } from './keystore.types.js';
+import {
+  type KeyMaterial,
+  loadPrivate,
+  loadPublic,
+  type ReadyKey,
+  type ReadyPublicKey,
+} from './mechanisms/index.js';
+import { decrypt, type EncryptResult, encrypt } from './operations/ciphers.js';
+import { hmac, verifyHmac } from './operations/hmac.js';
+import { publicOf, sign, verify } from './operations/signatures.js';
+import { publicKeyInput, unwrapKey, type WrappingKey, wrapKey } from './operations/wrapping.js';
+import type { UseCounter } from './use-counter.js';
+
+/** The largest payload one operation takes, as on the HSM (reference §2.3: about 64 KB per request). */
+export const MAX_PAYLOAD_BYTES = 65_536;
+
+export interface SignInput {
+  payload: string;
+  payloadType?: string | null;
+  signKeyName: string;
+  signKeyObject?: unknown;
+  keyPassword?: PasswordInput;
+  metaData?: string | null;
+  metaDataSignature?: string | null;
+  signatureAlgorithm: string;
+  signatureType?: string | null;
+  context?: string | null;
+}
+
+export interface VerifyInput {
+  verifySignatureRequest?: {
+    signKeyName: string;
+    signKeyObject?: unknown;
+    masterKeyPassword?: PasswordInput;
+    keyPassword?: PasswordInput;
+    signatureAlgorithm: string;
+    payload: string;
+    payloadType?: string | null;
+    signature: string;
+    signatureType?: string | null;
+    context?: string | null;
+  };
+  verifyHmacRequest?: { keyName: string; keyPassword?: PasswordInput; payload: string; signature: string };
+}
+
+export interface EncryptInput {
+  payload: string;
+  encryptKeyName: string;
+  keyPassword?: PasswordInput;
+  cipherAlgorithm: string;
+  tagLength?: number | null;
+  additionalAuthenticationData?: string | null;
+}
+
+export interface DecryptInput {
+  encryptedPayload: string;
+  decryptKeyName: string;
+  keyPassword?: PasswordInput;
+  cipherAlgorithm: string;
+  initializationVector?: string | null;
+  tagLength?: number | null;
+  additionalAuthenticationData?: string | null;
+}
+
+export interface WrapInput {
+  keyToBeWrapped: string;
+  keyToBeWrappedPassword?: PasswordInput;
+  wrapKeyName: string;
+  wrapKeyPassword?: PasswordInput;
+  wrapMethod: string;
+}
+
+export interface UnwrapInput {
+  wrappedKey: string;
+  label: string;
+  unwrapKeyName: string;
+  unwrapKeyPassword?: PasswordInput;
+  wrapMethod: string;
+  algorithm?: string | null;
+  attributes: KeyAttributesInput;
+  policy?: unknown;
+}
+
+export interface DeriveInput {
+  label: string;
+  newLabel: string;
+  password?: PasswordInput;
+  newPassword?: PasswordInput;
+  attributes?: KeyAttributesInput | null;
+}
+
+export interface EncryptResponse {
+  encryptedPayload: string;
+  encryptedPayloadWithoutMessageAuthenticationCode: string | null;
+  initializationVector: string | null;
+  messageAuthenticationCode: string | null;
+}
+
+interface ResolvedKey {
+  key: Key;
+  /** the key to operate with: the stored key, or the child derived along the name's path */
+  ready: ReadyKey;
+  path: DerivationStep[] | null;
+}
+
+/**
+ * The synchronous key operations of the TSB (reference §2.3) on top of the key store: resolve the key
+ * (with a derivation path suffix), enforce attributes, block status, SKA ruleUse and partition flags,
+ * run the mechanism, and count the use.
+ */
+export class KeyOperations {
+  constructor(
+    private readonly keys: KeyStore,
+    private readonly useCounter: UseCounter,
+  ) {}
+
+  async sign(
+    partition: Partition,
+    input: SignInput,
+    _signedApprovals: readonly string[] | null,
+  ): Promise<Buffer> {
+    refuseKeyObject(input.signKeyObject);
+    const payload = payloadOf(input.payload, 'signRequest.payload');
+    optionalBinary(input.metaData, 'signRequest.metaData');
+    optionalBinary(input.metaDataSignature, 'signRequest.metaDataSignature');
+    const { key, ready } = await this.resolve(partition, input.signKeyName, input.keyPassword, 'sign');
+    const signature = await sign(ready, {
+      signatureAlgorithm: input.signatureAlgorithm,
+      payload,
+      signatureType: input.signatureType ?? null,
+      payloadType: input.payloadType ?? null,
+      context: optionalBinary(input.context, 'signRequest.context'),
+    });
+    this.useCounter.record(key.id);
+    return signature;
+  }
+
+  async verify(partition: Partition, input: VerifyInput): Promise<boolean> {
+    const { verifySignatureRequest: signature, verifyHmacRequest: mac } = input;
+    if ((signature === undefined) === (mac === undefined)) {
+      throw new TsbError(
+        'INPUT_VALIDATION_FAILED',
+        'send exactly one of verifySignatureRequest and verifyHmacRequest',
+      );
+    }
+    if (mac) {
+      const { key, ready } = await this.resolve(partition, mac.keyName, mac.keyPassword, 'verify');
+      const valid = verifyHmac(
+        ready,
+        payloadOf(mac.payload, 'verifyHmacRequest.payload'),
+        binary(mac.signature, 'verifyHmacRequest.signature'),
+      );
+      this.useCounter.record(key.id);
+      return valid;
+    }
+    const request = signature!;
+    refuseKeyObject(request.signKeyObject);
+    const payload = payloadOf(request.payload, 'verifySignatureRequest.payload');
+    const signatureBytes = binary(request.signature, 'verifySignatureRequest.signature');
+    const { key, publicKey } = await this.resolvePublic(
+      partition,
+      request.signKeyName,
+      request.keyPassword ?? request.masterKeyPassword,
+      'verify',
+    );
+    const valid = await verify(publicKey, {
+      signatureAlgorithm: request.signatureAlgorithm,
+      payload,
+      signature: signatureBytes,
+      signatureType: request.signatureType ?? null,
+      payloadType: request.payloadType ?? null,
+      context: optionalBinary(request.context, 'verifySignatureRequest.context'),
+    });
+    this.useCounter.record(key.id);
+    return valid;
+  }
+
+  async hmac(
+    partition: Partition,
+    input: { keyName: string; keyPassword?: PasswordInput; payload: string },
+  ): Promise<Buffer> {
+    const { key, ready } = await this.resolve(partition, input.keyName, input.keyPassword, 'sign');
+    const mac = hmac(ready, payloadOf(input.payload, 'hmacRequest.payload'));
+    this.useCounter.record(key.id);
+    return mac;
+  }
+
+  async encrypt(partition: Partition, input: EncryptInput): Promise<EncryptResponse> {
+    const payload = payloadOf(input.payload, 'encryptRequest.payload');
+    const aad = optionalBinary(
+      input.additionalAuthenticationData,
+      'encryptRequest.additionalAuthenticationData',
+    );
+    const { label, path } = splitKeyName(input.encryptKeyName);
+    refuseDerivationFor(path, 'encryption');
+    const key = await this.keys.requireKey(partition, label);
+    let result: EncryptResult;
+    if (isSymmetric(normalizeAlgorithm(key.algorithm))) {
+      const { ready } = await this.resolve(partition, label, input.keyPassword, 'encrypt');
+      result = encrypt(ready, {
+        cipherAlgorithm: input.cipherAlgorithm,
+        payload,
+        tagLength: input.tagLength ?? null,
+        additionalAuthenticationData: aad,
+      });
+    } else {
+      authorizeKeyUse(partition, key, 'encrypt', { secretKey: false });
+      if (key.algorithm !== 'RSA' || !key.publicKey) {
+        throw new TsbError(
+          'ALGORITHM_NOT_SUPPORTED_BY_KEY',
+          `${key.algorithm} keys do not encrypt; use an RSA or a secret key`,
+        );
+      }
+      const publicKey = createPublicKey({ key: Buffer.from(key.publicKey), format: 'der', type: 'spki' });
+      result = encrypt(
+        { kind: 'rsa-public', key: publicKey },
+        {
+          cipherAlgorithm: input.cipherAlgorithm,
+          payload,
+          tagLength: input.tagLength ?? null,
+          additionalAuthenticationData: aad,
+        },
+      );
+    }
+    this.useCounter.record(key.id);
+    return {
+      encryptedPayload: result.encryptedPayload.toString('base64'),
+      encryptedPayloadWithoutMessageAuthenticationCode: base64OrNull(
+        result.encryptedPayloadWithoutMessageAuthenticationCode,
+      ),
+      initializationVector: base64OrNull(result.initializationVector),
+      messageAuthenticationCode: base64OrNull(result.messageAuthenticationCode),
+    };
+  }
+
+  async decrypt(
+    partition: Partition,
+    input: DecryptInput,
+    _signedApprovals: readonly string[] | null,
+  ): Promise<Buffer> {
+    const encryptedPayload = payloadOf(input.encryptedPayload, 'decryptRequest.encryptedPayload');
+    const { key, ready, path } = await this.resolve(
+      partition,
+      input.decryptKeyName,
+      input.keyPassword,
+      'decrypt',
+    );
+    refuseDerivationFor(path, 'decryption');
+    const plaintext = decrypt(ready, {
+      cipherAlgorithm: input.cipherAlgorithm,
+      encryptedPayload,
+      initializationVector: optionalBinary(input.initializationVector, 'decryptRequest.initializationVector'),
+      tagLength: input.tagLength ?? null,
+      additionalAuthenticationData: optionalBinary(
+        input.additionalAuthenticationData,
+        'decryptRequest.additionalAuthenticationData',
+      ),
+    });
+    this.useCounter.record(key.id);
+    return plaintext;
+  }
+
+  async wrap(partition: Partition, input: WrapInput): Promise<Buffer> {
+    if (!partition.allowKeyExport) {
+      throw new TsbError(
+        'SECURITY_NOT_ALLOWED',
+        'the partition security policy does not allow exporting keys, wrapped or plain',
+      );
+    }
+    const target = splitKeyName(input.keyToBeWrapped);
+    refuseDerivationFor(target.path, 'wrapping');
+    const toWrap = await this.keys.unlock(partition, target.label, input.keyToBeWrappedPassword);
+    const toWrapAttributes = toWrap.attributes as unknown as KeyAttributes;
+    if (!toWrapAttributes.extractable || toWrap.policy !== null) {
+      throw new TsbError(
+        'OPERATION_FORBIDDEN_FOR_KEY',
+        `key "${toWrap.label}" is not extractable and cannot be wrapped`,
+      );
+    }
+    if (!toWrap.materialSealed) {
+      throw new TsbError('OPERATION_FORBIDDEN_FOR_KEY', `key "${toWrap.label}" holds only a public key`);
+    }
+    const wrapping = splitKeyName(input.wrapKeyName);
+    refuseDerivationFor(wrapping.path, 'wrapping');
+    const wrappingKey = await this.wrappingKeyOf(partition, wrapping.label, input.wrapKeyPassword);
+    const wrapped = wrapKey(wrappingKey.key, input.wrapMethod, this.keys.materialOf(partition, toWrap));
+    this.useCounter.record(wrappingKey.id);
+    return wrapped;
+  }
+
+  async unwrap(
+    partition: Partition,
+    input: UnwrapInput,
+    _signedApprovals: readonly string[] | null,
+  ): Promise<SignedKeyAttributes> {
+    if (!partition.allowKeyImport) {
+      throw new TsbError(
+        'SECURITY_NOT_ALLOWED',
+        'the partition security policy does not allow importing keys, wrapped or plain',
+      );
+    }
+    const wrapped = binary(input.wrappedKey, 'unwrapKeyRequest.wrappedKey');
+    const { key, ready, path } = await this.resolve(
+      partition,
+      input.unwrapKeyName,
+      input.unwrapKeyPassword,
+      'unwrap',
+    );
+    refuseDerivationFor(path, 'unwrapping');
+    const algorithm = input.algorithm ? normalizeAlgorithm(input.algorithm) : null;
+    const material = unwrapKey(ready, input.wrapMethod, wrapped, { algorithm });
+    this.useCounter.record(key.id);
+    return this.keys.storeNew(partition, {
+      label: input.label,
+      material,
+      attributes: input.attributes,
+      policy: input.policy,
+    });
+  }
+
+  /** Derives the child named by `label/path` and stores it as a new key (`POST /v1/derivedKey`). */
+  async derive(
+    partition: Partition,
+    input: DeriveInput,
+  ): Promise<{ label: string; derivationType: string; derivationValue: string; path: string }> {
+    const { label, path } = splitKeyName(input.label);
+    if (!path || path.length === 0) {
+      throw new TsbError(
+        'INPUT_VALIDATION_FAILED',
+        "label must name the parent key with a derivation path, e.g. \"wallet/44'/0'/0'\"",
+      );
+    }
+    const { key, derived } = await this.deriveFrom(partition, label, input.password, path);
+    const parentAttributes = key.attributes as unknown as KeyAttributes;
+    const attributes: KeyAttributesInput = input.attributes ?? {
+      decrypt: parentAttributes.decrypt,
+      sign: parentAttributes.sign,
+      unwrap: parentAttributes.unwrap,
+      derive: parentAttributes.derive,
+      bip32: parentAttributes.bip32,
+      slip10: parentAttributes.slip10,
+      modifiable: parentAttributes.modifiable,
+      destroyable: parentAttributes.destroyable,
+      sensitive: parentAttributes.sensitive,
+      extractable: parentAttributes.extractable,
+    };
+    const derivationType =
+      key.algorithm === 'ED' ? 'SLIP-10' : key.curveOid === '1.3.132.0.10' ? 'BIP32' : 'SLIP-10';
+    await this.keys.storeNew(partition, {
+      label: input.newLabel,
+      material: derived.material,
+      attributes,
+      policy:
+        key.policy === null
+          ? null
+          : {
+              ...toPolicyJson(key.policy as unknown as NormalizedPolicy),
+              keyStatus: { blocked: key.blocked },
+            },
+      password: input.newPassword,
+      chainCode: derived.chainCode,
+      derivation: { type: derivationType, value: derived.derivationValue },
+    });
+    this.useCounter.record(key.id);
+    return {
+      label: input.newLabel,
+      derivationType,
+      derivationValue: derived.derivationValue,
+      path: formatDerivationPath(path),
+    };
+  }
+
+  /** The address of a key created with an addressFormat (`POST /v1/key/address`), also for a derived child. */
+  async address(partition: Partition, keyName: string, password?: PasswordInput): Promise<string> {
+    const { label, path } = splitKeyName(keyName);
+    const key = await this.keys.unlock(partition, label, password);
+    if (!key.addressFormat) {
+      throw new TsbError('ADDRESS_ON_NON_SKA_KEY', `key "${label}" was not created with an addressFormat`);
+    }
+    let spki: Buffer | null = key.publicKey ? Buffer.from(key.publicKey) : null;
+    if (path && path.length > 0) {
+      spki = (await this.deriveFrom(partition, label, password, path)).derived.material.publicKey;
+    }
+    if (!spki) throw new TsbError('INVALID_KEY_TYPE', `key "${label}" has no public key`);
+    return keyAddress(key.addressFormat as AddressFormat, spki);
+  }
+
+  private async resolve(
+    partition: Partition,
+    keyName: string,
+    password: PasswordInput,
+    use: KeyUse,
+  ): Promise<ResolvedKey> {
+    const { label, path } = splitKeyName(keyName);
+    if (path && path.length > 0) {
+      const { key, derived } = await this.deriveFrom(partition, label, password, path);
+      authorizeKeyUse(partition, key, use, { secretKey: true });
+      return { key, ready: loadPrivate(derived.material), path };
+    }
+    const { key, ready } = await this.keys.readyKey(partition, label, password);
+    authorizeKeyUse(partition, key, use, { secretKey: true });
+    return { key, ready, path: null };
+  }
+
+  private async resolvePublic(
+    partition: Partition,
+    keyName: string,
+    password: PasswordInput,
+    use: KeyUse,
+  ): Promise<{ key: Key; publicKey: ReadyPublicKey }> {
+    const { label, path } = splitKeyName(keyName);
+    if (path && path.length > 0) {
+      const { key, derived } = await this.deriveFrom(partition, label, password, path);
+      authorizeKeyUse(partition, key, use, { secretKey: false });
+      return { key, publicKey: publicOf(loadPrivate(derived.material)) };
+    }
+    const key = await this.keys.requireKey(partition, label);
+    authorizeKeyUse(partition, key, use, { secretKey: false });
+    if (!key.publicKey) {
+      throw new TsbError('ALGORITHM_NOT_SUPPORTED_BY_KEY', `key "${label}" has no public key to verify with`);
+    }
+    return {
+      key,
+      publicKey: loadPublic(normalizeAlgorithm(key.algorithm), Buffer.from(key.publicKey), key.curveOid),
+    };
+  }
+
+  private async deriveFrom(
+    partition: Partition,
+    label: string,
+    password: PasswordInput,
+    path: DerivationStep[],
+  ): Promise<{ key: Key; derived: DerivedKey }> {
+    const { key } = await this.keys.readyKey(partition, label, password);
+    authorizeKeyUse(partition, key, 'derive', { secretKey: true });
+    if (!key.chainCode) {
+      throw new TsbError(
+        'DERIVATION_NOT_SUPPORTED',
+        `key "${label}" has no chain code: create it with derive and bip32 or slip10`,
+      );
+    }
+    const material = this.keys.materialOf(partition, key);
+    try {
+      return { key, derived: deriveFromMaterial(material, Buffer.from(key.chainCode), path) };
+    } finally {
+      material.secret?.fill(0);
+    }
+  }
+
+  private async wrappingKeyOf(
+    partition: Partition,
+    label: string,
+    password: PasswordInput,
+  ): Promise<{ id: string; key: WrappingKey }> {
+    const key = await this.keys.requireKey(partition, label);
+    if (key.materialSealed && (isSymmetric(normalizeAlgorithm(key.algorithm)) || !key.publicKey)) {
+      const { ready } = await this.resolve(partition, label, password, 'wrap');
+      return { id: key.id, key: ready };
+    }
+    await this.keys.unlock(partition, label, password);
+    authorizeKeyUse(partition, key, 'wrap', { secretKey: false });
+    if (!key.publicKey) throw new TsbError('ALGORITHM_NOT_SUPPORTED_BY_KEY', `key "${label}" cannot wrap`);
+    const material: KeyMaterial = {
+      algorithm: normalizeAlgorithm(key.algorithm),
+      algorithmOid: key.algorithmOid,
+      curveOid: key.curveOid,
+      keySize: key.keySize ?? 0,
+      publicKey: Buffer.from(key.publicKey),
+      secret: null,
+    };
+    return { id: key.id, key: publicKeyInput(material) };
+  }
+}
+
+function payloadOf(value: string, field: string): Buffer {
+  const bytes = decodeBase64(value, field, 'INVALID_PAYLOAD');
+  if (bytes.length > MAX_PAYLOAD_BYTES) {
+    throw new TsbError('INVALID_PAYLOAD', `${field} is larger than ${MAX_PAYLOAD_BYTES} bytes`);
+  }
+  return bytes;
+}
+
+const binary = (value: string, field: string): Buffer =>
+  decodeBase64(value, field, 'INPUT_VALIDATION_FAILED');
+
+function optionalBinary(value: string | null | undefined, field: string): Buffer | null {
+  return value === null || value === undefined || value === '' ? null : binary(value, field);
+}
+
+const base64OrNull = (bytes: Buffer | null): string | null => (bytes ? bytes.toString('base64') : null);
+
+function refuseKeyObject(keyObject: unknown): void {
+  if (keyObject !== undefined && keyObject !== null) {
+    throw new TsbError(
+      'UNSUPPORTED_OPERATION',
+      'signKeyObject (external key store) is not supported by OpenTSB',
+    );
+  }
+}
+
+function refuseDerivationFor(path: DerivationStep[] | null, what: string): void {
+  if (path && path.length > 0) {
+    throw new TsbError(
+      'DERIVATION_NOT_SUPPORTED',
+      `derived keys (a path after the label) are not available for ${what}`,
+    );
+  }
+}

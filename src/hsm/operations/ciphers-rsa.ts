@@ -1,0 +1,127 @@
+/**
+ * RSA encryption schemes of the encrypt/decrypt and wrap/unwrap operations, on node:crypto (OpenSSL):
+ * - PKCS#1 v1.5 (RFC 8017 §7.2). Node 20 refuses PKCS#1 v1.5 *private decryption* (CVE-2023-46809,
+ *   "Marvin") unless OpenSSL does implicit rejection, which OpenSSL 3.0 does not. Decryption is
+ *   therefore a raw RSA operation (RSA_NO_PADDING; OpenSSL blinds it) followed by our own unpadding,
+ *   written without data-dependent branches. A failure is DECRYPT_FAILED with one generic message.
+ *   The API still tells a valid from an invalid padding (as any PKCS#1 v1.5 decryption service does);
+ *   clients should prefer OAEP.
+ * - OAEP (RFC 8017 §7.1) with MGF1 over the same hash as the label hash, empty label.
+ * - no padding: the plaintext is a big-endian integer, left-padded with zeros to the modulus length.
+ */
+import { constants, type KeyObject, privateDecrypt, publicEncrypt } from 'node:crypto';
+import { TsbError } from '../../errors.js';
+
+export type RsaScheme =
+  | { padding: 'pkcs1' }
+  | { padding: 'oaep'; hash: 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512' }
+  | { padding: 'none' };
+
+const HASH_BYTES = { sha1: 20, sha224: 28, sha256: 32, sha384: 48, sha512: 64 } as const;
+
+/** The modulus length in bytes. */
+export function rsaModulusBytes(key: KeyObject): number {
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  if (!bits) throw new TsbError('HSM_INTEGRITY', 'the RSA key has no modulus length');
+  return Math.ceil(bits / 8);
+}
+
+/** The longest plaintext the scheme can encrypt under a modulus of `k` bytes. */
+export function rsaMaxPlaintext(scheme: RsaScheme, k: number): number {
+  switch (scheme.padding) {
+    case 'pkcs1':
+      return k - 11;
+    case 'oaep':
+      return k - 2 * HASH_BYTES[scheme.hash] - 2;
+    case 'none':
+      return k;
+  }
+}
+
+const describe = (scheme: RsaScheme): string =>
+  scheme.padding === 'oaep'
+    ? `RSA-OAEP with ${scheme.hash.toUpperCase()}`
+    : scheme.padding === 'pkcs1'
+      ? 'RSA PKCS#1 v1.5'
+      : 'raw RSA';
+
+/** Encrypts with the public key; a too long plaintext (or, unpadded, one not below the modulus) is INVALID_PAYLOAD. */
+export function rsaEncrypt(publicKey: KeyObject, scheme: RsaScheme, plaintext: Buffer): Buffer {
+  const k = rsaModulusBytes(publicKey);
+  const max = rsaMaxPlaintext(scheme, k);
+  if (plaintext.length > max) {
+    throw new TsbError(
+      'INVALID_PAYLOAD',
+      `the payload is ${plaintext.length} bytes; ${describe(scheme)} under a ${k * 8}-bit key takes at most ${max} bytes`,
+    );
+  }
+  if (scheme.padding === 'none') {
+    const block = Buffer.alloc(k);
+    plaintext.copy(block, k - plaintext.length);
+    try {
+      return publicEncrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, block);
+    } catch {
+      throw new TsbError('INVALID_PAYLOAD', 'the payload, as a number, is not smaller than the RSA modulus');
+    }
+  }
+  if (scheme.padding === 'pkcs1') {
+    return publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, plaintext);
+  }
+  return publicEncrypt(
+    { key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: scheme.hash },
+    plaintext,
+  );
+}
+
+const decryptFailed = () => new TsbError('DECRYPT_FAILED', 'decryption failed');
+
+/**
+ * Decrypts with the private key. A ciphertext longer than the modulus is INVALID_PAYLOAD; a shorter
+ * one is read as a big-endian number (left-padded). Any padding or range failure is DECRYPT_FAILED.
+ * Unpadded decryption returns the full modulus-length block.
+ */
+export function rsaDecrypt(privateKey: KeyObject, scheme: RsaScheme, ciphertext: Buffer): Buffer {
+  const k = rsaModulusBytes(privateKey);
+  if (ciphertext.length === 0 || ciphertext.length > k) {
+    throw new TsbError(
+      'INVALID_PAYLOAD',
+      `the encrypted payload is ${ciphertext.length} bytes; a ${k * 8}-bit RSA key takes ${k} bytes`,
+    );
+  }
+  const block = Buffer.alloc(k);
+  ciphertext.copy(block, k - ciphertext.length);
+  try {
+    if (scheme.padding === 'oaep') {
+      return privateDecrypt(
+        { key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: scheme.hash },
+        block,
+      );
+    }
+    const raw = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, block);
+    if (scheme.padding === 'none') return raw;
+    const start = pkcs1Unpad(raw);
+    if (start < 0) throw decryptFailed();
+    return Buffer.from(raw.subarray(start));
+  } catch {
+    throw decryptFailed();
+  }
+}
+
+/**
+ * EME-PKCS1-v1_5 decoding (RFC 8017 §7.2.2 step 3): EM = 0x00 ‖ 0x02 ‖ PS (≥ 8 non-zero bytes) ‖ 0x00 ‖ M.
+ * Returns the offset of M, or -1. The loop reads every byte and accumulates with masks only.
+ */
+export function pkcs1Unpad(em: Buffer): number {
+  let bad = em[0]! | (em[1]! ^ 0x02);
+  let found = 0; // becomes 1 at the first zero byte after the header
+  let separator = 0;
+  for (let i = 2; i < em.length; i++) {
+    const isZero = ((em[i]! - 1) >>> 31) & 1; // 1 when the byte is 0
+    const first = isZero & (found ^ 1);
+    separator |= -first & i;
+    found |= isZero;
+  }
+  bad |= found ^ 1;
+  bad |= ((separator - 10) >>> 31) & 1; // PS shorter than 8 bytes
+  return bad === 0 ? separator + 1 : -1;
+}
