@@ -5,8 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Clock, systemClock } from '../clock.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import { isRole, ROLES, type Role } from './roles.js';
-import { BoundedTtlCache } from './ttl-cache.js';
 
 export const API_KEY_PREFIX = 'tsb-x-token_';
 /** The format `createApiKey` produces; anything else is refused without a database lookup. */

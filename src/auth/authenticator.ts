@@ -7,6 +7,7 @@ import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import { TsbError } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import { ApiKeyStore, splitApiKeyHeader } from './api-keys.js';
 import type { Caller, CallerCredential } from './caller.js';
 import { ClientCertificateStore, certificateFingerprint } from './client-certificates.js';
@@ -18,7 +19,6 @@ import {
   type PartitionResolver,
 } from './jwt.js';
 import type { Role } from './roles.js';
-import { BoundedTtlCache } from './ttl-cache.js';
 
 /** Most keys one X-API-KEY header may carry. */
 export const MAX_API_KEYS_PER_REQUEST = 8;

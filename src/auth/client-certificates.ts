@@ -6,8 +6,8 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { type Clock, systemClock } from '../clock.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import { isRole, parseRoles, type Role } from './roles.js';
-import { BoundedTtlCache } from './ttl-cache.js';
 
 export interface ClientCertificateRecord {
   id: string;

@@ -26,8 +26,8 @@ import { type JWSAlgorithm, type JWTPayload, errors as joseErrors, jwtVerify, Si
 import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import { TsbError } from '../errors.js';
+import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import { isRole, parseRoles, ROLES, type Role } from './roles.js';
-import { BoundedTtlCache } from './ttl-cache.js';
 
 export const DEVELOPMENT_JWT_PRIVATE_KEY_FILE = 'jwt-private.pem';
 export const DEVELOPMENT_JWT_PUBLIC_KEY_FILE = 'jwt-public.pem';

@@ -20,6 +20,7 @@ export interface AttestedKeyFacts {
   curveOid: string | null;
   keySize: number | null;
   publicKeyBase64: string | null;
+  derivation: { type: string; value: string } | null;
   addressTruncated: string | null;
   attributes: {
     decrypt: boolean;
@@ -84,6 +85,11 @@ export function renderKeyXml(facts: AttestedKeyFacts): string {
     element('curve_oid', facts.curveOid),
     element('key_size', facts.keySize),
     element('public_key', facts.publicKeyBase64),
+    ...(facts.derivation === null
+      ? []
+      : [
+          `\t<derivation_value type="${escapeXml(facts.derivation.type)}">${escapeXml(facts.derivation.value)}</derivation_value>`,
+        ]),
     element('address_truncated', facts.addressTruncated),
     '\t<attributes>',
     ...attributes.map(([name, value]) => `\t${element(name, value)}`),

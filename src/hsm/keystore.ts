@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { TsbError } from '../errors.js';
 import { type Key, type Partition, Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { decodeKeyField, toBase64, toBytes } from '../lib/encoding.js';
+import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import type { SkaPolicy } from '../ska/policy.schema.js';
 import { type NormalizedPolicy, toPolicyJson, validatePolicy } from '../ska/policy-validate.js';
 import { renderPolicyXml } from '../ska/policy-xml.js';
@@ -46,6 +47,7 @@ import { keyMaterialBinding, seal, UnsealError, unseal } from './seal.js';
 import type { UseCounter } from './use-counter.js';
 
 const ACTIVE = 'active';
+const VERIFIED_PASSWORD_TTL_MS = 5 * 60_000;
 
 /**
  * Create, read, import, export and destroy keys of one partition at a time. Private and secret
@@ -54,6 +56,7 @@ const ACTIVE = 'active';
  */
 export class KeyStore {
   readonly cache: KeyCache<ReadyKey>;
+  private readonly verifiedPasswords: BoundedTtlCache<true>;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -63,6 +66,7 @@ export class KeyStore {
     private readonly useCounter: UseCounter | null = null,
   ) {
     this.cache = new KeyCache<ReadyKey>(cacheCapacity);
+    this.verifiedPasswords = new BoundedTtlCache<true>(cacheCapacity);
   }
 
   async create(partition: Partition, input: CreateKeyInput): Promise<SignedKeyAttributes> {
@@ -115,14 +119,14 @@ export class KeyStore {
     password?: PasswordInput,
   ): Promise<SignedKeyAttributes> {
     const key = await this.requireKey(partition, label);
-    await checkKeyPassword(key.passwordHash, normalizePassword(password));
+    await this.checkPassword(key, password);
     return this.statement(partition, key);
   }
 
   async destroy(partition: Partition, label: string, password?: PasswordInput): Promise<void> {
     assertWritable(partition);
     const key = await this.requireKey(partition, label);
-    await checkKeyPassword(key.passwordHash, normalizePassword(password));
+    await this.checkPassword(key, password);
     if (!partition.allowObjectDestruction) {
       throw new TsbError(
         'SECURITY_NOT_ALLOWED',
@@ -197,7 +201,7 @@ export class KeyStore {
 
   async exportPlain(partition: Partition, label: string, password?: PasswordInput): Promise<ExportedKey> {
     const key = await this.requireKey(partition, label);
-    await checkKeyPassword(key.passwordHash, normalizePassword(password));
+    await this.checkPassword(key, password);
     const attributes = key.attributes as unknown as KeyAttributes;
     if (key.policy !== null) {
       throw new TsbError(
@@ -238,7 +242,7 @@ export class KeyStore {
   ): Promise<void> {
     assertWritable(partition);
     const key = await this.requireKey(partition, label);
-    await checkKeyPassword(key.passwordHash, normalizePassword(password));
+    await this.checkPassword(key, password);
     const next = normalizePassword(newPassword, 'newPassword');
     await this.prisma.key.update({
       where: { id: key.id },
@@ -284,7 +288,7 @@ export class KeyStore {
     password?: PasswordInput,
   ): Promise<{ key: Key; ready: ReadyKey }> {
     const key = await this.requireKey(partition, label);
-    await checkKeyPassword(key.passwordHash, normalizePassword(password));
+    await this.checkPassword(key, password);
     const cached = this.cache.get(key.id, key.version);
     if (cached) return { key, ready: cached };
     if (!key.materialSealed) {
@@ -334,10 +338,23 @@ export class KeyStore {
     return this.statement(partition, key);
   }
 
+  /**
+   * Checks a key's password. A successful check is remembered (by a hash of the password, for this key
+   * version) for a few minutes, so a password-protected key does not cost an scrypt run on every use.
+   */
+  private async checkPassword(key: Key, password: PasswordInput): Promise<void> {
+    const given = normalizePassword(password);
+    if (key.passwordHash === null || given === null) return checkKeyPassword(key.passwordHash, given);
+    const entry = `${key.id}:${key.version}:${createHash('sha256').update(given).digest('base64')}`;
+    if (this.verifiedPasswords.get(entry)) return;
+    await checkKeyPassword(key.passwordHash, given);
+    this.verifiedPasswords.set(entry, true, Date.now() + VERIFIED_PASSWORD_TTL_MS);
+  }
+
   /** An active key of the partition whose password (if it has one) was given correctly. */
   async unlock(partition: Partition, label: string, password?: PasswordInput): Promise<Key> {
     const key = await this.requireKey(partition, label);
-    await checkKeyPassword(key.passwordHash, normalizePassword(password));
+    await this.checkPassword(key, password);
     return key;
   }
 
@@ -370,6 +387,9 @@ export class KeyStore {
       curveOid: key.curveOid,
       keySize: key.keySize,
       publicKeyBase64: json.publicKey,
+      derivation: json.derivedAttributes
+        ? { type: json.derivedAttributes.derivationType, value: json.derivedAttributes.derivationValue }
+        : null,
       addressTruncated: json.addressTruncated?.address ?? null,
       attributes: json.attributes,
       policyXml:

@@ -63,6 +63,84 @@ const ENDPOINTS: Array<{ method: 'GET' | 'POST' | 'DELETE'; url: string; body?: 
   { method: 'GET', url: '/v1/licenseInfo', roles: ['service'] },
   { method: 'GET', url: '/v1/keystore/statistics', roles: ['service'] },
   { method: 'GET', url: '/v1/generateRandom/16', roles: ['keyOperation', 'service'] },
+  {
+    method: 'POST',
+    url: '/v1/synchronousSign',
+    body: {
+      signRequest: { payload: 'AA==', signKeyName: 'nothing-here', signatureAlgorithm: 'SHA256_WITH_ECDSA' },
+    },
+    roles: ['keyOperation'],
+  },
+  {
+    method: 'POST',
+    url: '/v1/verify',
+    body: {
+      verifySignatureRequest: {
+        signKeyName: 'nothing-here',
+        signatureAlgorithm: 'EDDSA',
+        payload: 'AA==',
+        signature: 'AA==',
+      },
+    },
+    roles: ['keyOperation'],
+  },
+  {
+    method: 'POST',
+    url: '/v1/synchronousHmac',
+    body: { hmacRequest: { keyName: 'nothing-here', payload: 'AA==' } },
+    roles: ['keyOperation'],
+  },
+  {
+    method: 'POST',
+    url: '/v1/encrypt',
+    body: { encryptRequest: { payload: 'AA==', encryptKeyName: 'nothing-here', cipherAlgorithm: 'AES_GCM' } },
+    roles: ['keyOperation'],
+  },
+  {
+    method: 'POST',
+    url: '/v1/synchronousDecrypt',
+    body: {
+      decryptRequest: {
+        encryptedPayload: 'AA==',
+        decryptKeyName: 'nothing-here',
+        cipherAlgorithm: 'AES_GCM',
+      },
+    },
+    roles: ['keyOperation'],
+  },
+  {
+    method: 'POST',
+    url: '/v1/wrap',
+    body: {
+      wrapKeyRequest: {
+        keyToBeWrapped: 'nothing-here',
+        wrapKeyName: 'nothing-here',
+        wrapMethod: 'AES_WRAP_PAD',
+      },
+    },
+    roles: ['keyOperation'],
+  },
+  {
+    method: 'POST',
+    url: '/v1/synchronousUnwrap',
+    body: {
+      unwrapKeyRequest: {
+        wrappedKey: 'AA==',
+        label: 'm-unwrapped',
+        unwrapKeyName: 'nothing-here',
+        wrapMethod: 'AES_WRAP_PAD',
+        attributes: { decrypt: true, sign: false, unwrap: false },
+      },
+    },
+    roles: ['keyOperation'],
+  },
+  {
+    method: 'POST',
+    url: '/v1/derivedKey',
+    body: { label: "nothing-here/0'", newLabel: 'child' },
+    roles: ['keyManagement'],
+  },
+  { method: 'POST', url: '/v1/key/address', body: { label: 'nothing-here' }, roles: ['keyManagement'] },
 ];
 
 describe('role matrix: role × endpoint', () => {

@@ -7,7 +7,7 @@ import {
 } from '../../../src/auth/api-keys.js';
 import { hasAnyRole } from '../../../src/auth/caller.js';
 import { parseRoles, ROLES, UnknownRoleError } from '../../../src/auth/roles.js';
-import { BoundedTtlCache } from '../../../src/auth/ttl-cache.js';
+import { BoundedTtlCache } from '../../../src/lib/ttl-cache.js';
 
 describe('roles', () => {
   it('lists the TSB roles plus securityOfficer', () => {
