@@ -119,15 +119,12 @@ export function resolveKeyAttributes(
   if (!attributes.decrypt && !attributes.sign && !attributes.unwrap) {
     throw invalid('at least one operation (decrypt, sign, unwrap) must be allowed (true)');
   }
-  const alg = capabilities.algorithm;
-  if (attributes.sign && !capabilities.canSign) throw invalid(`attributes.sign: ${alg} keys cannot sign`);
-  if (attributes.decrypt && !capabilities.canDecrypt) {
-    throw invalid(`attributes.decrypt: ${alg} keys cannot decrypt`);
-  }
-  if (attributes.unwrap && !capabilities.canUnwrap)
-    throw invalid(`attributes.unwrap: ${alg} keys cannot unwrap`);
-  if (attributes.derive && !capabilities.canDerive) {
-    throw invalid(`attributes.derive: ${alg} keys do not support derivation`);
+  // Flags an algorithm cannot use (sign on an AES key, unwrap on an EC key as in reference sample 17) are
+  // stored as given, as the HSM does; the operation itself is then refused (607). Only the rules of §3.3 apply.
+  if ((attributes.bip32 || attributes.slip10) && !capabilities.canDerive) {
+    throw invalid(
+      `attributes.bip32/slip10: ${capabilities.algorithm} keys do not support BIP32/SLIP-10 derivation`,
+    );
   }
   if ((attributes.bip32 || attributes.slip10) && !attributes.derive) {
     throw invalid('attributes.bip32 and attributes.slip10 need attributes.derive = true');

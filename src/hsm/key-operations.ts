@@ -329,13 +329,15 @@ export class KeyOperations {
     refuseDerivationFor(path, 'unwrapping');
     const algorithm = input.algorithm ? normalizeAlgorithm(input.algorithm) : null;
     const material = unwrapKey(ready, input.wrapMethod, wrapped, { algorithm });
-    this.useCounter.record(key.id);
-    return this.keys.storeNew(partition, {
+    // counted once the new key is stored: a refused store (taken label, bad attributes) is no use
+    const stored = await this.keys.storeNew(partition, {
       label: input.label,
       material,
       attributes: input.attributes,
       policy: input.policy,
     });
+    this.useCounter.record(key.id);
+    return stored;
   }
 
   /** Derives the child named by `label/path` and stores it as a new key (`POST /v1/derivedKey`). */

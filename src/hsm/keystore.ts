@@ -85,7 +85,8 @@ export class KeyStore {
     await this.assertLabelFree(partition.id, input.label);
     const curveOid = resolveCurve(algorithm, input.curveOid)?.oid ?? null;
     // a derivable key is the master key of a fresh random seed, so it has a chain code
-    const derivable = attributes.derive ? generateDerivableKey(algorithm, curveOid) : null;
+    const derivable =
+      attributes.bip32 || attributes.slip10 ? generateDerivableKey(algorithm, curveOid) : null;
     const material =
       derivable?.material ??
       (await generateKey({ algorithm, keySize: input.keySize ?? null, curveOid: input.curveOid ?? null }));
@@ -591,10 +592,10 @@ function assertDerivationFits(
   algorithm: KeyAlgorithm,
   curveOid: string | null,
 ): void {
-  if (attributes.derive && !curveSupportsDerivation(algorithm, curveOid)) {
+  if ((attributes.bip32 || attributes.slip10) && !curveSupportsDerivation(algorithm, curveOid)) {
     throw new TsbError(
       'DERIVATION_NOT_SUPPORTED',
-      'attributes.derive: BIP32/SLIP-10 derivation needs an EC key on secp256k1 or secp256r1, or an Ed25519 key',
+      'attributes.bip32/slip10: BIP32/SLIP-10 derivation needs an EC key on secp256k1 or secp256r1, or an Ed25519 key',
     );
   }
 }

@@ -148,11 +148,16 @@ const CASES: BadCase[] = [
     errorCode: 606,
   },
   {
-    name: 'sign on an AES key',
-    body: { label: 'fresh', algorithm: 'AES', keySize: 128, attributes },
+    name: 'BIP32 on an RSA key',
+    body: {
+      label: 'fresh',
+      algorithm: 'RSA',
+      keySize: 2048,
+      attributes: { ...attributes, derive: true, bip32: true },
+    },
     status: 400,
     errorCode: 606,
-    message: /sign/,
+    message: /bip32/,
   },
   {
     name: 'bip32 without derive',
@@ -162,7 +167,7 @@ const CASES: BadCase[] = [
   },
   {
     name: 'derive on a curve without BIP32/SLIP-10',
-    body: ec({ curveOid: '1.3.132.0.34', attributes: { ...attributes, derive: true } }),
+    body: ec({ curveOid: '1.3.132.0.34', attributes: { ...attributes, derive: true, slip10: true } }),
     status: 400,
     errorCode: 634,
   },

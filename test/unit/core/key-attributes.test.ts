@@ -61,9 +61,13 @@ describe('resolveKeyAttributes (§3.3)', () => {
 
   it.each([
     ['no operation', { decrypt: false, sign: false, unwrap: false }, rsa, false, /at least one/],
-    ['sign on AES', { decrypt: false, sign: true, unwrap: false }, aes, false, /sign/],
-    ['unwrap on EC', { decrypt: false, sign: true, unwrap: true }, ec, false, /unwrap/],
-    ['derive on RSA', { decrypt: false, sign: true, unwrap: false, derive: true }, rsa, false, /derive/],
+    [
+      'bip32 on RSA',
+      { decrypt: false, sign: true, unwrap: false, derive: true, bip32: true },
+      rsa,
+      false,
+      /bip32/,
+    ],
     [
       'slip10 without derive',
       { decrypt: false, sign: true, unwrap: false, slip10: true },
@@ -82,6 +86,18 @@ describe('resolveKeyAttributes (§3.3)', () => {
     expect(() => resolveKeyAttributes(input, { capabilities, hasPolicy, publicOnly: false })).toThrow(
       expect.objectContaining({ errorCode: 606, message: expect.stringMatching(message) }),
     );
+  });
+
+  it('stores flags the algorithm cannot use, as reference sample 17 sends them (the operation is refused later)', () => {
+    const attributes = resolveKeyAttributes(
+      { encrypt: true, decrypt: true, verify: true, sign: true, wrap: true, unwrap: true },
+      { ...base, capabilities: ec },
+    );
+    expect(attributes).toMatchObject({ sign: true, decrypt: true, unwrap: true });
+    expect(
+      resolveKeyAttributes({ decrypt: false, sign: true, unwrap: false }, { ...base, capabilities: aes })
+        .sign,
+    ).toBe(true);
   });
 
   it('requires decrypt, sign and unwrap to be given (600)', () => {
