@@ -9,6 +9,7 @@ import { keyAddress } from './derivation/addresses.js';
 import {
   type DerivationStep,
   type DerivedKey,
+  derivationTypeOf,
   deriveFromMaterial,
   formatDerivationPath,
   splitKeyName,
@@ -213,7 +214,7 @@ export class KeyOperations {
     );
     const { label, path } = splitKeyName(input.encryptKeyName);
     refuseDerivationFor(path, 'encryption');
-    const key = await this.keys.requireKey(partition, label);
+    const key = await this.keys.unlock(partition, label, input.keyPassword);
     let result: EncryptResult;
     if (isSymmetric(normalizeAlgorithm(key.algorithm))) {
       const { ready } = await this.resolve(partition, label, input.keyPassword, 'encrypt');
@@ -366,8 +367,8 @@ export class KeyOperations {
       sensitive: parentAttributes.sensitive,
       extractable: parentAttributes.extractable,
     };
-    const derivationType =
-      key.algorithm === 'ED' ? 'SLIP-10' : key.curveOid === '1.3.132.0.10' ? 'BIP32' : 'SLIP-10';
+    // the label the reference's table gives for the parent's bip32/slip10 flags, as the parent shows it
+    const derivationType = derivationTypeOf(key.algorithm, parentAttributes) ?? 'SLIP-10';
     await this.keys.storeNew(partition, {
       label: input.newLabel,
       material: derived.material,
@@ -436,7 +437,7 @@ export class KeyOperations {
       authorizeKeyUse(partition, key, use, { secretKey: false });
       return { key, publicKey: publicOf(loadPrivate(derived.material)) };
     }
-    const key = await this.keys.requireKey(partition, label);
+    const key = await this.keys.unlock(partition, label, password);
     authorizeKeyUse(partition, key, use, { secretKey: false });
     if (!key.publicKey) {
       throw new TsbError('ALGORITHM_NOT_SUPPORTED_BY_KEY', `key "${label}" has no public key to verify with`);
