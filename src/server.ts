@@ -16,6 +16,12 @@ async function main(): Promise<void> {
   const prisma = createPrismaClient(config.databaseUrl);
   const hsm = new SoftHsm({ prisma, masterKey: masterKey.key, keyCacheSize: config.keyCacheSize });
   const app = await buildApp({ config, prisma, hsm });
+  await hsm.listenForChanges(config.databaseUrl, (error) =>
+    app.log.warn(
+      { err: error },
+      'key change feed interrupted; cached key data is not used until it reconnects',
+    ),
+  );
   if (masterKey.development) app.log.warn(DEVELOPMENT_KEY_WARNING(masterKey.file));
   app.addHook('onClose', async () => {
     await hsm.close();

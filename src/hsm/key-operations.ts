@@ -214,7 +214,7 @@ export class KeyOperations {
     );
     const { label, path } = splitKeyName(input.encryptKeyName);
     refuseDerivationFor(path, 'encryption');
-    const key = await this.keys.unlock(partition, label, input.keyPassword);
+    const key = await this.keys.unlock(partition, label, input.keyPassword, { cached: true });
     let result: EncryptResult;
     if (isSymmetric(normalizeAlgorithm(key.algorithm))) {
       const { ready } = await this.resolve(partition, label, input.keyPassword, 'encrypt');
@@ -437,7 +437,7 @@ export class KeyOperations {
       authorizeKeyUse(partition, key, use, { secretKey: false });
       return { key, publicKey: publicOf(loadPrivate(derived.material)) };
     }
-    const key = await this.keys.unlock(partition, label, password);
+    const key = await this.keys.unlock(partition, label, password, { cached: true });
     authorizeKeyUse(partition, key, use, { secretKey: false });
     if (!key.publicKey) {
       throw new TsbError('ALGORITHM_NOT_SUPPORTED_BY_KEY', `key "${label}" has no public key to verify with`);

@@ -42,6 +42,7 @@ import {
   loadPrivate,
   type ReadyKey,
 } from './mechanisms/index.js';
+import type { MetadataCache } from './metadata-cache.js';
 import type { PartitionKeyring } from './partition-keyring.js';
 import { keyMaterialBinding, seal, UnsealError, unseal } from './seal.js';
 import type { UseCounter } from './use-counter.js';
@@ -64,6 +65,7 @@ export class KeyStore {
     private readonly clock: Clock,
     cacheCapacity: number,
     private readonly useCounter: UseCounter | null = null,
+    private readonly metadata: MetadataCache | null = null,
   ) {
     this.cache = new KeyCache<ReadyKey>(cacheCapacity);
     this.verifiedPasswords = new BoundedTtlCache<true>(cacheCapacity);
@@ -147,6 +149,7 @@ export class KeyStore {
       await this.prisma.key.delete({ where: { id: key.id } });
     }
     this.cache.drop(key.id);
+    await this.announce(partition, key.label);
   }
 
   async importPlain(partition: Partition, input: ImportKeyInput): Promise<SignedKeyAttributes> {
@@ -250,6 +253,7 @@ export class KeyStore {
       data: { passwordHash: next === null ? null : await hashPassword(next), version: { increment: 1 } },
     });
     this.cache.drop(key.id);
+    await this.announce(partition, key.label);
   }
 
   async statistics(partition: Partition): Promise<KeystoreStatistics> {
@@ -288,7 +292,7 @@ export class KeyStore {
     label: string,
     password?: PasswordInput,
   ): Promise<{ key: Key; ready: ReadyKey }> {
-    const key = await this.requireKey(partition, label);
+    const key = await this.requireKey(partition, label, { cached: true });
     await this.checkPassword(key, password);
     const cached = this.cache.get(key.id, key.version);
     if (cached) return { key, ready: cached };
@@ -352,18 +356,29 @@ export class KeyStore {
     this.verifiedPasswords.set(entry, true, Date.now() + VERIFIED_PASSWORD_TTL_MS);
   }
 
+  /** Tells every process (this one at once) that the key under `label` changed. */
+  private async announce(partition: Partition, label: string): Promise<void> {
+    await this.metadata?.announce({ kind: 'key', partitionId: partition.id, label });
+  }
+
   /** An active key of the partition whose password (if it has one) was given correctly. */
-  async unlock(partition: Partition, label: string, password?: PasswordInput): Promise<Key> {
-    const key = await this.requireKey(partition, label);
+  async unlock(
+    partition: Partition,
+    label: string,
+    password?: PasswordInput,
+    options: { cached?: boolean } = {},
+  ): Promise<Key> {
+    const key = await this.requireKey(partition, label, options);
     await this.checkPassword(key, password);
     return key;
   }
 
   /** An active key of the partition; another partition's key or a deleted one is simply "not existent". */
-  async requireKey(partition: Partition, label: string): Promise<Key> {
-    const key = await this.prisma.key.findUnique({
-      where: { partitionId_label: { partitionId: partition.id, label } },
-    });
+  async requireKey(partition: Partition, label: string, options: { cached?: boolean } = {}): Promise<Key> {
+    const load = () =>
+      this.prisma.key.findUnique({ where: { partitionId_label: { partitionId: partition.id, label } } });
+    const key =
+      options.cached && this.metadata ? await this.metadata.key(partition.id, label, load) : await load();
     if (!key || key.status !== ACTIVE) {
       throw new TsbError('KEY_NOT_EXISTENT', `key "${label}" does not exist`);
     }
@@ -547,6 +562,7 @@ export class KeyStore {
         version: { increment: 1 },
       },
     });
+    await this.announce(partition, key.label);
     return this.statement(partition, key);
   }
 

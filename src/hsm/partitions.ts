@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { TsbError } from '../errors.js';
 import type { Partition, PrismaClient } from '../generated/prisma/client.js';
 import { toBytes } from '../lib/encoding.js';
+import type { MetadataChange } from './metadata-cache.js';
 import { DEFAULT_PARTITION_FLAGS, type PartitionFlags } from './partition-flags.js';
 import { attestationKeyBinding, partitionKeyBinding, seal, unseal } from './seal.js';
 
@@ -18,6 +19,7 @@ export class PartitionStore {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly masterKey: Buffer,
+    private readonly onChange?: (change: MetadataChange) => Promise<void>,
   ) {}
 
   async create(name: string, flags: Partial<PartitionFlags> = {}): Promise<Partition> {
@@ -65,8 +67,11 @@ export class PartitionStore {
     return partition;
   }
 
-  updateFlags(id: string, flags: Partial<PartitionFlags>): Promise<Partition> {
-    return this.prisma.partition.update({ where: { id }, data: flags });
+  /** Changes the partition security policy; every process drops its cached copy of the partition. */
+  async updateFlags(id: string, flags: Partial<PartitionFlags>): Promise<Partition> {
+    const partition = await this.prisma.partition.update({ where: { id }, data: flags });
+    await this.onChange?.({ kind: 'partition', id });
+    return partition;
   }
 
   /** Opens the partition key. Throws when the master key is not the one the partition was sealed with. */

@@ -102,7 +102,8 @@ beforeAll(async () => {
     createKey('no-usage', { label: 'idle', algorithm: 'EC', curveOid: P256, attributes: signOnly }),
     createKey('read-only', { label: 'frozen', algorithm: 'EC', curveOid: P256, attributes: signOnly }),
   ]);
-  await t.prisma.partition.update({ where: { name: 'read-only' }, data: { readOnly: true } });
+  const readOnly = await t.hsm.partitions.requireByName('read-only');
+  await t.hsm.partitions.updateFlags(readOnly.id, { readOnly: true });
 });
 afterAll(() => t.close());
 
