@@ -1,0 +1,808 @@
+/**
+ * `npm run bench`: /v1/synchronousSign throughput and latency of the real service, beside
+ *   (a) a Fastify baseline with the same authentication, schemas and route but no crypto
+ *       (bench/baseline-server.ts), and
+ *   (b) the raw in-process sign rate of the same algorithm through the HSM library
+ *       (generateKey + loadPrivate + sign, 16 signs in flight).
+ *
+ * Both servers run as child processes; autocannon drives them from this process. The script creates
+ * and migrates a fresh database (BENCH_DB, default opentsb_bench), a temporary data folder and master
+ * key, a partition and one key per algorithm, and removes all of it at the end (also on error or
+ * Ctrl-C). Results: bench/results/sign-<timestamp>.{json,md} and bench/results/latest.md.
+ *
+ * Environment: BENCH_DURATION (seconds per run, default 5), BENCH_WARMUP (seconds, default 1),
+ * BENCH_CONNECTIONS (default 1,16,64), BENCH_ALGORITHMS (names from bench/algorithms.ts, default all),
+ * BENCH_RAW_SECONDS (default 2), BENCH_PG_URL (maintenance connection, default
+ * postgresql://postgres@127.0.0.1:5432/postgres), BENCH_DB (default opentsb_bench), BENCH_SERVICE_NODE_ARGS
+ * (extra node flags for the service process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon, { type Result } from 'autocannon';
+import pg from 'pg';
+import { createJwtIssuer } from '../src/auth/jwt.js';
+import { loadConfig } from '../src/config.js';
+import { deployMigrations } from '../src/db/migrations.js';
+import { createPrismaClient } from '../src/db/prisma.js';
+import { normalizeAlgorithm } from '../src/hsm/algorithms.js';
+import { SoftHsm } from '../src/hsm/index.js';
+import { generateKey, loadPrivate, shutdownKeygenPool } from '../src/hsm/mechanisms/index.js';
+import { sign } from '../src/hsm/operations/signatures.js';
+import { shutdownSignaturePool } from '../src/hsm/operations/signatures-pool.js';
+import { BENCH_CASES, type BenchCase } from './algorithms.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+
+function numberFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+}
+
+const DURATION = numberFromEnv('BENCH_DURATION', 5);
+const WARMUP = numberFromEnv('BENCH_WARMUP', 1);
+const RAW_SECONDS = numberFromEnv('BENCH_RAW_SECONDS', 2);
+const RAW_IN_FLIGHT = 16;
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,16,64')
+  .split(',')
+  .map((part) => Number(part.trim()))
+  .filter((n) => Number.isInteger(n) && n > 0);
+const CASES: readonly BenchCase[] = process.env.BENCH_ALGORITHMS
+  ? BENCH_CASES.filter((c) =>
+      process.env
+        .BENCH_ALGORITHMS!.split(',')
+        .map((s) => s.trim().toLowerCase())
+        .includes(c.name.toLowerCase()),
+    )
+  : BENCH_CASES;
+const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const DB_NAME = process.env.BENCH_DB ?? 'opentsb_bench';
+if (!/^[a-z_][a-z0-9_]*$/.test(DB_NAME)) throw new Error('BENCH_DB must be a plain lower-case identifier');
+const DATABASE_URL = (() => {
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${DB_NAME}`;
+  return url.toString();
+})();
+/** Targets of the issue: these algorithms' REST sign rate must reach this share of the baseline. */
+const TARGET_SHARE = 0.6;
+const TARGET_ALGORITHMS = new Set(['P-256', 'Ed25519']);
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// Clean-up, run once: at the end, on error, and on SIGINT/SIGTERM
+
+const cleanups: Array<() => Promise<void> | void> = [];
+let cleaningUp: Promise<void> | null = null;
+
+function cleanup(): Promise<void> {
+  cleaningUp ??= (async () => {
+    for (const step of cleanups.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        log(`clean-up step failed: ${(error as Error).message}`);
+      }
+    }
+  })();
+  return cleaningUp;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    log(`${signal}: stopping servers and dropping ${DB_NAME}`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Database
+
+async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const dropDatabase = () =>
+  withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`));
+
+async function createDatabase(): Promise<void> {
+  await dropDatabase();
+  await withAdmin((client) => client.query(`CREATE DATABASE ${DB_NAME}`));
+  cleanups.push(async () => {
+    await dropDatabase();
+    log(`dropped database ${DB_NAME}`);
+  });
+  await deployMigrations(DATABASE_URL, path.join(ROOT, 'prisma', 'migrations'));
+}
+
+/** Committed + rolled-back transactions of the bench database (pg_stat_database). */
+const databaseTransactions = () =>
+  withAdmin(async (client) => {
+    const { rows } = await client.query<{ xacts: string }>(
+      'SELECT xact_commit + xact_rollback AS xacts FROM pg_stat_database WHERE datname = $1',
+      [DB_NAME],
+    );
+    return Number(rows[0]?.xacts ?? 0);
+  });
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+interface Server {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  output: string[];
+}
+
+function childEnvironment(port: number, masterKey: string, dataDir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (/^(JWT_|TLS_|TSB_|REDIS_URL$|DATABASE_URL$)/.test(name)) delete env[name];
+  }
+  return {
+    ...env,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATABASE_URL,
+    TSB_MASTER_KEY: masterKey,
+    TSB_DATA_DIR: dataDir,
+    TSB_RUN_MIGRATIONS: 'false',
+    LOG_LEVEL: 'warn',
+  };
+}
+
+async function startServer(
+  name: string,
+  script: string,
+  masterKey: string,
+  dataDir: string,
+): Promise<Server> {
+  const port = await freePort();
+  const nodeArgs =
+    name === 'service' ? (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+    cwd: ROOT,
+    env: childEnvironment(port, masterKey, dataDir),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    if (output.length > 200) output.splice(0, output.length - 200);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const server: Server = { name, url: `http://127.0.0.1:${port}`, child, output };
+  cleanups.push(() => stopServer(server));
+  await waitReady(server);
+  log(`${name} ready on ${server.url} (pid ${child.pid})`);
+  return server;
+}
+
+async function waitReady(server: Server): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null || server.child.signalCode !== null) {
+      throw new Error(`${server.name} exited during start-up:\n${server.output.join('\n')}`);
+    }
+    try {
+      const response = await fetch(`${server.url}/readyz`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
+  throw new Error(`${server.name} was not ready within 90 s:\n${server.output.join('\n')}`);
+}
+
+async function stopServer(server: Server): Promise<void> {
+  const { child } = server;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+  log(`${server.name} stopped`);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------
+// CPU accounting from /proc (Linux; zero elsewhere): user + system time of a process, all threads
+
+const CLOCK_TICKS = 100;
+
+function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime (fields 14, 15)
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of every process named postgres, by pid (the bench database's backends among them). */
+function postgresCpu(): Map<number, number> {
+  const cpu = new Map<number, number>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return cpu;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/stat`, 'utf8').includes('(postgres)')) continue;
+      cpu.set(Number(entry), processCpuSeconds(Number(entry)));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return cpu;
+}
+
+/** CPU postgres used between two snapshots; a backend that ended meanwhile is left out (undercount). */
+function postgresCpuSince(before: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, seconds] of postgresCpu()) total += seconds - (before.get(pid) ?? 0);
+  return total;
+}
+
+/** Busy CPU seconds of the whole machine (/proc/stat), for the foreign-load estimate. */
+function machineBusySeconds(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const values = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = values.reduce((sum, value) => sum + value, 0);
+    const idle = (values[3] ?? 0) + (values[4] ?? 0);
+    return (total - idle) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP helpers
+
+async function call<T>(
+  server: Server,
+  method: string,
+  route: string,
+  token: string,
+  body?: unknown,
+): Promise<{ status: number; json: T }> {
+  const response = await fetch(`${server.url}${route}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  let json: unknown = text;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // keep the text
+  }
+  return { status: response.status, json: json as T };
+}
+
+interface CacheStats {
+  size: number;
+  capacity: number;
+  hits: number;
+  misses: number;
+}
+
+async function cacheStats(server: Server, token: string): Promise<CacheStats> {
+  const { status, json } = await call<{ keyCache: CacheStats }>(
+    server,
+    'GET',
+    '/v1/keystore/statistics',
+    token,
+  );
+  if (status !== 200)
+    throw new Error(`GET /v1/keystore/statistics answered ${status}: ${JSON.stringify(json)}`);
+  return json.keyCache;
+}
+
+function signBody(c: BenchCase, payload: string) {
+  return { signRequest: { payload, signKeyName: c.label, signatureAlgorithm: c.signatureAlgorithm } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements
+
+interface LoadFigures {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** autocannon's own percentiles, in whole milliseconds */
+  autocannonWholeMs: { p50: number; p99: number; max: number };
+  total2xx: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  /** requests completed including the warm-up (for per-request accounting) */
+  completedWithWarmup: number;
+  /** CPU time per completed request (warm-up included), µs: the server process, all postgres processes, the loader */
+  cpuMicrosPerRequest: { server: number; postgres: number; loader: number };
+  /** average cores busy during the run (warm-up included); foreign = the machine minus server, postgres and loader */
+  coresUsed: { server: number; postgres: number; loader: number; machine: number; foreign: number };
+}
+
+async function load(server: Server, token: string, body: string, connections: number): Promise<LoadFigures> {
+  const pid = server.child.pid ?? 0;
+  const cpuBefore = {
+    server: processCpuSeconds(pid),
+    postgres: postgresCpu(),
+    loader: process.cpuUsage(),
+    machine: machineBusySeconds(),
+    at: performance.now(),
+  };
+  const run = autocannon({
+    url: `${server.url}/v1/synchronousSign`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body,
+    connections,
+    duration: DURATION,
+    timeout: 30,
+    warmup: { connections, duration: WARMUP },
+  });
+  // autocannon's histogram keeps whole milliseconds; keep each 2xx response time (ms, from hrtime) instead
+  const latencies: number[] = [];
+  run.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+    if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+  });
+  const result = (await run) as Result & { warmup?: Result };
+  const loaderCpu = process.cpuUsage(cpuBefore.loader);
+  const serverSeconds = processCpuSeconds(pid) - cpuBefore.server;
+  const postgresSeconds = postgresCpuSince(cpuBefore.postgres);
+  const loaderSeconds = (loaderCpu.user + loaderCpu.system) / 1e6;
+  const machineBusy = machineBusySeconds() - cpuBefore.machine;
+  const elapsed = (performance.now() - cpuBefore.at) / 1000;
+  const cores = (seconds: number) => Math.round((seconds / elapsed) * 100) / 100;
+  const coresUsed = {
+    server: cores(serverSeconds),
+    postgres: cores(postgresSeconds),
+    loader: cores(loaderSeconds),
+    machine: cores(machineBusy),
+    foreign: cores(Math.max(0, machineBusy - serverSeconds - postgresSeconds - loaderSeconds)),
+  };
+  const completedWithWarmup = result.requests.total + (result.warmup?.requests.total ?? 0);
+  const perRequest = (seconds: number) =>
+    completedWithWarmup > 0 ? (seconds * 1e6) / completedWithWarmup : 0;
+  const cpuMicrosPerRequest = {
+    server: perRequest(serverSeconds),
+    postgres: perRequest(postgresSeconds),
+    loader: perRequest(loaderSeconds),
+  };
+  const sorted = Float64Array.from(latencies).sort();
+  const percentile = (p: number) =>
+    sorted.length === 0
+      ? Number.NaN
+      : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: percentile(50),
+    p99Ms: percentile(99),
+    maxMs: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!,
+    autocannonWholeMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
+    total2xx: result['2xx'],
+    non2xx: result.non2xx + (result.warmup?.non2xx ?? 0),
+    errors: result.errors + (result.warmup?.errors ?? 0),
+    timeouts: result.timeouts + (result.warmup?.timeouts ?? 0),
+    completedWithWarmup,
+    cpuMicrosPerRequest,
+    coresUsed,
+  };
+}
+
+interface RawFigures {
+  signsPerSecond: number;
+  inFlight: number;
+  seconds: number;
+}
+
+/** The library's sign() with a ready (generated, loaded once) key, RAW_IN_FLIGHT calls in flight. */
+async function rawSignRate(c: BenchCase): Promise<RawFigures> {
+  const material = await generateKey({
+    algorithm: normalizeAlgorithm(c.key.algorithm),
+    keySize: c.key.keySize ?? null,
+    curveOid: c.key.curveOid ?? null,
+  });
+  const ready = loadPrivate(material);
+  const request = { signatureAlgorithm: c.signatureAlgorithm, payload: randomBytes(32) };
+  const runFor = async (seconds: number): Promise<number> => {
+    let count = 0;
+    const end = performance.now() + seconds * 1000;
+    const lane = async () => {
+      while (performance.now() < end) {
+        await sign(ready, request);
+        count++;
+      }
+    };
+    const start = performance.now();
+    await Promise.all(Array.from({ length: RAW_IN_FLIGHT }, lane));
+    return count / ((performance.now() - start) / 1000);
+  };
+  await runFor(Math.min(0.5, RAW_SECONDS / 4));
+  return { signsPerSecond: await runFor(RAW_SECONDS), inFlight: RAW_IN_FLIGHT, seconds: RAW_SECONDS };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+interface Row {
+  algorithm: string;
+  signatureAlgorithm: string;
+  connections: number;
+  service: LoadFigures;
+  baseline: LoadFigures;
+  shareOfBaseline: number;
+  rawSignsPerSecond: number;
+  keyCache: { hits: number; misses: number };
+}
+
+const fmt = (value: number, digits = 0) =>
+  value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const ms = (value: number) => (value < 10 ? fmt(value, 2) : value < 100 ? fmt(value, 1) : fmt(value));
+
+function markdownTable(rows: readonly Row[]): string {
+  const header = [
+    'algorithm',
+    'conc.',
+    'service req/s',
+    'p50 ms',
+    'p99 ms',
+    'baseline req/s',
+    'baseline p50 / p99 ms',
+    '% of baseline',
+    'raw in-process sign/s',
+    'CPU µs/req service + postgres',
+    'CPU µs/req baseline',
+    'non-2xx',
+    'key cache hits / misses',
+  ];
+  const align = ['---', ...header.slice(1).map(() => '--:')];
+  const lines = [`| ${header.join(' | ')} |`, `| ${align.join(' | ')} |`];
+  for (const row of rows) {
+    lines.push(
+      `| ${[
+        row.algorithm,
+        row.connections,
+        fmt(row.service.requestsPerSecond),
+        ms(row.service.p50Ms),
+        ms(row.service.p99Ms),
+        fmt(row.baseline.requestsPerSecond),
+        `${ms(row.baseline.p50Ms)} / ${ms(row.baseline.p99Ms)}`,
+        `${fmt(row.shareOfBaseline * 100)} %`,
+        fmt(row.rawSignsPerSecond),
+        `${fmt(row.service.cpuMicrosPerRequest.server)} + ${fmt(row.service.cpuMicrosPerRequest.postgres)}`,
+        fmt(row.baseline.cpuMicrosPerRequest.server),
+        `${row.service.non2xx + row.service.errors + row.service.timeouts} / ${row.baseline.non2xx + row.baseline.errors + row.baseline.timeouts}`,
+        `${fmt(row.keyCache.hits)} / ${row.keyCache.misses}`,
+      ].join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function gitRevision(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: ROOT }).toString().trim() !== '';
+    return dirty ? `${head} (with uncommitted changes)` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  if (CASES.length === 0) throw new Error('BENCH_ALGORITHMS selects no algorithm');
+  if (CONNECTIONS.length === 0) throw new Error('BENCH_CONNECTIONS selects no concurrency');
+  const startedAt = new Date();
+  const autocannonVersion = (
+    JSON.parse(readFileSync(path.join(ROOT, 'node_modules/autocannon/package.json'), 'utf8')) as {
+      version: string;
+    }
+  ).version;
+
+  // (b) raw in-process sign rate, before any server runs
+  const raw = new Map<string, RawFigures>();
+  for (const c of CASES) {
+    const figures = await rawSignRate(c);
+    raw.set(c.name, figures);
+    log(`raw in-process ${c.name}: ${fmt(figures.signsPerSecond)} signs/s (${RAW_IN_FLIGHT} in flight)`);
+  }
+  await Promise.all([shutdownSignaturePool(), shutdownKeygenPool()]);
+
+  // fresh database, data folder, master key, JWT keys, partition
+  log(`creating database ${DB_NAME}`);
+  await createDatabase();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opentsb-bench-'));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const masterKeyBase64 = randomBytes(32).toString('base64');
+  const config = loadConfig({ DATABASE_URL, TSB_DATA_DIR: dataDir, TSB_MASTER_KEY: masterKeyBase64 });
+  const issuer = createJwtIssuer(config); // creates the development JWT key pair in dataDir
+  const partitionName = 'bench';
+  {
+    const prisma = createPrismaClient(DATABASE_URL);
+    try {
+      const hsm = new SoftHsm({ prisma, masterKey: config.masterKey!, keyCacheSize: 16 });
+      await hsm.partitions.create(partitionName);
+      await hsm.close();
+    } finally {
+      await prisma.$disconnect();
+    }
+  }
+  const adminToken = await issuer.issueToken({
+    partition: partitionName,
+    roles: ['keyManagement', 'service'],
+    ttlSeconds: 3600,
+    subject: 'bench-admin',
+  });
+  const signToken = await issuer.issueToken({
+    partition: partitionName,
+    roles: ['keyOperation'],
+    ttlSeconds: 3600,
+    subject: 'bench-client',
+  });
+
+  const service = await startServer('service', 'src/server.ts', masterKeyBase64, dataDir);
+  const baseline = await startServer('baseline', 'bench/baseline-server.ts', masterKeyBase64, dataDir);
+
+  // keys, and one checked signature per key
+  const payload = randomBytes(32).toString('base64');
+  for (const c of CASES) {
+    const created = await call(service, 'POST', '/v1/key', adminToken, {
+      label: c.label,
+      ...c.key,
+      attributes: { decrypt: false, sign: true, unwrap: false },
+    });
+    if (created.status !== 201) {
+      throw new Error(
+        `creating the ${c.name} key answered ${created.status}: ${JSON.stringify(created.json)}`,
+      );
+    }
+    const signed = await call<{ signature: string }>(
+      service,
+      'POST',
+      '/v1/synchronousSign',
+      signToken,
+      signBody(c, payload),
+    );
+    if (signed.status !== 200) {
+      throw new Error(`signing with ${c.name} answered ${signed.status}: ${JSON.stringify(signed.json)}`);
+    }
+    const verified = await call<{ signatureValid: boolean }>(service, 'POST', '/v1/verify', signToken, {
+      verifySignatureRequest: {
+        signKeyName: c.label,
+        signatureAlgorithm: c.signatureAlgorithm,
+        payload,
+        signature: signed.json.signature,
+      },
+    });
+    if (verified.status !== 200 || verified.json.signatureValid !== true) {
+      throw new Error(`the ${c.name} signature did not verify: ${JSON.stringify(verified.json)}`);
+    }
+    const base = await call(baseline, 'POST', '/v1/synchronousSign', signToken, signBody(c, payload));
+    if (base.status !== 200) {
+      throw new Error(`the baseline answered ${base.status} for ${c.name}: ${JSON.stringify(base.json)}`);
+    }
+    log(`key ${c.label} (${c.name}) created, signs and verifies`);
+  }
+
+  const xactsBefore = await databaseTransactions();
+  const rows: Row[] = [];
+  let serviceRequests = 0;
+  for (const c of CASES) {
+    const body = JSON.stringify(signBody(c, payload));
+    for (const connections of CONNECTIONS) {
+      const baselineFigures = await load(baseline, signToken, body, connections);
+      const before = await cacheStats(service, adminToken);
+      const serviceFigures = await load(service, signToken, body, connections);
+      const after = await cacheStats(service, adminToken);
+      serviceRequests += serviceFigures.completedWithWarmup;
+      const row: Row = {
+        algorithm: c.name,
+        signatureAlgorithm: c.signatureAlgorithm,
+        connections,
+        service: serviceFigures,
+        baseline: baselineFigures,
+        shareOfBaseline: serviceFigures.requestsPerSecond / baselineFigures.requestsPerSecond,
+        rawSignsPerSecond: raw.get(c.name)!.signsPerSecond,
+        keyCache: { hits: after.hits - before.hits, misses: after.misses - before.misses },
+      };
+      rows.push(row);
+      log(
+        `${c.name} c=${connections}: service ${fmt(serviceFigures.requestsPerSecond)} req/s ` +
+          `(p50 ${ms(serviceFigures.p50Ms)} ms, p99 ${ms(serviceFigures.p99Ms)} ms), ` +
+          `baseline ${fmt(baselineFigures.requestsPerSecond)} req/s → ${fmt(row.shareOfBaseline * 100)} %; ` +
+          `cache +${row.keyCache.hits} hits / +${row.keyCache.misses} misses`,
+      );
+    }
+  }
+  const finalCache = await cacheStats(service, adminToken);
+  // PostgreSQL publishes an idle backend's counters within about 10 s (PGSTAT_IDLE_INTERVAL)
+  log('waiting 11 s for PostgreSQL statistics');
+  await sleep(11_000);
+  const databaseTransactionsDuringLoad = (await databaseTransactions()) - xactsBefore;
+
+  const failedTargets = rows.filter(
+    (row) => TARGET_ALGORITHMS.has(row.algorithm) && row.shareOfBaseline < TARGET_SHARE,
+  );
+  const non2xx = rows.reduce(
+    (sum, row) =>
+      sum +
+      row.service.non2xx +
+      row.service.errors +
+      row.service.timeouts +
+      row.baseline.non2xx +
+      row.baseline.errors +
+      row.baseline.timeouts,
+    0,
+  );
+  const environment = {
+    node: process.version,
+    openssl: process.versions.openssl,
+    autocannon: autocannonVersion,
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}`,
+    platform: `${os.type()} ${os.release()}`,
+    loadAverageAtStart: os.loadavg(),
+    gitRevision: gitRevision(),
+  };
+  const settings = {
+    durationSeconds: DURATION,
+    warmupSeconds: WARMUP,
+    connections: CONNECTIONS,
+    payloadBytes: 32,
+    rawInFlight: RAW_IN_FLIGHT,
+    rawSeconds: RAW_SECONDS,
+    loader: 'autocannon (programmatic, in the bench process); service and baseline are child processes',
+    service: 'node --import tsx src/server.ts (one process)',
+    baseline:
+      'node --import tsx bench/baseline-server.ts: same auth plugin, body/response schemas, no crypto, no DB per request',
+  };
+  const keyCacheCheck = {
+    hits: finalCache.hits,
+    misses: finalCache.misses,
+    size: finalCache.size,
+    verdict:
+      finalCache.misses <= CASES.length * 2 && finalCache.hits > 100 * Math.max(1, finalCache.misses)
+        ? 'ok: one miss per key (first use), every later request was served from the cache'
+        : 'CHECK: more cache misses than one per key',
+  };
+  const database = {
+    transactionsDuringLoad: databaseTransactionsDuringLoad,
+    serviceRequestsDuringLoad: serviceRequests,
+    transactionsPerServiceRequest: serviceRequests > 0 ? databaseTransactionsDuringLoad / serviceRequests : 0,
+    note: 'pg_stat_database xact_commit + xact_rollback of the bench database across all load runs (approximate: includes statistics calls and use-counter flushes)',
+  };
+
+  const foreign = rows.flatMap((row) => [row.service.coresUsed.foreign, row.baseline.coresUsed.foreign]);
+  const stamp = startedAt
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
+  const table = markdownTable(rows);
+  const targetRows = rows.filter((row) => TARGET_ALGORITHMS.has(row.algorithm));
+  const targetLine =
+    targetRows.length === 0
+      ? 'Target (P-256 and Ed25519 ≥ 60 % of the baseline): not measured in this run.'
+      : failedTargets.length === 0
+        ? `Target met: P-256 and Ed25519 REST sign reach at least ${TARGET_SHARE * 100} % of the baseline at every concurrency.`
+        : `Target NOT met (P-256 and Ed25519 ≥ ${TARGET_SHARE * 100} % of the baseline) for: ${failedTargets
+            .map((row) => `${row.algorithm} c=${row.connections} (${fmt(row.shareOfBaseline * 100)} %)`)
+            .join(', ')}.`;
+  const markdown = [
+    `# /v1/synchronousSign benchmark, ${startedAt.toISOString()}`,
+    '',
+    `${environment.cpus}, Node ${environment.node} (OpenSSL ${environment.openssl}), autocannon ${environment.autocannon}, revision ${environment.gitRevision}.`,
+    `Each cell: ${DURATION} s of load after ${WARMUP} s of warm-up, 32-byte payload, one JWT bearer token; the loader runs on the same machine and shares its cores.`,
+    'Baseline: the same Fastify route, auth plugin and schemas answering a constant signature (no crypto, no database). Raw: the HSM library’s sign() with a ready key, 16 in flight, in one process.',
+    'Latency percentiles from per-response hrtime (autocannon’s own histogram keeps whole milliseconds). CPU µs/req: user + system time of the server process (all threads) and of all postgres processes, divided by the requests completed; the loader’s CPU is in the JSON. non-2xx: errors of service / baseline.',
+    '',
+    table,
+    '',
+    targetLine,
+    `Errors (non-2xx, socket errors, timeouts) over all runs: ${non2xx}.`,
+    `Foreign CPU load (busy cores outside the measured server, postgres and loader): median ${fmt(median(foreign), 2)}, max ${fmt(Math.max(...foreign), 2)} cores (per run in the JSON).`,
+    `Key cache after the run: ${fmt(finalCache.hits)} hits, ${finalCache.misses} misses (${keyCacheCheck.verdict}).`,
+    `Database transactions during the load runs: ${fmt(databaseTransactionsDuringLoad)} for ${fmt(serviceRequests)} service requests ≈ ${fmt(database.transactionsPerServiceRequest, 2)} per request.`,
+    '',
+  ].join('\n');
+
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const jsonFile = path.join(RESULTS_DIR, `sign-${stamp}.json`);
+  const mdFile = path.join(RESULTS_DIR, `sign-${stamp}.md`);
+  writeFileSync(
+    jsonFile,
+    `${JSON.stringify(
+      {
+        startedAt: startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        environment,
+        settings,
+        raw: Object.fromEntries(raw),
+        rows,
+        target: {
+          share: TARGET_SHARE,
+          algorithms: [...TARGET_ALGORITHMS],
+          met: targetRows.length === 0 ? null : failedTargets.length === 0,
+          failed: failedTargets.map((row) => ({
+            algorithm: row.algorithm,
+            connections: row.connections,
+            share: row.shareOfBaseline,
+          })),
+        },
+        errors: non2xx,
+        keyCache: keyCacheCheck,
+        database,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  writeFileSync(mdFile, markdown);
+  writeFileSync(path.join(RESULTS_DIR, 'latest.md'), markdown);
+  process.stdout.write(
+    `\n${markdown}\nwritten: ${path.relative(ROOT, jsonFile)}, ${path.relative(ROOT, mdFile)}\n`,
+  );
+}
+
+try {
+  await main();
+  await cleanup();
+} catch (error) {
+  log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  await cleanup();
+  process.exitCode = 1;
+}
