@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createPublicKey, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createPublicKey, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,23 +52,7 @@ async function opensslEnc(
   });
 }
 
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-/** Every key row of the test database, flushed use counts included, for "nothing changed" checks. */
-async function snapshot(): Promise<string> {
-  await t.hsm.useCounter.flush();
-  const rows = await t.prisma.key.findMany({ orderBy: { id: 'asc' } });
-  return rows
-    .map((row) =>
-      JSON.stringify({
-        ...row,
-        useCount: String(row.useCount),
-        publicKey: row.publicKey && sha256(row.publicKey),
-        materialSealed: row.materialSealed && sha256(row.materialSealed),
-      }),
-    )
-    .join('\n');
-}
+const snapshot = () => t.keySnapshot();
 
 beforeAll(async () => {
   t = await createTestContext();

@@ -1,4 +1,4 @@
-import { constants, createHash, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
+import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,23 +47,7 @@ async function exportedSecret(label: string): Promise<Buffer> {
   return unb64(response.json().secretKey);
 }
 
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-/** Every key row of the test database, flushed use counts included, for "nothing changed" checks. */
-async function snapshot(): Promise<string> {
-  await t.hsm.useCounter.flush();
-  const rows = await t.prisma.key.findMany({ orderBy: { id: 'asc' } });
-  return rows
-    .map((row) =>
-      JSON.stringify({
-        ...row,
-        useCount: String(row.useCount),
-        publicKey: row.publicKey && sha256(row.publicKey),
-        materialSealed: row.materialSealed && sha256(row.materialSealed),
-      }),
-    )
-    .join('\n');
-}
+const snapshot = () => t.keySnapshot();
 
 /** `openssl enc` with an AES key-wrap cipher (deterministic, so outputs compare byte for byte). */
 async function opensslKeyWrap(cipher: string, iv: string, kek: Buffer, data: Buffer, decrypt = false) {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,6 +28,8 @@ export interface TestContext {
     roles: Role[],
     options: { method: InjectOptions['method']; url: string; body?: unknown },
   ): Promise<LightMyRequestResponse>;
+  /** Every key row, use counts flushed and binary columns hashed: equal snapshots mean nothing changed. */
+  keySnapshot(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,23 @@ export async function createTestContext(options: { logLines?: string[] } = {}): 
         headers: await as(partition, roles),
         ...(body === undefined ? {} : { payload: body as object }),
       }),
+    keySnapshot: async () => {
+      await hsm.useCounter.flush();
+      const rows = await database.prisma.key.findMany({ orderBy: { id: 'asc' } });
+      const sha256 = (bytes: Uint8Array | null) => bytes && createHash('sha256').update(bytes).digest('hex');
+      return rows
+        .map((row) =>
+          JSON.stringify({
+            ...row,
+            useCount: String(row.useCount),
+            publicKey: sha256(row.publicKey),
+            certificate: sha256(row.certificate),
+            chainCode: sha256(row.chainCode),
+            materialSealed: sha256(row.materialSealed),
+          }),
+        )
+        .join('\n');
+    },
     close: async () => {
       await app.close();
       await hsm.close();
