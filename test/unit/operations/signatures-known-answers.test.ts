@@ -5,10 +5,11 @@ import { loadPublic } from '../../../src/hsm/mechanisms/index.js';
 import { verify } from '../../../src/hsm/operations/signatures.js';
 
 /**
- * Signatures made by other implementations: the example self-signed SLH-DSA-SHA2-128s certificate
- * of RFC 9909. Its signature over the TBSCertificate must verify with its own public key, and fail
- * on any change.
+ * Signatures made by other implementations: the example self-signed certificates of RFC 9909
+ * (SLH-DSA-SHA2-128s) and RFC 9881 (ML-DSA-44). Each signature over its TBSCertificate must verify
+ * with the certificate's own public key, and fail on any change.
  */
+
 /** The signed bytes, the signature and the subject public key of a self-signed certificate fixture. */
 function selfSigned(file: string) {
   const pem = readFileSync(new URL(`./fixtures/${file}`, import.meta.url), 'utf8');
