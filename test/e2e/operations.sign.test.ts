@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/app.js';
+import { openssl, withScratch } from '../helpers/openssl.js';
 import {
   type OpensslCheck,
   opensslSign,
@@ -218,6 +221,47 @@ describe('POST /v1/verify with signatures made by openssl (public key imported a
     });
     expect(refused.statusCode).toBe(403);
     expect(refused.json().errorCode).toBe(614);
+  });
+});
+
+describe('POST /v1/verify with a key imported from a certificate alone', () => {
+  it('verifies what openssl signed with the certificate key', async () => {
+    const { certificate, signature } = await withScratch(async (dir) => {
+      await openssl(
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-384',
+          '-nodes',
+          '-subj',
+          '/CN=verifier',
+          '-days',
+          '2',
+          '-keyout',
+          'key.pem',
+          '-out',
+          'cert.pem',
+        ],
+        dir,
+      );
+      await writeFile(path.join(dir, 'data'), DATA);
+      await openssl(['dgst', '-sha384', '-sign', 'key.pem', '-out', 'sig', 'data'], dir);
+      return {
+        certificate: await readFile(path.join(dir, 'cert.pem'), 'utf8'),
+        signature: await readFile(path.join(dir, 'sig')),
+      };
+    });
+    const imported = await t.call(P, [...KM], {
+      method: 'POST',
+      url: '/v1/key/import/plain',
+      body: { label: 'from-certificate', algorithm: 'EC', certificate },
+    });
+    expect(imported.statusCode, imported.body).toBe(201);
+    expect(imported.json().json.curveOid).toBe('1.3.132.0.34');
+    await expectServiceVerifies('from-certificate', 'SHA384_WITH_ECDSA', DATA, OTHER, signature);
   });
 });
 
