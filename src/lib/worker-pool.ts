@@ -1,0 +1,183 @@
+/**
+ * A lazily created pool of worker threads for CPU work that would block the event loop for
+ * milliseconds (post-quantum signatures, slow key generation).
+ *
+ * - Workers are referenced only while they have work, so an idle pool never keeps a process alive.
+ * - Run from TypeScript sources (tsx, vitest), a worker first registers tsx's loader; in a compiled
+ *   build it is the .js file beside its pool.
+ * - If a worker cannot be started, or dies, its tasks run on the calling thread instead.
+ *
+ * Protocol: the pool posts `{ id, task }`; the worker (see `serveTasks`) answers `{ ready: true }`
+ * once, then `{ id, result }` or `{ id, error }` per task.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parentPort, Worker } from 'node:worker_threads';
+
+type Reply<Result> = { ready: true } | { id: number; result: Result } | { id: number; error: string };
+
+interface Pending<Task, Result> {
+  resolve: (result: Result) => void;
+  reject: (error: Error) => void;
+  task: Task;
+}
+
+interface Slot<Task, Result> {
+  worker: Worker;
+  pending: Map<number, Pending<Task, Result>>;
+  started: boolean;
+}
+
+export interface WorkerPoolOptions<Task, Result> {
+  /** names the pool in errors */
+  name: string;
+  /** the worker module, from `workerModuleUrl` */
+  workerUrl: URL;
+  size: number;
+  /** the same work on the calling thread, for when no worker can run it */
+  inline: (task: Task) => Result;
+  /** restores what structured cloning changed in a result (e.g. Buffers arrive as Uint8Arrays) */
+  revive?: (result: Result) => Result;
+}
+
+/** Loads a TypeScript worker through tsx (the same API bin/tsb.js uses). */
+const TSX_BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+import(workerData.tsxApi)
+  .then((api) => { api.register(); return import(workerData.entry); })
+  .catch((error) => { setImmediate(() => { throw error; }); });
+`;
+
+/** The worker module `basename` beside the module at `selfUrl`: `.ts` when running from sources, else `.js`. */
+export function workerModuleUrl(selfUrl: string, basename: string): URL {
+  return new URL(`./${basename}.${selfUrl.endsWith('.ts') ? 'ts' : 'js'}`, selfUrl);
+}
+
+function tsxEsmApiUrl(): string {
+  const require = createRequire(import.meta.url);
+  const manifestPath = require.resolve('tsx/package.json');
+  const manifest = require(manifestPath) as { exports: Record<string, { import: { default: string } }> };
+  const entry = manifest.exports['./esm/api']?.import.default;
+  if (!entry) throw new Error('tsx/esm/api not found');
+  return new URL(entry, pathToFileURL(manifestPath)).href;
+}
+
+export class WorkerPool<Task, Result> {
+  private slots: Slot<Task, Result>[] = [];
+  private nextId = 1;
+  private disabled = false;
+  private readonly counters = { worker: 0, inline: 0, workerFailures: 0 };
+
+  constructor(private readonly options: WorkerPoolOptions<Task, Result>) {}
+
+  /** How many tasks ran in a worker or inline, for tests and statistics. */
+  stats() {
+    return { ...this.counters, workers: this.slots.length, disabled: this.disabled };
+  }
+
+  /** Runs a task in a worker thread (on the calling thread if workers are unavailable). */
+  async run(task: Task): Promise<Result> {
+    if (this.disabled) return this.inline(task);
+    let slot: Slot<Task, Result>;
+    try {
+      slot = this.pickSlot();
+    } catch {
+      this.disabled = true;
+      return this.inline(task);
+    }
+    const id = this.nextId++;
+    return new Promise<Result>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject, task });
+      slot.worker.ref();
+      slot.worker.postMessage({ id, task });
+    });
+  }
+
+  /** Stops the workers (graceful shutdown, tests); the pool restarts lazily on the next task. */
+  async shutdown(): Promise<void> {
+    const stopping = this.slots;
+    this.slots = [];
+    await Promise.all(
+      stopping.map(async (slot) => {
+        for (const job of slot.pending.values()) job.reject(new Error(`${this.options.name} shut down`));
+        slot.pending.clear();
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  private inline(task: Task): Result {
+    this.counters.inline++;
+    return this.options.inline(task);
+  }
+
+  private pickSlot(): Slot<Task, Result> {
+    const idle = this.slots.find((slot) => slot.pending.size === 0);
+    if (idle) return idle;
+    if (this.slots.length < this.options.size) return this.startWorker();
+    return this.slots.reduce((best, slot) => (slot.pending.size < best.pending.size ? slot : best));
+  }
+
+  private startWorker(): Slot<Task, Result> {
+    const { workerUrl, revive } = this.options;
+    const settings = { stdout: false, stderr: false };
+    const worker = workerUrl.pathname.endsWith('.ts')
+      ? new Worker(TSX_BOOTSTRAP, {
+          ...settings,
+          eval: true,
+          workerData: { tsxApi: tsxEsmApiUrl(), entry: workerUrl.href },
+        })
+      : new Worker(fileURLToPath(workerUrl), settings);
+    const slot: Slot<Task, Result> = { worker, pending: new Map(), started: false };
+    worker.unref();
+    worker.on('message', (reply: Reply<Result>) => {
+      if ('ready' in reply) {
+        slot.started = true;
+        return;
+      }
+      const job = slot.pending.get(reply.id);
+      if (!job) return;
+      slot.pending.delete(reply.id);
+      if (slot.pending.size === 0) worker.unref();
+      if ('error' in reply) {
+        job.reject(new Error(reply.error));
+      } else {
+        this.counters.worker++;
+        job.resolve(revive ? revive(reply.result) : reply.result);
+      }
+    });
+    const retire = (error: Error) => {
+      this.slots = this.slots.filter((other) => other !== slot);
+      this.counters.workerFailures++;
+      // a worker that never came up will not come up next time either: stop trying
+      if (!slot.started) this.disabled = true;
+      for (const job of slot.pending.values()) {
+        try {
+          job.resolve(this.inline(job.task));
+        } catch {
+          job.reject(error);
+        }
+      }
+      slot.pending.clear();
+    };
+    worker.on('error', retire);
+    worker.on('exit', (code) => {
+      if (this.slots.includes(slot))
+        retire(new Error(`${this.options.name} worker exited with code ${code}`));
+    });
+    this.slots.push(slot);
+    return slot;
+  }
+}
+
+/** The worker side: answers each `{ id, task }` with the handler's result or its error message. */
+export function serveTasks<Task, Result>(handler: (task: Task) => Result): void {
+  parentPort?.on('message', ({ id, task }: { id: number; task: Task }) => {
+    try {
+      parentPort?.postMessage({ id, result: handler(task) });
+    } catch (error) {
+      parentPort?.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
+    }
+  });
+  parentPort?.postMessage({ ready: true });
+}
