@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -43,5 +43,26 @@ export async function opensslVerifies(spki: Buffer, data: Buffer, signature: Buf
     } catch {
       return false;
     }
+  });
+}
+
+/**
+ * `openssl pkeyutl -encrypt` with a DER SubjectPublicKeyInfo, or `-decrypt` with a DER PKCS#8 key,
+ * each `-pkeyopt` given (e.g. `rsa_padding_mode:oaep`).
+ */
+export async function opensslPkeyutl(
+  mode: 'encrypt' | 'decrypt',
+  keyDer: Buffer,
+  pkeyopts: string[],
+  input: Buffer,
+): Promise<Buffer> {
+  return withScratch(async (dir) => {
+    await writeFile(path.join(dir, 'key.der'), keyDer);
+    await writeFile(path.join(dir, 'in'), input);
+    const args = ['pkeyutl', `-${mode}`, '-keyform', 'DER', '-inkey', 'key.der', '-in', 'in', '-out', 'out'];
+    if (mode === 'encrypt') args.push('-pubin');
+    for (const option of pkeyopts) args.push('-pkeyopt', option);
+    await openssl(args, dir);
+    return readFile(path.join(dir, 'out'));
   });
 }

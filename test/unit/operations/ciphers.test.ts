@@ -19,7 +19,7 @@ import {
   encrypt,
 } from '../../../src/hsm/operations/ciphers.js';
 import { pkcs1Unpad } from '../../../src/hsm/operations/ciphers-rsa.js';
-import { openssl, withScratch } from '../../helpers/openssl.js';
+import { openssl, opensslPkeyutl, withScratch } from '../../helpers/openssl.js';
 import { tsbErrorOf } from '../hsm/helpers.js';
 
 const secretKey = (algorithm: SymmetricAlgorithm, bytes: Buffer): ReadyKey =>
@@ -386,28 +386,8 @@ describe('RSA ciphers against openssl pkeyutl', () => {
     spki = material.publicKey!;
   });
 
-  async function pkeyutl(mode: 'encrypt' | 'decrypt', opts: string[], input: Buffer): Promise<Buffer> {
-    return withScratch(async (dir) => {
-      await writeFile(path.join(dir, 'key.der'), mode === 'encrypt' ? spki : pkcs8);
-      await writeFile(path.join(dir, 'in'), input);
-      const args = [
-        'pkeyutl',
-        `-${mode}`,
-        '-keyform',
-        'DER',
-        '-inkey',
-        'key.der',
-        '-in',
-        'in',
-        '-out',
-        'out',
-      ];
-      if (mode === 'encrypt') args.push('-pubin');
-      for (const opt of opts) args.push('-pkeyopt', opt);
-      await openssl(args, dir);
-      return readFile(path.join(dir, 'out'));
-    });
-  }
+  const pkeyutl = (mode: 'encrypt' | 'decrypt', opts: string[], input: Buffer): Promise<Buffer> =>
+    opensslPkeyutl(mode, mode === 'encrypt' ? spki : pkcs8, opts, input);
 
   it.each(RSA_CASES.map((c) => [c.cipher, c] as const))('%s', async (_, c) => {
     const none = c.cipher === 'RSA_NO_PADDING';

@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { SymmetricAlgorithm } from '../../../src/hsm/algorithms.js';
 import { generateKey, importKey, loadPrivate, type ReadyKey } from '../../../src/hsm/mechanisms/index.js';
 import { type CipherAlgorithm, decrypt, encrypt } from '../../../src/hsm/operations/ciphers.js';
-import { openssl, withScratch } from '../../helpers/openssl.js';
+import { openssl, opensslPkeyutl, withScratch } from '../../helpers/openssl.js';
 import { tsbErrorOf } from '../hsm/helpers.js';
 
 const secretKey = (algorithm: SymmetricAlgorithm, bytes: Buffer): ReadyKey =>
@@ -334,28 +334,8 @@ describe('RSA ciphers at their limits against openssl pkeyutl (one RSA-2048 key)
     spki = material.publicKey!;
   });
 
-  async function pkeyutl(mode: 'encrypt' | 'decrypt', opts: string[], input: Buffer): Promise<Buffer> {
-    return withScratch(async (dir) => {
-      await writeFile(path.join(dir, 'key.der'), mode === 'encrypt' ? spki : pkcs8);
-      await writeFile(path.join(dir, 'in'), input);
-      const args = [
-        'pkeyutl',
-        `-${mode}`,
-        '-keyform',
-        'DER',
-        '-inkey',
-        'key.der',
-        '-in',
-        'in',
-        '-out',
-        'out',
-      ];
-      if (mode === 'encrypt') args.push('-pubin');
-      for (const opt of opts) args.push('-pkeyopt', opt);
-      await openssl(args, dir);
-      return readFile(path.join(dir, 'out'));
-    });
-  }
+  const pkeyutl = (mode: 'encrypt' | 'decrypt', opts: string[], input: Buffer): Promise<Buffer> =>
+    opensslPkeyutl(mode, mode === 'encrypt' ? spki : pkcs8, opts, input);
 
   const limits: { cipher: CipherAlgorithm; max: number; opts: string[] }[] = [
     { cipher: 'RSA', max: 256 - 11, opts: [] }, // openssl's default padding is PKCS#1 v1.5

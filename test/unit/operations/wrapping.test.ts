@@ -18,7 +18,7 @@ import {
   WRAP_METHODS,
   wrapKey,
 } from '../../../src/hsm/operations/wrapping.js';
-import { openssl, withScratch } from '../../helpers/openssl.js';
+import { openssl, opensslPkeyutl, withScratch } from '../../helpers/openssl.js';
 import { tsbErrorOf } from '../hsm/helpers.js';
 
 const secret = (algorithm: SymmetricAlgorithm, bytes: Buffer): KeyMaterial =>
@@ -203,28 +203,8 @@ describe('wrapKey / unwrapKey', () => {
   });
 
   describe('RSA', () => {
-    async function pkeyutl(mode: 'encrypt' | 'decrypt', opts: string[], input: Buffer): Promise<Buffer> {
-      return withScratch(async (dir) => {
-        await writeFile(path.join(dir, 'key.der'), mode === 'encrypt' ? rsa.publicKey! : rsa.secret!);
-        await writeFile(path.join(dir, 'in'), input);
-        const args = [
-          'pkeyutl',
-          `-${mode}`,
-          '-keyform',
-          'DER',
-          '-inkey',
-          'key.der',
-          '-in',
-          'in',
-          '-out',
-          'out',
-        ];
-        if (mode === 'encrypt') args.push('-pubin');
-        for (const opt of opts) args.push('-pkeyopt', opt);
-        await openssl(args, dir);
-        return readFile(path.join(dir, 'out'));
-      });
-    }
+    const pkeyutl = (mode: 'encrypt' | 'decrypt', opts: string[], input: Buffer): Promise<Buffer> =>
+      opensslPkeyutl(mode, mode === 'encrypt' ? rsa.publicKey! : rsa.secret!, opts, input);
     const OAEP = ['rsa_padding_mode:oaep', 'rsa_oaep_md:sha256', 'rsa_mgf1_md:sha256'];
     const PKCS1 = ['rsa_padding_mode:pkcs1'];
 
