@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/app.js';
-import { openssl, withScratch } from '../helpers/openssl.js';
+import { openssl, opensslEnc, withScratch } from '../helpers/openssl.js';
 
 let t: TestContext;
 const P = 'ciphers';
@@ -32,24 +32,6 @@ async function importSecret(label: string, algorithm: string, secret: Buffer, at
     attributes,
   });
   expect(response.statusCode, response.body).toBe(201);
-}
-
-/** `openssl enc` (encrypt or decrypt) of data with a hex key and IV. */
-async function opensslEnc(
-  cipher: string,
-  key: Buffer,
-  iv: Buffer | null,
-  data: Buffer,
-  options: { decrypt?: boolean; nopad?: boolean } = {},
-): Promise<Buffer> {
-  return withScratch(async (dir) => {
-    await writeFile(path.join(dir, 'in'), data);
-    const args = ['enc', `-${cipher}`, options.decrypt ? '-d' : '-e', '-K', key.toString('hex')];
-    if (iv) args.push('-iv', iv.toString('hex'));
-    if (options.nopad) args.push('-nopad');
-    await openssl([...args, '-in', 'in', '-out', 'out'], dir);
-    return readFile(path.join(dir, 'out'));
-  });
 }
 
 const snapshot = () => t.keySnapshot();

@@ -1,9 +1,8 @@
 import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/app.js';
-import { openssl, opensslVerifies, withScratch } from '../helpers/openssl.js';
+import { opensslEnc, opensslVerifies } from '../helpers/openssl.js';
 
 let t: TestContext;
 const P = 'wrapper';
@@ -50,28 +49,8 @@ async function exportedSecret(label: string): Promise<Buffer> {
 const snapshot = () => t.keySnapshot();
 
 /** `openssl enc` with an AES key-wrap cipher (deterministic, so outputs compare byte for byte). */
-async function opensslKeyWrap(cipher: string, iv: string, kek: Buffer, data: Buffer, decrypt = false) {
-  return withScratch(async (dir) => {
-    await writeFile(path.join(dir, 'in'), data);
-    await openssl(
-      [
-        'enc',
-        `-${cipher}`,
-        decrypt ? '-d' : '-e',
-        '-iv',
-        iv,
-        '-K',
-        kek.toString('hex'),
-        '-in',
-        'in',
-        '-out',
-        'out',
-      ],
-      dir,
-    );
-    return readFile(path.join(dir, 'out'));
-  });
-}
+const opensslKeyWrap = (cipher: string, iv: string, kek: Buffer, data: Buffer, decrypt = false) =>
+  opensslEnc(cipher, kek, iv, data, { decrypt });
 
 beforeAll(async () => {
   t = await createTestContext();

@@ -66,3 +66,21 @@ export async function opensslPkeyutl(
     return readFile(path.join(dir, 'out'));
   });
 }
+
+/** `openssl enc` (encrypt, or decrypt with `decrypt`) of input with a raw key and IV (a Buffer, or hex text). */
+export async function opensslEnc(
+  cipher: string,
+  key: Buffer,
+  iv: Buffer | string | null,
+  input: Buffer,
+  options: { decrypt?: boolean; nopad?: boolean } = {},
+): Promise<Buffer> {
+  return withScratch(async (dir) => {
+    await writeFile(path.join(dir, 'in'), input);
+    const args = ['enc', `-${cipher}`, options.decrypt ? '-d' : '-e', '-K', key.toString('hex')];
+    if (iv !== null) args.push('-iv', typeof iv === 'string' ? iv : iv.toString('hex'));
+    if (options.nopad) args.push('-nopad');
+    await openssl([...args, '-in', 'in', '-out', 'out'], dir);
+    return readFile(path.join(dir, 'out'));
+  });
+}

@@ -6,8 +6,6 @@ import {
   type KeyObject,
   randomBytes,
 } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SymmetricAlgorithm } from '../../../src/hsm/algorithms.js';
 import { generateKey, importKey, loadPrivate, type ReadyKey } from '../../../src/hsm/mechanisms/index.js';
@@ -19,7 +17,7 @@ import {
   encrypt,
 } from '../../../src/hsm/operations/ciphers.js';
 import { pkcs1Unpad } from '../../../src/hsm/operations/ciphers-rsa.js';
-import { openssl, opensslPkeyutl, withScratch } from '../../helpers/openssl.js';
+import { opensslEnc, opensslPkeyutl } from '../../helpers/openssl.js';
 import { tsbErrorOf } from '../hsm/helpers.js';
 
 const secretKey = (algorithm: SymmetricAlgorithm, bytes: Buffer): ReadyKey =>
@@ -119,17 +117,8 @@ const ENC_CASES: EncCase[] = [
 /** A TDEA key with distinct subkeys (random bytes are; parity bits do not matter to openssl). */
 const keyFor = (c: EncCase) => randomBytes(c.keyBytes);
 
-async function opensslEnc(c: EncCase, key: Buffer, iv: Buffer | null, input: Buffer, decrypt: boolean) {
-  return withScratch(async (dir) => {
-    await writeFile(path.join(dir, 'in'), input);
-    const args = ['enc', `-${c.name}`, '-K', key.toString('hex'), '-in', 'in', '-out', 'out'];
-    if (iv) args.push('-iv', iv.toString('hex'));
-    if (!c.padding) args.push('-nopad');
-    if (decrypt) args.push('-d');
-    await openssl(args, dir);
-    return readFile(path.join(dir, 'out'));
-  });
-}
+const opensslEncCase = (c: EncCase, key: Buffer, iv: Buffer | null, input: Buffer, decrypt: boolean) =>
+  opensslEnc(c.name, key, iv, input, { decrypt, nopad: !c.padding });
 
 describe('symmetric ciphers against openssl enc', () => {
   it.each(ENC_CASES.map((c) => [`${c.cipher} (${c.name})`, c] as const))('%s', async (_, c) => {
@@ -151,11 +140,11 @@ describe('symmetric ciphers against openssl enc', () => {
     ).toEqual(payload);
 
     // ours → openssl
-    expect(await opensslEnc(c, raw, c.iv(iv), encrypted.encryptedPayload, true)).toEqual(payload);
+    expect(await opensslEncCase(c, raw, c.iv(iv), encrypted.encryptedPayload, true)).toEqual(payload);
 
     // openssl → ours (with a fresh IV of the same length)
     const freshIv = iv ? randomBytes(iv.length) : null;
-    const theirs = await opensslEnc(c, raw, c.iv(freshIv), payload, false);
+    const theirs = await opensslEncCase(c, raw, c.iv(freshIv), payload, false);
     expect(
       decrypt(key, { cipherAlgorithm: c.cipher, encryptedPayload: theirs, initializationVector: freshIv }),
     ).toEqual(payload);

@@ -6,13 +6,11 @@
  * independent implementation: the openssl CLI, or node:crypto where the CLI cannot (GCM).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SymmetricAlgorithm } from '../../../src/hsm/algorithms.js';
 import { generateKey, importKey, loadPrivate, type ReadyKey } from '../../../src/hsm/mechanisms/index.js';
 import { type CipherAlgorithm, decrypt, encrypt } from '../../../src/hsm/operations/ciphers.js';
-import { openssl, opensslPkeyutl, withScratch } from '../../helpers/openssl.js';
+import { opensslEnc, opensslPkeyutl } from '../../helpers/openssl.js';
 import { tsbErrorOf } from '../hsm/helpers.js';
 
 const secretKey = (algorithm: SymmetricAlgorithm, bytes: Buffer): ReadyKey =>
@@ -184,17 +182,8 @@ const ENC_CASES: EncCase[] = [
 
 const BLOCK: Record<string, number> = { AES: 16, Camellia: 16, TDEA: 8 };
 
-async function opensslEnc(c: EncCase, key: Buffer, iv: Buffer | null, input: Buffer, decrypt: boolean) {
-  return withScratch(async (dir) => {
-    await writeFile(path.join(dir, 'in'), input);
-    const args = ['enc', `-${c.name}`, '-K', key.toString('hex'), '-in', 'in', '-out', 'out'];
-    if (iv) args.push('-iv', iv.toString('hex'));
-    if (!c.padding) args.push('-nopad');
-    if (decrypt) args.push('-d');
-    await openssl(args, dir);
-    return readFile(path.join(dir, 'out'));
-  });
-}
+const opensslEncCase = (c: EncCase, key: Buffer, iv: Buffer | null, input: Buffer, decrypt: boolean) =>
+  opensslEnc(c.name, key, iv, input, { decrypt, nopad: !c.padding });
 
 describe('block ciphers against openssl enc (key sizes, modes and padding edges)', () => {
   it.each(
@@ -217,13 +206,13 @@ describe('block ciphers against openssl enc (key sizes, modes and padding edges)
     expect(ours.encryptedPayload).toHaveLength(expectedLength);
 
     // ours → openssl
-    expect(await opensslEnc(c, raw, iv, ours.encryptedPayload, true)).toEqual(c.payload);
+    expect(await opensslEncCase(c, raw, iv, ours.encryptedPayload, true)).toEqual(c.payload);
 
     // openssl → ours: same bytes for the same IV (deterministic), and they decrypt
-    const theirs = await opensslEnc(c, raw, iv, c.payload, false);
+    const theirs = await opensslEncCase(c, raw, iv, c.payload, false);
     expect(theirs).toEqual(ours.encryptedPayload);
     const freshIv = iv ? randomBytes(iv.length) : null;
-    const theirsFresh = await opensslEnc(c, raw, freshIv, c.payload, false);
+    const theirsFresh = await opensslEncCase(c, raw, freshIv, c.payload, false);
     expect(
       decrypt(key, {
         cipherAlgorithm: c.cipher,

@@ -6,8 +6,6 @@
  * ML-KEM-512 / ML-KEM-1024 (their output recomputed from noble, HKDF and openssl).
  */
 import { createPublicKey, hkdfSync, randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { ml_kem512, ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { KeyAlgorithm, SymmetricAlgorithm } from '../../../src/hsm/algorithms.js';
@@ -20,7 +18,7 @@ import {
   type ReadyKey,
 } from '../../../src/hsm/mechanisms/index.js';
 import { publicKeyInput, unwrapKey, wrapKey } from '../../../src/hsm/operations/wrapping.js';
-import { openssl, withScratch } from '../../helpers/openssl.js';
+import { opensslEnc, opensslPkeyutl } from '../../helpers/openssl.js';
 import { opensslPrivateKey } from '../hsm/helpers.js';
 
 const secret = (algorithm: SymmetricAlgorithm, bytes: Buffer): KeyMaterial =>
@@ -28,34 +26,19 @@ const secret = (algorithm: SymmetricAlgorithm, bytes: Buffer): KeyMaterial =>
 const ready = (material: KeyMaterial): ReadyKey => loadPrivate(material);
 
 /** `openssl enc` with an AES key-wrap cipher (RFC 3394 `id-aesN-wrap`, RFC 5649 `id-aesN-wrap-pad`). */
-async function opensslWrap(kek: Buffer, pad: boolean, input: Buffer, decrypt: boolean): Promise<Buffer> {
-  return withScratch(async (dir) => {
-    await writeFile(path.join(dir, 'in'), input);
-    const name = `id-aes${kek.length * 8}-wrap${pad ? '-pad' : ''}`;
-    const iv = pad ? 'A65959A6' : 'A6A6A6A6A6A6A6A6';
-    const args = ['enc', `-${name}`, '-K', kek.toString('hex'), '-iv', iv, '-in', 'in', '-out', 'out'];
-    if (decrypt) args.push('-d');
-    await openssl(args, dir);
-    return readFile(path.join(dir, 'out'));
-  });
-}
+const opensslWrap = (kek: Buffer, pad: boolean, input: Buffer, decrypt: boolean): Promise<Buffer> =>
+  opensslEnc(
+    `id-aes${kek.length * 8}-wrap${pad ? '-pad' : ''}`,
+    kek,
+    pad ? 'A65959A6' : 'A6A6A6A6A6A6A6A6',
+    input,
+    {
+      decrypt,
+    },
+  );
 
-async function pkeyutl(
-  keyDer: Buffer,
-  mode: 'encrypt' | 'decrypt',
-  opts: readonly string[],
-  input: Buffer,
-): Promise<Buffer> {
-  return withScratch(async (dir) => {
-    await writeFile(path.join(dir, 'key.der'), keyDer);
-    await writeFile(path.join(dir, 'in'), input);
-    const args = ['pkeyutl', `-${mode}`, '-keyform', 'DER', '-inkey', 'key.der', '-in', 'in', '-out', 'out'];
-    if (mode === 'encrypt') args.push('-pubin');
-    for (const opt of opts) args.push('-pkeyopt', opt);
-    await openssl(args, dir);
-    return readFile(path.join(dir, 'out'));
-  });
-}
+const pkeyutl = (keyDer: Buffer, mode: 'encrypt' | 'decrypt', opts: readonly string[], input: Buffer) =>
+  opensslPkeyutl(mode, keyDer, [...opts], input);
 
 /** The DER followed by zero bytes up to a multiple of 8: what the non-PAD family methods wrap. */
 const zeroPadded = (der: Buffer) => Buffer.concat([der, Buffer.alloc((8 - (der.length % 8)) % 8)]);

@@ -1,6 +1,4 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SymmetricAlgorithm } from '../../../src/hsm/algorithms.js';
 import {
@@ -18,7 +16,7 @@ import {
   WRAP_METHODS,
   wrapKey,
 } from '../../../src/hsm/operations/wrapping.js';
-import { openssl, opensslPkeyutl, withScratch } from '../../helpers/openssl.js';
+import { opensslEnc, opensslPkeyutl } from '../../helpers/openssl.js';
 import { tsbErrorOf } from '../hsm/helpers.js';
 
 const secret = (algorithm: SymmetricAlgorithm, bytes: Buffer): KeyMaterial =>
@@ -27,21 +25,13 @@ const ready = (material: KeyMaterial): ReadyKey => loadPrivate(material);
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 const kekOf = (key: ReadyKey) => (key as Extract<ReadyKey, { kind: 'secret' }>).key;
 
-async function opensslWrap(
+const opensslWrap = (
   name: string,
   kek: Buffer,
   iv: string,
   input: Buffer,
   decrypt: boolean,
-): Promise<Buffer> {
-  return withScratch(async (dir) => {
-    await writeFile(path.join(dir, 'in'), input);
-    const args = ['enc', `-${name}`, '-K', kek.toString('hex'), '-iv', iv, '-in', 'in', '-out', 'out'];
-    if (decrypt) args.push('-d');
-    await openssl(args, dir);
-    return readFile(path.join(dir, 'out'));
-  });
-}
+): Promise<Buffer> => opensslEnc(name, kek, iv, input, { decrypt });
 
 describe('AES key wrap primitives', () => {
   it('RFC 3394 §4.1-4.6 test vectors', () => {
