@@ -79,6 +79,13 @@ async function requirePartition(prisma: PrismaClient, name: string) {
   return partition;
 }
 
+/** The `where` of a listing limited by `--partition NAME`, or no limit without it. */
+async function partitionFilter(prisma: PrismaClient, partition: unknown): Promise<{ partitionId?: string }> {
+  return typeof partition === 'string' && partition !== ''
+    ? { partitionId: (await requirePartition(prisma, partition)).id }
+    : {};
+}
+
 function requiredString(values: Values, name: string, command: string): string {
   const value = values[name];
   if (typeof value !== 'string' || value.trim() === '')
@@ -267,8 +274,7 @@ const COMMANDS: Command[] = [
     positionals: [],
     async run({ values, io, withDatabase }) {
       const rows = await withDatabase(async (prisma) => {
-        const name = typeof values['partition'] === 'string' ? values['partition'] : undefined;
-        const where = name ? { partitionId: (await requirePartition(prisma, name)).id } : {};
+        const where = await partitionFilter(prisma, values['partition']);
         return prisma.apiKey.findMany({
           where,
           include: { partition: { select: { name: true } } },
@@ -351,8 +357,7 @@ const COMMANDS: Command[] = [
     positionals: [],
     async run({ values, io, withDatabase }) {
       const rows = await withDatabase(async (prisma) => {
-        const name = typeof values['partition'] === 'string' ? values['partition'] : undefined;
-        const where = name ? { partitionId: (await requirePartition(prisma, name)).id } : {};
+        const where = await partitionFilter(prisma, values['partition']);
         return prisma.clientCertificate.findMany({
           where,
           include: { partition: { select: { name: true } } },
