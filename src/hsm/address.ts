@@ -1,6 +1,6 @@
-import { createHash, createPublicKey } from 'node:crypto';
-import { ripemd160 } from '@noble/hashes/legacy.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { rawPublicKey } from './derivation/addresses.js';
+import { hash160 } from './derivation/common.js';
 
 export const ADDRESS_FORMATS = ['BTC', 'ETH', 'XLM', 'XRP', 'IOTA'] as const;
 export type AddressFormat = (typeof ADDRESS_FORMATS)[number];
@@ -29,26 +29,16 @@ export function addressFormatFits(
 /**
  * The address base without checksum or network prefix, upper-case hex (reference §2.2 `addressTruncated`):
  * ETH = last 20 bytes of Keccak-256 of the uncompressed point; BTC and XRP = HASH160 of the compressed
- * point; XLM and IOTA = the raw Ed25519 public key.
+ * point (XRP on Ed25519: of 0xED ‖ key); XLM and IOTA = the raw Ed25519 public key.
  */
 export function truncatedAddress(format: AddressFormat, spki: Buffer): string {
-  const jwk = createPublicKey({ key: spki, format: 'der', type: 'spki' }).export({ format: 'jwk' });
-  const x = Buffer.from(jwk.x ?? '', 'base64url');
-  if (jwk.kty === 'OKP') {
-    if (format === 'XRP') return hash160(Buffer.concat([Buffer.of(0xed), x]));
-    return x.toString('hex').toUpperCase();
+  const key = rawPublicKey(spki);
+  const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex').toUpperCase();
+  if (key.algorithm === 'ED') {
+    return format === 'XRP'
+      ? hex(hash160(Buffer.concat([Buffer.of(0xed), key.compressed])))
+      : hex(key.compressed);
   }
-  const y = Buffer.from(jwk.y ?? '', 'base64url');
-  if (format === 'ETH')
-    return Buffer.from(keccak_256(Buffer.concat([x, y])).subarray(12))
-      .toString('hex')
-      .toUpperCase();
-  const compressed = Buffer.concat([Buffer.of(((y[y.length - 1] ?? 0) & 1) === 1 ? 0x03 : 0x02), x]);
-  return hash160(compressed);
-}
-
-function hash160(data: Buffer): string {
-  return Buffer.from(ripemd160(createHash('sha256').update(data).digest()))
-    .toString('hex')
-    .toUpperCase();
+  if (format === 'ETH') return hex(keccak_256(key.uncompressedXY!).subarray(12));
+  return hex(hash160(key.compressed));
 }

@@ -16,7 +16,7 @@ import { curveByNodeName, curveByOid } from '../algorithms.js';
 import { base58CheckEncode, RIPPLE_ALPHABET } from './base58.js';
 import { hash160 } from './common.js';
 
-interface RawPublicKey {
+export interface RawPublicKey {
   algorithm: 'EC' | 'ED';
   curveOid: string | null;
   /** EC: the compressed point (33 bytes); ED: the raw public key (32 bytes) */
@@ -25,7 +25,8 @@ interface RawPublicKey {
   uncompressedXY: Buffer | null;
 }
 
-function rawPublicKey(spki: Buffer): RawPublicKey {
+/** The raw public point of an EC or Ed25519 SPKI, in the forms addresses are made of. */
+export function rawPublicKey(spki: Buffer): RawPublicKey {
   let jwk: { kty?: string; crv?: string; x?: string; y?: string };
   try {
     jwk = createPublicKey({ key: spki, format: 'der', type: 'spki' }).export({ format: 'jwk' });
