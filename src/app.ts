@@ -8,17 +8,23 @@ import type { SoftHsm } from './hsm/index.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { openApiDocumentation } from './http/openapi.js';
 import { tlsServerOptions } from './http/tls.js';
+import { approvalsRoutes } from './modules/approvals/approvals.routes.js';
 import { ErrorBodySchema } from './modules/common.schema.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
+import { keyStatusRoutes } from './modules/operations/key-status.routes.js';
 import { operationsRoutes } from './modules/operations/operations.routes.js';
+import { requestsRoutes } from './modules/requests/requests.routes.js';
 import { serviceInfoRoutes } from './modules/service-info/service-info.routes.js';
 import authPlugin from './plugins/auth.js';
+import { Workflow } from './workflow/index.js';
 
 export interface AppDependencies {
   config: Readonly<Config>;
   prisma: PrismaClient;
   hsm: SoftHsm;
+  /** the SKA workflow; built here (with the app's logger) when not given */
+  workflow?: Workflow;
   /** false: no logging; otherwise where log lines go (default stdout), always with secrets redacted. */
   logger?: false | { stream?: NodeJS.WritableStream; level?: string };
 }
@@ -32,7 +38,7 @@ export const REDACTED_LOG_PATHS = [
   'headers["x-api-key"]',
 ];
 
-export async function buildApp({ config, prisma, hsm, logger }: AppDependencies) {
+export async function buildApp({ config, prisma, hsm, logger, workflow: given }: AppDependencies) {
   const app = Fastify({
     logger:
       logger === false
@@ -48,6 +54,12 @@ export async function buildApp({ config, prisma, hsm, logger }: AppDependencies)
     ...(tlsServerOptions(config) as object),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const workflow = given ?? new Workflow({ prisma, hsm, config, log: app.log });
+  app.decorate('workflow', workflow);
+  app.addHook('onClose', async () => {
+    if (!given) await workflow.close();
+  });
+
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ErrorBodySchema);
@@ -61,9 +73,18 @@ export async function buildApp({ config, prisma, hsm, logger }: AppDependencies)
     await api.register(keysRoutes, { hsm });
     await api.register(serviceInfoRoutes, { hsm });
     await api.register(operationsRoutes, { hsm });
+    await api.register(keyStatusRoutes, { hsm });
+    await api.register(requestsRoutes, { hsm, workflow });
+    await api.register(approvalsRoutes, { hsm, workflow });
   });
 
   return app;
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    workflow: Workflow;
+  }
+}

@@ -27,6 +27,18 @@ export interface Config {
   keyCacheSize: number;
   bodyLimitBytes: number;
   runMigrations: boolean;
+  workflow: {
+    /** run the SKA workflow worker (BullMQ) in this process; `npm run worker` runs it on its own */
+    runWorker: boolean;
+    /** prefix of the BullMQ keys in Redis, so several deployments (or test runs) can share one Redis */
+    queuePrefix: string;
+    /** how often each worker looks in the database for requests whose time has come (a safety net for lost timers) */
+    sweepIntervalMs: number;
+    /** how far in the past / future an approver's signed timestamp (or pre-signed approval) may be */
+    approvalWindow: { pastSeconds: number; futureSeconds: number };
+    /** PEM or DER certificate files of timestamp signers, which may list every approver's tasks but never approve */
+    timestampSignerCertificateFiles: string[];
+  };
 }
 
 export class ConfigError extends Error {
@@ -118,6 +130,24 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     keyCacheSize: integer('TSB_KEY_CACHE_SIZE', 10_000, 1, 10_000_000),
     bodyLimitBytes: integer('TSB_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     runMigrations: text('TSB_RUN_MIGRATIONS', 'true') !== 'false',
+    workflow: {
+      runWorker: text('TSB_WORKFLOW_WORKER', 'true') !== 'false',
+      queuePrefix: text('TSB_QUEUE_PREFIX', 'opentsb'),
+      sweepIntervalMs: integer('TSB_WORKFLOW_SWEEP_MS', 5_000, 100, 3_600_000),
+      approvalWindow: {
+        pastSeconds: integer('TSB_APPROVAL_TIMESTAMP_PAST_SECONDS', 600, 0, 86_400),
+        futureSeconds: integer('TSB_APPROVAL_TIMESTAMP_FUTURE_SECONDS', 0, 0, 3_600),
+      },
+      timestampSignerCertificateFiles: (optional('TSB_TIMESTAMP_SIGNER_CERT_FILES') ?? '')
+        .split(',')
+        .map((file) => file.trim())
+        .filter((file) => file !== '')
+        .map((file) => {
+          if (!existsSync(file))
+            problems.push(`TSB_TIMESTAMP_SIGNER_CERT_FILES names "${file}", which does not exist`);
+          return file;
+        }),
+    },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

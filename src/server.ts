@@ -14,7 +14,12 @@ async function main(): Promise<void> {
     await deployMigrations(config.databaseUrl, path.resolve('prisma/migrations'));
   }
   const prisma = createPrismaClient(config.databaseUrl);
-  const hsm = new SoftHsm({ prisma, masterKey: masterKey.key, keyCacheSize: config.keyCacheSize });
+  const hsm = new SoftHsm({
+    prisma,
+    masterKey: masterKey.key,
+    keyCacheSize: config.keyCacheSize,
+    approvalWindow: config.workflow.approvalWindow,
+  });
   const app = await buildApp({ config, prisma, hsm });
   await hsm.listenForChanges(config.databaseUrl, (error) =>
     app.log.warn(
@@ -34,6 +39,7 @@ async function main(): Promise<void> {
     await app.close();
   });
 
+  if (config.workflow.runWorker) await app.workflow.startWorker();
   await app.listen({ host: config.host, port: config.port });
 }
 

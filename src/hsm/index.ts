@@ -1,14 +1,20 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, sign } from 'node:crypto';
+import { promisify } from 'node:util';
 import { type Clock, systemClock } from '../clock.js';
 import { TsbError } from '../errors.js';
 import type { Partition, PrismaClient } from '../generated/prisma/client.js';
+import { type ChallengeContent, encodeChallenge, timestampBlock } from '../ska/challenge.js';
+import type { FreshnessWindow } from '../ska/timestamp-proof.js';
+import { ApprovalGate } from './approval-gate.js';
 import { KeyOperations } from './key-operations.js';
+import { KeyStatusChanges } from './key-status.js';
 import { KeyStore } from './keystore.js';
 import { shutdownKeygenPool } from './mechanisms/index.js';
 import { MetadataCache } from './metadata-cache.js';
 import { shutdownSignaturePool } from './operations/signatures-pool.js';
 import { PartitionKeyring } from './partition-keyring.js';
-import { PartitionStore } from './partitions.js';
+import { PartitionStore, TIMESTAMP_KEY_NAME } from './partitions.js';
+import { requestSecretBinding, seal, unseal } from './seal.js';
 import { UseCounter } from './use-counter.js';
 
 export interface SoftHsmOptions {
@@ -16,7 +22,11 @@ export interface SoftHsmOptions {
   masterKey: Buffer;
   keyCacheSize: number;
   clock?: Clock;
+  /** how old (and how far in the future) the time of a pre-signed approval may be; default 600 s and 0 s */
+  approvalWindow?: FreshnessWindow;
 }
+
+const signAsync = promisify(sign);
 
 export const MAX_RANDOM_BYTES = 65_536;
 /** Longest a cached partition or key row is served without re-reading it (the change feed normally drops it first). */
@@ -34,9 +44,14 @@ export class SoftHsm {
   readonly useCounter: UseCounter;
   /** partition and key rows in memory, kept true across processes by the change feed (`listenForChanges`) */
   readonly metadata: MetadataCache;
+  /** block, unblock and policy change of keys (SKA ruleBlock, ruleUnblock, ruleModify) */
+  readonly keyStatus: KeyStatusChanges;
+  readonly clock: Clock;
 
   constructor(options: SoftHsmOptions) {
     const clock = options.clock ?? systemClock;
+    this.clock = clock;
+    const gate = new ApprovalGate(clock, options.approvalWindow ?? { pastSeconds: 600, futureSeconds: 0 });
     this.metadata = new MetadataCache(options.prisma, {
       capacity: options.keyCacheSize,
       ttlMs: METADATA_TTL_MS,
@@ -54,7 +69,8 @@ export class SoftHsm {
       this.useCounter,
       this.metadata,
     );
-    this.operations = new KeyOperations(this.keys, this.useCounter);
+    this.operations = new KeyOperations(this.keys, this.useCounter, gate);
+    this.keyStatus = new KeyStatusChanges(options.prisma, this.keys, gate, clock);
   }
 
   /** Writes what is still only in memory (key use counts); call before the database client closes. */
@@ -74,6 +90,36 @@ export class SoftHsm {
     if (!partition)
       throw new TsbError('INSUFFICIENT_LOGIN_INFORMATION', 'the caller’s partition does not exist');
     return partition;
+  }
+
+  /**
+   * The challenge approvers sign for an SKA request (`approvalToBeSigned`), its timestamp block signed
+   * by the partition's timestamp key as the TSB's HSM does.
+   */
+  async approvalChallenge(
+    partition: Partition,
+    content: Omit<ChallengeContent, 'timestampKeyName'>,
+  ): Promise<Buffer> {
+    const full = { ...content, timestampKeyName: TIMESTAMP_KEY_NAME };
+    return encodeChallenge(full, await this.signWithTimestampKey(partition, timestampBlock(full)));
+  }
+
+  /** ECDSA P-256 / SHA-256 (DER) by the partition's timestamp key; its public key is `timestampPublicKey`. */
+  async signWithTimestampKey(partition: Partition, data: Buffer): Promise<Buffer> {
+    const withKey = await this.partitions.ensureTimestampKey(partition);
+    const { timestampKey } = this.keyring.open(withKey);
+    return signAsync('sha256', data, timestampKey!);
+  }
+
+  /** Seals a secret (a key password) that an SKA request must present again when it runs. */
+  sealRequestSecret(partition: Partition, requestId: string, secret: Buffer): Buffer {
+    const { partitionKey } = this.keyring.open(partition);
+    return seal(partitionKey, secret, requestSecretBinding(partition.id, requestId));
+  }
+
+  openRequestSecret(partition: Partition, requestId: string, sealed: Uint8Array): Buffer {
+    const { partitionKey } = this.keyring.open(partition);
+    return unseal(partitionKey, sealed, requestSecretBinding(partition.id, requestId));
   }
 
   random(length: number): Buffer {

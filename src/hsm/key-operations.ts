@@ -2,9 +2,11 @@ import { createPublicKey } from 'node:crypto';
 import { TsbError } from '../errors.js';
 import type { Key, Partition } from '../generated/prisma/client.js';
 import { decodeBase64 } from '../lib/encoding.js';
+import { payloadDigest, type SkaOperation } from '../ska/challenge.js';
 import { type NormalizedPolicy, toPolicyJson } from '../ska/policy-validate.js';
 import type { AddressFormat } from './address.js';
 import { isSymmetric, normalizeAlgorithm } from './algorithms.js';
+import type { ApprovalGate, Authorization } from './approval-gate.js';
 import { keyAddress } from './derivation/addresses.js';
 import {
   type DerivationStep,
@@ -16,7 +18,7 @@ import {
 } from './derivation/index.js';
 import type { KeyAttributes, KeyAttributesInput } from './key-attributes.js';
 import type { PasswordInput } from './key-password.js';
-import { authorizeKeyUse, type KeyUse } from './key-usage.js';
+import { authorizeKeyUse, type KeyUse, RULE_USE_USES } from './key-usage.js';
 import type { KeyStore } from './keystore.js';
 import type { SignedKeyAttributes } from './keystore.types.js';
 import {
@@ -117,6 +119,13 @@ export interface EncryptResponse {
   messageAuthenticationCode: string | null;
 }
 
+/** What the approval gate needs to check a use governed by the SKA `ruleUse`. */
+interface GatedUse {
+  operation: SkaOperation;
+  payload: Buffer;
+  authorization: Authorization | null;
+}
+
 interface ResolvedKey {
   key: Key;
   /** the key to operate with: the stored key, or the child derived along the name's path */
@@ -133,18 +142,19 @@ export class KeyOperations {
   constructor(
     private readonly keys: KeyStore,
     private readonly useCounter: UseCounter,
+    private readonly gate: ApprovalGate,
   ) {}
 
-  async sign(
-    partition: Partition,
-    input: SignInput,
-    _signedApprovals: readonly string[] | null,
-  ): Promise<Buffer> {
+  async sign(partition: Partition, input: SignInput, authorization: Authorization | null): Promise<Buffer> {
     refuseKeyObject(input.signKeyObject);
     const payload = payloadOf(input.payload, 'signRequest.payload');
     optionalBinary(input.metaData, 'signRequest.metaData');
     optionalBinary(input.metaDataSignature, 'signRequest.metaDataSignature');
-    const { key, ready } = await this.resolve(partition, input.signKeyName, input.keyPassword, 'sign');
+    const { key, ready } = await this.resolve(partition, input.signKeyName, input.keyPassword, 'sign', {
+      operation: 'SIGN',
+      payload,
+      authorization,
+    });
     const signature = await sign(ready, {
       signatureAlgorithm: input.signatureAlgorithm,
       payload,
@@ -200,8 +210,13 @@ export class KeyOperations {
     partition: Partition,
     input: { keyName: string; keyPassword?: PasswordInput; payload: string },
   ): Promise<Buffer> {
-    const { key, ready } = await this.resolve(partition, input.keyName, input.keyPassword, 'sign');
-    const mac = hmac(ready, payloadOf(input.payload, 'hmacRequest.payload'));
+    const payload = payloadOf(input.payload, 'hmacRequest.payload');
+    const { key, ready } = await this.resolve(partition, input.keyName, input.keyPassword, 'sign', {
+      operation: 'SIGN',
+      payload,
+      authorization: null,
+    });
+    const mac = hmac(ready, payload);
     this.useCounter.record(key.id);
     return mac;
   }
@@ -257,7 +272,7 @@ export class KeyOperations {
   async decrypt(
     partition: Partition,
     input: DecryptInput,
-    _signedApprovals: readonly string[] | null,
+    authorization: Authorization | null,
   ): Promise<Buffer> {
     const encryptedPayload = payloadOf(input.encryptedPayload, 'decryptRequest.encryptedPayload');
     const { key, ready, path } = await this.resolve(
@@ -265,6 +280,7 @@ export class KeyOperations {
       input.decryptKeyName,
       input.keyPassword,
       'decrypt',
+      { operation: 'DECRYPT', payload: encryptedPayload, authorization },
     );
     refuseDerivationFor(path, 'decryption');
     const plaintext = decrypt(ready, {
@@ -312,7 +328,8 @@ export class KeyOperations {
   async unwrap(
     partition: Partition,
     input: UnwrapInput,
-    _signedApprovals: readonly string[] | null,
+    authorization: Authorization | null,
+    options: { requestId?: string } = {},
   ): Promise<SignedKeyAttributes> {
     if (!partition.allowKeyImport) {
       throw new TsbError(
@@ -326,6 +343,7 @@ export class KeyOperations {
       input.unwrapKeyName,
       input.unwrapKeyPassword,
       'unwrap',
+      { operation: 'UNWRAP', payload: wrapped, authorization },
     );
     refuseDerivationFor(path, 'unwrapping');
     const algorithm = input.algorithm ? normalizeAlgorithm(input.algorithm) : null;
@@ -336,9 +354,28 @@ export class KeyOperations {
       material,
       attributes: input.attributes,
       policy: input.policy,
+      requestId: options.requestId ?? null,
     });
     this.useCounter.record(key.id);
     return stored;
+  }
+
+  /**
+   * Checks, before an SKA request is stored, what can be checked without approvals: the key exists, the
+   * password fits, the partition flags and the key's attributes and block status allow `use`.
+   */
+  async checkUse(partition: Partition, keyName: string, password: PasswordInput, use: KeyUse): Promise<Key> {
+    const { label, path } = splitKeyName(keyName);
+    const key = await this.keys.unlock(partition, label, password);
+    if (path && path.length > 0) authorizeKeyUse(partition, key, 'derive', { secretKey: true });
+    authorizeKeyUse(partition, key, use, { secretKey: true });
+    if (use === 'unwrap' && !partition.allowKeyImport) {
+      throw new TsbError(
+        'SECURITY_NOT_ALLOWED',
+        'the partition security policy does not allow importing keys, wrapped or plain',
+      );
+    }
+    return key;
   }
 
   /** Derives the child named by `label/path` and stores it as a new key (`POST /v1/derivedKey`). */
@@ -413,16 +450,34 @@ export class KeyOperations {
     keyName: string,
     password: PasswordInput,
     use: KeyUse,
+    gated?: GatedUse,
   ): Promise<ResolvedKey> {
     const { label, path } = splitKeyName(keyName);
     if (path && path.length > 0) {
       const { key, derived } = await this.deriveFrom(partition, label, password, path);
-      authorizeKeyUse(partition, key, use, { secretKey: true });
+      this.authorize(partition, key, use, keyName, gated);
       return { key, ready: loadPrivate(derived.material), path };
     }
     const { key, ready } = await this.keys.readyKey(partition, label, password);
-    authorizeKeyUse(partition, key, use, { secretKey: true });
+    this.authorize(partition, key, use, keyName, gated);
     return { key, ready, path: null };
+  }
+
+  /** Partition flags, block status and attributes, then (for uses under `ruleUse`) the approval gate. */
+  private authorize(partition: Partition, key: Key, use: KeyUse, keyName: string, gated?: GatedUse): void {
+    authorizeKeyUse(partition, key, use, { secretKey: true });
+    if (!RULE_USE_USES.has(use) || key.policy === null) return;
+    this.gate.authorize(
+      partition,
+      key,
+      {
+        ruleName: 'ruleUse',
+        operation: gated?.operation ?? 'SIGN',
+        keyName,
+        payloadDigest: payloadDigest(gated?.payload ?? Buffer.alloc(0)),
+      },
+      gated?.authorization ?? null,
+    );
   }
 
   private async resolvePublic(

@@ -48,6 +48,17 @@ import { keyMaterialBinding, seal, UnsealError, unseal } from './seal.js';
 import type { UseCounter } from './use-counter.js';
 
 const ACTIVE = 'active';
+
+/** A change that ends what was pending on a key: the workflow cancels the key's open requests. */
+export interface KeyChange {
+  partitionId: string;
+  keyId: string;
+  kind: 'blocked' | 'policy' | 'destroyed';
+  /** the SKA request that made the change (it is not cancelled), or null */
+  byRequestId: string | null;
+}
+
+export type KeyChangeListener = (change: KeyChange) => Promise<void>;
 const VERIFIED_PASSWORD_TTL_MS = 5 * 60_000;
 
 /**
@@ -58,6 +69,7 @@ const VERIFIED_PASSWORD_TTL_MS = 5 * 60_000;
 export class KeyStore {
   readonly cache: KeyCache<ReadyKey>;
   private readonly verifiedPasswords: BoundedTtlCache<true>;
+  private readonly changeListeners: KeyChangeListener[] = [];
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -150,6 +162,23 @@ export class KeyStore {
     }
     this.cache.drop(key.id);
     await this.announce(partition, key.label);
+    await this.changed({ partitionId: partition.id, keyId: key.id, kind: 'destroyed', byRequestId: null });
+  }
+
+  /** Listens to changes that end what is pending on a key (block, policy change, destruction). */
+  onChange(listener: KeyChangeListener): void {
+    this.changeListeners.push(listener);
+  }
+
+  /** Drops the cached key, tells every process, then the listeners (awaited: the caller's answer follows them). */
+  async keyChanged(partition: Partition, key: Key, change: KeyChange | null): Promise<void> {
+    this.cache.drop(key.id);
+    await this.announce(partition, key.label);
+    if (change) await this.changed(change);
+  }
+
+  private async changed(change: KeyChange): Promise<void> {
+    for (const listener of this.changeListeners) await listener(change);
   }
 
   async importPlain(partition: Partition, input: ImportKeyInput): Promise<SignedKeyAttributes> {
@@ -315,10 +344,18 @@ export class KeyStore {
       password?: PasswordInput;
       chainCode?: Buffer | null;
       derivation?: { type: string; value: string } | null;
+      /** the SKA request storing it: a re-run of that request finds the key it already made */
+      requestId?: string | null;
     },
   ): Promise<SignedKeyAttributes> {
     assertWritable(partition);
     assertValidLabel(input.label);
+    if (input.requestId) {
+      const made = await this.prisma.key.findFirst({
+        where: { partitionId: partition.id, label: input.label, lastRequestId: input.requestId },
+      });
+      if (made) return this.statement(partition, made);
+    }
     const policy = this.resolvePolicy(input.policy);
     const algorithm = input.material.algorithm;
     const attributes = resolveKeyAttributes(input.attributes, {
@@ -339,6 +376,7 @@ export class KeyStore {
       addressFormat: null,
       chainCode: input.chainCode ?? null,
       derivation: input.derivation ?? null,
+      requestId: input.requestId ?? null,
     });
     return this.statement(partition, key);
   }
@@ -480,6 +518,7 @@ export class KeyStore {
       certificate?: Buffer | null;
       chainCode?: Buffer | null;
       derivation?: { type: string; value: string } | null;
+      requestId?: string | null;
     },
   ): Promise<Key> {
     const id = randomUUID();
@@ -513,6 +552,7 @@ export class KeyStore {
           chainCode: fields.chainCode ? toBytes(fields.chainCode) : null,
           derivationType: fields.derivation?.type ?? null,
           derivationValue: fields.derivation?.value ?? null,
+          lastRequestId: fields.requestId ?? null,
         },
       });
     } catch (error) {
@@ -594,7 +634,7 @@ export class KeyStore {
   }
 }
 
-function assertWritable(partition: Partition): void {
+export function assertWritable(partition: Partition): void {
   if (partition.readOnly) {
     throw new TsbError(
       'SECURITY_NOT_ALLOWED',

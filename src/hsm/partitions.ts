@@ -5,9 +5,20 @@ import type { Partition, PrismaClient } from '../generated/prisma/client.js';
 import { toBytes } from '../lib/encoding.js';
 import type { MetadataChange } from './metadata-cache.js';
 import { DEFAULT_PARTITION_FLAGS, type PartitionFlags } from './partition-flags.js';
-import { attestationKeyBinding, partitionKeyBinding, seal, unseal } from './seal.js';
+import { attestationKeyBinding, partitionKeyBinding, seal, timestampKeyBinding, unseal } from './seal.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
+
+/** The name approval challenges give for the key that signs their timestamp (as the TSB samples do). */
+export const TIMESTAMP_KEY_NAME = 'timestamp-key';
+
+function generateP256(): Promise<{ publicKey: Buffer; privateKey: Buffer }> {
+  return generateKeyPairAsync('ec', {
+    namedCurve: 'prime256v1',
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+  });
+}
 
 export const PARTITION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -31,19 +42,19 @@ export class PartitionStore {
     }
     const id = randomUUID();
     const partitionKey = randomBytes(32);
-    const { publicKey, privateKey } = await generateKeyPairAsync('ec', {
-      namedCurve: 'prime256v1',
-      publicKeyEncoding: { type: 'spki', format: 'der' },
-      privateKeyEncoding: { type: 'pkcs8', format: 'der' },
-    });
+    const [attestation, timestamp] = await Promise.all([generateP256(), generateP256()]);
     try {
       return await this.prisma.partition.create({
         data: {
           id,
           name,
           partitionKeySealed: toBytes(seal(this.masterKey, partitionKey, partitionKeyBinding(id))),
-          attestationKeySealed: toBytes(seal(partitionKey, privateKey, attestationKeyBinding(id))),
-          attestationPublicKey: toBytes(publicKey),
+          attestationKeySealed: toBytes(
+            seal(partitionKey, attestation.privateKey, attestationKeyBinding(id)),
+          ),
+          attestationPublicKey: toBytes(attestation.publicKey),
+          timestampKeySealed: toBytes(seal(partitionKey, timestamp.privateKey, timestampKeyBinding(id))),
+          timestampPublicKey: toBytes(timestamp.publicKey),
           ...DEFAULT_PARTITION_FLAGS,
           ...flags,
         },
@@ -72,6 +83,33 @@ export class PartitionStore {
     const partition = await this.prisma.partition.update({ where: { id }, data: flags });
     await this.onChange?.({ kind: 'partition', id });
     return partition;
+  }
+
+  /**
+   * Gives a partition created before the SKA workflow its timestamp key. Safe to race: only the first
+   * writer's key is stored, and every caller gets the stored row back.
+   */
+  async ensureTimestampKey(partition: Partition): Promise<Partition> {
+    if (partition.timestampKeySealed && partition.timestampPublicKey) return partition;
+    const partitionKey = this.openPartitionKey(partition);
+    try {
+      const timestamp = await generateP256();
+      await this.prisma.partition.updateMany({
+        where: { id: partition.id, timestampKeySealed: null },
+        data: {
+          timestampKeySealed: toBytes(
+            seal(partitionKey, timestamp.privateKey, timestampKeyBinding(partition.id)),
+          ),
+          timestampPublicKey: toBytes(timestamp.publicKey),
+        },
+      });
+    } finally {
+      partitionKey.fill(0);
+    }
+    await this.onChange?.({ kind: 'partition', id: partition.id });
+    const stored = await this.findById(partition.id);
+    if (!stored) throw new TsbError('INSUFFICIENT_LOGIN_INFORMATION', 'the partition no longer exists');
+    return stored;
   }
 
   /** Opens the partition key. Throws when the master key is not the one the partition was sealed with. */

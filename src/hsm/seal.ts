@@ -54,3 +54,8 @@ export const keyMaterialBinding = (partitionId: string, keyId: string): string =
 /** AAD of the partition attestation key sealed under its partition key. */
 export const attestationKeyBinding = (partitionId: string): string =>
   `opentsb:attestation-key:${partitionId}`;
+/** AAD of the partition timestamp key (signs approval challenges) sealed under its partition key. */
+export const timestampKeyBinding = (partitionId: string): string => `opentsb:timestamp-key:${partitionId}`;
+/** AAD of a secret kept with an SKA request (the key password) until the request runs. */
+export const requestSecretBinding = (partitionId: string, requestId: string): string =>
+  `opentsb:request-secret:${partitionId}:${requestId}`;

@@ -6,7 +6,8 @@ import { Writable } from 'node:stream';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type App, buildApp } from '../../src/app.js';
 import type { Role } from '../../src/auth/roles.js';
-import { loadConfig } from '../../src/config.js';
+import type { Clock } from '../../src/clock.js';
+import { type Config, loadConfig } from '../../src/config.js';
 import type { Partition, PrismaClient } from '../../src/generated/prisma/client.js';
 import { SoftHsm } from '../../src/hsm/index.js';
 import type { PartitionFlags } from '../../src/hsm/partition-flags.js';
@@ -15,6 +16,7 @@ import { issueTestToken } from './tokens.js';
 
 export interface TestContext {
   app: App;
+  config: Readonly<Config>;
   hsm: SoftHsm;
   prisma: PrismaClient;
   masterKey: Buffer;
@@ -33,13 +35,35 @@ export interface TestContext {
   close(): Promise<void>;
 }
 
-/** A fresh database, a fresh master key and the real app, as one test file's world. */
-export async function createTestContext(options: { logLines?: string[] } = {}): Promise<TestContext> {
+export interface TestContextOptions {
+  logLines?: string[];
+  /** the clock of the HSM core and the workflow (default: the system clock) */
+  clock?: Clock;
+  /** run the SKA workflow worker in this app (default false) */
+  worker?: boolean;
+  /** further environment for loadConfig */
+  env?: Record<string, string>;
+}
+
+/** A fresh database, a fresh master key, its own Redis key prefix and the real app, as one test file's world. */
+export async function createTestContext(options: TestContextOptions = {}): Promise<TestContext> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'opentsb-test-'));
-  const config = loadConfig({ DATABASE_URL: database.url, TSB_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    TSB_DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    TSB_QUEUE_PREFIX: `opentsb-test-${randomBytes(6).toString('hex')}`,
+    ...options.env,
+  });
   const masterKey = randomBytes(32);
-  const hsm = new SoftHsm({ prisma: database.prisma, masterKey, keyCacheSize: 100 });
+  const hsm = new SoftHsm({
+    prisma: database.prisma,
+    masterKey,
+    keyCacheSize: 100,
+    approvalWindow: config.workflow.approvalWindow,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const { logLines } = options;
   const logger = logLines
     ? {
@@ -54,12 +78,14 @@ export async function createTestContext(options: { logLines?: string[] } = {}): 
     : (false as const);
   const app = await buildApp({ config, prisma: database.prisma, hsm, logger });
   await app.ready();
+  if (options.worker) await app.workflow.startWorker();
 
   const as = async (partition: string, roles: Role[]) => ({
     authorization: `Bearer ${await issueTestToken(config, partition, roles)}`,
   });
   return {
     app,
+    config,
     hsm,
     prisma: database.prisma,
     masterKey,

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { presentedApprovals } from '../../hsm/approval-gate.js';
 import type { SoftHsm } from '../../hsm/index.js';
 import { API_SECURITY, EmptyResponse, errorResponses } from '../common.schema.js';
 import {
@@ -49,7 +50,7 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
       const signature = await ops.sign(
         await partitionOf(request),
         request.body.signRequest,
-        request.body.signedApprovals ?? null,
+        presentedApprovals(request.body.signedApprovals),
       );
       return { signature: signature.toString('base64') };
     },
@@ -123,7 +124,7 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
       const payload = await ops.decrypt(
         await partitionOf(request),
         request.body.decryptRequest,
-        request.body.signedApprovals ?? null,
+        presentedApprovals(request.body.signedApprovals),
       );
       return { payload: payload.toString('base64') };
     },
@@ -165,7 +166,7 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
       await ops.unwrap(
         await partitionOf(request),
         request.body.unwrapKeyRequest,
-        request.body.signedApprovals ?? null,
+        presentedApprovals(request.body.signedApprovals),
       );
       return reply.code(200).send();
     },

@@ -4,23 +4,24 @@ import { PasswordSchema } from '../common.schema.js';
 import { KeyAttributesInputSchema } from '../keys/keys.schema.js';
 
 /** Generous transport bound; the service refuses payloads above MAX_PAYLOAD_BYTES with errorCode 612. */
-const Binary = (description: string) =>
+export const Binary = (description: string) =>
   Type.String({ maxLength: 1_048_576, description: `${description} (base64)` });
-const OptionalBinary = (description: string) => Type.Optional(Type.Union([Binary(description), Type.Null()]));
-const OptionalText = (description: string, maxLength = 64) =>
+export const OptionalBinary = (description: string) =>
+  Type.Optional(Type.Union([Binary(description), Type.Null()]));
+export const OptionalText = (description: string, maxLength = 64) =>
   Type.Optional(Type.Union([Type.String({ maxLength, description }), Type.Null()]));
-const KeyName = (description: string) =>
+export const KeyName = (description: string) =>
   Type.String({
     minLength: 1,
     maxLength: 1024,
     description: `${description}; may end in a derivation path (label/44'/0'/0')`,
   });
 
-/** Pre-signed approvals for SKA keys (the workflow issue gives them meaning); accepted and ignored until then. */
-const SignedApprovals = Type.Optional(
+/** Pre-signed approvals for keys whose SKA rule needs approval (docs/approval-challenge.md, "Pre-signed approvals"). */
+export const SignedApprovals = Type.Optional(
   Type.Union([Type.Array(Type.String({ maxLength: 65_536 }), { maxItems: 64 }), Type.Null()]),
 );
-const RequestSignature = Type.Optional(
+export const RequestSignature = Type.Optional(
   Type.Union([
     Type.Object({
       signature: Type.Optional(Type.Union([Type.String({ maxLength: 16_384 }), Type.Null()])),

@@ -1,0 +1,262 @@
+/**
+ * The HSM's own check of SKA approvals, right before an operation governed by a non-empty rule runs.
+ * It trusts neither the workflow nor the client: it re-verifies the partition's signature on the
+ * challenge, that the challenge names this operation, key, payload and rule, every approver's signature
+ * over the challenge, and then evaluates the key's current rule at the HSM's own clock.
+ */
+import { createPublicKey, verify } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { TsbError } from '../errors.js';
+import type { Key, Partition } from '../generated/prisma/client.js';
+import { verifyApproverSignature } from '../ska/approval-signature.js';
+import { parseApproverPublicKey } from '../ska/approver-key.js';
+import { type DecodedChallenge, decodeChallenge, ruleDigest, type SkaOperation } from '../ska/challenge.js';
+import { type ApproverDecision, evaluateRule, ruleApprovers } from '../ska/evaluator.js';
+import type {
+  NormalizedApproval,
+  NormalizedPolicy,
+  NormalizedRule,
+  RuleName,
+} from '../ska/policy-validate.js';
+import { isEmptyRule } from '../ska/policy-validate.js';
+import { decodeSignedApproval, type PresentedApproval } from '../ska/signed-approval.js';
+import { checkTimestampFreshness, type FreshnessWindow } from '../ska/timestamp-proof.js';
+
+/** An approver's recorded decision on a workflow request, as stored with the request. */
+export interface RecordedDecision {
+  fingerprint: string;
+  decision: 'approve' | 'reject';
+  decidedAt: Date;
+  approverPublicKey: Buffer;
+  signature: Buffer | null;
+  digestAlgorithm: string | null;
+}
+
+/** What a caller presents to run an operation whose rule needs approvals. */
+export type Authorization =
+  /** pre-signed approvals sent with a synchronous request (`signedApprovals`) */
+  | { kind: 'signedApprovals'; entries: readonly string[] }
+  /** a workflow request: its challenge and the decisions collected for it */
+  | { kind: 'workflow'; challenge: Buffer; decisions: readonly RecordedDecision[] };
+
+/** The operation asking for approval: which rule governs it and what the approvers must have seen. */
+export interface GatedOperation {
+  ruleName: RuleName;
+  operation: SkaOperation;
+  /** the key name as requested, with a derivation path suffix if one was given */
+  keyName: string;
+  payloadDigest: Buffer;
+}
+
+const RULE_DESCRIPTION: Record<RuleName, string> = {
+  ruleUse: 'use',
+  ruleBlock: 'blocking',
+  ruleUnblock: 'unblocking',
+  ruleModify: 'modifying the policy of',
+};
+
+/** The rule of a key's SKA policy, or null when the key has no policy. */
+export function ruleOf(key: Pick<Key, 'policy'>, ruleName: RuleName): NormalizedRule | null {
+  if (key.policy === null) return null;
+  return (key.policy as unknown as NormalizedPolicy)[ruleName] ?? null;
+}
+
+export class ApprovalGate {
+  constructor(
+    private readonly clock: Clock,
+    private readonly window: FreshnessWindow,
+  ) {}
+
+  /** Throws unless `authorization` satisfies the key's rule for `operation` now. */
+  authorize(
+    partition: Partition,
+    key: Key,
+    operation: GatedOperation,
+    authorization: Authorization | null | undefined,
+  ): void {
+    const rule = ruleOf(key, operation.ruleName);
+    if (isEmptyRule(rule)) return;
+    const what = `${RULE_DESCRIPTION[operation.ruleName]} key "${key.label}"`;
+    if (!authorization) {
+      throw new TsbError(
+        'MISSING_APPROVAL',
+        `${what} needs approvals (SKA ${operation.ruleName}); use the asynchronous endpoint or present signedApprovals`,
+      );
+    }
+    if (authorization.kind === 'workflow') {
+      this.authorizeWorkflow(partition, rule!, operation, authorization, what);
+    } else {
+      this.authorizePresented(rule!, operation, authorization.entries, what);
+    }
+  }
+
+  private authorizeWorkflow(
+    partition: Partition,
+    rule: NormalizedRule,
+    operation: GatedOperation,
+    authorization: Extract<Authorization, { kind: 'workflow' }>,
+    what: string,
+  ): void {
+    const challenge = decodeChallenge(authorization.challenge);
+    if (!partition.timestampPublicKey || !challenge.timestampSignature) {
+      throw new TsbError(
+        'MISSING_APPROVAL',
+        `${what}: the request's challenge carries no partition timestamp`,
+      );
+    }
+    const partitionKey = createPublicKey({
+      key: Buffer.from(partition.timestampPublicKey),
+      format: 'der',
+      type: 'spki',
+    });
+    if (!verify('sha256', challenge.timestampBlock, partitionKey, challenge.timestampSignature)) {
+      throw new TsbError('MISSING_APPROVAL', `${what}: the challenge was not signed by this partition`);
+    }
+    const mismatch = challengeMismatch(challenge, operation);
+    if (mismatch) throw new TsbError('MISSING_APPROVAL', `${what}: the challenge ${mismatch}`);
+    if (!challenge.content.requestId || !challenge.content.ruleDigest?.equals(ruleDigest(rule))) {
+      throw new TsbError(
+        'MISSING_APPROVAL',
+        `${what}: the key's ${operation.ruleName} changed after the request was created`,
+      );
+    }
+    const approvers = approversByFingerprint(rule);
+    const decisions: ApproverDecision[] = [];
+    for (const recorded of authorization.decisions) {
+      const approver = approvers.get(recorded.fingerprint);
+      if (!approver) continue;
+      if (recorded.decision === 'reject') {
+        decisions.push({ fingerprint: recorded.fingerprint, decision: 'reject', at: recorded.decidedAt });
+      } else if (this.validApproval(approver, recorded, authorization.challenge)) {
+        decisions.push({ fingerprint: recorded.fingerprint, decision: 'approve', at: recorded.decidedAt });
+      }
+    }
+    const result = evaluateRule(rule, decisions, challenge.content.createdAt, this.clock.now());
+    if (result.state !== 'met') {
+      throw new TsbError(
+        'MISSING_APPROVAL',
+        `${what}: the approvals do not satisfy the rule (${result.state})`,
+      );
+    }
+  }
+
+  private validApproval(
+    approver: NormalizedApproval,
+    recorded: RecordedDecision,
+    challenge: Buffer,
+  ): boolean {
+    if (!recorded.signature || !recorded.digestAlgorithm) return false;
+    if (approver.certificate && !withinValidity(approver, recorded.decidedAt)) return false;
+    const key = parseApproverPublicKey(recorded.approverPublicKey);
+    if (key.fingerprint !== approver.fingerprint) return false;
+    return verifyApproverSignature(key, challenge, recorded.signature, recorded.digestAlgorithm);
+  }
+
+  /**
+   * Pre-signed approvals are accepted only for tokens without a timelock (there is no request whose
+   * creation a timelock could count from); each approval counts for a token when its challenge time
+   * is within the token's timeout and the approval freshness window.
+   */
+  private authorizePresented(
+    rule: NormalizedRule,
+    operation: GatedOperation,
+    entries: readonly string[],
+    what: string,
+  ): void {
+    const now = this.clock.now();
+    const approvers = approversByFingerprint(rule);
+    const presented = entries.map((entry, index) =>
+      this.checkPresented(
+        decodeSignedApproval(entry, `signedApprovals[${index}]`),
+        index,
+        approvers,
+        operation,
+        now,
+      ),
+    );
+    for (const token of rule.tokens) {
+      if (token.timelock !== 0) continue;
+      const decisions: ApproverDecision[] = presented
+        .filter(
+          (approval) =>
+            token.timeout === 0 ||
+            now.getTime() - approval.challenge.content.createdAt.getTime() <= token.timeout * 1000,
+        )
+        .map((approval) => ({
+          fingerprint: approval.identity.key.fingerprint,
+          decision: 'approve',
+          at: now,
+        }));
+      const result = evaluateRule({ tokens: [token] }, decisions, now, now);
+      if (result.state === 'met') return;
+    }
+    throw new TsbError(
+      'MISSING_APPROVAL',
+      `${what}: the signed approvals do not satisfy any token of ${operation.ruleName} without a timelock`,
+    );
+  }
+
+  private checkPresented(
+    approval: PresentedApproval,
+    index: number,
+    approvers: Map<string, NormalizedApproval>,
+    operation: GatedOperation,
+    now: Date,
+  ): PresentedApproval {
+    const where = `signedApprovals[${index}]`;
+    const mismatch = approval.challenge.content.requestId
+      ? 'belongs to a workflow request'
+      : challengeMismatch(approval.challenge, operation);
+    if (mismatch) throw new TsbError('MISSING_APPROVAL', `${where}: the approved challenge ${mismatch}`);
+    const approver = approvers.get(approval.identity.key.fingerprint);
+    if (!approver) {
+      throw new TsbError(
+        'MISSING_APPROVAL',
+        `${where}: the approver is not in the key's ${operation.ruleName}`,
+      );
+    }
+    checkTimestampFreshness(approval.challenge.content.createdAt, now, this.window);
+    if (approver.certificate && !withinValidity(approver, now)) {
+      throw new TsbError('INVALID_CERTIFICATE', `${where}: the approver certificate is not valid now`);
+    }
+    if (
+      !verifyApproverSignature(
+        approval.identity.key,
+        approval.challengeBytes,
+        approval.signature,
+        approval.digestAlgorithm,
+      )
+    ) {
+      throw new TsbError(
+        'INVALID_SIGNATURE',
+        `${where}: the signature does not verify with the approver key`,
+      );
+    }
+    return approval;
+  }
+}
+
+function challengeMismatch(challenge: DecodedChallenge, operation: GatedOperation): string | null {
+  const { content } = challenge;
+  if (content.operation !== operation.operation)
+    return `is for ${content.operation}, not ${operation.operation}`;
+  if (content.keyLabel !== operation.keyName) return `names key "${content.keyLabel}"`;
+  if (!content.payloadDigest.equals(operation.payloadDigest)) return 'was made for another payload';
+  return null;
+}
+
+function approversByFingerprint(rule: NormalizedRule): Map<string, NormalizedApproval> {
+  return new Map(ruleApprovers(rule).map((approval) => [approval.fingerprint, approval]));
+}
+
+function withinValidity(approver: NormalizedApproval, at: Date): boolean {
+  const certificate = approver.certificate!;
+  return (
+    Date.parse(certificate.notBefore) <= at.getTime() && at.getTime() <= Date.parse(certificate.notAfter)
+  );
+}
+
+/** The authorization of a synchronous request: its `signedApprovals`, if it sent any. */
+export function presentedApprovals(entries: readonly string[] | null | undefined): Authorization | null {
+  return entries && entries.length > 0 ? { kind: 'signedApprovals', entries } : null;
+}

@@ -1,0 +1,175 @@
+/**
+ * Block, unblock and policy change (SKA `ruleBlock`, `ruleUnblock`, `ruleModify`; reference §2.3–2.4).
+ * Each runs through the approval gate, writes with a compare-and-set on the key version, and records
+ * the SKA request that made it, so that a re-run of the same request changes nothing a second time.
+ */
+
+import type { Clock } from '../clock.js';
+import { TsbError } from '../errors.js';
+import type { Key, Partition, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { canonicalJson } from '../lib/canonical-json.js';
+import { payloadDigest } from '../ska/challenge.js';
+import {
+  type NormalizedModifyPolicy,
+  type NormalizedPolicy,
+  toPolicyJson,
+  validateModifyPolicy,
+} from '../ska/policy-validate.js';
+import type { ApprovalGate, Authorization } from './approval-gate.js';
+import type { PasswordInput } from './key-password.js';
+import { assertWritable, type KeyChange, type KeyStore } from './keystore.js';
+
+export interface StatusChangeOptions {
+  /** the SKA request this change runs for */
+  requestId?: string | null;
+}
+
+/** A validated policy change: the normalized policy and the digest approvers sign for. */
+export interface PreparedModify {
+  policy: NormalizedModifyPolicy;
+  digest: Buffer;
+}
+
+const EMPTY_DIGEST = payloadDigest(Buffer.alloc(0));
+const CAS_ATTEMPTS = 3;
+
+export class KeyStatusChanges {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly keys: KeyStore,
+    private readonly gate: ApprovalGate,
+    private readonly clock: Clock,
+  ) {}
+
+  block(
+    partition: Partition,
+    keyName: string,
+    password: PasswordInput,
+    authorization: Authorization | null,
+    options: StatusChangeOptions = {},
+  ): Promise<void> {
+    return this.setBlocked(partition, keyName, password, true, authorization, options);
+  }
+
+  unblock(
+    partition: Partition,
+    keyName: string,
+    password: PasswordInput,
+    authorization: Authorization | null,
+    options: StatusChangeOptions = {},
+  ): Promise<void> {
+    return this.setBlocked(partition, keyName, password, false, authorization, options);
+  }
+
+  /** Validates a new policy for `key` (a key without SKA policy can never get one). */
+  prepareModify(key: Key, policy: unknown): PreparedModify {
+    if (key.policy === null) {
+      throw new TsbError(
+        'OPERATION_FORBIDDEN_FOR_KEY',
+        `key "${key.label}" was created without an SKA policy and can never get one`,
+      );
+    }
+    const normalized = validateModifyPolicy(policy, { now: this.clock.now(), keyBlocked: key.blocked });
+    return { policy: normalized, digest: modifyDigest(normalized) };
+  }
+
+  async modify(
+    partition: Partition,
+    keyName: string,
+    password: PasswordInput,
+    policy: unknown,
+    authorization: Authorization | null,
+    options: StatusChangeOptions = {},
+  ): Promise<void> {
+    await this.change(partition, keyName, password, options, (key) => {
+      const prepared = this.prepareModify(key, policy);
+      this.gate.authorize(
+        partition,
+        key,
+        { ruleName: 'ruleModify', operation: 'MODIFY', keyName, payloadDigest: prepared.digest },
+        authorization,
+      );
+      const stored: NormalizedPolicy = { ...prepared.policy, keyStatus: { blocked: key.blocked } };
+      return {
+        data: { policy: stored as unknown as Prisma.InputJsonValue },
+        kind: 'policy',
+      };
+    });
+  }
+
+  private async setBlocked(
+    partition: Partition,
+    keyName: string,
+    password: PasswordInput,
+    blocked: boolean,
+    authorization: Authorization | null,
+    options: StatusChangeOptions,
+  ): Promise<void> {
+    await this.change(partition, keyName, password, options, (key) => {
+      this.gate.authorize(
+        partition,
+        key,
+        {
+          ruleName: blocked ? 'ruleBlock' : 'ruleUnblock',
+          operation: blocked ? 'BLOCK' : 'UNBLOCK',
+          keyName,
+          payloadDigest: EMPTY_DIGEST,
+        },
+        authorization,
+      );
+      if (key.blocked === blocked) return null;
+      const policy =
+        key.policy === null
+          ? undefined
+          : ({
+              ...(key.policy as unknown as NormalizedPolicy),
+              keyStatus: { blocked },
+            } as Prisma.InputJsonValue);
+      return { data: { blocked, ...(policy ? { policy } : {}) }, kind: blocked ? 'blocked' : null };
+    });
+  }
+
+  /**
+   * Reads the key, lets `plan` authorize and describe the update (null: nothing to change), and writes
+   * it only if the key did not change meanwhile (else reads again).
+   */
+  private async change(
+    partition: Partition,
+    keyName: string,
+    password: PasswordInput,
+    options: StatusChangeOptions,
+    plan: (key: Key) => { data: Prisma.KeyUpdateManyMutationInput; kind: KeyChange['kind'] | null } | null,
+  ): Promise<void> {
+    assertWritable(partition);
+    if (keyName.includes('/')) {
+      throw new TsbError(
+        'DERIVATION_NOT_SUPPORTED',
+        'block, unblock and modify act on stored keys, not derived ones',
+      );
+    }
+    const requestId = options.requestId ?? null;
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const key = await this.keys.unlock(partition, keyName, password);
+      if (requestId !== null && key.lastRequestId === requestId) return;
+      const update = plan(key);
+      if (!update) return;
+      const { count } = await this.prisma.key.updateMany({
+        where: { id: key.id, version: key.version },
+        data: { ...update.data, version: { increment: 1 }, lastRequestId: requestId },
+      });
+      if (count === 1) {
+        const change = update.kind
+          ? { partitionId: partition.id, keyId: key.id, kind: update.kind, byRequestId: requestId }
+          : null;
+        await this.keys.keyChanged(partition, key, change);
+        return;
+      }
+    }
+    throw new TsbError('TECHNICAL', `key "${keyName}" kept changing; try again`);
+  }
+}
+
+/** SHA-256 of the canonical JSON of the policy as the TSB wire format writes it. */
+export function modifyDigest(policy: NormalizedModifyPolicy): Buffer {
+  return payloadDigest(Buffer.from(canonicalJson(toPolicyJson(policy)), 'utf8'));
+}

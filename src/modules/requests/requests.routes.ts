@@ -1,0 +1,218 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { TSchema } from 'typebox';
+import type { Caller } from '../../auth/caller.js';
+import type { Role } from '../../auth/roles.js';
+import type { SoftHsm } from '../../hsm/index.js';
+import type { SkaOperation } from '../../ska/challenge.js';
+import type { Workflow } from '../../workflow/index.js';
+import { API_SECURITY, EmptyResponse, errorResponses } from '../common.schema.js';
+import {
+  AsyncDecryptBodySchema,
+  AsyncSignBodySchema,
+  AsyncUnwrapBodySchema,
+  BlockBodySchema,
+  BlockRequestIdSchema,
+  DecryptRequestIdSchema,
+  FilteredRequestsBodySchema,
+  FilteredRequestsResponseSchema,
+  ModifyBodySchema,
+  ModifyRequestIdSchema,
+  RequestIdParamsSchema,
+  RequestStatusSchema,
+  SignRequestIdSchema,
+  UnblockBodySchema,
+  UnblockRequestIdSchema,
+  UnwrapRequestIdSchema,
+} from './requests.schema.js';
+
+type RouteAccess = { auth: { roles: readonly Role[] } };
+const keyOperation: RouteAccess = { auth: { roles: ['keyOperation'] } };
+const keyManagement: RouteAccess = { auth: { roles: ['keyManagement'] } };
+const tags = ['Requests'];
+const security = API_SECURITY;
+const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
+
+/** The credential a request was created with: it may not approve the request (separation of duties). */
+export const creatorOf = (caller: Caller): string =>
+  caller.credentials.map((credential) => credential.id).join(',');
+
+/**
+ * TSB v1 asynchronous (workflow) requests (reference §2.4): each stores a request whose SKA rule decides
+ * when it runs, and answers 201 with its id. Routes only translate.
+ */
+export const requestsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow: Workflow }> = async (
+  app,
+  { hsm, workflow },
+) => {
+  const create = async (
+    request: { caller: Caller | null },
+    operation: SkaOperation,
+    inner: object,
+  ): Promise<string> => {
+    const caller = request.caller!;
+    return workflow.requests.create(
+      await hsm.partition(caller.partitionId),
+      creatorOf(caller),
+      operation,
+      inner as Record<string, unknown>,
+    );
+  };
+
+  const asyncRoute = <Body extends object, Answer extends string>(options: {
+    path: string;
+    operationId: string;
+    summary: string;
+    roles: RouteAccess;
+    body: TSchema;
+    response: TSchema;
+    operation: SkaOperation;
+    inner: (body: Body) => object;
+    answer: Answer;
+  }) =>
+    app.post(
+      options.path,
+      {
+        config: options.roles,
+        schema: {
+          tags,
+          security,
+          operationId: options.operationId,
+          summary: options.summary,
+          body: options.body,
+          response: { 201: options.response, ...commonErrors },
+        },
+      },
+      async (request, reply) => {
+        const id = await create(request, options.operation, options.inner(request.body as Body));
+        return reply.code(201).send({ [options.answer]: id });
+      },
+    );
+
+  asyncRoute<{ signRequest: object }, 'signRequestId'>({
+    path: '/v1/sign',
+    operationId: 'sign',
+    summary: 'Request a signature under the key’s SKA ruleUse',
+    roles: keyOperation,
+    body: AsyncSignBodySchema,
+    response: SignRequestIdSchema,
+    operation: 'SIGN',
+    inner: (body) => body.signRequest,
+    answer: 'signRequestId',
+  });
+  asyncRoute<{ decryptRequest: object }, 'decryptRequestId'>({
+    path: '/v1/decrypt',
+    operationId: 'decrypt',
+    summary: 'Request a decryption under the key’s SKA ruleUse',
+    roles: keyOperation,
+    body: AsyncDecryptBodySchema,
+    response: DecryptRequestIdSchema,
+    operation: 'DECRYPT',
+    inner: (body) => body.decryptRequest,
+    answer: 'decryptRequestId',
+  });
+  asyncRoute<{ unwrapKeyRequest: object }, 'unwrapRequestId'>({
+    path: '/v1/unwrap',
+    operationId: 'unwrap',
+    summary: 'Request an unwrap under the key’s SKA ruleUse',
+    roles: keyOperation,
+    body: AsyncUnwrapBodySchema,
+    response: UnwrapRequestIdSchema,
+    operation: 'UNWRAP',
+    inner: (body) => body.unwrapKeyRequest,
+    answer: 'unwrapRequestId',
+  });
+  asyncRoute<{ blockRequest: object }, 'blockKeyRequestId'>({
+    path: '/v1/block',
+    operationId: 'block',
+    summary: 'Request blocking a key under its SKA ruleBlock',
+    roles: keyOperation,
+    body: BlockBodySchema,
+    response: BlockRequestIdSchema,
+    operation: 'BLOCK',
+    inner: (body) => body.blockRequest,
+    answer: 'blockKeyRequestId',
+  });
+  asyncRoute<{ unblockRequest: object }, 'unblockKeyRequestId'>({
+    path: '/v1/unblock',
+    operationId: 'unblock',
+    summary: 'Request unblocking a key under its SKA ruleUnblock',
+    roles: keyOperation,
+    body: UnblockBodySchema,
+    response: UnblockRequestIdSchema,
+    operation: 'UNBLOCK',
+    inner: (body) => body.unblockRequest,
+    answer: 'unblockKeyRequestId',
+  });
+  asyncRoute<{ modifyRequest: object }, 'modifyKeyRequestId'>({
+    path: '/v1/modify',
+    operationId: 'modify',
+    summary: 'Request a change of a key’s SKA policy under its ruleModify',
+    roles: keyManagement,
+    body: ModifyBodySchema,
+    response: ModifyRequestIdSchema,
+    operation: 'MODIFY',
+    inner: (body) => body.modifyRequest,
+    answer: 'modifyKeyRequestId',
+  });
+
+  app.get(
+    '/v1/request/:id',
+    {
+      config: keyOperation,
+      schema: {
+        tags,
+        security,
+        operationId: 'getRequestStatus',
+        summary: 'Status and result of a request',
+        params: RequestIdParamsSchema,
+        response: { 200: RequestStatusSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      workflow.requests.status(await hsm.partition(request.caller!.partitionId), request.params.id),
+  );
+
+  app.delete(
+    '/v1/request/:id',
+    {
+      config: keyOperation,
+      schema: {
+        tags,
+        security,
+        operationId: 'cancelRequest',
+        summary: 'Cancel an open request (status CANCELLED)',
+        params: RequestIdParamsSchema,
+        response: { 200: EmptyResponse('cancelled'), ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      await workflow.requests.cancel(await hsm.partition(request.caller!.partitionId), request.params.id);
+      return reply.code(200).send();
+    },
+  );
+
+  app.post(
+    '/v1/filteredRequests',
+    {
+      config: keyOperation,
+      schema: {
+        tags,
+        security,
+        operationId: 'filteredRequests',
+        summary: 'The partition’s requests, filtered by status, one page at a time',
+        body: FilteredRequestsBodySchema,
+        response: { 200: FilteredRequestsResponseSchema, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const { status, paging } = request.body;
+      const statuses =
+        status === undefined || status === null ? null : typeof status === 'string' ? [status] : status;
+      return workflow.requests.list(await hsm.partition(request.caller!.partitionId), statuses, {
+        pageNumber: paging?.pageNumber ?? 0,
+        pageSize: paging?.pageSize ?? 25,
+        ascending: paging?.sortOrder !== 'CREATION_DATE_DESC',
+      });
+    },
+  );
+};

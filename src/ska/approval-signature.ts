@@ -1,0 +1,154 @@
+/**
+ * Verification of approver signatures (reference §4.2, §4.5): what Java `Signature.sign()` gives for
+ * the approver key with the named digest. RSA → PKCS#1 v1.5, EC → ECDSA (DER, or raw r‖s), Ed25519 →
+ * pure EdDSA, ML-DSA (OpenTSB extension) → pure ML-DSA with an empty context. For Ed25519 and ML-DSA
+ * the digest name only has to be acceptable: the algorithm hashes internally.
+ */
+import { createPublicKey, constants as cryptoConstants, type KeyObject, verify } from 'node:crypto';
+import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
+import { TsbError } from '../errors.js';
+import type { ApproverKeyInfo } from './approver-key.js';
+import { content, DER_TAG, readChildren, readSingle } from './der.js';
+
+export const APPROVAL_DIGEST_ALGORITHMS: readonly string[] = [
+  'SHA-224',
+  'SHA-256',
+  'SHA-384',
+  'SHA-512',
+  'SHA3-224',
+  'SHA3-256',
+  'SHA3-384',
+  'SHA3-512',
+  'EdDSA',
+  'ML-DSA',
+];
+
+/** node:crypto digest names of the SHA family entries of {@link APPROVAL_DIGEST_ALGORITHMS}. */
+const NODE_DIGESTS: Readonly<Record<string, string>> = {
+  'SHA-224': 'sha224',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+  'SHA3-224': 'sha3-224',
+  'SHA3-256': 'sha3-256',
+  'SHA3-384': 'sha3-384',
+  'SHA3-512': 'sha3-512',
+};
+
+/** Bytes of one ECDSA signature half (r or s) per approver curve. */
+const EC_FIELD_BYTES: Readonly<Record<string, number>> = {
+  'P-256': 32,
+  'P-384': 48,
+  'P-521': 66,
+  secp256k1: 32,
+};
+
+const ML_DSA = { 'ML-DSA-44': ml_dsa44, 'ML-DSA-65': ml_dsa65, 'ML-DSA-87': ml_dsa87 } as const;
+
+/**
+ * The canonical spelling (an entry of {@link APPROVAL_DIGEST_ALGORITHMS}) of a digest name, matched
+ * case-insensitively and ignoring '-' and '_' ('sha256', 'SHA3_256', 'eddsa'). Throws 600 when unknown.
+ */
+export function canonicalDigestAlgorithm(name: string): string {
+  const wanted = squash(String(name));
+  const match = APPROVAL_DIGEST_ALGORITHMS.find((candidate) => squash(candidate) === wanted);
+  if (!match) {
+    throw new TsbError(
+      'INPUT_VALIDATION_FAILED',
+      `digest algorithm "${name}" is not supported (accepted: ${APPROVAL_DIGEST_ALGORITHMS.join(', ')})`,
+    );
+  }
+  return match;
+}
+
+/**
+ * True when `signature` is the approver's signature over `data`. A wrong or malformed signature gives
+ * false; an unknown digest name, or one that cannot go with the key type (EdDSA for an RSA key), is a
+ * TsbError 600.
+ */
+export function verifyApproverSignature(
+  approver: ApproverKeyInfo,
+  data: Uint8Array,
+  signature: Uint8Array,
+  digestAlgorithm: string,
+): boolean {
+  const digest = canonicalDigestAlgorithm(digestAlgorithm);
+  const nodeDigest = NODE_DIGESTS[digest];
+  switch (approver.keyType) {
+    case 'RSA':
+      return verifyRsa(approver, data, signature, requireShaDigest(nodeDigest, digest, approver));
+    case 'EC':
+      return verifyEcdsa(approver, data, signature, requireShaDigest(nodeDigest, digest, approver));
+    case 'ED':
+      requireOneShotDigest(digest, 'EdDSA', approver);
+      return safely(() => verify(null, data, publicKey(approver), signature));
+    case 'ML-DSA':
+      requireOneShotDigest(digest, 'ML-DSA', approver);
+      return verifyMlDsa(approver, data, signature);
+  }
+}
+
+function verifyRsa(
+  approver: ApproverKeyInfo,
+  data: Uint8Array,
+  signature: Uint8Array,
+  digest: string,
+): boolean {
+  const key = { key: publicKey(approver), padding: cryptoConstants.RSA_PKCS1_PADDING };
+  return safely(() => verify(digest, data, key, signature));
+}
+
+/** DER (what Java returns); raw r‖s of exactly twice the field size is accepted too. */
+function verifyEcdsa(
+  approver: ApproverKeyInfo,
+  data: Uint8Array,
+  signature: Uint8Array,
+  digest: string,
+): boolean {
+  const key = publicKey(approver);
+  if (safely(() => verify(digest, data, { key, dsaEncoding: 'der' }, signature))) return true;
+  if (signature.length !== 2 * (EC_FIELD_BYTES[approver.keyAlgorithm] ?? 0)) return false;
+  return safely(() => verify(digest, data, { key, dsaEncoding: 'ieee-p1363' }, signature));
+}
+
+function verifyMlDsa(approver: ApproverKeyInfo, data: Uint8Array, signature: Uint8Array): boolean {
+  const implementation = ML_DSA[approver.keyAlgorithm as keyof typeof ML_DSA];
+  if (!implementation) return false;
+  return safely(() => implementation.verify(signature, data, rawPublicKey(approver.spki)));
+}
+
+/** The SubjectPublicKeyInfo BIT STRING content (the raw key), as parseApproverPublicKey checked it. */
+function rawPublicKey(spki: Buffer): Uint8Array {
+  const [, bits] = readChildren(spki, readSingle(spki, DER_TAG.SEQUENCE));
+  return content(spki, bits!).subarray(1);
+}
+
+function requireShaDigest(nodeDigest: string | undefined, digest: string, approver: ApproverKeyInfo): string {
+  if (nodeDigest) return nodeDigest;
+  throw mismatch(digest, approver);
+}
+
+/** EdDSA and ML-DSA hash internally: their own name or any SHA name is accepted and ignored. */
+function requireOneShotDigest(digest: string, own: string, approver: ApproverKeyInfo): void {
+  if (digest !== own && !NODE_DIGESTS[digest]) throw mismatch(digest, approver);
+}
+
+const mismatch = (digest: string, approver: ApproverKeyInfo): TsbError =>
+  new TsbError(
+    'INPUT_VALIDATION_FAILED',
+    `digest algorithm ${digest} does not fit the ${approver.keyAlgorithm} approver key`,
+  );
+
+const publicKey = (approver: ApproverKeyInfo): KeyObject =>
+  createPublicKey({ key: approver.spki, format: 'der', type: 'spki' });
+
+/** Malformed signature bytes make node:crypto and noble throw; for us they are just a bad signature. */
+function safely(check: () => boolean): boolean {
+  try {
+    return check();
+  } catch {
+    return false;
+  }
+}
+
+const squash = (name: string): string => name.toUpperCase().replace(/[-_]/g, '');

@@ -1,0 +1,242 @@
+/**
+ * Drives SKA requests from PENDING to a terminal status. `evaluate` and `execute` are idempotent: they
+ * read the request from the database, decide with the pure evaluator, and change it only by
+ * compare-and-set, so any number of workers, repeated jobs or the sweep can call them at any time.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import { TsbError } from '../errors.js';
+import type { ApprovalTask, Partition, SkaRequest } from '../generated/prisma/client.js';
+import type { RecordedDecision } from '../hsm/approval-gate.js';
+import type { SoftHsm } from '../hsm/index.js';
+import type { PasswordInput } from '../hsm/key-password.js';
+import { type ApproverDecision, evaluateRule } from '../ska/evaluator.js';
+import type { NormalizedRule } from '../ska/policy-validate.js';
+import { runOperation } from './operations.js';
+import type { WorkflowQueue } from './queue.js';
+import type { RequestStatus } from './request-status.js';
+import type { RequestsRepository, RequestWithTasks } from './requests.repository.js';
+
+/** An execution claim older than this is taken over (its worker is presumed dead). */
+export const EXECUTION_LEASE_MS = 30_000;
+const SWEEP_BATCH = 200;
+
+export class WorkflowEngine {
+  constructor(
+    private readonly repository: RequestsRepository,
+    private readonly hsm: SoftHsm,
+    private readonly queue: WorkflowQueue,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  private now(): Date {
+    return this.hsm.clock.now();
+  }
+
+  /** Looks at a request again: counts its decisions and moves it on. */
+  async evaluate(requestId: string): Promise<void> {
+    const request = await this.repository.find(requestId);
+    if (!request) return;
+    if (request.status === 'APPROVED') {
+      await this.executeWhenDue(request);
+      return;
+    }
+    if (request.status !== 'PENDING') return;
+    const now = this.now();
+    const result = evaluateRule(
+      request.rule as unknown as NormalizedRule,
+      decisionsOf(request.tasks),
+      request.createdAt,
+      now,
+    );
+    switch (result.state) {
+      case 'met':
+      case 'approved': {
+        const moved = await this.repository.transition(request.id, 'PENDING', {
+          status: 'APPROVED',
+          executableAt: result.executableAt,
+        });
+        if (!moved) return;
+        await this.executeWhenDue({ ...request, status: 'APPROVED', executableAt: result.executableAt });
+        return;
+      }
+      case 'pending':
+        if (result.expiresAt && result.expiresAt.getTime() !== request.expiresAt?.getTime()) {
+          await this.repository.transition(request.id, 'PENDING', {
+            status: 'PENDING',
+            expiresAt: result.expiresAt,
+          });
+        }
+        if (result.expiresAt)
+          await this.schedule(() =>
+            this.queue.evaluate(request.id, `expiry-${result.expiresAt!.getTime()}`, result.expiresAt),
+          );
+        return;
+      case 'rejected':
+      case 'expired':
+        await this.finish(request.id, 'PENDING', result.state === 'rejected' ? 'REJECTED' : 'EXPIRED', {});
+        return;
+    }
+  }
+
+  /** Runs an approved request whose timelock has passed; arms its timer when it has not. */
+  private async executeWhenDue(request: SkaRequest): Promise<void> {
+    const executableAt = request.executableAt ?? request.createdAt;
+    if (executableAt.getTime() > this.now().getTime()) {
+      await this.schedule(() => this.queue.execute(request.id, executableAt));
+      return;
+    }
+    await this.execute(request.id);
+  }
+
+  /**
+   * Runs an approved request exactly once: one executor claims it, the HSM core re-checks the stored
+   * approvals and runs the operation, and the result is stored with the claim as condition.
+   */
+  async execute(requestId: string): Promise<void> {
+    const now = this.now();
+    if (
+      !(await this.repository.claimExecution(requestId, now, new Date(now.getTime() - EXECUTION_LEASE_MS)))
+    ) {
+      return;
+    }
+    const request = await this.repository.find(requestId);
+    if (!request) return;
+    const claim = { executionClaimedAt: now };
+    let result: string | null;
+    try {
+      const partition = await this.hsm.partition(request.partitionId);
+      result = await runOperation(this.hsm, partition, request, {
+        password: this.passwordOf(partition, request),
+        authorization: {
+          kind: 'workflow',
+          challenge: Buffer.from(request.challenge),
+          decisions: recordedOf(request.tasks),
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof TsbError) || error.statusCode >= 500) {
+        // infrastructure trouble (database, worker shutdown): let another attempt run it
+        await this.repository.releaseClaim(request.id, now).catch(() => {});
+        throw error;
+      }
+      await this.finish(
+        request.id,
+        'APPROVED',
+        'FAILED',
+        {
+          errorCode: error.errorCode,
+          errorMessage: error.message,
+          executedAt: this.now(),
+        },
+        claim,
+      );
+      return;
+    }
+    await this.finish(request.id, 'APPROVED', 'EXECUTED', { result, executedAt: this.now() }, claim);
+  }
+
+  /** Cancels a request on its owner's behalf; false when it was no longer open (or is running). */
+  async cancel(requestId: string): Promise<boolean> {
+    const cancelled = await this.repository.transition(
+      requestId,
+      ['PENDING', 'APPROVED'],
+      { status: 'CANCELLED', errorMessage: 'cancelled by the requester' },
+      { executionClaimedAt: null },
+    );
+    if (cancelled) await this.schedule(() => this.queue.notify(requestId, 'ended'));
+    return cancelled;
+  }
+
+  /** Cancels the key's open requests after a block, a policy change or its destruction. */
+  async cancelForKey(keyId: string, exceptRequestId: string | null, reason: string): Promise<void> {
+    const ids = await this.repository.cancelForKey(keyId, exceptRequestId, reason);
+    for (const id of ids) await this.schedule(() => this.queue.notify(id, 'ended'));
+  }
+
+  /** Arms the timers of every open request from the database (at start-up: Redis may have lost them). */
+  async rearm(): Promise<number> {
+    let count = 0;
+    for await (const batch of this.repository.openRequests(500)) {
+      for (const request of batch) {
+        count++;
+        if (request.status === 'APPROVED') {
+          await this.queue.execute(request.id, request.executableAt ?? this.now());
+        } else {
+          await this.queue.evaluate(request.id, 'rearm', null);
+          if (request.expiresAt) {
+            await this.queue.evaluate(request.id, `expiry-${request.expiresAt.getTime()}`, request.expiresAt);
+          }
+        }
+      }
+    }
+    return count;
+  }
+
+  /** Evaluates every request whose timer is due, whether or not its job still exists. */
+  async sweep(): Promise<number> {
+    const now = this.now();
+    const due = await this.repository.dueRequests(
+      now,
+      new Date(now.getTime() - EXECUTION_LEASE_MS),
+      SWEEP_BATCH,
+    );
+    for (const { id } of due) {
+      try {
+        await this.evaluate(id);
+      } catch (error) {
+        this.log.warn({ err: error, requestId: id }, 'sweep could not move a request on');
+      }
+    }
+    return due.length;
+  }
+
+  private async finish(
+    requestId: string,
+    from: RequestStatus,
+    to: RequestStatus,
+    data: Partial<Pick<SkaRequest, 'result' | 'errorCode' | 'errorMessage' | 'executedAt'>>,
+    where: Partial<Pick<SkaRequest, 'executionClaimedAt'>> = {},
+  ): Promise<void> {
+    const moved = await this.repository.transition(requestId, from, { status: to, ...data }, where);
+    if (moved) await this.schedule(() => this.queue.notify(requestId, 'ended'));
+  }
+
+  private passwordOf(partition: Partition, request: SkaRequest): PasswordInput {
+    if (!request.passwordSealed) return null;
+    return this.hsm.openRequestSecret(partition, request.id, request.passwordSealed).toString('utf8');
+  }
+
+  /** Queue writes are best effort: the database sweep catches anything Redis lost or refused. */
+  private async schedule(add: () => Promise<void>): Promise<void> {
+    try {
+      await add();
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not queue a workflow job; the database sweep will catch up');
+    }
+  }
+}
+
+export function decisionsOf(tasks: readonly ApprovalTask[]): ApproverDecision[] {
+  return tasks
+    .filter((task) => task.decision !== null && task.decidedAt !== null)
+    .map((task) => ({
+      fingerprint: task.fingerprint,
+      decision: task.decision === 'APPROVED' ? 'approve' : 'reject',
+      at: task.decidedAt!,
+    }));
+}
+
+function recordedOf(tasks: readonly ApprovalTask[]): RecordedDecision[] {
+  return tasks
+    .filter((task) => task.decision !== null && task.decidedAt !== null)
+    .map((task) => ({
+      fingerprint: task.fingerprint,
+      decision: task.decision === 'APPROVED' ? 'approve' : 'reject',
+      decidedAt: task.decidedAt!,
+      approverPublicKey: Buffer.from(task.approverPublicKey),
+      signature: task.signature ? Buffer.from(task.signature) : null,
+      digestAlgorithm: task.digestAlgorithm,
+    }));
+}
+
+export type { RequestWithTasks };

@@ -1,0 +1,220 @@
+/**
+ * Database access of the SKA workflow. Every status change is a compare-and-set (`updateMany` with the
+ * expected status in `where`): whichever process gets there first wins, the others change nothing.
+ */
+import { type ApprovalTask, Prisma, type PrismaClient, type SkaRequest } from '../generated/prisma/client.js';
+import { OPEN_STATUSES, type RequestStatus } from './request-status.js';
+
+export type RequestWithTasks = SkaRequest & { tasks: ApprovalTask[] };
+
+export interface NewRequest {
+  request: Prisma.SkaRequestUncheckedCreateInput;
+  tasks: Omit<Prisma.ApprovalTaskUncheckedCreateInput, 'requestId'>[];
+}
+
+export type TaskSortOrder =
+  | 'CREATION_DATE_ASC'
+  | 'CREATION_DATE_DESC'
+  | 'LAST_FETCHED_DATE_ASC'
+  | 'LAST_FETCHED_DATE_DESC';
+
+export interface TaskQuery {
+  partitionId: string;
+  /** null: every approver's tasks (a timestamp signer) */
+  fingerprint: string | null;
+  operations: readonly string[] | null;
+  taskId: string | null;
+  requestId: string | null;
+  pageNumber: number;
+  pageSize: number;
+  sortOrder: TaskSortOrder;
+}
+
+const TASK_ORDER: Record<TaskSortOrder, Prisma.ApprovalTaskOrderByWithRelationInput[]> = {
+  CREATION_DATE_ASC: [{ createdAt: 'asc' }, { id: 'asc' }],
+  CREATION_DATE_DESC: [{ createdAt: 'desc' }, { id: 'desc' }],
+  LAST_FETCHED_DATE_ASC: [{ lastFetchedAt: 'asc' }, { id: 'asc' }],
+  LAST_FETCHED_DATE_DESC: [{ lastFetchedAt: 'desc' }, { id: 'desc' }],
+};
+
+export class RequestsRepository {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async create({ request, tasks }: NewRequest): Promise<void> {
+    await this.prisma.skaRequest.create({
+      data: { ...request, tasks: { createMany: { data: tasks } } },
+    });
+  }
+
+  find(id: string): Promise<RequestWithTasks | null> {
+    return this.prisma.skaRequest.findUnique({ where: { id }, include: { tasks: true } });
+  }
+
+  findInPartition(partitionId: string, id: string): Promise<RequestWithTasks | null> {
+    return this.prisma.skaRequest.findFirst({ where: { id, partitionId }, include: { tasks: true } });
+  }
+
+  async list(
+    partitionId: string,
+    statuses: readonly string[] | null,
+    page: { pageNumber: number; pageSize: number; ascending: boolean },
+  ): Promise<{ total: number; requests: RequestWithTasks[] }> {
+    const where: Prisma.SkaRequestWhereInput = {
+      partitionId,
+      ...(statuses ? { status: { in: [...statuses] } } : {}),
+    };
+    const order = page.ascending ? 'asc' : 'desc';
+    const [total, requests] = await Promise.all([
+      this.prisma.skaRequest.count({ where }),
+      this.prisma.skaRequest.findMany({
+        where,
+        include: { tasks: true },
+        orderBy: [{ createdAt: order }, { id: order }],
+        skip: page.pageNumber * page.pageSize,
+        take: page.pageSize,
+      }),
+    ]);
+    return { total, requests };
+  }
+
+  /** Moves an open request from one status to another; false when it was not in `from` any more. */
+  async transition(
+    id: string,
+    from: RequestStatus | readonly RequestStatus[],
+    data: Prisma.SkaRequestUpdateManyMutationInput & { status: RequestStatus },
+    extra: Prisma.SkaRequestWhereInput = {},
+  ): Promise<boolean> {
+    const status = typeof from === 'string' ? from : { in: [...from] };
+    const { count } = await this.prisma.skaRequest.updateMany({ where: { id, status, ...extra }, data });
+    return count === 1;
+  }
+
+  /** Claims an approved request whose time has come for one executor; a claim older than `staleBefore` is taken over. */
+  async claimExecution(id: string, now: Date, staleBefore: Date): Promise<boolean> {
+    const { count } = await this.prisma.skaRequest.updateMany({
+      where: {
+        id,
+        status: 'APPROVED',
+        executableAt: { lte: now },
+        OR: [{ executionClaimedAt: null }, { executionClaimedAt: { lt: staleBefore } }],
+      },
+      data: { executionClaimedAt: now },
+    });
+    return count === 1;
+  }
+
+  async releaseClaim(id: string, claimedAt: Date): Promise<void> {
+    await this.prisma.skaRequest.updateMany({
+      where: { id, status: 'APPROVED', executionClaimedAt: claimedAt },
+      data: { executionClaimedAt: null },
+    });
+  }
+
+  /** Cancels the open requests of a key (except the one that changed it); returns their ids. */
+  async cancelForKey(keyId: string, exceptRequestId: string | null, message: string): Promise<string[]> {
+    const where: Prisma.SkaRequestWhereInput = {
+      keyId,
+      status: { in: [...OPEN_STATUSES] },
+      executionClaimedAt: null,
+      ...(exceptRequestId ? { id: { not: exceptRequestId } } : {}),
+    };
+    const open = await this.prisma.skaRequest.findMany({ where, select: { id: true } });
+    if (open.length === 0) return [];
+    await this.prisma.skaRequest.updateMany({
+      where: { ...where, id: { in: open.map((request) => request.id) } },
+      data: { status: 'CANCELLED', errorMessage: message },
+    });
+    return open.map((request) => request.id);
+  }
+
+  /** Records an approver's decision once; false when the task was decided already. */
+  async decide(
+    taskId: string,
+    data: Pick<Prisma.ApprovalTaskUpdateManyMutationInput, 'signature' | 'digestAlgorithm' | 'reason'> & {
+      decision: 'APPROVED' | 'REJECTED';
+      decidedAt: Date;
+    },
+  ): Promise<boolean> {
+    const { count } = await this.prisma.approvalTask.updateMany({
+      where: { id: taskId, decision: null },
+      data,
+    });
+    return count === 1;
+  }
+
+  findTask(partitionId: string, taskId: string): Promise<(ApprovalTask & { request: SkaRequest }) | null> {
+    return this.prisma.approvalTask.findFirst({
+      where: { id: taskId, partitionId },
+      include: { request: true },
+    });
+  }
+
+  /** Undecided tasks of pending requests, one page; marks them fetched now. */
+  async openTasks(query: TaskQuery, now: Date): Promise<(ApprovalTask & { request: SkaRequest })[]> {
+    const tasks = await this.prisma.approvalTask.findMany({
+      where: {
+        partitionId: query.partitionId,
+        decision: null,
+        ...(query.fingerprint ? { fingerprint: query.fingerprint } : {}),
+        ...(query.taskId ? { id: query.taskId } : {}),
+        ...(query.requestId ? { requestId: query.requestId } : {}),
+        request: {
+          status: 'PENDING',
+          ...(query.operations ? { operation: { in: [...query.operations] } } : {}),
+        },
+      },
+      include: { request: true },
+      orderBy: TASK_ORDER[query.sortOrder],
+      skip: query.pageNumber * query.pageSize,
+      take: query.pageSize,
+    });
+    if (tasks.length > 0) {
+      await this.prisma.approvalTask.updateMany({
+        where: { id: { in: tasks.map((task) => task.id) } },
+        data: { lastFetchedAt: now },
+      });
+    }
+    return tasks;
+  }
+
+  /** Open requests whose timer is due (a safety net for timers lost with Redis). */
+  dueRequests(now: Date, staleBefore: Date, limit: number): Promise<{ id: string }[]> {
+    return this.prisma.skaRequest.findMany({
+      where: {
+        OR: [
+          { status: 'PENDING', expiresAt: { lte: now } },
+          {
+            status: 'APPROVED',
+            executableAt: { lte: now },
+            OR: [{ executionClaimedAt: null }, { executionClaimedAt: { lt: staleBefore } }],
+          },
+        ],
+      },
+      select: { id: true },
+      orderBy: { createdAt: 'asc' },
+      take: limit,
+    });
+  }
+
+  /** Every open request, in pages, for re-arming timers at start-up. */
+  async *openRequests(
+    batchSize: number,
+  ): AsyncGenerator<Pick<SkaRequest, 'id' | 'status' | 'executableAt' | 'expiresAt'>[]> {
+    let cursor: string | null = null;
+    for (;;) {
+      const batch: Pick<SkaRequest, 'id' | 'status' | 'executableAt' | 'expiresAt'>[] =
+        await this.prisma.skaRequest.findMany({
+          where: { status: { in: [...OPEN_STATUSES] }, ...(cursor ? { id: { gt: cursor } } : {}) },
+          select: { id: true, status: true, executableAt: true, expiresAt: true },
+          orderBy: { id: 'asc' },
+          take: batchSize,
+        });
+      if (batch.length === 0) return;
+      yield batch;
+      cursor = batch[batch.length - 1]!.id;
+    }
+  }
+}
+
+export const isUniqueViolation = (error: unknown): boolean =>
+  error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';

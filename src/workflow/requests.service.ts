@@ -1,0 +1,204 @@
+/**
+ * Creating, reading, listing and cancelling SKA requests (reference §2.4). A request freezes the rule
+ * that governs it and the approvers named there, gets its challenge signed by the partition's timestamp
+ * key, and runs at once when the rule needs no approval.
+ */
+import { randomUUID } from 'node:crypto';
+import { TsbError } from '../errors.js';
+import type { Partition, Prisma } from '../generated/prisma/client.js';
+import { ruleOf } from '../hsm/approval-gate.js';
+import type { SoftHsm } from '../hsm/index.js';
+import { MAX_PAYLOAD_BYTES } from '../hsm/key-operations.js';
+import { normalizePassword, type PasswordInput } from '../hsm/key-password.js';
+import { assertWritable } from '../hsm/keystore.js';
+import { toBytes } from '../lib/encoding.js';
+import { ruleDigest, type SkaOperation } from '../ska/challenge.js';
+import { ruleApprovers, ruleDeadline } from '../ska/evaluator.js';
+import { isEmptyRule } from '../ska/policy-validate.js';
+import type { WorkflowEngine } from './engine.js';
+import { OPERATIONS, prepareBody, type StoredBody } from './operations.js';
+import type { WorkflowQueue } from './queue.js';
+import { REQUEST_STATUSES, type RequestStatus } from './request-status.js';
+import type { RequestsRepository, RequestWithTasks } from './requests.repository.js';
+
+/** `GET /v1/request/{id}`: the TSB fields, then OpenTSB's additions. */
+export interface RequestStatusView {
+  id: string;
+  status: string;
+  executionTime: string | null;
+  approvedBy: string[];
+  notYetApprovedBy: string[];
+  rejectedBy: string[];
+  result: string | null;
+  operation: string;
+  keyName: string;
+  createdAt: string;
+  executableAt: string | null;
+  expiresAt: string | null;
+  rejections: { approverPublicKey: string; reason: string | null }[];
+  errorCode: number | null;
+  errorMessage: string | null;
+}
+
+export interface RequestPage {
+  pageNumber: number;
+  pageSize: number;
+  ascending: boolean;
+}
+
+const WRITING_OPERATIONS: ReadonlySet<SkaOperation> = new Set(['UNWRAP', 'BLOCK', 'UNBLOCK', 'MODIFY']);
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class RequestsService {
+  constructor(
+    private readonly repository: RequestsRepository,
+    private readonly hsm: SoftHsm,
+    private readonly engine: WorkflowEngine,
+    private readonly queue: WorkflowQueue,
+  ) {}
+
+  /** Stores a request and returns its id; a rule that needs no approval runs before this returns. */
+  async create(
+    partition: Partition,
+    createdBy: string,
+    operation: SkaOperation,
+    inner: Record<string, unknown>,
+  ): Promise<string> {
+    const spec = OPERATIONS[operation];
+    if (WRITING_OPERATIONS.has(operation)) assertWritable(partition);
+    const keyName = String(inner[spec.keyField]);
+    const password = normalizePassword(inner[spec.passwordField] as PasswordInput);
+    const key = spec.use
+      ? await this.hsm.operations.checkUse(partition, keyName, password, spec.use)
+      : await this.hsm.keys.unlock(partition, keyName, password);
+    const received: StoredBody = Object.fromEntries(
+      Object.entries(inner).filter(([name, value]) => name !== spec.passwordField && value !== undefined),
+    );
+    assertPayloadSize(received, spec.payloadField);
+    const { body, digest } = prepareBody(this.hsm, operation, key, received);
+    const rule = ruleOf(key, spec.ruleName);
+    const id = randomUUID();
+    const createdAt = wholeSeconds(this.hsm.clock.now());
+    const challenge = await this.hsm.approvalChallenge(partition, {
+      operation,
+      keyLabel: keyName,
+      payloadDigest: digest,
+      createdAt,
+      requestId: id,
+      ruleDigest: ruleDigest(rule),
+    });
+    const frozen = isEmptyRule(rule) ? null : rule;
+    await this.repository.create({
+      request: {
+        id,
+        partitionId: partition.id,
+        keyId: key.id,
+        keyLabel: keyName,
+        operation,
+        status: 'PENDING',
+        body: body as Prisma.InputJsonValue,
+        passwordSealed:
+          password === null
+            ? null
+            : toBytes(this.hsm.sealRequestSecret(partition, id, Buffer.from(password, 'utf8'))),
+        metaData: typeof body['metaData'] === 'string' ? body['metaData'] : null,
+        metaDataSignature: typeof body['metaDataSignature'] === 'string' ? body['metaDataSignature'] : null,
+        rule: (frozen ?? { tokens: [] }) as unknown as Prisma.InputJsonValue,
+        ruleDigest: toBytes(ruleDigest(rule)),
+        payloadDigest: toBytes(digest),
+        challenge: toBytes(challenge),
+        createdBy,
+        createdAt,
+        expiresAt: ruleDeadline(frozen, createdAt),
+      },
+      tasks: ruleApprovers(frozen).map((approver) => ({
+        id: randomUUID(),
+        partitionId: partition.id,
+        fingerprint: approver.fingerprint,
+        approverPublicKey: toBytes(Buffer.from(approver.publicKey, 'base64')),
+        approverCertificate:
+          approver.type === 'certificate' ? toBytes(Buffer.from(approver.value, 'base64')) : null,
+        approverName: approver.name,
+        createdAt,
+        lastFetchedAt: createdAt,
+      })),
+    });
+    await this.engine.evaluate(id);
+    if (frozen !== null) await this.queue.notify(id, 'created').catch(() => {});
+    return id;
+  }
+
+  async status(partition: Partition, id: string): Promise<RequestStatusView> {
+    return statusView(await this.require(partition, id));
+  }
+
+  async cancel(partition: Partition, id: string): Promise<void> {
+    const request = await this.require(partition, id);
+    if (await this.engine.cancel(request.id)) return;
+    const now = await this.repository.find(request.id);
+    throw new TsbError(
+      'REQUEST_NOT_OPEN',
+      now?.status === 'APPROVED'
+        ? `request ${id} is being executed and can no longer be cancelled`
+        : `request ${id} is ${now?.status ?? 'gone'} and can no longer be cancelled`,
+    );
+  }
+
+  async list(
+    partition: Partition,
+    statuses: readonly string[] | null,
+    page: RequestPage,
+  ): Promise<{ requests: RequestStatusView[]; totalCount: number }> {
+    for (const status of statuses ?? []) {
+      if (!(REQUEST_STATUSES as readonly string[]).includes(status)) {
+        throw new TsbError(
+          'INVALID_VALUE_FOR_ENUM',
+          `status "${status}" is not one of ${REQUEST_STATUSES.join(', ')}`,
+        );
+      }
+    }
+    const { total, requests } = await this.repository.list(partition.id, statuses, page);
+    return { requests: requests.map(statusView), totalCount: total };
+  }
+
+  private async require(partition: Partition, id: string): Promise<RequestWithTasks> {
+    if (!UUID_PATTERN.test(id)) throw new TsbError('INVALID_UUID', `"${id}" is not a request id (UUID)`);
+    const request = await this.repository.findInPartition(partition.id, id);
+    if (!request) throw new TsbError('REQUEST_NOT_EXISTENT', `request ${id} does not exist`);
+    return request;
+  }
+}
+
+export function statusView(request: RequestWithTasks): RequestStatusView {
+  const key = (task: { approverPublicKey: Uint8Array }) =>
+    Buffer.from(task.approverPublicKey).toString('base64');
+  const decided = (decision: string | null) => request.tasks.filter((task) => task.decision === decision);
+  return {
+    id: request.id,
+    status: request.status as RequestStatus,
+    executionTime: request.executedAt ? isoSeconds(request.executedAt) : null,
+    approvedBy: decided('APPROVED').map(key),
+    notYetApprovedBy: decided(null).map(key),
+    rejectedBy: decided('REJECTED').map(key),
+    result: request.result,
+    operation: request.operation,
+    keyName: request.keyLabel,
+    createdAt: isoSeconds(request.createdAt),
+    executableAt: request.executableAt ? isoSeconds(request.executableAt) : null,
+    expiresAt: request.expiresAt ? isoSeconds(request.expiresAt) : null,
+    rejections: decided('REJECTED').map((task) => ({ approverPublicKey: key(task), reason: task.reason })),
+    errorCode: request.errorCode,
+    errorMessage: request.errorMessage,
+  };
+}
+
+function assertPayloadSize(body: StoredBody, field: string | null): void {
+  const text = field ? body[field] : null;
+  // base64 of MAX_PAYLOAD_BYTES; the exact limit is checked on the decoded bytes when it runs
+  if (typeof text === 'string' && text.length > Math.ceil(MAX_PAYLOAD_BYTES / 3) * 4 + 4) {
+    throw new TsbError('INVALID_PAYLOAD', `${field} is larger than ${MAX_PAYLOAD_BYTES} bytes`);
+  }
+}
+
+export const wholeSeconds = (date: Date): Date => new Date(Math.floor(date.getTime() / 1000) * 1000);
+export const isoSeconds = (date: Date): string => `${date.toISOString().slice(0, 19)}Z`;
