@@ -170,6 +170,34 @@ const COMMANDS: Command[] = [
     },
   },
   {
+    name: 'partition webhook',
+    usage: 'tsb partition webhook NAME (--url URL | --remove)',
+    summary: "set or remove the partition's approver notification webhook",
+    details:
+      'The URL receives a POST with a JSON body when a request creates approval tasks and when it ends,\n' +
+      'signed by the partition timestamp key (header X-OpenTSB-Signature, ECDSA P-256/SHA-256, base64 DER).',
+    options: {
+      url: { type: 'string', description: 'the http(s) URL to call' },
+      remove: { type: 'boolean', description: 'stop calling the webhook' },
+    },
+    positionals: ['NAME'],
+    async run({ values, positionals, io, withDatabase }) {
+      const name = positionals[0]!;
+      const url = typeof values['url'] === 'string' ? values['url'] : null;
+      if ((url === null) === (values['remove'] !== true)) {
+        throw new UsageError('give either --url URL or --remove', 'partition webhook');
+      }
+      if (url !== null && !/^https?:\/\/\S+$/.test(url)) {
+        throw new UsageError(`"${url}" is not an http(s) URL`, 'partition webhook');
+      }
+      await withDatabase(async (prisma) => {
+        const partition = await requirePartition(prisma, name);
+        await prisma.partition.update({ where: { id: partition.id }, data: { webhookUrl: url } });
+      });
+      io.stdout(url ? `webhook of ${name}: ${url}\n` : `webhook of ${name} removed\n`);
+    },
+  },
+  {
     name: 'partition list',
     usage: 'tsb partition list [--json]',
     summary: 'list the partitions',

@@ -20,7 +20,7 @@ import type {
 } from '../ska/policy-validate.js';
 import { isEmptyRule } from '../ska/policy-validate.js';
 import { decodeSignedApproval, type PresentedApproval } from '../ska/signed-approval.js';
-import { checkTimestampFreshness, type FreshnessWindow } from '../ska/timestamp-proof.js';
+import { certificateValidAt, checkTimestampFreshness, type FreshnessWindow } from '../ska/timestamp-proof.js';
 
 /** An approver's recorded decision on a workflow request, as stored with the request. */
 export interface RecordedDecision {
@@ -146,7 +146,7 @@ export class ApprovalGate {
     challenge: Buffer,
   ): boolean {
     if (!recorded.signature || !recorded.digestAlgorithm) return false;
-    if (approver.certificate && !withinValidity(approver, recorded.decidedAt)) return false;
+    if (approver.certificate && !certificateValidAt(approver.certificate, recorded.decidedAt)) return false;
     const key = parseApproverPublicKey(recorded.approverPublicKey);
     if (key.fingerprint !== approver.fingerprint) return false;
     return verifyApproverSignature(key, challenge, recorded.signature, recorded.digestAlgorithm);
@@ -216,7 +216,7 @@ export class ApprovalGate {
       );
     }
     checkTimestampFreshness(approval.challenge.content.createdAt, now, this.window);
-    if (approver.certificate && !withinValidity(approver, now)) {
+    if (approver.certificate && !certificateValidAt(approver.certificate, now)) {
       throw new TsbError('INVALID_CERTIFICATE', `${where}: the approver certificate is not valid now`);
     }
     if (
@@ -247,13 +247,6 @@ function challengeMismatch(challenge: DecodedChallenge, operation: GatedOperatio
 
 function approversByFingerprint(rule: NormalizedRule): Map<string, NormalizedApproval> {
   return new Map(ruleApprovers(rule).map((approval) => [approval.fingerprint, approval]));
-}
-
-function withinValidity(approver: NormalizedApproval, at: Date): boolean {
-  const certificate = approver.certificate!;
-  return (
-    Date.parse(certificate.notBefore) <= at.getTime() && at.getTime() <= Date.parse(certificate.notAfter)
-  );
 }
 
 /** The authorization of a synchronous request: its `signedApprovals`, if it sent any. */

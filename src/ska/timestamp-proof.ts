@@ -114,7 +114,10 @@ export function approverIdentity(
 }
 
 /** notBefore ≤ at ≤ notAfter (RFC 5280: both bounds inclusive). */
-export function certificateValidAt(certificate: ApproverCertificateInfo, at: Date): boolean {
+export function certificateValidAt(
+  certificate: Pick<ApproverCertificateInfo, 'notBefore' | 'notAfter'>,
+  at: Date,
+): boolean {
   const time = at.getTime();
   return Date.parse(certificate.notBefore) <= time && time <= Date.parse(certificate.notAfter);
 }

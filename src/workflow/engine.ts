@@ -34,6 +34,7 @@ export class WorkflowEngine {
 
   /** Looks at a request again: counts its decisions and moves it on. */
   async evaluate(requestId: string): Promise<void> {
+    const lookedAt = this.now();
     const request = await this.repository.find(requestId);
     if (!request) return;
     if (request.status === 'APPROVED') {
@@ -60,6 +61,7 @@ export class WorkflowEngine {
         return;
       }
       case 'pending':
+        await this.repository.markEvaluated(request.id, lookedAt);
         if (result.expiresAt && result.expiresAt.getTime() !== request.expiresAt?.getTime()) {
           await this.repository.transition(request.id, 'PENDING', {
             status: 'PENDING',
@@ -114,7 +116,11 @@ export class WorkflowEngine {
         },
       });
     } catch (error) {
-      if (!(error instanceof TsbError) || error.statusCode >= 500) {
+      if (
+        !(error instanceof TsbError) ||
+        error.kind === 'CONNECTIVITY' ||
+        error.kind === 'SERVICE_UNAVAILABLE'
+      ) {
         // infrastructure trouble (database, worker shutdown): let another attempt run it
         await this.repository.releaseClaim(request.id, now).catch(() => {});
         throw error;

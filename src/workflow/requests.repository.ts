@@ -177,23 +177,25 @@ export class RequestsRepository {
     return tasks;
   }
 
-  /** Open requests whose timer is due (a safety net for timers lost with Redis). */
-  dueRequests(now: Date, staleBefore: Date, limit: number): Promise<{ id: string }[]> {
-    return this.prisma.skaRequest.findMany({
-      where: {
-        OR: [
-          { status: 'PENDING', expiresAt: { lte: now } },
-          {
-            status: 'APPROVED',
-            executableAt: { lte: now },
-            OR: [{ executionClaimedAt: null }, { executionClaimedAt: { lt: staleBefore } }],
-          },
-        ],
-      },
-      select: { id: true },
-      orderBy: { createdAt: 'asc' },
-      take: limit,
-    });
+  /**
+   * Open requests that need a look (a safety net for jobs lost with Redis): expiry or timelock due, a stale
+   * execution claim, or a decision recorded since the engine last evaluated the request.
+   */
+  async dueRequests(now: Date, staleBefore: Date, limit: number): Promise<{ id: string }[]> {
+    return this.prisma.$queryRaw<{ id: string }[]>`
+      SELECT r."id" FROM "SkaRequest" r
+      WHERE (r."status" = 'PENDING' AND r."expiresAt" <= ${now})
+         OR (r."status" = 'APPROVED' AND r."executableAt" <= ${now}
+             AND (r."executionClaimedAt" IS NULL OR r."executionClaimedAt" < ${staleBefore}))
+         OR (r."status" = 'PENDING' AND EXISTS (
+               SELECT 1 FROM "ApprovalTask" t
+               WHERE t."requestId" = r."id" AND t."decidedAt" >= COALESCE(r."evaluatedAt", r."createdAt")))
+      ORDER BY r."createdAt"
+      LIMIT ${limit}`;
+  }
+
+  async markEvaluated(id: string, at: Date): Promise<void> {
+    await this.prisma.skaRequest.updateMany({ where: { id, status: 'PENDING' }, data: { evaluatedAt: at } });
   }
 
   /** Every open request, in pages, for re-arming timers at start-up. */

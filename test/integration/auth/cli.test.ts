@@ -134,6 +134,24 @@ describe('tsb CLI', () => {
     expect(certRow.roles).toEqual(['keyManagement', 'approver']);
   });
 
+  it('sets and removes the approver notification webhook of a partition', async () => {
+    expect((await tsb('partition', 'create', 'hooked')).code).toBe(0);
+    const set = await tsb('partition', 'webhook', 'hooked', '--url', 'https://approvals.example/hook');
+    expect(set.code, set.stderr).toBe(0);
+    const row = () => db.prisma.partition.findUniqueOrThrow({ where: { name: 'hooked' } });
+    expect((await row()).webhookUrl).toBe('https://approvals.example/hook');
+    const [notUrl, neither] = await Promise.all([
+      tsb('partition', 'webhook', 'hooked', '--url', 'ftp://x'),
+      tsb('partition', 'webhook', 'hooked'),
+    ]);
+    expect(notUrl.code).toBe(1);
+    expect(notUrl.stderr).toMatch(/not an http\(s\) URL/);
+    expect(neither.code).toBe(1);
+    expect((await row()).webhookUrl).toBe('https://approvals.example/hook');
+    expect((await tsb('partition', 'webhook', 'hooked', '--remove')).code).toBe(0);
+    expect((await row()).webhookUrl).toBeNull();
+  });
+
   it('explains errors with exit code 1', async () => {
     const [unknownPartition, unknownRole, missing, badConfig] = await Promise.all([
       tsb('token', 'issue', '--partition', 'nobody', '--roles', 'service'),

@@ -26,6 +26,7 @@ CREATE TABLE "SkaRequest" (
     "createdAt" TIMESTAMP(3) NOT NULL,
     "executableAt" TIMESTAMP(3),
     "expiresAt" TIMESTAMP(3),
+    "evaluatedAt" TIMESTAMP(3),
     "executionClaimedAt" TIMESTAMP(3),
     "executedAt" TIMESTAMP(3),
     "result" TEXT,

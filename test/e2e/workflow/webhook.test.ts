@@ -1,0 +1,108 @@
+import { createPublicKey, verify } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIGNATURE_HEADER } from '../../../src/workflow/notifier.js';
+import { createTestContext, type TestContext } from '../../helpers/app.js';
+import { approve, createApprover, rule, taskOf, waitForStatus } from '../../helpers/approvers.js';
+
+interface Delivery {
+  body: Buffer;
+  signature: string;
+}
+
+describe('approver notification webhook', () => {
+  let ctx: TestContext;
+  let server: Server;
+  const deliveries: Delivery[] = [];
+  let failuresToGive = 1;
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        deliveries.push({
+          body: Buffer.concat(chunks),
+          signature: String(request.headers[SIGNATURE_HEADER]),
+        });
+        // the first delivery fails, so the retry through the queue is exercised
+        response.statusCode = failuresToGive-- > 0 ? 500 : 204;
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    ctx = await createTestContext({ worker: true });
+    const partition = await ctx.partition('hooked');
+    const { port } = server.address() as AddressInfo;
+    await ctx.prisma.partition.update({
+      where: { id: partition.id },
+      data: { webhookUrl: `http://127.0.0.1:${port}/hook` },
+    });
+  });
+  afterAll(async () => {
+    await ctx?.close();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  const events = () => deliveries.map((delivery) => JSON.parse(delivery.body.toString('utf8')));
+
+  async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`webhook deliveries so far: ${JSON.stringify(events())}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  it('announces new tasks and the end of a request with bodies signed by the partition timestamp key', async () => {
+    const approver = createApprover('P-256');
+    const created = await ctx.call('hooked', ['keyManagement'], {
+      method: 'POST',
+      url: '/v1/key',
+      body: {
+        label: 'hooked-key',
+        algorithm: 'ED',
+        attributes: { decrypt: false, sign: true, unwrap: false },
+        policy: { ruleUse: rule([{ quorum: 1, approvers: [approver] }]), keyStatus: { blocked: false } },
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const sign = await ctx.call('hooked', ['keyOperation'], {
+      method: 'POST',
+      url: '/v1/sign',
+      body: { signRequest: { payload: 'aGVsbG8=', signKeyName: 'hooked-key', signatureAlgorithm: 'EDDSA' } },
+    });
+    const { signRequestId } = sign.json();
+    // the first call answered 500; the queue retried it
+    await until(() => events().filter((event) => event.event === 'tasks.created').length >= 2);
+    const task = await taskOf(ctx, 'hooked', approver, signRequestId);
+    expect((await approve(ctx, 'hooked', approver, task)).statusCode).toBe(200);
+    await waitForStatus(ctx, 'hooked', signRequestId, ['EXECUTED']);
+    await until(() => events().some((event) => event.event === 'request.ended'));
+
+    const created1 = events().find((event) => event.event === 'tasks.created');
+    expect(created1).toMatchObject({ requestId: signRequestId, operation: 'SIGN', keyName: 'hooked-key' });
+    expect(created1.tasks).toEqual([{ id: task.id, approverPublicKey: approver.publicKey }]);
+    expect(events().find((event) => event.event === 'request.ended')).toMatchObject({
+      requestId: signRequestId,
+      status: 'EXECUTED',
+    });
+
+    const partition = await ctx.prisma.partition.findUniqueOrThrow({ where: { name: 'hooked' } });
+    const timestampKey = createPublicKey({
+      key: Buffer.from(partition.timestampPublicKey!),
+      format: 'der',
+      type: 'spki',
+    });
+    for (const delivery of deliveries) {
+      expect(verify('sha256', delivery.body, timestampKey, Buffer.from(delivery.signature, 'base64'))).toBe(
+        true,
+      );
+      const tampered = Buffer.from(delivery.body);
+      tampered.writeUInt8(tampered.readUInt8(tampered.length - 2) ^ 1, tampered.length - 2);
+      expect(verify('sha256', tampered, timestampKey, Buffer.from(delivery.signature, 'base64'))).toBe(false);
+      expect(delivery.body.toString('utf8')).not.toContain('aGVsbG8=');
+    }
+  });
+});

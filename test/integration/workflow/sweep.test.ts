@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestContext, type TestContext } from '../../helpers/app.js';
+import { approve, createApprover, rule, type TestApprover, taskOf } from '../../helpers/approvers.js';
+import { ManualClock } from '../../helpers/clock.js';
+
+/**
+ * Without a worker the queued jobs are never run: what moves requests on then is the database sweep
+ * (and the re-arm at start-up), which is what recovers requests whose jobs Redis lost.
+ */
+describe('workflow recovery from the database alone', () => {
+  let ctx: TestContext;
+  const clock = new ManualClock();
+  const approver: TestApprover = createApprover('Ed25519');
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ clock });
+    await ctx.partition('sweep');
+    const created = await ctx.call('sweep', ['keyManagement'], {
+      method: 'POST',
+      url: '/v1/key',
+      body: {
+        label: 'sweep-key',
+        algorithm: 'ED',
+        attributes: { decrypt: false, sign: true, unwrap: false },
+        policy: {
+          ruleUse: rule([{ quorum: 1, approvers: [approver] }], { timelock: 120, timeout: 600 }),
+          keyStatus: { blocked: false },
+        },
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+  });
+  afterAll(async () => ctx?.close());
+
+  const status = async (id: string) =>
+    (await ctx.call('sweep', ['keyOperation'], { method: 'GET', url: `/v1/request/${id}` })).json();
+  const newRequest = async () =>
+    (
+      await ctx.call('sweep', ['keyOperation'], {
+        method: 'POST',
+        url: '/v1/sign',
+        body: { signRequest: { payload: 'c3dlZXA=', signKeyName: 'sweep-key', signatureAlgorithm: 'EDDSA' } },
+      })
+    ).json().signRequestId as string;
+
+  it('finds decisions no job evaluated, releases timelocks and expires requests', async () => {
+    const approved = await newRequest();
+    const forgotten = await newRequest();
+    const now = clock.now();
+    expect(
+      (await approve(ctx, 'sweep', approver, await taskOf(ctx, 'sweep', approver, approved, { now })))
+        .statusCode,
+    ).toBe(200);
+    // the evaluate job sits in Redis with nobody to run it
+    expect((await status(approved)).status).toBe('PENDING');
+    expect(await ctx.app.workflow.queue.depth()).toBeGreaterThan(0);
+
+    expect(await ctx.app.workflow.engine.sweep()).toBe(1);
+    const waiting = await status(approved);
+    expect(waiting.status).toBe('APPROVED');
+    expect(Date.parse(waiting.executableAt) - Date.parse(waiting.createdAt)).toBe(120_000);
+    expect(await ctx.app.workflow.engine.sweep()).toBe(0);
+
+    clock.advance(121);
+    expect(await ctx.app.workflow.engine.sweep()).toBe(1);
+    expect((await status(approved)).status).toBe('EXECUTED');
+
+    clock.advance(600);
+    expect(await ctx.app.workflow.engine.sweep()).toBe(1);
+    expect((await status(forgotten)).status).toBe('EXPIRED');
+  });
+
+  it('re-arms the timers of every open request at start-up', async () => {
+    const open = [await newRequest(), await newRequest()];
+    expect(await ctx.app.workflow.engine.rearm()).toBe(open.length);
+  });
+});
