@@ -366,7 +366,7 @@ export class KeyOperations {
    */
   async checkUse(partition: Partition, keyName: string, password: PasswordInput, use: KeyUse): Promise<Key> {
     const { label, path } = splitKeyName(keyName);
-    const key = await this.keys.unlock(partition, label, password);
+    const key = await this.keys.unlock(partition, label, password, { cached: true });
     if (path && path.length > 0) authorizeKeyUse(partition, key, 'derive', { secretKey: true });
     authorizeKeyUse(partition, key, use, { secretKey: true });
     if (use === 'unwrap' && !partition.allowKeyImport) {

@@ -9,6 +9,7 @@ import type { ApprovalTask, Partition, SkaRequest } from '../generated/prisma/cl
 import type { RecordedDecision } from '../hsm/approval-gate.js';
 import type { SoftHsm } from '../hsm/index.js';
 import type { PasswordInput } from '../hsm/key-password.js';
+import type { KeyChange } from '../hsm/keystore.js';
 import { type ApproverDecision, evaluateRule } from '../ska/evaluator.js';
 import type { NormalizedRule } from '../ska/policy-validate.js';
 import { runOperation } from './operations.js';
@@ -50,34 +51,46 @@ export class WorkflowEngine {
       now,
     );
     switch (result.state) {
-      case 'met':
+      case 'met': {
+        // approved and claimed for execution in one step: this evaluation runs it
+        const claimedAt = this.now();
+        const moved = await this.repository.transition(request.id, 'PENDING', {
+          status: 'APPROVED',
+          executableAt: result.executableAt,
+          executionClaimedAt: claimedAt,
+        });
+        if (moved) await this.run(request, claimedAt);
+        return;
+      }
       case 'approved': {
         const moved = await this.repository.transition(request.id, 'PENDING', {
           status: 'APPROVED',
           executableAt: result.executableAt,
         });
-        if (!moved) return;
-        await this.executeWhenDue({ ...request, status: 'APPROVED', executableAt: result.executableAt });
+        if (moved) await this.schedule(() => this.queue.execute(request.id, result.executableAt));
         return;
       }
-      case 'pending':
-        await this.repository.markEvaluated(request.id, lookedAt);
-        if (result.expiresAt && result.expiresAt.getTime() !== request.expiresAt?.getTime()) {
-          await this.repository.transition(request.id, 'PENDING', {
-            status: 'PENDING',
-            expiresAt: result.expiresAt,
-          });
-        }
-        if (result.expiresAt)
-          await this.schedule(() =>
-            this.queue.evaluate(request.id, `expiry-${result.expiresAt!.getTime()}`, result.expiresAt),
-          );
+      case 'pending': {
+        const expiryMoved = result.expiresAt?.getTime() !== request.expiresAt?.getTime();
+        await this.repository.transition(request.id, 'PENDING', {
+          status: 'PENDING',
+          evaluatedAt: lookedAt,
+          ...(expiryMoved ? { expiresAt: result.expiresAt } : {}),
+        });
+        if (expiryMoved) await this.armExpiry(request.id, result.expiresAt);
         return;
+      }
       case 'rejected':
       case 'expired':
-        await this.finish(request.id, 'PENDING', result.state === 'rejected' ? 'REJECTED' : 'EXPIRED', {});
+        await this.finish(request, 'PENDING', result.state === 'rejected' ? 'REJECTED' : 'EXPIRED', {});
         return;
     }
+  }
+
+  /** Arms the timer that expires a new request (the sweep is the safety net). */
+  async armExpiry(requestId: string, expiresAt: Date | null): Promise<void> {
+    if (expiresAt)
+      await this.schedule(() => this.queue.evaluate(requestId, `expiry-${expiresAt.getTime()}`, expiresAt));
   }
 
   /** Runs an approved request whose timelock has passed; arms its timer when it has not. */
@@ -102,8 +115,12 @@ export class WorkflowEngine {
       return;
     }
     const request = await this.repository.find(requestId);
-    if (!request) return;
-    const claim = { executionClaimedAt: now };
+    if (request) await this.run(request, now);
+  }
+
+  /** Runs a request this executor has claimed (at `claimedAt`) and stores the outcome on that condition. */
+  private async run(request: RequestWithTasks, claimedAt: Date): Promise<void> {
+    const claim = { executionClaimedAt: claimedAt };
     let result: string | null;
     try {
       const partition = await this.hsm.partition(request.partitionId);
@@ -122,11 +139,11 @@ export class WorkflowEngine {
         error.kind === 'SERVICE_UNAVAILABLE'
       ) {
         // infrastructure trouble (database, worker shutdown): let another attempt run it
-        await this.repository.releaseClaim(request.id, now).catch(() => {});
+        await this.repository.releaseClaim(request.id, claimedAt).catch(() => {});
         throw error;
       }
       await this.finish(
-        request.id,
+        request,
         'APPROVED',
         'FAILED',
         {
@@ -138,25 +155,25 @@ export class WorkflowEngine {
       );
       return;
     }
-    await this.finish(request.id, 'APPROVED', 'EXECUTED', { result, executedAt: this.now() }, claim);
+    await this.finish(request, 'APPROVED', 'EXECUTED', { result, executedAt: this.now() }, claim);
   }
 
   /** Cancels a request on its owner's behalf; false when it was no longer open (or is running). */
-  async cancel(requestId: string): Promise<boolean> {
+  async cancel(request: Pick<SkaRequest, 'id' | 'partitionId'>): Promise<boolean> {
     const cancelled = await this.repository.transition(
-      requestId,
+      request.id,
       ['PENDING', 'APPROVED'],
       { status: 'CANCELLED', errorMessage: 'cancelled by the requester' },
       { executionClaimedAt: null },
     );
-    if (cancelled) await this.schedule(() => this.queue.notify(requestId, 'ended'));
+    if (cancelled) await this.notify(request, 'ended');
     return cancelled;
   }
 
   /** Cancels the key's open requests after a block, a policy change or its destruction. */
-  async cancelForKey(keyId: string, exceptRequestId: string | null, reason: string): Promise<void> {
-    const ids = await this.repository.cancelForKey(keyId, exceptRequestId, reason);
-    for (const id of ids) await this.schedule(() => this.queue.notify(id, 'ended'));
+  async cancelForKey(change: KeyChange, reason: string): Promise<void> {
+    const ids = await this.repository.cancelForKey(change.keyId, change.byRequestId, reason);
+    for (const id of ids) await this.notify({ id, partitionId: change.partitionId }, 'ended');
   }
 
   /** Arms the timers of every open request from the database (at start-up: Redis may have lost them). */
@@ -197,14 +214,20 @@ export class WorkflowEngine {
   }
 
   private async finish(
-    requestId: string,
+    request: Pick<SkaRequest, 'id' | 'partitionId'>,
     from: RequestStatus,
     to: RequestStatus,
     data: Partial<Pick<SkaRequest, 'result' | 'errorCode' | 'errorMessage' | 'executedAt'>>,
     where: Partial<Pick<SkaRequest, 'executionClaimedAt'>> = {},
   ): Promise<void> {
-    const moved = await this.repository.transition(requestId, from, { status: to, ...data }, where);
-    if (moved) await this.schedule(() => this.queue.notify(requestId, 'ended'));
+    const moved = await this.repository.transition(request.id, from, { status: to, ...data }, where);
+    if (moved) await this.notify(request, 'ended');
+  }
+
+  /** Queues the webhook call of a partition that has a webhook (the partition row is cached). */
+  async notify(request: Pick<SkaRequest, 'id' | 'partitionId'>, event: 'created' | 'ended'): Promise<void> {
+    const partition = await this.hsm.partition(request.partitionId).catch(() => null);
+    if (partition?.webhookUrl) await this.schedule(() => this.queue.notify(request.id, event));
   }
 
   private passwordOf(partition: Partition, request: SkaRequest): PasswordInput {

@@ -42,7 +42,7 @@ export class Workflow {
     const repository = new RequestsRepository(prisma);
     this.queue = new WorkflowQueue({ redisUrl: config.redisUrl, prefix: config.workflow.queuePrefix });
     this.engine = new WorkflowEngine(repository, hsm, this.queue, log);
-    this.requests = new RequestsService(repository, hsm, this.engine, this.queue);
+    this.requests = new RequestsService(repository, hsm, this.engine);
     this.approvals = new ApprovalsService(
       repository,
       hsm,
@@ -52,9 +52,7 @@ export class Workflow {
       config.workflow.timestampSignerCertificateFiles,
     );
     this.notifier = new WebhookNotifier(prisma, hsm);
-    hsm.keys.onChange((change) =>
-      this.engine.cancelForKey(change.keyId, change.byRequestId, CANCEL_REASON[change.kind]),
-    );
+    hsm.keys.onChange((change) => this.engine.cancelForKey(change, CANCEL_REASON[change.kind]));
   }
 
   /** Starts this process's worker: re-arms every open request's timers, then sweeps the database now and then. */

@@ -194,10 +194,6 @@ export class RequestsRepository {
       LIMIT ${limit}`;
   }
 
-  async markEvaluated(id: string, at: Date): Promise<void> {
-    await this.prisma.skaRequest.updateMany({ where: { id, status: 'PENDING' }, data: { evaluatedAt: at } });
-  }
-
   /** Every open request, in pages, for re-arming timers at start-up. */
   async *openRequests(
     batchSize: number,

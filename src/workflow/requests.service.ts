@@ -17,7 +17,6 @@ import { ruleApprovers, ruleDeadline } from '../ska/evaluator.js';
 import { isEmptyRule } from '../ska/policy-validate.js';
 import type { WorkflowEngine } from './engine.js';
 import { OPERATIONS, prepareBody, type StoredBody } from './operations.js';
-import type { WorkflowQueue } from './queue.js';
 import { REQUEST_STATUSES, type RequestStatus } from './request-status.js';
 import type { RequestsRepository, RequestWithTasks } from './requests.repository.js';
 
@@ -54,7 +53,6 @@ export class RequestsService {
     private readonly repository: RequestsRepository,
     private readonly hsm: SoftHsm,
     private readonly engine: WorkflowEngine,
-    private readonly queue: WorkflowQueue,
   ) {}
 
   /** Stores a request and returns its id; a rule that needs no approval runs before this returns. */
@@ -88,6 +86,7 @@ export class RequestsService {
       ruleDigest: ruleDigest(rule),
     });
     const frozen = isEmptyRule(rule) ? null : rule;
+    const expiresAt = ruleDeadline(frozen, createdAt);
     await this.repository.create({
       request: {
         id,
@@ -109,7 +108,7 @@ export class RequestsService {
         challenge: toBytes(challenge),
         createdBy,
         createdAt,
-        expiresAt: ruleDeadline(frozen, createdAt),
+        expiresAt,
       },
       tasks: ruleApprovers(frozen).map((approver) => ({
         id: randomUUID(),
@@ -123,8 +122,13 @@ export class RequestsService {
         lastFetchedAt: createdAt,
       })),
     });
-    await this.engine.evaluate(id);
-    if (frozen !== null) await this.queue.notify(id, 'created').catch(() => {});
+    if (frozen === null) {
+      await this.engine.evaluate(id);
+    } else {
+      // nothing to evaluate before the first decision; only the expiry needs a timer
+      await this.engine.armExpiry(id, expiresAt);
+      await this.engine.notify({ id, partitionId: partition.id }, 'created');
+    }
     return id;
   }
 
@@ -134,7 +138,7 @@ export class RequestsService {
 
   async cancel(partition: Partition, id: string): Promise<void> {
     const request = await this.require(partition, id);
-    if (await this.engine.cancel(request.id)) return;
+    if (await this.engine.cancel(request)) return;
     const now = await this.repository.find(request.id);
     throw new TsbError(
       'REQUEST_NOT_OPEN',
