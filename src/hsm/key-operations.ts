@@ -28,9 +28,9 @@ import {
   type ReadyKey,
   type ReadyPublicKey,
 } from './mechanisms/index.js';
-import { decrypt, type EncryptResult, encrypt } from './operations/ciphers.js';
+import { cipherAlgorithmOf, decrypt, type EncryptResult, encrypt } from './operations/ciphers.js';
 import { hmac, verifyHmac } from './operations/hmac.js';
-import { publicOf, sign, verify } from './operations/signatures.js';
+import { checkSignRequest, publicOf, sign, verify } from './operations/signatures.js';
 import { publicKeyInput, unwrapKey, type WrappingKey, wrapKey } from './operations/wrapping.js';
 import type { UseCounter } from './use-counter.js';
 
@@ -145,6 +145,14 @@ export class KeyOperations {
     private readonly gate: ApprovalGate,
   ) {}
 
+  /**
+   * Counts a use of the key, except for a workflow request: the workflow counts that use in the statement
+   * that stores the request's result, so a run whose result is never stored counts nothing.
+   */
+  private countUse(keyId: string, authorization: Authorization | null): void {
+    if (authorization?.kind !== 'workflow') this.useCounter.record(keyId);
+  }
+
   async sign(partition: Partition, input: SignInput, authorization: Authorization | null): Promise<Buffer> {
     refuseKeyObject(input.signKeyObject);
     const payload = payloadOf(input.payload, 'signRequest.payload');
@@ -162,7 +170,7 @@ export class KeyOperations {
       payloadType: input.payloadType ?? null,
       context: optionalBinary(input.context, 'signRequest.context'),
     });
-    this.useCounter.record(key.id);
+    this.countUse(key.id, authorization);
     return signature;
   }
 
@@ -293,7 +301,7 @@ export class KeyOperations {
         'decryptRequest.additionalAuthenticationData',
       ),
     });
-    this.useCounter.record(key.id);
+    this.countUse(key.id, authorization);
     return plaintext;
   }
 
@@ -356,8 +364,25 @@ export class KeyOperations {
       policy: input.policy,
       requestId: options.requestId ?? null,
     });
-    this.useCounter.record(key.id);
+    this.countUse(key.id, authorization);
     return stored;
+  }
+
+  /** Checks a sign request's algorithm, signature type and payload against the key, without signing. */
+  checkSignRequest(key: Key, input: SignInput): void {
+    checkSignRequest(normalizeAlgorithm(key.algorithm), key.curveOid, {
+      signatureAlgorithm: input.signatureAlgorithm,
+      payload: payloadOf(input.payload, 'signRequest.payload'),
+      signatureType: input.signatureType ?? null,
+      payloadType: input.payloadType ?? null,
+      context: optionalBinary(input.context, 'signRequest.context'),
+    });
+  }
+
+  /** Checks a decrypt request's cipher name and payload, without decrypting. */
+  checkDecryptRequest(input: DecryptInput): void {
+    cipherAlgorithmOf(input.cipherAlgorithm);
+    payloadOf(input.encryptedPayload, 'decryptRequest.encryptedPayload');
   }
 
   /**

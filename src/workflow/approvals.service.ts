@@ -93,7 +93,8 @@ export class ApprovalsService {
         fingerprint,
         operations,
         taskId: optionalUuid(filter.id, 'id'),
-        requestId: optionalUuid(filter.requestId, 'requestId'),
+        // as in the TSB, a task id wins over a request id
+        requestId: filter.id ? null : optionalUuid(filter.requestId, 'requestId'),
         ...page(filter.paging),
       },
       now,
@@ -156,7 +157,8 @@ export class ApprovalsService {
     if (input.timestampSigningCertificate) {
       throw new TsbError('TIMESTAMP_SIGNER_NOT_ALLOWED', `a timestamp signer cannot submit an ${what}`);
     }
-    const taskId = optionalUuid(input.id, 'id')!;
+    const taskId = optionalUuid(input.id, 'id');
+    if (taskId === null) throw new TsbError('INVALID_UUID', 'id must be the task id (a UUID)');
     const task = await this.repository.findTask(partition.id, taskId);
     if (!task) throw new TsbError('TASK_NOT_EXISTENT', `task ${taskId} does not exist`);
     if (task.request.status !== 'PENDING') {

@@ -8,7 +8,7 @@ import { TsbError } from '../errors.js';
 import type { Partition, Prisma } from '../generated/prisma/client.js';
 import { ruleOf } from '../hsm/approval-gate.js';
 import type { SoftHsm } from '../hsm/index.js';
-import { MAX_PAYLOAD_BYTES } from '../hsm/key-operations.js';
+import { type DecryptInput, MAX_PAYLOAD_BYTES, type SignInput } from '../hsm/key-operations.js';
 import { normalizePassword, type PasswordInput } from '../hsm/key-password.js';
 import { assertWritable } from '../hsm/keystore.js';
 import { toBytes } from '../lib/encoding.js';
@@ -73,6 +73,8 @@ export class RequestsService {
       Object.entries(inner).filter(([name, value]) => name !== spec.passwordField && value !== undefined),
     );
     assertPayloadSize(received, spec.payloadField);
+    if (operation === 'SIGN') this.hsm.operations.checkSignRequest(key, received as unknown as SignInput);
+    if (operation === 'DECRYPT') this.hsm.operations.checkDecryptRequest(received as unknown as DecryptInput);
     const { body, digest } = prepareBody(this.hsm, operation, key, received);
     const rule = ruleOf(key, spec.ruleName);
     const id = randomUUID();
@@ -161,7 +163,11 @@ export class RequestsService {
         );
       }
     }
-    const { total, requests } = await this.repository.list(partition.id, statuses, page);
+    const { total, requests } = await this.repository.list(
+      partition.id,
+      statuses && statuses.length > 0 ? statuses : null,
+      page,
+    );
     return { requests: requests.map(statusView), totalCount: total };
   }
 

@@ -626,6 +626,15 @@ function nobleVerifyTask(
 // ---------------------------------------------------------------------------------------------
 // API
 
+/** Checks a sign request against a key type without signing (an SKA request is checked before it is stored). */
+export function checkSignRequest(
+  keyAlgorithm: KeyAlgorithm,
+  curveOid: string | null,
+  request: SignRequest,
+): void {
+  checkDigestLength(prepare(keyAlgorithm, curveOid, request).algorithm, request.payload);
+}
+
 /** Signs `payload` with a ready private key; the signature bytes (encoding per signatureType). */
 export async function sign(key: ReadyKey, request: SignRequest): Promise<Buffer> {
   const curveOid = key.kind === 'node' ? key.curveOid : null;

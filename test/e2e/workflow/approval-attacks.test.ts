@@ -1,0 +1,301 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../../src/auth/api-keys.js';
+import { createTestContext, type TestContext } from '../../helpers/app.js';
+import {
+  approve,
+  createApprover,
+  type ListedTask,
+  listTasks,
+  rule,
+  type TestApprover,
+  taskOf,
+  waitForStatus,
+} from '../../helpers/approvers.js';
+import {
+  approvalBody,
+  b64,
+  createSkaKey,
+  evaluated,
+  expectTsbError,
+  openTasks,
+  postApproval,
+  type RequestView,
+  requestStatus,
+  signRequest,
+  unb64,
+} from './fixtures.js';
+
+const P = 'attacked';
+const OTHER = 'other-partition';
+
+/**
+ * Each attack is refused with its status and errorCode, and stores nothing: the request stays PENDING
+ * with the same approvals.
+ */
+describe('approval attacks', () => {
+  let ctx: TestContext;
+  const [a, b, c, stranger] = [
+    createApprover('P-256'),
+    createApprover('Ed25519'),
+    createApprover('P-256'),
+    createApprover('P-256'),
+  ] as [TestApprover, TestApprover, TestApprover, TestApprover];
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ worker: true });
+    await ctx.partition(P);
+    await ctx.partition(OTHER);
+    await createSkaKey(ctx, P, 'target', { ruleUse: rule([{ quorum: 2, approvers: [a, b, c] }]) });
+    await createSkaKey(ctx, OTHER, 'target', { ruleUse: rule([{ quorum: 1, approvers: [a] }]) });
+  });
+  afterAll(async () => ctx?.close());
+
+  const task = (approver: TestApprover, id: string) => taskOf(ctx, P, approver, id);
+  /** The request looks exactly as before the attack (after the engine looked at it again). */
+  const unchanged = async (id: string, before: RequestView) => {
+    const after = await evaluated(ctx, P, id);
+    expect(after.status).toBe('PENDING');
+    expect(after.approvedBy.sort()).toEqual(before.approvedBy.sort());
+    expect(after.rejectedBy).toEqual(before.rejectedBy);
+    expect(after.notYetApprovedBy.sort()).toEqual(before.notYetApprovedBy.sort());
+  };
+  const refused = async (
+    id: string,
+    attack: () => Promise<LightMyRequestResponse>,
+    status: number,
+    errorCode: number,
+  ) => {
+    const before = await requestStatus(ctx, P, id);
+    expectTsbError(await attack(), status, errorCode);
+    await unchanged(id, before);
+  };
+
+  it('replaying an approval (same signature and challenge) onto another request’s task is refused', async () => {
+    const first = await signRequest(ctx, P, 'target', 'first');
+    const second = await signRequest(ctx, P, 'target', 'second');
+    const firstTask = await task(a, first);
+    const secondTask = await task(a, second);
+    const firstApproval = approvalBody(a, firstTask);
+    // the whole approval of the first request, aimed at a's task of the second
+    await refused(second, () => postApproval(ctx, P, { ...firstApproval, id: secondTask.id }), 400, 403);
+    // the first request's signature with the second request's challenge
+    await refused(
+      second,
+      () =>
+        postApproval(ctx, P, {
+          ...firstApproval,
+          id: secondTask.id,
+          approvalToBeSigned: secondTask.approvalToBeSigned,
+        }),
+      400,
+      403,
+    );
+    expect(firstTask.approvalToBeSigned).not.toBe(secondTask.approvalToBeSigned);
+    // the approval itself is good for the request it was made for
+    expect((await postApproval(ctx, P, firstApproval)).statusCode).toBe(200);
+    expect((await evaluated(ctx, P, first)).approvedBy).toEqual([a.publicKey]);
+  });
+
+  it('a forged signature is refused', async () => {
+    const id = await signRequest(ctx, P, 'target');
+    const found = await task(a, id);
+    await refused(
+      id,
+      () => postApproval(ctx, P, approvalBody(a, found, { signature: b64(randomBytes(72)) })),
+      400,
+      403,
+    );
+    // signed by another key but claiming a's public key
+    await refused(
+      id,
+      () => postApproval(ctx, P, approvalBody(stranger, found, { approverPublicKey: a.publicKey })),
+      400,
+      403,
+    );
+  });
+
+  it('a key outside the frozen policy sees no task and cannot approve one', async () => {
+    const id = await signRequest(ctx, P, 'target');
+    expect(await openTasks(ctx, P, stranger, new Date())).toEqual([]);
+    const found = await task(a, id);
+    await refused(id, () => postApproval(ctx, P, approvalBody(stranger, found)), 403, 413);
+  });
+
+  it('an approver cannot approve another approver’s task', async () => {
+    const id = await signRequest(ctx, P, 'target');
+    const tasksOfA = await task(a, id);
+    await refused(id, () => postApproval(ctx, P, approvalBody(b, tasksOfA)), 403, 413);
+  });
+
+  it('an empty or malformed task id is 400 / 609; an unknown one 404 / 652', async () => {
+    const id = await signRequest(ctx, P, 'target');
+    const found = await task(a, id);
+    await refused(id, () => postApproval(ctx, P, approvalBody(a, found, { id: '' })), 400, 609);
+    await refused(id, () => postApproval(ctx, P, approvalBody(a, found, { id: 'task-1' })), 400, 609);
+    await refused(id, () => postApproval(ctx, P, approvalBody(a, found, { id: randomUUID() })), 404, 652);
+    const rejection = (taskId: string) =>
+      ctx.call(P, ['approver'], {
+        method: 'DELETE',
+        url: '/v1/task',
+        body: {
+          id: taskId,
+          signature: b64(a.sign(unb64(found.rejectionToBeSigned))),
+          approvalDigestAlgorithm: a.digest,
+          approverPublicKey: a.publicKey,
+        },
+      });
+    await refused(id, () => rejection(''), 400, 609);
+    await refused(id, () => rejection(randomUUID()), 404, 652);
+  });
+
+  it('a duplicate approval is 409 / 500 and counts once', async () => {
+    const id = await signRequest(ctx, P, 'target');
+    const found = await task(a, id);
+    expect((await approve(ctx, P, a, found)).statusCode).toBe(200);
+    expect((await evaluated(ctx, P, id)).approvedBy).toEqual([a.publicKey]);
+    await refused(id, () => approve(ctx, P, a, found), 409, 500);
+    // and the decided task is no longer listed
+    expect(await openTasks(ctx, P, a, new Date(), { requestId: id })).toEqual([]);
+  });
+
+  it('the JWT that created a request cannot approve it (403 / 400); another credential can', async () => {
+    const headers = await ctx.as(P, ['keyOperation', 'approver']);
+    const created = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/sign',
+      headers,
+      payload: {
+        signRequest: { payload: b64('mine'), signKeyName: 'target', signatureAlgorithm: 'SHA256_WITH_ECDSA' },
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().signRequestId as string;
+    const body = approvalBody(a, await task(a, id));
+    await refused(
+      id,
+      () => ctx.app.inject({ method: 'POST', url: '/v1/approval', headers, payload: body }),
+      403,
+      400,
+    );
+    expect((await postApproval(ctx, P, body)).statusCode).toBe(200);
+    expect((await evaluated(ctx, P, id)).approvedBy).toEqual([a.publicKey]);
+  });
+
+  it('an API key that created a request cannot approve it, even beside another key (403 / 400)', async () => {
+    const partition = await ctx.prisma.partition.findUniqueOrThrow({ where: { name: P } });
+    const operator = await createApiKey(ctx.prisma, partition.id, 'keyOperation');
+    const approverKey = await createApiKey(ctx.prisma, partition.id, 'approver');
+    const created = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/sign',
+      headers: { 'x-api-key': operator.key },
+      payload: {
+        signRequest: {
+          payload: b64('by api key'),
+          signKeyName: 'target',
+          signatureAlgorithm: 'SHA256_WITH_ECDSA',
+        },
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().signRequestId as string;
+    const body = approvalBody(b, await task(b, id));
+    await refused(
+      id,
+      () =>
+        ctx.app.inject({
+          method: 'POST',
+          url: '/v1/approval',
+          headers: { 'x-api-key': `${approverKey.key}, ${operator.key}` },
+          payload: body,
+        }),
+      403,
+      400,
+    );
+    const accepted = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/approval',
+      headers: { 'x-api-key': approverKey.key },
+      payload: body,
+    });
+    expect(accepted.statusCode, accepted.body).toBe(200);
+  });
+
+  it('listing tasks with a stale or a future timestamp is 401 / 404; with a foreign signature 400 / 403', async () => {
+    const id = await signRequest(ctx, P, 'target');
+    expect(await openTasks(ctx, P, a, new Date(), { requestId: id })).toHaveLength(1);
+    expectTsbError(await listTasks(ctx, P, a, { now: new Date(Date.now() - 601_000) }), 401, 404);
+    expectTsbError(await listTasks(ctx, P, a, { now: new Date(Date.now() + 5_000) }), 401, 404);
+    const timestamp = new Date().toISOString();
+    const foreign = await ctx.call(P, ['approver'], {
+      method: 'POST',
+      url: '/v1/filteredAllApprovalTask',
+      body: {
+        timestamp,
+        timestampSignature: b64(stranger.sign(Buffer.from(timestamp))),
+        timestampDigestAlgorithm: 'SHA-256',
+        approverPublicKey: a.publicKey,
+      },
+    });
+    expectTsbError(foreign, 400, 403);
+  });
+
+  it('another partition’s request: its tasks are invisible here, and approving its task id is 404 / 652', async () => {
+    const elsewhere = await signRequest(ctx, OTHER, 'target', 'elsewhere');
+    const foreignTask: ListedTask = await taskOf(ctx, OTHER, a, elsewhere);
+    const here = await openTasks(ctx, P, a, new Date());
+    expect(here.map((t) => t.requestId)).not.toContain(elsewhere);
+    expect(here.map((t) => t.id)).not.toContain(foreignTask.id);
+    expectTsbError(await approve(ctx, P, a, foreignTask), 404, 652);
+    expectTsbError(
+      await ctx.call(P, ['keyOperation'], { method: 'GET', url: `/v1/request/${elsewhere}` }),
+      404,
+      651,
+    );
+    const there = await evaluated(ctx, OTHER, elsewhere);
+    expect(there.status).toBe('PENDING');
+    expect(there.approvedBy).toEqual([]);
+  });
+
+  describe('the approver set is frozen when the request is created', () => {
+    const modifyNow = async (ruleUse: unknown) => {
+      const response = await ctx.call(P, ['keyManagement'], {
+        method: 'POST',
+        url: '/v1/synchronousModify',
+        body: {
+          modifyRequest: {
+            modifyKeyName: 'frozen',
+            policy: { ruleUse, ruleBlock: null, ruleUnblock: null, ruleModify: null },
+          },
+        },
+      });
+      expect(response.statusCode, response.body).toBe(200);
+    };
+
+    it('adding an approver to the policy cancels the open request instead of letting the newcomer in', async () => {
+      await createSkaKey(ctx, P, 'frozen', { ruleUse: rule([{ quorum: 1, approvers: [a] }]) });
+      const id = await signRequest(ctx, P, 'frozen');
+      const taskOfA = await task(a, id);
+      await modifyNow(rule([{ quorum: 1, approvers: [a, stranger] }]));
+      const status = await requestStatus(ctx, P, id);
+      expect(status.status).toBe('CANCELLED');
+      expect(status.notYetApprovedBy).toEqual([a.publicKey]);
+      expect(await openTasks(ctx, P, stranger, new Date(), { requestId: id })).toEqual([]);
+      expectTsbError(await postApproval(ctx, P, approvalBody(stranger, taskOfA)), 409, 500);
+      expectTsbError(await approve(ctx, P, a, taskOfA), 409, 500);
+      expect((await requestStatus(ctx, P, id)).approvedBy).toEqual([]);
+    });
+
+    it('an approver removed from the policy gets no task of a new request and cannot approve it', async () => {
+      await modifyNow(rule([{ quorum: 1, approvers: [stranger] }]));
+      const id = await signRequest(ctx, P, 'frozen');
+      expect(await openTasks(ctx, P, a, new Date(), { requestId: id })).toEqual([]);
+      const newcomerTask = await task(stranger, id);
+      await refused(id, () => postApproval(ctx, P, approvalBody(a, newcomerTask)), 403, 413);
+      expect((await approve(ctx, P, stranger, newcomerTask)).statusCode).toBe(200);
+      expect((await waitForStatus(ctx, P, id, ['EXECUTED', 'FAILED']))['status']).toBe('EXECUTED');
+    });
+  });
+});

@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestContext, type TestContext } from '../../helpers/app.js';
+import {
+  approve,
+  createApprover,
+  reject,
+  rule,
+  type TestApprover,
+  taskOf,
+  tokenOf,
+  waitForStatus,
+} from '../../helpers/approvers.js';
+import {
+  b64,
+  createSkaKey,
+  evaluated,
+  expectTsbError,
+  openTasks,
+  requestStatus,
+  signRequest,
+} from './fixtures.js';
+
+const P = 'decisions';
+
+describe('rejection and cancellation', () => {
+  let ctx: TestContext;
+  const [a, b, c] = [createApprover('P-256'), createApprover('Ed25519'), createApprover('P-256')] as [
+    TestApprover,
+    TestApprover,
+    TestApprover,
+  ];
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ worker: true });
+    await ctx.partition(P);
+    await ctx.partition('elsewhere');
+    await createSkaKey(ctx, P, 'two-of-three', { ruleUse: rule([{ quorum: 2, approvers: [a, b, c] }]) });
+    await createSkaKey(ctx, P, 'either', {
+      ruleUse: {
+        tokens: [
+          tokenOf([{ quorum: 1, approvers: [a] }], { name: 'by-a' }),
+          tokenOf([{ quorum: 1, approvers: [b] }], { name: 'by-b' }),
+        ],
+      },
+    });
+  });
+  afterAll(async () => ctx?.close());
+
+  const task = (approver: TestApprover, id: string) => taskOf(ctx, P, approver, id);
+  const rejectOk = async (approver: TestApprover, id: string, reason: string) => {
+    const response = await reject(ctx, P, approver, await task(approver, id), reason);
+    expect(response.statusCode, response.body).toBe(200);
+  };
+  const approveOk = async (approver: TestApprover, id: string) => {
+    const response = await approve(ctx, P, approver, await task(approver, id));
+    expect(response.statusCode, response.body).toBe(200);
+  };
+  const cancel = (id: string, partition = P) =>
+    ctx.call(partition, ['keyOperation'], { method: 'DELETE', url: `/v1/request/${id}` });
+
+  describe('rejection', () => {
+    it('REJECTED once rejections leave no token able to reach its quorum; reasons are shown', async () => {
+      const id = await signRequest(ctx, P, 'two-of-three');
+      const remaining = await task(c, id);
+      await rejectOk(a, id, 'amount too high');
+      const first = await evaluated(ctx, P, id);
+      // b and c can still make 2 of 3
+      expect(first.status).toBe('PENDING');
+      expect(first.rejectedBy).toEqual([a.publicKey]);
+      expect(first.rejections).toEqual([{ approverPublicKey: a.publicKey, reason: 'amount too high' }]);
+      expect(first.notYetApprovedBy.sort()).toEqual([b.publicKey, c.publicKey].sort());
+
+      await rejectOk(b, id, 'unknown beneficiary');
+      const done = await waitForStatus(ctx, P, id, ['REJECTED', 'EXECUTED']);
+      expect(done['status']).toBe('REJECTED');
+      expect((done['rejectedBy'] as string[]).sort()).toEqual([a.publicKey, b.publicKey].sort());
+      expect(done['rejections']).toEqual(
+        expect.arrayContaining([
+          { approverPublicKey: a.publicKey, reason: 'amount too high' },
+          { approverPublicKey: b.publicKey, reason: 'unknown beneficiary' },
+        ]),
+      );
+      expect(done['approvedBy']).toEqual([]);
+      expect(done['notYetApprovedBy']).toEqual([c.publicKey]);
+      expect(done['result']).toBeNull();
+      // the request takes no further decision, and its tasks are gone
+      expectTsbError(await approve(ctx, P, c, remaining), 409, 500);
+      expect(await openTasks(ctx, P, c, new Date(), { requestId: id })).toEqual([]);
+      expect((await requestStatus(ctx, P, id)).status).toBe('REJECTED');
+    });
+
+    it('a rejection that leaves the quorum reachable keeps it PENDING; the others can still approve it', async () => {
+      const id = await signRequest(ctx, P, 'two-of-three');
+      await approveOk(a, id);
+      await rejectOk(b, id, 'not me');
+      const status = await evaluated(ctx, P, id);
+      expect(status.status).toBe('PENDING');
+      expect(status.approvedBy).toEqual([a.publicKey]);
+      expect(status.rejectedBy).toEqual([b.publicKey]);
+      await approveOk(c, id);
+      const done = await waitForStatus(ctx, P, id, ['EXECUTED', 'REJECTED', 'FAILED']);
+      expect(done['status']).toBe('EXECUTED');
+      expect(done['rejections']).toEqual([{ approverPublicKey: b.publicKey, reason: 'not me' }]);
+    });
+
+    it('rejecting one of two OR-ed tokens keeps it PENDING; the other token completes it', async () => {
+      const id = await signRequest(ctx, P, 'either');
+      await rejectOk(a, id, 'no');
+      expect((await evaluated(ctx, P, id)).status).toBe('PENDING');
+      await approveOk(b, id);
+      expect((await waitForStatus(ctx, P, id, ['EXECUTED', 'REJECTED']))['status']).toBe('EXECUTED');
+    });
+
+    it('a rejection without a valid signature is refused and changes nothing', async () => {
+      const id = await signRequest(ctx, P, 'either');
+      const found = await task(a, id);
+      const forged = await ctx.call(P, ['approver'], {
+        method: 'DELETE',
+        url: '/v1/task',
+        body: {
+          id: found.id,
+          // a signature over the challenge, not over the rejection message
+          signature: b64(a.sign(Buffer.from(found.approvalToBeSigned, 'base64'))),
+          approvalDigestAlgorithm: a.digest,
+          approverPublicKey: a.publicKey,
+          reason: 'forged',
+        },
+      });
+      expectTsbError(forged, 400, 403);
+      const status = await evaluated(ctx, P, id);
+      expect(status.status).toBe('PENDING');
+      expect(status.rejectedBy).toEqual([]);
+      // b's rejection of a's task is refused too
+      const foreign = await reject(ctx, P, b, found, 'not mine');
+      expectTsbError(foreign, 403, 413);
+      expect((await evaluated(ctx, P, id)).rejectedBy).toEqual([]);
+    });
+  });
+
+  describe('cancellation (DELETE /v1/request/{id})', () => {
+    it('cancels: CANCELLED, tasks gone, approving then is refused with 409 / 500 and changes nothing', async () => {
+      const id = await signRequest(ctx, P, 'two-of-three');
+      const found = await task(a, id);
+      const response = await cancel(id);
+      expect(response.statusCode, response.body).toBe(200);
+      const cancelled = await requestStatus(ctx, P, id);
+      expect(cancelled.status).toBe('CANCELLED');
+      expect(cancelled.errorMessage).toMatch(/cancelled/);
+      expect(await openTasks(ctx, P, a, new Date(), { requestId: id })).toEqual([]);
+
+      expectTsbError(await approve(ctx, P, a, found), 409, 500);
+      expectTsbError(await reject(ctx, P, a, found, 'too late'), 409, 500);
+      const after = await evaluated(ctx, P, id);
+      expect(after.status).toBe('CANCELLED');
+      expect(after.approvedBy).toEqual([]);
+      expect(after.rejectedBy).toEqual([]);
+      expect(after.result).toBeNull();
+    });
+
+    it('cancelling twice, or cancelling an executed request, is 409 / 500', async () => {
+      const id = await signRequest(ctx, P, 'either');
+      expect((await cancel(id)).statusCode).toBe(200);
+      expectTsbError(await cancel(id), 409, 500);
+
+      const executed = await signRequest(ctx, P, 'either');
+      await approveOk(a, executed);
+      await waitForStatus(ctx, P, executed, ['EXECUTED']);
+      expectTsbError(await cancel(executed), 409, 500);
+      expect((await requestStatus(ctx, P, executed)).status).toBe('EXECUTED');
+    });
+
+    it('an unknown id is 404 / 651, a malformed one 400 / 609, another partition’s request 404 / 651', async () => {
+      expectTsbError(await cancel(randomUUID()), 404, 651);
+      expectTsbError(await cancel('not-a-uuid'), 400, 609);
+      const id = await signRequest(ctx, P, 'either');
+      expectTsbError(await cancel(id, 'elsewhere'), 404, 651);
+      const status = await ctx.call('elsewhere', ['keyOperation'], {
+        method: 'GET',
+        url: `/v1/request/${id}`,
+      });
+      expectTsbError(status, 404, 651);
+      expect((await requestStatus(ctx, P, id)).status).toBe('PENDING');
+    });
+  });
+});
