@@ -28,15 +28,21 @@ async function main(): Promise<void> {
     ),
   );
   if (masterKey.development) app.log.warn(DEVELOPMENT_KEY_WARNING(masterKey.file));
-  app.addHook('onClose', async () => {
-    await hsm.close();
-    await prisma.$disconnect();
-  });
-
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down');
-    await app.close();
+    // app.close() waits for every connection to end; a keep-alive connection whose request was still
+    // running when closing began only goes idle afterwards, so keep closing idle connections until done
+    const closeIdle = setInterval(() => app.server.closeIdleConnections(), 50);
+    try {
+      await app.close();
+    } finally {
+      clearInterval(closeIdle);
+    }
+    // only now: app.close() runs onClose hooks last-registered first, and the workflow worker closed by
+    // one of them still uses the HSM and the database until its running jobs end
+    await hsm.close();
+    await prisma.$disconnect();
   });
 
   if (config.workflow.runWorker) await app.workflow.startWorker();

@@ -10,9 +10,10 @@ import type { RecordedDecision } from '../hsm/approval-gate.js';
 import type { SoftHsm } from '../hsm/index.js';
 import type { PasswordInput } from '../hsm/key-password.js';
 import type { KeyChange } from '../hsm/keystore.js';
+import type { SkaOperation } from '../ska/challenge.js';
 import { type ApproverDecision, evaluateRule } from '../ska/evaluator.js';
 import type { NormalizedRule } from '../ska/policy-validate.js';
-import { runOperation } from './operations.js';
+import { OPERATIONS, runOperation } from './operations.js';
 import type { WorkflowQueue } from './queue.js';
 import type { RequestStatus } from './request-status.js';
 import type { RequestsRepository, RequestWithTasks } from './requests.repository.js';
@@ -155,7 +156,16 @@ export class WorkflowEngine {
       );
       return;
     }
-    await this.finish(request, 'APPROVED', 'EXECUTED', { result, executedAt: this.now() }, claim);
+    // the key use is counted in the statement that stores the result (KeyOperations leaves workflow uses
+    // to us): a run whose result is never stored (process killed, claim taken over) counts nothing
+    const usedKeyId = OPERATIONS[request.operation as SkaOperation].use ? request.keyId : null;
+    const stored = await this.repository.completeExecution(
+      request.id,
+      claimedAt,
+      { result, executedAt: this.now() },
+      usedKeyId,
+    );
+    if (stored) await this.notify(request, 'ended');
   }
 
   /** Cancels a request on its owner's behalf; false when it was no longer open (or is running). */

@@ -103,6 +103,33 @@ export class RequestsRepository {
     return count === 1;
   }
 
+  /**
+   * Stores the result of a claimed execution (compare-and-set on the claim) and counts the key use in the
+   * same statement, so a workflow use is counted exactly when its result is stored. `usedKeyId` null: the
+   * operation is no key use (block, unblock, modify). False when the claim was no longer this executor's.
+   */
+  async completeExecution(
+    id: string,
+    claimedAt: Date,
+    data: { result: string | null; executedAt: Date },
+    usedKeyId: string | null,
+  ): Promise<boolean> {
+    const rows = await this.prisma.$queryRaw<{ moved: number }[]>`
+      WITH done AS (
+        UPDATE "SkaRequest"
+        SET "status" = 'EXECUTED', "result" = ${data.result}, "executedAt" = ${data.executedAt},
+            "updatedAt" = ${new Date()}
+        WHERE "id" = ${id}::uuid AND "status" = 'APPROVED' AND "executionClaimedAt" = ${claimedAt}
+        RETURNING "id"
+      ), used AS (
+        UPDATE "Key" SET "useCount" = "useCount" + 1
+        WHERE "id" = ${usedKeyId}::uuid AND EXISTS (SELECT 1 FROM done)
+        RETURNING 1
+      )
+      SELECT count(*)::int AS moved FROM done`;
+    return rows[0]?.moved === 1;
+  }
+
   async releaseClaim(id: string, claimedAt: Date): Promise<void> {
     await this.prisma.skaRequest.updateMany({
       where: { id, status: 'APPROVED', executionClaimedAt: claimedAt },
