@@ -4,10 +4,11 @@
  * challenge, that the challenge names this operation, key, payload and rule, every approver's signature
  * over the challenge, and then evaluates the key's current rule at the HSM's own clock.
  */
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { TsbError } from '../errors.js';
 import type { Key, Partition } from '../generated/prisma/client.js';
+import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import { verifyApproverSignature } from '../ska/approval-signature.js';
 import { parseApproverPublicKey } from '../ska/approver-key.js';
 import { type DecodedChallenge, decodeChallenge, ruleDigest, type SkaOperation } from '../ska/challenge.js';
@@ -104,11 +105,7 @@ export class ApprovalGate {
         `${what}: the request's challenge carries no partition timestamp`,
       );
     }
-    const partitionKey = createPublicKey({
-      key: Buffer.from(partition.timestampPublicKey),
-      format: 'der',
-      type: 'spki',
-    });
+    const partitionKey = timestampPublicKeyOf(partition.timestampPublicKey);
     if (!verify('sha256', challenge.timestampBlock, partitionKey, challenge.timestampSignature)) {
       throw new TsbError('MISSING_APPROVAL', `${what}: the challenge was not signed by this partition`);
     }
@@ -252,4 +249,16 @@ function approversByFingerprint(rule: NormalizedRule): Map<string, NormalizedApp
 /** The authorization of a synchronous request: its `signedApprovals`, if it sent any. */
 export function presentedApprovals(entries: readonly string[] | null | undefined): Authorization | null {
   return entries && entries.length > 0 ? { kind: 'signedApprovals', entries } : null;
+}
+
+const timestampKeys = new BoundedTtlCache<KeyObject>(1024);
+
+/** The partition's timestamp public key as a KeyObject, parsed once. */
+function timestampPublicKeyOf(spki: Uint8Array): KeyObject {
+  const id = Buffer.from(spki).toString('base64');
+  const cached = timestampKeys.get(id);
+  if (cached) return cached;
+  const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  timestampKeys.set(id, key, Number.MAX_SAFE_INTEGER);
+  return key;
 }

@@ -7,6 +7,7 @@
 import { createPublicKey, constants as cryptoConstants, type KeyObject, verify } from 'node:crypto';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { TsbError } from '../errors.js';
+import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import type { ApproverKeyInfo } from './approver-key.js';
 import { content, DER_TAG, readChildren, readSingle } from './der.js';
 
@@ -139,8 +140,17 @@ const mismatch = (digest: string, approver: ApproverKeyInfo): TsbError =>
     `digest algorithm ${digest} does not fit the ${approver.keyAlgorithm} approver key`,
   );
 
-const publicKey = (approver: ApproverKeyInfo): KeyObject =>
-  createPublicKey({ key: approver.spki, format: 'der', type: 'spki' });
+/** Parsed approver keys by fingerprint: approvers sign again and again, parsing costs more than verifying. */
+const publicKeys = new BoundedTtlCache<KeyObject>(4096);
+const NEVER = Number.MAX_SAFE_INTEGER;
+
+function publicKey(approver: ApproverKeyInfo): KeyObject {
+  const cached = publicKeys.get(approver.fingerprint);
+  if (cached) return cached;
+  const key = createPublicKey({ key: approver.spki, format: 'der', type: 'spki' });
+  publicKeys.set(approver.fingerprint, key, NEVER);
+  return key;
+}
 
 /** Malformed signature bytes make node:crypto and noble throw; for us they are just a bad signature. */
 function safely(check: () => boolean): boolean {

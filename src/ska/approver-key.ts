@@ -5,6 +5,7 @@
  */
 import { createHash, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { TsbError } from '../errors.js';
+import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import { content, DER_TAG, DerError, encoded, readChildren, readOid, readSingle, readTime } from './der.js';
 
 export type ApproverKeyType = 'RSA' | 'EC' | 'ED' | 'ML-DSA';
@@ -80,6 +81,18 @@ export function sha256Hex(data: Uint8Array): string {
  * well-formed keys of another type or size. `where` prefixes messages (e.g. a JSON path).
  */
 export function parseApproverPublicKey(der: Uint8Array, where = 'public key'): ApproverKeyInfo {
+  // the same approver keys come again and again (policies, approvals): remember what parsed
+  const memoKey = Buffer.from(der).toString('base64');
+  const known = parsedKeys.get(memoKey);
+  if (known) return known;
+  const parsed = parseSpki(der, where);
+  parsedKeys.set(memoKey, parsed, Number.MAX_SAFE_INTEGER);
+  return parsed;
+}
+
+const parsedKeys = new BoundedTtlCache<ApproverKeyInfo>(4096);
+
+function parseSpki(der: Uint8Array, where: string): ApproverKeyInfo {
   let oid: string;
   let algParams: Uint8Array | null;
   let keyBits: Uint8Array;

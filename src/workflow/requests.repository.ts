@@ -7,9 +7,33 @@ import { OPEN_STATUSES, type RequestStatus } from './request-status.js';
 
 export type RequestWithTasks = SkaRequest & { tasks: ApprovalTask[] };
 
+/** A request as created: PENDING, with the rule frozen and one task per approver. */
 export interface NewRequest {
-  request: Prisma.SkaRequestUncheckedCreateInput;
-  tasks: Omit<Prisma.ApprovalTaskUncheckedCreateInput, 'requestId'>[];
+  id: string;
+  partitionId: string;
+  keyId: string;
+  keyLabel: string;
+  operation: string;
+  body: object;
+  passwordSealed: Uint8Array | null;
+  metaData: string | null;
+  metaDataSignature: string | null;
+  rule: object;
+  ruleDigest: Uint8Array;
+  payloadDigest: Uint8Array;
+  challenge: Uint8Array;
+  createdBy: string;
+  createdAt: Date;
+  expiresAt: Date | null;
+  tasks: NewTask[];
+}
+
+export interface NewTask {
+  id: string;
+  fingerprint: string;
+  approverPublicKey: Uint8Array;
+  approverCertificate: Uint8Array | null;
+  approverName: string | null;
 }
 
 export type TaskSortOrder =
@@ -40,10 +64,37 @@ const TASK_ORDER: Record<TaskSortOrder, Prisma.ApprovalTaskOrderByWithRelationIn
 export class RequestsRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async create({ request, tasks }: NewRequest): Promise<void> {
-    await this.prisma.skaRequest.create({
-      data: { ...request, tasks: { createMany: { data: tasks } } },
-    });
+  /** Stores the request and its tasks in one statement (so, atomically). */
+  async create(request: NewRequest): Promise<void> {
+    const base64 = (bytes: Uint8Array | null) => (bytes ? Buffer.from(bytes).toString('base64') : null);
+    const tasks = JSON.stringify(
+      request.tasks.map((task) => ({
+        id: task.id,
+        fingerprint: task.fingerprint,
+        publicKey: base64(task.approverPublicKey),
+        certificate: base64(task.approverCertificate),
+        name: task.approverName,
+      })),
+    );
+    await this.prisma.$executeRaw`
+      WITH request AS (
+        INSERT INTO "SkaRequest" ("id", "partitionId", "keyId", "keyLabel", "operation", "status", "body",
+          "passwordSealed", "metaData", "metaDataSignature", "rule", "ruleDigest", "payloadDigest", "challenge",
+          "createdBy", "createdAt", "expiresAt", "updatedAt")
+        VALUES (${request.id}::uuid, ${request.partitionId}::uuid, ${request.keyId}::uuid, ${request.keyLabel},
+          ${request.operation}, 'PENDING', ${JSON.stringify(request.body)}::jsonb, ${request.passwordSealed},
+          ${request.metaData}, ${request.metaDataSignature}, ${JSON.stringify(request.rule)}::jsonb,
+          ${request.ruleDigest}, ${request.payloadDigest}, ${request.challenge}, ${request.createdBy},
+          ${request.createdAt}, ${request.expiresAt}, ${request.createdAt})
+        RETURNING "id"
+      )
+      INSERT INTO "ApprovalTask" ("id", "requestId", "partitionId", "fingerprint", "approverPublicKey",
+        "approverCertificate", "approverName", "createdAt", "lastFetchedAt")
+      SELECT task.id::uuid, request."id", ${request.partitionId}::uuid, task.fingerprint,
+        decode(task."publicKey", 'base64'), decode(task.certificate, 'base64'), task.name,
+        ${request.createdAt}, ${request.createdAt}
+      FROM request, jsonb_to_recordset(${tasks}::jsonb)
+        AS task(id text, fingerprint text, "publicKey" text, certificate text, name text)`;
   }
 
   find(id: string): Promise<RequestWithTasks | null> {

@@ -5,13 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TsbError } from '../errors.js';
-import type { Partition, Prisma } from '../generated/prisma/client.js';
+import type { Partition } from '../generated/prisma/client.js';
 import { ruleOf } from '../hsm/approval-gate.js';
 import type { SoftHsm } from '../hsm/index.js';
 import { type DecryptInput, MAX_PAYLOAD_BYTES, type SignInput } from '../hsm/key-operations.js';
 import { normalizePassword, type PasswordInput } from '../hsm/key-password.js';
 import { assertWritable } from '../hsm/keystore.js';
-import { toBytes } from '../lib/encoding.js';
 import { ruleDigest, type SkaOperation } from '../ska/challenge.js';
 import { ruleApprovers, ruleDeadline } from '../ska/evaluator.js';
 import { isEmptyRule } from '../ska/policy-validate.js';
@@ -90,38 +89,29 @@ export class RequestsService {
     const frozen = isEmptyRule(rule) ? null : rule;
     const expiresAt = ruleDeadline(frozen, createdAt);
     await this.repository.create({
-      request: {
-        id,
-        partitionId: partition.id,
-        keyId: key.id,
-        keyLabel: keyName,
-        operation,
-        status: 'PENDING',
-        body: body as Prisma.InputJsonValue,
-        passwordSealed:
-          password === null
-            ? null
-            : toBytes(this.hsm.sealRequestSecret(partition, id, Buffer.from(password, 'utf8'))),
-        metaData: typeof body['metaData'] === 'string' ? body['metaData'] : null,
-        metaDataSignature: typeof body['metaDataSignature'] === 'string' ? body['metaDataSignature'] : null,
-        rule: (frozen ?? { tokens: [] }) as unknown as Prisma.InputJsonValue,
-        ruleDigest: toBytes(ruleDigest(rule)),
-        payloadDigest: toBytes(digest),
-        challenge: toBytes(challenge),
-        createdBy,
-        createdAt,
-        expiresAt,
-      },
+      id,
+      partitionId: partition.id,
+      keyId: key.id,
+      keyLabel: keyName,
+      operation,
+      body,
+      passwordSealed:
+        password === null ? null : this.hsm.sealRequestSecret(partition, id, Buffer.from(password, 'utf8')),
+      metaData: typeof body['metaData'] === 'string' ? body['metaData'] : null,
+      metaDataSignature: typeof body['metaDataSignature'] === 'string' ? body['metaDataSignature'] : null,
+      rule: frozen ?? { tokens: [] },
+      ruleDigest: ruleDigest(rule),
+      payloadDigest: digest,
+      challenge,
+      createdBy,
+      createdAt,
+      expiresAt,
       tasks: ruleApprovers(frozen).map((approver) => ({
         id: randomUUID(),
-        partitionId: partition.id,
         fingerprint: approver.fingerprint,
-        approverPublicKey: toBytes(Buffer.from(approver.publicKey, 'base64')),
-        approverCertificate:
-          approver.type === 'certificate' ? toBytes(Buffer.from(approver.value, 'base64')) : null,
+        approverPublicKey: Buffer.from(approver.publicKey, 'base64'),
+        approverCertificate: approver.type === 'certificate' ? Buffer.from(approver.value, 'base64') : null,
         approverName: approver.name,
-        createdAt,
-        lastFetchedAt: createdAt,
       })),
     });
     if (frozen === null) {
