@@ -16,28 +16,33 @@
  * postgresql://postgres@127.0.0.1:5432/postgres), BENCH_DB (default opentsb_bench), BENCH_SERVICE_NODE_ARGS
  * (extra node flags for the service process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon, { type Result } from 'autocannon';
-import pg from 'pg';
 import { createJwtIssuer } from '../src/auth/jwt.js';
 import { loadConfig } from '../src/config.js';
-import { deployMigrations } from '../src/db/migrations.js';
 import { createPrismaClient } from '../src/db/prisma.js';
 import { normalizeAlgorithm } from '../src/hsm/algorithms.js';
 import { SoftHsm } from '../src/hsm/index.js';
 import { generateKey, loadPrivate, shutdownKeygenPool } from '../src/hsm/mechanisms/index.js';
 import { sign } from '../src/hsm/operations/signatures.js';
 import { shutdownSignaturePool } from '../src/hsm/operations/signatures-pool.js';
+import { freePort, serviceEnvironment } from '../test/helpers/processes.js';
 import { BENCH_CASES, type BenchCase } from './algorithms.js';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+import {
+  benchDatabase,
+  benchRun,
+  gitRevision,
+  machineBusySeconds,
+  postgresCpu,
+  postgresCpuSince,
+  processCpuSeconds,
+  RESULTS_DIR,
+  ROOT,
+} from './bench-support.js';
 
 function numberFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -63,75 +68,23 @@ const CASES: readonly BenchCase[] = process.env.BENCH_ALGORITHMS
         .includes(c.name.toLowerCase()),
     )
   : BENCH_CASES;
-const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const DB_NAME = process.env.BENCH_DB ?? 'opentsb_bench';
-if (!/^[a-z_][a-z0-9_]*$/.test(DB_NAME)) throw new Error('BENCH_DB must be a plain lower-case identifier');
-const DATABASE_URL = (() => {
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${DB_NAME}`;
-  return url.toString();
-})();
+const DB = benchDatabase('BENCH_DB', 'opentsb_bench');
+const DB_NAME = DB.name;
+const DATABASE_URL = DB.url;
 /** Targets of the issue: these algorithms' REST sign rate must reach this share of the baseline. */
 const TARGET_SHARE = 0.6;
 const TARGET_ALGORITHMS = new Set(['P-256', 'Ed25519']);
 
-const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-
-// ---------------------------------------------------------------------------------------------
-// Clean-up, run once: at the end, on error, and on SIGINT/SIGTERM
-
-const cleanups: Array<() => Promise<void> | void> = [];
-let cleaningUp: Promise<void> | null = null;
-
-function cleanup(): Promise<void> {
-  cleaningUp ??= (async () => {
-    for (const step of cleanups.splice(0).reverse()) {
-      try {
-        await step();
-      } catch (error) {
-        log(`clean-up step failed: ${(error as Error).message}`);
-      }
-    }
-  })();
-  return cleaningUp;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    log(`${signal}: stopping servers and dropping ${DB_NAME}`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+// Log and clean-up, run once: at the end, on error, and on SIGINT/SIGTERM
+const bench = benchRun('bench', `stopping servers and dropping ${DB_NAME}`);
+const { log } = bench;
 
 // ---------------------------------------------------------------------------------------------
 // Database
 
-async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-const dropDatabase = () =>
-  withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`));
-
-async function createDatabase(): Promise<void> {
-  await dropDatabase();
-  await withAdmin((client) => client.query(`CREATE DATABASE ${DB_NAME}`));
-  cleanups.push(async () => {
-    await dropDatabase();
-    log(`dropped database ${DB_NAME}`);
-  });
-  await deployMigrations(DATABASE_URL, path.join(ROOT, 'prisma', 'migrations'));
-}
-
 /** Committed + rolled-back transactions of the bench database (pg_stat_database). */
 const databaseTransactions = () =>
-  withAdmin(async (client) => {
+  DB.withAdmin(async (client) => {
     const { rows } = await client.query<{ xacts: string }>(
       'SELECT xact_commit + xact_rollback AS xacts FROM pg_stat_database WHERE datname = $1',
       [DB_NAME],
@@ -142,20 +95,6 @@ const databaseTransactions = () =>
 // ---------------------------------------------------------------------------------------------
 // Child processes
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
 interface Server {
   name: string;
   url: string;
@@ -164,21 +103,14 @@ interface Server {
 }
 
 function childEnvironment(port: number, masterKey: string, dataDir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (/^(JWT_|TLS_|TSB_|REDIS_URL$|DATABASE_URL$)/.test(name)) delete env[name];
-  }
-  return {
-    ...env,
-    NODE_ENV: 'production',
+  return serviceEnvironment({
     HOST: '127.0.0.1',
     PORT: String(port),
     DATABASE_URL,
     TSB_MASTER_KEY: masterKey,
     TSB_DATA_DIR: dataDir,
-    TSB_RUN_MIGRATIONS: 'false',
     LOG_LEVEL: 'warn',
-  };
+  });
 }
 
 async function startServer(
@@ -203,7 +135,7 @@ async function startServer(
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const server: Server = { name, url: `http://127.0.0.1:${port}`, child, output };
-  cleanups.push(() => stopServer(server));
+  bench.defer(() => stopServer(server));
   await waitReady(server);
   log(`${name} ready on ${server.url} (pid ${child.pid})`);
   return server;
@@ -238,62 +170,6 @@ async function stopServer(server: Server): Promise<void> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// ---------------------------------------------------------------------------------------------
-// CPU accounting from /proc (Linux; zero elsewhere): user + system time of a process, all threads
-
-const CLOCK_TICKS = 100;
-
-function processCpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime (fields 14, 15)
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU seconds of every process named postgres, by pid (the bench database's backends among them). */
-function postgresCpu(): Map<number, number> {
-  const cpu = new Map<number, number>();
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return cpu;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (!readFileSync(`/proc/${entry}/stat`, 'utf8').includes('(postgres)')) continue;
-      cpu.set(Number(entry), processCpuSeconds(Number(entry)));
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return cpu;
-}
-
-/** CPU postgres used between two snapshots; a backend that ended meanwhile is left out (undercount). */
-function postgresCpuSince(before: Map<number, number>): number {
-  let total = 0;
-  for (const [pid, seconds] of postgresCpu()) total += seconds - (before.get(pid) ?? 0);
-  return total;
-}
-
-/** Busy CPU seconds of the whole machine (/proc/stat), for the foreign-load estimate. */
-function machineBusySeconds(): number {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-    const values = line.trim().split(/\s+/).slice(1).map(Number);
-    const total = values.reduce((sum, value) => sum + value, 0);
-    const idle = (values[3] ?? 0) + (values[4] ?? 0);
-    return (total - idle) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // HTTP helpers
@@ -533,16 +409,6 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-function gitRevision(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: ROOT }).toString().trim() !== '';
-    return dirty ? `${head} (with uncommitted changes)` : head;
-  } catch {
-    return 'unknown';
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -566,9 +432,9 @@ async function main(): Promise<void> {
 
   // fresh database, data folder, master key, JWT keys, partition
   log(`creating database ${DB_NAME}`);
-  await createDatabase();
+  await DB.create(bench);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opentsb-bench-'));
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  bench.defer(() => rmSync(dataDir, { recursive: true, force: true }));
   const masterKeyBase64 = randomBytes(32).toString('base64');
   const config = loadConfig({ DATABASE_URL, TSB_DATA_DIR: dataDir, TSB_MASTER_KEY: masterKeyBase64 });
   const issuer = createJwtIssuer(config); // creates the development JWT key pair in dataDir
@@ -798,11 +664,4 @@ async function main(): Promise<void> {
   );
 }
 
-try {
-  await main();
-  await cleanup();
-} catch (error) {
-  log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  await cleanup();
-  process.exitCode = 1;
-}
+await bench.run(main);

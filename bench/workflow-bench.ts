@@ -25,11 +25,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { deployMigrations } from '../src/db/migrations.js';
 import { createApprover, rule } from '../test/helpers/approvers.js';
 import {
   approvalBody,
@@ -38,7 +37,6 @@ import {
   type HttpTask,
   listTasksOver,
   type PrivateRedis,
-  ROOT,
   sleep,
   startApi,
   startRedis,
@@ -47,8 +45,15 @@ import {
   stopAll,
   tsb,
 } from '../test/helpers/processes.js';
-
-const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+import {
+  benchDatabase,
+  benchRun,
+  gitRevision,
+  machineBusySeconds,
+  postgresCpuSeconds,
+  processCpuSeconds,
+  RESULTS_DIR,
+} from './bench-support.js';
 
 function numberFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -72,124 +77,20 @@ const MODES = (process.env.BENCH_WORKFLOW_MODES ?? 'in-process,separate')
   .split(',')
   .map((part) => part.trim())
   .filter((mode): mode is Mode => mode === 'in-process' || mode === 'separate');
-const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const DB_NAME = process.env.BENCH_WORKFLOW_DB ?? 'opentsb_workflow_bench';
-if (!/^[a-z_][a-z0-9_]*$/.test(DB_NAME))
-  throw new Error('BENCH_WORKFLOW_DB must be a plain lower-case identifier');
-const DATABASE_URL = (() => {
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${DB_NAME}`;
-  return url.toString();
-})();
+const DB = benchDatabase('BENCH_WORKFLOW_DB', 'opentsb_workflow_bench');
+const DB_NAME = DB.name;
+const DATABASE_URL = DB.url;
 /** e.g. /var/run/postgresql: the services reach PostgreSQL through its Unix socket instead of TCP */
 const SERVICE_PG_SOCKET = process.env.BENCH_WORKFLOW_PG_SOCKET_DIR ?? '';
 const NODE_ARGS = (process.env.BENCH_WORKFLOW_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const TARGETS = { latencyP50Ms: 15, latencyP99Ms: 60, flowsPerSecond: 500 };
 
-const log = (line: string) => process.stderr.write(`[workflow-bench] ${line}\n`);
+// Log and clean-up, run once: at the end, on error, and on SIGINT/SIGTERM
+const bench = benchRun('workflow-bench', `stopping the services and dropping ${DB_NAME}`);
+const { log } = bench;
 
 // ---------------------------------------------------------------------------------------------
-// Clean-up, run once: at the end, on error, and on SIGINT/SIGTERM
-
-const cleanups: Array<() => Promise<void> | void> = [];
-let cleaningUp: Promise<void> | null = null;
-
-function cleanup(): Promise<void> {
-  cleaningUp ??= (async () => {
-    for (const step of cleanups.splice(0).reverse()) {
-      try {
-        await step();
-      } catch (error) {
-        log(`clean-up step failed: ${(error as Error).message}`);
-      }
-    }
-  })();
-  return cleaningUp;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    log(`${signal}: stopping the services and dropping ${DB_NAME}`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Database
-
-async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-const dropDatabase = () =>
-  withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`));
-
-async function createDatabase(): Promise<void> {
-  await dropDatabase();
-  await withAdmin((client) => client.query(`CREATE DATABASE ${DB_NAME}`));
-  cleanups.push(async () => {
-    await dropDatabase();
-    log(`dropped database ${DB_NAME}`);
-  });
-  await deployMigrations(DATABASE_URL, path.join(ROOT, 'prisma', 'migrations'));
-}
-
-// ---------------------------------------------------------------------------------------------
-// CPU accounting from /proc (Linux; zero elsewhere)
-
-const CLOCK_TICKS = 100;
-
-function processCpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
-
-function postgresCpuSeconds(): number {
-  let total = 0;
-  for (const entry of (() => {
-    try {
-      return readdirSync('/proc');
-    } catch {
-      return [];
-    }
-  })()) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/stat`, 'utf8').includes('(postgres)'))
-        total += processCpuSeconds(Number(entry));
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return total;
-}
-
-function machineBusySeconds(): number {
-  try {
-    const values = readFileSync('/proc/stat', 'utf8')
-      .split('\n')[0]!
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    const total = values.reduce((sum, value) => sum + value, 0);
-    return (total - (values[3] ?? 0) - (values[4] ?? 0)) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
+// CPU accounting from /proc (Linux; zero elsewhere): processCpuSeconds and the others in bench-support.ts
 
 interface CpuSnapshot {
   at: number;
@@ -668,9 +569,9 @@ async function runMode(world: World, mode: Mode): Promise<ModeResult> {
     { ...world.env, TSB_WORKFLOW_WORKER: mode === 'in-process' ? 'true' : 'false' },
     options,
   );
-  cleanups.push(() => stop(api));
+  bench.defer(() => stop(api));
   const worker = mode === 'separate' ? await startWorker('worker', world.env, options) : null;
-  if (worker) cleanups.push(() => stop(worker));
+  if (worker) bench.defer(() => stop(worker));
   const label = `wf-${mode}`;
   const services: Services = { mode, api, worker, label };
   const created = await call(api.url, 'POST', '/v1/key', world.keys.management, {
@@ -719,16 +620,6 @@ async function runMode(world: World, mode: Mode): Promise<ModeResult> {
 
 // ---------------------------------------------------------------------------------------------
 // Report
-
-function gitRevision(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: ROOT }).toString().trim() !== '';
-    return dirty ? `${head} (with uncommitted changes)` : head;
-  } catch {
-    return 'unknown';
-  }
-}
 
 function markdown(results: readonly ModeResult[], environment: Record<string, unknown>, startedAt: Date) {
   const lines: string[] = [
@@ -799,12 +690,12 @@ async function main(): Promise<void> {
   if (MODES.length === 0) throw new Error('BENCH_WORKFLOW_MODES selects no mode (in-process, separate)');
   const startedAt = new Date();
   log(`creating database ${DB_NAME}`);
-  await createDatabase();
+  await DB.create(bench);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opentsb-workflow-bench-'));
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  bench.defer(() => rmSync(dataDir, { recursive: true, force: true }));
   const redis = await startRedis();
-  cleanups.push(() => redis.close());
-  cleanups.push(() => stopAll(5_000));
+  bench.defer(() => redis.close());
+  bench.defer(() => stopAll(5_000));
   const serviceDatabaseUrl = new URL(DATABASE_URL);
   if (SERVICE_PG_SOCKET) serviceDatabaseUrl.searchParams.set('host', SERVICE_PG_SOCKET);
   const env = {
@@ -819,7 +710,7 @@ async function main(): Promise<void> {
     (await tsb(['apikey', 'create', '--partition', 'bench', '--role', role], env)).trim();
   const db = new pg.Client({ connectionString: DATABASE_URL });
   await db.connect();
-  cleanups.push(() => db.end());
+  bench.defer(() => db.end());
   const world: World = {
     env,
     redis,
@@ -875,11 +766,4 @@ async function main(): Promise<void> {
   );
 }
 
-try {
-  await main();
-  await cleanup();
-} catch (error) {
-  log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  await cleanup();
-  process.exitCode = 1;
-}
+await bench.run(main);

@@ -2,14 +2,11 @@
  * Test PKI made with the openssl CLI: a client CA, a server certificate, client certificates signed by
  * the CA, and a foreign CA with its own client certificate. EC P-256 keys, so generation is quick.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { NEW_P256_KEY, openssl, selfSignedP256 } from './openssl.js';
 
 export interface PemPair {
   cert: string;
@@ -34,10 +31,6 @@ export interface TestPki {
   cleanup(): Promise<void>;
 }
 
-async function openssl(dir: string, args: string[]): Promise<void> {
-  await run('openssl', args, { cwd: dir });
-}
-
 async function pair(dir: string, name: string): Promise<PemPair> {
   const certFile = path.join(dir, `${name}.crt`);
   const keyFile = path.join(dir, `${name}.key`);
@@ -45,66 +38,42 @@ async function pair(dir: string, name: string): Promise<PemPair> {
 }
 
 async function makeCa(dir: string, name: string): Promise<PemPair> {
-  await openssl(dir, [
-    'req',
-    '-x509',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.crt`,
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${name}`,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
+  await selfSignedP256(dir, {
+    subject: `/CN=${name}`,
+    extensions: ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign'],
+    keyFile: `${name}.key`,
+    certFile: `${name}.crt`,
+  });
   return pair(dir, name);
 }
 
 async function makeLeaf(dir: string, name: string, ca: string, extensions: string): Promise<PemPair> {
-  await openssl(dir, [
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    `/CN=${name}`,
-  ]);
+  await openssl(
+    ['req', '-new', ...NEW_P256_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`],
+    dir,
+  );
   await writeFile(path.join(dir, `${name}.ext`), extensions);
-  await openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    `${ca}.crt`,
-    '-CAkey',
-    `${ca}.key`,
-    '-set_serial',
-    `0x${randomBytes(8).toString('hex')}`,
-    '-out',
-    `${name}.crt`,
-    '-days',
-    '2',
-    '-extfile',
-    `${name}.ext`,
-  ]);
+  await openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${ca}.crt`,
+      '-CAkey',
+      `${ca}.key`,
+      '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`,
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    ],
+    dir,
+  );
   return pair(dir, name);
 }
 

@@ -84,3 +84,47 @@ export async function opensslEnc(
     return readFile(path.join(dir, 'out'));
   });
 }
+
+/** `openssl req` arguments for a fresh, unencrypted EC P-256 key. */
+export const NEW_P256_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+
+export interface SelfSignedOptions {
+  /** `-subj`, e.g. `/CN=approver` */
+  subject: string;
+  /** validity in days from now (default 2) */
+  days?: number;
+  /** `-addext` values, e.g. `basicConstraints=critical,CA:TRUE` */
+  extensions?: string[];
+  /** file names in the folder (PEM) */
+  keyFile: string;
+  certFile: string;
+}
+
+/**
+ * `openssl req -x509 -new`: a fresh EC P-256 key (unencrypted) and a self-signed certificate over it,
+ * written to `keyFile` and `certFile` in `dir`; answers their paths.
+ */
+export async function selfSignedP256(
+  dir: string,
+  { subject, days = 2, extensions = [], keyFile, certFile }: SelfSignedOptions,
+): Promise<{ keyFile: string; certFile: string }> {
+  await openssl(
+    [
+      'req',
+      '-x509',
+      '-new',
+      ...NEW_P256_KEY,
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      String(days),
+      '-subj',
+      subject,
+      ...extensions.flatMap((extension) => ['-addext', extension]),
+    ],
+    dir,
+  );
+  return { keyFile: path.join(dir, keyFile), certFile: path.join(dir, certFile) };
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../../helpers/app.js';
+import type { TestContext } from '../../helpers/app.js';
 import {
   approve,
   createApprover,
@@ -9,6 +9,7 @@ import {
   waitForStatus,
 } from '../../helpers/approvers.js';
 import {
+  approveTask,
   asyncRequest,
   b64,
   createSkaKey,
@@ -16,6 +17,7 @@ import {
   keyAttributes,
   requestStatus,
   signRequest,
+  workflowContext,
 } from './fixtures.js';
 
 const P = 'status-changes';
@@ -31,8 +33,7 @@ describe('block, unblock and modify through their SKA rules', () => {
   const one = (approver: TestApprover) => rule([{ quorum: 1, approvers: [approver] }]);
 
   beforeAll(async () => {
-    ctx = await createTestContext({ worker: true });
-    await ctx.partition(P);
+    ctx = await workflowContext(P);
   });
   afterAll(async () => ctx?.close());
 
@@ -44,10 +45,7 @@ describe('block, unblock and modify through their SKA rules', () => {
         signRequest: { payload: b64('now'), signKeyName: keyName, signatureAlgorithm: 'SHA256_WITH_ECDSA' },
       },
     });
-  const approveOk = async (approver: TestApprover, id: string) => {
-    const response = await approve(ctx, P, approver, await taskOf(ctx, P, approver, id));
-    expect(response.statusCode, response.body).toBe(200);
-  };
+  const approveOk = (approver: TestApprover, id: string) => approveTask(ctx, P, approver, id);
   const executed = async (id: string) => {
     const done = await waitForStatus(ctx, P, id, ['EXECUTED', 'FAILED', 'CANCELLED', 'REJECTED']);
     expect(done['status'], JSON.stringify(done)).toBe('EXECUTED');

@@ -1,16 +1,15 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../../helpers/app.js';
+import type { TestContext } from '../../helpers/app.js';
 import {
-  approve,
   createApprover,
   type ListedTask,
   rule,
   type TestApprover,
-  taskOf,
   waitForStatus,
 } from '../../helpers/approvers.js';
 import {
+  approveTask,
   asyncRequest,
   b64,
   expectTsbError,
@@ -18,6 +17,7 @@ import {
   openTasks,
   requestStatus,
   unb64,
+  workflowContext,
 } from './fixtures.js';
 
 const P = 'ciphers';
@@ -29,8 +29,7 @@ describe('asynchronous decrypt and unwrap', () => {
   const kek = randomBytes(32);
 
   beforeAll(async () => {
-    ctx = await createTestContext({ worker: true });
-    await ctx.partition(P, { allowKeyExport: true });
+    ctx = await workflowContext(P, {}, { allowKeyExport: true });
     const policy = {
       ruleUse: rule([{ quorum: 1, approvers: [approver] }]),
       ruleBlock: null,
@@ -52,12 +51,7 @@ describe('asynchronous decrypt and unwrap', () => {
   });
   afterAll(async () => ctx?.close());
 
-  const approveOk = async (id: string): Promise<ListedTask> => {
-    const task = await taskOf(ctx, P, approver, id);
-    const response = await approve(ctx, P, approver, task);
-    expect(response.statusCode, response.body).toBe(200);
-    return task;
-  };
+  const approveOk = (id: string): Promise<ListedTask> => approveTask(ctx, P, approver, id);
   const finished = (id: string) => waitForStatus(ctx, P, id, ['EXECUTED', 'FAILED', 'CANCELLED']);
 
   it('AES-GCM decrypt: after approval the result is the plaintext; the approver saw the ciphertext', async () => {

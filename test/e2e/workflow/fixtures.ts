@@ -3,15 +3,15 @@
  * calls with any filter or body, certificate approvers made with the openssl CLI, and the checks that
  * every test repeats (a TSB error, a request status).
  */
-import { createPrivateKey, createPublicKey, sign, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign, verify, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import type { TestContext } from '../../helpers/app.js';
-import type { ListedTask, TestApprover } from '../../helpers/approvers.js';
+import type { PartitionFlags } from '../../../src/hsm/partition-flags.js';
+import { createTestContext, type TestContext, type TestContextOptions } from '../../helpers/app.js';
+import { approve, type ListedTask, type TestApprover, taskOf } from '../../helpers/approvers.js';
 import { ManualClock } from '../../helpers/clock.js';
-import { openssl, withScratch } from '../../helpers/openssl.js';
+import { selfSignedP256, withScratch } from '../../helpers/openssl.js';
 
 export const P256 = '1.2.840.10045.3.1.7';
 export const SIGN_ONLY = { decrypt: false, sign: true, unwrap: false };
@@ -22,6 +22,17 @@ export const unb64 = (text: string): Buffer => Buffer.from(text, 'base64');
 /** A manual clock on a whole second, so request times (whole seconds) equal the clock's time. */
 export function wholeSecondClock(): ManualClock {
   return new ManualClock(new Date(Math.floor(Date.now() / 1000) * 1000));
+}
+
+/** A test context with the workflow worker running (unless `options` say otherwise) and the partition. */
+export async function workflowContext(
+  partition: string,
+  options: TestContextOptions = {},
+  flags?: Partial<PartitionFlags>,
+): Promise<TestContext> {
+  const ctx = await createTestContext({ worker: true, ...options });
+  await ctx.partition(partition, flags);
+  return ctx;
 }
 
 export function expectTsbError(response: LightMyRequestResponse, status: number, errorCode: number): void {
@@ -82,6 +93,23 @@ export async function keyAttributes(
     url: '/v1/key/attributes',
     body: { label },
   });
+}
+
+/** The public key (DER SubjectPublicKeyInfo) of the key `label`. */
+export async function keyPublicKey(ctx: TestContext, partition: string, label: string): Promise<Buffer> {
+  return unb64((await keyAttributes(ctx, partition, label)).json().json.publicKey);
+}
+
+/** Whether node:crypto verifies `signature` (SHA-256) over `data` with the public key of the key `label`. */
+export async function verifiesWithKey(
+  ctx: TestContext,
+  partition: string,
+  label: string,
+  data: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
+  const spki = await keyPublicKey(ctx, partition, label);
+  return verify('sha256', data, { key: spki, format: 'der', type: 'spki' }, signature);
 }
 
 /** POST /v1/sign of `payload` (text) with the key; answers the request id. */
@@ -204,6 +232,20 @@ export function approvalBody(
   };
 }
 
+/** The approver approves its open task of the request (listed at `now`); the answer must be 200. */
+export async function approveTask(
+  ctx: TestContext,
+  partition: string,
+  approver: TestApprover,
+  requestId: string,
+  now?: Date,
+): Promise<ListedTask> {
+  const task = await taskOf(ctx, partition, approver, requestId, { now });
+  const response = await approve(ctx, partition, approver, task);
+  expect(response.statusCode, response.body).toBe(200);
+  return task;
+}
+
 export async function postApproval(
   ctx: TestContext,
   partition: string,
@@ -222,29 +264,14 @@ export interface CertificateApprover extends TestApprover {
 
 export async function createCertificateApprover(days = 2, name = 'approver'): Promise<CertificateApprover> {
   return withScratch(async (dir) => {
-    await openssl(
-      [
-        'req',
-        '-x509',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        'key.pem',
-        '-out',
-        'cert.pem',
-        '-days',
-        String(days),
-        '-subj',
-        `/CN=${name}`,
-      ],
-      dir,
-    );
-    const privateKey = createPrivateKey(await readFile(path.join(dir, 'key.pem')));
-    const certificate = new X509Certificate(await readFile(path.join(dir, 'cert.pem')));
+    const { keyFile, certFile } = await selfSignedP256(dir, {
+      subject: `/CN=${name}`,
+      days,
+      keyFile: 'key.pem',
+      certFile: 'cert.pem',
+    });
+    const privateKey = createPrivateKey(await readFile(keyFile));
+    const certificate = new X509Certificate(await readFile(certFile));
     return {
       kind: 'P-256',
       privateKey,
@@ -256,4 +283,24 @@ export async function createCertificateApprover(days = 2, name = 'approver'): Pr
       notAfter: new Date(certificate.validTo),
     };
   });
+}
+
+/** A rule of one token `main` (no timelock, no timeout) whose one group `certified` wants the certificate approver. */
+export function certificateRule(approver: CertificateApprover, name: string) {
+  return {
+    tokens: [
+      {
+        name: 'main',
+        timelock: 0,
+        timeout: 0,
+        groups: [
+          {
+            name: 'certified',
+            quorum: 1,
+            approvals: [{ type: 'certificate', name, value: approver.certificate }],
+          },
+        ],
+      },
+    ],
+  };
 }

@@ -1,6 +1,6 @@
 import { verify } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../../helpers/app.js';
+import type { TestContext } from '../../helpers/app.js';
 import {
   approve,
   createApprover,
@@ -13,12 +13,14 @@ import {
 } from '../../helpers/approvers.js';
 import {
   approvalBody,
+  approveTask,
   type CertificateApprover,
+  certificateRule,
   createCertificateApprover,
   createSkaKey,
   evaluated,
   expectTsbError,
-  keyAttributes,
+  keyPublicKey,
   listWith,
   openTasks,
   postApproval,
@@ -26,7 +28,9 @@ import {
   signRequest,
   taskFilter,
   unb64,
+  verifiesWithKey,
   wholeSecondClock,
+  workflowContext,
 } from './fixtures.js';
 
 const P = 'quorums';
@@ -42,24 +46,19 @@ describe('SKA quorums over HTTP', () => {
   ] as [TestApprover, TestApprover, TestApprover, TestApprover];
 
   beforeAll(async () => {
-    ctx = await createTestContext({ worker: true, clock });
-    await ctx.partition(P);
+    ctx = await workflowContext(P, { clock });
   });
   afterAll(async () => ctx?.close());
 
   const task = (approver: TestApprover, requestId: string) =>
     taskOf(ctx, P, approver, requestId, { now: clock.now() });
-  const approveOk = async (approver: TestApprover, requestId: string) => {
-    const response = await approve(ctx, P, approver, await task(approver, requestId));
-    expect(response.statusCode, response.body).toBe(200);
-  };
+  const approveOk = (approver: TestApprover, requestId: string) =>
+    approveTask(ctx, P, approver, requestId, clock.now());
   const executed = async (requestId: string) => {
     const done = await waitForStatus(ctx, P, requestId, ['EXECUTED', 'FAILED', 'REJECTED', 'EXPIRED']);
     expect(done['status'], JSON.stringify(done)).toBe('EXECUTED');
     return done;
   };
-  const publicKeyOf = async (label: string) =>
-    unb64((await keyAttributes(ctx, P, label)).json().json.publicKey);
 
   it('2 of 3 in one group: one approval leaves it PENDING, the second signs what node:crypto verifies', async () => {
     await createSkaKey(ctx, P, 'two-of-three', { ruleUse: rule([{ quorum: 2, approvers: [a, b, c] }]) });
@@ -82,7 +81,7 @@ describe('SKA quorums over HTTP', () => {
     expect((done['approvedBy'] as string[]).sort()).toEqual([a.publicKey, b.publicKey].sort());
     expect(done['notYetApprovedBy']).toEqual([c.publicKey]);
     expect(done['executionTime']).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/));
-    const spki = await publicKeyOf('two-of-three');
+    const spki = await keyPublicKey(ctx, P, 'two-of-three');
     const signature = unb64(String(done['result']));
     const key = { key: spki, format: 'der' as const, type: 'spki' as const };
     expect(verify('sha256', Buffer.from(payload), key, signature)).toBe(true);
@@ -195,39 +194,7 @@ describe('SKA quorums over HTTP', () => {
     let cert: CertificateApprover;
     beforeAll(async () => {
       cert = await createCertificateApprover(2, 'quorum-cert-approver');
-      const created = await ctx.call(P, ['keyManagement'], {
-        method: 'POST',
-        url: '/v1/key',
-        body: {
-          label: 'cert-approved',
-          algorithm: 'EC',
-          curveOid: '1.2.840.10045.3.1.7',
-          attributes: { decrypt: false, sign: true, unwrap: false },
-          policy: {
-            ruleUse: {
-              tokens: [
-                {
-                  name: 'main',
-                  timelock: 0,
-                  timeout: 0,
-                  groups: [
-                    {
-                      name: 'certified',
-                      quorum: 1,
-                      approvals: [{ type: 'certificate', name: 'cert approver', value: cert.certificate }],
-                    },
-                  ],
-                },
-              ],
-            },
-            ruleBlock: null,
-            ruleUnblock: null,
-            ruleModify: null,
-            keyStatus: { blocked: false },
-          },
-        },
-      });
-      expect(created.statusCode, created.body).toBe(201);
+      await createSkaKey(ctx, P, 'cert-approved', { ruleUse: certificateRule(cert, 'cert approver') });
     });
 
     /** The certificate approver's task, listed with approverCertificate. */
@@ -256,10 +223,11 @@ describe('SKA quorums over HTTP', () => {
       const done = await executed(id);
       expect(done['approvedBy']).toEqual([cert.publicKey]);
       expect(
-        verify(
-          'sha256',
+        await verifiesWithKey(
+          ctx,
+          P,
+          'cert-approved',
           Buffer.from('certified payload'),
-          { key: await publicKeyOf('cert-approved'), format: 'der', type: 'spki' },
           unb64(String(done['result'])),
         ),
       ).toBe(true);

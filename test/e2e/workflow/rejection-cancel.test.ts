@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../../helpers/app.js';
+import type { TestContext } from '../../helpers/app.js';
 import {
   approve,
   createApprover,
@@ -12,6 +12,7 @@ import {
   waitForStatus,
 } from '../../helpers/approvers.js';
 import {
+  approveTask,
   b64,
   createSkaKey,
   evaluated,
@@ -19,6 +20,7 @@ import {
   openTasks,
   requestStatus,
   signRequest,
+  workflowContext,
 } from './fixtures.js';
 
 const P = 'decisions';
@@ -32,8 +34,7 @@ describe('rejection and cancellation', () => {
   ];
 
   beforeAll(async () => {
-    ctx = await createTestContext({ worker: true });
-    await ctx.partition(P);
+    ctx = await workflowContext(P);
     await ctx.partition('elsewhere');
     await createSkaKey(ctx, P, 'two-of-three', { ruleUse: rule([{ quorum: 2, approvers: [a, b, c] }]) });
     await createSkaKey(ctx, P, 'either', {
@@ -52,10 +53,7 @@ describe('rejection and cancellation', () => {
     const response = await reject(ctx, P, approver, await task(approver, id), reason);
     expect(response.statusCode, response.body).toBe(200);
   };
-  const approveOk = async (approver: TestApprover, id: string) => {
-    const response = await approve(ctx, P, approver, await task(approver, id));
-    expect(response.statusCode, response.body).toBe(200);
-  };
+  const approveOk = (approver: TestApprover, id: string) => approveTask(ctx, P, approver, id);
   const cancel = (id: string, partition = P) =>
     ctx.call(partition, ['keyOperation'], { method: 'DELETE', url: `/v1/request/${id}` });
 

@@ -1,19 +1,22 @@
-import { createCipheriv, createHash, randomBytes, verify } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SkaOperation, selfComputedChallenge } from '../../../src/ska/challenge.js';
 import { encodeSignedApproval } from '../../../src/ska/signed-approval.js';
-import { createTestContext, type TestContext } from '../../helpers/app.js';
+import type { TestContext } from '../../helpers/app.js';
 import { createApprover, rule, type TestApprover, taskOf } from '../../helpers/approvers.js';
 import {
   b64,
   type CertificateApprover,
+  certificateRule,
   createCertificateApprover,
   createSkaKey,
   expectTsbError,
   keyAttributes,
   signRequest,
   unb64,
+  verifiesWithKey,
   wholeSecondClock,
+  workflowContext,
 } from './fixtures.js';
 
 const P = 'presigned';
@@ -47,8 +50,7 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
   const payload = Buffer.from('pay 1000 CHF to ACME AG');
 
   beforeAll(async () => {
-    ctx = await createTestContext({ clock });
-    await ctx.partition(P);
+    ctx = await workflowContext(P, { clock, worker: false });
     const twoOfThree = rule([{ quorum: 2, approvers: [a, b, c] }]);
     await createSkaKey(ctx, P, 'ps-sign', { ruleUse: twoOfThree });
     await createSkaKey(ctx, P, 'ps-other', { ruleUse: twoOfThree });
@@ -122,15 +124,7 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
     it('signs with enough approvals; node:crypto verifies the signature', async () => {
       const response = await syncSign([presigned(a), presigned(c)]);
       expect(response.statusCode, response.body).toBe(200);
-      const spki = unb64((await keyAttributes(ctx, P, 'ps-sign')).json().json.publicKey);
-      expect(
-        verify(
-          'sha256',
-          payload,
-          { key: spki, format: 'der', type: 'spki' },
-          unb64(response.json().signature),
-        ),
-      ).toBe(true);
+      expect(await verifiesWithKey(ctx, P, 'ps-sign', payload, unb64(response.json().signature))).toBe(true);
     });
 
     it('too few approvals are 403 / 401: none, one, or one approver twice', async () => {
@@ -248,24 +242,7 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
     let cert: CertificateApprover;
     beforeAll(async () => {
       cert = await createCertificateApprover(2, 'presigning approver');
-      await createSkaKey(ctx, P, 'ps-cert', {
-        ruleUse: {
-          tokens: [
-            {
-              name: 'main',
-              timelock: 0,
-              timeout: 0,
-              groups: [
-                {
-                  name: 'certified',
-                  quorum: 1,
-                  approvals: [{ type: 'certificate', name: 'cert', value: cert.certificate }],
-                },
-              ],
-            },
-          ],
-        },
-      });
+      await createSkaKey(ctx, P, 'ps-cert', { ruleUse: certificateRule(cert, 'cert') });
     });
     const certified = () => {
       const challenge = selfComputedChallenge('SIGN', 'ps-cert', sha256(payload), clock.now());

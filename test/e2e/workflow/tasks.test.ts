@@ -11,7 +11,7 @@ import {
   rule,
   type TestApprover,
 } from '../../helpers/approvers.js';
-import { openssl } from '../../helpers/openssl.js';
+import { selfSignedP256 } from '../../helpers/openssl.js';
 import {
   approvalBody,
   asyncRequest,
@@ -71,33 +71,17 @@ interface Signer {
 }
 
 async function makeSigner(dir: string, name: string): Promise<Signer> {
-  await openssl(
-    [
-      'req',
-      '-x509',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-    ],
-    dir,
-  );
-  const pem = await readFile(path.join(dir, `${name}.crt`), 'utf8');
+  const { keyFile, certFile } = await selfSignedP256(dir, {
+    subject: `/CN=${name}`,
+    keyFile: `${name}.key`,
+    certFile: `${name}.crt`,
+  });
+  const pem = await readFile(certFile, 'utf8');
   const der = Buffer.from(pem.replace(/-----[^-]+-----|\s+/g, ''), 'base64');
   return {
     certificate: b64(der),
-    certificateFile: path.join(dir, `${name}.crt`),
-    privateKey: createPrivateKey(await readFile(path.join(dir, `${name}.key`))),
+    certificateFile: certFile,
+    privateKey: createPrivateKey(await readFile(keyFile)),
   };
 }
 

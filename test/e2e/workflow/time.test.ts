@@ -1,9 +1,8 @@
-import { verify } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME } from '../../../src/workflow/queue.js';
-import { createTestContext, type TestContext } from '../../helpers/app.js';
+import type { TestContext } from '../../helpers/app.js';
 import {
   approve,
   createApprover,
@@ -16,12 +15,13 @@ import {
   createSkaKey,
   evaluated,
   expectTsbError,
-  keyAttributes,
   openTasks,
   requestStatus,
   signRequest,
   unb64,
+  verifiesWithKey,
   wholeSecondClock,
+  workflowContext,
 } from './fixtures.js';
 
 const P = 'timed';
@@ -40,8 +40,7 @@ describe('SKA timelock and timeout', () => {
 
   beforeAll(async () => {
     // no periodic sweep: the tests decide when the engine looks at the new time
-    ctx = await createTestContext({ worker: true, clock, env: { TSB_WORKFLOW_SWEEP_MS: '3600000' } });
-    await ctx.partition(P);
+    ctx = await workflowContext(P, { clock, env: { TSB_WORKFLOW_SWEEP_MS: '3600000' } });
     redis = new Redis(ctx.config.redisUrl, { maxRetriesPerRequest: null });
     queue = new Queue(QUEUE_NAME, { connection: redis, prefix: ctx.config.workflow.queuePrefix });
     await createSkaKey(ctx, P, 'timelocked', {
@@ -119,12 +118,12 @@ describe('SKA timelock and timeout', () => {
     const done = await requestStatus(ctx, P, id);
     expect(done.status).toBe('EXECUTED');
     expect(seconds(done.executionTime)).toBe(seconds(created.createdAt) + 120);
-    const spki = unb64((await keyAttributes(ctx, P, 'timelocked')).json().json.publicKey);
     expect(
-      verify(
-        'sha256',
+      await verifiesWithKey(
+        ctx,
+        P,
+        'timelocked',
         Buffer.from('timelocked payload'),
-        { key: spki, format: 'der', type: 'spki' },
         unb64(String(done.result)),
       ),
     ).toBe(true);

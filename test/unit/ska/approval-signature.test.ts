@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { ml_dsa44, ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TsbError } from '../../../src/errors.js';
 import {
   APPROVAL_DIGEST_ALGORITHMS,
   canonicalDigestAlgorithm,
@@ -14,23 +12,9 @@ import {
 } from '../../../src/ska/approver-key.js';
 import { content, DER_TAG, readChildren, readSingle } from '../../../src/ska/der.js';
 import { type OpensslSignature, opensslSign } from '../../helpers/signatures.js';
-import { bitString, ML_DSA_OIDS, oid, seq } from './helpers.js';
+import { bitString, errorOf, ML_DSA_OIDS, oid, seq, tsbSample } from './helpers.js';
 
-const sample = (name: string): Record<string, string> =>
-  JSON.parse(
-    readFileSync(new URL(`../../../../shared/reference/tsb-examples/${name}`, import.meta.url), 'utf8'),
-  );
 const b64 = (text: string) => Buffer.from(text, 'base64');
-
-function errorOf(fn: () => unknown): TsbError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof TsbError) return err;
-    throw err;
-  }
-  throw new Error('expected a TsbError');
-}
 
 const DATA = Buffer.from('approval challenge bytes \x00\x01\x02', 'latin1');
 
@@ -231,7 +215,7 @@ describe('verifyApproverSignature: ML-DSA (signed with noble; OpenSSL 3.0 has no
 
 describe('verifyApproverSignature on the published TSB samples', () => {
   it('sample 09: the approval signature is over the base64-decoded approvalToBeSigned', () => {
-    const body = sample('09-approval-request.json');
+    const body = tsbSample('09-approval-request.json');
     const key = parseApproverCertificate(b64(body['approverCertificate']!));
     const challenge = b64(body['approvalToBeSigned']!);
     const signature = b64(body['signature']!);
@@ -243,7 +227,7 @@ describe('verifyApproverSignature on the published TSB samples', () => {
   });
 
   it('sample 07: RSA timestamp signature over the UTF-8 timestamp', () => {
-    const body = sample('07-filtered-sign-approval-task-request.json');
+    const body = tsbSample('07-filtered-sign-approval-task-request.json');
     const key = parseApproverCertificate(b64(body['approverCertificate']!));
     const data = Buffer.from(body['timestamp']!, 'utf8');
     expect(verifyApproverSignature(key, data, b64(body['timestampSignature']!), 'SHA-256')).toBe(true);
@@ -251,7 +235,7 @@ describe('verifyApproverSignature on the published TSB samples', () => {
   });
 
   it('sample 20: P-384 ECDSA (DER) timestamp signature', () => {
-    const body = sample('20-filtered-modify-task-request-level5.json');
+    const body = tsbSample('20-filtered-modify-task-request-level5.json');
     const key = parseApproverPublicKey(b64(body['approverPublicKey']!));
     expect(key.keyAlgorithm).toBe('P-384');
     const data = Buffer.from(body['timestamp']!, 'utf8');
@@ -309,7 +293,7 @@ describe('digest algorithm names', () => {
 
   it('verifyApproverSignature refuses an unknown digest name before looking at the signature', () => {
     const key = parseApproverPublicKey(
-      b64(sample('20-filtered-modify-task-request-level5.json')['approverPublicKey']!),
+      b64(tsbSample('20-filtered-modify-task-request-level5.json')['approverPublicKey']!),
     );
     expect(errorOf(() => verifyApproverSignature(key, DATA, Buffer.alloc(0), 'MD5')).errorCode).toBe(600);
   });

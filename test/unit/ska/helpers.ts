@@ -1,6 +1,7 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
+import { TsbError } from '../../../src/errors.js';
 
 export function fixture<T = unknown>(name: string): T {
   return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
@@ -8,6 +9,24 @@ export function fixture<T = unknown>(name: string): T {
 
 export function fixtureText(name: string): string {
   return readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+}
+
+/** A JSON example of the TSB reference (shared/reference/tsb-examples/<name>). */
+export function tsbSample<T = Record<string, string>>(name: string): T {
+  return JSON.parse(
+    readFileSync(new URL(`../../../../shared/reference/tsb-examples/${name}`, import.meta.url), 'utf8'),
+  ) as T;
+}
+
+/** The TsbError that `fn` throws; any other error is thrown on, and no error at all fails. */
+export function errorOf(fn: () => unknown): TsbError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof TsbError) return err;
+    throw err;
+  }
+  throw new Error('expected a TsbError');
 }
 
 // --- minimal DER encoder for building test keys and certificates ---

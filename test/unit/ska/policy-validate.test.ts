@@ -1,6 +1,5 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { TsbError } from '../../../src/errors.js';
 import {
   approverFingerprints,
   isEmptyRule,
@@ -13,6 +12,7 @@ import {
   b64,
   bitString,
   cert,
+  errorOf,
   fixture,
   genSpki,
   group,
@@ -27,16 +27,6 @@ import {
 
 const now = new Date('2026-01-01T00:00:00Z');
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-function errorOf(fn: () => unknown): TsbError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof TsbError) return err;
-    throw err;
-  }
-  throw new Error('expected a TsbError');
-}
 
 // keys generated once
 const p256 = genSpki('ec', { namedCurve: 'P-256' });

@@ -1,31 +1,13 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { TsbError } from '../../../src/errors.js';
 import { verifyApproverSignature } from '../../../src/ska/approval-signature.js';
 import { payloadDigest, selfComputedChallenge } from '../../../src/ska/challenge.js';
 import { decodeSignedApproval, encodeSignedApproval } from '../../../src/ska/signed-approval.js';
-import { makeCertificate, spkiOf } from './helpers.js';
+import { errorOf, makeCertificate, spkiOf, tsbSample } from './helpers.js';
 
-const SAMPLE_08_CHALLENGE = JSON.parse(
-  readFileSync(
-    new URL(
-      '../../../../shared/reference/tsb-examples/08-filtered-sign-approval-task-response-level1.json',
-      import.meta.url,
-    ),
-    'utf8',
-  ),
-).tasks[0].approvalToBeSigned as string;
-
-function errorOf(fn: () => unknown): TsbError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof TsbError) return err;
-    throw err;
-  }
-  throw new Error('expected a TsbError');
-}
+const SAMPLE_08_CHALLENGE = tsbSample<{ tasks: { approvalToBeSigned: string }[] }>(
+  '08-filtered-sign-approval-task-response-level1.json',
+).tasks[0]!.approvalToBeSigned;
 
 const WHERE = 'signedApprovals[1]';
 const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

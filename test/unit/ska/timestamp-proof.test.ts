@@ -1,7 +1,5 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { TsbError } from '../../../src/errors.js';
 import {
   approverIdentity,
   certificateValidAt,
@@ -10,25 +8,11 @@ import {
   parseIsoTimestamp,
   verifyTimestampProof,
 } from '../../../src/ska/timestamp-proof.js';
-import { b64, makeCertificate, spkiOf } from './helpers.js';
+import { b64, errorOf, makeCertificate, spkiOf, tsbSample } from './helpers.js';
 
-const sample = (name: string): Record<string, string> =>
-  JSON.parse(
-    readFileSync(new URL(`../../../../shared/reference/tsb-examples/${name}`, import.meta.url), 'utf8'),
-  );
-const SAMPLE_07 = sample('07-filtered-sign-approval-task-request.json');
-const SAMPLE_20 = sample('20-filtered-modify-task-request-level5.json');
+const SAMPLE_07 = tsbSample('07-filtered-sign-approval-task-request.json');
+const SAMPLE_20 = tsbSample('20-filtered-modify-task-request-level5.json');
 const WINDOW = DEFAULT_FRESHNESS_WINDOW;
-
-function errorOf(fn: () => unknown): TsbError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof TsbError) return err;
-    throw err;
-  }
-  throw new Error('expected a TsbError');
-}
 
 const plusSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000);
 const proofOf = (body: Record<string, string>) => ({
