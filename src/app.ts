@@ -9,6 +9,7 @@ import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { openApiDocumentation } from './http/openapi.js';
 import { tlsServerOptions } from './http/tls.js';
 import { approvalsRoutes } from './modules/approvals/approvals.routes.js';
+import { attestationRoutes } from './modules/attestation/attestation.routes.js';
 import { ErrorBodySchema } from './modules/common.schema.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
@@ -76,6 +77,7 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
     await api.register(keyStatusRoutes, { hsm });
     await api.register(requestsRoutes, { hsm, workflow });
     await api.register(approvalsRoutes, { hsm, workflow });
+    await api.register(attestationRoutes, { hsm });
   });
 
   return app;

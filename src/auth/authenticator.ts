@@ -17,6 +17,7 @@ import {
   type JwtVerifier,
   type PartitionRef,
   type PartitionResolver,
+  type VerifiedToken,
 } from './jwt.js';
 import type { Role } from './roles.js';
 
@@ -85,7 +86,11 @@ export class Authenticator {
       }
       const token = await this.jwt.verify(match[1]!);
       resolved.push({
-        credential: { method: 'jwt', id: token.credentialId },
+        credential: {
+          method: 'jwt',
+          id: token.credentialId,
+          principal: personalSubject(token) ?? token.credentialId,
+        },
         partitionId: token.partition.id,
         partitionName: token.partition.name,
         roles: token.roles,
@@ -105,7 +110,7 @@ export class Authenticator {
       for (const record of records) {
         if (!record) throw new TsbError('INVALID_API_KEY', 'an API key in the X-API-KEY header is not valid');
         resolved.push({
-          credential: { method: 'apiKey', id: record.id },
+          credential: { method: 'apiKey', id: record.id, principal: record.id },
           partitionId: record.partitionId,
           partitionName: record.partitionName,
           roles: [record.role],
@@ -126,7 +131,7 @@ export class Authenticator {
       const record = await this.certificates.lookup(fingerprint);
       if (record) {
         resolved.push({
-          credential: { method: 'mtls', id: record.fingerprint },
+          credential: { method: 'mtls', id: record.fingerprint, principal: record.fingerprint },
           partitionId: record.partitionId,
           partitionName: record.partitionName,
           roles: record.roles,
@@ -189,4 +194,14 @@ export function createAuthenticator({
     new ApiKeyStore(prisma, withClock),
     new ClientCertificateStore(prisma, withClock),
   );
+}
+
+/**
+ * The token's subject when it names someone: tokens of one subject are one principal. A subject that
+ * is the partition name (the default of `tsb token issue`) names nobody in particular, so such a token
+ * is its own principal.
+ */
+function personalSubject(token: VerifiedToken): string | null {
+  if (token.subject === null || token.subject === token.partition.name) return null;
+  return `sub:${token.subject}`;
 }

@@ -7,6 +7,11 @@ export interface CallerCredential {
   method: CredentialMethod;
   /** JWT `jti` (else `sub`), API key row id, or client certificate SHA-256 fingerprint. */
   id: string;
+  /**
+   * Who stands behind the credential, the same across its renewals: the JWT `sub` (else the id), the API key
+   * row id, or the client certificate fingerprint. Separation of duties compares principals.
+   */
+  principal: string;
 }
 
 /** The authenticated party of a request: one partition, the union of its credentials' roles. */

@@ -12,9 +12,9 @@ import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import { verifyApproverSignature } from '../ska/approval-signature.js';
 import { parseApproverPublicKey } from '../ska/approver-key.js';
 import { type DecodedChallenge, decodeChallenge, ruleDigest, type SkaOperation } from '../ska/challenge.js';
-import { type ApproverDecision, evaluateRule, ruleApprovers } from '../ska/evaluator.js';
+import { type ApproverDecision, evaluateRule } from '../ska/evaluator.js';
 import type {
-  NormalizedApproval,
+  NormalizedCertificateInfo,
   NormalizedPolicy,
   NormalizedRule,
   RuleName,
@@ -38,7 +38,7 @@ export type Authorization =
   /** pre-signed approvals sent with a synchronous request (`signedApprovals`) */
   | { kind: 'signedApprovals'; entries: readonly string[] }
   /** a workflow request: its challenge and the decisions collected for it */
-  | { kind: 'workflow'; challenge: Buffer; decisions: readonly RecordedDecision[] };
+  | { kind: 'workflow'; requestId: string; challenge: Buffer; decisions: readonly RecordedDecision[] };
 
 /** The operation asking for approval: which rule governs it and what the approvers must have seen. */
 export interface GatedOperation {
@@ -48,6 +48,9 @@ export interface GatedOperation {
   keyName: string;
   payloadDigest: Buffer;
 }
+
+/** The operation together with the stored key it acts on. */
+type Subject = GatedOperation & { key: Key };
 
 const RULE_DESCRIPTION: Record<RuleName, string> = {
   ruleUse: 'use',
@@ -85,16 +88,16 @@ export class ApprovalGate {
       );
     }
     if (authorization.kind === 'workflow') {
-      this.authorizeWorkflow(partition, rule!, operation, authorization, what);
+      this.authorizeWorkflow(partition, rule!, { ...operation, key }, authorization, what);
     } else {
-      this.authorizePresented(rule!, operation, authorization.entries, what);
+      this.authorizePresented(rule!, { ...operation, key }, authorization.entries, what);
     }
   }
 
   private authorizeWorkflow(
     partition: Partition,
     rule: NormalizedRule,
-    operation: GatedOperation,
+    operation: Subject,
     authorization: Extract<Authorization, { kind: 'workflow' }>,
     what: string,
   ): void {
@@ -109,7 +112,10 @@ export class ApprovalGate {
     if (!verify('sha256', challenge.timestampBlock, partitionKey, challenge.timestampSignature)) {
       throw new TsbError('MISSING_APPROVAL', `${what}: the challenge was not signed by this partition`);
     }
-    const mismatch = challengeMismatch(challenge, operation);
+    const mismatch =
+      challenge.content.requestId === authorization.requestId
+        ? challengeMismatch(challenge, operation)
+        : 'belongs to another request';
     if (mismatch) throw new TsbError('MISSING_APPROVAL', `${what}: the challenge ${mismatch}`);
     if (!challenge.content.requestId || !challenge.content.ruleDigest?.equals(ruleDigest(rule))) {
       throw new TsbError(
@@ -137,13 +143,9 @@ export class ApprovalGate {
     }
   }
 
-  private validApproval(
-    approver: NormalizedApproval,
-    recorded: RecordedDecision,
-    challenge: Buffer,
-  ): boolean {
+  private validApproval(approver: GateApprover, recorded: RecordedDecision, challenge: Buffer): boolean {
     if (!recorded.signature || !recorded.digestAlgorithm) return false;
-    if (approver.certificate && !certificateValidAt(approver.certificate, recorded.decidedAt)) return false;
+    if (!certificatesValidAt(approver, recorded.decidedAt)) return false;
     const key = parseApproverPublicKey(recorded.approverPublicKey);
     if (key.fingerprint !== approver.fingerprint) return false;
     return verifyApproverSignature(key, challenge, recorded.signature, recorded.digestAlgorithm);
@@ -156,7 +158,7 @@ export class ApprovalGate {
    */
   private authorizePresented(
     rule: NormalizedRule,
-    operation: GatedOperation,
+    operation: Subject,
     entries: readonly string[],
     what: string,
   ): void {
@@ -196,8 +198,8 @@ export class ApprovalGate {
   private checkPresented(
     approval: PresentedApproval,
     index: number,
-    approvers: Map<string, NormalizedApproval>,
-    operation: GatedOperation,
+    approvers: Map<string, GateApprover>,
+    operation: Subject,
     now: Date,
   ): PresentedApproval {
     const where = `signedApprovals[${index}]`;
@@ -213,7 +215,7 @@ export class ApprovalGate {
       );
     }
     checkTimestampFreshness(approval.challenge.content.createdAt, now, this.window);
-    if (approver.certificate && !certificateValidAt(approver.certificate, now)) {
+    if (!certificatesValidAt(approver, now)) {
       throw new TsbError('INVALID_CERTIFICATE', `${where}: the approver certificate is not valid now`);
     }
     if (
@@ -233,17 +235,46 @@ export class ApprovalGate {
   }
 }
 
-function challengeMismatch(challenge: DecodedChallenge, operation: GatedOperation): string | null {
+function challengeMismatch(challenge: DecodedChallenge, operation: Subject): string | null {
+  const { key } = operation;
   const { content } = challenge;
   if (content.operation !== operation.operation)
     return `is for ${content.operation}, not ${operation.operation}`;
   if (content.keyLabel !== operation.keyName) return `names key "${content.keyLabel}"`;
+  if (content.keyId !== key.id) return 'was made for another key of that name';
+  if (content.keyVersion !== key.version) return 'was made before the key last changed';
   if (!content.payloadDigest.equals(operation.payloadDigest)) return 'was made for another payload';
   return null;
 }
 
-function approversByFingerprint(rule: NormalizedRule): Map<string, NormalizedApproval> {
-  return new Map(ruleApprovers(rule).map((approval) => [approval.fingerprint, approval]));
+/**
+ * Each approver of the rule once, with every certificate the rule pins for it (the same key may be named
+ * as a public key in one group and by a certificate in another: every such certificate must be valid).
+ */
+function approversByFingerprint(rule: NormalizedRule): Map<string, GateApprover> {
+  const approvers = new Map<string, GateApprover>();
+  for (const token of rule.tokens) {
+    for (const group of token.groups) {
+      for (const approval of group.approvals) {
+        const known = approvers.get(approval.fingerprint) ?? {
+          fingerprint: approval.fingerprint,
+          certificates: [],
+        };
+        if (approval.certificate) known.certificates.push(approval.certificate);
+        approvers.set(approval.fingerprint, known);
+      }
+    }
+  }
+  return approvers;
+}
+
+interface GateApprover {
+  fingerprint: string;
+  certificates: NormalizedCertificateInfo[];
+}
+
+function certificatesValidAt(approver: GateApprover, at: Date): boolean {
+  return approver.certificates.every((certificate) => certificateValidAt(certificate, at));
 }
 
 /** The authorization of a synchronous request: its `signedApprovals`, if it sent any. */

@@ -6,6 +6,7 @@ import type { Partition, PrismaClient } from '../generated/prisma/client.js';
 import { type ChallengeContent, encodeChallenge, timestampBlock } from '../ska/challenge.js';
 import type { FreshnessWindow } from '../ska/timestamp-proof.js';
 import { ApprovalGate } from './approval-gate.js';
+import { CertificateAuthorityStore } from './certificates.js';
 import { KeyOperations } from './key-operations.js';
 import { KeyStatusChanges } from './key-status.js';
 import { KeyStore } from './keystore.js';
@@ -14,7 +15,8 @@ import { MetadataCache } from './metadata-cache.js';
 import { shutdownSignaturePool } from './operations/signatures-pool.js';
 import { PartitionKeyring } from './partition-keyring.js';
 import { PartitionStore, TIMESTAMP_KEY_NAME } from './partitions.js';
-import { requestSecretBinding, seal, unseal } from './seal.js';
+import { type IssuedTimestamp, issueTimestamp, type TimestampInput } from './rfc3161.js';
+import { type RequestSecretPurpose, requestSecretBinding, seal, unseal } from './seal.js';
 import { UseCounter } from './use-counter.js';
 
 export interface SoftHsmOptions {
@@ -47,6 +49,8 @@ export class SoftHsm {
   /** block, unblock and policy change of keys (SKA ruleBlock, ruleUnblock, ruleModify) */
   readonly keyStatus: KeyStatusChanges;
   readonly clock: Clock;
+  /** the service certificate chain (root, device) and the partitions' attestation and timestamp certificates */
+  readonly certificates: CertificateAuthorityStore;
 
   constructor(options: SoftHsmOptions) {
     const clock = options.clock ?? systemClock;
@@ -58,6 +62,12 @@ export class SoftHsm {
     });
     this.partitions = new PartitionStore(options.prisma, options.masterKey, (change) =>
       this.metadata.announce(change),
+    );
+    this.certificates = new CertificateAuthorityStore(
+      options.prisma,
+      options.masterKey,
+      this.partitions,
+      clock,
     );
     this.keyring = new PartitionKeyring((partition) => this.partitions.openPartitionKey(partition));
     this.useCounter = new UseCounter(options.prisma);
@@ -111,15 +121,35 @@ export class SoftHsm {
     return signAsync('sha256', data, timestampKey!);
   }
 
-  /** Seals a secret (a key password) that an SKA request must present again when it runs. */
-  sealRequestSecret(partition: Partition, requestId: string, secret: Buffer): Buffer {
-    const { partitionKey } = this.keyring.open(partition);
-    return seal(partitionKey, secret, requestSecretBinding(partition.id, requestId));
+  /** An RFC 3161 time-stamp token signed by the partition's timestamp key (its certificate is issued on first use). */
+  async rfcTimestamp(partition: Partition, input: Omit<TimestampInput, 'genTime'>): Promise<IssuedTimestamp> {
+    const certificates = await this.certificates.forPartition(partition);
+    const { timestampKey } = this.keyring.open(certificates.partition);
+    return issueTimestamp(
+      { ...input, genTime: this.clock.now() },
+      { key: timestampKey!, certificate: certificates.timestamp, chain: [certificates.device] },
+    );
   }
 
-  openRequestSecret(partition: Partition, requestId: string, sealed: Uint8Array): Buffer {
+  /** Seals a secret of an SKA request: the key password it must present again when it runs, or a decryption result. */
+  sealRequestSecret(
+    partition: Partition,
+    requestId: string,
+    purpose: RequestSecretPurpose,
+    secret: Buffer,
+  ): Buffer {
     const { partitionKey } = this.keyring.open(partition);
-    return unseal(partitionKey, sealed, requestSecretBinding(partition.id, requestId));
+    return seal(partitionKey, secret, requestSecretBinding(partition.id, requestId, purpose));
+  }
+
+  openRequestSecret(
+    partition: Partition,
+    requestId: string,
+    purpose: RequestSecretPurpose,
+    sealed: Uint8Array,
+  ): Buffer {
+    const { partitionKey } = this.keyring.open(partition);
+    return unseal(partitionKey, sealed, requestSecretBinding(partition.id, requestId, purpose));
   }
 
   random(length: number): Buffer {

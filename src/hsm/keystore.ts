@@ -476,6 +476,7 @@ export class KeyStore {
       label: key.label,
       id: key.externalId,
       uuid: key.id,
+      version: key.version,
       algorithm: key.algorithm,
       algorithmOid: key.algorithmOid,
       curveOid: key.curveOid,

@@ -42,6 +42,8 @@ export interface KeyAttributesJson {
   label: string;
   id: string | null;
   uuid: string;
+  /** OpenTSB: changes with every change of the key (block, unblock, policy, password); pre-signed approvals name it */
+  version: number;
   algorithm: string;
   algorithmOid: string | null;
   curveOid: string | null;

@@ -112,6 +112,32 @@ export class PartitionStore {
     return stored;
   }
 
+  /**
+   * Stores the partition's attestation and timestamp certificates where none is stored yet (first writer
+   * wins when processes race) and answers the stored row.
+   */
+  async storeCertificates(
+    partitionId: string,
+    certificates: { attestationCertificate?: Buffer; timestampCertificate?: Buffer },
+  ): Promise<Partition> {
+    if (certificates.attestationCertificate) {
+      await this.prisma.partition.updateMany({
+        where: { id: partitionId, attestationCertificate: null },
+        data: { attestationCertificate: toBytes(certificates.attestationCertificate) },
+      });
+    }
+    if (certificates.timestampCertificate) {
+      await this.prisma.partition.updateMany({
+        where: { id: partitionId, timestampCertificate: null },
+        data: { timestampCertificate: toBytes(certificates.timestampCertificate) },
+      });
+    }
+    await this.onChange?.({ kind: 'partition', id: partitionId });
+    const stored = await this.findById(partitionId);
+    if (!stored) throw new TsbError('INSUFFICIENT_LOGIN_INFORMATION', 'the partition no longer exists');
+    return stored;
+  }
+
   /** Opens the partition key. Throws when the master key is not the one the partition was sealed with. */
   openPartitionKey(partition: Pick<Partition, 'id' | 'partitionKeySealed'>): Buffer {
     return unseal(this.masterKey, partition.partitionKeySealed, partitionKeyBinding(partition.id));

@@ -56,6 +56,16 @@ export const attestationKeyBinding = (partitionId: string): string =>
   `opentsb:attestation-key:${partitionId}`;
 /** AAD of the partition timestamp key (signs approval challenges) sealed under its partition key. */
 export const timestampKeyBinding = (partitionId: string): string => `opentsb:timestamp-key:${partitionId}`;
-/** AAD of a secret kept with an SKA request (the key password) until the request runs. */
-export const requestSecretBinding = (partitionId: string, requestId: string): string =>
-  `opentsb:request-secret:${partitionId}:${requestId}`;
+/** What a sealed secret of an SKA request is: the key password it runs with, or a decryption result. */
+export type RequestSecretPurpose = 'password' | 'result';
+
+/** AAD of a secret kept with an SKA request; the purpose is bound so one can never pass for the other. */
+export const requestSecretBinding = (
+  partitionId: string,
+  requestId: string,
+  purpose: RequestSecretPurpose,
+): string => `opentsb:request-${purpose}:${partitionId}:${requestId}`;
+/** AAD of the service root CA key (PKCS#8) sealed under the master key. */
+export const rootCaKeyBinding = (name: string): string => `opentsb:ca-root-key:${name}`;
+/** AAD of the service device (intermediate CA) key (PKCS#8) sealed under the master key. */
+export const deviceCaKeyBinding = (name: string): string => `opentsb:ca-device-key:${name}`;

@@ -32,6 +32,8 @@ export const CHALLENGE_TAG = {
   PAYLOAD_DIGEST: 0x7f01,
   REQUEST_ID: 0x7f02,
   RULE_DIGEST: 0x7f03,
+  KEY_ID: 0x7f04,
+  KEY_VERSION: 0x7f05,
   CREATION_TIME: 0x0107,
   TIMESTAMP_KEY_NAME: 0x1002,
 } as const;
@@ -46,6 +48,8 @@ const TAG_NAMES: Record<number, string> = {
   32513: 'payload digest',
   32514: 'request id',
   32515: 'rule digest',
+  32516: 'key id',
+  32517: 'key version',
   263: 'creation time',
 };
 
@@ -55,6 +59,10 @@ export interface ChallengeContent {
   keyLabel: string;
   /** SHA-256 (32 bytes) of what the operation acts on, see docs/approval-challenge.md. */
   payloadDigest: Buffer;
+  /** The key's UUID (lower-case text once decoded): binds the partition and the very key, not only its label. */
+  keyId: string;
+  /** The key's version (it changes with every block, unblock, policy or password change): an approval is for the key as it is. */
+  keyVersion: number;
   /** Seconds precision: the encoder floors to whole seconds. */
   createdAt: Date;
   /** Lower-case canonical UUID text once decoded; null in a self-computed challenge. */
@@ -103,7 +111,11 @@ export function ruleDigest(rule: unknown): Buffer {
 /** The VALUE bytes of the 0x1054 item (u32le length + inner items): what the timestamp key signs. */
 export function timestampBlock(content: ChallengeContent): Buffer {
   checkContent(content);
-  const items: TlvItem[] = [{ tag: CHALLENGE_TAG.PAYLOAD_DIGEST, value: content.payloadDigest }];
+  const items: TlvItem[] = [
+    { tag: CHALLENGE_TAG.PAYLOAD_DIGEST, value: content.payloadDigest },
+    { tag: CHALLENGE_TAG.KEY_ID, value: uuidBytes(content.keyId) },
+    { tag: CHALLENGE_TAG.KEY_VERSION, value: u32le(content.keyVersion) },
+  ];
   if (content.requestId !== null) {
     items.push({ tag: CHALLENGE_TAG.REQUEST_ID, value: uuidBytes(content.requestId) });
   }
@@ -140,11 +152,18 @@ export function encodeChallenge(content: ChallengeContent, timestampSignature: B
 /** The challenge an approver builds itself for a synchronous endpoint (no request, rule or timestamp key). */
 export function selfComputedChallenge(
   operation: SkaOperation,
-  keyLabel: string,
+  key: { label: string; id: string; version: number },
   payloadDigest: Buffer,
   createdAt: Date,
 ): Buffer {
-  const content = { operation, keyLabel, payloadDigest, createdAt };
+  const content = {
+    operation,
+    keyLabel: key.label,
+    keyId: key.id,
+    keyVersion: key.version,
+    payloadDigest,
+    createdAt,
+  };
   return encodeChallenge({ ...content, requestId: null, ruleDigest: null, timestampKeyName: null }, null);
 }
 
@@ -246,6 +265,8 @@ function decodeTimestampBlock(block: Buffer): Omit<ChallengeContent, 'operation'
   const what = 'challenge timestamp container';
   const cursor = new ItemCursor(readTlvFrame(block, what), what);
   const payloadDigest = readFixed(cursor.take(CHALLENGE_TAG.PAYLOAD_DIGEST), DIGEST_BYTES, what);
+  const keyId = uuidText(readFixed(cursor.take(CHALLENGE_TAG.KEY_ID), UUID_BYTES, what));
+  const keyVersion = readFixed(cursor.take(CHALLENGE_TAG.KEY_VERSION), 4, what).readUInt32LE(0);
   const requestIdItem = cursor.optional(CHALLENGE_TAG.REQUEST_ID);
   const ruleDigestItem = cursor.optional(CHALLENGE_TAG.RULE_DIGEST);
   const createdAt = readCreationTime(cursor.take(CHALLENGE_TAG.CREATION_TIME));
@@ -253,6 +274,8 @@ function decodeTimestampBlock(block: Buffer): Omit<ChallengeContent, 'operation'
   cursor.end();
   return {
     payloadDigest,
+    keyId,
+    keyVersion,
     createdAt,
     requestId: requestIdItem ? uuidText(readFixed(requestIdItem, UUID_BYTES, what)) : null,
     ruleDigest: ruleDigestItem ? readFixed(ruleDigestItem, DIGEST_BYTES, what) : null,
@@ -401,6 +424,12 @@ function checkContent(content: ChallengeContent): void {
   }
   checkDigest(content.payloadDigest, 'payload digest');
   if (content.ruleDigest !== null) checkDigest(content.ruleDigest, 'rule digest');
+  if (!UUID_TEXT.test(content.keyId)) {
+    throw new TsbError('INVALID_UUID', `challenge: key id "${content.keyId}" is not a UUID`);
+  }
+  if (!Number.isInteger(content.keyVersion) || content.keyVersion < 0 || content.keyVersion > 0xffffffff) {
+    throw invalid('challenge: key version must be an integer from 0 to 4294967295');
+  }
   if (content.requestId !== null && !UUID_TEXT.test(content.requestId)) {
     throw new TsbError('INVALID_UUID', `challenge: request id "${content.requestId}" is not a UUID`);
   }

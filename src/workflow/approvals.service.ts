@@ -181,7 +181,14 @@ export class ApprovalsService {
       );
     }
     if (task.approverCertificate) {
-      const certificate = identity.certificate ?? parseApproverCertificate(task.approverCertificate);
+      // the certificate the policy pins counts, not one the approver brings for the same key
+      const certificate = parseApproverCertificate(task.approverCertificate);
+      if (
+        identity.certificate &&
+        identity.certificate.certificateFingerprint !== certificate.certificateFingerprint
+      ) {
+        throw new TsbError('INVALID_CERTIFICATE', 'the policy names another certificate for this approver');
+      }
       if (!certificateValidAt(certificate, this.hsm.clock.now())) {
         throw new TsbError(
           'INVALID_CERTIFICATE',

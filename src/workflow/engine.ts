@@ -125,14 +125,16 @@ export class WorkflowEngine {
     let result: string | null;
     try {
       const partition = await this.hsm.partition(request.partitionId);
-      result = await runOperation(this.hsm, partition, request, {
+      const output = await runOperation(this.hsm, partition, request, {
         password: this.passwordOf(partition, request),
         authorization: {
           kind: 'workflow',
+          requestId: request.id,
           challenge: Buffer.from(request.challenge),
           decisions: recordedOf(request.tasks),
         },
       });
+      result = output === null ? null : sealedResult(this.hsm, partition, request, output);
     } catch (error) {
       if (
         !(error instanceof TsbError) ||
@@ -242,7 +244,9 @@ export class WorkflowEngine {
 
   private passwordOf(partition: Partition, request: SkaRequest): PasswordInput {
     if (!request.passwordSealed) return null;
-    return this.hsm.openRequestSecret(partition, request.id, request.passwordSealed).toString('utf8');
+    return this.hsm
+      .openRequestSecret(partition, request.id, 'password', request.passwordSealed)
+      .toString('utf8');
   }
 
   /** Queue writes are best effort: the database sweep catches anything Redis lost or refused. */
@@ -279,3 +283,19 @@ function recordedOf(tasks: readonly ApprovalTask[]): RecordedDecision[] {
 }
 
 export type { RequestWithTasks };
+
+const SEALED_PREFIX = 'sealed:';
+
+/** A decryption result is a secret: it is kept sealed under the partition key, bound to its request. */
+function sealedResult(hsm: SoftHsm, partition: Partition, request: SkaRequest, output: string): string {
+  if (request.operation !== 'DECRYPT') return output;
+  const sealed = hsm.sealRequestSecret(partition, request.id, 'result', Buffer.from(output, 'base64'));
+  return `${SEALED_PREFIX}${sealed.toString('base64')}`;
+}
+
+/** The result as the request status shows it (base64), opened when it was stored sealed. */
+export function openResult(hsm: SoftHsm, partition: Partition, request: SkaRequest): string | null {
+  if (request.result === null || !request.result.startsWith(SEALED_PREFIX)) return request.result;
+  const sealed = Buffer.from(request.result.slice(SEALED_PREFIX.length), 'base64');
+  return hsm.openRequestSecret(partition, request.id, 'result', sealed).toString('base64');
+}

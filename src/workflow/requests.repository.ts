@@ -190,19 +190,13 @@ export class RequestsRepository {
 
   /** Cancels the open requests of a key (except the one that changed it); returns their ids. */
   async cancelForKey(keyId: string, exceptRequestId: string | null, message: string): Promise<string[]> {
-    const where: Prisma.SkaRequestWhereInput = {
-      keyId,
-      status: { in: [...OPEN_STATUSES] },
-      executionClaimedAt: null,
-      ...(exceptRequestId ? { id: { not: exceptRequestId } } : {}),
-    };
-    const open = await this.prisma.skaRequest.findMany({ where, select: { id: true } });
-    if (open.length === 0) return [];
-    await this.prisma.skaRequest.updateMany({
-      where: { ...where, id: { in: open.map((request) => request.id) } },
-      data: { status: 'CANCELLED', errorMessage: message },
-    });
-    return open.map((request) => request.id);
+    const cancelled = await this.prisma.$queryRaw<{ id: string }[]>`
+      UPDATE "SkaRequest"
+      SET "status" = 'CANCELLED', "errorMessage" = ${message}, "updatedAt" = ${new Date()}
+      WHERE "keyId" = ${keyId}::uuid AND "status" IN ('PENDING', 'APPROVED') AND "executionClaimedAt" IS NULL
+        AND "id" <> COALESCE(${exceptRequestId}::uuid, '00000000-0000-0000-0000-000000000000'::uuid)
+      RETURNING "id"`;
+    return cancelled.map((request) => request.id);
   }
 
   /** Records an approver's decision once; false when the task was decided already. */

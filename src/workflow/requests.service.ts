@@ -13,8 +13,8 @@ import { normalizePassword, type PasswordInput } from '../hsm/key-password.js';
 import { assertWritable } from '../hsm/keystore.js';
 import { ruleDigest, type SkaOperation } from '../ska/challenge.js';
 import { ruleApprovers, ruleDeadline } from '../ska/evaluator.js';
-import { isEmptyRule } from '../ska/policy-validate.js';
-import type { WorkflowEngine } from './engine.js';
+import { isEmptyRule, type NormalizedRule } from '../ska/policy-validate.js';
+import { openResult, type WorkflowEngine } from './engine.js';
 import { OPERATIONS, prepareBody, type StoredBody } from './operations.js';
 import { REQUEST_STATUSES, type RequestStatus } from './request-status.js';
 import type { RequestsRepository, RequestWithTasks } from './requests.repository.js';
@@ -81,6 +81,8 @@ export class RequestsService {
     const challenge = await this.hsm.approvalChallenge(partition, {
       operation,
       keyLabel: keyName,
+      keyId: key.id,
+      keyVersion: key.version,
       payloadDigest: digest,
       createdAt,
       requestId: id,
@@ -96,7 +98,9 @@ export class RequestsService {
       operation,
       body,
       passwordSealed:
-        password === null ? null : this.hsm.sealRequestSecret(partition, id, Buffer.from(password, 'utf8')),
+        password === null
+          ? null
+          : this.hsm.sealRequestSecret(partition, id, 'password', Buffer.from(password, 'utf8')),
       metaData: typeof body['metaData'] === 'string' ? body['metaData'] : null,
       metaDataSignature: typeof body['metaDataSignature'] === 'string' ? body['metaDataSignature'] : null,
       rule: frozen ?? { tokens: [] },
@@ -110,7 +114,7 @@ export class RequestsService {
         id: randomUUID(),
         fingerprint: approver.fingerprint,
         approverPublicKey: Buffer.from(approver.publicKey, 'base64'),
-        approverCertificate: approver.type === 'certificate' ? Buffer.from(approver.value, 'base64') : null,
+        approverCertificate: pinnedCertificate(frozen, approver.fingerprint),
         approverName: approver.name,
       })),
     });
@@ -125,7 +129,8 @@ export class RequestsService {
   }
 
   async status(partition: Partition, id: string): Promise<RequestStatusView> {
-    return statusView(await this.require(partition, id));
+    const request = await this.require(partition, id);
+    return statusView(request, openResult(this.hsm, partition, request));
   }
 
   async cancel(partition: Partition, id: string): Promise<void> {
@@ -158,7 +163,10 @@ export class RequestsService {
       statuses && statuses.length > 0 ? statuses : null,
       page,
     );
-    return { requests: requests.map(statusView), totalCount: total };
+    return {
+      requests: requests.map((request) => statusView(request, openResult(this.hsm, partition, request))),
+      totalCount: total,
+    };
   }
 
   private async require(partition: Partition, id: string): Promise<RequestWithTasks> {
@@ -169,7 +177,8 @@ export class RequestsService {
   }
 }
 
-export function statusView(request: RequestWithTasks): RequestStatusView {
+/** The status of a request; `result` is passed opened (a decryption result is stored sealed). */
+export function statusView(request: RequestWithTasks, result: string | null): RequestStatusView {
   const key = (task: { approverPublicKey: Uint8Array }) =>
     Buffer.from(task.approverPublicKey).toString('base64');
   const decided = (decision: string | null) => request.tasks.filter((task) => task.decision === decision);
@@ -180,7 +189,7 @@ export function statusView(request: RequestWithTasks): RequestStatusView {
     approvedBy: decided('APPROVED').map(key),
     notYetApprovedBy: decided(null).map(key),
     rejectedBy: decided('REJECTED').map(key),
-    result: request.result,
+    result,
     operation: request.operation,
     keyName: request.keyLabel,
     createdAt: isoSeconds(request.createdAt),
@@ -190,6 +199,19 @@ export function statusView(request: RequestWithTasks): RequestStatusView {
     errorCode: request.errorCode,
     errorMessage: request.errorMessage,
   };
+}
+
+/** The certificate the rule pins for an approver (named by a certificate in any of its groups), DER. */
+function pinnedCertificate(rule: NormalizedRule | null, fingerprint: string): Buffer | null {
+  for (const token of rule?.tokens ?? []) {
+    for (const group of token.groups) {
+      const pinned = group.approvals.find(
+        (approval) => approval.fingerprint === fingerprint && approval.type === 'certificate',
+      );
+      if (pinned) return Buffer.from(pinned.value, 'base64');
+    }
+  }
+  return null;
 }
 
 function assertPayloadSize(body: StoredBody, field: string | null): void {

@@ -141,6 +141,19 @@ const ENDPOINTS: Array<{ method: 'GET' | 'POST' | 'DELETE'; url: string; body?: 
     roles: ['keyManagement'],
   },
   { method: 'POST', url: '/v1/key/address', body: { label: 'nothing-here' }, roles: ['keyManagement'] },
+  {
+    method: 'POST',
+    url: '/v1/key/keyAttestation',
+    body: { label: 'nothing-here' },
+    roles: ['keyManagement'],
+  },
+  { method: 'GET', url: '/v1/attestation/certificates', roles: [...ROLES] },
+  {
+    method: 'POST',
+    url: '/v1/createRfcTimestamp',
+    body: { data: 'AA==', hashAlgorithm: 'SHA-256' },
+    roles: ['keyOperation'],
+  },
   ...workflowEndpoints(),
 ];
 

@@ -9,11 +9,12 @@ export async function issueTestToken(
   config: Readonly<Config>,
   partition: string,
   roles: Role[],
+  subject?: string,
 ): Promise<string> {
   let issuer = issuers.get(config);
   if (!issuer) {
     issuer = createJwtIssuer(config);
     issuers.set(config, issuer);
   }
-  return issuer.issueToken({ partition, roles, ttlSeconds: 3600 });
+  return issuer.issueToken({ partition, roles, ttlSeconds: 3600, ...(subject ? { subject } : {}) });
 }

@@ -35,8 +35,8 @@ export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow
 ) => {
   const partitionOf = (request: { caller: { partitionId: string } | null }) =>
     hsm.partition(request.caller!.partitionId);
-  const credentialIds = (request: { caller: { credentials: { id: string }[] } | null }) =>
-    request.caller!.credentials.map((credential) => credential.id);
+  const credentialIds = (request: { caller: { credentials: { principal: string }[] } | null }) =>
+    request.caller!.credentials.map((credential) => credential.principal);
 
   for (const list of TASK_LISTS) {
     app.post(

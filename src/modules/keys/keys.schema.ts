@@ -101,6 +101,9 @@ export const SignedKeyAttributesSchema = Type.Object(
       label: Type.String(),
       id: Type.Union([Type.String(), Type.Null()]),
       uuid: Type.String(),
+      version: Type.Integer({
+        description: 'OpenTSB: the key version, changed by every block, unblock, policy or password change',
+      }),
       algorithm: Type.String(),
       algorithmOid: Type.Union([Type.String(), Type.Null()]),
       curveOid: Type.Union([Type.String(), Type.Null()]),

@@ -32,9 +32,9 @@ const tags = ['Requests'];
 const security = API_SECURITY;
 const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
 
-/** The credential a request was created with: it may not approve the request (separation of duties). */
+/** Who created a request (the principals of its credentials): they may not decide on it (separation of duties). */
 export const creatorOf = (caller: Caller): string =>
-  caller.credentials.map((credential) => credential.id).join(',');
+  caller.credentials.map((credential) => credential.principal).join(',');
 
 /**
  * TSB v1 asynchronous (workflow) requests (reference §2.4): each stores a request whose SKA rule decides

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../../src/auth/api-keys.js';
+import type { Role } from '../../../src/auth/roles.js';
 import { createTestContext, type TestContext } from '../../helpers/app.js';
 import {
   approve,
@@ -13,6 +14,7 @@ import {
   taskOf,
   waitForStatus,
 } from '../../helpers/approvers.js';
+import { issueTestToken } from '../../helpers/tokens.js';
 import {
   approvalBody,
   b64,
@@ -181,6 +183,36 @@ describe('approval attacks', () => {
     );
     expect((await postApproval(ctx, P, body)).statusCode).toBe(200);
     expect((await evaluated(ctx, P, id)).approvedBy).toEqual([a.publicKey]);
+  });
+
+  it('another token of the same subject cannot approve either; a token of another subject can', async () => {
+    const bearer = async (roles: Role[], subject: string) => ({
+      authorization: `Bearer ${await issueTestToken(ctx.config, P, roles, subject)}`,
+    });
+    const created = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/sign',
+      headers: await bearer(['keyOperation'], 'alice'),
+      payload: {
+        signRequest: {
+          payload: b64('alice pays'),
+          signKeyName: 'target',
+          signatureAlgorithm: 'SHA256_WITH_ECDSA',
+        },
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().signRequestId as string;
+    const body = approvalBody(c, await task(c, id));
+    const post = async (subject: string) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: '/v1/approval',
+        headers: await bearer(['approver'], subject),
+        payload: body,
+      });
+    await refused(id, () => post('alice'), 403, 400);
+    expect((await post('bob')).statusCode).toBe(200);
   });
 
   it('an API key that created a request cannot approve it, even beside another key (403 / 400)', async () => {

@@ -88,6 +88,12 @@ describe('asynchronous decrypt and unwrap', () => {
     const done = await finished(id);
     expect(done['status'], JSON.stringify(done)).toBe('EXECUTED');
     expect(unb64(String(done['result'])).equals(plaintext)).toBe(true);
+    // at rest the plaintext is sealed under the partition key, bound to this request
+    const row = await ctx.prisma.skaRequest.findUniqueOrThrow({ where: { id } });
+    expect(row.result).toMatch(/^sealed:/);
+    for (const form of [plaintext.toString('utf8'), b64(plaintext), plaintext.toString('hex')]) {
+      expect(row.result).not.toContain(form);
+    }
   });
 
   it('a decryption that fails after approval ends FAILED with the errorCode', async () => {

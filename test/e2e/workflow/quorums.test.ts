@@ -1,4 +1,6 @@
 import { verify } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestContext } from '../../helpers/app.js';
 import {
@@ -11,6 +13,7 @@ import {
   tokenOf,
   waitForStatus,
 } from '../../helpers/approvers.js';
+import { openssl, withScratch } from '../../helpers/openssl.js';
 import {
   approvalBody,
   approveTask,
@@ -252,6 +255,34 @@ describe('SKA quorums over HTTP', () => {
         expect(status.status).toBe('PENDING');
         expect(status.approvedBy).toEqual([]);
       }
+
+      // nor does a certificate of the approver's own making, for the same key and valid now
+      clock.set(new Date(cert.notAfter.getTime() + 60_000));
+      const ownMade = await withScratch(async (dir) => {
+        await writeFile(path.join(dir, 'key.pem'), cert.privateKey.export({ format: 'pem', type: 'pkcs8' }));
+        await openssl(
+          [
+            'req',
+            '-x509',
+            '-new',
+            '-key',
+            'key.pem',
+            '-days',
+            '30',
+            '-subj',
+            '/CN=own',
+            '-outform',
+            'DER',
+            '-out',
+            'own.der',
+          ],
+          dir,
+        );
+        return (await readFile(path.join(dir, 'own.der'))).toString('base64');
+      });
+      const bypass = { ...certificateApproval(found), approverCertificate: ownMade };
+      expectTsbError(await postApproval(ctx, P, bypass), 400, 402);
+      expect((await evaluated(ctx, P, id)).approvedBy).toEqual([]);
 
       clock.set(new Date(createdAt.getTime() + 60_000));
       const accepted = await postApproval(ctx, P, certificateApproval(found));

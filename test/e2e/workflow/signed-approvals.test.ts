@@ -54,6 +54,8 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
     const twoOfThree = rule([{ quorum: 2, approvers: [a, b, c] }]);
     await createSkaKey(ctx, P, 'ps-sign', { ruleUse: twoOfThree });
     await createSkaKey(ctx, P, 'ps-other', { ruleUse: twoOfThree });
+    await ctx.partition('ps-elsewhere');
+    await createSkaKey(ctx, 'ps-elsewhere', 'ps-sign', { ruleUse: twoOfThree });
     await createSkaKey(ctx, P, 'ps-timelock', {
       ruleUse: rule([{ quorum: 1, approvers: [a] }], { timelock: 60, timeout: 600 }),
     });
@@ -86,12 +88,19 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
   });
   afterAll(async () => ctx?.close());
 
+  /** The key as a pre-signed approval names it: label, UUID and current version (read as a client would). */
+  const keyRef = async (label: string, partition = P) => {
+    const { json } = (await keyAttributes(ctx, partition, label)).json();
+    return { label, id: json.uuid as string, version: json.version as number };
+  };
+
   /** One signedApprovals entry: the approver's signature over a self-computed challenge. */
-  const presigned = (
+  const presigned = async (
     approver: TestApprover,
     options: {
       operation?: SkaOperation;
       keyLabel?: string;
+      key?: { label: string; id: string; version: number };
       digest?: Buffer;
       createdAt?: Date;
       signer?: TestApprover;
@@ -99,7 +108,7 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
   ) => {
     const challenge = selfComputedChallenge(
       options.operation ?? 'SIGN',
-      options.keyLabel ?? 'ps-sign',
+      options.key ?? (await keyRef(options.keyLabel ?? 'ps-sign')),
       options.digest ?? sha256(payload),
       options.createdAt ?? clock.now(),
     );
@@ -110,8 +119,13 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
       approverPublicKey: unb64(approver.publicKey),
     });
   };
-  const syncSign = (signedApprovals: string[] | undefined, keyName = 'ps-sign') =>
-    ctx.call(P, ['keyOperation'], {
+  const syncSign = async (
+    entries: (string | Promise<string>)[] | undefined,
+    keyName = 'ps-sign',
+    partition = P,
+  ) => {
+    const signedApprovals = entries && (await Promise.all(entries));
+    return ctx.call(partition, ['keyOperation'], {
       method: 'POST',
       url: '/v1/synchronousSign',
       body: {
@@ -119,12 +133,26 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
         ...(signedApprovals === undefined ? {} : { signedApprovals }),
       },
     });
+  };
 
   describe('synchronousSign', () => {
     it('signs with enough approvals; node:crypto verifies the signature', async () => {
       const response = await syncSign([presigned(a), presigned(c)]);
       expect(response.statusCode, response.body).toBe(200);
       expect(await verifiesWithKey(ctx, P, 'ps-sign', payload, unb64(response.json().signature))).toBe(true);
+    });
+
+    it('approvals name the very key: the same label in another partition, or a recreated key, refuses them', async () => {
+      const here = await keyRef('ps-sign');
+      const approvals = [presigned(a, { key: here }), presigned(c, { key: here })];
+      expectTsbError(await syncSign(approvals, 'ps-sign', 'ps-elsewhere'), 403, 401);
+      const there = await keyRef('ps-sign', 'ps-elsewhere');
+      const response = await syncSign(
+        [presigned(a, { key: there }), presigned(c, { key: there })],
+        'ps-sign',
+        'ps-elsewhere',
+      );
+      expect(response.statusCode, response.body).toBe(200);
     });
 
     it('too few approvals are 403 / 401: none, one, or one approver twice', async () => {
@@ -217,15 +245,19 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
   describe('synchronousBlock and synchronousUnblock', () => {
     const blockApproval = (operation: 'BLOCK' | 'UNBLOCK', approver = a) =>
       presigned(approver, { operation, keyLabel: 'ps-block', digest: sha256('') });
-    const call = (url: string, body: Record<string, unknown>) =>
-      ctx.call(P, ['keyOperation'], { method: 'POST', url, body });
+    const call = async (url: string, body: Record<string, unknown>) =>
+      ctx.call(P, ['keyOperation'], {
+        method: 'POST',
+        url,
+        body: { ...body, signedApprovals: await Promise.all(body['signedApprovals'] as Promise<string>[]) },
+      });
     const blocked = async () =>
       (await keyAttributes(ctx, P, 'ps-block')).json().json.policy.keyStatus.blocked;
 
     it('block and unblock with approvals of the empty payload; an unblock approval does not block', async () => {
-      const block = (signedApprovals: string[]) =>
+      const block = (signedApprovals: Promise<string>[]) =>
         call('/v1/synchronousBlock', { blockRequest: { blockKeyName: 'ps-block' }, signedApprovals });
-      const unblock = (signedApprovals: string[]) =>
+      const unblock = (signedApprovals: Promise<string>[]) =>
         call('/v1/synchronousUnblock', { unblockRequest: { unblockKeyName: 'ps-block' }, signedApprovals });
       expectTsbError(await block([blockApproval('UNBLOCK')]), 403, 401);
       expectTsbError(await block([blockApproval('BLOCK', b)]), 403, 401);
@@ -233,8 +265,14 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
       expect((await block([blockApproval('BLOCK')])).statusCode).toBe(200);
       expect(await blocked()).toBe(true);
       expectTsbError(await unblock([blockApproval('BLOCK')]), 403, 401);
-      expect((await unblock([blockApproval('UNBLOCK')])).statusCode).toBe(200);
+      const unblockNow = blockApproval('UNBLOCK');
+      expect((await unblock([unblockNow])).statusCode).toBe(200);
       expect(await blocked()).toBe(false);
+      // blocked again: the earlier unblock approval named the key as it was, and does not unblock it twice
+      expect((await block([blockApproval('BLOCK')])).statusCode).toBe(200);
+      expectTsbError(await unblock([unblockNow]), 403, 401);
+      expect(await blocked()).toBe(true);
+      expect((await unblock([blockApproval('UNBLOCK')])).statusCode).toBe(200);
     });
   });
 
@@ -244,8 +282,8 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
       cert = await createCertificateApprover(2, 'presigning approver');
       await createSkaKey(ctx, P, 'ps-cert', { ruleUse: certificateRule(cert, 'cert') });
     });
-    const certified = () => {
-      const challenge = selfComputedChallenge('SIGN', 'ps-cert', sha256(payload), clock.now());
+    const certified = async () => {
+      const challenge = selfComputedChallenge('SIGN', await keyRef('ps-cert'), sha256(payload), clock.now());
       return encodeSignedApproval({
         approvalToBeSigned: challenge,
         signature: cert.sign(challenge),
@@ -276,8 +314,9 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', aesKey, iv);
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-    const decrypt = (signedApprovals?: string[]) =>
-      ctx.call(P, ['keyOperation'], {
+    const decrypt = async (entries?: Promise<string>[]) => {
+      const signedApprovals = entries && (await Promise.all(entries));
+      return ctx.call(P, ['keyOperation'], {
         method: 'POST',
         url: '/v1/synchronousDecrypt',
         body: {
@@ -291,6 +330,7 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
           ...(signedApprovals ? { signedApprovals } : {}),
         },
       });
+    };
 
     it('decrypts with an approval of the ciphertext', async () => {
       const response = await decrypt([
@@ -325,8 +365,9 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
       ruleUnblock: null,
       ruleModify: rule([{ quorum: 1, approvers: [a] }]),
     };
-    const modify = (signedApprovals?: string[]) =>
-      ctx.call(P, ['keyManagement'], {
+    const modify = async (entries?: Promise<string>[]) => {
+      const signedApprovals = entries && (await Promise.all(entries));
+      return ctx.call(P, ['keyManagement'], {
         method: 'POST',
         url: '/v1/synchronousModify',
         body: {
@@ -334,6 +375,7 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
           ...(signedApprovals ? { signedApprovals } : {}),
         },
       });
+    };
     const policyNow = async () => (await keyAttributes(ctx, P, 'ps-modify')).json().json.policy;
 
     it('is refused without approvals or with an approval of another policy, and nothing changes', async () => {

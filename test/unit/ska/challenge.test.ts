@@ -45,6 +45,8 @@ const FULL: ChallengeContent = {
   operation: 'SIGN',
   keyLabel: 'key-1',
   payloadDigest: Buffer.alloc(32, 0x11),
+  keyId: 'a1b2c3d4-0000-4000-8000-000000000001',
+  keyVersion: 7,
   createdAt: new Date('2020-06-24T08:54:47Z'),
   requestId: '6947856a-e3a1-44cf-bb99-bbd2995642ca',
   ruleDigest: Buffer.alloc(32, 0x22),
@@ -64,9 +66,13 @@ describe('encodeChallenge: golden vector', () => {
     const hex = (...parts: string[]) => parts.join('');
     const digest = '11'.repeat(32);
     const block = hex(
-      '7c000000', // inner length 124
+      '98000000', // inner length 152
       '017f2000',
       digest, // payload digest
+      '047f1000',
+      'a1b2c3d4000040008000000000000001', // key id
+      '057f0400',
+      '07000000', // key version 7
       '027f1000',
       '6947856ae3a144cfbb99bbd2995642ca', // request id
       '037f2000',
@@ -79,14 +85,14 @@ describe('encodeChallenge: golden vector', () => {
     );
     const signature = hex('3057', '300c06082a8648ce3d0403020500', '034700', SAMPLE_08_ECDSA);
     const expected = hex(
-      '1c010000', // 284 bytes follow
+      '38010000', // 312 bytes follow
       '3b000400',
       '01000000', // SIGN
       '02100500',
       Buffer.from('key-1').toString('hex'),
       '000000', // label, 5 bytes + 3 padding
-      '54108000',
-      block, // timestamp container, 128 bytes
+      '54109c00',
+      block, // timestamp container, 156 bytes
       '56105900',
       signature,
       '000000', // 89 bytes + 3 padding
@@ -100,21 +106,26 @@ describe('encodeChallenge: golden vector', () => {
   it('a self-computed challenge has no request id, rule digest, key name or signature', () => {
     const digest = '33'.repeat(32);
     const expected = [
-      '6c000000', // 108 bytes follow
+      '88000000', // 136 bytes follow
       '3b000400',
       '06000000', // DECRYPT
       '02100100',
       '6b000000', // label "k", 1 byte + 3 padding
-      '54103400',
-      '30000000',
+      '54105000',
+      '4c000000',
       '017f2000',
       digest,
+      '047f1000',
+      'a1b2c3d4000040008000000000000001',
+      '057f0400',
+      '2a000000', // key version 42
       '07010800',
       '0000000000000000',
       '017f2000',
       digest,
     ].join('');
-    const challenge = selfComputedChallenge('DECRYPT', 'k', Buffer.alloc(32, 0x33), new Date(999));
+    const key = { label: 'k', id: 'a1b2c3d4-0000-4000-8000-000000000001', version: 42 };
+    const challenge = selfComputedChallenge('DECRYPT', key, Buffer.alloc(32, 0x33), new Date(999));
     expect(challenge.toString('hex')).toBe(expected);
   });
 });
@@ -131,10 +142,13 @@ describe('encodeChallenge / decodeChallenge round trip', () => {
   it.each(OPERATIONS)('%s self-computed', (operation) => {
     const digest = payloadDigest(Buffer.from('payload'));
     const createdAt = new Date('2026-03-01T12:00:00Z');
-    const decoded = decodeChallenge(selfComputedChallenge(operation, "wallet/44'/0'/0'", digest, createdAt));
+    const key = { label: "wallet/44'/0'/0'", id: FULL.keyId, version: 3 };
+    const decoded = decodeChallenge(selfComputedChallenge(operation, key, digest, createdAt));
     expect(decoded.content).toEqual({
       operation,
       keyLabel: "wallet/44'/0'/0'",
+      keyId: FULL.keyId,
+      keyVersion: 3,
       payloadDigest: digest,
       createdAt,
       requestId: null,
@@ -304,7 +318,8 @@ describe('decodeChallenge refuses malformed input with 600 only', () => {
   });
   const digest = Buffer.alloc(32, 0x11);
   const inner = (...items: TlvItem[]) => encodeTlvFrame(items);
-  const goodInner = () => inner(item(0x7f01, digest), item(0x0107, '0100000000000000'));
+  const keyItems = [item(0x7f04, 'a1b2c3d4000040008000000000000001'), item(0x7f05, '01000000')];
+  const goodInner = () => inner(item(0x7f01, digest), ...keyItems, item(0x0107, '0100000000000000'));
   const outer = (...items: TlvItem[]) => encodeTlvFrame(items);
   const op = item(0x003b, '01000000');
   const label = item(0x1002, Buffer.from('key'));
@@ -366,7 +381,7 @@ describe('decodeChallenge refuses malformed input with 600 only', () => {
         outer(
           op,
           label,
-          container(Buffer.concat([Buffer.from('40000000', 'hex'), goodInner().subarray(4)])),
+          container(Buffer.concat([Buffer.from('a0000000', 'hex'), goodInner().subarray(4)])),
           trailing,
         ),
       /timestamp container: truncated/,
@@ -394,7 +409,12 @@ describe('decodeChallenge refuses malformed input with 600 only', () => {
           op,
           label,
           container(
-            inner(item(0x7f01, digest), item(0x7f02, 'aa'.repeat(15)), item(0x0107, '0100000000000000')),
+            inner(
+              item(0x7f01, digest),
+              ...keyItems,
+              item(0x7f02, 'aa'.repeat(15)),
+              item(0x0107, '0100000000000000'),
+            ),
           ),
           trailing,
         ),
@@ -406,25 +426,38 @@ describe('decodeChallenge refuses malformed input with 600 only', () => {
         outer(
           op,
           label,
-          container(inner(item(0x7f01, digest), item(0x7f03, 'aa'), item(0x0107, '0100000000000000'))),
+          container(
+            inner(item(0x7f01, digest), ...keyItems, item(0x7f03, 'aa'), item(0x0107, '0100000000000000')),
+          ),
           trailing,
         ),
       /32 bytes/,
     ],
     [
       'a short creation time',
-      () => outer(op, label, container(inner(item(0x7f01, digest), item(0x0107, '01000000'))), trailing),
+      () =>
+        outer(
+          op,
+          label,
+          container(inner(item(0x7f01, digest), ...keyItems, item(0x0107, '01000000'))),
+          trailing,
+        ),
       /8 bytes/,
     ],
     [
       'a creation time beyond Date',
       () =>
-        outer(op, label, container(inner(item(0x7f01, digest), item(0x0107, 'ffffffffffffffff'))), trailing),
+        outer(
+          op,
+          label,
+          container(inner(item(0x7f01, digest), ...keyItems, item(0x0107, 'ffffffffffffffff'))),
+          trailing,
+        ),
       /out of range/,
     ],
     [
       'a missing creation time',
-      () => outer(op, label, container(inner(item(0x7f01, digest))), trailing),
+      () => outer(op, label, container(inner(item(0x7f01, digest), ...keyItems)), trailing),
       /expected creation time/,
     ],
     [
@@ -436,6 +469,7 @@ describe('decodeChallenge refuses malformed input with 600 only', () => {
           container(
             inner(
               item(0x7f01, digest),
+              ...keyItems,
               item(0x7f03, digest),
               item(0x7f02, 'aa'.repeat(16)),
               item(0x0107, '0100000000000000'),
@@ -451,7 +485,9 @@ describe('decodeChallenge refuses malformed input with 600 only', () => {
         outer(
           op,
           label,
-          container(inner(item(0x7f01, digest), item(0x0107, '0100000000000000'), item(0x1002, 'c3'))),
+          container(
+            inner(item(0x7f01, digest), ...keyItems, item(0x0107, '0100000000000000'), item(0x1002, 'c3')),
+          ),
           trailing,
         ),
       /UTF-8/,

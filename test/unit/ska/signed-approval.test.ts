@@ -13,7 +13,8 @@ const WHERE = 'signedApprovals[1]';
 const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const spki = spkiOf(publicKey);
 const createdAt = new Date('2026-02-03T04:05:06Z');
-const challenge = selfComputedChallenge('SIGN', 'payments-key', payloadDigest(Buffer.from('tx')), createdAt);
+const key = { label: 'payments-key', id: '0f1e2d3c-4b5a-4697-8877-665544332211', version: 1 };
+const challenge = selfComputedChallenge('SIGN', key, payloadDigest(Buffer.from('tx')), createdAt);
 const signature = sign('sha256', challenge, privateKey);
 
 const base64Json = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
