@@ -132,13 +132,7 @@ describe('wrapping an EC private key with an AES key', () => {
 describe('reference sample 17', () => {
   it('unwraps an EC key with the attribute set of sample 17 (every flag true) and signs with it', async () => {
     const sample = JSON.parse(
-      await readFile(
-        new URL('../../../shared/reference/tsb-examples/17-unwrap-request.json', import.meta.url),
-        'utf8',
-      ).catch(
-        () =>
-          '{"unwrapKeyRequest":{"attributes":{"encrypt":true,"decrypt":true,"verify":true,"sign":true,"wrap":true,"unwrap":true,"derive":false,"bip32":false,"slip10":false,"extractable":false,"modifiable":true,"destroyable":false,"sensitive":true,"copyable":false}}}',
-      ),
+      await readFile(new URL('../fixtures/tsb-examples/17-unwrap-request.json', import.meta.url), 'utf8'),
     );
     const wrapped = await wrap({ keyToBeWrapped: 'ec', wrapKeyName: 'kek', wrapMethod: 'AES_WRAP_EC' });
     expect(wrapped.statusCode, wrapped.body).toBe(200);

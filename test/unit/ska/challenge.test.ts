@@ -19,9 +19,7 @@ import {
 import { content, DER_TAG, readChildren, readOid, readSingle } from '../../../src/ska/der.js';
 
 const sample = (name: string): { tasks: { approvalToBeSigned: string; [field: string]: unknown }[] } =>
-  JSON.parse(
-    readFileSync(new URL(`../../../../shared/reference/tsb-examples/${name}`, import.meta.url), 'utf8'),
-  );
+  JSON.parse(readFileSync(new URL(`../../fixtures/tsb-examples/${name}`, import.meta.url), 'utf8'));
 const sampleChallenge = (name: string): Buffer =>
   Buffer.from(sample(name).tasks[0]!.approvalToBeSigned, 'base64');
 

@@ -11,10 +11,10 @@ export function fixtureText(name: string): string {
   return readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 }
 
-/** A JSON example of the TSB reference (shared/reference/tsb-examples/<name>). */
+/** A JSON example of the TSB reference, copied into test/fixtures/tsb-examples/<name>. */
 export function tsbSample<T = Record<string, string>>(name: string): T {
   return JSON.parse(
-    readFileSync(new URL(`../../../../shared/reference/tsb-examples/${name}`, import.meta.url), 'utf8'),
+    readFileSync(new URL(`../../fixtures/tsb-examples/${name}`, import.meta.url), 'utf8'),
   ) as T;
 }
 
