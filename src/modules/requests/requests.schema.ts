@@ -129,7 +129,7 @@ export const FilteredRequestsBodySchema = Type.Object({
     Type.Union([
       Type.Object({
         pageNumber: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
-        pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+        pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
         sortOrder: Type.Optional(
           Type.Union([Type.Literal('CREATION_DATE_ASC'), Type.Literal('CREATION_DATE_DESC')]),
         ),

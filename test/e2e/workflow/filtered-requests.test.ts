@@ -124,6 +124,15 @@ describe('POST /v1/filteredRequests', () => {
     });
   });
 
+  it('a page of more than 100 requests is 400 / 600 (each request carries its approvers)', async () => {
+    const response = await ctx.call(P, ['keyOperation'], {
+      method: 'POST',
+      url: '/v1/filteredRequests',
+      body: { paging: { pageSize: 101 } },
+    });
+    expectTsbError(response, 400, 600);
+  });
+
   it('an unknown status is 400 / 501', async () => {
     const response = await ctx.call(P, ['keyOperation'], {
       method: 'POST',
