@@ -67,7 +67,7 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
 
   await app.register(swagger, openApiDocumentation);
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(healthRoutes, { prisma });
+  await app.register(healthRoutes, { prisma, workflow });
 
   await app.register(async (api) => {
     await api.register(authPlugin, { prisma, config });

@@ -7,6 +7,8 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
 export const QUEUE_NAME = 'ska-workflow';
+/** BullMQ waits for a connection that is not there; the API must not: the sweep catches up later. */
+const ADD_TIMEOUT_MS = 1_000;
 
 export type WorkflowJobName = 'evaluate' | 'execute' | 'notify';
 
@@ -67,6 +69,15 @@ export class WorkflowQueue {
     });
   }
 
+  /** Whether Redis answers right now (the producer connection never waits for a reconnect). */
+  async reachable(): Promise<boolean> {
+    try {
+      return (await this.producerConnection.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
   /** Jobs waiting or delayed (for metrics and tests). */
   async depth(): Promise<number> {
     const counts = await this.queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
@@ -100,6 +111,20 @@ export class WorkflowQueue {
     options: { attempts?: number; backoff?: { type: 'exponential'; delay: number } } = {},
   ): Promise<void> {
     const delay = at ? Math.max(0, at.getTime() - Date.now()) : 0;
-    await this.queue.add(name, data, { jobId, delay, ...options });
+    await withinTime(
+      this.queue.add(name, data, { jobId, delay, ...options }),
+      ADD_TIMEOUT_MS,
+      'queueing a job',
+    );
   }
+}
+
+/** Rejects when `promise` has not settled after `ms` (it may still settle later, harmlessly: jobs are idempotent). */
+function withinTime<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms (Redis unreachable?)`)), ms);
+  });
+  promise.catch(() => {});
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestContext, type TestContext } from '../helpers/app.js';
+import { approve, createApprover, rule, taskOf } from '../helpers/approvers.js';
+
+describe('/readyz reports Redis without taking the API out of service', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    // nothing listens on port 1: Redis is unreachable from the start
+    ctx = await createTestContext({ env: { REDIS_URL: 'redis://127.0.0.1:1' } });
+    await ctx.partition('no-redis');
+  });
+  afterAll(async () => ctx?.close());
+
+  it('is degraded (200) with redis unreachable, and synchronous operations still work', async () => {
+    const ready = await ctx.app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({
+      status: 'degraded',
+      checks: { database: 'ok', redis: 'unreachable', masterKey: 'loaded' },
+    });
+    const created = await ctx.call('no-redis', ['keyManagement'], {
+      method: 'POST',
+      url: '/v1/key',
+      body: { label: 'k', algorithm: 'ED', attributes: { decrypt: false, sign: true, unwrap: false } },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const signed = await ctx.call('no-redis', ['keyOperation'], {
+      method: 'POST',
+      url: '/v1/synchronousSign',
+      body: { signRequest: { payload: 'AA==', signKeyName: 'k', signatureAlgorithm: 'EDDSA' } },
+    });
+    expect(signed.statusCode, signed.body).toBe(200);
+  });
+
+  it('moves an approved request on without Redis: the approval handler evaluates it itself', async () => {
+    const approver = createApprover('Ed25519');
+    const created = await ctx.call('no-redis', ['keyManagement'], {
+      method: 'POST',
+      url: '/v1/key',
+      body: {
+        label: 'ska',
+        algorithm: 'ED',
+        attributes: { decrypt: false, sign: true, unwrap: false },
+        policy: { ruleUse: rule([{ quorum: 1, approvers: [approver] }]), keyStatus: { blocked: false } },
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const requested = await ctx.call('no-redis', ['keyOperation'], {
+      method: 'POST',
+      url: '/v1/sign',
+      body: { signRequest: { payload: 'AA==', signKeyName: 'ska', signatureAlgorithm: 'EDDSA' } },
+    });
+    expect(requested.statusCode, requested.body).toBe(201);
+    const { signRequestId } = requested.json();
+    const approved = await approve(
+      ctx,
+      'no-redis',
+      approver,
+      await taskOf(ctx, 'no-redis', approver, signRequestId),
+    );
+    expect(approved.statusCode, approved.body).toBe(200);
+    const status = await ctx.call('no-redis', ['keyOperation'], {
+      method: 'GET',
+      url: `/v1/request/${signRequestId}`,
+    });
+    expect(status.json().status).toBe('EXECUTED');
+  });
+
+  it('is ready with every check ok when Redis answers', async () => {
+    const healthy = await createTestContext();
+    try {
+      const ready = await healthy.app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.json()).toEqual({
+        status: 'ready',
+        checks: { database: 'ok', redis: 'ok', masterKey: 'loaded' },
+      });
+    } finally {
+      await healthy.close();
+    }
+  });
+});
