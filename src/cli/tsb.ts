@@ -18,6 +18,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import { DEVELOPMENT_KEY_WARNING, resolveMasterKey } from '../hsm/master-key.js';
 import type { PartitionFlags } from '../hsm/partition-flags.js';
 import { PARTITION_NAME_PATTERN, PartitionStore } from '../hsm/partitions.js';
+import { UUID_PATTERN } from '../lib/encoding.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
 
@@ -100,8 +101,6 @@ function roles(value: string, command: string) {
     throw new UsageError((error as Error).message, command);
   }
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function flagsText(p: PartitionFlags): string {
   const flags = [
@@ -331,7 +330,7 @@ const COMMANDS: Command[] = [
     positionals: ['ID'],
     async run({ positionals, io, withDatabase }) {
       const id = positionals[0]!;
-      if (!UUID.test(id))
+      if (!UUID_PATTERN.test(id))
         throw new UsageError(`"${id}" is not an API key id (a UUID, see: tsb apikey list)`, 'apikey revoke');
       const revoked = await withDatabase((prisma) => new ApiKeyStore(prisma).revoke(id));
       if (!revoked) throw new CliError(`no active API key with id ${id}`);
@@ -415,7 +414,7 @@ const COMMANDS: Command[] = [
     positionals: ['ID|FINGERPRINT'],
     async run({ positionals, io, withDatabase }) {
       const target = positionals[0]!.toLowerCase().replaceAll(':', '');
-      if (!UUID.test(target) && !/^[0-9a-f]{64}$/.test(target)) {
+      if (!UUID_PATTERN.test(target) && !/^[0-9a-f]{64}$/.test(target)) {
         throw new UsageError(
           `"${positionals[0]}" is neither a certificate id nor a SHA-256 fingerprint`,
           'cert revoke',

@@ -12,7 +12,7 @@ import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import { verifyApproverSignature } from '../ska/approval-signature.js';
 import { parseApproverPublicKey } from '../ska/approver-key.js';
 import { type DecodedChallenge, decodeChallenge, ruleDigest, type SkaOperation } from '../ska/challenge.js';
-import { type ApproverDecision, evaluateRule } from '../ska/evaluator.js';
+import { type ApproverDecision, approverEntries, evaluateRule } from '../ska/evaluator.js';
 import type {
   NormalizedCertificateInfo,
   NormalizedPolicy,
@@ -252,20 +252,15 @@ function challengeMismatch(challenge: DecodedChallenge, operation: Subject): str
  * as a public key in one group and by a certificate in another: every such certificate must be valid).
  */
 function approversByFingerprint(rule: NormalizedRule): Map<string, GateApprover> {
-  const approvers = new Map<string, GateApprover>();
-  for (const token of rule.tokens) {
-    for (const group of token.groups) {
-      for (const approval of group.approvals) {
-        const known = approvers.get(approval.fingerprint) ?? {
-          fingerprint: approval.fingerprint,
-          certificates: [],
-        };
-        if (approval.certificate) known.certificates.push(approval.certificate);
-        approvers.set(approval.fingerprint, known);
-      }
-    }
-  }
-  return approvers;
+  return new Map(
+    [...approverEntries(rule)].map(([fingerprint, entries]) => [
+      fingerprint,
+      {
+        fingerprint,
+        certificates: entries.flatMap((entry) => (entry.certificate ? [entry.certificate] : [])),
+      },
+    ]),
+  );
 }
 
 interface GateApprover {
@@ -286,10 +281,7 @@ const timestampKeys = new BoundedTtlCache<KeyObject>(1024);
 
 /** The partition's timestamp public key as a KeyObject, parsed once. */
 function timestampPublicKeyOf(spki: Uint8Array): KeyObject {
-  const id = Buffer.from(spki).toString('base64');
-  const cached = timestampKeys.get(id);
-  if (cached) return cached;
-  const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-  timestampKeys.set(id, key, Number.MAX_SAFE_INTEGER);
-  return key;
+  return timestampKeys.getOrSet(Buffer.from(spki).toString('base64'), () =>
+    createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }),
+  );
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { TsbError } from '../errors.js';
 import { type Key, type Partition, Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { decodeKeyField, toBase64, toBytes } from '../lib/encoding.js';
+import { isoSeconds } from '../lib/time.js';
 import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import type { SkaPolicy } from '../ska/policy.schema.js';
 import { type NormalizedPolicy, toPolicyJson, validatePolicy } from '../ska/policy-validate.js';
@@ -702,10 +703,6 @@ function derivedAttributesOf(key: Key, attributes: KeyAttributes): KeyAttributes
   const type = derivationTypeOf(key.algorithm, attributes);
   if (!type || !key.chainCode) return null;
   return { derivationType: type, derivationValue: Buffer.from(key.chainCode).toString('hex').toUpperCase() };
-}
-
-function isoSeconds(date: Date): string {
-  return `${date.toISOString().slice(0, 19)}Z`;
 }
 
 /** The policy as the TSB shows it: the stored rules plus the live `keyStatus`, without our derived fields. */

@@ -35,6 +35,15 @@ export class BoundedTtlCache<V> {
     this.entries.set(key, { value, expiresAt });
   }
 
+  /** The cached value, or `create()`'s, stored until `expiresAt` (by default for as long as there is room). */
+  getOrSet(key: string, create: () => V, expiresAt = Number.POSITIVE_INFINITY): V {
+    const cached = this.get(key);
+    if (cached !== undefined) return cached;
+    const value = create();
+    this.set(key, value, expiresAt);
+    return value;
+  }
+
   delete(key: string): void {
     this.entries.delete(key);
   }

@@ -142,15 +142,11 @@ const mismatch = (digest: string, approver: ApproverKeyInfo): TsbError =>
 
 /** Parsed approver keys by fingerprint: approvers sign again and again, parsing costs more than verifying. */
 const publicKeys = new BoundedTtlCache<KeyObject>(4096);
-const NEVER = Number.MAX_SAFE_INTEGER;
 
-function publicKey(approver: ApproverKeyInfo): KeyObject {
-  const cached = publicKeys.get(approver.fingerprint);
-  if (cached) return cached;
-  const key = createPublicKey({ key: approver.spki, format: 'der', type: 'spki' });
-  publicKeys.set(approver.fingerprint, key, NEVER);
-  return key;
-}
+const publicKey = (approver: ApproverKeyInfo): KeyObject =>
+  publicKeys.getOrSet(approver.fingerprint, () =>
+    createPublicKey({ key: approver.spki, format: 'der', type: 'spki' }),
+  );
 
 /** Malformed signature bytes make node:crypto and noble throw; for us they are just a bad signature. */
 function safely(check: () => boolean): boolean {

@@ -82,12 +82,7 @@ export function sha256Hex(data: Uint8Array): string {
  */
 export function parseApproverPublicKey(der: Uint8Array, where = 'public key'): ApproverKeyInfo {
   // the same approver keys come again and again (policies, approvals): remember what parsed
-  const memoKey = Buffer.from(der).toString('base64');
-  const known = parsedKeys.get(memoKey);
-  if (known) return known;
-  const parsed = parseSpki(der, where);
-  parsedKeys.set(memoKey, parsed, Number.MAX_SAFE_INTEGER);
-  return parsed;
+  return parsedKeys.getOrSet(Buffer.from(der).toString('base64'), () => parseSpki(der, where));
 }
 
 const parsedKeys = new BoundedTtlCache<ApproverKeyInfo>(4096);

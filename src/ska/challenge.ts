@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { TsbError } from '../errors.js';
 import { canonicalJson } from '../lib/canonical-json.js';
+import { UUID_PATTERN } from '../lib/encoding.js';
 import { content, DER_TAG, DerError, readChildren, readOid, readSingle } from './der.js';
 
 export type SkaOperation = 'SIGN' | 'BLOCK' | 'UNBLOCK' | 'MODIFY' | 'UNWRAP' | 'DECRYPT';
@@ -91,7 +92,6 @@ const UUID_BYTES = 16;
 const MAX_ITEM_BYTES = 0xffff;
 /** The largest Unix time a JS Date can hold (±8.64e15 ms). */
 const MAX_UNIX_SECONDS = 8_640_000_000_000;
-const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const OID_ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
 /** DER AlgorithmIdentifier { ecdsa-with-SHA256, NULL }, as in the TSB samples. */
 const ECDSA_WITH_SHA256_ALGORITHM = Buffer.from('300c06082a8648ce3d0403020500', 'hex');
@@ -424,13 +424,13 @@ function checkContent(content: ChallengeContent): void {
   }
   checkDigest(content.payloadDigest, 'payload digest');
   if (content.ruleDigest !== null) checkDigest(content.ruleDigest, 'rule digest');
-  if (!UUID_TEXT.test(content.keyId)) {
+  if (!UUID_PATTERN.test(content.keyId)) {
     throw new TsbError('INVALID_UUID', `challenge: key id "${content.keyId}" is not a UUID`);
   }
   if (!Number.isInteger(content.keyVersion) || content.keyVersion < 0 || content.keyVersion > 0xffffffff) {
     throw invalid('challenge: key version must be an integer from 0 to 4294967295');
   }
-  if (content.requestId !== null && !UUID_TEXT.test(content.requestId)) {
+  if (content.requestId !== null && !UUID_PATTERN.test(content.requestId)) {
     throw new TsbError('INVALID_UUID', `challenge: request id "${content.requestId}" is not a UUID`);
   }
   unixSeconds(content.createdAt);

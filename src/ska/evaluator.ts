@@ -70,18 +70,29 @@ export function evaluateRule(
   return metResult(statuses, createdAtMs, nowMs) ?? pendingResult(statuses) ?? failedResult(statuses);
 }
 
-/** Each distinct approver (by fingerprint) once, in policy order; `[]` for an approval-free rule. */
-export function ruleApprovers(rule: NormalizedRule | null): NormalizedApproval[] {
-  if (!rule || isEmptyRule(rule)) return [];
-  const byFingerprint = new Map<string, NormalizedApproval>();
+/**
+ * Every entry of each approver of the rule, by fingerprint, in policy order of first occurrence: an approver
+ * may be named in several groups (as a public key in one, by a certificate in another). Empty for an
+ * approval-free rule.
+ */
+export function approverEntries(rule: NormalizedRule | null): Map<string, NormalizedApproval[]> {
+  const entries = new Map<string, NormalizedApproval[]>();
+  if (!rule || isEmptyRule(rule)) return entries;
   for (const token of rule.tokens) {
     for (const group of token.groups) {
       for (const approval of group.approvals) {
-        if (!byFingerprint.has(approval.fingerprint)) byFingerprint.set(approval.fingerprint, approval);
+        const known = entries.get(approval.fingerprint);
+        if (known) known.push(approval);
+        else entries.set(approval.fingerprint, [approval]);
       }
     }
   }
-  return [...byFingerprint.values()];
+  return entries;
+}
+
+/** Each distinct approver (by fingerprint) once, in policy order; `[]` for an approval-free rule. */
+export function ruleApprovers(rule: NormalizedRule | null): NormalizedApproval[] {
+  return [...approverEntries(rule).values()].map((entries) => entries[0]!);
 }
 
 /** Fingerprints of the rule's approvers who have no decision (of any kind, at any time) yet. */

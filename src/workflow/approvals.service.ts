@@ -4,10 +4,11 @@
  * before anything is stored; a decision is recorded once per approver and request.
  */
 import { readFileSync } from 'node:fs';
+import { parseClientCertificate } from '../auth/client-certificates.js';
 import { TsbError } from '../errors.js';
 import type { ApprovalTask, Partition, SkaRequest } from '../generated/prisma/client.js';
 import type { SoftHsm } from '../hsm/index.js';
-import { toBytes } from '../lib/encoding.js';
+import { toBytes, UUID_PATTERN } from '../lib/encoding.js';
 import { verifyApproverSignature } from '../ska/approval-signature.js';
 import { decodeBase64Strict, parseApproverCertificate, sha256Hex } from '../ska/approver-key.js';
 import {
@@ -20,7 +21,6 @@ import {
 import type { WorkflowEngine } from './engine.js';
 import type { WorkflowQueue } from './queue.js';
 import type { RequestsRepository, TaskSortOrder } from './requests.repository.js';
-import { UUID_PATTERN } from './requests.service.js';
 import { type TaskDetailLevel, type TaskView, taskView } from './task-view.js';
 
 export interface TaskFilter {
@@ -76,7 +76,9 @@ export class ApprovalsService {
     private readonly window: FreshnessWindow,
     timestampSignerCertificateFiles: readonly string[],
   ) {
-    this.timestampSigners = new Set(timestampSignerCertificateFiles.map(certificateFingerprintOfFile));
+    this.timestampSigners = new Set(
+      timestampSignerCertificateFiles.map((file) => parseClientCertificate(readFileSync(file)).fingerprint),
+    );
   }
 
   async listTasks(
@@ -271,12 +273,4 @@ function page(paging: TaskFilter['paging']): {
     pageSize: Math.min(paging?.pageSize ?? DEFAULT_TASK_PAGE_SIZE, MAX_TASK_PAGE_SIZE),
     sortOrder,
   };
-}
-
-function certificateFingerprintOfFile(file: string): string {
-  const content = readFileSync(file);
-  const pem = content
-    .toString('latin1')
-    .match(/-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/);
-  return sha256Hex(pem ? Buffer.from(pem[1]!.replace(/\s+/g, ''), 'base64') : content);
 }

@@ -259,30 +259,32 @@ export class WorkflowEngine {
   }
 }
 
-export function decisionsOf(tasks: readonly ApprovalTask[]): ApproverDecision[] {
-  return tasks
-    .filter((task) => task.decision !== null && task.decidedAt !== null)
-    .map((task) => ({
-      fingerprint: task.fingerprint,
-      decision: task.decision === 'APPROVED' ? 'approve' : 'reject',
-      at: task.decidedAt!,
-    }));
+type DecidedTask = ApprovalTask & { decision: string; decidedAt: Date };
+
+const decidedTasks = (tasks: readonly ApprovalTask[]): DecidedTask[] =>
+  tasks.filter((task): task is DecidedTask => task.decision !== null && task.decidedAt !== null);
+
+const verdictOf = (task: DecidedTask): 'approve' | 'reject' =>
+  task.decision === 'APPROVED' ? 'approve' : 'reject';
+
+function decisionsOf(tasks: readonly ApprovalTask[]): ApproverDecision[] {
+  return decidedTasks(tasks).map((task) => ({
+    fingerprint: task.fingerprint,
+    decision: verdictOf(task),
+    at: task.decidedAt,
+  }));
 }
 
 function recordedOf(tasks: readonly ApprovalTask[]): RecordedDecision[] {
-  return tasks
-    .filter((task) => task.decision !== null && task.decidedAt !== null)
-    .map((task) => ({
-      fingerprint: task.fingerprint,
-      decision: task.decision === 'APPROVED' ? 'approve' : 'reject',
-      decidedAt: task.decidedAt!,
-      approverPublicKey: Buffer.from(task.approverPublicKey),
-      signature: task.signature ? Buffer.from(task.signature) : null,
-      digestAlgorithm: task.digestAlgorithm,
-    }));
+  return decidedTasks(tasks).map((task) => ({
+    fingerprint: task.fingerprint,
+    decision: verdictOf(task),
+    decidedAt: task.decidedAt,
+    approverPublicKey: Buffer.from(task.approverPublicKey),
+    signature: task.signature ? Buffer.from(task.signature) : null,
+    digestAlgorithm: task.digestAlgorithm,
+  }));
 }
-
-export type { RequestWithTasks };
 
 const SEALED_PREFIX = 'sealed:';
 

@@ -5,7 +5,7 @@
  */
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { SoftHsm } from '../hsm/index.js';
-import { isoSeconds } from './requests.service.js';
+import { isoSeconds } from '../lib/time.js';
 
 export const SIGNATURE_HEADER = 'x-opentsb-signature';
 const TIMEOUT_MS = 5_000;

@@ -11,9 +11,11 @@ import type { SoftHsm } from '../hsm/index.js';
 import { type DecryptInput, MAX_PAYLOAD_BYTES, type SignInput } from '../hsm/key-operations.js';
 import { normalizePassword, type PasswordInput } from '../hsm/key-password.js';
 import { assertWritable } from '../hsm/keystore.js';
+import { UUID_PATTERN } from '../lib/encoding.js';
+import { isoSeconds, wholeSeconds } from '../lib/time.js';
 import { ruleDigest, type SkaOperation } from '../ska/challenge.js';
-import { ruleApprovers, ruleDeadline } from '../ska/evaluator.js';
-import { isEmptyRule, type NormalizedRule } from '../ska/policy-validate.js';
+import { approverEntries, ruleDeadline } from '../ska/evaluator.js';
+import { isEmptyRule, type NormalizedApproval } from '../ska/policy-validate.js';
 import { openResult, type WorkflowEngine } from './engine.js';
 import { OPERATIONS, prepareBody, type StoredBody } from './operations.js';
 import { REQUEST_STATUSES, type RequestStatus } from './request-status.js';
@@ -45,7 +47,6 @@ export interface RequestPage {
 }
 
 const WRITING_OPERATIONS: ReadonlySet<SkaOperation> = new Set(['UNWRAP', 'BLOCK', 'UNBLOCK', 'MODIFY']);
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class RequestsService {
   constructor(
@@ -78,6 +79,7 @@ export class RequestsService {
     const rule = ruleOf(key, spec.ruleName);
     const id = randomUUID();
     const createdAt = wholeSeconds(this.hsm.clock.now());
+    const frozenRuleDigest = ruleDigest(rule);
     const challenge = await this.hsm.approvalChallenge(partition, {
       operation,
       keyLabel: keyName,
@@ -86,7 +88,7 @@ export class RequestsService {
       payloadDigest: digest,
       createdAt,
       requestId: id,
-      ruleDigest: ruleDigest(rule),
+      ruleDigest: frozenRuleDigest,
     });
     const frozen = isEmptyRule(rule) ? null : rule;
     const expiresAt = ruleDeadline(frozen, createdAt);
@@ -104,19 +106,24 @@ export class RequestsService {
       metaData: typeof body['metaData'] === 'string' ? body['metaData'] : null,
       metaDataSignature: typeof body['metaDataSignature'] === 'string' ? body['metaDataSignature'] : null,
       rule: frozen ?? { tokens: [] },
-      ruleDigest: ruleDigest(rule),
+      ruleDigest: frozenRuleDigest,
       payloadDigest: digest,
       challenge,
       createdBy,
       createdAt,
       expiresAt,
-      tasks: ruleApprovers(frozen).map((approver) => ({
-        id: randomUUID(),
-        fingerprint: approver.fingerprint,
-        approverPublicKey: Buffer.from(approver.publicKey, 'base64'),
-        approverCertificate: pinnedCertificate(frozen, approver.fingerprint),
-        approverName: approver.name,
-      })),
+      tasks: [...approverEntries(frozen).values()].map((entries) => {
+        const [approver] = entries as [NormalizedApproval];
+        // the certificate the rule pins for this approver, in whichever group names it by one
+        const pinned = entries.find((entry) => entry.type === 'certificate');
+        return {
+          id: randomUUID(),
+          fingerprint: approver.fingerprint,
+          approverPublicKey: Buffer.from(approver.publicKey, 'base64'),
+          approverCertificate: pinned ? Buffer.from(pinned.value, 'base64') : null,
+          approverName: approver.name,
+        };
+      }),
     });
     if (frozen === null) {
       await this.engine.evaluate(id);
@@ -201,19 +208,6 @@ export function statusView(request: RequestWithTasks, result: string | null): Re
   };
 }
 
-/** The certificate the rule pins for an approver (named by a certificate in any of its groups), DER. */
-function pinnedCertificate(rule: NormalizedRule | null, fingerprint: string): Buffer | null {
-  for (const token of rule?.tokens ?? []) {
-    for (const group of token.groups) {
-      const pinned = group.approvals.find(
-        (approval) => approval.fingerprint === fingerprint && approval.type === 'certificate',
-      );
-      if (pinned) return Buffer.from(pinned.value, 'base64');
-    }
-  }
-  return null;
-}
-
 function assertPayloadSize(body: StoredBody, field: string | null): void {
   const text = field ? body[field] : null;
   // base64 of MAX_PAYLOAD_BYTES; the exact limit is checked on the decoded bytes when it runs
@@ -221,6 +215,3 @@ function assertPayloadSize(body: StoredBody, field: string | null): void {
     throw new TsbError('INVALID_PAYLOAD', `${field} is larger than ${MAX_PAYLOAD_BYTES} bytes`);
   }
 }
-
-export const wholeSeconds = (date: Date): Date => new Date(Math.floor(date.getTime() / 1000) * 1000);
-export const isoSeconds = (date: Date): string => `${date.toISOString().slice(0, 19)}Z`;

@@ -59,6 +59,21 @@ describe('API key format', () => {
 });
 
 describe('BoundedTtlCache', () => {
+  it('getOrSet creates a value once, keeps it without a deadline, and does not cache a failure', () => {
+    const cache = new BoundedTtlCache<{ n: number }>(2);
+    let made = 0;
+    const make = () => ({ n: ++made });
+    const first = cache.getOrSet('k', make);
+    expect(cache.getOrSet('k', make)).toBe(first);
+    expect(made).toBe(1);
+    expect(() =>
+      cache.getOrSet('bad', () => {
+        throw new Error('no');
+      }),
+    ).toThrow('no');
+    expect(cache.get('bad')).toBeUndefined();
+  });
+
   it('expires entries at their deadline and evicts the least recently used', () => {
     let now = 1000;
     const cache = new BoundedTtlCache<number>(2, () => now);
