@@ -5,12 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { parseArgs } from 'node:util';
 import { ApiKeyStore } from '../auth/api-keys.js';
 import { ClientCertificateStore } from '../auth/client-certificates.js';
 import { createJwtIssuer } from '../auth/jwt.js';
 import { parseRoles, ROLES, UnknownRoleError } from '../auth/roles.js';
-import { type Config, ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadConfig } from '../config.js';
 import { deployMigrations, ensureDatabase } from '../db/migrations.js';
 import { createPrismaClient } from '../db/prisma.js';
 import { TsbError } from '../errors.js';
@@ -19,14 +19,21 @@ import { DEVELOPMENT_KEY_WARNING, resolveMasterKey } from '../hsm/master-key.js'
 import type { PartitionFlags } from '../hsm/partition-flags.js';
 import { PARTITION_NAME_PATTERN, PartitionStore } from '../hsm/partitions.js';
 import { UUID_PATTERN } from '../lib/encoding.js';
+import {
+  CliError,
+  type CliIo,
+  type Command,
+  type ParseOptions,
+  requiredString,
+  requirePartition,
+  table,
+  UsageError,
+  type Values,
+} from './command.js';
+
+export type { CliIo } from './command.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
-
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  env: Record<string, string | undefined>;
-}
 
 const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
@@ -34,64 +41,13 @@ const processIo: CliIo = {
   env: process.env,
 };
 
-class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly command: string,
-  ) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
-class CliError extends Error {
-  override readonly name = 'CliError';
-}
-
-type ParseOptions = NonNullable<ParseArgsConfig['options']>;
-type CliOption = ParseOptions[string] & { description: string };
-type Options = Record<string, CliOption>;
-type Values = Record<string, string | boolean | undefined>;
-
-interface Command {
-  name: string;
-  usage: string;
-  summary: string;
-  details?: string;
-  options: Options;
-  /** Positional arguments: exact count. */
-  positionals: string[];
-  run(context: RunContext): Promise<void>;
-}
-
-interface RunContext {
-  values: Values;
-  positionals: string[];
-  io: CliIo;
-  config: Readonly<Config>;
-  withDatabase<T>(fn: (prisma: PrismaClient) => Promise<T>): Promise<T>;
-}
-
 const ROLE_LIST = ROLES.join(', ');
-
-async function requirePartition(prisma: PrismaClient, name: string) {
-  const partition = await prisma.partition.findUnique({ where: { name } });
-  if (!partition) throw new CliError(`unknown partition "${name}" (see: tsb partition list)`);
-  return partition;
-}
 
 /** The `where` of a listing limited by `--partition NAME`, or no limit without it. */
 async function partitionFilter(prisma: PrismaClient, partition: unknown): Promise<{ partitionId?: string }> {
   return typeof partition === 'string' && partition !== ''
     ? { partitionId: (await requirePartition(prisma, partition)).id }
     : {};
-}
-
-function requiredString(values: Values, name: string, command: string): string {
-  const value = values[name];
-  if (typeof value !== 'string' || value.trim() === '')
-    throw new UsageError(`--${name} is required`, command);
-  return value.trim();
 }
 
 function roles(value: string, command: string) {
@@ -112,19 +68,6 @@ function flagsText(p: PartitionFlags): string {
   if (!p.allowObjectDestruction) flags.push('no-object-destruction');
   if (!p.allowObjectUsage) flags.push('no-object-usage');
   return flags.join(',');
-}
-
-function table(rows: string[][]): string {
-  if (rows.length === 0) return '';
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  return `${rows
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n')}\n`;
 }
 
 const COMMANDS: Command[] = [

@@ -1,0 +1,74 @@
+/** What every `tsb` command is made of: its description, how it runs, and the errors it reports. */
+import type { ParseArgsConfig } from 'node:util';
+import type { Config } from '../config.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: Record<string, string | undefined>;
+}
+
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export class CliError extends Error {
+  override readonly name = 'CliError';
+}
+
+export type ParseOptions = NonNullable<ParseArgsConfig['options']>;
+export type CliOption = ParseOptions[string] & { description: string };
+export type Options = Record<string, CliOption>;
+export type Values = Record<string, string | boolean | undefined>;
+
+export interface Command {
+  name: string;
+  usage: string;
+  summary: string;
+  details?: string;
+  options: Options;
+  /** Positional arguments: exact count. */
+  positionals: string[];
+  run(context: RunContext): Promise<void>;
+}
+
+export interface RunContext {
+  values: Values;
+  positionals: string[];
+  io: CliIo;
+  config: Readonly<Config>;
+  withDatabase<T>(fn: (prisma: PrismaClient) => Promise<T>): Promise<T>;
+}
+
+export async function requirePartition(prisma: PrismaClient, name: string) {
+  const partition = await prisma.partition.findUnique({ where: { name } });
+  if (!partition) throw new CliError(`unknown partition "${name}" (see: tsb partition list)`);
+  return partition;
+}
+
+export function requiredString(values: Values, name: string, command: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new UsageError(`--${name} is required`, command);
+  return value.trim();
+}
+
+export function table(rows: string[][]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  return `${rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
+}
