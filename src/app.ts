@@ -5,8 +5,10 @@ import Fastify from 'fastify';
 import type { Config } from './config.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { SoftHsm } from './hsm/index.js';
-import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { errorHandler, frameworkErrorHandler, notFoundHandler } from './http/error-handler.js';
+import { refuseNulCharacters } from './http/nul-characters.js';
 import { openApiDocumentation } from './http/openapi.js';
+import { RateLimiter } from './http/rate-limiter.js';
 import { tlsServerOptions } from './http/tls.js';
 import { approvalsRoutes } from './modules/approvals/approvals.routes.js';
 import { attestationRoutes } from './modules/attestation/attestation.routes.js';
@@ -18,6 +20,7 @@ import { operationsRoutes } from './modules/operations/operations.routes.js';
 import { requestsRoutes } from './modules/requests/requests.routes.js';
 import { serviceInfoRoutes } from './modules/service-info/service-info.routes.js';
 import authPlugin from './plugins/auth.js';
+import rateLimitPlugin from './plugins/rate-limit.js';
 import { Workflow } from './workflow/index.js';
 
 export interface AppDependencies {
@@ -39,6 +42,24 @@ export const REDACTED_LOG_PATHS = [
   'headers["x-api-key"]',
 ];
 
+/** Listener options: TLS when configured, and timeouts that cut off clients who send too slowly. */
+function serverOptions(config: Readonly<Config>) {
+  const timeout = config.requestTimeoutMs;
+  // Node checks running requests against requestTimeout every connectionsCheckingInterval (default 30 s)
+  const timing = {
+    headersTimeout: timeout,
+    requestTimeout: timeout,
+    connectionsCheckingInterval: Math.min(1_000, Math.ceil(timeout / 2)),
+  };
+  const tls = tlsServerOptions(config);
+  return {
+    requestTimeout: timeout,
+    // an idle socket is cut later than a slow request, so that the slow request still hears its 408
+    connectionTimeout: 2 * timeout,
+    ...('https' in tls ? { https: { ...tls.https, ...timing } } : { http: timing }),
+  };
+}
+
 export async function buildApp({ config, prisma, hsm, logger, workflow: given }: AppDependencies) {
   const app = Fastify({
     logger:
@@ -50,9 +71,12 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
             ...(logger?.stream ? { stream: logger.stream } : {}),
           },
     bodyLimit: config.bodyLimitBytes,
+    // key labels may be 150 characters, URL-encoded up to three times that; longer parameters get a TSB 414
+    routerOptions: { maxParamLength: 1024 },
+    frameworkErrors: frameworkErrorHandler,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     requestIdHeader: 'x-request-id',
-    ...(tlsServerOptions(config) as object),
+    ...(serverOptions(config) as object),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const workflow = given ?? new Workflow({ prisma, hsm, config, log: app.log });
@@ -63,6 +87,7 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  refuseNulCharacters(app);
   app.addSchema(ErrorBodySchema);
 
   await app.register(swagger, openApiDocumentation);
@@ -71,6 +96,17 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
 
   await app.register(async (api) => {
     await api.register(authPlugin, { prisma, config });
+    if (config.rateLimit.max > 0) {
+      const limiter = new RateLimiter({
+        redisUrl: config.redisUrl,
+        prefix: config.workflow.queuePrefix,
+        ...config.rateLimit,
+        onRedisUnavailable: (error) =>
+          app.log.warn({ err: error }, 'rate limit not counted: Redis does not answer'),
+      });
+      api.addHook('onClose', () => limiter.close());
+      await api.register(rateLimitPlugin, { limiter });
+    }
     await api.register(keysRoutes, { hsm });
     await api.register(serviceInfoRoutes, { hsm });
     await api.register(operationsRoutes, { hsm });

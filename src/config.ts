@@ -26,7 +26,11 @@ export interface Config {
   };
   keyCacheSize: number;
   bodyLimitBytes: number;
+  /** a request must arrive whole within this time (slow clients get 408 and are cut off); idle connections close after it */
+  requestTimeoutMs: number;
   runMigrations: boolean;
+  /** requests per authenticated caller and window, counted in Redis across processes; max 0 = no limit */
+  rateLimit: { max: number; windowSeconds: number };
   workflow: {
     /** run the SKA workflow worker (BullMQ) in this process; `npm run worker` runs it on its own */
     runWorker: boolean;
@@ -129,7 +133,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     },
     keyCacheSize: integer('TSB_KEY_CACHE_SIZE', 10_000, 1, 10_000_000),
     bodyLimitBytes: integer('TSB_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
+    requestTimeoutMs: integer('TSB_REQUEST_TIMEOUT_MS', 30_000, 500, 600_000),
     runMigrations: text('TSB_RUN_MIGRATIONS', 'true') !== 'false',
+    rateLimit: {
+      max: integer('TSB_RATE_LIMIT_MAX', 1000, 0, 10_000_000),
+      windowSeconds: integer('TSB_RATE_LIMIT_WINDOW_SECONDS', 1, 1, 86_400),
+    },
     workflow: {
       runWorker: text('TSB_WORKFLOW_WORKER', 'true') !== 'false',
       queuePrefix: text('TSB_QUEUE_PREFIX', 'opentsb'),

@@ -77,9 +77,12 @@ export const TSB_ERRORS = {
   INVALID_VALUE_FOR_ENUM: { code: 501, reason: 'res.error.invalid.value.for.enum', status: 400 },
   PAYLOAD_TOO_LARGE: { code: 600, reason: 'res.error.input.validation.failed', status: 413 },
   UNSUPPORTED_MEDIA_TYPE: { code: 600, reason: 'res.error.input.validation.failed', status: 415 },
+  URI_TOO_LONG: { code: 600, reason: 'res.error.input.validation.failed', status: 414 },
   ROUTE_NOT_FOUND: { code: 611, reason: 'res.error.unsupported.operation', status: 404 },
   NOT_FOUND: { code: 653, reason: 'res.error.data.object.not.existent', status: 404 },
   SERVICE_UNAVAILABLE: { code: 2, reason: 'res.error.connectivity', status: 503 },
+  /** OpenTSB's own: the TSB names no code for a rate limit */
+  RATE_LIMITED: { code: 900, reason: 'res.error.rate.limit.exceeded', status: 429 },
 } as const satisfies Record<string, { code: number; reason: string; status: number }>;
 
 export type TsbErrorName = keyof typeof TSB_ERRORS;

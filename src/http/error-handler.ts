@@ -60,6 +60,18 @@ function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * Errors the router raises before a route is found (a URL that does not decode, a path parameter longer than
+ * the router takes): answered with the TSB error body like every other error.
+ */
+export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const tsbError =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new TsbError('URI_TOO_LONG', 'a path parameter of the URL is longer than the service accepts')
+      : new TsbError('INPUT_VALIDATION_FAILED', 'the URL is not valid (it does not decode)');
+  return reply.code(tsbError.statusCode).send(tsbError.toBody());
+}
+
 export function errorHandler(
   this: unknown,
   error: FastifyError,

@@ -138,7 +138,14 @@ export function serviceEnvironment(settings: Record<string, string>): NodeJS.Pro
   for (const name of Object.keys(env)) {
     if (/^(JWT_|TLS_|TSB_|REDIS_URL$|DATABASE_URL$|PORT$|HOST$|LOG_LEVEL$)/.test(name)) delete env[name];
   }
-  return { ...env, NODE_ENV: 'production', TSB_RUN_MIGRATIONS: 'false', ...settings };
+  // no rate limit by default: load generators and fault runs are one caller sending far more than a person would
+  return {
+    ...env,
+    NODE_ENV: 'production',
+    TSB_RUN_MIGRATIONS: 'false',
+    TSB_RATE_LIMIT_MAX: '0',
+    ...settings,
+  };
 }
 
 export interface NodeOptions {

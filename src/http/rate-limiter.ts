@@ -1,0 +1,94 @@
+import { Redis } from 'ioredis';
+
+export interface RateLimitOptions {
+  redisUrl: string;
+  /** prefix of the Redis keys (the deployment's queue prefix), so deployments sharing one Redis count apart */
+  prefix: string;
+  /** requests a caller may make per window; 0 disables the limiter */
+  max: number;
+  windowSeconds: number;
+  now?: () => number;
+  /** told (at most once a minute) that Redis did not answer and requests went through uncounted */
+  onRedisUnavailable?: (error: unknown) => void;
+}
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** whole seconds until the caller's window ends (at least 1 when refused) */
+  retryAfterSeconds: number;
+}
+
+/** INCR the window's counter, give it its lifetime on first use; answers [count, ms left]. */
+const TAKE_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('PTTL', KEYS[1])}
+`;
+
+const REDIS_COMPLAINT_INTERVAL_MS = 60_000;
+
+/**
+ * Requests per caller and fixed window, counted in Redis so that every process of a deployment shares
+ * one count. A caller refused in this process is refused here until its window ends, without asking
+ * Redis again (a flood costs no round trips). When Redis does not answer, requests go through: the
+ * limiter protects the service, it must not take it down.
+ */
+export class RateLimiter {
+  private readonly redis: Redis;
+  private readonly windowMs: number;
+  private readonly now: () => number;
+  /** caller → time its refusal ends */
+  private readonly refusedUntil = new Map<string, number>();
+  private lastComplaint = 0;
+
+  constructor(private readonly options: RateLimitOptions) {
+    this.windowMs = options.windowSeconds * 1000;
+    this.now = options.now ?? Date.now;
+    this.redis = new Redis(options.redisUrl, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      commandTimeout: 500,
+    });
+    this.redis.on('error', () => {});
+    this.redis.defineCommand('tsbTakeToken', { numberOfKeys: 1, lua: TAKE_SCRIPT });
+  }
+
+  async take(caller: string): Promise<RateLimitDecision> {
+    const now = this.now();
+    const until = this.refusedUntil.get(caller);
+    if (until !== undefined) {
+      if (until > now)
+        return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((until - now) / 1000)) };
+      this.refusedUntil.delete(caller);
+    }
+    const window = Math.floor(now / this.windowMs);
+    const key = `${this.options.prefix}:ratelimit:${caller}:${window}`;
+    let count: number;
+    let msLeft: number;
+    try {
+      const answer = (await (
+        this.redis as unknown as { tsbTakeToken(key: string, ttl: number): Promise<[number, number]> }
+      ).tsbTakeToken(key, this.windowMs)) as [number, number];
+      [count, msLeft] = answer;
+    } catch (error) {
+      if (now - this.lastComplaint >= REDIS_COMPLAINT_INTERVAL_MS) {
+        this.lastComplaint = now;
+        this.options.onRedisUnavailable?.(error);
+      }
+      return { allowed: true, retryAfterSeconds: 0 };
+    }
+    if (msLeft < 0) msLeft = (window + 1) * this.windowMs - now;
+    if (count <= this.options.max) return { allowed: true, retryAfterSeconds: 0 };
+    this.refusedUntil.set(caller, now + msLeft);
+    if (this.refusedUntil.size > 100_000) this.forgetEnded(now);
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(msLeft / 1000)) };
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+
+  private forgetEnded(now: number): void {
+    for (const [caller, until] of this.refusedUntil) if (until <= now) this.refusedUntil.delete(caller);
+  }
+}
