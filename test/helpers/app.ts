@@ -12,6 +12,7 @@ import type { Partition, PrismaClient } from '../../src/generated/prisma/client.
 import { SoftHsm } from '../../src/hsm/index.js';
 import type { PartitionFlags } from '../../src/hsm/partition-flags.js';
 import { createTestDatabase } from './db.js';
+import { LEAK_CHECK, LeakRecorder } from './leak-check.js';
 import { issueTestToken } from './tokens.js';
 
 export interface TestContext {
@@ -66,20 +67,23 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     approvalWindow: config.workflow.approvalWindow,
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const { logLines } = options;
-  const logger = logLines
-    ? {
-        level: 'trace',
-        stream: new Writable({
-          write(chunk, _encoding, callback) {
-            logLines.push(String(chunk));
-            callback();
-          },
-        }),
-      }
-    : (false as const);
+  const leaks = LEAK_CHECK ? new LeakRecorder() : null;
+  const logSinks = [options.logLines, leaks?.logLines].filter((sink): sink is string[] => sink !== undefined);
+  const logger =
+    logSinks.length > 0
+      ? {
+          level: 'trace',
+          stream: new Writable({
+            write(chunk, _encoding, callback) {
+              for (const sink of logSinks) sink.push(String(chunk));
+              callback();
+            },
+          }),
+        }
+      : (false as const);
   const app = await buildApp({ config, prisma: database.prisma, hsm, logger });
   await app.ready();
+  if (leaks) recordInjections(app, leaks);
   if (options.worker) await app.workflow.startWorker();
 
   const as = async (partition: string, roles: Role[]) => ({
@@ -119,10 +123,25 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
         .join('\n');
     },
     close: async () => {
+      const leaked = await leaks?.check(database.prisma, hsm).then(
+        () => null,
+        (error: unknown) => error,
+      );
       await app.close();
       await hsm.close();
       await database.drop();
       await rm(dataDir, { recursive: true, force: true });
+      if (leaked) throw leaked;
     },
+  };
+}
+
+/** Leak check: every answer of app.inject (the form with options, as the tests use it) is recorded. */
+function recordInjections(app: App, leaks: LeakRecorder): void {
+  const inject = app.inject.bind(app) as (options: InjectOptions | string) => Promise<LightMyRequestResponse>;
+  (app as unknown as { inject: typeof inject }).inject = async (options: InjectOptions | string) => {
+    const response = await inject(options);
+    leaks.record(options, response);
+    return response;
   };
 }

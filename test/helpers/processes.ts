@@ -97,8 +97,9 @@ export interface PrivateRedis {
 }
 
 /** A redis-server of our own on a free port, without persistence, `hz 100` (punctual delayed jobs). */
-export async function startRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
+/** A private redis-server (nothing on disk); `port` restarts one on the port it had (empty, as after a restart). */
+export async function startRedis(port?: number): Promise<PrivateRedis> {
+  port ??= await freePort();
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--hz', '100'],
@@ -153,6 +154,8 @@ export interface NodeOptions {
   nodeArgs?: string[];
   /** modules loaded after tsx, before the script (`--import`), relative to the repository root */
   imports?: string[];
+  /** the port to listen on (an API restarted where clients know it); default a free one */
+  port?: number;
 }
 
 function nodeCommand(script: string, { nodeArgs = [], imports = [] }: NodeOptions): string[] {
@@ -165,7 +168,7 @@ export async function startApi(
   env: Record<string, string>,
   options: NodeOptions = {},
 ): Promise<ChildService> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, nodeCommand('src/server.ts', options), {
     cwd: ROOT,
     env: serviceEnvironment({ LOG_LEVEL: 'warn', ...env, HOST: '127.0.0.1', PORT: String(port) }),
