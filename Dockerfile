@@ -14,4 +14,5 @@ RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
 EXPOSE 8080
 USER node
-CMD ["npm", "start"]
+# node itself, not npm: SIGTERM reaches the process that shuts down gracefully (compose adds init: true)
+CMD ["node", "--import", "tsx", "src/server.ts"]

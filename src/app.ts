@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
+import { createAudit } from './audit/index.js';
 import type { Config } from './config.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { SoftHsm } from './hsm/index.js';
@@ -11,14 +12,23 @@ import { openApiDocumentation } from './http/openapi.js';
 import { RateLimiter } from './http/rate-limiter.js';
 import { tlsServerOptions } from './http/tls.js';
 import { approvalsRoutes } from './modules/approvals/approvals.routes.js';
+import { approverPageRoutes } from './modules/approver-page/approver-page.routes.js';
 import { attestationRoutes } from './modules/attestation/attestation.routes.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
+import { certificatesRoutes } from './modules/certificates/certificates.routes.js';
 import { ErrorBodySchema } from './modules/common.schema.js';
 import { healthRoutes } from './modules/health/health.routes.js';
+import { metricsRoutes } from './modules/health/metrics.routes.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { keyStatusRoutes } from './modules/operations/key-status.routes.js';
 import { operationsRoutes } from './modules/operations/operations.routes.js';
 import { requestsRoutes } from './modules/requests/requests.routes.js';
+import { securityOfficerRoutes } from './modules/security-officer/security-officer.routes.js';
 import { serviceInfoRoutes } from './modules/service-info/service-info.routes.js';
+import httpMetricsPlugin from './observability/http-metrics.js';
+import { LOG_REDACTION } from './observability/log-redaction.js';
+import { ServiceMetrics } from './observability/metrics.js';
+import auditPlugin from './plugins/audit.js';
 import authPlugin from './plugins/auth.js';
 import rateLimitPlugin from './plugins/rate-limit.js';
 import { Workflow } from './workflow/index.js';
@@ -33,14 +43,7 @@ export interface AppDependencies {
   logger?: false | { stream?: NodeJS.WritableStream; level?: string };
 }
 
-/** Secrets that may travel in headers; they never reach a log line. */
-export const REDACTED_LOG_PATHS = [
-  'req.headers.authorization',
-  'req.headers["x-api-key"]',
-  'req.headers.cookie',
-  'headers.authorization',
-  'headers["x-api-key"]',
-];
+export { REDACTED_LOG_PATHS } from './observability/log-redaction.js';
 
 /** Listener options: TLS when configured, and timeouts that cut off clients who send too slowly. */
 function serverOptions(config: Readonly<Config>) {
@@ -67,7 +70,7 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
         ? false
         : {
             level: logger?.level ?? config.logLevel,
-            redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+            ...LOG_REDACTION,
             ...(logger?.stream ? { stream: logger.stream } : {}),
           },
     bodyLimit: config.bodyLimitBytes,
@@ -85,6 +88,10 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
     if (!given) await workflow.close();
   });
 
+  const metrics = new ServiceMetrics({ prisma, hsm, queue: workflow.queue, role: 'api' });
+  app.addHook('onClose', async () => metrics.close());
+  await app.register(httpMetricsPlugin, { registry: metrics.registry });
+
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   refuseNulCharacters(app);
@@ -92,10 +99,17 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
 
   await app.register(swagger, openApiDocumentation);
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(healthRoutes, { prisma, workflow });
+  await app.register(healthRoutes, { prisma, hsm, workflow });
+  await app.register(approverPageRoutes);
+  await app.register(metricsRoutes, { metrics, token: config.operations.metricsToken });
+
+  // every request of the API scope, refused ones too, is in the audit log before it is answered
+  const audit = createAudit({ prisma, hsm, config, log: app.log });
+  app.addHook('onClose', () => audit.close());
 
   await app.register(async (api) => {
     await api.register(authPlugin, { prisma, config });
+    await api.register(auditPlugin, { audit: audit.log, clock: hsm.clock });
     if (config.rateLimit.max > 0) {
       const limiter = new RateLimiter({
         redisUrl: config.redisUrl,
@@ -114,6 +128,9 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
     await api.register(requestsRoutes, { hsm, workflow });
     await api.register(approvalsRoutes, { hsm, workflow });
     await api.register(attestationRoutes, { hsm });
+    await api.register(auditRoutes, { hsm, audit: audit.service, config });
+    await api.register(certificatesRoutes, { hsm });
+    await api.register(securityOfficerRoutes, { hsm, prisma, config });
   });
 
   return app;

@@ -43,6 +43,26 @@ export interface Config {
     /** PEM or DER certificate files of timestamp signers, which may list every approver's tasks but never approve */
     timestampSignerCertificateFiles: string[];
   };
+  officers: {
+    /** how long a security officer proposal waits for its second officer before it expires */
+    proposalLifetimeSeconds: number;
+    /** how far in the past / future the `proposedAt` of a proposal statement may be when it is submitted */
+    statementWindow: { pastSeconds: number; futureSeconds: number };
+  };
+  operations: {
+    /** bearer token `GET /metrics` requires; null = /metrics is open like /healthz */
+    metricsToken: string | null;
+    /** `npm run worker` serves /healthz, /readyz and /metrics on this port; null = no HTTP listener */
+    workerHttpPort: number | null;
+    /** how long SIGTERM waits for running requests and jobs before the process exits anyway */
+    shutdownGraceMs: number;
+  };
+  audit: {
+    /** a checkpoint signed by the partition's attestation key after every this many entries of its chain */
+    checkpointEvery: number;
+    /** largest export POST /v1/audit/verify accepts (bigger logs: `tsb audit verify`) */
+    verifyBodyLimitBytes: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -157,10 +177,33 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
           return file;
         }),
     },
+    officers: {
+      proposalLifetimeSeconds: integer('TSB_OFFICER_PROPOSAL_LIFETIME_SECONDS', 3_600, 60, 30 * 86_400),
+      statementWindow: {
+        pastSeconds: integer('TSB_OFFICER_STATEMENT_PAST_SECONDS', 300, 0, 86_400),
+        futureSeconds: integer('TSB_OFFICER_STATEMENT_FUTURE_SECONDS', 60, 0, 3_600),
+      },
+    },
+    operations: {
+      metricsToken: metricsToken(optional('TSB_METRICS_TOKEN'), problems),
+      workerHttpPort: integer('TSB_WORKER_HTTP_PORT', 0, 0, 65535) || null,
+      shutdownGraceMs: integer('TSB_SHUTDOWN_GRACE_MS', 10_000, 1_000, 600_000),
+    },
+    audit: {
+      checkpointEvery: integer('TSB_AUDIT_CHECKPOINT_EVERY', 256, 1, 1_000_000),
+      verifyBodyLimitBytes: integer('TSB_AUDIT_VERIFY_LIMIT_BYTES', 67_108_864, 1024, 1_073_741_824),
+    },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+function metricsToken(token: string | null, problems: string[]): string | null {
+  if (token !== null && !/^[\x21-\x7e]{16,}$/.test(token)) {
+    problems.push('TSB_METRICS_TOKEN must be at least 16 printable characters without spaces');
+  }
+  return token;
 }
 
 function readMasterKey(env: Env, problems: string[]): Buffer | null {

@@ -16,6 +16,8 @@ export const TSB_ERRORS = {
   PARSING_KEY: { code: 407, reason: 'res.error.parsing.key', status: 400 },
   PARSING_CERTIFICATE: { code: 409, reason: 'res.error.parsing.certificate', status: 400 },
   DECRYPT_FAILED: { code: 410, reason: 'res.error.decrypt.failed', status: 400 },
+  INVALID_CERTIFICATE_REQUEST: { code: 411, reason: 'res.error.invalid.certificate.request', status: 400 },
+  CSR_INVALID_FORMAT: { code: 628, reason: 'res.error.csr.invalid.format', status: 400 },
   MISSING_API_KEY: { code: 416, reason: 'res.error.missing.api.key', status: 401 },
   INPUT_VALIDATION_FAILED: { code: 600, reason: 'res.error.input.validation.failed', status: 400 },
   UNSUPPORTED_APPROVER_KEY_TYPE: {
@@ -74,6 +76,8 @@ export const TSB_ERRORS = {
   APPROVER_NOT_EXISTENT: { code: 413, reason: 'res.error.approver.not.existent', status: 403 },
   REQUEST_NOT_OPEN: { code: 500, reason: 'res.error.data.invalid.constellation', status: 409 },
   TASK_ALREADY_DECIDED: { code: 500, reason: 'res.error.data.invalid.constellation', status: 409 },
+  /** a security officer proposal that is no longer open, or whose nonce was used already */
+  PROPOSAL_CONFLICT: { code: 500, reason: 'res.error.data.invalid.constellation', status: 409 },
   INVALID_VALUE_FOR_ENUM: { code: 501, reason: 'res.error.invalid.value.for.enum', status: 400 },
   PAYLOAD_TOO_LARGE: { code: 600, reason: 'res.error.input.validation.failed', status: 413 },
   UNSUPPORTED_MEDIA_TYPE: { code: 600, reason: 'res.error.input.validation.failed', status: 415 },

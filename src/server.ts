@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     ),
   );
   if (masterKey.development) app.log.warn(DEVELOPMENT_KEY_WARNING(masterKey.file));
-  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  closeWithGrace({ delay: config.operations.shutdownGraceMs }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down');
     // app.close() waits for every connection to end; a keep-alive connection whose request was still

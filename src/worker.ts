@@ -7,11 +7,15 @@ import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { createPrismaClient } from './db/prisma.js';
 import { resolveMasterKey, SoftHsm } from './hsm/index.js';
+import { LOG_REDACTION } from './observability/log-redaction.js';
+import { ServiceMetrics } from './observability/metrics.js';
+import { checkReadiness } from './observability/readiness.js';
+import { closeWorkerHttp, startWorkerHttp } from './observability/worker-http.js';
 import { Workflow } from './workflow/index.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = pino({ level: config.logLevel, base: { role: 'worker' } });
+  const log = pino({ level: config.logLevel, base: { role: 'worker' }, ...LOG_REDACTION });
   const masterKey = resolveMasterKey(config.masterKey, config.dataDir);
   const prisma = createPrismaClient(config.databaseUrl);
   const hsm = new SoftHsm({
@@ -24,12 +28,29 @@ async function main(): Promise<void> {
     log.warn({ err: error }, 'key change feed interrupted; cached key data is not used until it reconnects'),
   );
   const workflow = new Workflow({ prisma, hsm, config, log });
+  const metrics = new ServiceMetrics({ prisma, hsm, queue: workflow.queue, role: 'worker' });
   await workflow.startWorker();
+  const { workerHttpPort, metricsToken, shutdownGraceMs } = config.operations;
+  const http =
+    workerHttpPort === null
+      ? null
+      : await startWorkerHttp({
+          host: config.host,
+          port: workerHttpPort,
+          metrics,
+          metricsToken,
+          readiness: () => checkReadiness({ prisma, hsm, queue: workflow.queue, requireWorker: true }),
+        });
+  if (http) log.info({ port: workerHttpPort }, 'worker serves /healthz, /readyz and /metrics');
 
-  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  closeWithGrace({ delay: shutdownGraceMs }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'worker shutting down after an error');
     else log.info({ signal }, 'worker shutting down');
+    // BullMQ's close waits for the jobs this worker is running; only then go the database and Redis
     await workflow.close();
+    log.info('worker finished its running jobs');
+    if (http) await closeWorkerHttp(http);
+    metrics.close();
     await hsm.close();
     await prisma.$disconnect();
   });

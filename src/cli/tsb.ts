@@ -19,6 +19,8 @@ import { DEVELOPMENT_KEY_WARNING, resolveMasterKey } from '../hsm/master-key.js'
 import type { PartitionFlags } from '../hsm/partition-flags.js';
 import { PARTITION_NAME_PATTERN, PartitionStore } from '../hsm/partitions.js';
 import { UUID_PATTERN } from '../lib/encoding.js';
+import { APPROVER_COMMANDS } from './approver-commands.js';
+import { AUDIT_COMMANDS } from './audit-commands.js';
 import {
   CliError,
   type CliIo,
@@ -30,6 +32,7 @@ import {
   UsageError,
   type Values,
 } from './command.js';
+import { SECURITY_OFFICER_COMMANDS } from './security-officer-commands.js';
 
 export type { CliIo } from './command.js';
 
@@ -368,6 +371,9 @@ const COMMANDS: Command[] = [
       io.stdout(`revoked client certificate ${target}\n`);
     },
   },
+  ...SECURITY_OFFICER_COMMANDS,
+  ...AUDIT_COMMANDS,
+  ...APPROVER_COMMANDS,
 ];
 
 const ENVIRONMENT_HELP = `Environment (the same as the service):

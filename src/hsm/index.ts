@@ -7,12 +7,15 @@ import { type ChallengeContent, encodeChallenge, timestampBlock } from '../ska/c
 import type { FreshnessWindow } from '../ska/timestamp-proof.js';
 import { ApprovalGate } from './approval-gate.js';
 import { CertificateAuthorityStore } from './certificates.js';
+import { KeyCertificates } from './key-certificates/key-certificates.js';
 import { KeyOperations } from './key-operations.js';
 import { KeyStatusChanges } from './key-status.js';
+import { KeyTrash } from './key-trash.js';
 import { KeyStore } from './keystore.js';
 import { shutdownKeygenPool } from './mechanisms/index.js';
 import { MetadataCache } from './metadata-cache.js';
 import { shutdownSignaturePool } from './operations/signatures-pool.js';
+import { PartitionBackups } from './partition-backup.js';
 import { PartitionKeyring } from './partition-keyring.js';
 import { PartitionStore, TIMESTAMP_KEY_NAME } from './partitions.js';
 import { type IssuedTimestamp, issueTimestamp, type TimestampInput } from './rfc3161.js';
@@ -51,6 +54,12 @@ export class SoftHsm {
   readonly clock: Clock;
   /** the service certificate chain (root, device) and the partitions' attestation and timestamp certificates */
   readonly certificates: CertificateAuthorityStore;
+  /** certificates of stored keys: CSRs, self-signed and CA-issued certificates (reference §2.6) */
+  readonly keyCertificates: KeyCertificates;
+  /** keys deleted under key invalidation: listed, restored and purged by security officers */
+  readonly trash: KeyTrash;
+  /** partition backups (sealed material stays sealed) and their restore under the same master key */
+  readonly backups: PartitionBackups;
 
   constructor(options: SoftHsmOptions) {
     const clock = options.clock ?? systemClock;
@@ -81,6 +90,9 @@ export class SoftHsm {
     );
     this.operations = new KeyOperations(this.keys, this.useCounter, gate);
     this.keyStatus = new KeyStatusChanges(options.prisma, this.keys, gate, clock);
+    this.keyCertificates = new KeyCertificates(options.prisma, this.keys, this.operations, clock);
+    this.trash = new KeyTrash(options.prisma, this.keys);
+    this.backups = new PartitionBackups(options.prisma, options.masterKey, clock);
   }
 
   /** Writes what is still only in memory (key use counts); call before the database client closes. */
@@ -119,6 +131,12 @@ export class SoftHsm {
     const withKey = await this.partitions.ensureTimestampKey(partition);
     const { timestampKey } = this.keyring.open(withKey);
     return signAsync('sha256', data, timestampKey!);
+  }
+
+  /** ECDSA P-256 / SHA-256 (DER) by the partition's attestation key; its public key is `attestationPublicKey`. */
+  async signWithAttestationKey(partition: Partition, data: Buffer): Promise<Buffer> {
+    const { attestationKey } = this.keyring.open(partition);
+    return signAsync('sha256', data, attestationKey);
   }
 
   /** An RFC 3161 time-stamp token signed by the partition's timestamp key (its certificate is issued on first use). */

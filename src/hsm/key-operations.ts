@@ -19,7 +19,7 @@ import {
 import type { KeyAttributes, KeyAttributesInput } from './key-attributes.js';
 import type { PasswordInput } from './key-password.js';
 import { authorizeKeyUse, type KeyUse, RULE_USE_USES } from './key-usage.js';
-import type { KeyStore } from './keystore.js';
+import { assertWritable, type KeyStore } from './keystore.js';
 import type { SignedKeyAttributes } from './keystore.types.js';
 import {
   type KeyMaterial,
@@ -120,7 +120,7 @@ export interface EncryptResponse {
 }
 
 /** What the approval gate needs to check a use governed by the SKA `ruleUse`. */
-interface GatedUse {
+export interface GatedUse {
   operation: SkaOperation;
   payload: Buffer;
   authorization: Authorization | null;
@@ -133,24 +133,55 @@ interface ResolvedKey {
   path: DerivationStep[] | null;
 }
 
+/** The operations `KeyOperations.observe` reports, one event per completed operation. */
+export type KeyOperationName =
+  | 'sign'
+  | 'verify'
+  | 'hmac'
+  | 'encrypt'
+  | 'decrypt'
+  | 'wrap'
+  | 'unwrap'
+  | 'derive';
+
+/** A completed operation: what ran and the algorithm of the key it used (never the key's name or id). */
+export interface KeyOperationEvent {
+  operation: KeyOperationName;
+  algorithm: string;
+}
+
 /**
  * The synchronous key operations of the TSB (reference §2.3) on top of the key store: resolve the key
  * (with a derivation path suffix), enforce attributes, block status, SKA ruleUse and partition flags,
  * run the mechanism, and count the use.
  */
 export class KeyOperations {
+  private readonly observers = new Set<(event: KeyOperationEvent) => void>();
+
   constructor(
     private readonly keys: KeyStore,
     private readonly useCounter: UseCounter,
     private readonly gate: ApprovalGate,
   ) {}
 
+  /** Calls `observer` after every completed operation (metrics); answers the function that stops it. */
+  observe(observer: (event: KeyOperationEvent) => void): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
   /**
    * Counts a use of the key, except for a workflow request: the workflow counts that use in the statement
-   * that stores the request's result, so a run whose result is never stored counts nothing.
+   * that stores the request's result, so a run whose result is never stored counts nothing. Observers
+   * hear every completed operation, workflow runs included.
    */
-  private countUse(keyId: string, authorization: Authorization | null): void {
-    if (authorization?.kind !== 'workflow') this.useCounter.record(keyId);
+  private used(
+    key: Pick<Key, 'id' | 'algorithm'>,
+    operation: KeyOperationName,
+    authorization: Authorization | null = null,
+  ): void {
+    if (authorization?.kind !== 'workflow') this.useCounter.record(key.id);
+    for (const observer of this.observers) observer({ operation, algorithm: key.algorithm });
   }
 
   async sign(partition: Partition, input: SignInput, authorization: Authorization | null): Promise<Buffer> {
@@ -170,7 +201,7 @@ export class KeyOperations {
       payloadType: input.payloadType ?? null,
       context: optionalBinary(input.context, 'signRequest.context'),
     });
-    this.countUse(key.id, authorization);
+    this.used(key, 'sign', authorization);
     return signature;
   }
 
@@ -189,7 +220,7 @@ export class KeyOperations {
         payloadOf(mac.payload, 'verifyHmacRequest.payload'),
         binary(mac.signature, 'verifyHmacRequest.signature'),
       );
-      this.useCounter.record(key.id);
+      this.used(key, 'verify');
       return valid;
     }
     const request = signature!;
@@ -210,7 +241,7 @@ export class KeyOperations {
       payloadType: request.payloadType ?? null,
       context: optionalBinary(request.context, 'verifySignatureRequest.context'),
     });
-    this.useCounter.record(key.id);
+    this.used(key, 'verify');
     return valid;
   }
 
@@ -225,7 +256,7 @@ export class KeyOperations {
       authorization: null,
     });
     const mac = hmac(ready, payload);
-    this.useCounter.record(key.id);
+    this.used(key, 'hmac');
     return mac;
   }
 
@@ -266,7 +297,7 @@ export class KeyOperations {
         },
       );
     }
-    this.useCounter.record(key.id);
+    this.used(key, 'encrypt');
     return {
       encryptedPayload: result.encryptedPayload.toString('base64'),
       encryptedPayloadWithoutMessageAuthenticationCode: base64OrNull(
@@ -301,7 +332,7 @@ export class KeyOperations {
         'decryptRequest.additionalAuthenticationData',
       ),
     });
-    this.countUse(key.id, authorization);
+    this.used(key, 'decrypt', authorization);
     return plaintext;
   }
 
@@ -329,7 +360,7 @@ export class KeyOperations {
     refuseDerivationFor(wrapping.path, 'wrapping');
     const wrappingKey = await this.wrappingKeyOf(partition, wrapping.label, input.wrapKeyPassword);
     const wrapped = wrapKey(wrappingKey.key, input.wrapMethod, this.keys.materialOf(partition, toWrap));
-    this.useCounter.record(wrappingKey.id);
+    this.used(wrappingKey, 'wrap');
     return wrapped;
   }
 
@@ -339,6 +370,8 @@ export class KeyOperations {
     authorization: Authorization | null,
     options: { requestId?: string } = {},
   ): Promise<SignedKeyAttributes> {
+    // refused before any unwrapping: a read-only partition stores no new key
+    assertWritable(partition);
     if (!partition.allowKeyImport) {
       throw new TsbError(
         'SECURITY_NOT_ALLOWED',
@@ -364,8 +397,34 @@ export class KeyOperations {
       policy: input.policy,
       requestId: options.requestId ?? null,
     });
-    this.countUse(key.id, authorization);
+    this.used(key, 'unwrap', authorization);
     return stored;
+  }
+
+  /**
+   * Signs bytes the HSM core builds itself (a certificate, a CSR) with a stored key, under the same checks
+   * as `sign`: password, partition flags, block status, the `sign` attribute, the approval gate for
+   * `ruleUse` (the approvers' payload is `gated.payload`), and one counted use per call. `build` gets the
+   * key and a signer, and may sign more than once (a CSR and the key's self-signed certificate).
+   */
+  async signBuilt<T>(
+    partition: Partition,
+    request: { keyName: string; keyPassword: PasswordInput; signatureAlgorithm: string; gated: GatedUse },
+    build: (key: Key, signer: (data: Buffer) => Promise<Buffer>) => Promise<T>,
+  ): Promise<T> {
+    refuseDerivationFor(splitKeyName(request.keyName).path, 'certificates');
+    const { key, ready } = await this.resolve(
+      partition,
+      request.keyName,
+      request.keyPassword,
+      'sign',
+      request.gated,
+    );
+    const result = await build(key, (data) =>
+      sign(ready, { signatureAlgorithm: request.signatureAlgorithm, payload: data }),
+    );
+    this.used(key, 'sign', request.gated.authorization);
+    return result;
   }
 
   /** Checks a sign request's algorithm, signature type and payload against the key, without signing. */
@@ -446,7 +505,7 @@ export class KeyOperations {
       chainCode: derived.chainCode,
       derivation: { type: derivationType, value: derived.derivationValue },
     });
-    this.useCounter.record(key.id);
+    this.used(key, 'derive');
     return {
       label: input.newLabel,
       derivationType,
@@ -554,11 +613,11 @@ export class KeyOperations {
     partition: Partition,
     label: string,
     password: PasswordInput,
-  ): Promise<{ id: string; key: WrappingKey }> {
+  ): Promise<{ id: string; algorithm: string; key: WrappingKey }> {
     const key = await this.keys.requireKey(partition, label);
     if (key.materialSealed && (isSymmetric(normalizeAlgorithm(key.algorithm)) || !key.publicKey)) {
       const { ready } = await this.resolve(partition, label, password, 'wrap');
-      return { id: key.id, key: ready };
+      return { id: key.id, algorithm: key.algorithm, key: ready };
     }
     await this.keys.unlock(partition, label, password);
     authorizeKeyUse(partition, key, 'wrap', { secretKey: false });
@@ -571,7 +630,7 @@ export class KeyOperations {
       publicKey: Buffer.from(key.publicKey),
       secret: null,
     };
-    return { id: key.id, key: publicKeyInput(material) };
+    return { id: key.id, algorithm: key.algorithm, key: publicKeyInput(material) };
   }
 }
 

@@ -49,6 +49,8 @@ import { keyMaterialBinding, seal, UnsealError, unseal } from './seal.js';
 import type { UseCounter } from './use-counter.js';
 
 const ACTIVE = 'active';
+/** a key in the trash bin (key invalidation): it looks deleted, its label stays taken */
+export const INVALIDATED = 'invalidated';
 
 /** A change that ends what was pending on a key: the workflow cancels the key's open requests. */
 export interface KeyChange {
@@ -156,7 +158,7 @@ export class KeyStore {
     if (partition.keyInvalidation) {
       await this.prisma.key.update({
         where: { id: key.id },
-        data: { status: 'invalidated', version: { increment: 1 } },
+        data: { status: INVALIDATED, invalidatedAt: this.clock.now(), version: { increment: 1 } },
       });
     } else {
       await this.prisma.key.delete({ where: { id: key.id } });

@@ -5,7 +5,14 @@ import type { Partition, PrismaClient } from '../generated/prisma/client.js';
 import { toBytes } from '../lib/encoding.js';
 import type { MetadataChange } from './metadata-cache.js';
 import { DEFAULT_PARTITION_FLAGS, type PartitionFlags } from './partition-flags.js';
-import { attestationKeyBinding, partitionKeyBinding, seal, timestampKeyBinding, unseal } from './seal.js';
+import {
+  attestationKeyBinding,
+  partitionKeyBinding,
+  seal,
+  timestampKeyBinding,
+  UnsealError,
+  unseal,
+} from './seal.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -136,6 +143,25 @@ export class PartitionStore {
     const stored = await this.findById(partitionId);
     if (!stored) throw new TsbError('INSUFFICIENT_LOGIN_INFORMATION', 'the partition no longer exists');
     return stored;
+  }
+
+  /**
+   * Whether the master key in memory is the one the stored partitions were sealed with (readiness):
+   * opens one partition key and wipes it at once. `true` as well while no partition exists yet.
+   */
+  async masterKeyOpensPartitions(): Promise<boolean> {
+    const partition = await this.prisma.partition.findFirst({
+      select: { id: true, partitionKeySealed: true },
+      orderBy: { id: 'asc' },
+    });
+    if (!partition) return true;
+    try {
+      this.openPartitionKey(partition).fill(0);
+      return true;
+    } catch (error) {
+      if (error instanceof UnsealError) return false;
+      throw error;
+    }
   }
 
   /** Opens the partition key. Throws when the master key is not the one the partition was sealed with. */

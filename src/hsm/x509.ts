@@ -128,7 +128,8 @@ function keyUsageBits(names: KeyUsageName[]): Buffer {
   return bitString(Buffer.of(bits), unused);
 }
 
-function extension(oid: string, critical: boolean, value: Buffer): Buffer {
+/** One Extension (RFC 5280 §4.1): its OID, the critical flag when set, and the DER value in an OCTET STRING. */
+export function extension(oid: string, critical: boolean, value: Buffer): Buffer {
   return critical
     ? sequence(objectIdentifier(oid), tlv(TAG.BOOLEAN, Buffer.of(0xff)), octetString(value))
     : sequence(objectIdentifier(oid), octetString(value));

@@ -1,8 +1,16 @@
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { SERVICE_VERSION } from '../modules/service-info/version.js';
+import { documentOperation } from './openapi-operation.js';
 
-/** The OpenAPI 3.1 frame; paths come from the route schemas. */
+/**
+ * The OpenAPI 3.1 frame; paths come from the route schemas, their security requirement and common error
+ * responses from `documentOperation`. Every tag a route uses must be listed here (redocly lint and
+ * test/e2e/openapi.test.ts check it).
+ */
 export const openApiDocumentation: FastifyDynamicSwaggerOptions = {
+  transform: documentOperation,
+  // shared schemas keep their $id as component name (TsbError), so generated clients get readable types
+  refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json['$id'] ?? `def-${i}`) },
   openapi: {
     openapi: '3.1.0',
     info: {
@@ -13,10 +21,32 @@ export const openApiDocumentation: FastifyDynamicSwaggerOptions = {
         'Errors are `{errorCode, reason, message}` with the TSB business error codes.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
-    servers: [{ url: 'http://localhost:8080' }],
+    // relative: the host that serves this document (http or https, whatever port the operator chose)
+    servers: [{ url: '/', description: 'the OpenTSB instance that serves this document' }],
     tags: [
       { name: 'Keys', description: 'key store management (keyManagement role)' },
+      {
+        name: 'Synchronous Key Operations',
+        description:
+          'sign, verify, MAC, encrypt, decrypt, wrap, block and modify answered at once (keyOperation role)',
+      },
+      {
+        name: 'Requests',
+        description:
+          'operations on keys with an SKA policy: a request waits for its approvals, its status is polled (keyOperation role)',
+      },
+      {
+        name: 'Approval Tasks',
+        description:
+          'approvers list their open tasks with a signed timestamp and approve or reject with a signature (approver role)',
+      },
+      { name: 'Certificate', description: 'certificates of keys: CSRs, self-signed and signed certificates' },
       { name: 'Service Information', description: 'version, licence, statistics, random (service role)' },
+      { name: 'Audit', description: 'the hash-chained audit log: export and verification' },
+      {
+        name: 'Security Officer',
+        description: 'partition policy, officers and four-eyes proposals (securityOfficer role)',
+      },
       { name: 'Operations', description: 'health and readiness (no authentication)' },
     ],
     components: {

@@ -13,7 +13,16 @@ import { canonicalJson } from '../lib/canonical-json.js';
 import { UUID_PATTERN } from '../lib/encoding.js';
 import { content, DER_TAG, DerError, readChildren, readOid, readSingle } from './der.js';
 
-export type SkaOperation = 'SIGN' | 'BLOCK' | 'UNBLOCK' | 'MODIFY' | 'UNWRAP' | 'DECRYPT';
+export type SkaOperation =
+  | 'SIGN'
+  | 'BLOCK'
+  | 'UNBLOCK'
+  | 'MODIFY'
+  | 'UNWRAP'
+  | 'DECRYPT'
+  | 'CERTIFICATE_REQUEST'
+  | 'SELF_SIGN_CERTIFICATE'
+  | 'SIGN_CERTIFICATE';
 
 /** Values of the 0x003B item; 1 (sign) and 4 (modify) as in the TSB samples, the others OpenTSB's. */
 export const SKA_OPERATION_CODES: Readonly<Record<SkaOperation, number>> = {
@@ -23,6 +32,12 @@ export const SKA_OPERATION_CODES: Readonly<Record<SkaOperation, number>> = {
   MODIFY: 4,
   UNWRAP: 5,
   DECRYPT: 6,
+  /** a CSR (and the key's self-signed certificate) under ruleUse */
+  CERTIFICATE_REQUEST: 7,
+  /** a self-signed certificate under ruleUse */
+  SELF_SIGN_CERTIFICATE: 8,
+  /** a certificate issued from a CSR by a CA key under ruleUse */
+  SIGN_CERTIFICATE: 9,
 };
 
 export const CHALLENGE_TAG = {

@@ -1,10 +1,17 @@
 /**
- * The six operations an SKA request can carry: how each names its key, password and payload in the TSB
+ * The operations an SKA request can carry: how each names its key, password and payload in the TSB
  * wire format, which rule governs it, and how it runs through the HSM core once approved.
  */
 import type { Key, Partition, SkaRequest } from '../generated/prisma/client.js';
 import type { Authorization } from '../hsm/approval-gate.js';
 import type { SoftHsm } from '../hsm/index.js';
+import type { CertificateOperation } from '../hsm/key-certificates/key-certificates.js';
+import {
+  type CsrInput,
+  certificateApprovalPayload,
+  type SelfSignInput,
+  type SignCertificateInput,
+} from '../hsm/key-certificates/plans.js';
 import type { DecryptInput, SignInput, UnwrapInput } from '../hsm/key-operations.js';
 import type { PasswordInput } from '../hsm/key-password.js';
 import type { KeyUse } from '../hsm/key-usage.js';
@@ -26,7 +33,18 @@ export interface OperationSpec {
   use: KeyUse | null;
   /** the bytes approvers approve: their SHA-256 is the challenge's payload digest (modify computes its own) */
   payloadField: string | null;
+  /** certificate requests: approvers approve the canonical JSON of the whole stored body instead */
+  approvesBody?: true;
 }
+
+const CERTIFICATE_SPEC = {
+  ruleName: 'ruleUse',
+  keyField: 'signKeyName',
+  passwordField: 'keyPassword',
+  use: 'sign',
+  payloadField: null,
+  approvesBody: true,
+} as const satisfies OperationSpec;
 
 export const OPERATIONS: Record<SkaOperation, OperationSpec> = {
   SIGN: {
@@ -71,6 +89,9 @@ export const OPERATIONS: Record<SkaOperation, OperationSpec> = {
     use: null,
     payloadField: null,
   },
+  CERTIFICATE_REQUEST: CERTIFICATE_SPEC,
+  SELF_SIGN_CERTIFICATE: CERTIFICATE_SPEC,
+  SIGN_CERTIFICATE: CERTIFICATE_SPEC,
 };
 
 /**
@@ -88,12 +109,14 @@ export function prepareBody(
     const prepared = hsm.keyStatus.prepareModify(key, body['policy']);
     return { body: { ...body, policy: toPolicyJson(prepared.policy) }, digest: prepared.digest };
   }
+  if (isCertificateOperation(operation)) hsm.keyCertificates.check(operation, key, body);
   return { body, digest: payloadDigest(approvedPayload(operation, body)) };
 }
 
 /** The bytes approvers approve: their SHA-256 is the challenge's payload digest. */
 export function approvedPayload(operation: SkaOperation, body: StoredBody): Buffer {
   if (operation === 'MODIFY') return Buffer.from(canonicalJson(body['policy'] ?? null), 'utf8');
+  if (OPERATIONS[operation].approvesBody) return certificateApprovalPayload(body);
   const field = OPERATIONS[operation].payloadField;
   if (field === null) return Buffer.alloc(0);
   return decodeBase64(String(body[field] ?? ''), field, 'INVALID_PAYLOAD');
@@ -104,7 +127,10 @@ export interface RunContext {
   authorization: Authorization;
 }
 
-/** Runs an approved request in the HSM core; returns the result the request status shows (base64) or null. */
+/**
+ * Runs an approved request in the HSM core; returns the result the request status shows (base64, or PEM
+ * for certificate operations) or null.
+ */
 export async function runOperation(
   hsm: SoftHsm,
   partition: Partition,
@@ -138,5 +164,21 @@ export async function runOperation(
     case 'MODIFY':
       await hsm.keyStatus.modify(partition, keyName, password, body['policy'], authorization, options);
       return null;
+    case 'CERTIFICATE_REQUEST': {
+      const input = { ...body, keyPassword: password } as unknown as CsrInput;
+      return (await hsm.keyCertificates.request(partition, input, authorization)).certificateSigningRequest;
+    }
+    case 'SELF_SIGN_CERTIFICATE': {
+      const input = { ...body, keyPassword: password } as unknown as SelfSignInput;
+      return (await hsm.keyCertificates.selfSign(partition, input, authorization)).certificate;
+    }
+    case 'SIGN_CERTIFICATE': {
+      const input = { ...body, keyPassword: password } as unknown as SignCertificateInput;
+      return (await hsm.keyCertificates.sign(partition, input, authorization)).certificate;
+    }
   }
+}
+
+function isCertificateOperation(operation: SkaOperation): operation is CertificateOperation {
+  return OPERATIONS[operation].approvesBody === true;
 }

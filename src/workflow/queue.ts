@@ -84,6 +84,16 @@ export class WorkflowQueue {
     return Object.values(counts).reduce((sum, count) => sum + count, 0);
   }
 
+  /** Jobs per state (metrics); rejects at once while Redis is unreachable. */
+  jobCounts(): Promise<Record<string, number>> {
+    return this.queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized', 'failed');
+  }
+
+  /** Whether this process's worker takes jobs (started and not closing). */
+  workerRunning(): boolean {
+    return this.worker?.isRunning() === true && !this.worker.closing;
+  }
+
   startWorker(handler: WorkflowJobHandler, concurrency: number, onError: (error: unknown) => void): void {
     if (this.worker) return;
     this.workerConnection = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null });

@@ -46,7 +46,15 @@ export interface RequestPage {
   ascending: boolean;
 }
 
-const WRITING_OPERATIONS: ReadonlySet<SkaOperation> = new Set(['UNWRAP', 'BLOCK', 'UNBLOCK', 'MODIFY']);
+const WRITING_OPERATIONS: ReadonlySet<SkaOperation> = new Set([
+  'UNWRAP',
+  'BLOCK',
+  'UNBLOCK',
+  'MODIFY',
+  // both store a certificate on the key
+  'CERTIFICATE_REQUEST',
+  'SELF_SIGN_CERTIFICATE',
+]);
 
 export class RequestsService {
   constructor(

@@ -35,6 +35,12 @@ const REQUEST_WRAPPER: Record<SkaOperation, { wrapper: string; echo: string }> =
   BLOCK: { wrapper: 'blockRequest', echo: 'signedBlockKeyRequest' },
   UNBLOCK: { wrapper: 'unblockRequest', echo: 'signedUnblockKeyRequest' },
   MODIFY: { wrapper: 'modifyRequest', echo: 'signedModifyKeyRequest' },
+  CERTIFICATE_REQUEST: { wrapper: 'csrSignRequest', echo: 'signedCertificateRequestRequest' },
+  SIGN_CERTIFICATE: { wrapper: 'signCertificateRequest', echo: 'signedSignCertificateRequest' },
+  SELF_SIGN_CERTIFICATE: {
+    wrapper: 'selfSignCertificateRequest',
+    echo: 'signedSelfSignCertificateRequestDto',
+  },
 };
 
 const ECHO_FIELDS = Object.values(REQUEST_WRAPPER).map(({ echo }) => echo);

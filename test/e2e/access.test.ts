@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, type Role } from '../../src/auth/roles.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
@@ -155,7 +156,69 @@ const ENDPOINTS: Array<{ method: 'GET' | 'POST' | 'DELETE'; url: string; body?: 
     roles: ['keyOperation'],
   },
   ...workflowEndpoints(),
+  ...certificateEndpoints(),
+  ...securityOfficerEndpoints(),
+  // the audit log of the own partition (securityOfficer only)
+  { method: 'GET', url: '/v1/audit/export', roles: ['securityOfficer'] },
+  { method: 'POST', url: '/v1/audit/verify', body: { log: '' }, roles: ['securityOfficer'] },
 ];
+
+/** The security officer API: policy, officers, four-eyes proposals, trash bin, backup (securityOfficer only). */
+function securityOfficerEndpoints(): typeof ENDPOINTS {
+  const SO: Role[] = ['securityOfficer'];
+  const decision = {
+    id: '00000000-0000-4000-8000-000000000000',
+    officerPublicKey: 'AA==',
+    signature: 'AA==',
+  };
+  return [
+    { method: 'GET', url: '/v1/securityOfficer/policy', roles: SO },
+    { method: 'GET', url: '/v1/securityOfficer/officers', roles: SO },
+    { method: 'GET', url: '/v1/securityOfficer/proposals', roles: SO },
+    {
+      method: 'POST',
+      url: '/v1/securityOfficer/proposal',
+      body: { statement: 'AA==', officerPublicKey: 'AA==', signature: 'AA==' },
+      roles: SO,
+    },
+    { method: 'POST', url: '/v1/securityOfficer/proposal/approve', body: decision, roles: SO },
+    { method: 'POST', url: '/v1/securityOfficer/proposal/reject', body: decision, roles: SO },
+    { method: 'GET', url: '/v1/securityOfficer/invalidatedKeys', roles: SO },
+    { method: 'GET', url: '/v1/securityOfficer/backup', roles: SO },
+  ];
+}
+
+/** Certificates of keys (§2.6), synchronous and SKA forms: keyOperation (§5.3 `/v1/certificate/**`). */
+function certificateEndpoints(): typeof ENDPOINTS {
+  const KO: Role[] = ['keyOperation'];
+  const signing = { signKeyName: 'nothing-here', signatureAlgorithm: 'SHA256_WITH_ECDSA', validity: 1 };
+  const csr = { ...signing, standardCertificateAttributes: { commonName: 'x' } };
+  const selfSign = { ...signing, commonName: 'x' };
+  const sign = { ...signing, certificateSigningRequest: 'AA==' };
+  return [
+    { method: 'POST', url: '/v1/certificate/synchronous/request', body: csr, roles: KO },
+    { method: 'POST', url: '/v1/certificate/synchronous/request/download', body: csr, roles: KO },
+    { method: 'POST', url: '/v1/certificate/synchronous/selfsign', body: selfSign, roles: KO },
+    { method: 'POST', url: '/v1/certificate/synchronous/create/selfSigned', body: selfSign, roles: KO },
+    { method: 'POST', url: '/v1/certificate/synchronous/sign', body: sign, roles: KO },
+    {
+      method: 'POST',
+      url: '/v1/certificate/import/plain',
+      body: { label: 'nothing-here', certificate: 'AA==' },
+      roles: KO,
+    },
+    { method: 'GET', url: '/v1/certificate/nothing-here', roles: KO },
+    { method: 'DELETE', url: '/v1/certificate/nothing-here', roles: KO },
+    { method: 'POST', url: '/v1/certificate/request', body: { csrSignRequest: csr }, roles: KO },
+    {
+      method: 'POST',
+      url: '/v1/certificate/selfsign',
+      body: { selfSignCertificateRequest: selfSign },
+      roles: KO,
+    },
+    { method: 'POST', url: '/v1/certificate/sign', body: { signCertificateRequest: sign }, roles: KO },
+  ];
+}
 
 /** The SKA workflow's endpoints (requests, approvals, synchronous block/unblock/modify). */
 function workflowEndpoints(): typeof ENDPOINTS {
@@ -272,6 +335,7 @@ describe('role matrix: role × endpoint', () => {
       url
         .replace(/^\/v1\/key\/a-secret\/attributes$/, '/v1/key/{keyName}/attributes')
         .replace(/^\/v1\/key\/nothing-here$/, '/v1/key/{keyName}')
+        .replace(/^\/v1\/certificate\/nothing-here$/, '/v1/certificate/{keyName}')
         .replace(/^\/v1\/generateRandom\/\d+$/, '/v1/generateRandom/{length}')
         .replace(/^\/v1\/request\/[0-9a-f-]+$/, '/v1/request/{id}');
     const covered = [
@@ -292,8 +356,12 @@ describe('role matrix: role × endpoint', () => {
     }
   });
 
-  it('serves /healthz, /readyz and the OpenAPI document without credentials', async () => {
+  it('serves /healthz, /readyz, /metrics and the OpenAPI document without credentials', async () => {
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    // open unless TSB_METRICS_TOKEN is set (test/e2e/metrics.test.ts)
+    const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toContain('# TYPE tsb_http_requests_total counter');
     const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toMatchObject({ status: 'ready', checks: { database: 'ok', masterKey: 'loaded' } });
@@ -302,6 +370,20 @@ describe('role matrix: role × endpoint', () => {
     expect(ui.statusCode).toBe(200);
     expect(ui.headers['content-type']).toContain('text/html');
     expect(ui.body).toContain('swagger');
+  });
+
+  it.each([
+    ['/approver', 'text/html'],
+    ['/approver/approver.js', 'text/javascript'],
+    ['/approver/approver-checks.js', 'text/javascript'],
+    ['/approver/approver.css', 'text/css'],
+    ['/approver/favicon.svg', 'image/svg+xml'],
+  ])('serves the approver page file %s without credentials, under a strict CSP', async (url, type) => {
+    const response = await t.app.inject({ method: 'GET', url });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toContain(type);
+    expect(response.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
   });
 });
 
@@ -364,4 +446,103 @@ describe('partition isolation', () => {
     expect(stats.statusCode).toBe(200);
     expect(stats.json()).toMatchObject({ partition: 'tenant-a', keyCount: 1, keysByAlgorithm: { AES: 1 } });
   });
+});
+
+describe('role × endpoint × partition: another partition’s key or request is exactly a missing one', () => {
+  const ZERO_ID = '00000000-0000-4000-8000-000000000000';
+  let foreignRequestId = '';
+  let tenantA = '';
+
+  /** Every row tenant-a owns (keys, requests, tasks), so a test sees any change made from tenant-b. */
+  const tenantAState = async () =>
+    JSON.stringify(
+      await Promise.all([
+        t.prisma.key.findMany({ where: { partitionId: tenantA }, orderBy: { id: 'asc' } }),
+        t.prisma.skaRequest.findMany({ where: { partitionId: tenantA }, orderBy: { id: 'asc' } }),
+        t.prisma.approvalTask.findMany({ where: { partitionId: tenantA }, orderBy: { id: 'asc' } }),
+      ]),
+      (_key, value) => (typeof value === 'bigint' ? String(value) : value),
+    );
+
+  beforeAll(async () => {
+    tenantA = (await t.hsm.partitions.requireByName('tenant-a')).id;
+    const approver = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey;
+    const created = await t.call('tenant-a', ['keyManagement'], {
+      method: 'POST',
+      url: '/v1/key',
+      body: {
+        label: 'a-only',
+        algorithm: 'EC',
+        curveOid: '1.2.840.10045.3.1.7',
+        attributes: signOnly,
+        policy: {
+          ruleUse: {
+            tokens: [
+              {
+                name: 't',
+                timelock: 0,
+                timeout: 0,
+                groups: [
+                  {
+                    name: 'g',
+                    quorum: 1,
+                    approvals: [
+                      {
+                        type: 'public_key',
+                        value: approver.export({ format: 'der', type: 'spki' }).toString('base64'),
+                      },
+                    ],
+                  },
+                ],
+              },
+            ],
+          },
+          ruleBlock: null,
+          ruleUnblock: null,
+          ruleModify: null,
+          keyStatus: { blocked: false },
+        },
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const request = await t.call('tenant-a', ['keyOperation'], {
+      method: 'POST',
+      url: '/v1/sign',
+      body: {
+        signRequest: { payload: 'AAEC', signKeyName: 'a-only', signatureAlgorithm: 'SHA256_WITH_ECDSA' },
+      },
+    });
+    expect(request.statusCode, request.body).toBe(201);
+    foreignRequestId = request.json().signRequestId;
+  });
+
+  const aimed = (endpoint: (typeof ENDPOINTS)[number], label: string, id: string) =>
+    JSON.parse(
+      JSON.stringify(endpoint).replaceAll('nothing-here', label).replaceAll(ZERO_ID, id),
+    ) as typeof endpoint;
+  const naming = ENDPOINTS.filter((endpoint) =>
+    /nothing-here|00000000-0000-4000-8000-000000000000/.test(JSON.stringify(endpoint)),
+  );
+
+  it('covers the endpoints that name a key or a request', () => {
+    expect(naming.length).toBeGreaterThan(30);
+  });
+
+  for (const endpoint of naming) {
+    for (const role of endpoint.roles) {
+      it(`${endpoint.method} ${endpoint.url} as ${role} of tenant-b`, async () => {
+        const before = await tenantAState();
+        const foreign = await t.call('tenant-b', [role], aimed(endpoint, 'a-only', foreignRequestId));
+        const missing = await t.call(
+          'tenant-b',
+          [role],
+          aimed(endpoint, 'zz-absent', '11111111-1111-4111-8111-111111111111'),
+        );
+        expect(foreign.statusCode, foreign.body).toBe(missing.statusCode);
+        expect(foreign.statusCode).toBeGreaterThanOrEqual(400);
+        expect(foreign.json().errorCode, foreign.body).toBe(missing.json().errorCode);
+        expect(await tenantAState()).toBe(before);
+      });
+    }
+  }
 });

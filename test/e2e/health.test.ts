@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { SoftHsm } from '../../src/hsm/index.js';
+import { MASTER_KEY_MISMATCH } from '../../src/observability/readiness.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 import { approve, createApprover, rule, taskOf } from '../helpers/approvers.js';
 
@@ -64,6 +68,26 @@ describe('/readyz reports Redis without taking the API out of service', () => {
       url: `/v1/request/${signRequestId}`,
     });
     expect(status.json().status).toBe('EXECUTED');
+  });
+
+  it('is unavailable (503) when the master key does not open the stored partition keys', async () => {
+    const wrongKey = new SoftHsm({ prisma: ctx.prisma, masterKey: randomBytes(32), keyCacheSize: 10 });
+    const app = await buildApp({ config: ctx.config, prisma: ctx.prisma, hsm: wrongKey, logger: false });
+    try {
+      const ready = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toEqual({
+        status: 'unavailable',
+        checks: { database: 'ok', redis: 'unreachable', masterKey: MASTER_KEY_MISMATCH },
+      });
+      // the right key over the same database is loaded
+      expect((await ctx.app.inject({ method: 'GET', url: '/readyz' })).json().checks.masterKey).toBe(
+        'loaded',
+      );
+    } finally {
+      await app.close();
+      await wrongKey.close();
+    }
   });
 
   it('is ready with every check ok when Redis answers', async () => {

@@ -31,4 +31,64 @@ describe('openapi/openapi.json', () => {
     }
     expect(document.paths['/v1/key'].post.responses['400']).toBeDefined();
   });
+
+  it('documents every operation: id, summary, declared tags, security and the TSB error answers', async () => {
+    const document = JSON.parse(await renderOpenApiDocument()) as OpenApiDocument;
+    const declaredTags = new Map(document.tags.map((tag) => [tag.name, tag.description]));
+    const operationIds = new Set<string>();
+    const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ name: `${method} ${path}`, path, operation })),
+    );
+    expect(operations.length).toBeGreaterThan(60);
+    for (const { name, path, operation } of operations) {
+      expect(operation.operationId, name).toMatch(/^[A-Za-z]+$/);
+      expect(operationIds.has(operation.operationId), `${name}: duplicate operationId`).toBe(false);
+      operationIds.add(operation.operationId);
+      expect(operation.summary, name).toBeTruthy();
+      expect(operation.tags?.length, name).toBeGreaterThan(0);
+      for (const tag of operation.tags ?? [])
+        expect(declaredTags.get(tag), `${name}: tag ${tag}`).toBeTruthy();
+
+      const isPublic = operation.security?.length === 0;
+      const expected = [400, 500];
+      if (isPublic) {
+        expect(operation['x-tsb-roles'], name).toBeUndefined();
+        expect(path.startsWith('/v1/'), `${name} must not be public`).toBe(false);
+      } else {
+        expect(operation.security, name).toEqual([{ bearerAuth: [] }, { apiKey: [] }, { mutualTLS: [] }]);
+        expect(operation['x-tsb-roles']?.length, `${name}: x-tsb-roles`).toBeGreaterThan(0);
+        expect(operation.responses['429']?.headers, name).toHaveProperty(['retry-after']);
+        expected.push(401, 403, 429, 503);
+      }
+      if (operation.requestBody) expected.push(413, 415);
+      if (path.includes('{')) expected.push(404, 414);
+      for (const status of expected) {
+        const schema = operation.responses[String(status)]?.content?.['application/json']?.schema;
+        expect(schema, `${name} ${status}`).toEqual({ $ref: '#/components/schemas/TsbError' });
+      }
+    }
+    expect(document.paths['/healthz']?.['get']?.security).toEqual([]);
+    expect(document.paths['/v1/sign']?.['post']?.['x-tsb-roles']).toEqual(['keyOperation']);
+    expect(document.paths['/v1/sign']?.['post']?.responses['404']?.description).toContain('650');
+    expect(document.components.schemas['TsbError']?.required).toEqual(['errorCode', 'reason', 'message']);
+  });
 });
+
+interface OpenApiOperation {
+  operationId: string;
+  summary?: string;
+  tags?: string[];
+  security?: Array<Record<string, string[]>>;
+  'x-tsb-roles'?: string[];
+  requestBody?: unknown;
+  responses: Record<
+    string,
+    { description: string; headers?: object; content?: Record<string, { schema?: unknown }> }
+  >;
+}
+
+interface OpenApiDocument {
+  tags: Array<{ name: string; description?: string }>;
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components: { schemas: Record<string, { required?: string[] }> };
+}

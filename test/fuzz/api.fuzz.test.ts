@@ -12,7 +12,14 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 import { createApprover, rule } from '../helpers/approvers.js';
-import { bodyValue, brokenValue, type JsonSchema, type KnownValues, validValue } from './schema-arbitrary.js';
+import {
+  bodyValue,
+  brokenValue,
+  type JsonSchema,
+  type KnownValues,
+  mutatedSeed,
+  validValue,
+} from './schema-arbitrary.js';
 
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 100_000);
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
@@ -83,6 +90,8 @@ const STATE_TABLES = [
 let t: TestContext;
 let headers: Record<string, Record<string, string>>;
 let known: KnownValues;
+/** accepted request bodies per endpoint ("POST /v1/…"), which the run changes in one place at a time */
+const seeds = new Map<string, unknown[]>();
 
 async function stateFingerprint(): Promise<string> {
   const parts = STATE_TABLES.map(
@@ -127,9 +136,19 @@ function pathFor(operation: Operation): fc.Arbitrary<string> {
 }
 
 function requestFor(operation: Operation): fc.Arbitrary<FuzzRequest> {
-  const json = operation.body
-    ? bodyValue(operation.body, known).map((value) => ({ kind: 'json' as const, value }))
-    : fc.constant({ kind: 'none' as const });
+  const endpointSeeds = seeds.get(`${operation.method} ${operation.path}`) ?? [];
+  const generated = operation.body ? bodyValue(operation.body, known) : null;
+  const fromSeeds =
+    operation.body && endpointSeeds.length > 0
+      ? fc.constantFrom(...endpointSeeds).chain((seed) => mutatedSeed(seed, operation.body!, known))
+      : null;
+  const json =
+    generated === null
+      ? fc.constant({ kind: 'none' as const })
+      : (fromSeeds
+          ? fc.oneof({ weight: 3, arbitrary: fromSeeds }, { weight: 2, arbitrary: generated })
+          : generated
+        ).map((value) => ({ kind: 'json' as const, value }));
   const malformed = fc.oneof(
     fc
       .string({ maxLength: 200 })
@@ -269,6 +288,7 @@ async function setUpWorld(): Promise<void> {
     expect((await t.app.inject({ method: 'GET', url, headers: headers.partition })).statusCode).toBe(200);
   }
   const signedByApprover = approver.sign(Buffer.from('fuzz'));
+  await plantSeeds();
   known = {
     keyNames: ['fz-ec', 'fz-ed', 'fz-rsa', 'fz-aes', 'fz-hmac', 'fz-k1', 'fz-ska', 'missing', 'fz-ec/0/1'],
     base64: [
@@ -281,6 +301,69 @@ async function setUpWorld(): Promise<void> {
     uuids: [request.json().signRequestId, randomUUID(), '00000000-0000-0000-0000-000000000000'],
     publicKeys: [approver.publicKey],
   };
+}
+
+/** Makes one accepted request per seed (so the seeds stay true) and keeps its body for the run to mutate. */
+async function plantSeeds(): Promise<void> {
+  const accepted = async (method: 'POST' | 'DELETE', url: string, body: unknown) => {
+    const response = await t.app.inject({ method, url, headers: headers.partition, payload: body as object });
+    expect(response.statusCode, `seed ${method} ${url}: ${response.body}`).toBeLessThan(400);
+    const list = seeds.get(`${method} ${url}`) ?? [];
+    list.push(body);
+    seeds.set(`${method} ${url}`, list);
+    return String(response.headers['content-type']).startsWith('application/json') ? response.json() : {};
+  };
+  const signRequest = { payload: 'AAEC', signKeyName: 'fz-ec', signatureAlgorithm: 'SHA256_WITH_ECDSA' };
+  const { signature } = await accepted('POST', '/v1/synchronousSign', { signRequest });
+  await accepted('POST', '/v1/verify', { verifySignatureRequest: { ...signRequest, signature } });
+  const encryptRequest = { payload: 'AAECAw==', encryptKeyName: 'fz-aes', cipherAlgorithm: 'AES_GCM' };
+  const encrypted = await accepted('POST', '/v1/encrypt', { encryptRequest });
+  const decryptRequest = {
+    encryptedPayload: encrypted.encryptedPayload,
+    decryptKeyName: 'fz-aes',
+    cipherAlgorithm: 'AES_GCM',
+    initializationVector: encrypted.initializationVector,
+  };
+  await accepted('POST', '/v1/synchronousDecrypt', { decryptRequest });
+  await accepted('POST', '/v1/decrypt', { decryptRequest });
+  await accepted('POST', '/v1/synchronousHmac', { hmacRequest: { keyName: 'fz-hmac', payload: 'AAEC' } });
+  await accepted('POST', '/v1/sign', { signRequest: { ...signRequest, signKeyName: 'fz-ska' } });
+  await accepted('POST', '/v1/key', {
+    label: 'fz-new',
+    algorithm: 'AES',
+    keySize: 256,
+    attributes: { decrypt: true, sign: false, unwrap: false },
+  });
+  for (const label of ['fz-ec', 'fz-rsa']) {
+    await accepted('POST', '/v1/key/attributes', { label });
+    await accepted('POST', '/v1/key/keyAttestation', { label });
+  }
+  await accepted('POST', '/v1/key/export/plain', { label: 'fz-aes' });
+  await accepted('POST', '/v1/synchronousBlock', { blockRequest: { blockKeyName: 'fz-ed' } });
+  await accepted('POST', '/v1/synchronousUnblock', { unblockRequest: { unblockKeyName: 'fz-ed' } });
+  await accepted('POST', '/v1/block', { blockRequest: { blockKeyName: 'fz-ed' } });
+  await accepted('POST', '/v1/unblock', { unblockRequest: { unblockKeyName: 'fz-ed' } });
+  await accepted('POST', '/v1/createRfcTimestamp', {
+    data: 'AAEC',
+    hashAlgorithm: 'SHA-256',
+    nonce: '7',
+    certReq: true,
+  });
+  await accepted('POST', '/v1/filteredRequests', {});
+  await accepted('POST', '/v1/certificate/synchronous/selfsign', {
+    signKeyName: 'fz-ec',
+    signatureAlgorithm: 'SHA256_WITH_ECDSA',
+    validity: 30,
+    commonName: 'fuzz',
+  });
+  await accepted('POST', '/v1/certificate/synchronous/request', {
+    signKeyName: 'fz-rsa',
+    signatureAlgorithm: 'SHA256_WITH_RSA',
+    validity: 30,
+    standardCertificateAttributes: { commonName: 'fuzz', country: 'CH' },
+    keyUsage: ['DIGITAL_SIGNATURE'],
+  });
+  await accepted('POST', '/v1/derivedKey', { label: 'fz-k1/0/1', newLabel: 'fz-child' });
 }
 
 beforeAll(async () => {

@@ -209,3 +209,55 @@ export function bodyValue(schema: JsonSchema, known: KnownValues): fc.Arbitrary<
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }) },
   );
 }
+
+type Path = string[];
+
+function leafPaths(value: unknown, prefix: Path = []): Path[] {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const entries = Object.entries(value as Record<string, unknown>);
+    return entries.length === 0
+      ? [prefix]
+      : entries.flatMap(([key, sub]) => [
+          [...prefix, key],
+          ...leafPaths(sub, [...prefix, key]).filter((p) => p.length > prefix.length + 1),
+        ]);
+  }
+  return [prefix];
+}
+
+function schemaAt(schema: JsonSchema | undefined, path: Path): JsonSchema {
+  let current = schema;
+  for (const key of path) {
+    const object = current?.anyOf?.find((alt) => alt.properties) ?? current;
+    current = object?.properties?.[key];
+  }
+  return current ?? {};
+}
+
+function withPath(value: unknown, path: Path, replacement: unknown, drop = false): unknown {
+  if (path.length === 0) return replacement;
+  const [key, ...rest] = path as [string, ...string[]];
+  const object = { ...(value as Record<string, unknown>) };
+  if (drop && rest.length === 0) delete object[key];
+  else object[key] = withPath(object[key], rest, replacement, drop);
+  return object;
+}
+
+/**
+ * A request the service accepts (`seed`), as it is or changed in one place: a field dropped, replaced by a
+ * value that breaks its schema, or by another value that fits it.
+ */
+export function mutatedSeed(seed: unknown, schema: JsonSchema, known: KnownValues): fc.Arbitrary<unknown> {
+  const paths = leafPaths(seed).filter((path) => path.length > 0);
+  if (paths.length === 0) return fc.constant(seed);
+  return fc
+    .tuple(fc.constantFrom(...paths), fc.constantFrom('keep', 'drop', 'break', 'break', 'other'))
+    .chain(([path, how]) => {
+      if (how === 'keep') return fc.constant(seed);
+      if (how === 'drop') return fc.constant(withPath(seed, path, undefined, true));
+      const sub = schemaAt(schema, path);
+      const name = path[path.length - 1] ?? '';
+      const replacement = how === 'break' ? brokenValue(sub, known, name) : validValue(sub, known, name);
+      return replacement.map((value) => withPath(seed, path, value));
+    });
+}

@@ -1,15 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { PrismaClient } from '../../generated/prisma/client.js';
+import type { SoftHsm } from '../../hsm/index.js';
+import { checkReadiness } from '../../observability/readiness.js';
 import type { Workflow } from '../../workflow/index.js';
 
 const tags = ['Operations'];
 
 /** Liveness and readiness for orchestrators; no authentication. */
-export const healthRoutes: FastifyPluginAsyncTypebox<{ prisma: PrismaClient; workflow: Workflow }> = async (
-  app,
-  { prisma, workflow },
-) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<{
+  prisma: PrismaClient;
+  hsm: SoftHsm;
+  workflow: Workflow;
+}> = async (app, { prisma, hsm, workflow }) => {
   app.get(
     '/healthz',
     {
@@ -28,9 +31,18 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ prisma: PrismaClient; wor
     status: Type.Union([Type.Literal('ready'), Type.Literal('degraded'), Type.Literal('unavailable')], {
       description:
         'ready: all checks ok; degraded: Redis is unreachable (synchronous operations work, approvals are ' +
-        'moved on by the database sweep); unavailable: the database is unreachable',
+        'moved on by the database sweep); unavailable: the database is unreachable or the master key does ' +
+        'not open the stored partition keys',
     }),
-    checks: Type.Object({ database: Type.String(), redis: Type.String(), masterKey: Type.String() }),
+    checks: Type.Object({
+      database: Type.String({ description: 'ok, or unreachable (with the driver error code)' }),
+      redis: Type.String({ description: 'ok or unreachable' }),
+      masterKey: Type.String({
+        description:
+          'loaded: the master key opens a stored partition key (or no partition exists yet); ' +
+          'otherwise why not',
+      }),
+    }),
   });
   app.get(
     '/readyz',
@@ -39,26 +51,15 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ prisma: PrismaClient; wor
       schema: {
         tags,
         operationId: 'readyz',
-        summary: 'The service can serve requests (database reachable, master key loaded; Redis reported)',
+        summary:
+          'The service can serve requests (database reachable, master key opens the partitions; Redis reported)',
         response: { 200: ReadinessSchema, 503: ReadinessSchema },
       },
     },
     async (_request, reply) => {
-      let database = 'ok';
-      try {
-        await prisma.$queryRaw`SELECT 1`;
-      } catch (error) {
-        const code = (error as { code?: unknown }).code;
-        database = `unreachable${typeof code === 'string' ? ` (${code})` : ''}`;
-      }
-      const redis = (await workflow.queue.reachable()) ? 'ok' : 'unreachable';
-      const ready = database === 'ok';
-      reply.code(ready ? 200 : 503);
-      const status = !ready ? 'unavailable' : redis === 'ok' ? 'ready' : 'degraded';
-      return {
-        status: status as 'ready' | 'degraded' | 'unavailable',
-        checks: { database, redis, masterKey: 'loaded' },
-      };
+      const readiness = await checkReadiness({ prisma, hsm, queue: workflow.queue });
+      reply.code(readiness.status === 'unavailable' ? 503 : 200);
+      return readiness;
     },
   );
 };

@@ -62,7 +62,9 @@ export const SignatureResponseSchema = Type.Object({ signature: Type.String({ de
 
 export const VerifySignatureRequestSchema = Type.Object({
   signKeyName: KeyName('label of the key whose public key verifies'),
-  signKeyObject: Type.Optional(Type.Union([Type.Unknown(), Type.Null()])),
+  signKeyObject: Type.Optional(
+    Type.Union([Type.Unknown({ description: 'external key object (not supported)' }), Type.Null()]),
+  ),
   masterKeyPassword: Type.Optional(PasswordSchema),
   keyPassword: Type.Optional(PasswordSchema),
   signatureAlgorithm: Type.String({ minLength: 1, maxLength: 64 }),

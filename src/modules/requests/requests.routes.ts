@@ -5,6 +5,11 @@ import type { Role } from '../../auth/roles.js';
 import type { SoftHsm } from '../../hsm/index.js';
 import type { SkaOperation } from '../../ska/challenge.js';
 import type { Workflow } from '../../workflow/index.js';
+import {
+  AsyncCsrBodySchema,
+  AsyncSelfSignBodySchema,
+  AsyncSignCertificateBodySchema,
+} from '../certificates/certificates.schema.js';
 import { API_SECURITY, EmptyResponse, errorResponses } from '../common.schema.js';
 import {
   AsyncDecryptBodySchema,
@@ -153,6 +158,40 @@ export const requestsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow:
     operation: 'MODIFY',
     inner: (body) => body.modifyRequest,
     answer: 'modifyKeyRequestId',
+  });
+
+  asyncRoute<{ csrSignRequest: object }, 'signRequestId'>({
+    path: '/v1/certificate/request',
+    operationId: 'signCsrWithSkaKey',
+    summary: 'Request a CSR (and the key’s self-signed certificate) under the key’s SKA ruleUse',
+    roles: keyOperation,
+    body: AsyncCsrBodySchema,
+    response: SignRequestIdSchema,
+    operation: 'CERTIFICATE_REQUEST',
+    inner: (body) => body.csrSignRequest,
+    answer: 'signRequestId',
+  });
+  asyncRoute<{ selfSignCertificateRequest: object }, 'signRequestId'>({
+    path: '/v1/certificate/selfsign',
+    operationId: 'selfSignCertificateWithSkaKey',
+    summary: 'Request a self-signed certificate under the key’s SKA ruleUse',
+    roles: keyOperation,
+    body: AsyncSelfSignBodySchema,
+    response: SignRequestIdSchema,
+    operation: 'SELF_SIGN_CERTIFICATE',
+    inner: (body) => body.selfSignCertificateRequest,
+    answer: 'signRequestId',
+  });
+  asyncRoute<{ signCertificateRequest: object }, 'signRequestId'>({
+    path: '/v1/certificate/sign',
+    operationId: 'signCertificateWithSkaKey',
+    summary: 'Request a certificate for a CSR, issued by a CA key under its SKA ruleUse',
+    roles: keyOperation,
+    body: AsyncSignCertificateBodySchema,
+    response: SignRequestIdSchema,
+    operation: 'SIGN_CERTIFICATE',
+    inner: (body) => body.signCertificateRequest,
+    answer: 'signRequestId',
   });
 
   app.get(

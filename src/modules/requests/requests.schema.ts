@@ -94,9 +94,13 @@ export const RequestStatusSchema = Type.Object(
     notYetApprovedBy: Type.Array(Type.String(), { description: 'approvers that have not decided' }),
     rejectedBy: Type.Array(Type.String(), { description: 'approvers that rejected' }),
     result: Type.Union([Type.String(), Type.Null()], {
-      description: 'base64 signature (sign) or plaintext (decrypt); null otherwise',
+      description:
+        'base64 signature (sign) or plaintext (decrypt), PEM CSR or certificate (certificate requests); null otherwise',
     }),
-    operation: Type.String({ description: 'OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK or MODIFY' }),
+    operation: Type.String({
+      description:
+        'OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK, MODIFY, CERTIFICATE_REQUEST, SELF_SIGN_CERTIFICATE or SIGN_CERTIFICATE',
+    }),
     keyName: Type.String({ description: 'OpenTSB: the key named by the request' }),
     createdAt: Type.String({ description: 'OpenTSB: creation time (the challenge time)' }),
     executableAt: Timestamp('OpenTSB: when approved, the earliest time it may run (timelock)'),

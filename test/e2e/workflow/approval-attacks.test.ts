@@ -70,9 +70,14 @@ describe('approval attacks', () => {
     errorCode: number,
   ) => {
     const before = await requestStatus(ctx, P, id);
+    const logged = await auditedFailures(status, errorCode);
     expectTsbError(await attack(), status, errorCode);
     await unchanged(id, before);
+    // the refusal is in the audit log, with its status and errorCode, before the answer is sent
+    expect(await auditedFailures(status, errorCode)).toBe(logged + 1);
   };
+  const auditedFailures = (statusCode: number, errorCode: number) =>
+    ctx.prisma.auditEntry.count({ where: { outcome: 'failure', statusCode, errorCode } });
 
   it('replaying an approval (same signature and challenge) onto another request’s task is refused', async () => {
     const first = await signRequest(ctx, P, 'target', 'first');

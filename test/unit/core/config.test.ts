@@ -47,6 +47,27 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the operations settings and refuses a short or spaced metrics token', () => {
+    expect(loadConfig({}).operations).toEqual({
+      metricsToken: null,
+      workerHttpPort: null,
+      shutdownGraceMs: 10_000,
+    });
+    const set = loadConfig({
+      TSB_METRICS_TOKEN: 'abcdefghijklmnop',
+      TSB_WORKER_HTTP_PORT: '9464',
+      TSB_SHUTDOWN_GRACE_MS: '25000',
+    });
+    expect(set.operations).toEqual({
+      metricsToken: 'abcdefghijklmnop',
+      workerHttpPort: 9464,
+      shutdownGraceMs: 25_000,
+    });
+    expect(() => loadConfig({ TSB_METRICS_TOKEN: 'short' })).toThrow(/TSB_METRICS_TOKEN/);
+    expect(() => loadConfig({ TSB_METRICS_TOKEN: 'sixteen chars or more' })).toThrow(/TSB_METRICS_TOKEN/);
+    expect(() => loadConfig({ TSB_SHUTDOWN_GRACE_MS: '10' })).toThrow(/TSB_SHUTDOWN_GRACE_MS/);
+  });
+
   it('refuses both master key variables together', () => {
     expect(() =>
       loadConfig({

@@ -336,8 +336,8 @@ describe('decodeChallenge refuses malformed input with 600 only', () => {
     ],
     [
       'an unknown operation code',
-      () => outer(item(0x003b, '07000000'), label, container(), trailing),
-      /operation code 7/,
+      () => outer(item(0x003b, '0a000000'), label, container(), trailing),
+      /operation code 10/,
     ],
     ['a missing label', () => outer(op, container(), trailing), /expected label/],
     ['a label that is not UTF-8', () => outer(op, item(0x1002, 'ff'), container(), trailing), /UTF-8/],

@@ -1,0 +1,134 @@
+/**
+ * The hash chain of the audit log, pure: the exact bytes an entry and a checkpoint statement are made of
+ * (docs/audit-log.md documents them for verifiers outside OpenTSB).
+ *
+ * Every field is written as a 4-byte big-endian length followed by that many bytes (UTF-8 for text);
+ * an absent field (null) is the 4 bytes FF FF FF FF. Numbers are decimal text, times ISO-8601 UTC with
+ * milliseconds (`2026-11-29T11:22:00.000Z`), roles one text field joined by ",".
+ */
+import { createHash } from 'node:crypto';
+
+/** The chain of requests that name no partition (authentication failures). */
+export const SERVICE_CHAIN = 'service';
+/** The prevHash of the first entry of every chain. */
+export const GENESIS_HASH: Buffer = Buffer.alloc(32);
+
+export const ENTRY_DOMAIN = 'opentsb-audit-entry/1';
+export const CHECKPOINT_DOMAIN = 'opentsb-audit-checkpoint/1';
+
+/** What one request leaves in the log, before it has a place in its chain. */
+export interface AuditRecord {
+  /** the partition id, or SERVICE_CHAIN */
+  chain: string;
+  partitionId: string | null;
+  at: Date;
+  /** `jwt:<principal>`, `apiKey:<id>` or `mtls:<fingerprint>`, several joined by "," */
+  credentialId: string | null;
+  roles: string[];
+  /** "METHOD /route/pattern" */
+  action: string;
+  keyLabel: string | null;
+  requestId: string | null;
+  outcome: 'success' | 'failure';
+  statusCode: number;
+  errorCode: number | null;
+}
+
+/** An entry as stored: the record, its place in the chain and the hashes that link it. */
+export interface AuditEntry extends Omit<AuditRecord, 'outcome'> {
+  /** as stored; a verifier must not assume it is one of the two values the service writes */
+  outcome: string;
+  /** 1 for the first entry of a chain */
+  sequence: number;
+  prevHash: Buffer;
+  hash: Buffer;
+}
+
+/** A signed statement that the entry `sequence` of `chain` has `hash`. */
+export interface AuditCheckpoint {
+  chain: string;
+  sequence: number;
+  hash: Buffer;
+  at: Date;
+  /** ECDSA P-256 / SHA-256, DER, by the partition's attestation key over checkpointStatement() */
+  signature: Buffer;
+}
+
+const ABSENT = 0xffffffff;
+
+/** The fields, each as its 4-byte length and bytes (ABSENT for null), in one buffer. */
+function encodeFields(values: ReadonlyArray<string | Uint8Array | null>): Buffer {
+  let size = 0;
+  for (const value of values)
+    size +=
+      4 + (value === null ? 0 : typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const value of values) {
+    if (value === null) {
+      out.writeUInt32BE(ABSENT, at);
+      at += 4;
+    } else if (typeof value === 'string') {
+      const length = out.write(value, at + 4, 'utf8');
+      out.writeUInt32BE(length, at);
+      at += 4 + length;
+    } else {
+      out.writeUInt32BE(value.length, at);
+      out.set(value, at + 4);
+      at += 4 + value.length;
+    }
+  }
+  return out;
+}
+
+const decimal = (value: number | null) => (value === null ? null : String(value));
+
+/** The canonical bytes of an entry: every field but the two hashes. */
+export function encodeEntry(entry: Omit<AuditEntry, 'prevHash' | 'hash'>): Buffer {
+  return encodeFields([
+    ENTRY_DOMAIN,
+    entry.chain,
+    decimal(entry.sequence),
+    entry.partitionId,
+    entry.at.toISOString(),
+    entry.credentialId,
+    entry.roles.join(','),
+    entry.action,
+    entry.keyLabel,
+    entry.requestId,
+    entry.outcome,
+    decimal(entry.statusCode),
+    decimal(entry.errorCode),
+  ]);
+}
+
+/** SHA-256(prevHash ‖ encodeEntry(entry)). */
+export function entryHash(entry: Omit<AuditEntry, 'hash'>): Buffer {
+  return createHash('sha256').update(entry.prevHash).update(encodeEntry(entry)).digest();
+}
+
+/** Gives records their places after the head (sequence, hash) of their chain, linking each to the one before. */
+export function chainRecords(
+  head: { sequence: number; hash: Buffer },
+  records: readonly AuditRecord[],
+): AuditEntry[] {
+  let { sequence, hash: prevHash } = head;
+  return records.map((record) => {
+    sequence += 1;
+    const linked = { ...record, sequence, prevHash };
+    const entry = { ...linked, hash: entryHash(linked) };
+    prevHash = entry.hash;
+    return entry;
+  });
+}
+
+/** The bytes a checkpoint signature covers: (chain, sequence, hash, time). */
+export function checkpointStatement(checkpoint: Omit<AuditCheckpoint, 'signature'>): Buffer {
+  return encodeFields([
+    CHECKPOINT_DOMAIN,
+    checkpoint.chain,
+    decimal(checkpoint.sequence),
+    checkpoint.hash,
+    checkpoint.at.toISOString(),
+  ]);
+}

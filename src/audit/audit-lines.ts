@@ -1,0 +1,192 @@
+/**
+ * The export format of the audit log: JSON lines. The first line is a header (the chain and the key that
+ * signs its checkpoints), then every entry in sequence order, each checkpoint right after the entry it
+ * covers, and a checkpoint of the head at the end. Hashes are lowercase hex, signatures base64 (DER).
+ */
+import type { AuditCheckpoint, AuditEntry } from './audit-chain.js';
+
+export const EXPORT_FORMAT = 'opentsb-audit-log/1';
+
+export interface AuditHeaderLine {
+  type: 'header';
+  format: typeof EXPORT_FORMAT;
+  chain: string;
+  partition: { id: string; name: string } | null;
+  /** PEM SubjectPublicKeyInfo of the key that signs the checkpoints; null for an unsigned chain */
+  attestationPublicKey: string | null;
+  /** PEM certificate of that key (issued by the service's device CA), when the partition has one */
+  attestationCertificate: string | null;
+  exportedAt: string;
+}
+
+export interface AuditEntryLine {
+  type: 'entry';
+  chain: string;
+  sequence: number;
+  partitionId: string | null;
+  at: string;
+  credentialId: string | null;
+  roles: string[];
+  action: string;
+  keyLabel: string | null;
+  requestId: string | null;
+  outcome: string;
+  statusCode: number;
+  errorCode: number | null;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditCheckpointLine {
+  type: 'checkpoint';
+  chain: string;
+  sequence: number;
+  hash: string;
+  at: string;
+  signature: string;
+}
+
+export type AuditLine = AuditHeaderLine | AuditEntryLine | AuditCheckpointLine;
+
+export function entryLine(entry: AuditEntry): AuditEntryLine {
+  return {
+    type: 'entry',
+    chain: entry.chain,
+    sequence: entry.sequence,
+    partitionId: entry.partitionId,
+    at: entry.at.toISOString(),
+    credentialId: entry.credentialId,
+    roles: entry.roles,
+    action: entry.action,
+    keyLabel: entry.keyLabel,
+    requestId: entry.requestId,
+    outcome: entry.outcome,
+    statusCode: entry.statusCode,
+    errorCode: entry.errorCode,
+    prevHash: entry.prevHash.toString('hex'),
+    hash: entry.hash.toString('hex'),
+  };
+}
+
+export function checkpointLine(checkpoint: AuditCheckpoint): AuditCheckpointLine {
+  return {
+    type: 'checkpoint',
+    chain: checkpoint.chain,
+    sequence: checkpoint.sequence,
+    hash: checkpoint.hash.toString('hex'),
+    at: checkpoint.at.toISOString(),
+    signature: checkpoint.signature.toString('base64'),
+  };
+}
+
+/** A line that is not one of the three shapes: what is wrong with it. */
+export class MalformedLine extends Error {}
+
+const HASH = /^[0-9a-f]{64}$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+type Fields = Record<string, unknown>;
+
+function text(line: Fields, name: string, nullable = false): string | null {
+  const value = line[name];
+  if (typeof value === 'string') return value;
+  if (nullable && value === null) return null;
+  throw new MalformedLine(`"${name}" must be ${nullable ? 'a string or null' : 'a string'}`);
+}
+
+function integer(line: Fields, name: string, nullable = false): number | null {
+  const value = line[name];
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  if (nullable && value === null) return null;
+  throw new MalformedLine(`"${name}" must be an integer${nullable ? ' or null' : ''}`);
+}
+
+function pattern(line: Fields, name: string, expected: RegExp, what: string): string {
+  const value = text(line, name)!;
+  if (!expected.test(value)) throw new MalformedLine(`"${name}" must be ${what}`);
+  return value;
+}
+
+function time(line: Fields, name: string): Date {
+  const value = pattern(line, name, ISO_TIME, 'an ISO-8601 UTC time with milliseconds');
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime()) || at.toISOString() !== value)
+    throw new MalformedLine(`"${name}" is not a valid time`);
+  return at;
+}
+
+export type ParsedLine =
+  | { type: 'header'; header: AuditHeaderLine }
+  | { type: 'entry'; entry: AuditEntry }
+  | { type: 'checkpoint'; checkpoint: AuditCheckpoint };
+
+/** Parses one line of an export; throws MalformedLine with the reason. */
+export function parseLine(raw: string): ParsedLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new MalformedLine('not JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new MalformedLine('not a JSON object');
+  const line = value as Fields;
+  switch (line['type']) {
+    case 'header': {
+      if (line['format'] !== EXPORT_FORMAT) throw new MalformedLine(`"format" must be "${EXPORT_FORMAT}"`);
+      const partition = line['partition'];
+      if (partition !== null && (typeof partition !== 'object' || Array.isArray(partition)))
+        throw new MalformedLine('"partition" must be an object or null');
+      return {
+        type: 'header',
+        header: {
+          type: 'header',
+          format: EXPORT_FORMAT,
+          chain: text(line, 'chain')!,
+          partition: partition as AuditHeaderLine['partition'],
+          attestationPublicKey: text(line, 'attestationPublicKey', true),
+          attestationCertificate: text(line, 'attestationCertificate', true),
+          exportedAt: text(line, 'exportedAt')!,
+        },
+      };
+    }
+    case 'entry': {
+      const roles = line['roles'];
+      if (!Array.isArray(roles) || roles.some((role) => typeof role !== 'string'))
+        throw new MalformedLine('"roles" must be an array of strings');
+      return {
+        type: 'entry',
+        entry: {
+          chain: text(line, 'chain')!,
+          sequence: integer(line, 'sequence')!,
+          partitionId: text(line, 'partitionId', true),
+          at: time(line, 'at'),
+          credentialId: text(line, 'credentialId', true),
+          roles: roles as string[],
+          action: text(line, 'action')!,
+          keyLabel: text(line, 'keyLabel', true),
+          requestId: text(line, 'requestId', true),
+          outcome: text(line, 'outcome')!,
+          statusCode: integer(line, 'statusCode')!,
+          errorCode: integer(line, 'errorCode', true),
+          prevHash: Buffer.from(pattern(line, 'prevHash', HASH, '64 lowercase hex digits'), 'hex'),
+          hash: Buffer.from(pattern(line, 'hash', HASH, '64 lowercase hex digits'), 'hex'),
+        },
+      };
+    }
+    case 'checkpoint':
+      return {
+        type: 'checkpoint',
+        checkpoint: {
+          chain: text(line, 'chain')!,
+          sequence: integer(line, 'sequence')!,
+          hash: Buffer.from(pattern(line, 'hash', HASH, '64 lowercase hex digits'), 'hex'),
+          at: time(line, 'at'),
+          signature: Buffer.from(pattern(line, 'signature', BASE64, 'base64'), 'base64'),
+        },
+      };
+    default:
+      throw new MalformedLine('"type" must be "header", "entry" or "checkpoint"');
+  }
+}

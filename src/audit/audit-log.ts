@@ -1,0 +1,125 @@
+/**
+ * The appender, with group commit: `append` buffers a record and resolves once the transaction that
+ * holds it has committed. One flush runs at a time; it takes everything buffered, and every record that
+ * arrives meanwhile waits for the next flush, which starts as soon as this one is done. A lone request
+ * therefore waits for one transaction, and under load many requests share one, in order.
+ */
+import type { Clock } from '../clock.js';
+import { TsbError } from '../errors.js';
+import type { AuditRepository } from './audit.repository.js';
+import { type AuditEntry, type AuditRecord, checkpointStatement } from './audit-chain.js';
+import type { AuditWriter } from './audit-writer.js';
+
+/** Signs checkpoint statements of a chain; null when the chain has no signing key (the service chain). */
+export interface CheckpointSigner {
+  sign(chain: string, statement: Buffer): Promise<Buffer | null>;
+}
+
+export interface AuditLogOptions {
+  writer: Pick<AuditWriter, 'append'>;
+  /** where checkpoints are stored */
+  repository: Pick<AuditRepository, 'storeCheckpoints'>;
+  signer: CheckpointSigner;
+  clock: Clock;
+  /** a signed checkpoint after every this many entries of a chain */
+  checkpointEvery: number;
+  log?: { error(details: object, message: string): void };
+  /** most records of one chain in one transaction (default 1000) */
+  maxBatch?: number;
+}
+
+interface Pending {
+  record: AuditRecord;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+export class AuditLog {
+  private buffer: Pending[] = [];
+  private running: Promise<void> | null = null;
+  private readonly maxBatch: number;
+
+  constructor(private readonly options: AuditLogOptions) {
+    this.maxBatch = options.maxBatch ?? 1000;
+  }
+
+  /** Resolves when the record is committed; rejects (TsbError SERVICE_UNAVAILABLE) when it could not be. */
+  append(record: AuditRecord): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.buffer.push({ record, resolve, reject });
+      // setImmediate: the records of every request answered in this turn of the event loop go together
+      this.running ??= new Promise<void>((start) => setImmediate(start)).then(() => this.drain());
+    });
+  }
+
+  /** Waits until everything appended so far is committed (or refused). */
+  async close(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.buffer.length > 0) {
+        const batch = this.buffer;
+        this.buffer = [];
+        const chains = new Map<string, Pending[]>();
+        for (const pending of batch) {
+          const list = chains.get(pending.record.chain);
+          if (list) list.push(pending);
+          else chains.set(pending.record.chain, [pending]);
+        }
+        await Promise.all(
+          [...chains].map(async ([chain, pending]) => {
+            for (let start = 0; start < pending.length; start += this.maxBatch)
+              await this.flushChain(chain, pending.slice(start, start + this.maxBatch));
+          }),
+        );
+      }
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private async flushChain(chain: string, pending: Pending[]): Promise<void> {
+    let entries: AuditEntry[];
+    try {
+      entries = await this.options.writer.append(
+        chain,
+        pending.map((p) => p.record),
+      );
+    } catch (cause) {
+      this.options.log?.error({ err: cause, chain }, 'the audit log could not be written');
+      const error = new TsbError(
+        'SERVICE_UNAVAILABLE',
+        'the audit log could not record this request, so its answer is withheld; try again shortly',
+      );
+      for (const p of pending) p.reject(error);
+      return;
+    }
+    for (const p of pending) p.resolve();
+    await this.checkpoint(
+      chain,
+      entries.filter((entry) => entry.sequence % this.options.checkpointEvery === 0),
+    );
+  }
+
+  /** Signs and stores checkpoints of committed entries; a failure only costs coverage, so it is logged. */
+  private async checkpoint(chain: string, entries: AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    try {
+      const at = this.options.clock.now();
+      const checkpoints = [];
+      for (const { sequence, hash } of entries) {
+        const signature = await this.options.signer.sign(
+          chain,
+          checkpointStatement({ chain, sequence, hash, at }),
+        );
+        if (!signature) return;
+        checkpoints.push({ chain, sequence, hash, at, signature });
+      }
+      await this.options.repository.storeCheckpoints(checkpoints);
+    } catch (cause) {
+      this.options.log?.error({ err: cause, chain }, 'an audit checkpoint could not be signed or stored');
+    }
+  }
+}

@@ -1,0 +1,327 @@
+/**
+ * Verifies an exported audit log, pure: with nothing but the export and the partition's public
+ * attestation key it finds edited, removed and reordered entries, checkpoints whose entry changed,
+ * bad or missing checkpoint signatures, and entries no valid checkpoint vouches for.
+ */
+import { createPublicKey, type KeyObject, verify, X509Certificate } from 'node:crypto';
+import {
+  type AuditCheckpoint,
+  type AuditEntry,
+  checkpointStatement,
+  entryHash,
+  GENESIS_HASH,
+} from './audit-chain.js';
+import { type AuditHeaderLine, MalformedLine, parseLine } from './audit-lines.js';
+
+export type AuditProblemKind =
+  | 'malformed'
+  | 'edited'
+  | 'removed'
+  | 'reordered'
+  | 'checkpoint-mismatch'
+  | 'missing-signature'
+  | 'bad-signature'
+  | 'uncovered-tail';
+
+export interface AuditProblem {
+  /** the entry (or checkpoint) sequence the problem starts at; null for a line that has none */
+  sequence: number | null;
+  kind: AuditProblemKind;
+  problem: string;
+}
+
+export interface AuditVerification {
+  valid: boolean;
+  chain: string | null;
+  entries: number;
+  checkpoints: number;
+  /** the highest sequence a valid checkpoint signature vouches for (0: none) */
+  coveredThrough: number;
+  /** which key checked the checkpoint signatures */
+  keySource: 'given' | 'header' | 'none';
+  /** what the result does and does not prove */
+  notes: string[];
+  /** every problem found, by sequence (an uncovered tail last); the first is where the log stops being trustworthy */
+  problems: AuditProblem[];
+}
+
+export interface VerifyOptions {
+  /** the partition's public attestation key from a trusted source; without it, the header's key is used */
+  publicKey?: KeyObject | null;
+}
+
+/**
+ * A public key from a PEM or DER SubjectPublicKeyInfo, or from a PEM or DER certificate.
+ * Throws an Error naming what could not be read.
+ */
+export function readVerificationKey(bytes: Buffer): KeyObject {
+  const text = bytes.toString('latin1');
+  if (!text.includes('-----BEGIN') || text.includes('CERTIFICATE-----')) {
+    try {
+      return new X509Certificate(bytes).publicKey;
+    } catch {
+      // not a certificate: try a bare public key
+    }
+  }
+  try {
+    return text.includes('-----BEGIN')
+      ? createPublicKey({ key: text, format: 'pem' })
+      : createPublicKey({ key: bytes, format: 'der', type: 'spki' });
+  } catch {
+    throw new Error('neither a public key (PEM or DER SubjectPublicKeyInfo) nor a certificate (PEM or DER)');
+  }
+}
+
+const hex = (bytes: Buffer) => bytes.toString('hex');
+
+function range(from: number, to: number): string {
+  return from === to ? `entry ${from} is` : `entries ${from}–${to} are`;
+}
+
+/** The lowest sequence in [from, to) that stands somewhere in the log: a skipped entry that was moved, not removed. */
+function firstPresent(present: ReadonlySet<number>, from: number, to: number): number | null {
+  let first: number | null = null;
+  if (to - from <= present.size) {
+    for (let sequence = from; sequence < to && first === null; sequence++)
+      if (present.has(sequence)) first = sequence;
+  } else {
+    for (const sequence of present)
+      if (sequence >= from && sequence < to && (first === null || sequence < first)) first = sequence;
+  }
+  return first;
+}
+
+/** The problem of one entry, judged against the entry before it in the log (null for the first). */
+function entryProblem(
+  entry: AuditEntry,
+  previous: AuditEntry | null,
+  present: ReadonlySet<number>,
+  sequenceOfHash: ReadonlyMap<string, number>,
+): AuditProblem | null {
+  const expected = previous ? previous.sequence + 1 : 1;
+  const { sequence } = entry;
+  if (sequence < expected) {
+    return {
+      sequence,
+      kind: 'reordered',
+      problem: `entry ${sequence} comes after entry ${expected - 1} in the log`,
+    };
+  }
+  if (sequence > expected) {
+    const moved = firstPresent(present, expected, sequence);
+    if (moved !== null) {
+      return {
+        sequence,
+        kind: 'reordered',
+        problem: `entry ${sequence} comes before entry ${moved} in the log`,
+      };
+    }
+    return { sequence: expected, kind: 'removed', problem: `${range(expected, sequence - 1)} missing` };
+  }
+  const expectedPrev = previous ? previous.hash : GENESIS_HASH;
+  const linked = sequenceOfHash.get(hex(entry.prevHash));
+  if (!entry.prevHash.equals(expectedPrev) && linked !== undefined && linked !== sequence - 1) {
+    return {
+      sequence,
+      kind: 'reordered',
+      problem: `entry ${sequence} was chained after entry ${linked}, not after entry ${sequence - 1}`,
+    };
+  }
+  if (!entryHash(entry).equals(entry.hash)) {
+    return {
+      sequence,
+      kind: 'edited',
+      problem: `entry ${sequence} does not match its hash: a field was changed`,
+    };
+  }
+  if (!entry.prevHash.equals(expectedPrev)) {
+    return previous
+      ? {
+          sequence: previous.sequence,
+          kind: 'edited',
+          problem: `entry ${previous.sequence} is not the entry ${sequence} was chained to: it was replaced`,
+        }
+      : {
+          sequence,
+          kind: 'edited',
+          problem: `entry ${sequence} does not start the chain (prevHash is not zero)`,
+        };
+  }
+  return null;
+}
+
+function checkpointProblem(
+  checkpoint: AuditCheckpoint,
+  entry: AuditEntry | undefined,
+  key: KeyObject | null,
+): AuditProblem | null {
+  const { sequence } = checkpoint;
+  if (!entry) {
+    return {
+      sequence,
+      kind: 'removed',
+      problem: `checkpoint ${sequence} vouches for entry ${sequence}, which is not in the log`,
+    };
+  }
+  if (!entry.hash.equals(checkpoint.hash)) {
+    return {
+      sequence,
+      kind: 'checkpoint-mismatch',
+      problem: `entry ${sequence} is not the one checkpoint ${sequence} signed: the log was rewritten up to it`,
+    };
+  }
+  if (!key) return null;
+  if (checkpoint.signature.length === 0) {
+    return { sequence, kind: 'missing-signature', problem: `checkpoint ${sequence} has no signature` };
+  }
+  let valid = false;
+  try {
+    valid = verify('sha256', checkpointStatement(checkpoint), key, checkpoint.signature);
+  } catch {
+    valid = false;
+  }
+  return valid
+    ? null
+    : {
+        sequence,
+        kind: 'bad-signature',
+        problem: `the signature of checkpoint ${sequence} does not verify with the attestation key`,
+      };
+}
+
+function headerKey(header: AuditHeaderLine | null): KeyObject | null {
+  if (!header?.attestationPublicKey) return null;
+  return readVerificationKey(Buffer.from(header.attestationPublicKey, 'utf8'));
+}
+
+/** Verifies the text of an export (JSON lines). Never throws on bad input: that is a problem in the report. */
+export function verifyAuditLog(text: string, options: VerifyOptions = {}): AuditVerification {
+  const problems: AuditProblem[] = [];
+  const notes: string[] = [];
+  let header: AuditHeaderLine | null = null;
+  const entries: AuditEntry[] = [];
+  const checkpoints: AuditCheckpoint[] = [];
+
+  const lines = text.split('\n');
+  lines.forEach((raw, index) => {
+    if (raw.trim() === '') return;
+    const lineNumber = index + 1;
+    try {
+      const parsed = parseLine(raw);
+      if (parsed.type === 'header') {
+        if (header || entries.length > 0 || checkpoints.length > 0)
+          throw new MalformedLine('the header must be the first line, and only one');
+        header = parsed.header;
+      } else if (parsed.type === 'entry') entries.push(parsed.entry);
+      else checkpoints.push(parsed.checkpoint);
+    } catch (error) {
+      if (!(error instanceof MalformedLine)) throw error;
+      problems.push({ sequence: null, kind: 'malformed', problem: `line ${lineNumber}: ${error.message}` });
+    }
+  });
+  const found = header as AuditHeaderLine | null;
+  if (!found) problems.push({ sequence: null, kind: 'malformed', problem: 'the header line is missing' });
+  const chain = found?.chain ?? entries[0]?.chain ?? null;
+
+  let key: KeyObject | null = options.publicKey ?? null;
+  let keySource: AuditVerification['keySource'] = key ? 'given' : 'none';
+  if (!key) {
+    try {
+      key = headerKey(found);
+      if (key) {
+        keySource = 'header';
+        notes.push(
+          'checkpoint signatures were checked with the key in the file’s own header: this proves the log is ' +
+            'intact against that key only; give the partition’s attestation key (or certificate) from a trusted source',
+        );
+      }
+    } catch (error) {
+      problems.push({
+        sequence: null,
+        kind: 'malformed',
+        problem: `the header's attestationPublicKey: ${(error as Error).message}`,
+      });
+    }
+  } else if (found?.attestationPublicKey) {
+    try {
+      if (!headerKey(found)!.equals(key))
+        notes.push('the header names a different attestation key than the one given');
+    } catch {
+      notes.push('the header’s attestation key does not parse');
+    }
+  }
+  if (!key) {
+    notes.push(
+      'no attestation key: only the hash chain was checked; nothing proves who wrote it (the service chain is unsigned)',
+    );
+  }
+
+  for (const item of [...entries, ...checkpoints]) {
+    if (chain !== null && item.chain !== chain) {
+      problems.push({
+        sequence: item.sequence,
+        kind: 'malformed',
+        problem: `a line of chain "${item.chain}" in the log of chain "${chain}"`,
+      });
+    }
+  }
+
+  const present = new Set(entries.map((entry) => entry.sequence));
+  const sequenceOfHash = new Map<string, number>();
+  const bySequence = new Map<number, AuditEntry>();
+  for (const entry of entries) {
+    if (!sequenceOfHash.has(hex(entry.hash))) sequenceOfHash.set(hex(entry.hash), entry.sequence);
+    if (!bySequence.has(entry.sequence)) bySequence.set(entry.sequence, entry);
+  }
+
+  let previous: AuditEntry | null = null;
+  for (const entry of entries) {
+    const problem = entryProblem(entry, previous, present, sequenceOfHash);
+    if (problem) problems.push(problem);
+    if (!previous || entry.sequence > previous.sequence) previous = entry;
+  }
+
+  let coveredThrough = 0;
+  for (const checkpoint of checkpoints) {
+    const problem = checkpointProblem(checkpoint, bySequence.get(checkpoint.sequence), key);
+    if (problem) problems.push(problem);
+    else if (key) coveredThrough = Math.max(coveredThrough, checkpoint.sequence);
+  }
+
+  const last = previous?.sequence ?? 0;
+  if (key && last > coveredThrough) {
+    problems.push({
+      sequence: coveredThrough + 1,
+      kind: 'uncovered-tail',
+      problem: `${range(coveredThrough + 1, last)} after the last valid checkpoint: no signature vouches for them`,
+    });
+  }
+  if (entries.length === 0) notes.push('the log has no entries');
+
+  // by sequence; an uncovered tail last, as it is often only the consequence of a problem named before it
+  const order = (p: AuditProblem) => (p.kind === 'uncovered-tail' ? Number.MAX_VALUE : (p.sequence ?? -1));
+  problems.sort((a, b) => order(a) - order(b));
+  return {
+    valid: problems.length === 0,
+    chain,
+    entries: entries.length,
+    checkpoints: checkpoints.length,
+    coveredThrough,
+    keySource,
+    notes,
+    problems,
+  };
+}
+
+/** A verification as a worker thread runs it: the key travels as DER SubjectPublicKeyInfo. */
+export interface VerifyTask {
+  text: string;
+  publicKeySpki: Uint8Array | null;
+}
+
+export function runVerifyTask({ text, publicKeySpki }: VerifyTask): AuditVerification {
+  const publicKey = publicKeySpki
+    ? createPublicKey({ key: Buffer.from(publicKeySpki), format: 'der', type: 'spki' })
+    : null;
+  return verifyAuditLog(text, { publicKey });
+}

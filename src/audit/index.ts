@@ -1,0 +1,45 @@
+/** The tamper-evident audit log (docs/audit-log.md): the appender and the export/verify service of one process. */
+import type { Config } from '../config.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { SoftHsm } from '../hsm/index.js';
+import { AuditRepository } from './audit.repository.js';
+import { AuditService, attestationCheckpointSigner } from './audit.service.js';
+import { AuditLog } from './audit-log.js';
+import { shutdownAuditVerifyPool } from './audit-verify-pool.js';
+import { AuditWriter } from './audit-writer.js';
+
+export interface Audit {
+  log: AuditLog;
+  service: AuditService;
+  /** waits for the entries still being written and stops the verification worker */
+  close(): Promise<void>;
+}
+
+export function createAudit(deps: {
+  prisma: PrismaClient;
+  hsm: SoftHsm;
+  config: Pick<Config, 'audit' | 'databaseUrl'>;
+  log?: { error(details: object, message: string): void };
+}): Audit {
+  const repository = new AuditRepository(deps.prisma);
+  const writer = new AuditWriter(deps.config.databaseUrl, (error) =>
+    deps.log?.error({ err: error }, 'an audit log database connection failed'),
+  );
+  const signer = attestationCheckpointSigner(deps.hsm);
+  const log = new AuditLog({
+    writer,
+    repository,
+    signer,
+    clock: deps.hsm.clock,
+    checkpointEvery: deps.config.audit.checkpointEvery,
+    ...(deps.log ? { log: deps.log } : {}),
+  });
+  return {
+    log,
+    service: new AuditService(repository, signer, deps.hsm.clock),
+    close: async () => {
+      await log.close();
+      await Promise.all([writer.close(), shutdownAuditVerifyPool()]);
+    },
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * The TSB certificate requests (reference §2.6) checked against the key that signs them, without
+ * touching private material: the result says exactly what will be built and signed. The workflow runs
+ * the same checks before it stores an SKA request.
+ */
+import { TsbError } from '../../errors.js';
+import { canonicalJson } from '../../lib/canonical-json.js';
+import { Asn1Error } from '../asn1.js';
+import type { PasswordInput } from '../key-password.js';
+import { type IssuerFacts, issuerFacts } from './certificate.js';
+import { verifyCsr } from './csr.js';
+import {
+  caKeyUsage,
+  EXTENDED_KEY_USAGE_OIDS,
+  type ExtendedKeyUsageName,
+  KEY_USAGE_BITS,
+  type KeyUsageName,
+  parseUsages,
+} from './extensions.js';
+import {
+  type CertificateSignatureAlgorithm,
+  certificateSignatureAlgorithm,
+  signatureAlgorithmIdentifier,
+} from './signature-algorithms.js';
+import { type StandardCertificateAttributes, subjectName, withCommonName } from './subject.js';
+
+interface SigningFields {
+  signKeyName: string;
+  keyPassword?: PasswordInput;
+  signatureAlgorithm: string;
+  keyUsage?: string[] | null;
+  extendedKeyUsage?: string[] | null;
+}
+
+/** `POST /v1/certificate/synchronous/request` (CsrRequest). */
+export interface CsrInput extends SigningFields {
+  validity: number;
+  standardCertificateAttributes: StandardCertificateAttributes;
+}
+
+/** `POST /v1/certificate/synchronous/selfsign`. */
+export interface SelfSignInput extends SigningFields {
+  validity: number;
+  commonName: string;
+  certificateAuthority?: boolean | null;
+  standardCertificateAttributes?: StandardCertificateAttributes | null;
+}
+
+/** `POST /v1/certificate/synchronous/sign`: a CA key signs a CSR. */
+export interface SignCertificateInput extends SigningFields {
+  certificateSigningRequest: string;
+  commonName?: string | null;
+  certificateAuthority?: boolean | null;
+  validity?: number | null;
+  standardCertificateAttributes?: StandardCertificateAttributes | null;
+}
+
+/** The key facts a plan needs (a stored key row has them). */
+export interface SigningKey {
+  label: string;
+  algorithm: string;
+  curveOid: string | null;
+  publicKey: Uint8Array | null;
+  certificate: Uint8Array | null;
+}
+
+export interface CertificatePlan {
+  subject: Buffer;
+  subjectPublicKey: Buffer;
+  validityDays: number;
+  ca: boolean;
+  keyUsage: KeyUsageName[];
+  extendedKeyUsage: ExtendedKeyUsageName[];
+  /** null: self-signed (issuer = subject, authority key = own key) */
+  issuer: IssuerFacts | null;
+  subjectAltName: Buffer | null;
+  algorithm: CertificateSignatureAlgorithm;
+  algorithmIdentifier: Buffer;
+}
+
+export const MAX_VALIDITY_DAYS = 36_525;
+/** validity of a certificate issued from a CSR when the request names none */
+export const DEFAULT_SIGN_VALIDITY_DAYS = 365;
+
+/**
+ * The bytes approvers approve for a certificate request: the canonical JSON (keys sorted, no whitespace)
+ * of the request without its key password; their SHA-256 is the challenge's payload digest.
+ */
+export function certificateApprovalPayload(input: object): Buffer {
+  const { keyPassword: _password, ...approved } = input as Record<string, unknown>;
+  return Buffer.from(canonicalJson(approved), 'utf8');
+}
+
+export function planCsr(key: SigningKey, input: CsrInput): CertificatePlan {
+  const usage = usagesOf(input);
+  return {
+    ...signing(key, input),
+    subject: subjectName(input.standardCertificateAttributes),
+    validityDays: validityDays(input.validity),
+    // the key's self-signed certificate is a CA certificate exactly when the CSR asks for keyCertSign
+    ca: usage.keyUsage.includes('KEY_CERT_SIGN'),
+    ...usage,
+    issuer: null,
+    subjectAltName: null,
+  };
+}
+
+export function planSelfSign(key: SigningKey, input: SelfSignInput): CertificatePlan {
+  const ca = flag(input.certificateAuthority, 'certificateAuthority');
+  const usage = usagesOf(input);
+  return {
+    ...signing(key, input),
+    subject: subjectName(input.standardCertificateAttributes, text(input.commonName, 'commonName')),
+    validityDays: validityDays(input.validity),
+    ca,
+    keyUsage: caKeyUsage(ca, usage.keyUsage),
+    extendedKeyUsage: usage.extendedKeyUsage,
+    issuer: null,
+    subjectAltName: null,
+  };
+}
+
+export function planSignCertificate(key: SigningKey, input: SignCertificateInput): CertificatePlan {
+  const signingPart = signing(key, input);
+  const ca = flag(input.certificateAuthority, 'certificateAuthority');
+  const usage = usagesOf(input);
+  const validity = validityDays(input.validity ?? DEFAULT_SIGN_VALIDITY_DAYS);
+  const csr = verifyCsr(input.certificateSigningRequest);
+  const commonName = optionalText(input.commonName, 'commonName');
+  const attributes = input.standardCertificateAttributes;
+  const subject = attributes
+    ? subjectName(attributes, commonName)
+    : commonName
+      ? csrSubjectWith(csr.subject, commonName)
+      : csr.subject;
+  return {
+    ...signingPart,
+    subject,
+    subjectPublicKey: csr.spki,
+    validityDays: validity,
+    ca,
+    keyUsage: caKeyUsage(ca, usage.keyUsage),
+    extendedKeyUsage: usage.extendedKeyUsage,
+    issuer: issuerFacts(key.label, key.certificate),
+    subjectAltName: csr.subjectAltName,
+  };
+}
+
+function csrSubjectWith(subject: Buffer, commonName: string): Buffer {
+  try {
+    return withCommonName(subject, commonName);
+  } catch (error) {
+    if (!(error instanceof Asn1Error)) throw error;
+    throw new TsbError(
+      'CSR_INVALID_FORMAT',
+      `certificateSigningRequest: its subject is malformed (${error.message})`,
+    );
+  }
+}
+
+/** The key pair and signature algorithm: RSA, EC and ED keys with a public key only. */
+function signing(
+  key: SigningKey,
+  input: SigningFields,
+): Pick<CertificatePlan, 'algorithm' | 'algorithmIdentifier' | 'subjectPublicKey'> {
+  if (!['RSA', 'EC', 'ED'].includes(key.algorithm) || !key.publicKey) {
+    throw new TsbError(
+      'INVALID_KEY_TYPE',
+      `key "${key.label}" is a ${key.algorithm} key; certificates need an RSA, EC or ED key pair`,
+    );
+  }
+  const algorithm = certificateSignatureAlgorithm(key.algorithm, key.curveOid, input.signatureAlgorithm);
+  return {
+    algorithm,
+    algorithmIdentifier: signatureAlgorithmIdentifier(algorithm, key.curveOid),
+    subjectPublicKey: Buffer.from(key.publicKey),
+  };
+}
+
+function usagesOf(input: SigningFields) {
+  return {
+    keyUsage: parseUsages<KeyUsageName>(input.keyUsage, KEY_USAGE_BITS, 'keyUsage'),
+    extendedKeyUsage: parseUsages<ExtendedKeyUsageName>(
+      input.extendedKeyUsage,
+      EXTENDED_KEY_USAGE_OIDS,
+      'extendedKeyUsage',
+    ),
+  };
+}
+
+function validityDays(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_VALIDITY_DAYS) {
+    throw new TsbError(
+      'INVALID_NUMBER_RANGE',
+      `validity must be a whole number of days from 1 to ${MAX_VALIDITY_DAYS}`,
+    );
+  }
+  return value;
+}
+
+function flag(value: unknown, field: string): boolean {
+  if (value === null || value === undefined) return false;
+  if (typeof value !== 'boolean')
+    throw new TsbError('INPUT_VALIDATION_FAILED', `${field} must be true or false`);
+  return value;
+}
+
+function text(value: unknown, field: string): string {
+  const given = optionalText(value, field);
+  if (!given) throw new TsbError('INPUT_VALIDATION_FAILED', `${field} is required`);
+  return given;
+}
+
+function optionalText(value: unknown, field: string): string | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (typeof value !== 'string') throw new TsbError('INPUT_VALIDATION_FAILED', `${field} must be a string`);
+  return value;
+}

@@ -1,0 +1,264 @@
+/**
+ * Partition backup and restore. A backup is one JSON document holding the partition row, all its keys
+ * (active and in the trash bin) and its security officers, exactly as stored: sealed material stays sealed.
+ * An HMAC-SHA256 under a key derived from the master key (HKDF) protects it, so a restore checks integrity and
+ * "made under this master key" before it writes anything. Format: docs/security-officers.md.
+ */
+import { createHmac, hkdfSync, timingSafeEqual, X509Certificate } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { TsbError } from '../errors.js';
+import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
+import { canonicalJson } from '../lib/canonical-json.js';
+import { CERTIFICATE_AUTHORITY_NAME } from './certificates.js';
+import { PARTITION_NAME_PATTERN } from './partitions.js';
+import { partitionKeyBinding, UnsealError, unseal } from './seal.js';
+
+export const BACKUP_FORMAT = 'opentsb-partition-backup';
+export const BACKUP_VERSION = 1;
+/** HKDF info of the backup MAC key: a fixed string, so no other use of the master key yields the same key. */
+const MAC_KEY_INFO = 'opentsb:partition-backup-mac:v1';
+
+/** Which columns of each table are bytes (base64 in the file), times (ISO-8601) or big integers (decimal text). */
+const COLUMNS = {
+  partition: {
+    bytes: [
+      'partitionKeySealed',
+      'attestationKeySealed',
+      'attestationPublicKey',
+      'timestampKeySealed',
+      'timestampPublicKey',
+      'attestationCertificate',
+      'timestampCertificate',
+    ],
+    dates: ['createdAt'],
+    bigints: [],
+  },
+  key: {
+    bytes: ['publicKey', 'certificate', 'materialSealed', 'chainCode'],
+    dates: ['invalidatedAt', 'createdAt', 'updatedAt'],
+    bigints: ['useCount'],
+  },
+  officer: { bytes: ['publicKey'], dates: ['createdAt', 'revokedAt'], bigints: [] },
+} as const satisfies Record<
+  string,
+  { bytes: readonly string[]; dates: readonly string[]; bigints: readonly string[] }
+>;
+
+type Row = Record<string, unknown>;
+
+export interface PartitionBackupDocument {
+  format: typeof BACKUP_FORMAT;
+  version: typeof BACKUP_VERSION;
+  createdAt: string;
+  partition: Row;
+  keys: Row[];
+  officers: Row[];
+  /** base64 HMAC-SHA256 over the canonical JSON of every other member */
+  mac: string;
+}
+
+export interface RestoredPartition {
+  id: string;
+  name: string;
+  keys: number;
+  invalidatedKeys: number;
+  officers: number;
+  /** false when the attestation and timestamp certificates were dropped (re-issued on first use) */
+  certificatesKept: boolean;
+}
+
+export class PartitionBackups {
+  private readonly macKey: Buffer;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly masterKey: Buffer,
+    private readonly clock: Clock,
+  ) {
+    this.macKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), MAC_KEY_INFO, 32));
+  }
+
+  /** The backup of a partition, read in one snapshot (repeatable read) so keys and partition agree. */
+  async export(partitionId: string): Promise<PartitionBackupDocument> {
+    const { partition, keys, officers } = await this.prisma.$transaction(
+      async (tx) => ({
+        partition: await tx.partition.findUnique({ where: { id: partitionId } }),
+        keys: await tx.key.findMany({ where: { partitionId }, orderBy: { label: 'asc' } }),
+        officers: await tx.securityOfficer.findMany({ where: { partitionId }, orderBy: { name: 'asc' } }),
+      }),
+      { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
+    );
+    if (!partition) throw new TsbError('NOT_FOUND', `partition ${partitionId} does not exist`);
+    const body = {
+      format: BACKUP_FORMAT,
+      version: BACKUP_VERSION,
+      createdAt: this.clock.now().toISOString(),
+      partition: encodeRow(partition, COLUMNS.partition),
+      keys: keys.map((key) => encodeRow(key, COLUMNS.key)),
+      officers: officers.map((officer) => encodeRow(officer, COLUMNS.officer)),
+    } as const;
+    return { ...body, mac: this.mac(body) };
+  }
+
+  /**
+   * Writes a backup into this service, in one transaction. Refused before anything is written when the MAC
+   * does not verify under this master key, or when the partition id or the name is taken.
+   */
+  async restore(document: unknown, options: { name?: string } = {}): Promise<RestoredPartition> {
+    const backup = this.verified(document);
+    const partition = decodeRow(backup.partition, COLUMNS.partition);
+    const id = String(partition['id']);
+    const originalName = String(partition['name']);
+    const name = options.name ?? originalName;
+    if (!PARTITION_NAME_PATTERN.test(name)) {
+      throw new TsbError('INPUT_VALIDATION_FAILED', `"${name}" is not a valid partition name`);
+    }
+    this.assertPartitionKeyOpens(id, partition['partitionKeySealed'] as Uint8Array);
+    const keys = backup.keys.map((row) => decodeRow(row, COLUMNS.key));
+    const officers = backup.officers.map((row) => decodeRow(row, COLUMNS.officer));
+    if ([...keys, ...officers].some((row) => row['partitionId'] !== id)) {
+      throw new TsbError('INPUT_VALIDATION_FAILED', 'the backup holds rows of another partition');
+    }
+    const certificatesKept =
+      name === originalName &&
+      (await this.issuedByThisService([
+        partition['attestationCertificate'],
+        partition['timestampCertificate'],
+      ]));
+    if (!certificatesKept) {
+      partition['attestationCertificate'] = null;
+      partition['timestampCertificate'] = null;
+    }
+    await this.prisma.$transaction(async (tx) => {
+      const taken = await tx.partition.findFirst({ where: { OR: [{ id }, { name }] } });
+      if (taken?.id === id) {
+        throw new TsbError(
+          'PROPOSAL_CONFLICT',
+          `partition ${id} exists already (as "${taken.name}"): a backup restores a partition that is gone`,
+        );
+      }
+      if (taken) throw new TsbError('PROPOSAL_CONFLICT', `a partition named "${name}" exists already`);
+      await tx.partition.create({ data: { ...partition, name } as Prisma.PartitionUncheckedCreateInput });
+      await tx.key.createMany({ data: keys.map(keyInput) });
+      await tx.securityOfficer.createMany({ data: officers as Prisma.SecurityOfficerCreateManyInput[] });
+    });
+    return {
+      id,
+      name,
+      keys: keys.length,
+      invalidatedKeys: keys.filter((key) => key['status'] !== 'active').length,
+      officers: officers.length,
+      certificatesKept,
+    };
+  }
+
+  /** Parses and checks a backup document: its shape, then its MAC (constant-time compare). */
+  private verified(document: unknown): PartitionBackupDocument {
+    if (!isRecord(document) || document['format'] !== BACKUP_FORMAT) {
+      throw new TsbError(
+        'INPUT_VALIDATION_FAILED',
+        `not an OpenTSB partition backup (format "${BACKUP_FORMAT}")`,
+      );
+    }
+    if (document['version'] !== BACKUP_VERSION) {
+      throw new TsbError(
+        'INPUT_VALIDATION_FAILED',
+        `backup version ${String(document['version'])} is not supported (this service reads version ${BACKUP_VERSION})`,
+      );
+    }
+    const { mac, ...body } = document;
+    const given = typeof mac === 'string' ? Buffer.from(mac, 'base64') : Buffer.alloc(0);
+    const expected = Buffer.from(this.mac(body), 'base64');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new TsbError(
+        'SECURITY_NOT_ALLOWED',
+        'the backup does not verify: it was made under a different master key, or changed since',
+      );
+    }
+    const { partition, keys, officers } = body;
+    if (!isRecord(partition) || !Array.isArray(keys) || !Array.isArray(officers)) {
+      throw new TsbError('INPUT_VALIDATION_FAILED', 'the backup lacks its partition, keys or officers');
+    }
+    return document as unknown as PartitionBackupDocument;
+  }
+
+  private mac(body: object): string {
+    return createHmac('sha256', this.macKey).update(canonicalJson(body), 'utf8').digest('base64');
+  }
+
+  private assertPartitionKeyOpens(id: string, sealed: Uint8Array): void {
+    try {
+      unseal(this.masterKey, sealed, partitionKeyBinding(id)).fill(0);
+    } catch (error) {
+      if (error instanceof UnsealError) {
+        throw new TsbError(
+          'SECURITY_NOT_ALLOWED',
+          'the partition key of the backup does not open under this master key',
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** True when this service's device certificate issued every given certificate (null ones are fine). */
+  private async issuedByThisService(certificates: unknown[]): Promise<boolean> {
+    const authority = await this.prisma.certificateAuthority.findUnique({
+      where: { name: CERTIFICATE_AUTHORITY_NAME },
+    });
+    if (!authority) return certificates.every((certificate) => certificate === null);
+    const device = new X509Certificate(Buffer.from(authority.deviceCertificate));
+    return certificates.every((certificate) => {
+      if (certificate === null) return true;
+      try {
+        return new X509Certificate(Buffer.from(certificate as Uint8Array)).verify(device.publicKey);
+      } catch {
+        return false;
+      }
+    });
+  }
+}
+
+interface Columns {
+  bytes: readonly string[];
+  dates: readonly string[];
+  bigints: readonly string[];
+}
+
+function encodeRow(row: object, columns: Columns): Row {
+  const encoded: Row = {};
+  for (const [name, value] of Object.entries(row)) {
+    if (value === null || value === undefined) encoded[name] = null;
+    else if (columns.bytes.includes(name))
+      encoded[name] = Buffer.from(value as Uint8Array).toString('base64');
+    else if (columns.dates.includes(name)) encoded[name] = (value as Date).toISOString();
+    else if (columns.bigints.includes(name)) encoded[name] = String(value);
+    else encoded[name] = value;
+  }
+  return encoded;
+}
+
+function decodeRow(row: unknown, columns: Columns): Row {
+  if (!isRecord(row)) throw new TsbError('INPUT_VALIDATION_FAILED', 'the backup holds a malformed row');
+  const decoded: Row = {};
+  for (const [name, value] of Object.entries(row)) {
+    if (value === null) decoded[name] = null;
+    else if (columns.bytes.includes(name))
+      decoded[name] = new Uint8Array(Buffer.from(String(value), 'base64'));
+    else if (columns.dates.includes(name)) decoded[name] = new Date(String(value));
+    else if (columns.bigints.includes(name)) decoded[name] = BigInt(String(value));
+    else decoded[name] = value;
+  }
+  return decoded;
+}
+
+/** A key row for createMany: JSON columns that are SQL NULL must say so. */
+function keyInput(row: Row): Prisma.KeyCreateManyInput {
+  return {
+    ...row,
+    attributes: row['attributes'] as Prisma.InputJsonValue,
+    policy: row['policy'] === null ? Prisma.DbNull : (row['policy'] as Prisma.InputJsonValue),
+  } as Prisma.KeyCreateManyInput;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,0 +1,72 @@
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { SoftHsm } from '../hsm/index.js';
+import type { WorkflowQueue } from '../workflow/queue.js';
+
+export type ReadinessStatus = 'ready' | 'degraded' | 'unavailable';
+
+export interface Readiness {
+  status: ReadinessStatus;
+  checks: {
+    database: string;
+    redis: string;
+    masterKey: string;
+    /** only where the check asks for it (`npm run worker`): whether the workflow worker takes jobs */
+    worker?: string;
+  };
+}
+
+export interface ReadinessSources {
+  prisma: PrismaClient;
+  hsm: SoftHsm;
+  queue: WorkflowQueue;
+  /** also report (and require) a running workflow worker */
+  requireWorker?: boolean;
+}
+
+/** The message of a master key that does not open what is stored: the process can serve nothing. */
+export const MASTER_KEY_MISMATCH = 'does not open the stored partition keys';
+
+/**
+ * What `/readyz` reports. Unavailable (503) without the database, with a master key that does not open
+ * the stored partition keys, or (worker) with a stopped worker; degraded (200) while Redis is
+ * unreachable: synchronous operations go on and the database sweep moves approvals on.
+ */
+export async function checkReadiness({
+  prisma,
+  hsm,
+  queue,
+  requireWorker = false,
+}: ReadinessSources): Promise<Readiness> {
+  const [database, redis] = await Promise.all([databaseCheck(prisma), queue.reachable()]);
+  const masterKey = database === 'ok' ? await masterKeyCheck(hsm) : 'unverified (no database)';
+  const worker = requireWorker ? (queue.workerRunning() ? 'running' : 'stopped') : null;
+  const ready = database === 'ok' && masterKey === 'loaded' && worker !== 'stopped';
+  return {
+    status: !ready ? 'unavailable' : redis ? 'ready' : 'degraded',
+    checks: {
+      database,
+      redis: redis ? 'ok' : 'unreachable',
+      masterKey,
+      ...(worker ? { worker } : {}),
+    },
+  };
+}
+
+async function databaseCheck(prisma: PrismaClient): Promise<string> {
+  try {
+    await prisma.$queryRaw`SELECT 1`;
+    return 'ok';
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    return `unreachable${typeof code === 'string' ? ` (${code})` : ''}`;
+  }
+}
+
+async function masterKeyCheck(hsm: SoftHsm): Promise<string> {
+  try {
+    return (await hsm.partitions.masterKeyOpensPartitions()) ? 'loaded' : MASTER_KEY_MISMATCH;
+  } catch {
+    // the database went away between the two checks
+    return 'unverified (no database)';
+  }
+}

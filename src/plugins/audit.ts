@@ -1,0 +1,44 @@
+/**
+ * Logs every request of the scope it is registered in (after auth, so refused requests too) to the
+ * tamper-evident audit log, and answers nothing before its entry is committed: the onSend hook awaits
+ * the append. When the log cannot be written the answer is replaced by 503 (errorCode 2), which itself
+ * is not logged again.
+ */
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
+import { auditRecordOf } from './audit-record.js';
+
+export interface AuditPluginOptions {
+  audit: AuditLog;
+  clock: Clock;
+}
+
+async function auditPlugin(app: FastifyInstance, { audit, clock }: AuditPluginOptions) {
+  /** requests whose entry could not be written: their 503 goes out unlogged */
+  const refused = new WeakSet<object>();
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (refused.has(request)) return payload;
+    const record = auditRecordOf({
+      method: request.method,
+      route: request.routeOptions.url ?? request.url.split('?')[0]!,
+      caller: request.caller,
+      params: request.params,
+      body: request.body,
+      statusCode: reply.statusCode,
+      payload,
+      at: clock.now(),
+    });
+    try {
+      await audit.append(record);
+    } catch (error) {
+      refused.add(request);
+      throw error;
+    }
+    return payload;
+  });
+}
+
+export default fp(auditPlugin, { name: 'audit', fastify: '5.x', dependencies: ['auth'] });

@@ -1,0 +1,259 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SoftHsm } from '../../../src/hsm/index.js';
+import { createTestContext, type TestContext } from '../../helpers/app.js';
+import { runTsb } from '../../helpers/cli.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import { opensslVerifies } from '../../helpers/openssl.js';
+import { nodeOfficer, officerCall, registerOfficer } from './fixtures.js';
+
+const P = 'vault';
+const P256 = '1.2.840.10045.3.1.7';
+const DATA = Buffer.from('signed after the restore');
+const aesSecret = randomBytes(32);
+let ctx: TestContext;
+let dir: string;
+let target: TestDatabase;
+let other: TestDatabase;
+const publicKeys: Record<string, Buffer> = {};
+
+const envFor = (db: TestDatabase, masterKey: Buffer) => ({
+  DATABASE_URL: db.url,
+  TSB_DATA_DIR: dir,
+  TSB_MASTER_KEY: masterKey.toString('base64'),
+});
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  dir = await mkdtemp(path.join(tmpdir(), 'opentsb-backup-'));
+  [target, other] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+  await ctx.partition(P, { keyInvalidation: true, allowKeyExport: true });
+  await registerOfficer(ctx, P, nodeOfficer('alice', 'P-256'));
+  const create = async (body: object) => {
+    const response = await ctx.call(P, ['keyManagement'], { method: 'POST', url: '/v1/key', body });
+    expect(response.statusCode, response.body).toBe(201);
+    return Buffer.from(response.json().json.publicKey ?? '', 'base64');
+  };
+  const signKey = { sign: true, decrypt: false, unwrap: false, destroyable: true };
+  publicKeys['ec'] = await create({ label: 'ec', algorithm: 'EC', curveOid: P256, attributes: signKey });
+  publicKeys['rsa'] = await create({ label: 'rsa', algorithm: 'RSA', keySize: 2048, attributes: signKey });
+  await create({ label: 'binned', algorithm: 'EC', curveOid: P256, attributes: signKey });
+  const imported = await ctx.call(P, ['keyManagement'], {
+    method: 'POST',
+    url: '/v1/key/import/plain',
+    body: {
+      label: 'aes',
+      algorithm: 'AES',
+      secretKey: aesSecret.toString('base64'),
+      attributes: { decrypt: true, sign: false, unwrap: false, extractable: true, sensitive: false },
+    },
+  });
+  expect(imported.statusCode, imported.body).toBe(201);
+  expect((await ctx.call(P, ['keyManagement'], { method: 'DELETE', url: '/v1/key/binned' })).statusCode).toBe(
+    200,
+  );
+});
+afterAll(async () => {
+  await ctx?.close();
+  await target?.drop();
+  await other?.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function apiBackup(): Promise<Record<string, unknown>> {
+  const response = await officerCall(ctx, P, 'alice-login', {
+    method: 'GET',
+    url: '/v1/securityOfficer/backup',
+  });
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json();
+}
+
+describe('partition backup', () => {
+  it('holds the partition, every key sealed exactly as stored, and the officers; no secret in the clear', async () => {
+    const backup = await apiBackup();
+    const text = JSON.stringify(backup);
+    expect(backup).toMatchObject({
+      format: 'opentsb-partition-backup',
+      version: 1,
+      partition: { name: P, keyInvalidation: true },
+    });
+    const keys = backup['keys'] as Record<string, unknown>[];
+    expect(keys.map((key) => `${key['label']}:${key['status']}`).sort()).toEqual([
+      'aes:active',
+      'binned:invalidated',
+      'ec:active',
+      'rsa:active',
+    ]);
+    const rows = await ctx.prisma.key.findMany();
+    for (const row of rows) {
+      const entry = keys.find((key) => key['id'] === row.id)!;
+      expect(entry['materialSealed']).toBe(Buffer.from(row.materialSealed!).toString('base64'));
+    }
+    expect((backup['officers'] as { name: string }[]).map((officer) => officer.name)).toEqual(['alice']);
+    for (const form of [
+      aesSecret.toString('base64'),
+      aesSecret.toString('hex'),
+      aesSecret.toString('base64url'),
+    ]) {
+      expect(text).not.toContain(form);
+    }
+    expect(typeof backup['mac']).toBe('string');
+  });
+});
+
+describe('partition restore (tsb partition restore)', () => {
+  it('refuses a backup under a different master key, writing nothing', async () => {
+    const file = path.join(dir, 'api.json');
+    await writeFile(file, JSON.stringify(await apiBackup()));
+    const refused = await runTsb(envFor(other, randomBytes(32)), 'partition', 'restore', file);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/different master key, or changed/);
+    expect(await other.prisma.partition.count()).toBe(0);
+    expect(await other.prisma.key.count()).toBe(0);
+  });
+
+  it('refuses a changed backup (a policy flag turned on), writing nothing', async () => {
+    const backup = await apiBackup();
+    (backup['partition'] as Record<string, unknown>)['allowObjectUsage'] = false;
+    const file = path.join(dir, 'changed.json');
+    await writeFile(file, JSON.stringify(backup));
+    const refused = await runTsb(envFor(other, ctx.masterKey), 'partition', 'restore', file);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/different master key, or changed/);
+    expect(await other.prisma.partition.count()).toBe(0);
+  });
+
+  it('restores into a service with the same master key: the keys sign, and openssl verifies with the old public keys', async () => {
+    const file = path.join(dir, 'api.json');
+    const restored = await runTsb(envFor(target, ctx.masterKey), 'partition', 'restore', file);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stdout).toMatch(/restored partition vault .*4 keys \(1 in the trash bin\), 1 officers/);
+
+    const hsm = new SoftHsm({ prisma: target.prisma, masterKey: ctx.masterKey, keyCacheSize: 10 });
+    try {
+      const partition = await hsm.partitions.requireByName(P);
+      expect(partition).toMatchObject({ keyInvalidation: true, allowKeyExport: true });
+      for (const [label, algorithm] of [
+        ['ec', 'SHA256_WITH_ECDSA'],
+        ['rsa', 'SHA256_WITH_RSA'],
+      ] as const) {
+        const signature = await hsm.operations.sign(
+          partition,
+          { payload: DATA.toString('base64'), signKeyName: label, signatureAlgorithm: algorithm },
+          null,
+        );
+        expect(await opensslVerifies(publicKeys[label]!, DATA, signature), label).toBe(true);
+      }
+      const exported = await hsm.keys.exportPlain(partition, 'aes');
+      expect(exported.secretKey).toBe(aesSecret.toString('base64'));
+      expect((await hsm.trash.list(partition)).map((key) => key.label)).toEqual(['binned']);
+      await expect(hsm.keys.requireKey(partition, 'binned')).rejects.toMatchObject({ errorCode: 650 });
+      expect(await target.prisma.securityOfficer.count({ where: { partitionId: partition.id } })).toBe(1);
+    } finally {
+      await hsm.close();
+    }
+  });
+
+  it('refuses a partition id or name that exists already, writing nothing', async () => {
+    const file = path.join(dir, 'api.json');
+    const keys = await ctx.prisma.key.count();
+    const same = await runTsb(envFor(target, ctx.masterKey), 'partition', 'restore', file);
+    expect(same.code).toBe(1);
+    expect(same.stderr).toMatch(/exists already/);
+    const renamed = await runTsb(
+      envFor(target, ctx.masterKey),
+      'partition',
+      'restore',
+      file,
+      '--name',
+      'copy',
+    );
+    expect(renamed.code).toBe(1);
+    expect(renamed.stderr).toMatch(/partition [0-9a-f-]+ exists already \(as "vault"\)/);
+    expect(await target.prisma.partition.count()).toBe(1);
+    expect(await ctx.prisma.key.count()).toBe(keys);
+  });
+
+  it('tsb partition backup writes a file that restores under another name', async () => {
+    const file = path.join(dir, 'cli.json');
+    const written = await runTsb(
+      envFor({ url: ctx.databaseUrl } as TestDatabase, ctx.masterKey),
+      'partition',
+      'backup',
+      P,
+      '--out',
+      file,
+    );
+    expect(written.code, written.stderr).toBe(0);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ format: 'opentsb-partition-backup' });
+    await other.prisma.partition.create({
+      data: {
+        name: P,
+        partitionKeySealed: new Uint8Array(1),
+        attestationKeySealed: new Uint8Array(1),
+        attestationPublicKey: new Uint8Array(1),
+      },
+    });
+    const taken = await runTsb(envFor(other, ctx.masterKey), 'partition', 'restore', file);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(/a partition named "vault" exists already/);
+    const restored = await runTsb(
+      envFor(other, ctx.masterKey),
+      'partition',
+      'restore',
+      file,
+      '--name',
+      'vault-2',
+    );
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(await other.prisma.key.count()).toBe(4);
+    expect(restored.stderr).toMatch(/certificates will be issued anew/);
+  });
+
+  it('brings a lost partition back into the same service, keeping its attestation certificates', async () => {
+    const before = await ctx.call(P, ['securityOfficer'], {
+      method: 'GET',
+      url: '/v1/attestation/certificates',
+    });
+    expect(before.statusCode, before.body).toBe(200);
+    const file = path.join(dir, 'same-service.json');
+    await writeFile(file, JSON.stringify(await apiBackup()));
+    const { id } = await ctx.hsm.partitions.requireByName(P);
+    await ctx.prisma.partition.delete({ where: { id } });
+    await ctx.hsm.metadata.announce({ kind: 'partition', id });
+    expect(await ctx.prisma.key.count({ where: { partitionId: id } })).toBe(0);
+
+    const env = {
+      DATABASE_URL: ctx.databaseUrl,
+      TSB_DATA_DIR: dir,
+      TSB_MASTER_KEY: ctx.masterKey.toString('base64'),
+    };
+    const restored = await runTsb(env, 'partition', 'restore', file);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stderr).not.toMatch(/issued anew/);
+    const after = await ctx.call(P, ['securityOfficer'], {
+      method: 'GET',
+      url: '/v1/attestation/certificates',
+    });
+    expect(after.json()).toEqual(before.json());
+    const signed = await ctx.call(P, ['keyOperation'], {
+      method: 'POST',
+      url: '/v1/synchronousSign',
+      body: {
+        signRequest: {
+          payload: DATA.toString('base64'),
+          signKeyName: 'ec',
+          signatureAlgorithm: 'SHA256_WITH_ECDSA',
+        },
+      },
+    });
+    expect(signed.statusCode, signed.body).toBe(200);
+    expect(
+      await opensslVerifies(publicKeys['ec']!, DATA, Buffer.from(signed.json().signature, 'base64')),
+    ).toBe(true);
+  });
+});

@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditRepository } from '../../../src/audit/audit.repository.js';
+import { AuditService, attestationCheckpointSigner } from '../../../src/audit/audit.service.js';
+import { type AuditRecord, GENESIS_HASH, SERVICE_CHAIN } from '../../../src/audit/audit-chain.js';
+import { AuditLog } from '../../../src/audit/audit-log.js';
+import { AuditWriter } from '../../../src/audit/audit-writer.js';
+import { createPrismaClient } from '../../../src/db/prisma.js';
+import { TsbError } from '../../../src/errors.js';
+import type { Partition, PrismaClient } from '../../../src/generated/prisma/client.js';
+import { SoftHsm } from '../../../src/hsm/index.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+
+let db: TestDatabase;
+let second: PrismaClient;
+let hsm: SoftHsm;
+let partition: Partition;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  // a second Prisma client for the second "process" (each appender also has its own pg pool)
+  second = createPrismaClient(db.url);
+  hsm = new SoftHsm({ prisma: db.prisma, masterKey: randomBytes(32), keyCacheSize: 10 });
+  partition = await hsm.partitions.create('audited');
+});
+afterAll(async () => {
+  await Promise.all(writers.map((writer) => writer.close()));
+  await hsm?.close();
+  await second?.$disconnect();
+  await db?.drop();
+});
+
+function record(chain: string, n: number): AuditRecord {
+  return {
+    chain,
+    partitionId: chain === SERVICE_CHAIN ? null : chain,
+    at: new Date(),
+    credentialId: `apiKey:${n}`,
+    roles: ['keyOperation'],
+    action: 'POST /v1/synchronousSign',
+    keyLabel: `key-${n}`,
+    requestId: null,
+    outcome: 'success',
+    statusCode: 200,
+    errorCode: null,
+  };
+}
+
+const writers: AuditWriter[] = [];
+
+/** An AuditLog as one process has it (its own pg pool and Prisma client), counting its flushes per chain. */
+function appender(prisma: PrismaClient, checkpointEvery = 256, databaseUrl = db.url) {
+  const writer = new AuditWriter(databaseUrl);
+  writers.push(writer);
+  const transactions = { count: 0 };
+  const append = writer.append.bind(writer);
+  writer.append = (chain, records) => {
+    transactions.count += 1;
+    return append(chain, records);
+  };
+  const errors: unknown[] = [];
+  const log = new AuditLog({
+    writer,
+    repository: new AuditRepository(prisma),
+    signer: attestationCheckpointSigner(hsm),
+    clock: hsm.clock,
+    checkpointEvery,
+    log: { error: (details) => errors.push(details) },
+  });
+  return { log, transactions, errors };
+}
+
+const entriesOf = (chain: string) =>
+  db.prisma.auditEntry.findMany({ where: { chain }, orderBy: { sequence: 'asc' } });
+
+describe('AuditLog (group commit on PostgreSQL)', () => {
+  it('lets two processes append to one chain at once: no gap, one valid chain, signed checkpoints', async () => {
+    const a = appender(db.prisma, 100);
+    const b = appender(second, 100);
+    const appends: Promise<void>[] = [];
+    for (let i = 0; i < 300; i++) {
+      appends.push(a.log.append(record(partition.id, i)), b.log.append(record(partition.id, 1000 + i)));
+      if (i % 25 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(appends);
+    // checkpoints are signed after the callers were answered: wait for the flushes to finish
+    await Promise.all([a.log.close(), b.log.close()]);
+    expect([...a.errors, ...b.errors]).toEqual([]);
+
+    const rows = await entriesOf(partition.id);
+    expect(rows.map((row) => Number(row.sequence))).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+    expect(Buffer.from(rows[0]!.prevHash)).toEqual(GENESIS_HASH);
+    const head = await db.prisma.auditHead.findUniqueOrThrow({ where: { chain: partition.id } });
+    expect(Number(head.sequence)).toBe(600);
+    expect(Buffer.from(head.hash)).toEqual(Buffer.from(rows[599]!.hash));
+    // group commit: far fewer transactions than entries
+    expect(a.transactions.count + b.transactions.count).toBeLessThan(100);
+    const checkpoints = await db.prisma.auditCheckpoint.findMany({ where: { chain: partition.id } });
+    expect(checkpoints.map((c) => Number(c.sequence)).sort((x, y) => x - y)).toEqual([
+      100, 200, 300, 400, 500, 600,
+    ]);
+
+    const service = new AuditService(
+      new AuditRepository(db.prisma),
+      attestationCheckpointSigner(hsm),
+      hsm.clock,
+    );
+    let text = '';
+    for await (const chunk of await service.export(partition)) text += chunk;
+    const report = await service.verify(partition, text);
+    expect(report).toMatchObject({
+      valid: true,
+      entries: 600,
+      checkpoints: 6,
+      coveredThrough: 600,
+      problems: [],
+    });
+  });
+
+  it('a lone record waits for one transaction, not for a timer', async () => {
+    const { log, transactions } = appender(db.prisma);
+    const started = performance.now();
+    await log.append(record(partition.id, 1));
+    expect(transactions.count).toBe(1);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it('keeps the service chain unsigned', async () => {
+    const { log } = appender(db.prisma, 1);
+    await Promise.all([log.append(record(SERVICE_CHAIN, 1)), log.append(record(SERVICE_CHAIN, 2))]);
+    expect(await db.prisma.auditCheckpoint.count({ where: { chain: SERVICE_CHAIN } })).toBe(0);
+    expect((await entriesOf(SERVICE_CHAIN)).map((row) => Number(row.sequence))).toEqual([1, 2]);
+  });
+
+  it('refuses a whole batch when its transaction fails, and leaves nothing half-written', async () => {
+    const chain = (await hsm.partitions.create('conflicted')).id;
+    const { log } = appender(db.prisma);
+    await log.append(record(chain, 0));
+    // a row in the way of the second entry of the next batch: its multi-row INSERT fails
+    await db.prisma.auditEntry.create({
+      data: {
+        ...record(chain, 99),
+        sequence: 3n,
+        prevHash: new Uint8Array(32),
+        hash: new Uint8Array(32),
+      },
+    });
+    const batch = [1, 2, 3].map((n) => log.append(record(chain, n)));
+    const results = await Promise.allSettled(batch);
+    for (const result of results) {
+      expect(result.status).toBe('rejected');
+      const reason = (result as PromiseRejectedResult).reason as TsbError;
+      expect(reason).toBeInstanceOf(TsbError);
+      expect(reason).toMatchObject({ statusCode: 503, errorCode: 2 });
+      expect(reason.message).toContain('audit log');
+    }
+    expect((await entriesOf(chain)).map((row) => [Number(row.sequence), row.credentialId])).toEqual([
+      [1, 'apiKey:0'],
+      [3, 'apiKey:99'],
+    ]);
+    expect(Number((await db.prisma.auditHead.findUniqueOrThrow({ where: { chain } })).sequence)).toBe(1);
+    await db.prisma.auditEntry.delete({ where: { chain_sequence: { chain, sequence: 3n } } });
+    await log.append(record(chain, 4));
+    expect((await entriesOf(chain)).map((row) => Number(row.sequence))).toEqual([1, 2]);
+  });
+
+  it('rejects with 503 when the database cannot be reached', async () => {
+    const { log } = appender(db.prisma, 256, 'postgresql://postgres@127.0.0.1:1/nowhere');
+    await expect(log.append(record(partition.id, 1))).rejects.toMatchObject({
+      kind: 'SERVICE_UNAVAILABLE',
+      statusCode: 503,
+    });
+  });
+});

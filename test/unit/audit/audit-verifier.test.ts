@@ -1,0 +1,223 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  type AuditCheckpoint,
+  type AuditEntry,
+  type AuditRecord,
+  chainRecords,
+  checkpointStatement,
+  entryHash,
+  GENESIS_HASH,
+} from '../../../src/audit/audit-chain.js';
+import { checkpointLine, EXPORT_FORMAT, entryLine } from '../../../src/audit/audit-lines.js';
+import { readVerificationKey, verifyAuditLog } from '../../../src/audit/audit-verifier.js';
+
+const CHAIN = '6a1f0c3e-2b7d-4e8a-9c5b-1d2e3f405162';
+const attestation = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const stranger = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const publicPem = attestation.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+
+function records(count: number): AuditRecord[] {
+  return Array.from({ length: count }, (_, i) => ({
+    chain: CHAIN,
+    partitionId: CHAIN,
+    at: new Date(Date.UTC(2026, 10, 29, 12, 0, i)),
+    credentialId: `jwt:sub:user${i % 3}`,
+    roles: ['keyOperation'],
+    action: 'POST /v1/synchronousSign',
+    keyLabel: `key-${i % 4}`,
+    requestId: null,
+    outcome: i % 5 === 0 ? 'failure' : 'success',
+    statusCode: i % 5 === 0 ? 403 : 200,
+    errorCode: i % 5 === 0 ? 620 : null,
+  }));
+}
+
+function checkpointOf(entry: AuditEntry, key = attestation.privateKey): AuditCheckpoint {
+  const unsigned = {
+    chain: entry.chain,
+    sequence: entry.sequence,
+    hash: entry.hash,
+    at: new Date(Date.UTC(2026, 10, 30)),
+  };
+  return { ...unsigned, signature: sign('sha256', checkpointStatement(unsigned), key) };
+}
+
+type Line = Record<string, unknown>;
+
+/** An export as the service writes it: header, entries, a checkpoint after every `every` entries and at the end. */
+function exportLines(entries: AuditEntry[], every = 4, checkpointKey = attestation.privateKey): Line[] {
+  const lines: Line[] = [
+    {
+      type: 'header',
+      format: EXPORT_FORMAT,
+      chain: CHAIN,
+      partition: { id: CHAIN, name: 'p' },
+      attestationPublicKey: publicPem,
+      attestationCertificate: null,
+      exportedAt: '2026-11-30T00:00:00.000Z',
+    },
+  ];
+  entries.forEach((entry, i) => {
+    lines.push({ ...entryLine(entry) });
+    if (entry.sequence % every === 0 || i === entries.length - 1)
+      lines.push({ ...checkpointLine(checkpointOf(entry, checkpointKey)) });
+  });
+  return lines;
+}
+
+const text = (lines: Line[]) => lines.map((line) => `${JSON.stringify(line)}\n`).join('');
+const entryAt = (lines: Line[], sequence: number) =>
+  lines.find((line) => line['type'] === 'entry' && line['sequence'] === sequence)!;
+const firstProblem = (lines: Line[], key = attestation.publicKey) =>
+  verifyAuditLog(text(lines), { publicKey: key }).problems[0];
+
+const ten = () => chainRecords({ sequence: 0, hash: GENESIS_HASH }, records(10));
+
+describe('verifyAuditLog', () => {
+  it('accepts an intact export and says how far the checkpoints vouch', () => {
+    const report = verifyAuditLog(text(exportLines(ten())), { publicKey: attestation.publicKey });
+    expect(report).toMatchObject({
+      valid: true,
+      chain: CHAIN,
+      entries: 10,
+      checkpoints: 3,
+      coveredThrough: 10,
+      keySource: 'given',
+      problems: [],
+    });
+  });
+
+  it('finds an edited entry (its hash no longer matches)', () => {
+    const lines = exportLines(ten());
+    entryAt(lines, 6)['outcome'] = 'success';
+    expect(firstProblem(lines)).toMatchObject({ sequence: 6, kind: 'edited' });
+  });
+
+  it('finds a removed entry (a gap in the sequence)', () => {
+    const lines = exportLines(ten()).filter((line) => line !== undefined);
+    lines.splice(lines.indexOf(entryAt(lines, 3)), 1);
+    expect(firstProblem(lines)).toMatchObject({ sequence: 3, kind: 'removed' });
+  });
+
+  it('finds entries moved in the file', () => {
+    const lines = exportLines(ten());
+    const [a, b] = [lines.indexOf(entryAt(lines, 2)), lines.indexOf(entryAt(lines, 3))];
+    [lines[a], lines[b]] = [lines[b]!, lines[a]!];
+    const report = verifyAuditLog(text(lines), { publicKey: attestation.publicKey });
+    expect(report.problems.map((p) => [p.sequence, p.kind])).toEqual([
+      [2, 'reordered'],
+      [3, 'reordered'],
+    ]);
+  });
+
+  it('finds entries whose sequence numbers were swapped (as an UPDATE in the database would)', () => {
+    const entries = ten();
+    const [e5, e7] = [entries[4]!, entries[6]!];
+    entries[4] = { ...e7, sequence: 5 };
+    entries[6] = { ...e5, sequence: 7 };
+    const report = verifyAuditLog(text(exportLines(entries)), { publicKey: attestation.publicKey });
+    expect(report.valid).toBe(false);
+    expect(report.problems[0]).toMatchObject({ sequence: 5, kind: 'reordered' });
+  });
+
+  it('finds a rewritten history whose hashes were all recomputed: the signed checkpoint disagrees', () => {
+    const entries = ten();
+    // the refused first request becomes a success, and every later hash is recomputed to match
+    entries[0] = { ...entries[0]!, outcome: 'success', statusCode: 200, errorCode: null };
+    for (let i = 0; i < entries.length; i++) {
+      const prevHash = i === 0 ? GENESIS_HASH : entries[i - 1]!.hash;
+      const linked = { ...entries[i]!, prevHash };
+      entries[i] = { ...linked, hash: entryHash(linked) };
+    }
+    const honest = exportLines(ten());
+    const forged = exportLines(entries).map((line) =>
+      line['type'] === 'checkpoint'
+        ? honest.find((h) => h['type'] === 'checkpoint' && h['sequence'] === line['sequence'])!
+        : line,
+    );
+    expect(firstProblem(forged)).toMatchObject({ sequence: 4, kind: 'checkpoint-mismatch' });
+  });
+
+  it('finds a replaced entry whose own hash was recomputed (the next entry does not link to it)', () => {
+    const entries = ten();
+    const changed = { ...entries[3]!, keyLabel: 'other' };
+    entries[3] = { ...changed, hash: entryHash(changed) };
+    expect(firstProblem(exportLines(entries))).toMatchObject({ sequence: 4, kind: 'edited' });
+  });
+
+  it('finds a bad and a missing checkpoint signature', () => {
+    const lines = exportLines(ten());
+    const checkpoints = lines.filter((line) => line['type'] === 'checkpoint');
+    const signature = Buffer.from(String(checkpoints[0]!['signature']), 'base64');
+    signature[signature.length - 1]! ^= 1;
+    checkpoints[0]!['signature'] = signature.toString('base64');
+    checkpoints[1]!['signature'] = '';
+    const report = verifyAuditLog(text(lines), { publicKey: attestation.publicKey });
+    expect(report.problems.map((p) => [p.sequence, p.kind])).toEqual([
+      [4, 'bad-signature'],
+      [8, 'missing-signature'],
+    ]);
+    expect(report.coveredThrough).toBe(10);
+  });
+
+  it('reports entries after the last checkpoint as not covered', () => {
+    const lines = exportLines(ten()).slice(0, -1);
+    const report = verifyAuditLog(text(lines), { publicKey: attestation.publicKey });
+    expect(report.coveredThrough).toBe(8);
+    expect(report.problems).toEqual([expect.objectContaining({ sequence: 9, kind: 'uncovered-tail' })]);
+  });
+
+  it('reports a checkpoint whose entry was removed from the end', () => {
+    const lines = exportLines(ten());
+    lines.splice(lines.indexOf(entryAt(lines, 10)), 1);
+    const report = verifyAuditLog(text(lines), { publicKey: attestation.publicKey });
+    expect(report.problems.map((p) => [p.sequence, p.kind])).toEqual([
+      [10, 'removed'],
+      [9, 'uncovered-tail'],
+    ]);
+  });
+
+  it('refuses checkpoints signed by another key, even when the header names that key', () => {
+    const lines = exportLines(ten(), 4, stranger.privateKey);
+    lines[0]!['attestationPublicKey'] = stranger.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    const report = verifyAuditLog(text(lines), { publicKey: attestation.publicKey });
+    expect(report.valid).toBe(false);
+    expect(new Set(report.problems.map((p) => p.kind))).toEqual(new Set(['bad-signature', 'uncovered-tail']));
+    expect(report.notes.join(' ')).toContain('different attestation key');
+    // against the header's own key it is "valid", and the report says what that proves
+    const selfSigned = verifyAuditLog(text(lines));
+    expect(selfSigned).toMatchObject({ valid: true, keySource: 'header' });
+    expect(selfSigned.notes.join(' ')).toContain('intact against that key only');
+  });
+
+  it('checks an unsigned (service) chain by its hashes only, and says so', () => {
+    const lines = exportLines(ten()).filter((line) => line['type'] !== 'checkpoint');
+    lines[0]!['attestationPublicKey'] = null;
+    const report = verifyAuditLog(text(lines));
+    expect(report).toMatchObject({ valid: true, keySource: 'none', coveredThrough: 0 });
+    expect(report.notes.join(' ')).toContain('only the hash chain');
+    entryAt(lines, 2)['action'] = 'GET /v1/key';
+    expect(verifyAuditLog(text(lines)).problems[0]).toMatchObject({ sequence: 2, kind: 'edited' });
+  });
+
+  it('reports malformed lines and a missing header without throwing', () => {
+    const lines = exportLines(ten()).slice(1);
+    const report = verifyAuditLog(`${text(lines)}{not json\n{"type":"entry","sequence":"x"}\n`, {
+      publicKey: attestation.publicKey,
+    });
+    expect(report.valid).toBe(false);
+    expect(report.problems.filter((p) => p.kind === 'malformed').map((p) => p.problem)).toEqual([
+      'line 14: not JSON',
+      'line 15: "roles" must be an array of strings',
+      'the header line is missing',
+    ]);
+  });
+
+  it('reads the verification key from PEM or DER, as a public key or a certificate', () => {
+    const der = attestation.publicKey.export({ format: 'der', type: 'spki' });
+    expect(readVerificationKey(Buffer.from(publicPem)).equals(attestation.publicKey)).toBe(true);
+    expect(readVerificationKey(der).equals(attestation.publicKey)).toBe(true);
+    expect(() => readVerificationKey(Buffer.from('nonsense'))).toThrow(/neither a public key/);
+  });
+});
