@@ -1,27 +1,10 @@
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { AuditEntry as EntryRow, PrismaClient } from '../generated/prisma/client.js';
 import { toBytes } from '../lib/encoding.js';
 import type { AuditCheckpoint, AuditEntry } from './audit-chain.js';
 
 export interface AuditHeadState {
   sequence: number;
   hash: Buffer;
-}
-
-interface EntryRow {
-  chain: string;
-  sequence: bigint;
-  partitionId: string | null;
-  at: Date;
-  credentialId: string | null;
-  roles: string[];
-  action: string;
-  keyLabel: string | null;
-  requestId: string | null;
-  outcome: string;
-  statusCode: number;
-  errorCode: number | null;
-  prevHash: Uint8Array;
-  hash: Uint8Array;
 }
 
 const toEntry = (row: EntryRow): AuditEntry => ({
