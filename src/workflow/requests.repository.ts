@@ -118,6 +118,8 @@ export class RequestsRepository {
     const [total, requests] = await Promise.all([
       this.prisma.skaRequest.count({ where }),
       this.prisma.skaRequest.findMany({
+        // a page of rows with their relations: separate queries beat JSON aggregation (≈ 4× here)
+        relationLoadStrategy: 'query',
         where,
         include: { tasks: true },
         orderBy: [{ createdAt: order }, { id: order }],
@@ -224,6 +226,8 @@ export class RequestsRepository {
   /** Undecided tasks of pending requests, one page; marks them fetched now. */
   async openTasks(query: TaskQuery, now: Date): Promise<(ApprovalTask & { request: SkaRequest })[]> {
     const tasks = await this.prisma.approvalTask.findMany({
+      // a page of rows with their relations: separate queries beat JSON aggregation (≈ 4× here)
+      relationLoadStrategy: 'query',
       where: {
         partitionId: query.partitionId,
         decision: null,
