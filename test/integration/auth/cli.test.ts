@@ -132,7 +132,8 @@ describe('tsb CLI', () => {
     expect(cert.stdout).toContain(fingerprint);
     const certRow = await db.prisma.clientCertificate.findUniqueOrThrow({ where: { fingerprint } });
     expect(certRow.roles).toEqual(['keyManagement', 'approver']);
-  });
+    // a dozen CLI runs, each applying migrations first: ≈ 18 s alone, more on a busy two-core machine
+  }, 90_000);
 
   it('sets and removes the approver notification webhook of a partition', async () => {
     expect((await tsb('partition', 'create', 'hooked')).code).toBe(0);
