@@ -32,13 +32,6 @@ export const LabelSchema = Type.String({
 export const Base64Schema = (description: string, maxLength = 1_048_576) =>
   Type.String({ maxLength, description: `${description} (standard base64)` });
 
-/** Every API route accepts any of the three credential kinds (OpenAPI: alternatives). */
-export const API_SECURITY: Array<Record<string, string[]>> = [
-  { bearerAuth: [] },
-  { apiKey: [] },
-  { mutualTLS: [] },
-];
-
 /** A TSB "status only" answer: the status code alone, with an empty body. */
 export const EmptyResponse = (description: string) =>
   Type.Unknown({ description: `${description} (empty body)` });

@@ -2,12 +2,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { SoftHsm } from '../../hsm/index.js';
 import type { SkaOperation } from '../../ska/challenge.js';
 import type { Workflow } from '../../workflow/index.js';
-import { API_SECURITY, EmptyResponse, errorResponses } from '../common.schema.js';
+import { EmptyResponse, errorResponses } from '../common.schema.js';
 import { ApprovalSchema, RejectionSchema, TaskFilterSchema, TaskListSchema } from './approvals.schema.js';
 
 const approver = { auth: { roles: ['approver'] as const } };
 const tags = ['Approval Tasks'];
-const security = API_SECURITY;
 const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
 
 /** The task listings of the TSB (reference §2.5), each limited to requests of some operations. */
@@ -45,7 +44,6 @@ export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow
         config: approver,
         schema: {
           tags,
-          security,
           operationId: list.operationId,
           summary: `List ${list.operations ? list.operations[0]!.toLowerCase() : 'all'} approval tasks of the approver who signed the timestamp`,
           body: TaskFilterSchema,
@@ -64,7 +62,6 @@ export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow
       config: approver,
       schema: {
         tags,
-        security,
         operationId: 'approveTask',
         summary: 'Approve a task with a signature over its challenge',
         body: ApprovalSchema,
@@ -83,7 +80,6 @@ export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow
       config: approver,
       schema: {
         tags,
-        security,
         operationId: 'rejectTask',
         summary: 'Reject a task (OpenTSB: signed, with an optional reason)',
         body: RejectionSchema,

@@ -6,7 +6,7 @@ import type { SoftHsm } from '../../hsm/index.js';
 import { TIMESTAMP_HASHES, timestampHash } from '../../hsm/rfc3161.js';
 import { certificatePem } from '../../hsm/x509.js';
 import { decodeBase64 } from '../../lib/encoding.js';
-import { API_SECURITY, errorResponses } from '../common.schema.js';
+import { errorResponses } from '../common.schema.js';
 import { LabelPasswordBodySchema } from '../keys/keys.schema.js';
 import {
   CertificateChainSchema,
@@ -17,7 +17,6 @@ import {
 } from './attestation.schema.js';
 import { attestationBundle, fileStem } from './attestation-bundle.js';
 
-const security = API_SECURITY;
 const commonErrors = errorResponses(400, 401, 403, 404, 413, 500, 503);
 const NONCE = /^[0-9]{1,78}$/;
 
@@ -32,7 +31,6 @@ export const attestationRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = as
       config: { auth: { roles: ['keyManagement'] as const } },
       schema: {
         tags: ['Keys'],
-        security,
         operationId: 'getKeyAttestation',
         summary:
           'Key attestation: a ZIP with the signed key statement, its signature and the certificate chain',
@@ -77,7 +75,6 @@ export const attestationRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = as
       config: { auth: { roles: ROLES } },
       schema: {
         tags: ['Keys'],
-        security,
         operationId: 'getAttestationCertificates',
         summary: 'The certificate chain of the partition attestation and timestamp keys (PEM)',
         response: { 200: CertificateChainSchema, ...errorResponses(401, 403, 500, 503) },
@@ -100,7 +97,6 @@ export const attestationRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = as
       config: { auth: { roles: ['keyOperation'] as const } },
       schema: {
         tags: ['Synchronous Key Operations'],
-        security,
         operationId: 'createRfcTimestamp',
         summary: 'An RFC 3161 time-stamp token signed by the partition timestamp key',
         body: CreateRfcTimestampBodySchema,

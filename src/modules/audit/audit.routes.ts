@@ -4,7 +4,7 @@ import type { AuditService } from '../../audit/audit.service.js';
 import type { Config } from '../../config.js';
 import { TsbError } from '../../errors.js';
 import type { SoftHsm } from '../../hsm/index.js';
-import { API_SECURITY, errorResponses } from '../common.schema.js';
+import { errorResponses } from '../common.schema.js';
 import {
   AUDIT_LOG_MEDIA_TYPE,
   AuditExportSchema,
@@ -15,7 +15,6 @@ import {
 
 const securityOfficer = { auth: { roles: ['securityOfficer'] as const } };
 const tags = ['Audit'];
-const security = API_SECURITY;
 
 /** The tamper-evident audit log of the caller's own partition, for its security officers (docs/audit-log.md). */
 export const auditRoutes: FastifyPluginAsyncTypebox<{
@@ -34,7 +33,6 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{
       config: securityOfficer,
       schema: {
         tags,
-        security,
         operationId: 'exportAuditLog',
         summary: "Export the partition's audit log as JSON lines, ending in a freshly signed checkpoint",
         response: {
@@ -60,7 +58,6 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{
       bodyLimit: config.audit.verifyBodyLimitBytes,
       schema: {
         tags,
-        security,
         operationId: 'verifyAuditLog',
         summary:
           "Verify an exported audit log against the partition's own attestation key: edited, removed or " +

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { SoftHsm } from '../../hsm/index.js';
 import { fileStem } from '../attestation/attestation-bundle.js';
-import { API_SECURITY, EmptyResponse, errorResponses } from '../common.schema.js';
+import { EmptyResponse, errorResponses } from '../common.schema.js';
 import {
   CertificateKeyParamsSchema,
   CertificateResponseSchema,
@@ -16,7 +16,6 @@ import { CertificatesService } from './certificates.service.js';
 
 const keyOperation = { auth: { roles: ['keyOperation'] as const } };
 const tags = ['Certificate'];
-const security = API_SECURITY;
 const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
 const CSR_FILE_TYPE = 'application/x-pem-file';
 
@@ -34,7 +33,6 @@ export const certificatesRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = a
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'signCsr',
         summary: 'Create a PKCS#10 CSR for a key (the key then holds a self-signed certificate)',
         body: SynchronousCsrBodySchema,
@@ -50,7 +48,6 @@ export const certificatesRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = a
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'signCsrDownload',
         summary: 'Create a CSR for a key and download it as a PEM file (<label>.csr)',
         body: SynchronousCsrBodySchema,
@@ -79,7 +76,6 @@ export const certificatesRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = a
         config: keyOperation,
         schema: {
           tags,
-          security,
           operationId,
           summary:
             path === '/v1/certificate/synchronous/selfsign'
@@ -99,7 +95,6 @@ export const certificatesRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = a
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'signCertificate',
         summary: 'Issue a certificate for a CSR with a CA key (issuer: the certificate the CA key holds)',
         body: SynchronousSignCertificateBodySchema,
@@ -115,7 +110,6 @@ export const certificatesRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = a
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'importPlainCertificate',
         summary: 'Store a certificate on an existing key whose public key it certifies (replaces one held)',
         body: ImportCertificateBodySchema,
@@ -131,7 +125,6 @@ export const certificatesRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = a
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'getCertificate',
         summary: 'The certificate a key holds',
         params: CertificateKeyParamsSchema,
@@ -147,7 +140,6 @@ export const certificatesRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = a
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'deleteCertificate',
         summary: 'Remove the certificate a key holds (the key stays)',
         params: CertificateKeyParamsSchema,

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { SoftHsm } from '../../hsm/index.js';
-import { API_SECURITY, EmptyResponse, errorResponses } from '../common.schema.js';
+import { EmptyResponse, errorResponses } from '../common.schema.js';
 import {
   ChangePasswordBodySchema,
   CreateKeyBodySchema,
@@ -14,7 +14,6 @@ import {
 
 const keyManagement = { auth: { roles: ['keyManagement'] as const } };
 const tags = ['Keys'];
-const security = API_SECURITY;
 const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
 
 /** TSB v1 key store management (reference §2.2); every route needs the keyManagement role. */
@@ -28,7 +27,6 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
       config: keyManagement,
       schema: {
         tags,
-        security,
         operationId: 'createKey',
         summary: 'Create a key',
         body: CreateKeyBodySchema,
@@ -48,7 +46,6 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
       config: keyManagement,
       schema: {
         tags,
-        security,
         operationId: 'getKeys',
         summary: 'List the labels of all keys of the partition',
         response: { 200: Type.Array(Type.String()), ...commonErrors },
@@ -63,7 +60,6 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
       config: keyManagement,
       schema: {
         tags,
-        security,
         operationId: 'getKeyAttributesWithKeyPassword',
         summary: 'Read the signed attributes of a key',
         body: LabelPasswordBodySchema,
@@ -80,7 +76,6 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
       config: keyManagement,
       schema: {
         tags,
-        security,
         operationId: 'getKeyAttributes',
         summary:
           'Read the signed attributes of a key without password (deprecated: use POST /v1/key/attributes)',
@@ -98,7 +93,6 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
       config: keyManagement,
       schema: {
         tags,
-        security,
         operationId: 'deleteKey',
         summary: 'Delete a key (only when destroyable)',
         params: KeyNameParamsSchema,
@@ -117,7 +111,6 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
       config: keyManagement,
       schema: {
         tags,
-        security,
         operationId: 'deleteKeyWithPassword',
         summary: 'Delete a key that has a password',
         body: LabelPasswordBodySchema,
@@ -136,7 +129,6 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
       config: keyManagement,
       schema: {
         tags,
-        security,
         operationId: 'importPlainKey',
         summary:
           'Import a key in plain: a private key with its public key or certificate, a secret key, or a public key or certificate alone (verify-only)',
@@ -157,7 +149,6 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
       config: keyManagement,
       schema: {
         tags,
-        security,
         operationId: 'exportPlainKey',
         summary: 'Export a key in plain (extractable, not sensitive, no SKA policy, partition allows export)',
         body: LabelPasswordBodySchema,
@@ -174,7 +165,6 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
       config: keyManagement,
       schema: {
         tags,
-        security,
         operationId: 'changePassword',
         summary: 'Set, change or remove a key password',
         body: ChangePasswordBodySchema,

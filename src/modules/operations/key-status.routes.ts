@@ -1,14 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { presentedApprovals } from '../../hsm/approval-gate.js';
 import type { SoftHsm } from '../../hsm/index.js';
-import { API_SECURITY, EmptyResponse, errorResponses } from '../common.schema.js';
+import { EmptyResponse, errorResponses } from '../common.schema.js';
 import { BlockBodySchema, ModifyBodySchema, UnblockBodySchema } from '../requests/requests.schema.js';
 
 const keyOperation = { auth: { roles: ['keyOperation'] as const } };
 /** The docs name keyManagement for synchronousModify, the HashiCorp Vault plugin uses keyOperation. */
 const modifyRoles = { auth: { roles: ['keyManagement', 'keyOperation'] as const } };
 const tags = ['Synchronous Key Operations'];
-const security = API_SECURITY;
 const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
 
 /** Synchronous block, unblock and policy change (reference §2.3): run now when the rule needs no approval or `signedApprovals` satisfy it. */
@@ -22,7 +21,6 @@ export const keyStatusRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asyn
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'synchronousBlock',
         summary: 'Block a key now',
         body: BlockBodySchema,
@@ -47,7 +45,6 @@ export const keyStatusRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asyn
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'synchronousUnblock',
         summary: 'Unblock a key now',
         body: UnblockBodySchema,
@@ -72,7 +69,6 @@ export const keyStatusRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asyn
       config: modifyRoles,
       schema: {
         tags,
-        security,
         operationId: 'synchronousModify',
         summary: 'Change a key’s SKA policy now',
         body: ModifyBodySchema,

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { presentedApprovals } from '../../hsm/approval-gate.js';
 import type { SoftHsm } from '../../hsm/index.js';
-import { API_SECURITY, EmptyResponse, errorResponses } from '../common.schema.js';
+import { EmptyResponse, errorResponses } from '../common.schema.js';
 import {
   AddressBodySchema,
   AddressResponseSchema,
@@ -24,7 +24,6 @@ import {
 
 const keyOperation = { auth: { roles: ['keyOperation'] as const } };
 const tags = ['Synchronous Key Operations'];
-const security = API_SECURITY;
 const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
 
 /** TSB v1 synchronous key operations (reference §2.3); the keyOperation role. Routes only translate. */
@@ -39,7 +38,6 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'synchronousSign',
         summary: 'Sign a payload now',
         body: SynchronousSignBodySchema,
@@ -62,7 +60,6 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'verifySignature',
         summary: 'Verify a signature (verifySignatureRequest) or an HMAC (verifyHmacRequest)',
         body: VerifyBodySchema,
@@ -78,7 +75,6 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'hmac',
         summary: 'Compute an HMAC-SHA-256',
         body: HmacBodySchema,
@@ -97,7 +93,6 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'encrypt',
         summary: 'Encrypt with a secret key or an RSA public key',
         body: EncryptBodySchema,
@@ -113,7 +108,6 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'synchronousDecrypt',
         summary: 'Decrypt now',
         body: DecryptBodySchema,
@@ -136,7 +130,6 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'wrap',
         summary: 'Wrap (export encrypted) a key under another key',
         body: WrapBodySchema,
@@ -155,7 +148,6 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'synchronousUnwrap',
         summary: 'Unwrap a key and store it as a new key with the given attributes and policy',
         body: UnwrapBodySchema,
@@ -178,7 +170,6 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
       config: { auth: { roles: ['keyManagement'] as const } },
       schema: {
         tags: ['Keys'],
-        security,
         operationId: 'getKeyAddressWithKeyPassword',
         summary: 'The crypto address of an SKA key created with an addressFormat',
         body: AddressBodySchema,
@@ -196,7 +187,6 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
       config: { auth: { roles: ['keyManagement'] as const } },
       schema: {
         tags: ['Keys'],
-        security,
         operationId: 'deriveKey',
         summary: 'Derive a BIP32 / SLIP-10 child of a key and store it as a new key',
         body: DeriveKeyBodySchema,

@@ -10,7 +10,7 @@ import {
   AsyncSelfSignBodySchema,
   AsyncSignCertificateBodySchema,
 } from '../certificates/certificates.schema.js';
-import { API_SECURITY, EmptyResponse, errorResponses } from '../common.schema.js';
+import { EmptyResponse, errorResponses } from '../common.schema.js';
 import {
   AsyncDecryptBodySchema,
   AsyncSignBodySchema,
@@ -34,7 +34,6 @@ type RouteAccess = { auth: { roles: readonly Role[] } };
 const keyOperation: RouteAccess = { auth: { roles: ['keyOperation'] } };
 const keyManagement: RouteAccess = { auth: { roles: ['keyManagement'] } };
 const tags = ['Requests'];
-const security = API_SECURITY;
 const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
 
 /** Who created a request (the principals of its credentials): they may not decide on it (separation of duties). */
@@ -80,7 +79,6 @@ export const requestsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow:
         config: options.roles,
         schema: {
           tags,
-          security,
           operationId: options.operationId,
           summary: options.summary,
           body: options.body,
@@ -200,7 +198,6 @@ export const requestsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow:
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'getRequestStatus',
         summary: 'Status and result of a request',
         params: RequestIdParamsSchema,
@@ -217,7 +214,6 @@ export const requestsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow:
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'cancelRequest',
         summary: 'Cancel an open request (status CANCELLED)',
         params: RequestIdParamsSchema,
@@ -236,7 +232,6 @@ export const requestsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow:
       config: keyOperation,
       schema: {
         tags,
-        security,
         operationId: 'filteredRequests',
         summary: 'The partition’s requests, filtered by status, one page at a time',
         body: FilteredRequestsBodySchema,

@@ -4,7 +4,7 @@ import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { SoftHsm } from '../../hsm/index.js';
 import { OfficerProposals } from '../../officers/officer-proposals.service.js';
 import { OfficerRegistry } from '../../officers/officer-registry.js';
-import { API_SECURITY, errorResponses } from '../common.schema.js';
+import { errorResponses } from '../common.schema.js';
 import {
   BackupSchema,
   DecisionBodySchema,
@@ -19,7 +19,6 @@ import {
 
 const securityOfficer = { auth: { roles: ['securityOfficer'] as const } };
 const tags = ['Security Officer'];
-const security = API_SECURITY;
 const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
 
 /**
@@ -45,7 +44,6 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
       config: securityOfficer,
       schema: {
         tags,
-        security,
         operationId: 'getPartitionPolicy',
         summary: "Read the partition's security policy",
         response: { 200: PolicySchema, ...commonErrors },
@@ -63,7 +61,6 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
       config: securityOfficer,
       schema: {
         tags,
-        security,
         operationId: 'listSecurityOfficers',
         summary: "List the partition's registered security officers",
         response: { 200: OfficerListSchema, ...commonErrors },
@@ -89,7 +86,6 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
       config: securityOfficer,
       schema: {
         tags,
-        security,
         operationId: 'listOfficerProposals',
         summary: 'List proposals with their statement, status and expiry (newest first)',
         response: { 200: ProposalListSchema, ...commonErrors },
@@ -104,7 +100,6 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
       config: securityOfficer,
       schema: {
         tags,
-        security,
         operationId: 'createOfficerProposal',
         summary: 'Propose a change, signed by a registered security officer',
         body: ProposalBodySchema,
@@ -123,7 +118,6 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
       config: securityOfficer,
       schema: {
         tags,
-        security,
         operationId: 'approveOfficerProposal',
         summary: 'Approve (and so run) a proposal of another officer, signing "APPROVE:" ‖ statement',
         body: DecisionBodySchema,
@@ -139,7 +133,6 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
       config: securityOfficer,
       schema: {
         tags,
-        security,
         operationId: 'rejectOfficerProposal',
         summary: 'Reject a proposal of another officer, signing "REJECT:" ‖ statement',
         body: RejectionBodySchema,
@@ -155,7 +148,6 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
       config: securityOfficer,
       schema: {
         tags,
-        security,
         operationId: 'listInvalidatedKeys',
         summary: 'List the keys in the trash bin (deleted under key invalidation)',
         response: { 200: InvalidatedKeyListSchema, ...commonErrors },
@@ -175,7 +167,6 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
       config: securityOfficer,
       schema: {
         tags,
-        security,
         operationId: 'exportPartitionBackup',
         summary:
           'Export the partition as one backup document (keys stay sealed; restore: tsb partition restore)',

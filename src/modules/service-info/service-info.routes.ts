@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { MAX_RANDOM_BYTES, type SoftHsm } from '../../hsm/index.js';
-import { API_SECURITY, errorResponses } from '../common.schema.js';
+import { errorResponses } from '../common.schema.js';
 import { SERVICE_VERSION } from './version.js';
 
 /** Licence flags of the TSB that OpenTSB's features correspond to; all of them are always on. */
@@ -9,7 +9,6 @@ export const CLIENT_FLAGS = ['KEY_AUTH', 'REST_API', 'TSB_ENGINE', 'EXTENDED_KEY
 
 const service = { auth: { roles: ['service'] as const } };
 const tags = ['Service Information'];
-const security = API_SECURITY;
 const commonErrors = errorResponses(401, 403, 500, 503);
 
 /** TSB v1 service information (reference §2.1). */
@@ -20,7 +19,6 @@ export const serviceInfoRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = as
       config: service,
       schema: {
         tags,
-        security,
         operationId: 'getVersionInfo',
         summary: 'Service version',
         response: { 200: Type.Object({ Version: Type.String() }), ...commonErrors },
@@ -35,7 +33,6 @@ export const serviceInfoRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = as
       config: service,
       schema: {
         tags,
-        security,
         operationId: 'getLicenseInfo',
         summary: 'Licence flags (OpenTSB has every feature on)',
         response: { 200: Type.Object({ clientFlags: Type.Array(Type.String()) }), ...commonErrors },
@@ -50,7 +47,6 @@ export const serviceInfoRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = as
       config: service,
       schema: {
         tags,
-        security,
         operationId: 'getKeystoreStatistics',
         summary: 'Key counts of the caller’s partition and key cache figures',
         response: {
@@ -80,7 +76,6 @@ export const serviceInfoRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = as
       config: { auth: { roles: ['keyOperation', 'service'] as const } },
       schema: {
         tags,
-        security,
         operationId: 'generateRandom',
         summary: `Random bytes from the HSM's generator (1 to ${MAX_RANDOM_BYTES})`,
         params: Type.Object({
