@@ -1,23 +1,23 @@
 /** `tsb audit …`: export a partition's tamper-evident audit log, and verify an export offline. */
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { AuditService, attestationCheckpointSigner, type ChainOwner } from '../audit/audit.service.js';
 import { SERVICE_CHAIN } from '../audit/audit-chain.js';
 import { type AuditVerification, readVerificationKey, verifyAuditLog } from '../audit/audit-verifier.js';
 import { systemClock } from '../clock.js';
-import { DEVELOPMENT_KEY_WARNING, resolveMasterKey, SoftHsm } from '../hsm/index.js';
-import { CliError, type CliIo, type Command, requirePartition, UsageError } from './command.js';
+import { SoftHsm } from '../hsm/index.js';
+import {
+  CliError,
+  type CliIo,
+  type Command,
+  masterKeyFor,
+  readInputFile,
+  requirePartition,
+  UsageError,
+} from './command.js';
 
 /** Names the service chain (requests that named no partition); "@" never starts a partition name. */
 const SERVICE_CHAIN_ARGUMENT = `@${SERVICE_CHAIN}`;
-
-function readFile(file: string, what: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    throw new CliError(`cannot read ${what} ${file}: ${(error as Error).message}`);
-  }
-}
 
 function openForWriting(file: string): number {
   try {
@@ -69,13 +69,13 @@ export const AUDIT_COMMANDS: Command[] = [
       let publicKey = null;
       if (typeof trusted === 'string') {
         try {
-          publicKey = readVerificationKey(readFile(trusted, 'the key file'));
+          publicKey = readVerificationKey(readInputFile(trusted, 'the key file'));
         } catch (error) {
           if (error instanceof CliError) throw error;
           throw new CliError(`${trusted}: ${(error as Error).message}`);
         }
       }
-      const text = readFile(positionals[0]!, 'the audit log').toString('utf8');
+      const text = readInputFile(positionals[0]!, 'the audit log').toString('utf8');
       const report = verifyAuditLog(text, { publicKey });
       if (values['json'] === true) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
       else printReport(io, report);
@@ -106,14 +106,13 @@ export const AUDIT_COMMANDS: Command[] = [
     positionals: ['PARTITION'],
     async run({ values, positionals, io, config, withDatabase }) {
       const name = positionals[0]!;
-      const master = resolveMasterKey(config.masterKey, config.dataDir);
-      if (master.development) io.stderr(`warning: ${DEVELOPMENT_KEY_WARNING(master.file)}\n`);
+      const masterKey = masterKeyFor(config, io);
       const outFile = typeof values['out'] === 'string' ? values['out'] : null;
       let lines = 0;
       await withDatabase(async (prisma) => {
         const owner: ChainOwner =
           name === SERVICE_CHAIN_ARGUMENT ? null : await requirePartition(prisma, name);
-        const hsm = new SoftHsm({ prisma, masterKey: master.key, keyCacheSize: 1 });
+        const hsm = new SoftHsm({ prisma, masterKey, keyCacheSize: 1 });
         const service = new AuditService(
           new AuditRepository(prisma),
           attestationCheckpointSigner(hsm),

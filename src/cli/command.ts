@@ -1,7 +1,9 @@
 /** What every `tsb` command is made of: its description, how it runs, and the errors it reports. */
+import { readFileSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { DEVELOPMENT_KEY_WARNING, resolveMasterKey } from '../hsm/master-key.js';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -71,4 +73,20 @@ export function table(rows: string[][]): string {
         .trimEnd(),
     )
     .join('\n')}\n`;
+}
+
+/** The bytes of a file the user named; `what` names it in the error (e.g. "the audit log"). */
+export function readInputFile(file: string, what?: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new CliError(`cannot read ${what ? `${what} ` : ''}${file}: ${(error as Error).message}`);
+  }
+}
+
+/** The configured master key, or the development key in the data folder (with a warning on stderr). */
+export function masterKeyFor(config: Readonly<Config>, io: CliIo): Buffer {
+  const master = resolveMasterKey(config.masterKey, config.dataDir);
+  if (master.development) io.stderr(`warning: ${DEVELOPMENT_KEY_WARNING(master.file)}\n`);
+  return master.key;
 }

@@ -3,37 +3,23 @@
  * proposals), and `tsb partition backup|restore`: a partition as one file whose keys stay sealed.
  * docs/security-officers.md explains both.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { systemClock } from '../clock.js';
 import { TsbError } from '../errors.js';
-import { DEVELOPMENT_KEY_WARNING, resolveMasterKey } from '../hsm/master-key.js';
 import { PartitionBackups } from '../hsm/partition-backup.js';
 import { PARTITION_NAME_PATTERN } from '../hsm/partitions.js';
 import { parseOfficerKey } from '../officers/officer-key.js';
 import { OFFICER_NAME_PATTERN, OfficerRegistry } from '../officers/officer-registry.js';
 import {
   CliError,
-  type CliIo,
   type Command,
+  masterKeyFor,
+  readInputFile,
   requiredString,
   requirePartition,
   table,
   UsageError,
 } from './command.js';
-
-function readInput(file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
-  }
-}
-
-function masterKeyOf(config: Parameters<Command['run']>[0]['config'], io: CliIo): Buffer {
-  const master = resolveMasterKey(config.masterKey, config.dataDir);
-  if (master.development) io.stderr(`warning: ${DEVELOPMENT_KEY_WARNING(master.file)}\n`);
-  return master.key;
-}
 
 export const SECURITY_OFFICER_COMMANDS: Command[] = [
   {
@@ -62,7 +48,7 @@ export const SECURITY_OFFICER_COMMANDS: Command[] = [
       const file = requiredString(values, 'public-key', command);
       let key: ReturnType<typeof parseOfficerKey>;
       try {
-        key = parseOfficerKey(readInput(file), file);
+        key = parseOfficerKey(readInputFile(file), file);
       } catch (error) {
         if (error instanceof TsbError) throw new CliError(error.message);
         throw error;
@@ -132,7 +118,7 @@ export const SECURITY_OFFICER_COMMANDS: Command[] = [
     positionals: ['NAME'],
     async run({ values, positionals, io, config, withDatabase }) {
       const out = requiredString(values, 'out', 'partition backup');
-      const masterKey = masterKeyOf(config, io);
+      const masterKey = masterKeyFor(config, io);
       const backup = await withDatabase(async (prisma) => {
         const partition = await requirePartition(prisma, positionals[0]!);
         return new PartitionBackups(prisma, masterKey, systemClock).export(partition.id);
@@ -161,12 +147,12 @@ export const SECURITY_OFFICER_COMMANDS: Command[] = [
       }
       let document: unknown;
       try {
-        document = JSON.parse(readInput(file).toString('utf8'));
+        document = JSON.parse(readInputFile(file).toString('utf8'));
       } catch (error) {
         if (error instanceof CliError) throw error;
         throw new CliError(`${file} is not JSON: not a partition backup`);
       }
-      const masterKey = masterKeyOf(config, io);
+      const masterKey = masterKeyFor(config, io);
       const restored = await withDatabase((prisma) =>
         new PartitionBackups(prisma, masterKey, systemClock).restore(document, name ? { name } : {}),
       );

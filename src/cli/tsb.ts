@@ -3,7 +3,6 @@
  * It reads the same environment as the service (DATABASE_URL, TSB_DATA_DIR, TSB_MASTER_KEY,
  * JWT_*), so what it creates is what the service sees. Run through bin/tsb.js.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ApiKeyStore } from '../auth/api-keys.js';
@@ -15,7 +14,6 @@ import { deployMigrations, ensureDatabase } from '../db/migrations.js';
 import { createPrismaClient } from '../db/prisma.js';
 import { TsbError } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { DEVELOPMENT_KEY_WARNING, resolveMasterKey } from '../hsm/master-key.js';
 import type { PartitionFlags } from '../hsm/partition-flags.js';
 import { PARTITION_NAME_PATTERN, PartitionStore } from '../hsm/partitions.js';
 import { UUID_PATTERN } from '../lib/encoding.js';
@@ -25,7 +23,9 @@ import {
   CliError,
   type CliIo,
   type Command,
+  masterKeyFor,
   type ParseOptions,
+  readInputFile,
   requiredString,
   requirePartition,
   table,
@@ -97,8 +97,7 @@ const COMMANDS: Command[] = [
           'partition create',
         );
       }
-      const master = resolveMasterKey(config.masterKey, config.dataDir);
-      if (master.development) io.stderr(`warning: ${DEVELOPMENT_KEY_WARNING(master.file)}\n`);
+      const masterKey = masterKeyFor(config, io);
       const flags: Partial<PartitionFlags> = {
         allowKeyExport: values['key-export'] === true,
         allowKeyImport: values['no-key-import'] !== true,
@@ -109,7 +108,7 @@ const COMMANDS: Command[] = [
         if (await prisma.partition.findUnique({ where: { name } })) {
           throw new CliError(`partition "${name}" already exists`);
         }
-        return new PartitionStore(prisma, master.key).create(name, flags);
+        return new PartitionStore(prisma, masterKey).create(name, flags);
       });
       io.stdout(`name: ${partition.name}\nid: ${partition.id}\nflags: ${flagsText(partition)}\n`);
     },
@@ -301,12 +300,7 @@ const COMMANDS: Command[] = [
       const partitionName = requiredString(values, 'partition', command);
       const roleList = roles(requiredString(values, 'roles', command), command);
       const file = positionals[0]!;
-      let data: Buffer;
-      try {
-        data = readFileSync(file);
-      } catch (error) {
-        throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
-      }
+      const data = readInputFile(file);
       const registered = await withDatabase(async (prisma) => {
         const partition = await requirePartition(prisma, partitionName);
         try {
