@@ -26,3 +26,8 @@ export interface Caller {
 export function hasAnyRole(caller: Pick<Caller, 'roles'>, roles: readonly Role[]): boolean {
   return roles.length === 0 || roles.some((role) => caller.roles.has(role));
 }
+
+/** Who stands behind the caller's credentials; separation of duties compares these. */
+export function principalsOf(caller: Pick<Caller, 'credentials'>): string[] {
+  return caller.credentials.map((credential) => credential.principal);
+}

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { principalsOf } from '../../auth/caller.js';
 import type { SoftHsm } from '../../hsm/index.js';
 import type { SkaOperation } from '../../ska/challenge.js';
 import type { Workflow } from '../../workflow/index.js';
@@ -34,8 +35,6 @@ export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow
 ) => {
   const partitionOf = (request: { caller: { partitionId: string } | null }) =>
     hsm.partition(request.caller!.partitionId);
-  const credentialIds = (request: { caller: { credentials: { principal: string }[] } | null }) =>
-    request.caller!.credentials.map((credential) => credential.principal);
 
   for (const list of TASK_LISTS) {
     app.post(
@@ -69,7 +68,11 @@ export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow
       },
     },
     async (request, reply) => {
-      await workflow.approvals.approve(await partitionOf(request), credentialIds(request), request.body);
+      await workflow.approvals.approve(
+        await partitionOf(request),
+        principalsOf(request.caller!),
+        request.body,
+      );
       return reply.code(200).send();
     },
   );
@@ -87,7 +90,11 @@ export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow
       },
     },
     async (request, reply) => {
-      await workflow.approvals.reject(await partitionOf(request), credentialIds(request), request.body);
+      await workflow.approvals.reject(
+        await partitionOf(request),
+        principalsOf(request.caller!),
+        request.body,
+      );
       return reply.code(200).send();
     },
   );

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { principalsOf } from '../../auth/caller.js';
 import type { Config } from '../../config.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { SoftHsm } from '../../hsm/index.js';
@@ -35,8 +36,6 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
   const proposals = new OfficerProposals(prisma, hsm, registry, config.officers);
   const partitionOf = (request: { caller: { partitionId: string } | null }) =>
     hsm.partition(request.caller!.partitionId);
-  const principalsOf = (request: { caller: { credentials: { principal: string }[] } | null }) =>
-    request.caller!.credentials.map((credential) => credential.principal);
 
   app.get(
     '/v1/securityOfficer/policy',
@@ -107,7 +106,11 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const view = await proposals.propose(await partitionOf(request), principalsOf(request), request.body);
+      const view = await proposals.propose(
+        await partitionOf(request),
+        principalsOf(request.caller!),
+        request.body,
+      );
       return reply.code(201).send(view);
     },
   );
@@ -124,7 +127,8 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: ProposalSchema, ...commonErrors },
       },
     },
-    async (request) => proposals.approve(await partitionOf(request), principalsOf(request), request.body),
+    async (request) =>
+      proposals.approve(await partitionOf(request), principalsOf(request.caller!), request.body),
   );
 
   app.post(
@@ -139,7 +143,8 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: ProposalSchema, ...commonErrors },
       },
     },
-    async (request) => proposals.reject(await partitionOf(request), principalsOf(request), request.body),
+    async (request) =>
+      proposals.reject(await partitionOf(request), principalsOf(request.caller!), request.body),
   );
 
   app.get(
