@@ -205,3 +205,33 @@ export function gitRevision(): string {
     return 'unknown';
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Statistics
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export interface Distribution {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+  count: number;
+}
+
+export function distribution(values: readonly number[]): Distribution {
+  const round = (value: number) => Math.round(value * 100) / 100;
+  return {
+    p50: round(percentile(values, 50)),
+    p90: round(percentile(values, 90)),
+    p99: round(percentile(values, 99)),
+    max: round(values.length === 0 ? Number.NaN : Math.max(...values)),
+    mean: round(values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length)),
+    count: values.length,
+  };
+}

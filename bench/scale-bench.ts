@@ -23,7 +23,14 @@ import type { Prisma } from '../src/generated/prisma/client.js';
 import { SoftHsm } from '../src/hsm/index.js';
 import { keyMaterialBinding, seal } from '../src/hsm/seal.js';
 import { createApprover, rule } from '../test/helpers/approvers.js';
-import { benchDatabase, benchRun, gitRevision, RESULTS_DIR } from './bench-support.js';
+import {
+  benchDatabase,
+  benchRun,
+  type Distribution,
+  distribution,
+  gitRevision,
+  RESULTS_DIR,
+} from './bench-support.js';
 
 const KEYS = Number(process.env.SCALE_KEYS ?? 100_000);
 const PENDING = Number(process.env.SCALE_PENDING ?? 10_000);
@@ -34,27 +41,6 @@ const P256 = '1.2.840.10045.3.1.7';
 const gc = (globalThis as { gc?: () => void }).gc;
 
 const run = benchRun('scale-bench', 'dropping the bench database');
-
-interface Latency {
-  n: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  mean: number;
-}
-
-function summarize(samples: number[]): Latency {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  const round = (ms: number) => Math.round(ms * 1000) / 1000;
-  return {
-    n: samples.length,
-    p50: round(at(0.5)),
-    p90: round(at(0.9)),
-    p99: round(at(0.99)),
-    mean: round(samples.reduce((sum, v) => sum + v, 0) / samples.length),
-  };
-}
 
 await run.run(async () => {
   const database = benchDatabase('BENCH_SCALE_DB', 'opentsb_bench_scale');
@@ -146,7 +132,7 @@ await run.run(async () => {
     large: await prisma.key.count({ where: { partitionId: large.id } }),
   };
 
-  const signLatency = async (
+  const signDistribution = async (
     partition: string,
     labels: readonly string[],
     n: number,
@@ -171,18 +157,18 @@ await run.run(async () => {
     }
     return samples;
   };
-  await signLatency('small', hot, 1_000, 'cycle');
-  await signLatency('large', hot, 1_000, 'cycle');
+  await signDistribution('small', hot, 1_000, 'cycle');
+  await signDistribution('large', hot, 1_000, 'cycle');
   // interleaved rounds, so that drift of the machine hits both sides alike
   const smallSamples: number[] = [];
   const largeSamples: number[] = [];
   for (let round = 0; round < 4; round++) {
-    smallSamples.push(...(await signLatency('small', hot, SIGNS / 4, 'cycle')));
-    largeSamples.push(...(await signLatency('large', hot, SIGNS / 4, 'cycle')));
+    smallSamples.push(...(await signDistribution('small', hot, SIGNS / 4, 'cycle')));
+    largeSamples.push(...(await signDistribution('large', hot, SIGNS / 4, 'cycle')));
   }
   const allLarge = [...hot, ...bulkLabels];
   const cacheBefore = { hits: hsm.keys.cache.hits, misses: hsm.keys.cache.misses };
-  const randomSamples = await signLatency('large', allLarge, SIGNS, 'random');
+  const randomSamples = await signDistribution('large', allLarge, SIGNS, 'random');
   const randomCache = {
     hits: hsm.keys.cache.hits - cacheBefore.hits,
     misses: hsm.keys.cache.misses - cacheBefore.misses,
@@ -195,7 +181,7 @@ await run.run(async () => {
     gc();
     const before = process.memoryUsage().heapUsed;
     const fill = allLarge.slice(0, Math.min(CACHE_SIZE, allLarge.length));
-    await signLatency('large', fill, fill.length, 'cycle');
+    await signDistribution('large', fill, fill.length, 'cycle');
     gc();
     const grown = process.memoryUsage().heapUsed - before;
     const entries = hsm.keys.cache.size;
@@ -206,9 +192,9 @@ await run.run(async () => {
     };
   }
   const signs = {
-    small: summarize(smallSamples),
-    large: summarize(largeSamples),
-    largeRandom: summarize(randomSamples),
+    small: distribution(smallSamples),
+    large: distribution(largeSamples),
+    largeRandom: distribution(randomSamples),
   };
   const p50Ratio = signs.large.p50 / signs.small.p50;
   run.log(
@@ -287,7 +273,7 @@ await run.run(async () => {
     return ms;
   };
   const lastPage = Math.floor(PENDING / pageSize) - 1;
-  const listing: Record<string, Latency> = {};
+  const listing: Record<string, Distribution> = {};
   for (const [name, page] of [
     ['first page', 0],
     ['middle page', Math.floor(lastPage / 2)],
@@ -295,7 +281,7 @@ await run.run(async () => {
   ] as const) {
     const samples: number[] = [];
     for (let i = 0; i < 30; i++) samples.push(await listPage(page));
-    listing[name] = summarize(samples);
+    listing[name] = distribution(samples);
   }
   const requestListing: number[] = [];
   for (let i = 0; i < 30; i++) {
@@ -309,7 +295,7 @@ await run.run(async () => {
     requestListing.push(performance.now() - t0);
     if (response.statusCode !== 200) throw new Error(response.body);
   }
-  listing['requests, page 50 of PENDING'] = summarize(requestListing);
+  listing['requests, page 50 of PENDING'] = distribution(requestListing);
 
   run.log(
     `waiting for the timeout (${EXPIRY_TIMEOUT_SECONDS} s after creation) and the expiry of all ${PENDING}`,
@@ -348,8 +334,8 @@ await run.run(async () => {
     cacheMemory,
     pending: { created: PENDING, creationSeconds: Math.round(creationSeconds * 10) / 10, listing, expiry },
   };
-  const row = (name: string, l: Latency) =>
-    `| ${name} | ${l.n} | ${l.p50} | ${l.p90} | ${l.p99} | ${l.mean} |`;
+  const row = (name: string, l: Distribution) =>
+    `| ${name} | ${l.count} | ${l.p50} | ${l.p90} | ${l.p99} | ${l.mean} |`;
   const markdown = [
     `# Scale bench (${result.date}, ${result.revision})`,
     '',
