@@ -5,10 +5,10 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../src/auth/api-keys.js';
-import { main } from '../../src/cli/tsb.js';
 import type { Partition } from '../../src/generated/prisma/client.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 import { approve, createApprover, rule, taskOf } from '../helpers/approvers.js';
+import { runTsb } from '../helpers/cli.js';
 import { openssl, withScratch } from '../helpers/openssl.js';
 
 let t: TestContext;
@@ -58,24 +58,11 @@ async function verifyByEndpoint(text: string) {
   return response.json();
 }
 
-async function tsb(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env: {
-      DATABASE_URL: t.databaseUrl,
-      TSB_DATA_DIR: dir,
-      TSB_MASTER_KEY: t.masterKey.toString('base64'),
-      TSB_RUN_MIGRATIONS: 'false',
-    },
-  });
-  return { code, stdout, stderr };
+function tsb(...args: string[]) {
+  return runTsb(
+    { DATABASE_URL: t.databaseUrl, TSB_DATA_DIR: dir, TSB_MASTER_KEY: t.masterKey.toString('base64') },
+    ...args,
+  );
 }
 
 async function verifyByCli(text: string) {

@@ -7,8 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { main as tsbCli } from '../../src/cli/tsb.js';
 import type { TestApprover } from './approvers.js';
+import { runTsb } from './cli.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -212,17 +212,7 @@ export async function startWorker(
 
 /** Runs the `tsb` CLI in this process (the code `bin/tsb.js` runs) and returns its stdout. */
 export async function tsb(args: string[], env: Record<string, string>): Promise<string> {
-  let stdout = '';
-  let stderr = '';
-  const code = await tsbCli(args, {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env: { TSB_RUN_MIGRATIONS: 'false', ...env },
-  });
+  const { code, stdout, stderr } = await runTsb(env, ...args);
   if (code !== 0) throw new Error(`tsb ${args.join(' ')} failed (${code}): ${stderr}`);
   return stdout;
 }
