@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,11 +18,13 @@ import {
   approveTask,
   asyncRequest,
   b64,
+  canonical,
   createSkaKey,
   evaluated,
   expectTsbError,
   keyAttributes,
   requestStatus,
+  sha256,
   unb64,
   wholeSecondClock,
   workflowContext,
@@ -31,22 +32,6 @@ import {
 
 const P = 'ska-certificates';
 const TIMEOUT = 600;
-const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest();
-
-/** Canonical JSON as docs/certificates.md describes it: keys sorted recursively, no whitespace. */
-function canonical(value: unknown): string {
-  const sorted = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(sorted)
-      : v !== null && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .map((key) => [key, sorted((v as Record<string, unknown>)[key])]),
-          )
-        : v;
-  return JSON.stringify(sorted(value));
-}
 
 /** Runs `work` in a scratch folder holding the files. */
 const inFiles = <T>(files: Record<string, string>, work: (dir: string) => Promise<T>) =>

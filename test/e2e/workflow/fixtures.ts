@@ -3,7 +3,7 @@
  * calls with any filter or body, certificate approvers made with the openssl CLI, and the checks that
  * every test repeats (a TSB error, a request status).
  */
-import { createPrivateKey, createPublicKey, sign, verify, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, verify, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
@@ -15,6 +15,26 @@ import { selfSignedP256, withScratch } from '../../helpers/openssl.js';
 
 export const P256 = '1.2.840.10045.3.1.7';
 export const SIGN_ONLY = { decrypt: false, sign: true, unwrap: false };
+
+export const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest();
+
+/**
+ * Canonical JSON as docs/approval-challenge.md and docs/certificates.md describe it (keys sorted recursively, no
+ * whitespace), written here independently of the service's own canonicalJson.
+ */
+export function canonical(value: unknown): string {
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sorted)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((key) => [key, sorted((v as Record<string, unknown>)[key])]),
+          )
+        : v;
+  return JSON.stringify(sorted(value));
+}
 
 export const b64 = (bytes: Uint8Array | string): string => Buffer.from(bytes).toString('base64');
 export const unb64 = (text: string): Buffer => Buffer.from(text, 'base64');

@@ -1,4 +1,4 @@
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SkaOperation, selfComputedChallenge } from '../../../src/ska/challenge.js';
 import { encodeSignedApproval } from '../../../src/ska/signed-approval.js';
@@ -7,11 +7,13 @@ import { createApprover, rule, type TestApprover, taskOf } from '../../helpers/a
 import {
   b64,
   type CertificateApprover,
+  canonical,
   certificateRule,
   createCertificateApprover,
   createSkaKey,
   expectTsbError,
   keyAttributes,
+  sha256,
   signRequest,
   unb64,
   verifiesWithKey,
@@ -20,22 +22,6 @@ import {
 } from './fixtures.js';
 
 const P = 'presigned';
-const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest();
-
-/** Canonical JSON as docs/approval-challenge.md describes it: keys sorted recursively, no whitespace. */
-function canonical(value: unknown): string {
-  const sorted = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(sorted)
-      : v !== null && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .map((key) => [key, sorted((v as Record<string, unknown>)[key])]),
-          )
-        : v;
-  return JSON.stringify(sorted(value));
-}
 
 describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', () => {
   let ctx: TestContext;
