@@ -72,6 +72,7 @@ export class WorkflowQueue {
   /** Whether Redis answers right now (the producer connection never waits for a reconnect). */
   async reachable(): Promise<boolean> {
     try {
+      await connectionSettled(this.producerConnection, CONNECT_SETTLE_MS);
       return (await this.producerConnection.ping()) === 'PONG';
     } catch {
       return false;
@@ -137,4 +138,24 @@ function withinTime<T>(promise: Promise<T>, ms: number, what: string): Promise<T
   });
   promise.catch(() => {});
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** How long a readiness check waits for a connection still being made (a process just started). */
+const CONNECT_SETTLE_MS = 1_000;
+
+/**
+ * Resolves once a connection that is still being made is ready or has failed (at most `ms`): without the
+ * offline queue, a command sent while connecting fails although Redis is there.
+ */
+function connectionSettled(connection: Redis, ms: number): Promise<void> {
+  if (connection.status !== 'connecting' && connection.status !== 'connect') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      for (const event of ['ready', 'error', 'close'] as const) connection.off(event, done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    for (const event of ['ready', 'error', 'close'] as const) connection.once(event, done);
+  });
 }
