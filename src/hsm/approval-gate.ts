@@ -43,6 +43,8 @@ export type Authorization =
 /** The operation asking for approval: which rule governs it and what the approvers must have seen. */
 export interface GatedOperation {
   ruleName: RuleName;
+  /** the rules to satisfy when they are not the key's `ruleName` (a policy change under an empty ruleModify) */
+  governedBy?: { ruleNames: readonly RuleName[]; rule: NormalizedRule | null };
   operation: SkaOperation;
   /** the key name as requested, with a derivation path suffix if one was given */
   keyName: string;
@@ -78,13 +80,13 @@ export class ApprovalGate {
     operation: GatedOperation,
     authorization: Authorization | null | undefined,
   ): void {
-    const rule = ruleOf(key, operation.ruleName);
+    const rule = operation.governedBy ? operation.governedBy.rule : ruleOf(key, operation.ruleName);
     if (isEmptyRule(rule)) return;
     const what = `${RULE_DESCRIPTION[operation.ruleName]} key "${key.label}"`;
     if (!authorization) {
       throw new TsbError(
         'MISSING_APPROVAL',
-        `${what} needs approvals (SKA ${operation.ruleName}); use the asynchronous endpoint or present signedApprovals`,
+        `${what} needs approvals (SKA ${ruleNamesOf(operation)}); use the asynchronous endpoint or present signedApprovals`,
       );
     }
     if (authorization.kind === 'workflow') {
@@ -120,7 +122,7 @@ export class ApprovalGate {
     if (!challenge.content.requestId || !challenge.content.ruleDigest?.equals(ruleDigest(rule))) {
       throw new TsbError(
         'MISSING_APPROVAL',
-        `${what}: the key's ${operation.ruleName} changed after the request was created`,
+        `${what}: the key's ${ruleNamesOf(operation)} changed after the request was created`,
       );
     }
     const approvers = approversByFingerprint(rule);
@@ -191,7 +193,7 @@ export class ApprovalGate {
     }
     throw new TsbError(
       'MISSING_APPROVAL',
-      `${what}: the signed approvals do not satisfy any token of ${operation.ruleName} without a timelock`,
+      `${what}: the signed approvals do not satisfy any token of ${ruleNamesOf(operation)} without a timelock`,
     );
   }
 
@@ -211,7 +213,7 @@ export class ApprovalGate {
     if (!approver) {
       throw new TsbError(
         'MISSING_APPROVAL',
-        `${where}: the approver is not in the key's ${operation.ruleName}`,
+        `${where}: the approver is not in the key's ${ruleNamesOf(operation)}`,
       );
     }
     checkTimestampFreshness(approval.challenge.content.createdAt, now, this.window);
@@ -233,6 +235,10 @@ export class ApprovalGate {
     }
     return approval;
   }
+}
+
+function ruleNamesOf(operation: GatedOperation): string {
+  return operation.governedBy ? operation.governedBy.ruleNames.join(' and ') : operation.ruleName;
 }
 
 function challengeMismatch(challenge: DecodedChallenge, operation: Subject): string | null {

@@ -9,6 +9,7 @@ import { TsbError } from '../errors.js';
 import type { Key, Partition, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { canonicalJson } from '../lib/canonical-json.js';
 import { payloadDigest } from '../ska/challenge.js';
+import { type ModifyGovernance, modifyGovernance } from '../ska/modify-rule.js';
 import {
   type NormalizedModifyPolicy,
   type NormalizedPolicy,
@@ -24,10 +25,11 @@ export interface StatusChangeOptions {
   requestId?: string | null;
 }
 
-/** A validated policy change: the normalized policy and the digest approvers sign for. */
+/** A validated policy change: the normalized policy, the digest approvers sign for and whose approvals it needs. */
 export interface PreparedModify {
   policy: NormalizedModifyPolicy;
   digest: Buffer;
+  governance: ModifyGovernance;
 }
 
 const EMPTY_DIGEST = payloadDigest(Buffer.alloc(0));
@@ -70,7 +72,11 @@ export class KeyStatusChanges {
       );
     }
     const normalized = validateModifyPolicy(policy, { now: this.clock.now(), keyBlocked: key.blocked });
-    return { policy: normalized, digest: modifyDigest(normalized) };
+    return {
+      policy: normalized,
+      digest: modifyDigest(normalized),
+      governance: modifyGovernance(key.policy as unknown as NormalizedPolicy, normalized),
+    };
   }
 
   async modify(
@@ -86,7 +92,13 @@ export class KeyStatusChanges {
       this.gate.authorize(
         partition,
         key,
-        { ruleName: 'ruleModify', operation: 'MODIFY', keyName, payloadDigest: prepared.digest },
+        {
+          ruleName: 'ruleModify',
+          governedBy: prepared.governance,
+          operation: 'MODIFY',
+          keyName,
+          payloadDigest: prepared.digest,
+        },
         authorization,
       );
       const stored: NormalizedPolicy = { ...prepared.policy, keyStatus: { blocked: key.blocked } };

@@ -3,7 +3,7 @@
  * wire format, which rule governs it, and how it runs through the HSM core once approved.
  */
 import type { Key, Partition, SkaRequest } from '../generated/prisma/client.js';
-import type { Authorization } from '../hsm/approval-gate.js';
+import { type Authorization, ruleOf } from '../hsm/approval-gate.js';
 import type { SoftHsm } from '../hsm/index.js';
 import type { CertificateOperation } from '../hsm/key-certificates/key-certificates.js';
 import {
@@ -18,7 +18,7 @@ import type { KeyUse } from '../hsm/key-usage.js';
 import { canonicalJson } from '../lib/canonical-json.js';
 import { decodeBase64 } from '../lib/encoding.js';
 import { payloadDigest, type SkaOperation } from '../ska/challenge.js';
-import { type RuleName, toPolicyJson } from '../ska/policy-validate.js';
+import { type NormalizedRule, type RuleName, toPolicyJson } from '../ska/policy-validate.js';
 
 /** A request body as stored: the inner TSB request without its password. */
 export type StoredBody = Record<string, unknown>;
@@ -95,22 +95,31 @@ export const OPERATIONS: Record<SkaOperation, OperationSpec> = {
 };
 
 /**
- * The body to store and the payload digest approvers sign for, checked as the HSM core will check them
- * when the request runs. A modify stores its policy normalized (the wire form of what was validated),
- * so approvers see exactly the bytes whose digest they sign.
+ * The body to store, the payload digest approvers sign for and the rule they must satisfy, checked as
+ * the HSM core will check them when the request runs. A modify stores its policy normalized (the wire
+ * form of what was validated), so approvers see exactly the bytes whose digest they sign; the rules it
+ * needs depend on what it changes (src/ska/modify-rule.ts).
  */
 export function prepareBody(
   hsm: SoftHsm,
   operation: SkaOperation,
   key: Key,
   body: StoredBody,
-): { body: StoredBody; digest: Buffer } {
+): { body: StoredBody; digest: Buffer; rule: NormalizedRule | null } {
   if (operation === 'MODIFY') {
     const prepared = hsm.keyStatus.prepareModify(key, body['policy']);
-    return { body: { ...body, policy: toPolicyJson(prepared.policy) }, digest: prepared.digest };
+    return {
+      body: { ...body, policy: toPolicyJson(prepared.policy) },
+      digest: prepared.digest,
+      rule: prepared.governance.rule,
+    };
   }
   if (isCertificateOperation(operation)) hsm.keyCertificates.check(operation, key, body);
-  return { body, digest: payloadDigest(approvedPayload(operation, body)) };
+  return {
+    body,
+    digest: payloadDigest(approvedPayload(operation, body)),
+    rule: ruleOf(key, OPERATIONS[operation].ruleName),
+  };
 }
 
 /** The bytes approvers approve: their SHA-256 is the challenge's payload digest. */

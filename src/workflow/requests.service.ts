@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { TsbError } from '../errors.js';
 import type { Partition } from '../generated/prisma/client.js';
-import { ruleOf } from '../hsm/approval-gate.js';
 import type { SoftHsm } from '../hsm/index.js';
 import { type DecryptInput, MAX_PAYLOAD_BYTES, type SignInput } from '../hsm/key-operations.js';
 import { normalizePassword, type PasswordInput } from '../hsm/key-password.js';
@@ -56,6 +55,12 @@ const WRITING_OPERATIONS: ReadonlySet<SkaOperation> = new Set([
   'SELF_SIGN_CERTIFICATE',
 ]);
 
+/** Who asks to cancel a request: the principals behind its credentials and whether it holds keyManagement. */
+export interface Canceller {
+  principals: readonly string[];
+  keyManagement: boolean;
+}
+
 export class RequestsService {
   constructor(
     private readonly repository: RequestsRepository,
@@ -83,8 +88,7 @@ export class RequestsService {
     assertPayloadSize(received, spec.payloadField);
     if (operation === 'SIGN') this.hsm.operations.checkSignRequest(key, received as unknown as SignInput);
     if (operation === 'DECRYPT') this.hsm.operations.checkDecryptRequest(received as unknown as DecryptInput);
-    const { body, digest } = prepareBody(this.hsm, operation, key, received);
-    const rule = ruleOf(key, spec.ruleName);
+    const { body, digest, rule } = prepareBody(this.hsm, operation, key, received);
     const id = randomUUID();
     const createdAt = wholeSeconds(this.hsm.clock.now());
     const frozenRuleDigest = ruleDigest(rule);
@@ -148,9 +152,25 @@ export class RequestsService {
     return statusView(request, openResult(this.hsm, partition, request));
   }
 
-  async cancel(partition: Partition, id: string): Promise<void> {
+  /**
+   * Cancels an open request. Only its creator (a credential of the same principal) cancels it as the
+   * requester; a keyManagement caller may cancel anyone's, and the status says so.
+   */
+  async cancel(partition: Partition, id: string, canceller: Canceller): Promise<void> {
     const request = await this.require(partition, id);
-    if (await this.engine.cancel(request)) return;
+    const byCreator = request.createdBy
+      .split(',')
+      .some((principal) => canceller.principals.includes(principal));
+    if (!byCreator && !canceller.keyManagement) {
+      throw new TsbError(
+        'SECURITY_NOT_ALLOWED',
+        `request ${id} was created by another credential; only its creator or a keyManagement caller can cancel it`,
+      );
+    }
+    const reason = byCreator
+      ? 'cancelled by the requester'
+      : `cancelled by keyManagement caller ${canceller.principals.join(',')}`;
+    if (await this.engine.cancel(request, reason)) return;
     const now = await this.repository.find(request.id);
     throw new TsbError(
       'REQUEST_NOT_OPEN',

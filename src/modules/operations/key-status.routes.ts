@@ -5,8 +5,8 @@ import { EmptyResponse, errorResponses } from '../common.schema.js';
 import { BlockBodySchema, ModifyBodySchema, UnblockBodySchema } from '../requests/requests.schema.js';
 
 const keyOperation = { auth: { roles: ['keyOperation'] as const } };
-/** The docs name keyManagement for synchronousModify, the HashiCorp Vault plugin uses keyOperation. */
-const modifyRoles = { auth: { roles: ['keyManagement', 'keyOperation'] as const } };
+/** A policy change is key management (reference §5.3), on the synchronous path as on `/v1/modify`. */
+const keyManagement = { auth: { roles: ['keyManagement'] as const } };
 const tags = ['Synchronous Key Operations'];
 const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
 
@@ -66,7 +66,7 @@ export const keyStatusRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asyn
   app.post(
     '/v1/synchronousModify',
     {
-      config: modifyRoles,
+      config: keyManagement,
       schema: {
         tags,
         operationId: 'synchronousModify',

@@ -17,6 +17,8 @@ import {
 import { issueTestToken } from '../../helpers/tokens.js';
 import {
   approvalBody,
+  approveTask,
+  asyncRequest,
   b64,
   createSkaKey,
   evaluated,
@@ -297,22 +299,24 @@ describe('approval attacks', () => {
   });
 
   describe('the approver set is frozen when the request is created', () => {
+    /** the key's ruleModify approver: policy changes of "frozen" run after its approval */
+    const keeper = createApprover('P-256');
+    const ruleModify = rule([{ quorum: 1, approvers: [keeper] }]);
     const modifyNow = async (ruleUse: unknown) => {
-      const response = await ctx.call(P, ['keyManagement'], {
-        method: 'POST',
-        url: '/v1/synchronousModify',
-        body: {
-          modifyRequest: {
-            modifyKeyName: 'frozen',
-            policy: { ruleUse, ruleBlock: null, ruleUnblock: null, ruleModify: null },
-          },
-        },
-      });
-      expect(response.statusCode, response.body).toBe(200);
+      const id = await asyncRequest(
+        ctx,
+        P,
+        '/v1/modify',
+        { modifyRequest: { modifyKeyName: 'frozen', policy: { ruleUse, ruleModify } } },
+        'modifyKeyRequestId',
+        ['keyManagement'],
+      );
+      await approveTask(ctx, P, keeper, id);
+      expect((await waitForStatus(ctx, P, id, ['EXECUTED', 'FAILED']))['status']).toBe('EXECUTED');
     };
 
     it('adding an approver to the policy cancels the open request instead of letting the newcomer in', async () => {
-      await createSkaKey(ctx, P, 'frozen', { ruleUse: rule([{ quorum: 1, approvers: [a] }]) });
+      await createSkaKey(ctx, P, 'frozen', { ruleUse: rule([{ quorum: 1, approvers: [a] }]), ruleModify });
       const id = await signRequest(ctx, P, 'frozen');
       const taskOfA = await task(a, id);
       await modifyNow(rule([{ quorum: 1, approvers: [a, stranger] }]));
