@@ -634,7 +634,7 @@ export interface paths {
         get: operations["getRequestStatus"];
         put?: never;
         post?: never;
-        /** Cancel an open request (status CANCELLED) */
+        /** Cancel an open request (status CANCELLED): its creator, or a keyManagement caller */
         delete: operations["cancelRequest"];
         options?: never;
         head?: never;

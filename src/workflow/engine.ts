@@ -170,12 +170,12 @@ export class WorkflowEngine {
     if (stored) await this.notify(request, 'ended');
   }
 
-  /** Cancels a request on its owner's behalf; false when it was no longer open (or is running). */
-  async cancel(request: Pick<SkaRequest, 'id' | 'partitionId'>): Promise<boolean> {
+  /** Cancels a request (`reason` says by whom); false when it was no longer open (or is running). */
+  async cancel(request: Pick<SkaRequest, 'id' | 'partitionId'>, reason: string): Promise<boolean> {
     const cancelled = await this.repository.transition(
       request.id,
       ['PENDING', 'APPROVED'],
-      { status: 'CANCELLED', errorMessage: 'cancelled by the requester' },
+      { status: 'CANCELLED', errorMessage: reason },
       { executionClaimedAt: null },
     );
     if (cancelled) await this.notify(request, 'ended');

@@ -282,10 +282,10 @@ function workflowEndpoints(): typeof ENDPOINTS {
       method: 'POST',
       url: '/v1/synchronousModify',
       body: { modifyRequest: { modifyKeyName: 'nothing-here', policy: {} } },
-      roles: ['keyManagement', 'keyOperation'],
+      roles: ['keyManagement'],
     },
     { method: 'GET', url: noRequest, roles: KO },
-    { method: 'DELETE', url: noRequest, roles: KO },
+    { method: 'DELETE', url: noRequest, roles: ['keyOperation', 'keyManagement'] },
     { method: 'POST', url: '/v1/filteredRequests', body: {}, roles: KO },
     ...taskLists,
     {

@@ -23,7 +23,7 @@ export interface TestContext {
   masterKey: Buffer;
   databaseUrl: string;
   partition(name: string, flags?: Partial<PartitionFlags>): Promise<Partition>;
-  /** Authorization header of a JWT for the partition with these roles. */
+  /** Authorization header of a JWT for the partition with these roles (the same token for the same roles). */
   as(partition: string, roles: Role[]): Promise<Record<string, string>>;
   /** app.inject with a JSON body, authenticated as the partition with the roles. */
   call(
@@ -86,9 +86,18 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
   if (leaks) recordInjections(app, leaks);
   if (options.worker) await app.workflow.startWorker();
 
-  const as = async (partition: string, roles: Role[]) => ({
-    authorization: `Bearer ${await issueTestToken(config, partition, roles)}`,
-  });
+  // one token per partition and roles: the calls of a test with the same roles are one principal (the
+  // creator of a request can cancel it), as a client reusing its token would be
+  const tokens = new Map<string, Promise<string>>();
+  const as = async (partition: string, roles: Role[]) => {
+    const key = `${partition}\n${[...roles].sort().join(',')}`;
+    let token = tokens.get(key);
+    if (!token) {
+      token = issueTestToken(config, partition, roles);
+      tokens.set(key, token);
+    }
+    return { authorization: `Bearer ${await token}` };
+  };
   return {
     app,
     config,

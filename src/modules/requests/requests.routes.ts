@@ -210,17 +210,21 @@ export const requestsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow:
   app.delete(
     '/v1/request/:id',
     {
-      config: keyOperation,
+      config: { auth: { roles: ['keyOperation', 'keyManagement'] } },
       schema: {
         tags,
         operationId: 'cancelRequest',
-        summary: 'Cancel an open request (status CANCELLED)',
+        summary: 'Cancel an open request (status CANCELLED): its creator, or a keyManagement caller',
         params: RequestIdParamsSchema,
         response: { 200: EmptyResponse('cancelled'), ...commonErrors },
       },
     },
     async (request, reply) => {
-      await workflow.requests.cancel(await hsm.partition(request.caller!.partitionId), request.params.id);
+      const caller = request.caller!;
+      await workflow.requests.cancel(await hsm.partition(caller.partitionId), request.params.id, {
+        principals: principalsOf(caller),
+        keyManagement: caller.roles.has('keyManagement'),
+      });
       return reply.code(200).send();
     },
   );

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Role } from '../../../src/auth/roles.js';
 import type { TestContext } from '../../helpers/app.js';
 import {
   approve,
@@ -11,6 +12,7 @@ import {
   tokenOf,
   waitForStatus,
 } from '../../helpers/approvers.js';
+import { issueTestToken } from '../../helpers/tokens.js';
 import {
   approveTask,
   b64,
@@ -166,6 +168,77 @@ describe('rejection and cancellation', () => {
       await waitForStatus(ctx, P, executed, ['EXECUTED']);
       expectTsbError(await cancel(executed), 409, 500);
       expect((await requestStatus(ctx, P, executed)).status).toBe('EXECUTED');
+    });
+
+    it('another credential of the partition cannot cancel (403 / 400), a keyManagement caller can and is named', async () => {
+      const as = async (subject: string, roles: Role[]) => ({
+        authorization: `Bearer ${await issueTestToken(ctx.config, P, roles, subject)}`,
+      });
+      const creator = await as('alice', ['keyOperation']);
+      const created = await ctx.app.inject({
+        method: 'POST',
+        url: '/v1/sign',
+        headers: creator,
+        payload: {
+          signRequest: {
+            payload: b64('pay 5 CHF'),
+            signKeyName: 'two-of-three',
+            signatureAlgorithm: 'SHA256_WITH_ECDSA',
+          },
+        },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const id: string = created.json().signRequestId;
+      const cancelAs = async (subject: string, roles: Role[]) =>
+        ctx.app.inject({ method: 'DELETE', url: `/v1/request/${id}`, headers: await as(subject, roles) });
+
+      expectTsbError(await cancelAs('mallory', ['keyOperation']), 403, 400);
+      expect((await requestStatus(ctx, P, id)).status).toBe('PENDING');
+      // a caller holding only a role that reads no requests is refused before anything is looked up
+      expect((await cancelAs('mallory', ['approver'])).statusCode).toBe(403);
+
+      const byManager = await cancelAs('officer-bob', ['keyManagement']);
+      expect(byManager.statusCode, byManager.body).toBe(200);
+      const cancelled = await requestStatus(ctx, P, id);
+      expect(cancelled.status).toBe('CANCELLED');
+      expect(cancelled.errorMessage).toBe('cancelled by keyManagement caller sub:officer-bob');
+
+      const audited = await ctx.prisma.auditEntry.findMany({
+        where: { requestId: id, action: 'DELETE /v1/request/:id' },
+        orderBy: { sequence: 'asc' },
+      });
+      expect(audited.map((entry) => [entry.credentialId, entry.statusCode, entry.roles])).toEqual([
+        ['jwt:sub:mallory', 403, ['keyOperation']],
+        ['jwt:sub:mallory', 403, ['approver']],
+        ['jwt:sub:officer-bob', 200, ['keyManagement']],
+      ]);
+    });
+
+    it('the creator cancels with another token of the same subject (one principal)', async () => {
+      const as = async (subject: string) => ({
+        authorization: `Bearer ${await issueTestToken(ctx.config, P, ['keyOperation'], subject)}`,
+      });
+      const created = await ctx.app.inject({
+        method: 'POST',
+        url: '/v1/sign',
+        headers: await as('carol'),
+        payload: {
+          signRequest: {
+            payload: b64('pay 6 CHF'),
+            signKeyName: 'either',
+            signatureAlgorithm: 'SHA256_WITH_ECDSA',
+          },
+        },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const id: string = created.json().signRequestId;
+      const again = await ctx.app.inject({
+        method: 'DELETE',
+        url: `/v1/request/${id}`,
+        headers: await as('carol'),
+      });
+      expect(again.statusCode, again.body).toBe(200);
+      expect((await requestStatus(ctx, P, id)).errorMessage).toBe('cancelled by the requester');
     });
 
     it('an unknown id is 404 / 651, a malformed one 400 / 609, another partition’s request 404 / 651', async () => {
