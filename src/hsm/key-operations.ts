@@ -429,6 +429,7 @@ export class KeyOperations {
 
   /** Checks a sign request's algorithm, signature type and payload against the key, without signing. */
   checkSignRequest(key: Key, input: SignInput): void {
+    refuseKeyObject(input.signKeyObject);
     checkSignRequest(normalizeAlgorithm(key.algorithm), key.curveOid, {
       signatureAlgorithm: input.signatureAlgorithm,
       payload: payloadOf(input.payload, 'signRequest.payload'),
