@@ -165,6 +165,11 @@ function requestFor(operation: Operation): fc.Arbitrary<FuzzRequest> {
         text: `${'['.repeat(5_000)}${']'.repeat(5_000)}`,
         contentType: 'application/json',
       },
+      {
+        kind: 'text' as const,
+        text: `{"signRequest":{"signKeyName":"fz-ska","x":${'{"x":'.repeat(5_000)}1${'}'.repeat(5_000)}}}`,
+        contentType: 'application/json',
+      },
       { kind: 'text' as const, text: '{"a":"\\ud800"}', contentType: 'application/json' },
       { kind: 'text' as const, text: '{"\\udc00":1}', contentType: 'application/json' },
       { kind: 'text' as const, text: '<xml/>', contentType: 'application/xml' },
