@@ -151,13 +151,11 @@ function objectValue(schema: JsonSchema, known: KnownValues, depth: number): fc.
  * A JSON value nested `levels` deep (objects and arrays alternating), around the service's limit or well past
  * it; thousands of levels are sent as text (api.fuzz.test.ts), since fast-check reports values recursively.
  */
-export const deepValue: fc.Arbitrary<unknown> = fc
-  .constantFrom(8, 30, 31, 32, 33, 100, 500)
-  .map((levels) => {
-    let value: unknown = 'leaf';
-    for (let i = 0; i < levels; i++) value = i % 2 === 0 ? [value] : { x: value };
-    return value;
-  });
+export const deepValue: fc.Arbitrary<unknown> = fc.constantFrom(8, 30, 31, 32, 33, 100, 500).map((levels) => {
+  let value: unknown = 'leaf';
+  for (let i = 0; i < levels; i++) value = i % 2 === 0 ? [value] : { x: value };
+  return value;
+});
 
 /** A string with an unpaired surrogate somewhere (what the JSON escape "\ud800" makes). */
 const loneSurrogate: fc.Arbitrary<string> = fc
