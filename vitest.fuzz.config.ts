@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The hostile-input suite (test/fuzz/**): `npm run test:fuzz` sends FUZZ_REQUESTS (default 100,000) generated
- * requests; CI runs a short form (FUZZ_REQUESTS=3000). FUZZ_SEED replays a run.
+ * requests; CI runs a short form (FUZZ_REQUESTS=3000). Each run draws a fresh seed (printed); FUZZ_SEED replays a run.
  */
 export default defineConfig({
   test: {

@@ -7,7 +7,7 @@ import type { Config } from './config.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { SoftHsm } from './hsm/index.js';
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './http/error-handler.js';
-import { refuseNulCharacters } from './http/nul-characters.js';
+import { guardInput } from './http/input-guard.js';
 import { openApiDocumentation } from './http/openapi.js';
 import { RateLimiter } from './http/rate-limiter.js';
 import { tlsServerOptions } from './http/tls.js';
@@ -94,7 +94,7 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
-  refuseNulCharacters(app);
+  guardInput(app);
   app.addSchema(ErrorBodySchema);
 
   await app.register(swagger, openApiDocumentation);

@@ -4,6 +4,7 @@
  * approver credential, and sign with a key kept encrypted on disk (docs/approver-tools.md).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { displayLabel, escapeForDisplay } from '../lib/display-text.js';
 import { ApproverClient, type ApproverCredential, type Task } from './approver-client.js';
 import {
   APPROVER_KEY_TYPES,
@@ -212,7 +213,9 @@ export const APPROVER_COMMANDS: Command[] = [
       const tasks = await approver.tasks(typeof requestId === 'string' ? { requestId } : {});
       for (const task of tasks) {
         const fields = [task.id, task.requestId, task.operation, task.keyName, task.expiresAt ?? 'never'];
-        context.io.stdout(`${fields.join('\t')}\n`);
+        context.io.stdout(
+          `${fields.map((field, i) => (i === 3 ? displayLabel : escapeForDisplay)(field)).join('\t')}\n`,
+        );
       }
       if (tasks.length === 0) context.io.stderr('no open tasks\n');
     },
@@ -273,7 +276,8 @@ export const APPROVER_COMMANDS: Command[] = [
       const task = await approver.task(context.positionals[0]!);
       const challenge = Buffer.from(task.approvalToBeSigned, 'base64');
       await approver.reject(task, Buffer.concat([Buffer.from('REJECT:', 'ascii'), challenge]), reason);
-      context.io.stdout(`rejected task ${task.id}: ${task.operation} with key ${task.keyName}\n`);
+      const [id, operation] = [task.id, task.operation].map(escapeForDisplay);
+      context.io.stdout(`rejected task ${id}: ${operation} with key ${displayLabel(task.keyName)}\n`);
     },
   },
 ];

@@ -7,6 +7,7 @@
  */
 import { createHash, verify, X509Certificate } from 'node:crypto';
 import { TsbError } from '../errors.js';
+import { displayLabel, escapeForDisplay } from '../lib/display-text.js';
 import { verifyApproverSignature } from '../ska/approval-signature.js';
 import { parseApproverPublicKey } from '../ska/approver-key.js';
 import { type DecodedChallenge, decodeChallenge } from '../ska/challenge.js';
@@ -51,12 +52,15 @@ export function reviewTask(task: Task, chain: CertificateChain, options: ReviewO
   const expired = task.expiresAt !== null && Date.parse(task.expiresAt) <= options.now.getTime();
 
   lines.push(
-    ['task', task.id],
+    ['task', escapeForDisplay(task.id)],
     ['request', content.requestId ?? '(none)'],
     ['operation', content.operation],
-    ['key', `${content.keyLabel} (uuid ${content.keyId}, version ${content.keyVersion})`],
+    ['key', `${displayLabel(content.keyLabel)} (uuid ${content.keyId}, version ${content.keyVersion})`],
     ['created', content.createdAt.toISOString()],
-    ['expires', task.expiresAt ? `${task.expiresAt}${expired ? ' (EXPIRED)' : ''}` : 'never'],
+    [
+      'expires',
+      task.expiresAt ? `${escapeForDisplay(task.expiresAt)}${expired ? ' (EXPIRED)' : ''}` : 'never',
+    ],
     ['payload SHA-256', digestHex],
   );
 
@@ -68,7 +72,8 @@ export function reviewTask(task: Task, chain: CertificateChain, options: ReviewO
     ['creation time', isoSecond(task.createdAt), content.createdAt.toISOString()],
   ].filter(([, shown, signed]) => shown !== signed);
   for (const [what, shown, signed] of mismatches) {
-    problems.push(`the task shows ${what} "${shown}" but the challenge says "${signed}"`);
+    const [a, b] = [shown, signed].map((text) => escapeForDisplay(String(text)));
+    problems.push(`the task shows ${what} "${a}" but the challenge says "${b}"`);
   }
   if (!Buffer.from(task.rejectionToBeSigned, 'base64').equals(rejection)) {
     problems.push('rejectionToBeSigned is not "REJECT:" followed by the challenge');

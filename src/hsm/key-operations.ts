@@ -429,6 +429,7 @@ export class KeyOperations {
 
   /** Checks a sign request's algorithm, signature type and payload against the key, without signing. */
   checkSignRequest(key: Key, input: SignInput): void {
+    refuseKeyObject(input.signKeyObject);
     checkSignRequest(normalizeAlgorithm(key.algorithm), key.curveOid, {
       signatureAlgorithm: input.signatureAlgorithm,
       payload: payloadOf(input.payload, 'signRequest.payload'),
@@ -490,7 +491,7 @@ export class KeyOperations {
     };
     // the label the reference's table gives for the parent's bip32/slip10 flags, as the parent shows it
     const derivationType = derivationTypeOf(key.algorithm, parentAttributes) ?? 'SLIP-10';
-    await this.keys.storeNew(partition, {
+    const stored = await this.keys.storeNew(partition, {
       label: input.newLabel,
       material: derived.material,
       attributes,
@@ -507,7 +508,7 @@ export class KeyOperations {
     });
     this.used(key, 'derive');
     return {
-      label: input.newLabel,
+      label: stored.json.label,
       derivationType,
       derivationValue: derived.derivationValue,
       path: formatDerivationPath(path),

@@ -5,6 +5,7 @@
  */
 import { TsbError } from '../errors.js';
 import type { Key, Partition, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { normalizeLabel } from './key-label.js';
 import { assertWritable, INVALIDATED, type KeyStore } from './keystore.js';
 
 export interface InvalidatedKey {
@@ -32,7 +33,9 @@ export class KeyTrash {
 
   /** The key under `label` if it is in the trash; refused (650) otherwise. */
   async require(partition: Pick<Partition, 'id'>, label: string, db: Db = this.prisma): Promise<Key> {
-    const key = await db.key.findFirst({ where: { partitionId: partition.id, label, status: INVALIDATED } });
+    const key = await db.key.findFirst({
+      where: { partitionId: partition.id, label: normalizeLabel(label), status: INVALIDATED },
+    });
     if (!key) {
       throw new TsbError('KEY_NOT_EXISTENT', `no key named "${label}" is in the trash bin of this partition`);
     }

@@ -25,7 +25,7 @@ import {
   resolveKeyAttributes,
 } from './key-attributes.js';
 import { KeyCache } from './key-cache.js';
-import { assertValidLabel } from './key-label.js';
+import { canonicalLabel, normalizeLabel } from './key-label.js';
 import { checkKeyPassword, hashPassword, normalizePassword, type PasswordInput } from './key-password.js';
 import type {
   CreateKeyInput,
@@ -88,7 +88,7 @@ export class KeyStore {
 
   async create(partition: Partition, input: CreateKeyInput): Promise<SignedKeyAttributes> {
     assertWritable(partition);
-    assertValidLabel(input.label);
+    const label = canonicalLabel(input.label);
     const algorithm = normalizeAlgorithm(input.algorithm);
     const password = normalizePassword(input.password);
     const policy = this.resolvePolicy(input.policy);
@@ -99,7 +99,7 @@ export class KeyStore {
       publicOnly: false,
     });
     assertDerivationFits(attributes, algorithm, resolveCurve(algorithm, input.curveOid)?.oid ?? null);
-    await this.assertLabelFree(partition.id, input.label);
+    await this.assertLabelFree(partition.id, label);
     const curveOid = resolveCurve(algorithm, input.curveOid)?.oid ?? null;
     // a derivable key is the master key of a fresh random seed, so it has a chain code
     const derivable =
@@ -109,7 +109,7 @@ export class KeyStore {
       (await generateKey({ algorithm, keySize: input.keySize ?? null, curveOid: input.curveOid ?? null }));
     const addressFormat = resolveAddressFormat(input.addressFormat, material, policy !== null);
     const key = await this.insert(partition, {
-      label: input.label,
+      label,
       externalId: input.id ?? null,
       origin: 'generated',
       material,
@@ -192,7 +192,7 @@ export class KeyStore {
         'the partition security policy does not allow importing keys',
       );
     }
-    assertValidLabel(input.label);
+    const label = canonicalLabel(input.label);
     const algorithm = normalizeAlgorithm(input.algorithm);
     const material = importKey({
       algorithm,
@@ -205,7 +205,7 @@ export class KeyStore {
     const certificate = material.certificate ?? null;
     const publicOnly = material.secret === null;
     const existing = await this.prisma.key.findUnique({
-      where: { partitionId_label: { partitionId: partition.id, label: input.label } },
+      where: { partitionId_label: { partitionId: partition.id, label } },
     });
     if (existing) {
       return this.reimportPublicPart(partition, existing, material, publicOnly);
@@ -220,7 +220,7 @@ export class KeyStore {
     assertDerivationFits(attributes, algorithm, material.curveOid);
     const addressFormat = resolveAddressFormat(input.addressFormat, material, policy !== null);
     const key = await this.insert(partition, {
-      label: input.label,
+      label,
       externalId: input.id ?? null,
       origin: 'imported',
       material,
@@ -352,10 +352,10 @@ export class KeyStore {
     },
   ): Promise<SignedKeyAttributes> {
     assertWritable(partition);
-    assertValidLabel(input.label);
+    const label = canonicalLabel(input.label);
     if (input.requestId) {
       const made = await this.prisma.key.findFirst({
-        where: { partitionId: partition.id, label: input.label, lastRequestId: input.requestId },
+        where: { partitionId: partition.id, label, lastRequestId: input.requestId },
       });
       if (made) return this.statement(partition, made);
     }
@@ -367,9 +367,9 @@ export class KeyStore {
       publicOnly: false,
     });
     assertDerivationFits(attributes, algorithm, input.material.curveOid);
-    await this.assertLabelFree(partition.id, input.label);
+    await this.assertLabelFree(partition.id, label);
     const key = await this.insert(partition, {
-      label: input.label,
+      label,
       externalId: null,
       origin: 'imported',
       material: input.material,
@@ -415,13 +415,14 @@ export class KeyStore {
   }
 
   /** An active key of the partition; another partition's key or a deleted one is simply "not existent". */
-  async requireKey(partition: Partition, label: string, options: { cached?: boolean } = {}): Promise<Key> {
+  async requireKey(partition: Partition, name: string, options: { cached?: boolean } = {}): Promise<Key> {
+    const label = normalizeLabel(name);
     const load = () =>
       this.prisma.key.findUnique({ where: { partitionId_label: { partitionId: partition.id, label } } });
     const key =
       options.cached && this.metadata ? await this.metadata.key(partition.id, label, load) : await load();
     if (!key || key.status !== ACTIVE) {
-      throw new TsbError('KEY_NOT_EXISTENT', `key "${label}" does not exist`);
+      throw new TsbError('KEY_NOT_EXISTENT', `key "${name}" does not exist`);
     }
     return key;
   }

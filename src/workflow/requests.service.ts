@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { TsbError } from '../errors.js';
 import type { Partition } from '../generated/prisma/client.js';
 import type { SoftHsm } from '../hsm/index.js';
+import { normalizeLabel } from '../hsm/key-label.js';
 import { type DecryptInput, MAX_PAYLOAD_BYTES, type SignInput } from '../hsm/key-operations.js';
 import { normalizePassword, type PasswordInput } from '../hsm/key-password.js';
 import { assertWritable } from '../hsm/keystore.js';
@@ -77,13 +78,16 @@ export class RequestsService {
   ): Promise<string> {
     const spec = OPERATIONS[operation];
     if (WRITING_OPERATIONS.has(operation)) assertWritable(partition);
-    const keyName = String(inner[spec.keyField]);
+    // key names compare in NFC (hsm/key-label.ts): the challenge and the stored request name the key so
+    const keyName = normalizeLabel(String(inner[spec.keyField]));
     const password = normalizePassword(inner[spec.passwordField] as PasswordInput);
     const key = spec.use
       ? await this.hsm.operations.checkUse(partition, keyName, password, spec.use)
       : await this.hsm.keys.unlock(partition, keyName, password);
     const received: StoredBody = Object.fromEntries(
-      Object.entries(inner).filter(([name, value]) => name !== spec.passwordField && value !== undefined),
+      Object.entries({ ...inner, [spec.keyField]: keyName }).filter(
+        ([name, value]) => name !== spec.passwordField && value !== undefined,
+      ),
     );
     assertPayloadSize(received, spec.payloadField);
     if (operation === 'SIGN') this.hsm.operations.checkSignRequest(key, received as unknown as SignInput);

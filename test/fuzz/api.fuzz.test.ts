@@ -3,9 +3,9 @@
  * 100,000; `npm run test:fuzz`), most of them shaped by the route's schema and aimed at existing keys and
  * requests, the rest broken in one place, malformed JSON, wrong media types, odd path parameters and foreign
  * or missing credentials. Every answer must be below 500 with the TSB error body, and a refused request must
- * leave the stored state exactly as it was. FUZZ_SEED replays a run.
+ * leave the stored state exactly as it was. Every run draws a fresh seed (printed); FUZZ_SEED replays a run.
  */
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
@@ -22,7 +22,9 @@ import {
 } from './schema-arbitrary.js';
 
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 100_000);
-const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
+/** a fresh seed on every run, so each run explores new ground; printed first, so a failure replays */
+const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : randomInt(2 ** 31 - 1);
+console.log(`fuzz seed ${SEED}: replay with FUZZ_SEED=${SEED} FUZZ_REQUESTS=${REQUESTS} npm run test:fuzz`);
 const PARTITION = 'fuzz';
 const ALL_ROLES = [
   'keyManagement',
@@ -163,6 +165,13 @@ function requestFor(operation: Operation): fc.Arbitrary<FuzzRequest> {
         text: `${'['.repeat(5_000)}${']'.repeat(5_000)}`,
         contentType: 'application/json',
       },
+      {
+        kind: 'text' as const,
+        text: `{"signRequest":{"signKeyName":"fz-ska","x":${'{"x":'.repeat(5_000)}1${'}'.repeat(5_000)}}}`,
+        contentType: 'application/json',
+      },
+      { kind: 'text' as const, text: '{"a":"\\ud800"}', contentType: 'application/json' },
+      { kind: 'text' as const, text: '{"\\udc00":1}', contentType: 'application/json' },
       { kind: 'text' as const, text: '<xml/>', contentType: 'application/xml' },
       { kind: 'text' as const, text: 'a=b', contentType: 'application/x-www-form-urlencoded' },
     ),

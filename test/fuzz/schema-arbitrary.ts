@@ -41,6 +41,13 @@ const BOUNDARY_STRINGS = [
   '%00',
   '\'; DROP TABLE "Key"; --',
   '\uD800',
+  '\uDFFF',
+  'a\uDC00b',
+  '\uDC00\uD800',
+  'fz-ec\uD800',
+  '\u202Efz-ec',
+  'fz-e\u0301c',
+  '\u200B',
   '😀'.repeat(40),
   'A'.repeat(10_000),
   '====',
@@ -140,6 +147,21 @@ function objectValue(schema: JsonSchema, known: KnownValues, depth: number): fc.
   return fc.record(entries, { requiredKeys: required.filter((key) => key in properties) });
 }
 
+/**
+ * A JSON value nested `levels` deep (objects and arrays alternating), around the service's limit or well past
+ * it; thousands of levels are sent as text (api.fuzz.test.ts), since fast-check reports values recursively.
+ */
+export const deepValue: fc.Arbitrary<unknown> = fc.constantFrom(8, 30, 31, 32, 33, 100, 500).map((levels) => {
+  let value: unknown = 'leaf';
+  for (let i = 0; i < levels; i++) value = i % 2 === 0 ? [value] : { x: value };
+  return value;
+});
+
+/** A string with an unpaired surrogate somewhere (what the JSON escape "\ud800" makes). */
+const loneSurrogate: fc.Arbitrary<string> = fc
+  .tuple(fc.string({ maxLength: 8 }), fc.integer({ min: 0xd800, max: 0xdfff }), fc.string({ maxLength: 8 }))
+  .map(([before, unit, after]) => `${before}${String.fromCharCode(unit)}${after}`);
+
 /** A value that breaks `schema` (or a boundary value of it) somewhere. */
 export function brokenValue(
   schema: JsonSchema,
@@ -153,6 +175,8 @@ export function brokenValue(
     fc.constantFrom(...BOUNDARY_STRINGS),
     fc.constantFrom(...BOUNDARY_NUMBERS),
     fc.jsonValue({ maxDepth: 3 }),
+    loneSurrogate,
+    deepValue,
   );
   if (type === 'object' && schema.properties && depth < 6) {
     const keys = Object.keys(schema.properties);
@@ -169,7 +193,11 @@ export function brokenValue(
           return fc.constant(rest);
         }
         if (how === 'extra')
-          return fc.constant({ ...value, ['__proto__x']: 1, constructor: { prototype: 1 } });
+          return fc.oneof(
+            fc.constant({ ...value, ['__proto__x']: 1, constructor: { prototype: 1 } }),
+            deepValue.map((deep) => ({ ...value, unknownField: deep })),
+            loneSurrogate.map((name) => ({ ...value, [name]: 1 })),
+          );
         return brokenValue(schema.properties![key]!, known, key, depth + 1).map((broken) => ({
           ...value,
           [key]: broken,
@@ -251,9 +279,14 @@ export function mutatedSeed(seed: unknown, schema: JsonSchema, known: KnownValue
   const paths = leafPaths(seed).filter((path) => path.length > 0);
   if (paths.length === 0) return fc.constant(seed);
   return fc
-    .tuple(fc.constantFrom(...paths), fc.constantFrom('keep', 'drop', 'break', 'break', 'other'))
+    .tuple(fc.constantFrom(...paths), fc.constantFrom('keep', 'drop', 'break', 'break', 'other', 'extra'))
     .chain(([path, how]) => {
       if (how === 'keep') return fc.constant(seed);
+      // an unknown field beside the one at `path`: deep, or with text that has no UTF-8 form
+      if (how === 'extra')
+        return fc
+          .oneof(deepValue, loneSurrogate)
+          .map((junk) => withPath(seed, [...path.slice(0, -1), 'unknownField'], junk));
       if (how === 'drop') return fc.constant(withPath(seed, path, undefined, true));
       const sub = schemaAt(schema, path);
       const name = path[path.length - 1] ?? '';

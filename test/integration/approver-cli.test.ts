@@ -345,3 +345,35 @@ describe('tsb approver show and approve refuse what does not check out', () => {
     expect(down.stderr).toContain('cannot reach http://127.0.0.1:9');
   });
 });
+
+describe('labels as approvers see them (issue 12, finding 8)', () => {
+  it('tasks and show print a label with a bidi override or look-alike letters escaped, never raw', async () => {
+    const rule = {
+      tokens: [
+        {
+          name: 'main',
+          timelock: 0,
+          timeout: 600,
+          groups: [
+            { name: 'a', quorum: 1, approvals: [{ type: 'public_key', value: publicKeys.get('p256')! }] },
+          ],
+        },
+      ],
+    };
+    // keys stored before labels were checked: one label holds U+202E, one a Cyrillic "а" (U+0430)
+    const cases = [
+      { legacy: 'pay\u202Etnuocca', shown: 'pay\\u202etnuocca' },
+      { legacy: 'p\u0430yments', shown: 'p\u0430yments (as ASCII: p\\u0430yments)' },
+    ];
+    for (const [i, { legacy, shown }] of cases.entries()) {
+      await createSkaKey(ctx, PARTITION, `legacy-${i}`, { ruleUse: rule });
+      await ctx.prisma.key.updateMany({ where: { label: `legacy-${i}` }, data: { label: legacy } });
+      const id = await signRequest(ctx, PARTITION, legacy);
+      const [taskId, , , keyName] = await taskOf('p256', id);
+      expect(keyName).toBe(shown);
+      const show = await succeeds('approver', 'show', taskId!, '--key', keyFile('p256'));
+      expect(show.split('\n').find((line) => line.startsWith('key '))).toContain(`${shown} (uuid`);
+      expect(show).not.toContain('\u202E');
+    }
+  });
+});

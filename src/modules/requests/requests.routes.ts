@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { TSchema } from 'typebox';
+import { Value } from 'typebox/value';
 import { type Caller, principalsOf } from '../../auth/caller.js';
 import type { Role } from '../../auth/roles.js';
 import type { SoftHsm } from '../../hsm/index.js';
@@ -85,7 +86,10 @@ export const requestsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow:
         },
       },
       async (request, reply) => {
-        const id = await create(request, options.operation, options.inner(request.body as Body));
+        // unknown fields are accepted (as by the TSB) but dropped: only what the schema names is stored and
+        // shown to approvers
+        const known = Value.Clean(options.body, structuredClone(request.body)) as Body;
+        const id = await create(request, options.operation, options.inner(known));
         return reply.code(201).send({ [options.answer]: id });
       },
     );

@@ -14,6 +14,31 @@ export const toHex = (bytes) =>
 export const sha256 = async (bytes) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
 const equalBytes = (a, b) => a.length === b.length && a.every((byte, i) => byte === b[i]);
 
+// ---- text from the service as shown: the rules of src/lib/display-text.ts (a test holds both to the same
+// answers). Invisible and reordering characters (controls, bidi and other format characters, separators
+// other than the space, private-use, unassigned, unpaired surrogates) become escapes such as \u202e.
+
+const HIDDEN_OR_BACKSLASH = /(?! )[\p{C}\p{Z}]|\\/gu;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+function escapeCharacter(char) {
+  if (char === '\\') return '\\\\';
+  const code = char.codePointAt(0);
+  return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+export const escapeForDisplay = (text) => String(text).replace(HIDDEN_OR_BACKSLASH, escapeCharacter);
+
+/** A key label: escaped, and followed by its ASCII-only spelling when it holds characters beyond ASCII. */
+export function displayLabel(label) {
+  const shown = escapeForDisplay(label);
+  if (PRINTABLE_ASCII.test(shown)) return shown;
+  const ascii = [...String(label)]
+    .map((char) => (char !== '\\' && PRINTABLE_ASCII.test(char) ? char : escapeCharacter(char)))
+    .join('');
+  return `${shown} (as ASCII: ${ascii})`;
+}
+
 export const OPERATIONS = {
   1: 'SIGN',
   2: 'BLOCK',
@@ -226,7 +251,7 @@ export async function reviewTask(task, chainPems) {
   const expired = task.expiresAt !== null && Date.parse(task.expiresAt) <= Date.now();
   rows.push(
     ['Operation', decoded.operation],
-    ['Key', `${decoded.keyLabel} (uuid ${decoded.keyId}, version ${decoded.keyVersion})`],
+    ['Key', `${displayLabel(decoded.keyLabel)} (uuid ${decoded.keyId}, version ${decoded.keyVersion})`],
     ['Request', decoded.requestId ?? '(none)'],
     ['Created', decoded.createdAt.toISOString()],
     [
@@ -244,7 +269,9 @@ export async function reviewTask(task, chainPems) {
     ['creation time', new Date(Date.parse(task.createdAt)).toISOString(), decoded.createdAt.toISOString()],
   ].filter(([, a, b]) => a !== b);
   for (const [what, a, b] of shown)
-    problems.push(`the task shows ${what} "${a}" but the challenge says "${b}"`);
+    problems.push(
+      `the task shows ${what} "${escapeForDisplay(a)}" but the challenge says "${escapeForDisplay(b)}"`,
+    );
   if (!equalBytes(fromBase64(task.rejectionToBeSigned), rejection)) {
     problems.push('rejectionToBeSigned is not "REJECT:" followed by the challenge');
   }
