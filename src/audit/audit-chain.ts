@@ -14,7 +14,10 @@ export const SERVICE_CHAIN = 'service';
 export const GENESIS_HASH: Buffer = Buffer.alloc(32);
 
 export const ENTRY_DOMAIN = 'opentsb-audit-entry/1';
+/** checkpoints signed before they were linked (version 1): (chain, sequence, hash, time) only */
 export const CHECKPOINT_DOMAIN = 'opentsb-audit-checkpoint/1';
+/** checkpoints of version 2: also the period they were signed under and the checkpoint before them */
+export const LINKED_CHECKPOINT_DOMAIN = 'opentsb-audit-checkpoint/2';
 
 /** What one request leaves in the log, before it has a place in its chain. */
 export interface AuditRecord {
@@ -44,6 +47,19 @@ export interface AuditEntry extends Omit<AuditRecord, 'outcome'> {
   hash: Buffer;
 }
 
+/**
+ * What a checkpoint of version 2 adds: the checkpoints of a chain form their own chain, each naming the one
+ * before it, and each says how often checkpoints were due when it was signed.
+ */
+export interface CheckpointLink {
+  /** TSB_AUDIT_CHECKPOINT_EVERY of the process that signed it */
+  every: number;
+  /** the sequence of the chain's checkpoint before this one; 0 when there was none */
+  previousSequence: number;
+  /** checkpointHash() of that checkpoint; GENESIS_HASH when there was none */
+  previousHash: Buffer;
+}
+
 /** A signed statement that the entry `sequence` of `chain` has `hash`. */
 export interface AuditCheckpoint {
   chain: string;
@@ -52,6 +68,8 @@ export interface AuditCheckpoint {
   at: Date;
   /** ECDSA P-256 / SHA-256, DER, by the partition's attestation key over checkpointStatement() */
   signature: Buffer;
+  /** absent (or null) for a checkpoint of version 1, signed before checkpoints were linked */
+  link?: CheckpointLink | null;
 }
 
 const ABSENT = 0xffffffff;
@@ -122,13 +140,29 @@ export function chainRecords(
   });
 }
 
-/** The bytes a checkpoint signature covers: (chain, sequence, hash, time). */
+/**
+ * The bytes a checkpoint signature covers: (chain, sequence, hash, time), and for version 2 also
+ * (every, previousSequence, previousHash).
+ */
 export function checkpointStatement(checkpoint: Omit<AuditCheckpoint, 'signature'>): Buffer {
-  return encodeFields([
-    CHECKPOINT_DOMAIN,
+  const { link } = checkpoint;
+  const signed = [
     checkpoint.chain,
     decimal(checkpoint.sequence),
     checkpoint.hash,
     checkpoint.at.toISOString(),
+  ];
+  if (!link) return encodeFields([CHECKPOINT_DOMAIN, ...signed]);
+  return encodeFields([
+    LINKED_CHECKPOINT_DOMAIN,
+    ...signed,
+    decimal(link.every),
+    decimal(link.previousSequence),
+    link.previousHash,
   ]);
+}
+
+/** SHA-256 of a checkpoint's statement: what the next checkpoint names as its previousHash. */
+export function checkpointHash(checkpoint: Omit<AuditCheckpoint, 'signature'>): Buffer {
+  return createHash('sha256').update(checkpointStatement(checkpoint)).digest();
 }

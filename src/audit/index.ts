@@ -36,7 +36,7 @@ export function createAudit(deps: {
   });
   return {
     log,
-    service: new AuditService(repository, signer, deps.hsm.clock),
+    service: new AuditService(repository, signer, deps.hsm.clock, deps.config.audit.checkpointEvery),
     close: async () => {
       await log.close();
       await Promise.all([writer.close(), shutdownAuditVerifyPool()]);

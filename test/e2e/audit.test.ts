@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -322,7 +322,8 @@ describe('the audit log of a partition', () => {
 
   it('signs checkpoints that openssl verifies with the attestation public key alone', async () => {
     const lines = parse(await exportLog());
-    const checkpoint = lines.at(-1)!;
+    const checkpoints = lines.filter((line) => line['type'] === 'checkpoint');
+    const checkpoint = checkpoints.at(-1)!;
     // the statement rebuilt from docs/audit-log.md, independently of src/audit
     const field = (value: string | Buffer) => {
       const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
@@ -330,16 +331,25 @@ describe('the audit log of a partition', () => {
       length.writeUInt32BE(bytes.length);
       return Buffer.concat([length, bytes]);
     };
-    const statement = Buffer.concat([
-      field('opentsb-audit-checkpoint/1'),
-      field(String(checkpoint['chain'])),
-      field(String(checkpoint['sequence'])),
-      field(Buffer.from(String(checkpoint['hash']), 'hex')),
-      field(String(checkpoint['at'])),
-    ]);
+    const statementOf = (line: Record<string, unknown>) =>
+      Buffer.concat([
+        field('opentsb-audit-checkpoint/2'),
+        field(String(line['chain'])),
+        field(String(line['sequence'])),
+        field(Buffer.from(String(line['hash']), 'hex')),
+        field(String(line['at'])),
+        field(String(line['every'])),
+        field(String(line['previousSequence'])),
+        field(Buffer.from(String(line['previousHash']), 'hex')),
+      ]);
+    expect(checkpoint).toMatchObject({ version: 2, every: t.config.audit.checkpointEvery });
+    // it names the checkpoint before it: the SHA-256 of that one's statement
+    const previous = checkpoints.find((line) => line['sequence'] === checkpoint['previousSequence'])!;
+    expect(previous).toBeDefined();
+    expect(checkpoint['previousHash']).toBe(createHash('sha256').update(statementOf(previous)).digest('hex'));
     const output = await withScratch(async (scratch) => {
       await writeFile(path.join(scratch, 'attestation.pem'), attestationPem);
-      await writeFile(path.join(scratch, 'statement'), statement);
+      await writeFile(path.join(scratch, 'statement'), statementOf(checkpoint));
       await writeFile(path.join(scratch, 'sig'), Buffer.from(String(checkpoint['signature']), 'base64'));
       return openssl(
         ['dgst', '-sha256', '-verify', 'attestation.pem', '-signature', 'sig', 'statement'],

@@ -104,6 +104,7 @@ describe('AuditLog (group commit on PostgreSQL)', () => {
       new AuditRepository(db.prisma),
       attestationCheckpointSigner(hsm),
       hsm.clock,
+      100,
     );
     let text = '';
     for await (const chunk of await service.export(partition)) text += chunk;
