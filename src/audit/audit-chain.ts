@@ -14,6 +14,8 @@ export const SERVICE_CHAIN = 'service';
 export const GENESIS_HASH: Buffer = Buffer.alloc(32);
 
 export const ENTRY_DOMAIN = 'opentsb-audit-entry/1';
+/** an entry that counts refused unauthenticated requests of one client address and window */
+export const SUMMARY_DOMAIN = 'opentsb-audit-summary/1';
 /** checkpoints signed before they were linked (version 1): (chain, sequence, hash, time) only */
 export const CHECKPOINT_DOMAIN = 'opentsb-audit-checkpoint/1';
 /** checkpoints of version 2: also the period they were signed under and the checkpoint before them */
@@ -35,6 +37,16 @@ export interface AuditRecord {
   outcome: 'success' | 'failure';
   statusCode: number;
   errorCode: number | null;
+  /** set on an entry that stands for several refused unauthenticated requests (`at` is the last of them) */
+  summary?: RefusalSummary | null;
+}
+
+/** What a summary entry adds: how many requests of which client, from when (to `at`). */
+export interface RefusalSummary {
+  firstAt: Date;
+  count: number;
+  /** the client's IP address as the service saw it; "*" for the addresses beyond the per-window cap */
+  clientAddress: string;
 }
 
 /** An entry as stored: the record, its place in the chain and the hashes that link it. */
@@ -101,10 +113,11 @@ function encodeFields(values: ReadonlyArray<string | Uint8Array | null>): Buffer
 
 const decimal = (value: number | null) => (value === null ? null : String(value));
 
-/** The canonical bytes of an entry: every field but the two hashes. */
+/** The canonical bytes of an entry: every field but the two hashes (a summary's three fields at the end). */
 export function encodeEntry(entry: Omit<AuditEntry, 'prevHash' | 'hash'>): Buffer {
+  const { summary } = entry;
   return encodeFields([
-    ENTRY_DOMAIN,
+    summary ? SUMMARY_DOMAIN : ENTRY_DOMAIN,
     entry.chain,
     decimal(entry.sequence),
     entry.partitionId,
@@ -117,6 +130,7 @@ export function encodeEntry(entry: Omit<AuditEntry, 'prevHash' | 'hash'>): Buffe
     entry.outcome,
     decimal(entry.statusCode),
     decimal(entry.errorCode),
+    ...(summary ? [summary.firstAt.toISOString(), summary.clientAddress, decimal(summary.count)] : []),
   ]);
 }
 

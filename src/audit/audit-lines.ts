@@ -3,7 +3,7 @@
  * signs its checkpoints), then every entry in sequence order, each checkpoint right after the entry it
  * covers, and a checkpoint of the head at the end. Hashes are lowercase hex, signatures base64 (DER).
  */
-import type { AuditCheckpoint, AuditEntry, CheckpointLink } from './audit-chain.js';
+import type { AuditCheckpoint, AuditEntry, CheckpointLink, RefusalSummary } from './audit-chain.js';
 
 /** version 2 added linked checkpoints; exports of version 1 are still read */
 export const EXPORT_FORMAT = 'opentsb-audit-log/2';
@@ -35,6 +35,8 @@ export interface AuditEntryLine {
   outcome: string;
   statusCode: number;
   errorCode: number | null;
+  /** only on an entry that counts refused unauthenticated requests: the first time, the client, how many */
+  summary?: { firstAt: string; clientAddress: string; count: number };
   prevHash: string;
   hash: string;
 }
@@ -70,6 +72,15 @@ export function entryLine(entry: AuditEntry): AuditEntryLine {
     outcome: entry.outcome,
     statusCode: entry.statusCode,
     errorCode: entry.errorCode,
+    ...(entry.summary
+      ? {
+          summary: {
+            firstAt: entry.summary.firstAt.toISOString(),
+            clientAddress: entry.summary.clientAddress,
+            count: entry.summary.count,
+          },
+        }
+      : {}),
     prevHash: entry.prevHash.toString('hex'),
     hash: entry.hash.toString('hex'),
   };
@@ -93,6 +104,17 @@ export function checkpointLine(checkpoint: AuditCheckpoint): AuditCheckpointLine
       : {}),
     signature: checkpoint.signature.toString('base64'),
   };
+}
+
+function summaryOf(line: Fields): RefusalSummary | null {
+  const summary = line['summary'];
+  if (summary === undefined || summary === null) return null;
+  if (typeof summary !== 'object' || Array.isArray(summary))
+    throw new MalformedLine('"summary" must be an object');
+  const fields = summary as Fields;
+  const count = integer(fields, 'count')!;
+  if (count < 1) throw new MalformedLine('"summary.count" must be at least 1');
+  return { firstAt: time(fields, 'firstAt'), clientAddress: text(fields, 'clientAddress')!, count };
 }
 
 function checkpointLinkOf(line: Fields): CheckpointLink | null {
@@ -205,6 +227,7 @@ export function parseLine(raw: string): ParsedLine {
           outcome: text(line, 'outcome')!,
           statusCode: integer(line, 'statusCode')!,
           errorCode: integer(line, 'errorCode', true),
+          summary: summaryOf(line),
           prevHash: Buffer.from(pattern(line, 'prevHash', HASH, '64 lowercase hex digits'), 'hex'),
           hash: Buffer.from(pattern(line, 'hash', HASH, '64 lowercase hex digits'), 'hex'),
         },

@@ -18,11 +18,13 @@ export interface AuditHeadState {
   hash: Buffer;
 }
 
-const toEntry = (row: EntryRow): AuditEntry => ({
+const toEntry = ({ count, firstAt, clientAddress, ...row }: EntryRow): AuditEntry => ({
   ...row,
   sequence: Number(row.sequence),
   prevHash: Buffer.from(row.prevHash),
   hash: Buffer.from(row.hash),
+  summary:
+    count === null || firstAt === null || clientAddress === null ? null : { count, firstAt, clientAddress },
 });
 
 const toCheckpoint = (row: CheckpointRow): AuditCheckpoint => ({
