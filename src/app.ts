@@ -30,7 +30,7 @@ import { LOG_REDACTION } from './observability/log-redaction.js';
 import { ServiceMetrics } from './observability/metrics.js';
 import auditPlugin from './plugins/audit.js';
 import authPlugin from './plugins/auth.js';
-import rateLimitPlugin from './plugins/rate-limit.js';
+import rateLimitPlugin, { limitUnauthenticated } from './plugins/rate-limit.js';
 import { Workflow } from './workflow/index.js';
 
 export interface AppDependencies {
@@ -108,19 +108,28 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
   app.addHook('onClose', () => audit.close());
 
   await app.register(async (api) => {
-    await api.register(authPlugin, { prisma, config });
-    await api.register(auditPlugin, { audit: audit.log, clock: hsm.clock });
-    if (config.rateLimit.max > 0) {
-      const limiter = new RateLimiter({
-        redisUrl: config.redisUrl,
-        prefix: config.workflow.queuePrefix,
-        ...config.rateLimit,
-        onRedisUnavailable: (error) =>
-          app.log.warn({ err: error }, 'rate limit not counted: Redis does not answer'),
-      });
-      api.addHook('onClose', () => limiter.close());
-      await api.register(rateLimitPlugin, { limiter });
-    }
+    const { max, windowSeconds, unauthenticatedMax } = config.rateLimit;
+    const limiter =
+      max > 0 || unauthenticatedMax > 0
+        ? new RateLimiter({
+            redisUrl: config.redisUrl,
+            prefix: config.workflow.queuePrefix,
+            max,
+            windowSeconds,
+            onRedisUnavailable: (error) =>
+              app.log.warn({ err: error }, 'rate limit not counted: Redis does not answer'),
+          })
+        : null;
+    if (limiter) api.addHook('onClose', () => limiter.close());
+    await api.register(authPlugin, {
+      prisma,
+      config,
+      ...(limiter && unauthenticatedMax > 0
+        ? { onAuthenticationRefused: limitUnauthenticated(limiter, unauthenticatedMax) }
+        : {}),
+    });
+    await api.register(auditPlugin, { audit: audit.log, refusals: audit.refusals, clock: hsm.clock });
+    if (limiter && max > 0) await api.register(rateLimitPlugin, { limiter });
     await api.register(keysRoutes, { hsm });
     await api.register(serviceInfoRoutes, { hsm });
     await api.register(operationsRoutes, { hsm });

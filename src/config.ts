@@ -29,8 +29,11 @@ export interface Config {
   /** a request must arrive whole within this time (slow clients get 408 and are cut off); idle connections close after it */
   requestTimeoutMs: number;
   runMigrations: boolean;
-  /** requests per authenticated caller and window, counted in Redis across processes; max 0 = no limit */
-  rateLimit: { max: number; windowSeconds: number };
+  /**
+   * requests per authenticated caller and window, counted in Redis across processes; max 0 = no limit.
+   * unauthenticatedMax: refused authentications per client address and window (0 = no limit).
+   */
+  rateLimit: { max: number; windowSeconds: number; unauthenticatedMax: number };
   workflow: {
     /** run the SKA workflow worker (BullMQ) in this process; `npm run worker` runs it on its own */
     runWorker: boolean;
@@ -62,6 +65,8 @@ export interface Config {
     checkpointEvery: number;
     /** largest export POST /v1/audit/verify accepts (bigger logs: `tsb audit verify`) */
     verifyBodyLimitBytes: number;
+    /** refused unauthenticated requests are logged as one summary entry per address, reason and window */
+    refusalSummary: { windowSeconds: number; maxAddresses: number };
   };
 }
 
@@ -158,6 +163,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     rateLimit: {
       max: integer('TSB_RATE_LIMIT_MAX', 1000, 0, 10_000_000),
       windowSeconds: integer('TSB_RATE_LIMIT_WINDOW_SECONDS', 1, 1, 86_400),
+      unauthenticatedMax: integer('TSB_RATE_LIMIT_UNAUTHENTICATED_MAX', 20, 0, 10_000_000),
     },
     workflow: {
       runWorker: text('TSB_WORKFLOW_WORKER', 'true') !== 'false',
@@ -192,6 +198,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     audit: {
       checkpointEvery: integer('TSB_AUDIT_CHECKPOINT_EVERY', 256, 1, 1_000_000),
       verifyBodyLimitBytes: integer('TSB_AUDIT_VERIFY_LIMIT_BYTES', 67_108_864, 1024, 1_073_741_824),
+      refusalSummary: {
+        windowSeconds: integer('TSB_AUDIT_REFUSAL_WINDOW_SECONDS', 10, 1, 3_600),
+        maxAddresses: integer('TSB_AUDIT_REFUSAL_MAX_ADDRESSES', 100, 1, 100_000),
+      },
     },
   };
 

@@ -9434,7 +9434,7 @@ export interface operations {
                         /** @description every problem found, by sequence (an uncovered tail last); the first is where the log stops being trustworthy */
                         problems: {
                             sequence: number | null;
-                            kind: "malformed" | "edited" | "removed" | "reordered" | "checkpoint-mismatch" | "missing-signature" | "bad-signature" | "uncovered-tail";
+                            kind: "malformed" | "edited" | "removed" | "reordered" | "checkpoint-mismatch" | "missing-signature" | "bad-signature" | "missing-checkpoint" | "broken-checkpoint-chain" | "uncovered-tail";
                             problem: string;
                         }[];
                     };

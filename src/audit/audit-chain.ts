@@ -14,7 +14,12 @@ export const SERVICE_CHAIN = 'service';
 export const GENESIS_HASH: Buffer = Buffer.alloc(32);
 
 export const ENTRY_DOMAIN = 'opentsb-audit-entry/1';
+/** an entry that counts refused unauthenticated requests of one client address and window */
+export const SUMMARY_DOMAIN = 'opentsb-audit-summary/1';
+/** checkpoints signed before they were linked (version 1): (chain, sequence, hash, time) only */
 export const CHECKPOINT_DOMAIN = 'opentsb-audit-checkpoint/1';
+/** checkpoints of version 2: also the period they were signed under and the checkpoint before them */
+export const LINKED_CHECKPOINT_DOMAIN = 'opentsb-audit-checkpoint/2';
 
 /** What one request leaves in the log, before it has a place in its chain. */
 export interface AuditRecord {
@@ -32,6 +37,16 @@ export interface AuditRecord {
   outcome: 'success' | 'failure';
   statusCode: number;
   errorCode: number | null;
+  /** set on an entry that stands for several refused unauthenticated requests (`at` is the last of them) */
+  summary?: RefusalSummary | null;
+}
+
+/** What a summary entry adds: how many requests of which client, from when (to `at`). */
+export interface RefusalSummary {
+  firstAt: Date;
+  count: number;
+  /** the client's IP address as the service saw it; "*" for the addresses beyond the per-window cap */
+  clientAddress: string;
 }
 
 /** An entry as stored: the record, its place in the chain and the hashes that link it. */
@@ -44,6 +59,19 @@ export interface AuditEntry extends Omit<AuditRecord, 'outcome'> {
   hash: Buffer;
 }
 
+/**
+ * What a checkpoint of version 2 adds: the checkpoints of a chain form their own chain, each naming the one
+ * before it, and each says how often checkpoints were due when it was signed.
+ */
+export interface CheckpointLink {
+  /** TSB_AUDIT_CHECKPOINT_EVERY of the process that signed it */
+  every: number;
+  /** the sequence of the chain's checkpoint before this one; 0 when there was none */
+  previousSequence: number;
+  /** checkpointHash() of that checkpoint; GENESIS_HASH when there was none */
+  previousHash: Buffer;
+}
+
 /** A signed statement that the entry `sequence` of `chain` has `hash`. */
 export interface AuditCheckpoint {
   chain: string;
@@ -52,6 +80,8 @@ export interface AuditCheckpoint {
   at: Date;
   /** ECDSA P-256 / SHA-256, DER, by the partition's attestation key over checkpointStatement() */
   signature: Buffer;
+  /** absent (or null) for a checkpoint of version 1, signed before checkpoints were linked */
+  link?: CheckpointLink | null;
 }
 
 const ABSENT = 0xffffffff;
@@ -83,10 +113,11 @@ function encodeFields(values: ReadonlyArray<string | Uint8Array | null>): Buffer
 
 const decimal = (value: number | null) => (value === null ? null : String(value));
 
-/** The canonical bytes of an entry: every field but the two hashes. */
+/** The canonical bytes of an entry: every field but the two hashes (a summary's three fields at the end). */
 export function encodeEntry(entry: Omit<AuditEntry, 'prevHash' | 'hash'>): Buffer {
+  const { summary } = entry;
   return encodeFields([
-    ENTRY_DOMAIN,
+    summary ? SUMMARY_DOMAIN : ENTRY_DOMAIN,
     entry.chain,
     decimal(entry.sequence),
     entry.partitionId,
@@ -99,6 +130,7 @@ export function encodeEntry(entry: Omit<AuditEntry, 'prevHash' | 'hash'>): Buffe
     entry.outcome,
     decimal(entry.statusCode),
     decimal(entry.errorCode),
+    ...(summary ? [summary.firstAt.toISOString(), summary.clientAddress, decimal(summary.count)] : []),
   ]);
 }
 
@@ -122,13 +154,29 @@ export function chainRecords(
   });
 }
 
-/** The bytes a checkpoint signature covers: (chain, sequence, hash, time). */
+/**
+ * The bytes a checkpoint signature covers: (chain, sequence, hash, time), and for version 2 also
+ * (every, previousSequence, previousHash).
+ */
 export function checkpointStatement(checkpoint: Omit<AuditCheckpoint, 'signature'>): Buffer {
-  return encodeFields([
-    CHECKPOINT_DOMAIN,
+  const { link } = checkpoint;
+  const signed = [
     checkpoint.chain,
     decimal(checkpoint.sequence),
     checkpoint.hash,
     checkpoint.at.toISOString(),
+  ];
+  if (!link) return encodeFields([CHECKPOINT_DOMAIN, ...signed]);
+  return encodeFields([
+    LINKED_CHECKPOINT_DOMAIN,
+    ...signed,
+    decimal(link.every),
+    decimal(link.previousSequence),
+    link.previousHash,
   ]);
+}
+
+/** SHA-256 of a checkpoint's statement: what the next checkpoint names as its previousHash. */
+export function checkpointHash(checkpoint: Omit<AuditCheckpoint, 'signature'>): Buffer {
+  return createHash('sha256').update(checkpointStatement(checkpoint)).digest();
 }

@@ -3,13 +3,15 @@
  * signs its checkpoints), then every entry in sequence order, each checkpoint right after the entry it
  * covers, and a checkpoint of the head at the end. Hashes are lowercase hex, signatures base64 (DER).
  */
-import type { AuditCheckpoint, AuditEntry } from './audit-chain.js';
+import type { AuditCheckpoint, AuditEntry, CheckpointLink, RefusalSummary } from './audit-chain.js';
 
-export const EXPORT_FORMAT = 'opentsb-audit-log/1';
+/** version 2 added linked checkpoints; exports of version 1 are still read */
+export const EXPORT_FORMAT = 'opentsb-audit-log/2';
+const READABLE_FORMATS: ReadonlySet<string> = new Set(['opentsb-audit-log/1', EXPORT_FORMAT]);
 
 export interface AuditHeaderLine {
   type: 'header';
-  format: typeof EXPORT_FORMAT;
+  format: string;
   chain: string;
   partition: { id: string; name: string } | null;
   /** PEM SubjectPublicKeyInfo of the key that signs the checkpoints; null for an unsigned chain */
@@ -33,16 +35,23 @@ export interface AuditEntryLine {
   outcome: string;
   statusCode: number;
   errorCode: number | null;
+  /** only on an entry that counts refused unauthenticated requests: the first time, the client, how many */
+  summary?: { firstAt: string; clientAddress: string; count: number };
   prevHash: string;
   hash: string;
 }
 
 export interface AuditCheckpointLine {
   type: 'checkpoint';
+  /** 2; absent on a checkpoint of version 1, which has none of the three fields after it */
+  version?: 2;
   chain: string;
   sequence: number;
   hash: string;
   at: string;
+  every?: number;
+  previousSequence?: number;
+  previousHash?: string;
   signature: string;
 }
 
@@ -63,19 +72,65 @@ export function entryLine(entry: AuditEntry): AuditEntryLine {
     outcome: entry.outcome,
     statusCode: entry.statusCode,
     errorCode: entry.errorCode,
+    ...(entry.summary
+      ? {
+          summary: {
+            firstAt: entry.summary.firstAt.toISOString(),
+            clientAddress: entry.summary.clientAddress,
+            count: entry.summary.count,
+          },
+        }
+      : {}),
     prevHash: entry.prevHash.toString('hex'),
     hash: entry.hash.toString('hex'),
   };
 }
 
 export function checkpointLine(checkpoint: AuditCheckpoint): AuditCheckpointLine {
+  const { link } = checkpoint;
   return {
     type: 'checkpoint',
+    ...(link ? { version: 2 as const } : {}),
     chain: checkpoint.chain,
     sequence: checkpoint.sequence,
     hash: checkpoint.hash.toString('hex'),
     at: checkpoint.at.toISOString(),
+    ...(link
+      ? {
+          every: link.every,
+          previousSequence: link.previousSequence,
+          previousHash: link.previousHash.toString('hex'),
+        }
+      : {}),
     signature: checkpoint.signature.toString('base64'),
+  };
+}
+
+function summaryOf(line: Fields): RefusalSummary | null {
+  const summary = line['summary'];
+  if (summary === undefined || summary === null) return null;
+  if (typeof summary !== 'object' || Array.isArray(summary))
+    throw new MalformedLine('"summary" must be an object');
+  const fields = summary as Fields;
+  const count = integer(fields, 'count')!;
+  if (count < 1) throw new MalformedLine('"summary.count" must be at least 1');
+  return { firstAt: time(fields, 'firstAt'), clientAddress: text(fields, 'clientAddress')!, count };
+}
+
+function checkpointLinkOf(line: Fields): CheckpointLink | null {
+  const version = line['version'];
+  if (version === undefined || version === 1) return null;
+  if (version !== 2) throw new MalformedLine('"version" of a checkpoint must be 1 or 2');
+  const every = integer(line, 'every')!;
+  const previousSequence = integer(line, 'previousSequence')!;
+  const sequence = integer(line, 'sequence')!;
+  if (every < 1) throw new MalformedLine('"every" must be at least 1');
+  if (previousSequence < 0 || previousSequence >= sequence)
+    throw new MalformedLine('"previousSequence" must be at least 0 and below "sequence"');
+  return {
+    every,
+    previousSequence,
+    previousHash: Buffer.from(pattern(line, 'previousHash', HASH, '64 lowercase hex digits'), 'hex'),
   };
 }
 
@@ -134,7 +189,9 @@ export function parseLine(raw: string): ParsedLine {
   const line = value as Fields;
   switch (line['type']) {
     case 'header': {
-      if (line['format'] !== EXPORT_FORMAT) throw new MalformedLine(`"format" must be "${EXPORT_FORMAT}"`);
+      const format = line['format'];
+      if (typeof format !== 'string' || !READABLE_FORMATS.has(format))
+        throw new MalformedLine(`"format" must be "${EXPORT_FORMAT}" (or "opentsb-audit-log/1")`);
       const partition = line['partition'];
       if (partition !== null && (typeof partition !== 'object' || Array.isArray(partition)))
         throw new MalformedLine('"partition" must be an object or null');
@@ -142,7 +199,7 @@ export function parseLine(raw: string): ParsedLine {
         type: 'header',
         header: {
           type: 'header',
-          format: EXPORT_FORMAT,
+          format,
           chain: text(line, 'chain')!,
           partition: partition as AuditHeaderLine['partition'],
           attestationPublicKey: text(line, 'attestationPublicKey', true),
@@ -170,6 +227,7 @@ export function parseLine(raw: string): ParsedLine {
           outcome: text(line, 'outcome')!,
           statusCode: integer(line, 'statusCode')!,
           errorCode: integer(line, 'errorCode', true),
+          summary: summaryOf(line),
           prevHash: Buffer.from(pattern(line, 'prevHash', HASH, '64 lowercase hex digits'), 'hex'),
           hash: Buffer.from(pattern(line, 'hash', HASH, '64 lowercase hex digits'), 'hex'),
         },
@@ -184,6 +242,7 @@ export function parseLine(raw: string): ParsedLine {
           hash: Buffer.from(pattern(line, 'hash', HASH, '64 lowercase hex digits'), 'hex'),
           at: time(line, 'at'),
           signature: Buffer.from(pattern(line, 'signature', BASE64, 'base64'), 'base64'),
+          link: checkpointLinkOf(line),
         },
       };
     default:

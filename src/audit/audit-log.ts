@@ -7,7 +7,7 @@
 import type { Clock } from '../clock.js';
 import { TsbError } from '../errors.js';
 import type { AuditRepository } from './audit.repository.js';
-import { type AuditEntry, type AuditRecord, checkpointStatement } from './audit-chain.js';
+import type { AuditEntry, AuditRecord } from './audit-chain.js';
 import type { AuditWriter } from './audit-writer.js';
 
 /** Signs checkpoint statements of a chain; null when the chain has no signing key (the service chain). */
@@ -17,8 +17,8 @@ export interface CheckpointSigner {
 
 export interface AuditLogOptions {
   writer: Pick<AuditWriter, 'append'>;
-  /** where checkpoints are stored */
-  repository: Pick<AuditRepository, 'storeCheckpoints'>;
+  /** where checkpoints are signed and stored */
+  repository: Pick<AuditRepository, 'signCheckpoint'>;
   signer: CheckpointSigner;
   clock: Clock;
   /** a signed checkpoint after every this many entries of a chain */
@@ -103,21 +103,23 @@ export class AuditLog {
     );
   }
 
-  /** Signs and stores checkpoints of committed entries; a failure only costs coverage, so it is logged. */
+  /**
+   * Signs and stores the checkpoints of entries this flush has just committed; a failure only costs
+   * coverage, so it is logged. A checkpoint is only ever signed here, for a new entry, or by the export for
+   * the head: one that is missing (a crash between commit and signature, or a deletion) stays missing,
+   * because signing it later would vouch for whatever the table holds by then.
+   */
   private async checkpoint(chain: string, entries: AuditEntry[]): Promise<void> {
-    if (entries.length === 0) return;
     try {
-      const at = this.options.clock.now();
-      const checkpoints = [];
-      for (const { sequence, hash } of entries) {
-        const signature = await this.options.signer.sign(
-          chain,
-          checkpointStatement({ chain, sequence, hash, at }),
+      for (const entry of entries) {
+        const signed = await this.options.repository.signCheckpoint(
+          entry,
+          this.options.checkpointEvery,
+          this.options.clock.now(),
+          (statement) => this.options.signer.sign(chain, statement),
         );
-        if (!signature) return;
-        checkpoints.push({ chain, sequence, hash, at, signature });
+        if (!signed) return;
       }
-      await this.options.repository.storeCheckpoints(checkpoints);
     } catch (cause) {
       this.options.log?.error({ err: cause, chain }, 'an audit checkpoint could not be signed or stored');
     }

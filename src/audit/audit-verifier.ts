@@ -7,6 +7,7 @@ import { createPublicKey, type KeyObject, verify, X509Certificate } from 'node:c
 import {
   type AuditCheckpoint,
   type AuditEntry,
+  checkpointHash,
   checkpointStatement,
   entryHash,
   GENESIS_HASH,
@@ -21,6 +22,8 @@ export type AuditProblemKind =
   | 'checkpoint-mismatch'
   | 'missing-signature'
   | 'bad-signature'
+  | 'missing-checkpoint'
+  | 'broken-checkpoint-chain'
   | 'uncovered-tail';
 
 export interface AuditProblem {
@@ -189,6 +192,98 @@ function checkpointProblem(
       };
 }
 
+const MISSING_NAMED = 5;
+
+/**
+ * The multiples of `every` in (from, to) that have no checkpoint in the log: the first few and how many.
+ * Checkpoints are linked to the one before them, so normally there is no multiple in between at all.
+ */
+function missingBoundaries(
+  from: number,
+  to: number,
+  every: number,
+  present: ReadonlyMap<number, unknown>,
+): { first: number[]; count: number } {
+  const first: number[] = [];
+  const start = (Math.floor(from / every) + 1) * every;
+  for (let boundary = start; boundary < to && first.length < MISSING_NAMED; boundary += every)
+    if (!present.has(boundary)) first.push(boundary);
+  if (first.length === 0) return { first, count: 0 };
+  const due = Math.floor((to - 1) / every) - Math.floor(from / every);
+  let there = 0;
+  for (const sequence of present.keys())
+    if (sequence > from && sequence < to && sequence % every === 0) there += 1;
+  return { first, count: due - there };
+}
+
+/**
+ * Checkpoints of version 2 form their own signed chain: each names the checkpoint before it (sequence
+ * and statement hash) and the period it was signed under. The checkpoint it names must be in the log
+ * and be that one, and every multiple of the period between the two must have a checkpoint of its own:
+ * deleting checkpoints (to rewrite what they vouched for) leaves a hole that the next one shows.
+ */
+function checkpointChainProblems(
+  all: readonly AuditCheckpoint[],
+  valid: readonly AuditCheckpoint[],
+): AuditProblem[] {
+  const problems: AuditProblem[] = [];
+  const bySequence = new Map<number, AuditCheckpoint[]>();
+  for (const checkpoint of all) {
+    const list = bySequence.get(checkpoint.sequence);
+    if (list) list.push(checkpoint);
+    else bySequence.set(checkpoint.sequence, [checkpoint]);
+  }
+  const reported = new Set<number>();
+  for (const checkpoint of valid) {
+    const { link, sequence } = checkpoint;
+    if (!link) continue;
+    const { previousSequence: previous, every } = link;
+    if (previous === 0) {
+      if (!link.previousHash.equals(GENESIS_HASH)) {
+        problems.push({
+          sequence,
+          kind: 'broken-checkpoint-chain',
+          problem: `checkpoint ${sequence} names no checkpoint before it, but a previousHash that is not zero`,
+        });
+      }
+    } else if (!reported.has(previous)) {
+      const candidates = bySequence.get(previous) ?? [];
+      if (candidates.length === 0) {
+        reported.add(previous);
+        problems.push({
+          sequence: previous,
+          kind: 'missing-checkpoint',
+          problem: `checkpoint ${previous} is not in the log, but checkpoint ${sequence} was signed after it: it was deleted`,
+        });
+      } else if (!candidates.some((candidate) => checkpointHash(candidate).equals(link.previousHash))) {
+        reported.add(previous);
+        problems.push({
+          sequence: previous,
+          kind: 'broken-checkpoint-chain',
+          problem: `checkpoint ${previous} is not the one checkpoint ${sequence} was signed after: it was replaced`,
+        });
+      }
+    }
+    const missing = missingBoundaries(previous, sequence, every, bySequence);
+    const unreported = missing.first.filter((boundary) => !reported.has(boundary));
+    if (unreported.length === 0) continue;
+    for (const boundary of missing.first) reported.add(boundary);
+    const more = missing.count - missing.first.length;
+    const named =
+      missing.first.length === 1
+        ? `no checkpoint at entry ${missing.first[0]}`
+        : `no checkpoints at entries ${missing.first.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+    problems.push({
+      sequence: unreported[0]!,
+      kind: 'missing-checkpoint',
+      problem:
+        `${named}: one is due every ${every} entries, and checkpoint ${sequence} was signed after ` +
+        `${previous === 0 ? 'none' : `checkpoint ${previous}`}; it was deleted (and what it vouched for may be rewritten) or never signed`,
+    });
+  }
+  return problems;
+}
+
 function headerKey(header: AuditHeaderLine | null): KeyObject | null {
   if (!header?.attestationPublicKey) return null;
   return readVerificationKey(Buffer.from(header.attestationPublicKey, 'utf8'));
@@ -282,10 +377,23 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
   }
 
   let coveredThrough = 0;
+  const validCheckpoints: AuditCheckpoint[] = [];
   for (const checkpoint of checkpoints) {
     const problem = checkpointProblem(checkpoint, bySequence.get(checkpoint.sequence), key);
     if (problem) problems.push(problem);
-    else if (key) coveredThrough = Math.max(coveredThrough, checkpoint.sequence);
+    else if (key) {
+      coveredThrough = Math.max(coveredThrough, checkpoint.sequence);
+      validCheckpoints.push(checkpoint);
+    }
+  }
+  if (key) {
+    problems.push(...checkpointChainProblems(checkpoints, validCheckpoints));
+    const legacy = validCheckpoints.filter((checkpoint) => !checkpoint.link).length;
+    if (legacy > 0)
+      notes.push(
+        `${legacy} checkpoint(s) are of version 1 (signed before checkpoints were linked): nothing shows ` +
+          'whether a version-1 checkpoint was deleted before the first checkpoint of version 2 was signed',
+      );
   }
 
   const last = previous?.sequence ?? 0;

@@ -26,14 +26,16 @@ const APPEND = {
       RETURNING 1
     ), inserted AS (
       INSERT INTO "AuditEntry" ("chain", "sequence", "partitionId", "at", "credentialId", "roles", "action",
-        "keyLabel", "requestId", "outcome", "statusCode", "errorCode", "prevHash", "hash")
+        "keyLabel", "requestId", "outcome", "statusCode", "errorCode", "count", "firstAt", "clientAddress",
+        "prevHash", "hash")
       SELECT $3, e.sequence, e.partition_id::uuid, e.at::timestamp(3), e.credential_id,
         string_to_array(e.roles, ','), e.action, e.key_label, e.request_id, e.outcome, e.status_code,
-        e.error_code, e.prev_hash, e.hash
+        e.error_code, e.count, e.first_at::timestamp(3), e.client_address, e.prev_hash, e.hash
       FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-        $12::text[], $13::text[], $14::int[], $15::int[], $16::bytea[], $17::bytea[])
+        $12::text[], $13::text[], $14::int[], $15::int[], $16::bytea[], $17::bytea[], $19::int[],
+        $20::text[], $21::text[])
         AS e(sequence, partition_id, at, credential_id, roles, action, key_label, request_id, outcome,
-          status_code, error_code, prev_hash, hash)
+          status_code, error_code, prev_hash, hash, count, first_at, client_address)
       WHERE EXISTS (SELECT 1 FROM moved)
       RETURNING 1
     )
@@ -62,6 +64,9 @@ function appendValues(chain: string, expected: HeadState, entries: readonly Audi
     column((e) => e.prevHash),
     column((e) => e.hash),
     expected.hash,
+    column((e) => e.summary?.count ?? null),
+    column((e) => e.summary?.firstAt.toISOString() ?? null),
+    column((e) => e.summary?.clientAddress ?? null),
   ];
 }
 

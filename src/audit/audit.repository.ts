@@ -1,18 +1,53 @@
-import type { AuditEntry as EntryRow, PrismaClient } from '../generated/prisma/client.js';
+import type {
+  AuditCheckpoint as CheckpointRow,
+  AuditEntry as EntryRow,
+  PrismaClient,
+} from '../generated/prisma/client.js';
 import { toBytes } from '../lib/encoding.js';
-import type { AuditCheckpoint, AuditEntry } from './audit-chain.js';
+import {
+  type AuditCheckpoint,
+  type AuditEntry,
+  type CheckpointLink,
+  checkpointHash,
+  checkpointStatement,
+  GENESIS_HASH,
+} from './audit-chain.js';
 
 export interface AuditHeadState {
   sequence: number;
   hash: Buffer;
 }
 
-const toEntry = (row: EntryRow): AuditEntry => ({
+const toEntry = ({ count, firstAt, clientAddress, ...row }: EntryRow): AuditEntry => ({
   ...row,
   sequence: Number(row.sequence),
   prevHash: Buffer.from(row.prevHash),
   hash: Buffer.from(row.hash),
+  summary:
+    count === null || firstAt === null || clientAddress === null ? null : { count, firstAt, clientAddress },
 });
+
+const toCheckpoint = (row: CheckpointRow): AuditCheckpoint => ({
+  chain: row.chain,
+  sequence: Number(row.sequence),
+  hash: Buffer.from(row.hash),
+  at: row.at,
+  signature: Buffer.from(row.signature),
+  link:
+    row.every === null || row.previousSequence === null || row.previousHash === null
+      ? null
+      : {
+          every: row.every,
+          previousSequence: Number(row.previousSequence),
+          previousHash: Buffer.from(row.previousHash),
+        },
+});
+
+/** Key (with the chain's hashtext) of the advisory lock that makes a chain's checkpoints one at a time: "AUDT". */
+const CHECKPOINT_LOCK = 0x41554454;
+
+/** Signs a checkpoint statement; null when the chain is not signed. */
+export type StatementSigner = (statement: Buffer) => Promise<Buffer | null>;
 
 /** Reads of the audit tables, and the checkpoints (entries are appended by AuditWriter). */
 export class AuditRepository {
@@ -38,27 +73,65 @@ export class AuditRepository {
       where: { chain, sequence: { lte: BigInt(upTo) } },
       orderBy: { sequence: 'asc' },
     });
-    return rows.map((row) => ({
-      chain: row.chain,
-      sequence: Number(row.sequence),
-      hash: Buffer.from(row.hash),
-      at: row.at,
-      signature: Buffer.from(row.signature),
-    }));
+    return rows.map(toCheckpoint);
   }
 
-  /** Stores checkpoints; one that exists for the same sequence already (another process signed it) stays. */
-  async storeCheckpoints(checkpoints: readonly AuditCheckpoint[]): Promise<void> {
-    if (checkpoints.length === 0) return;
-    await this.prisma.auditCheckpoint.createMany({
-      data: checkpoints.map((checkpoint) => ({
-        chain: checkpoint.chain,
-        sequence: BigInt(checkpoint.sequence),
-        hash: toBytes(checkpoint.hash),
-        at: checkpoint.at,
-        signature: toBytes(checkpoint.signature),
-      })),
-      skipDuplicates: true,
+  async checkpointAt(chain: string, sequence: number): Promise<AuditCheckpoint | null> {
+    const row = await this.prisma.auditCheckpoint.findUnique({
+      where: { chain_sequence: { chain, sequence: BigInt(sequence) } },
     });
+    return row ? toCheckpoint(row) : null;
+  }
+
+  /**
+   * Signs and stores the checkpoint of the entry (sequence, hash), linked to the chain's checkpoint with
+   * the highest sequence below it. A chain's checkpoints are made one at a time across processes (an
+   * advisory transaction lock), so the one read as "before" is still the one before when this commits.
+   * Answers the checkpoint stored at that sequence (another process's when it came first), or null when
+   * the chain is not signed.
+   */
+  async signCheckpoint(
+    entry: { chain: string; sequence: number; hash: Buffer },
+    every: number,
+    at: Date,
+    sign: StatementSigner,
+  ): Promise<AuditCheckpoint | null> {
+    const { chain, sequence, hash } = entry;
+    return this.prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHECKPOINT_LOCK}::int, hashtext(${chain}))`;
+        const existing = await tx.auditCheckpoint.findUnique({
+          where: { chain_sequence: { chain, sequence: BigInt(sequence) } },
+        });
+        if (existing) return toCheckpoint(existing);
+        const previous = await tx.auditCheckpoint.findFirst({
+          where: { chain, sequence: { lt: BigInt(sequence) } },
+          orderBy: { sequence: 'desc' },
+        });
+        const link: CheckpointLink = previous
+          ? {
+              every,
+              previousSequence: Number(previous.sequence),
+              previousHash: checkpointHash(toCheckpoint(previous)),
+            }
+          : { every, previousSequence: 0, previousHash: GENESIS_HASH };
+        const signature = await sign(checkpointStatement({ chain, sequence, hash, at, link }));
+        if (!signature) return null;
+        await tx.auditCheckpoint.create({
+          data: {
+            chain,
+            sequence: BigInt(sequence),
+            hash: toBytes(hash),
+            at,
+            signature: toBytes(signature),
+            every,
+            previousSequence: BigInt(link.previousSequence),
+            previousHash: toBytes(link.previousHash),
+          },
+        });
+        return { chain, sequence, hash, at, signature, link };
+      },
+      { maxWait: 10_000, timeout: 10_000 },
+    );
   }
 }

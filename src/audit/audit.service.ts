@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock.js';
 import type { Partition } from '../generated/prisma/client.js';
 import type { AuditRepository } from './audit.repository.js';
-import { type AuditCheckpoint, type AuditEntry, checkpointStatement, SERVICE_CHAIN } from './audit-chain.js';
+import { type AuditCheckpoint, type AuditEntry, SERVICE_CHAIN } from './audit-chain.js';
 import {
   type AuditHeaderLine,
   type AuditLine,
@@ -36,6 +37,7 @@ export function attestationCheckpointSigner(hsm: AttestationSigning): Checkpoint
 }
 
 const PAGE = 2_000;
+const DUE_CHECKPOINT_WAIT_MS = 1_000;
 
 const pem = (label: string, der: Uint8Array) =>
   `-----BEGIN ${label}-----\n${Buffer.from(der)
@@ -50,6 +52,8 @@ export class AuditService {
     private readonly repository: AuditRepository,
     private readonly signer: CheckpointSigner,
     private readonly clock: Clock,
+    /** TSB_AUDIT_CHECKPOINT_EVERY: the period the head's checkpoint states */
+    private readonly checkpointEvery: number,
   ) {}
 
   /**
@@ -61,10 +65,16 @@ export class AuditService {
     const chain = chainOf(owner);
     const head = await this.repository.head(chain);
     const upTo = head?.sequence ?? 0;
-    const checkpoints = upTo > 0 ? await this.repository.checkpoints(chain, upTo) : [];
+    let checkpoints = upTo > 0 ? await this.repository.checkpoints(chain, upTo) : [];
     if (head && upTo > 0 && checkpoints.at(-1)?.sequence !== upTo) {
-      const fresh = await this.signCheckpoint(chain, head);
-      if (fresh) checkpoints.push(fresh);
+      await this.awaitDueCheckpoint(chain, upTo, checkpoints.at(-1)?.sequence ?? 0);
+      const fresh = await this.repository.signCheckpoint(
+        { chain, ...head },
+        this.checkpointEvery,
+        this.clock.now(),
+        (statement) => this.signer.sign(chain, statement),
+      );
+      if (fresh) checkpoints = await this.repository.checkpoints(chain, upTo);
     }
     const header: AuditHeaderLine = {
       type: 'header',
@@ -93,17 +103,18 @@ export class AuditService {
     return report;
   }
 
-  /** A checkpoint of the head, stored (unless another process stored one for it first); null when unsigned. */
-  private async signCheckpoint(
-    chain: string,
-    head: { sequence: number; hash: Buffer },
-  ): Promise<AuditCheckpoint | null> {
-    const at = this.clock.now();
-    const signature = await this.signer.sign(chain, checkpointStatement({ chain, ...head, at }));
-    if (!signature) return null;
-    const checkpoint = { chain, ...head, at, signature };
-    await this.repository.storeCheckpoints([checkpoint]);
-    return checkpoint;
+  /**
+   * The periodic checkpoint below the head may still be being signed by the flush that committed it
+   * (in this or another process): the head's checkpoint links to the one before it, so it waits a moment
+   * for that one rather than link past it. Never signs it itself (see AuditLog.checkpoint).
+   */
+  private async awaitDueCheckpoint(chain: string, head: number, lastCheckpoint: number): Promise<void> {
+    const due = Math.floor(head / this.checkpointEvery) * this.checkpointEvery;
+    if (due <= lastCheckpoint || due === head) return;
+    for (let waited = 0; waited < DUE_CHECKPOINT_WAIT_MS; waited += 50) {
+      if (await this.repository.checkpointAt(chain, due)) return;
+      await sleep(50);
+    }
   }
 
   private async *lines(

@@ -7,9 +7,12 @@ import { AuditService, attestationCheckpointSigner } from './audit.service.js';
 import { AuditLog } from './audit-log.js';
 import { shutdownAuditVerifyPool } from './audit-verify-pool.js';
 import { AuditWriter } from './audit-writer.js';
+import { RefusalSummaries } from './refusal-summaries.js';
 
 export interface Audit {
   log: AuditLog;
+  /** refused unauthenticated requests, counted and logged once per address, reason and window */
+  refusals: RefusalSummaries;
   service: AuditService;
   /** waits for the entries still being written and stops the verification worker */
   close(): Promise<void>;
@@ -34,10 +37,21 @@ export function createAudit(deps: {
     checkpointEvery: deps.config.audit.checkpointEvery,
     ...(deps.log ? { log: deps.log } : {}),
   });
+  const refusals = new RefusalSummaries({
+    log,
+    ...deps.config.audit.refusalSummary,
+    onError: (error) =>
+      deps.log?.error(
+        { err: error },
+        'a summary of refused requests could not be logged; retried next window',
+      ),
+  });
   return {
     log,
-    service: new AuditService(repository, signer, deps.hsm.clock),
+    refusals,
+    service: new AuditService(repository, signer, deps.hsm.clock, deps.config.audit.checkpointEvery),
     close: async () => {
+      await refusals.close();
       await log.close();
       await Promise.all([writer.close(), shutdownAuditVerifyPool()]);
     },

@@ -117,6 +117,7 @@ export const AUDIT_COMMANDS: Command[] = [
           new AuditRepository(prisma),
           attestationCheckpointSigner(hsm),
           systemClock,
+          config.audit.checkpointEvery,
         );
         const fd = outFile === null ? null : openForWriting(outFile);
         try {

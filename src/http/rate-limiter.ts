@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { connectionSettled } from '../lib/redis-connection.js';
 
 export interface RateLimitOptions {
   redisUrl: string;
@@ -26,6 +27,8 @@ return {count, redis.call('PTTL', KEYS[1])}
 `;
 
 const REDIS_COMPLAINT_INTERVAL_MS = 60_000;
+/** a process just started waits this long for its first connection rather than let a burst through uncounted */
+const CONNECT_SETTLE_MS = 1_000;
 
 /**
  * Requests per caller and fixed window, counted in Redis so that every process of a deployment shares
@@ -53,7 +56,8 @@ export class RateLimiter {
     this.redis.defineCommand('tsbTakeToken', { numberOfKeys: 1, lua: TAKE_SCRIPT });
   }
 
-  async take(caller: string): Promise<RateLimitDecision> {
+  /** Counts one request of `caller`; `max` overrides the limit of the options (a second kind of caller). */
+  async take(caller: string, max = this.options.max): Promise<RateLimitDecision> {
     const now = this.now();
     const until = this.refusedUntil.get(caller);
     if (until !== undefined) {
@@ -66,6 +70,7 @@ export class RateLimiter {
     let count: number;
     let msLeft: number;
     try {
+      await connectionSettled(this.redis, CONNECT_SETTLE_MS);
       const answer = (await (
         this.redis as unknown as { tsbTakeToken(key: string, ttl: number): Promise<[number, number]> }
       ).tsbTakeToken(key, this.windowMs)) as [number, number];
@@ -78,7 +83,7 @@ export class RateLimiter {
       return { allowed: true, retryAfterSeconds: 0 };
     }
     if (msLeft < 0) msLeft = (window + 1) * this.windowMs - now;
-    if (count <= this.options.max) return { allowed: true, retryAfterSeconds: 0 };
+    if (count <= max) return { allowed: true, retryAfterSeconds: 0 };
     this.refusedUntil.set(caller, now + msLeft);
     if (this.refusedUntil.size > 100_000) this.forgetEnded(now);
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(msLeft / 1000)) };

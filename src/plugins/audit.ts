@@ -7,15 +7,18 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { RefusalSummaries } from '../audit/refusal-summaries.js';
 import type { Clock } from '../clock.js';
 import { auditRecordOf } from './audit-record.js';
 
 export interface AuditPluginOptions {
   audit: AuditLog;
+  /** where refused requests without a caller are counted instead of logged one by one */
+  refusals?: RefusalSummaries;
   clock: Clock;
 }
 
-async function auditPlugin(app: FastifyInstance, { audit, clock }: AuditPluginOptions) {
+async function auditPlugin(app: FastifyInstance, { audit, refusals, clock }: AuditPluginOptions) {
   /** requests whose entry could not be written: their 503 goes out unlogged */
   const refused = new WeakSet<object>();
 
@@ -31,6 +34,13 @@ async function auditPlugin(app: FastifyInstance, { audit, clock }: AuditPluginOp
       payload,
       at: clock.now(),
     });
+    if (refusals && request.caller === null && record.outcome === 'failure') {
+      // anyone can send these: counted per address and window, so a flood cannot grow the table (the
+      // answer does not wait for that entry)
+      const { statusCode, errorCode, at } = record;
+      refusals.count({ clientAddress: request.ip, statusCode, errorCode, at });
+      return payload;
+    }
     try {
       await audit.append(record);
     } catch (error) {

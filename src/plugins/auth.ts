@@ -6,7 +6,7 @@
  * default. Credentials are never logged.
  */
 import type { TLSSocket } from 'node:tls';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import {
   type Authenticator,
@@ -40,6 +40,8 @@ export interface AuthPluginOptions {
   /** Built from prisma and config when not given. */
   authenticator?: Authenticator;
   clock?: Clock;
+  /** told of every refused authentication (401); may throw instead (the address's rate limit) */
+  onAuthenticationRefused?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
 /** Fingerprints of peer certificates, per TLS connection (computed once per connection). */
@@ -90,7 +92,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
     }
   });
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (request.is404) return;
     const auth = request.routeOptions.config.auth;
     if (auth === undefined) {
@@ -101,11 +103,18 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
       throw new TsbError('SECURITY_NOT_ALLOWED', 'this endpoint is not available');
     }
     if (auth === false) return;
-    const caller = await authenticator.authenticate({
-      authorization: request.headers.authorization,
-      apiKey: headerValue(request.headers['x-api-key']),
-      clientCertificate: presentedClientCertificate(request),
-    });
+    let caller: Caller;
+    try {
+      caller = await authenticator.authenticate({
+        authorization: request.headers.authorization,
+        apiKey: headerValue(request.headers['x-api-key']),
+        clientCertificate: presentedClientCertificate(request),
+      });
+    } catch (error) {
+      if (error instanceof TsbError && error.statusCode === 401)
+        await options.onAuthenticationRefused?.(request, reply);
+      throw error;
+    }
     request.caller = caller;
     if (!hasAnyRole(caller, auth.roles)) {
       throw new TsbError(

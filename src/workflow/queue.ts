@@ -5,6 +5,7 @@
  */
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { connectionSettled } from '../lib/redis-connection.js';
 
 export const QUEUE_NAME = 'ska-workflow';
 /** BullMQ waits for a connection that is not there; the API must not: the sweep catches up later. */
@@ -142,20 +143,3 @@ function withinTime<T>(promise: Promise<T>, ms: number, what: string): Promise<T
 
 /** How long a readiness check waits for a connection still being made (a process just started). */
 const CONNECT_SETTLE_MS = 1_000;
-
-/**
- * Resolves once a connection that is still being made is ready or has failed (at most `ms`): without the
- * offline queue, a command sent while connecting fails although Redis is there.
- */
-function connectionSettled(connection: Redis, ms: number): Promise<void> {
-  if (connection.status !== 'connecting' && connection.status !== 'connect') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      for (const event of ['ready', 'error', 'close'] as const) connection.off(event, done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    for (const event of ['ready', 'error', 'close'] as const) connection.once(event, done);
-  });
-}

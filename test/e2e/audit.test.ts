@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../src/auth/api-keys.js';
@@ -81,7 +82,7 @@ const rows = async () =>
   ).rows as Array<Record<string, unknown> & { sequence: number }>;
 
 beforeAll(async () => {
-  t = await createTestContext();
+  t = await createTestContext({ env: { TSB_AUDIT_REFUSAL_WINDOW_SECONDS: '1' } });
   partition = await t.partition(PARTITION);
   dir = await mkdtemp(path.join(tmpdir(), 'opentsb-audit-'));
   sql = new pg.Client({ connectionString: t.databaseUrl });
@@ -230,12 +231,27 @@ describe('the audit log of a partition', () => {
       [partition.id],
     );
     expect(roles.rows[0].roles).toEqual(['keyOperation']);
-    // the request without credentials named no partition: the service chain has it
-    const service = await sql.query(
-      `SELECT action, "statusCode", "errorCode", "partitionId", roles FROM "AuditEntry" WHERE chain = 'service'`,
-    );
-    expect(service.rows).toEqual([
-      { action: 'GET /v1/key', statusCode: 401, errorCode: 406, partitionId: null, roles: [] },
+    // the request without credentials named no partition: the service chain counts it in the summary of
+    // its address and window (written when the window ends)
+    const service = async () =>
+      (
+        await sql.query(
+          `SELECT action, "statusCode", "errorCode", "partitionId", roles, count, "clientAddress", "firstAt" <= at AS ordered
+           FROM "AuditEntry" WHERE chain = 'service'`,
+        )
+      ).rows;
+    for (let i = 0; i < 100 && (await service()).length === 0; i++) await sleep(50);
+    expect(await service()).toEqual([
+      {
+        action: 'refused unauthenticated requests',
+        statusCode: 401,
+        errorCode: 406,
+        partitionId: null,
+        roles: [],
+        count: 1,
+        clientAddress: '127.0.0.1',
+        ordered: true,
+      },
     ]);
   });
 
@@ -322,7 +338,8 @@ describe('the audit log of a partition', () => {
 
   it('signs checkpoints that openssl verifies with the attestation public key alone', async () => {
     const lines = parse(await exportLog());
-    const checkpoint = lines.at(-1)!;
+    const checkpoints = lines.filter((line) => line['type'] === 'checkpoint');
+    const checkpoint = checkpoints.at(-1)!;
     // the statement rebuilt from docs/audit-log.md, independently of src/audit
     const field = (value: string | Buffer) => {
       const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
@@ -330,16 +347,25 @@ describe('the audit log of a partition', () => {
       length.writeUInt32BE(bytes.length);
       return Buffer.concat([length, bytes]);
     };
-    const statement = Buffer.concat([
-      field('opentsb-audit-checkpoint/1'),
-      field(String(checkpoint['chain'])),
-      field(String(checkpoint['sequence'])),
-      field(Buffer.from(String(checkpoint['hash']), 'hex')),
-      field(String(checkpoint['at'])),
-    ]);
+    const statementOf = (line: Record<string, unknown>) =>
+      Buffer.concat([
+        field('opentsb-audit-checkpoint/2'),
+        field(String(line['chain'])),
+        field(String(line['sequence'])),
+        field(Buffer.from(String(line['hash']), 'hex')),
+        field(String(line['at'])),
+        field(String(line['every'])),
+        field(String(line['previousSequence'])),
+        field(Buffer.from(String(line['previousHash']), 'hex')),
+      ]);
+    expect(checkpoint).toMatchObject({ version: 2, every: t.config.audit.checkpointEvery });
+    // it names the checkpoint before it: the SHA-256 of that one's statement
+    const previous = checkpoints.find((line) => line['sequence'] === checkpoint['previousSequence'])!;
+    expect(previous).toBeDefined();
+    expect(checkpoint['previousHash']).toBe(createHash('sha256').update(statementOf(previous)).digest('hex'));
     const output = await withScratch(async (scratch) => {
       await writeFile(path.join(scratch, 'attestation.pem'), attestationPem);
-      await writeFile(path.join(scratch, 'statement'), statement);
+      await writeFile(path.join(scratch, 'statement'), statementOf(checkpoint));
       await writeFile(path.join(scratch, 'sig'), Buffer.from(String(checkpoint['signature']), 'base64'));
       return openssl(
         ['dgst', '-sha256', '-verify', 'attestation.pem', '-signature', 'sig', 'statement'],

@@ -57,6 +57,7 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     TSB_QUEUE_PREFIX: `opentsb-test-${randomBytes(6).toString('hex')}`,
     // the rate limit has its own tests; elsewhere it would only count the tests' bursts
     TSB_RATE_LIMIT_MAX: '0',
+    TSB_RATE_LIMIT_UNAUTHENTICATED_MAX: '0',
     ...options.env,
   });
   const masterKey = randomBytes(32);

@@ -145,6 +145,7 @@ export function serviceEnvironment(settings: Record<string, string>): NodeJS.Pro
     NODE_ENV: 'production',
     TSB_RUN_MIGRATIONS: 'false',
     TSB_RATE_LIMIT_MAX: '0',
+    TSB_RATE_LIMIT_UNAUTHENTICATED_MAX: '0',
     ...settings,
   };
 }

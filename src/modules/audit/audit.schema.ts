@@ -44,6 +44,8 @@ export const AuditVerificationSchema = Type.Object({
         Type.Literal('checkpoint-mismatch'),
         Type.Literal('missing-signature'),
         Type.Literal('bad-signature'),
+        Type.Literal('missing-checkpoint'),
+        Type.Literal('broken-checkpoint-chain'),
         Type.Literal('uncovered-tail'),
       ]),
       problem: Type.String(),

@@ -2,13 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRepository } from '../../../src/audit/audit.repository.js';
 import { AuditService, attestationCheckpointSigner } from '../../../src/audit/audit.service.js';
-import { type AuditRecord, GENESIS_HASH, SERVICE_CHAIN } from '../../../src/audit/audit-chain.js';
+import {
+  type AuditRecord,
+  checkpointStatement,
+  GENESIS_HASH,
+  SERVICE_CHAIN,
+} from '../../../src/audit/audit-chain.js';
 import { AuditLog } from '../../../src/audit/audit-log.js';
 import { AuditWriter } from '../../../src/audit/audit-writer.js';
 import { createPrismaClient } from '../../../src/db/prisma.js';
 import { TsbError } from '../../../src/errors.js';
 import type { Partition, PrismaClient } from '../../../src/generated/prisma/client.js';
 import { SoftHsm } from '../../../src/hsm/index.js';
+import { toBytes } from '../../../src/lib/encoding.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 
 let db: TestDatabase;
@@ -104,6 +110,7 @@ describe('AuditLog (group commit on PostgreSQL)', () => {
       new AuditRepository(db.prisma),
       attestationCheckpointSigner(hsm),
       hsm.clock,
+      100,
     );
     let text = '';
     for await (const chunk of await service.export(partition)) text += chunk;
@@ -114,6 +121,66 @@ describe('AuditLog (group commit on PostgreSQL)', () => {
       checkpoints: 6,
       coveredThrough: 600,
       problems: [],
+    });
+  });
+
+  it('verifies a chain upgraded in place: version-1 checkpoints stored before, linked ones after', async () => {
+    const upgraded = await hsm.partitions.create('upgraded');
+    const chain = upgraded.id;
+    const old = appender(db.prisma, 4);
+    for (let i = 0; i < 8; i++) await old.log.append(record(chain, i));
+    await old.log.close();
+    // what the previous version stored: checkpoints 4 and 8 signed over the version-1 statement, no link
+    await db.prisma.auditCheckpoint.deleteMany({ where: { chain } });
+    const rows = await entriesOf(chain);
+    for (const sequence of [4, 8]) {
+      const hash = Buffer.from(rows[sequence - 1]!.hash);
+      const at = new Date();
+      const signature = await hsm.signWithAttestationKey(
+        upgraded,
+        checkpointStatement({ chain, sequence, hash, at }),
+      );
+      await db.prisma.auditCheckpoint.create({
+        data: { chain, sequence: BigInt(sequence), hash: toBytes(hash), at, signature: toBytes(signature) },
+      });
+    }
+    const now = appender(db.prisma, 4);
+    for (let i = 8; i < 14; i++) await now.log.append(record(chain, i));
+    await now.log.close();
+    expect(now.errors).toEqual([]);
+
+    const service = new AuditService(
+      new AuditRepository(db.prisma),
+      attestationCheckpointSigner(hsm),
+      hsm.clock,
+      4,
+    );
+    const exported = async () => {
+      let text = '';
+      for await (const chunk of await service.export(upgraded)) text += chunk;
+      return text;
+    };
+    const text = await exported();
+    const checkpoints = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.type === 'checkpoint');
+    expect(checkpoints.map((c) => [c.sequence, c.version ?? 1, c.previousSequence])).toEqual([
+      [4, 1, undefined],
+      [8, 1, undefined],
+      [12, 2, 8],
+      [14, 2, 12],
+    ]);
+    const report = await service.verify(upgraded, text);
+    expect(report).toMatchObject({ valid: true, coveredThrough: 14, problems: [] });
+    expect(report.notes.join(' ')).toContain('version 1');
+
+    // the linked checkpoint still shows a version-1 checkpoint deleted after the upgrade
+    await db.prisma.auditCheckpoint.delete({ where: { chain_sequence: { chain, sequence: 8n } } });
+    expect((await service.verify(upgraded, await exported())).problems[0]).toMatchObject({
+      sequence: 8,
+      kind: 'missing-checkpoint',
     });
   });
 

@@ -63,7 +63,10 @@ describe('rate limit per caller, shared through Redis', () => {
   });
 
   it('lets the caller in again once the window has ended', async () => {
-    const shortWindow = await appWith({ ...t.config, rateLimit: { max: 2, windowSeconds: 1 } });
+    const shortWindow = await appWith({
+      ...t.config,
+      rateLimit: { max: 2, windowSeconds: 1, unauthenticatedMax: 0 },
+    });
     try {
       const token = await issueTestToken(t.config, 'limited', ['service'], 'carol');
       await atWindowStart(1);
@@ -84,7 +87,7 @@ describe('rate limit per caller, shared through Redis', () => {
     const noRedis = await appWith({
       ...t.config,
       redisUrl: 'redis://127.0.0.1:1',
-      rateLimit: { max: 1, windowSeconds: 60 },
+      rateLimit: { max: 1, windowSeconds: 60, unauthenticatedMax: 0 },
     });
     try {
       const token = await issueTestToken(t.config, 'limited', ['service'], 'dave');

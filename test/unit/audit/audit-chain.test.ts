@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type AuditRecord,
   chainRecords,
+  checkpointHash,
   checkpointStatement,
   encodeEntry,
   entryHash,
@@ -39,6 +40,18 @@ const STATEMENT_HEX =
   '34372d396135332d326634663363316432653130000000013100000020b12381448666893a06ed79b34c762723c3b2fd9a5f18' +
   '10635f1750e1e933dcc300000018323032362d31312d32395431313a32323a30312e3030305a';
 
+const LINKED_STATEMENT_HEX =
+  '0000001a6f70656e7473622d61756469742d636865636b706f696e742f320000002430623765336331612d346134652d3463' +
+  '34372d396135332d3266346633633164326531300000000335313200000020b12381448666893a06ed79b34c762723c3b2fd9a' +
+  '5f1810635f1750e1e933dcc300000018323032362d31312d32395431313a32323a30312e3030305a000000033235360000000332' +
+  '3536000000201111111111111111111111111111111111111111111111111111111111111111';
+const LINKED_STATEMENT_SHA256 = 'c5ef0186ea82f453a81e992342f8f0ca2f9a0cba60b82c1e8eb1ec0eccd45ba2';
+const SUMMARY_HEX =
+  '000000176f70656e7473622d61756469742d73756d6d6172792f3100000007736572766963650000000137ffffffff000000183230' +
+  '32362d31312d32395431313a32323a30392e3939395affffffff00000000000000207265667573656420756e61757468656e7469' +
+  '6361746564207265717565737473ffffffffffffffff000000076661696c757265000000033432390000000339303000000018' +
+  '323032362d31312d32395431313a32323a30302e3030315a0000000b323030313a6462383a3a370000000434373131';
+
 describe('audit chain encoding', () => {
   it('encodes an entry to the documented bytes and hashes SHA-256(prevHash ‖ encoding)', () => {
     const [entry] = chainRecords({ sequence: 0, hash: GENESIS_HASH }, [record]);
@@ -58,6 +71,38 @@ describe('audit chain encoding', () => {
       at: new Date('2026-11-29T11:22:01.000Z'),
     });
     expect(statement.toString('hex')).toBe(STATEMENT_HEX);
+  });
+
+  it('builds the documented statement of a linked checkpoint (version 2) and its hash', () => {
+    const checkpoint = {
+      chain: CHAIN,
+      sequence: 512,
+      hash: Buffer.from(HASH_HEX, 'hex'),
+      at: new Date('2026-11-29T11:22:01.000Z'),
+      link: { every: 256, previousSequence: 256, previousHash: Buffer.alloc(32, 0x11) },
+    };
+    expect(checkpointStatement(checkpoint).toString('hex')).toBe(LINKED_STATEMENT_HEX);
+    expect(checkpointHash(checkpoint).toString('hex')).toBe(LINKED_STATEMENT_SHA256);
+  });
+
+  it('encodes a summary of refused requests with its own domain and its three fields last', () => {
+    const [summary] = chainRecords({ sequence: 6, hash: GENESIS_HASH }, [
+      {
+        chain: 'service',
+        partitionId: null,
+        at: new Date('2026-11-29T11:22:09.999Z'),
+        credentialId: null,
+        roles: [],
+        action: 'refused unauthenticated requests',
+        keyLabel: null,
+        requestId: null,
+        outcome: 'failure',
+        statusCode: 429,
+        errorCode: 900,
+        summary: { firstAt: new Date('2026-11-29T11:22:00.001Z'), clientAddress: '2001:db8::7', count: 4711 },
+      },
+    ]);
+    expect(encodeEntry(summary!).toString('hex')).toBe(SUMMARY_HEX);
   });
 
   it('links records after the head: sequences count on, each prevHash is the hash before', () => {

@@ -5,6 +5,7 @@ import {
   type AuditEntry,
   type AuditRecord,
   chainRecords,
+  checkpointHash,
   checkpointStatement,
   entryHash,
   GENESIS_HASH,
@@ -219,5 +220,128 @@ describe('verifyAuditLog', () => {
     expect(readVerificationKey(Buffer.from(publicPem)).equals(attestation.publicKey)).toBe(true);
     expect(readVerificationKey(der).equals(attestation.publicKey)).toBe(true);
     expect(() => readVerificationKey(Buffer.from('nonsense'))).toThrow(/neither a public key/);
+  });
+});
+
+/** Checkpoints of version 2, signed as the service does: each linked to the one before it. */
+function linkedExport(
+  entries: AuditEntry[],
+  at: number[],
+  options: { every?: number; legacy?: number[]; skip?: (sequence: number) => boolean } = {},
+): Line[] {
+  const every = options.every ?? 4;
+  const signed = new Map<number, AuditCheckpoint>();
+  const sequences = [...new Set([...(options.legacy ?? []), ...at])].sort((a, b) => a - b);
+  for (const sequence of sequences) {
+    const entry = entries[sequence - 1]!;
+    if (options.legacy?.includes(sequence)) {
+      signed.set(sequence, checkpointOf(entry));
+      continue;
+    }
+    const previous = [...signed.values()]
+      .filter((c) => c.sequence < sequence && !options.skip?.(c.sequence))
+      .at(-1);
+    const unsigned = {
+      chain: entry.chain,
+      sequence,
+      hash: entry.hash,
+      at: new Date(Date.UTC(2026, 11, 4, 0, 0, sequence)),
+      link: {
+        every,
+        previousSequence: previous?.sequence ?? 0,
+        previousHash: previous ? checkpointHash(previous) : GENESIS_HASH,
+      },
+    };
+    signed.set(sequence, {
+      ...unsigned,
+      signature: sign('sha256', checkpointStatement(unsigned), attestation.privateKey),
+    });
+  }
+  const lines = exportLines(entries).filter((line) => line['type'] !== 'checkpoint');
+  const out: Line[] = [lines[0]!];
+  for (const line of lines.slice(1)) {
+    out.push(line);
+    const checkpoint = signed.get(line['sequence'] as number);
+    if (checkpoint) out.push({ ...checkpointLine(checkpoint) });
+  }
+  return out;
+}
+
+const verify = (lines: Line[]) => verifyAuditLog(text(lines), { publicKey: attestation.publicKey });
+
+describe('linked checkpoints (version 2)', () => {
+  it('accepts a chain with a checkpoint at every boundary, each linked to the one before', () => {
+    const lines = linkedExport(ten(), [4, 8, 10]);
+    expect(lines.at(-1)).toMatchObject({ type: 'checkpoint', version: 2, every: 4, previousSequence: 8 });
+    expect(verify(lines)).toMatchObject({ valid: true, coveredThrough: 10, problems: [] });
+  });
+
+  it('names the missing checkpoints when the head was signed after all of them were deleted', () => {
+    const report = verify(linkedExport(ten(), [10]));
+    expect(report.valid).toBe(false);
+    expect(report.problems).toEqual([
+      {
+        sequence: 4,
+        kind: 'missing-checkpoint',
+        problem: expect.stringContaining('no checkpoints at entries 4, 8: one is due every 4 entries'),
+      },
+    ]);
+  });
+
+  it('finds a checkpoint deleted from the middle (the next one was signed after it)', () => {
+    const lines = linkedExport(ten(), [4, 8, 10]).filter(
+      (line) => !(line['type'] === 'checkpoint' && line['sequence'] === 4),
+    );
+    expect(verify(lines).problems[0]).toMatchObject({ sequence: 4, kind: 'missing-checkpoint' });
+  });
+
+  it('finds a checkpoint replaced by another one validly signed for the same entry', () => {
+    const entries = ten();
+    const lines = linkedExport(entries, [4, 8, 10]);
+    const index = lines.findIndex((line) => line['type'] === 'checkpoint' && line['sequence'] === 8);
+    const again = linkedExport(entries, [4, 8]).find(
+      (line) => line['type'] === 'checkpoint' && line['sequence'] === 8,
+    )!;
+    lines[index] = { ...again, at: '2026-12-05T00:00:00.000Z' };
+    lines[index]!['signature'] = sign(
+      'sha256',
+      checkpointStatement({
+        chain: CHAIN,
+        sequence: 8,
+        hash: entries[7]!.hash,
+        at: new Date('2026-12-05T00:00:00.000Z'),
+        link: {
+          every: 4,
+          previousSequence: 4,
+          previousHash: Buffer.from(String(again['previousHash']), 'hex'),
+        },
+      }),
+      attestation.privateKey,
+    ).toString('base64');
+    expect(verify(lines).problems).toEqual([
+      expect.objectContaining({ sequence: 8, kind: 'broken-checkpoint-chain' }),
+    ]);
+  });
+
+  it('accepts a head checkpoint that was signed before the periodic one below it was stored', () => {
+    // 10 was linked to 4 while 8 was still being signed; 8 is there, so no checkpoint is missing
+    expect(verify(linkedExport(ten(), [4, 8, 10], { skip: (s) => s === 8 })).valid).toBe(true);
+  });
+
+  it('accepts checkpoints of version 1 before the first of version 2, and says what that means', () => {
+    const lines = linkedExport(ten(), [8, 10], { legacy: [4] });
+    const report = verify(lines);
+    expect(report).toMatchObject({ valid: true, coveredThrough: 10 });
+    expect(report.notes.join(' ')).toContain('version 1');
+    // the version-2 checkpoint still shows that the version-1 checkpoint it follows was deleted
+    const without = lines.filter((line) => !(line['type'] === 'checkpoint' && line['sequence'] === 4));
+    expect(verify(without).problems[0]).toMatchObject({ sequence: 4, kind: 'missing-checkpoint' });
+  });
+
+  it('refuses a linked checkpoint that names a later one as its predecessor', () => {
+    const lines = linkedExport(ten(), [4, 8, 10]);
+    const last = lines.at(-1)!;
+    last['previousSequence'] = 10;
+    expect(verify(lines).problems[0]).toMatchObject({ kind: 'malformed' });
   });
 });
