@@ -347,7 +347,14 @@ describe('certificates of SKA keys through the approval workflow', () => {
       approver: TestApprover,
       operation: 'SIGN_CERTIFICATE' | 'SELF_SIGN_CERTIFICATE' = 'SIGN_CERTIFICATE',
     ) => {
-      const challenge = selfComputedChallenge(operation, key, sha256(canonical(body)), clock.now());
+      // certificate operations have no parameters besides the request itself: the digest of {}
+      const challenge = selfComputedChallenge({
+        operation,
+        key,
+        payloadDigest: sha256(canonical(body)),
+        parametersDigest: sha256('{}'),
+        createdAt: clock.now(),
+      });
       return encodeSignedApproval({
         approvalToBeSigned: challenge,
         signature: approver.sign(challenge),
