@@ -8,10 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { payloadDigest, selfComputedChallenge } from '../../src/ska/challenge.js';
+import { payloadDigest } from '../../src/ska/challenge.js';
 import { parametersDigest } from '../../src/ska/operation-parameters.js';
-import { encodeSignedApproval } from '../../src/ska/signed-approval.js';
-import { createApprover, rule, type TestApprover } from '../helpers/approvers.js';
+import { createApprover, presignedApproval, rule, type TestApprover } from '../helpers/approvers.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import {
   type ChildService,
@@ -93,22 +92,16 @@ describe('pre-signed approvals raced over two API processes', () => {
       signKeyName: LABEL,
       signatureAlgorithm: 'SHA256_WITH_ECDSA',
     };
-    const signedApprovals = approvers.map((approver) => {
-      const challenge = selfComputedChallenge({
+    const signedApprovals = approvers.map((approver) =>
+      presignedApproval(approver, {
         operation: 'SIGN',
         key: { label: LABEL, id: uuid, version },
         payloadDigest: payloadDigest(message),
         parametersDigest: parametersDigest('SIGN', signRequest),
         // a second back: the service refuses challenge times from its future
         createdAt: new Date(Date.now() - 1_000),
-      });
-      return encodeSignedApproval({
-        approvalToBeSigned: challenge,
-        signature: approver.sign(challenge),
-        approvalDigestAlgorithm: approver.digest,
-        approverPublicKey: Buffer.from(approver.publicKey, 'base64'),
-      });
-    });
+      }),
+    );
 
     const answers = await Promise.all(
       Array.from({ length: PARALLEL }, (_, i) =>

@@ -5,7 +5,13 @@ import { type SkaOperation, selfComputedChallenge } from '../../../src/ska/chall
 import { parametersDigest } from '../../../src/ska/operation-parameters.js';
 import { encodeSignedApproval } from '../../../src/ska/signed-approval.js';
 import type { TestContext } from '../../helpers/app.js';
-import { createApprover, rule, type TestApprover, taskOf } from '../../helpers/approvers.js';
+import {
+  createApprover,
+  presignedApproval,
+  rule,
+  type TestApprover,
+  taskOf,
+} from '../../helpers/approvers.js';
 import {
   b64,
   type CertificateApprover,
@@ -104,19 +110,17 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
     } = {},
   ) => {
     const operation = options.operation ?? 'SIGN';
-    const challenge = selfComputedChallenge({
-      operation,
-      key: options.key ?? (await keyRef(options.keyLabel ?? 'ps-sign')),
-      payloadDigest: options.digest ?? sha256(payload),
-      parametersDigest: parametersDigest(operation, options.request ?? SIGN_REQUEST),
-      createdAt: options.createdAt ?? clock.now(),
-    });
-    return encodeSignedApproval({
-      approvalToBeSigned: challenge,
-      signature: (options.signer ?? approver).sign(challenge),
-      approvalDigestAlgorithm: (options.signer ?? approver).digest,
-      approverPublicKey: unb64(approver.publicKey),
-    });
+    return presignedApproval(
+      approver,
+      {
+        operation,
+        key: options.key ?? (await keyRef(options.keyLabel ?? 'ps-sign')),
+        payloadDigest: options.digest ?? sha256(payload),
+        parametersDigest: parametersDigest(operation, options.request ?? SIGN_REQUEST),
+        createdAt: options.createdAt ?? clock.now(),
+      },
+      options.signer,
+    );
   };
   const syncSign = async (
     entries: (string | Promise<string>)[] | undefined,
