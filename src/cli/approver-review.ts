@@ -2,7 +2,8 @@
  * What an approver checks before signing, computed on the approver's side from the task (level 5)
  * and the partition's certificate chain, trusting neither the task's plain fields nor the service:
  * the challenge is decoded (docs/approval-challenge.md) and must agree with what the task shows, the
- * payload must hash to the challenge's digest, the challenge's timestamp signature must verify with
+ * payload must hash to the challenge's digest, the request shown must have the operation parameters
+ * the challenge binds, the challenge's timestamp signature must verify with
  * the partition timestamp certificate, and the key attribute statement with the attestation one.
  */
 import { createHash, verify, X509Certificate } from 'node:crypto';
@@ -11,6 +12,7 @@ import { displayLabel, escapeForDisplay } from '../lib/display-text.js';
 import { verifyApproverSignature } from '../ska/approval-signature.js';
 import { parseApproverPublicKey } from '../ska/approver-key.js';
 import { type DecodedChallenge, decodeChallenge } from '../ska/challenge.js';
+import { operationParameters, parametersDigest } from '../ska/operation-parameters.js';
 import type { CertificateChain, Task } from './approver-client.js';
 
 export interface ReviewOptions {
@@ -87,6 +89,7 @@ export function reviewTask(task: Task, chain: CertificateChain, options: ReviewO
     if (!matches) problems.push('the payload does not hash to the digest in the challenge');
   }
 
+  reviewParameters(task, decoded, lines, problems);
   reviewMetadata(task, options, lines, problems);
   const certificates = reviewChain(chain, options, lines, problems);
   reviewKeyAttributes(task, content.keyId, certificates?.attestation ?? null, lines, problems);
@@ -110,6 +113,37 @@ export function reviewTask(task: Task, chain: CertificateChain, options: ReviewO
   lines.push(['challenge matches the task', mismatches.length === 0 ? 'yes' : 'NO']);
   if (expired) problems.push(`the request expired at ${task.expiresAt}`);
   return { lines, problems, challenge, rejection };
+}
+
+/** The request the task echoes (level 4 and up) must have the operation parameters the challenge binds. */
+function reviewParameters(
+  task: Task,
+  decoded: DecodedChallenge,
+  lines: [string, string][],
+  problems: string[],
+) {
+  const request = echoedRequest(task);
+  if (!request) return;
+  const { operation, parametersDigest: signed } = decoded.content;
+  let matches = false;
+  try {
+    lines.push(['operation parameters', JSON.stringify(operationParameters(operation, request))]);
+    matches = parametersDigest(operation, request).equals(signed);
+  } catch (error) {
+    lines.push(['operation parameters', `${INVALID}: ${(error as Error).message}`]);
+  }
+  lines.push(['operation parameters check', matches ? `${VALID} (the digest in the challenge)` : INVALID]);
+  if (!matches) problems.push('the request shown does not have the operation parameters the challenge binds');
+}
+
+/** The inner request of the task's `signed…Request` echo, e.g. `signedSignRequest.signRequest`. */
+function echoedRequest(task: Task): Record<string, unknown> | null {
+  for (const [field, value] of Object.entries(task)) {
+    if (!field.startsWith('signed') || typeof value !== 'object' || value === null) continue;
+    const inner = Object.entries(value).find(([name]) => name !== 'requestSignature')?.[1];
+    if (typeof inner === 'object' && inner !== null) return inner as Record<string, unknown>;
+  }
+  return null;
 }
 
 function reviewMetadata(task: Task, options: ReviewOptions, lines: [string, string][], problems: string[]) {

@@ -1,10 +1,12 @@
 /**
  * The HSM's own check of SKA approvals, right before an operation governed by a non-empty rule runs.
  * It trusts neither the workflow nor the client: it re-verifies the partition's signature on the
- * challenge, that the challenge names this operation, key, payload and rule, every approver's signature
- * over the challenge, and then evaluates the key's current rule at the HSM's own clock.
+ * challenge, that the challenge names this operation, key, payload, operation parameters and rule, every
+ * approver's signature over the challenge, and then evaluates the key's current rule at the HSM's own
+ * clock. Pre-signed approvals it accepts come back as an {@link ApprovalSpend}: the caller spends them
+ * ({@link ApprovalGate.spend}) with the operation, so each authorizes one execution only.
  */
-import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { TsbError } from '../errors.js';
 import type { Key, Partition } from '../generated/prisma/client.js';
@@ -22,6 +24,9 @@ import type {
 import { isEmptyRule } from '../ska/policy-validate.js';
 import { decodeSignedApproval, type PresentedApproval } from '../ska/signed-approval.js';
 import { certificateValidAt, checkTimestampFreshness, type FreshnessWindow } from '../ska/timestamp-proof.js';
+import type { ApprovalLedger, ApprovalSpend, LedgerTransaction } from './approval-ledger.js';
+
+export type { ApprovalSpend } from './approval-ledger.js';
 
 /** An approver's recorded decision on a workflow request, as stored with the request. */
 export interface RecordedDecision {
@@ -49,6 +54,8 @@ export interface GatedOperation {
   /** the key name as requested, with a derivation path suffix if one was given */
   keyName: string;
   payloadDigest: Buffer;
+  /** `parametersDigest(operation, request)` of the request as it will run (src/ska/operation-parameters.ts) */
+  parametersDigest: Buffer;
 }
 
 /** The operation together with the stored key it acts on. */
@@ -71,17 +78,22 @@ export class ApprovalGate {
   constructor(
     private readonly clock: Clock,
     private readonly window: FreshnessWindow,
+    private readonly ledger: ApprovalLedger,
   ) {}
 
-  /** Throws unless `authorization` satisfies the key's rule for `operation` now. */
+  /**
+   * Throws unless `authorization` satisfies the key's rule for `operation` now. Answers the pre-signed
+   * approvals it accepted, which the caller must {@link spend} right before the operation runs; null when
+   * the rule needs no approval or a workflow request (which runs once by its own claim) is authorized.
+   */
   authorize(
     partition: Partition,
     key: Key,
     operation: GatedOperation,
     authorization: Authorization | null | undefined,
-  ): void {
+  ): ApprovalSpend | null {
     const rule = operation.governedBy ? operation.governedBy.rule : ruleOf(key, operation.ruleName);
-    if (isEmptyRule(rule)) return;
+    if (isEmptyRule(rule)) return null;
     const what = `${RULE_DESCRIPTION[operation.ruleName]} key "${key.label}"`;
     if (!authorization) {
       throw new TsbError(
@@ -91,9 +103,23 @@ export class ApprovalGate {
     }
     if (authorization.kind === 'workflow') {
       this.authorizeWorkflow(partition, rule!, { ...operation, key }, authorization, what);
-    } else {
-      this.authorizePresented(rule!, { ...operation, key }, authorization.entries, what);
+      return null;
     }
+    return this.authorizePresented(rule!, { ...operation, key }, authorization.entries, what);
+  }
+
+  /**
+   * Spends accepted pre-signed approvals: records them as used, counts one key use when `countUse`, and
+   * runs `alongside` (a key change), all in one transaction. MISSING_APPROVAL, with nothing changed, when
+   * one of them was spent already. Nothing to do for `null`.
+   */
+  async spend<T = undefined>(
+    spend: ApprovalSpend | null,
+    options: { countUse: boolean },
+    alongside?: (tx: LedgerTransaction) => Promise<T>,
+  ): Promise<T | undefined> {
+    if (spend === null) return undefined;
+    return this.ledger.spend(spend, options, alongside);
   }
 
   private authorizeWorkflow(
@@ -163,7 +189,7 @@ export class ApprovalGate {
     operation: Subject,
     entries: readonly string[],
     what: string,
-  ): void {
+  ): ApprovalSpend {
     const now = this.clock.now();
     const approvers = approversByFingerprint(rule);
     const presented = entries.map((entry, index) =>
@@ -189,7 +215,7 @@ export class ApprovalGate {
           at: now,
         }));
       const result = evaluateRule({ tokens: [token] }, decisions, now, now);
-      if (result.state === 'met') return;
+      if (result.state === 'met') return spendOf(operation.key, presented);
     }
     throw new TsbError(
       'MISSING_APPROVAL',
@@ -203,7 +229,7 @@ export class ApprovalGate {
     approvers: Map<string, GateApprover>,
     operation: Subject,
     now: Date,
-  ): PresentedApproval {
+  ): PresentedApproval & { where: string } {
     const where = `signedApprovals[${index}]`;
     const mismatch = approval.challenge.content.requestId
       ? 'belongs to a workflow request'
@@ -233,7 +259,7 @@ export class ApprovalGate {
         `${where}: the signature does not verify with the approver key`,
       );
     }
-    return approval;
+    return { ...approval, where };
   }
 }
 
@@ -250,7 +276,33 @@ function challengeMismatch(challenge: DecodedChallenge, operation: Subject): str
   if (content.keyId !== key.id) return 'was made for another key of that name';
   if (content.keyVersion !== key.version) return 'was made before the key last changed';
   if (!content.payloadDigest.equals(operation.payloadDigest)) return 'was made for another payload';
+  if (!content.parametersDigest.equals(operation.parametersDigest)) {
+    return `was made for other operation parameters (${PARAMETERS_OF[operation.operation]})`;
+  }
   return null;
+}
+
+const PARAMETERS_OF: Record<SkaOperation, string> = {
+  SIGN: 'signatureAlgorithm, signatureType, payloadType, context',
+  DECRYPT: 'cipherAlgorithm, initializationVector, tagLength, additionalAuthenticationData',
+  UNWRAP: "the new key's label, wrapMethod, algorithm, attributes, policy",
+  BLOCK: 'none',
+  UNBLOCK: 'none',
+  MODIFY: 'none',
+  CERTIFICATE_REQUEST: 'none',
+  SELF_SIGN_CERTIFICATE: 'none',
+  SIGN_CERTIFICATE: 'none',
+};
+
+/** Each distinct presented challenge once (several approvers may sign the same one). */
+function spendOf(key: Key, presented: readonly (PresentedApproval & { where: string })[]): ApprovalSpend {
+  const challenges = new Map<string, { digest: Buffer; where: string }>();
+  for (const approval of presented) {
+    const digest = createHash('sha256').update(approval.challengeBytes).digest();
+    const hex = digest.toString('hex');
+    if (!challenges.has(hex)) challenges.set(hex, { digest, where: approval.where });
+  }
+  return { keyId: key.id, challenges: [...challenges.values()] };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Partition, PrismaClient } from '../generated/prisma/client.js';
 import { type ChallengeContent, encodeChallenge, timestampBlock } from '../ska/challenge.js';
 import type { FreshnessWindow } from '../ska/timestamp-proof.js';
 import { ApprovalGate } from './approval-gate.js';
+import { ApprovalLedger } from './approval-ledger.js';
 import { CertificateAuthorityStore } from './certificates.js';
 import { KeyCertificates } from './key-certificates/key-certificates.js';
 import { KeyOperations } from './key-operations.js';
@@ -64,7 +65,11 @@ export class SoftHsm {
   constructor(options: SoftHsmOptions) {
     const clock = options.clock ?? systemClock;
     this.clock = clock;
-    const gate = new ApprovalGate(clock, options.approvalWindow ?? { pastSeconds: 600, futureSeconds: 0 });
+    const gate = new ApprovalGate(
+      clock,
+      options.approvalWindow ?? { pastSeconds: 600, futureSeconds: 0 },
+      new ApprovalLedger(options.prisma),
+    );
     this.metadata = new MetadataCache(options.prisma, {
       capacity: options.keyCacheSize,
       ttlMs: METADATA_TTL_MS,

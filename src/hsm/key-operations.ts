@@ -3,10 +3,11 @@ import { TsbError } from '../errors.js';
 import type { Key, Partition } from '../generated/prisma/client.js';
 import { decodeBase64 } from '../lib/encoding.js';
 import { payloadDigest, type SkaOperation } from '../ska/challenge.js';
+import { type InnerRequest, parametersDigest } from '../ska/operation-parameters.js';
 import { type NormalizedPolicy, toPolicyJson } from '../ska/policy-validate.js';
 import type { AddressFormat } from './address.js';
 import { isSymmetric, normalizeAlgorithm } from './algorithms.js';
-import type { ApprovalGate, Authorization } from './approval-gate.js';
+import type { ApprovalGate, ApprovalSpend, Authorization } from './approval-gate.js';
 import { keyAddress } from './derivation/addresses.js';
 import {
   type DerivationStep,
@@ -123,6 +124,8 @@ export interface EncryptResponse {
 export interface GatedUse {
   operation: SkaOperation;
   payload: Buffer;
+  /** the request whose operation parameters the approvals must name (src/ska/operation-parameters.ts) */
+  parameters: InnerRequest;
   authorization: Authorization | null;
 }
 
@@ -131,6 +134,8 @@ interface ResolvedKey {
   /** the key to operate with: the stored key, or the child derived along the name's path */
   ready: ReadyKey;
   path: DerivationStep[] | null;
+  /** pre-signed approvals the gate accepted: spent (and the use counted) right before the operation runs */
+  spend: ApprovalSpend | null;
 }
 
 /** The operations `KeyOperations.observe` reports, one event per completed operation. */
@@ -171,16 +176,18 @@ export class KeyOperations {
   }
 
   /**
-   * Counts a use of the key, except for a workflow request: the workflow counts that use in the statement
-   * that stores the request's result, so a run whose result is never stored counts nothing. Observers
-   * hear every completed operation, workflow runs included.
+   * Counts a use of the key, except for a workflow request (the workflow counts that use in the statement
+   * that stores the request's result, so a run whose result is never stored counts nothing) and a use
+   * whose pre-signed approvals were spent (`approvalsSpent`: counted in the spending transaction).
+   * Observers hear every completed operation, workflow runs included.
    */
   private used(
     key: Pick<Key, 'id' | 'algorithm'>,
     operation: KeyOperationName,
     authorization: Authorization | null = null,
+    approvalsSpent = false,
   ): void {
-    if (authorization?.kind !== 'workflow') this.useCounter.record(key.id);
+    if (authorization?.kind !== 'workflow' && !approvalsSpent) this.useCounter.record(key.id);
     for (const observer of this.observers) observer({ operation, algorithm: key.algorithm });
   }
 
@@ -189,11 +196,16 @@ export class KeyOperations {
     const payload = payloadOf(input.payload, 'signRequest.payload');
     optionalBinary(input.metaData, 'signRequest.metaData');
     optionalBinary(input.metaDataSignature, 'signRequest.metaDataSignature');
-    const { key, ready } = await this.resolve(partition, input.signKeyName, input.keyPassword, 'sign', {
-      operation: 'SIGN',
-      payload,
-      authorization,
-    });
+    const { key, ready, spend } = await this.resolve(
+      partition,
+      input.signKeyName,
+      input.keyPassword,
+      'sign',
+      { operation: 'SIGN', payload, parameters: { ...input }, authorization },
+    );
+    // a request the key cannot sign is refused before its approvals are spent
+    if (spend) this.checkSignRequest(key, input);
+    await this.gate.spend(spend, { countUse: true });
     const signature = await sign(ready, {
       signatureAlgorithm: input.signatureAlgorithm,
       payload,
@@ -201,7 +213,7 @@ export class KeyOperations {
       payloadType: input.payloadType ?? null,
       context: optionalBinary(input.context, 'signRequest.context'),
     });
-    this.used(key, 'sign', authorization);
+    this.used(key, 'sign', authorization, spend !== null);
     return signature;
   }
 
@@ -253,6 +265,7 @@ export class KeyOperations {
     const { key, ready } = await this.resolve(partition, input.keyName, input.keyPassword, 'sign', {
       operation: 'SIGN',
       payload,
+      parameters: {},
       authorization: null,
     });
     const mac = hmac(ready, payload);
@@ -314,14 +327,16 @@ export class KeyOperations {
     authorization: Authorization | null,
   ): Promise<Buffer> {
     const encryptedPayload = payloadOf(input.encryptedPayload, 'decryptRequest.encryptedPayload');
-    const { key, ready, path } = await this.resolve(
+    const { key, ready, path, spend } = await this.resolve(
       partition,
       input.decryptKeyName,
       input.keyPassword,
       'decrypt',
-      { operation: 'DECRYPT', payload: encryptedPayload, authorization },
+      { operation: 'DECRYPT', payload: encryptedPayload, parameters: { ...input }, authorization },
     );
     refuseDerivationFor(path, 'decryption');
+    if (spend) cipherAlgorithmOf(input.cipherAlgorithm);
+    await this.gate.spend(spend, { countUse: true });
     const plaintext = decrypt(ready, {
       cipherAlgorithm: input.cipherAlgorithm,
       encryptedPayload,
@@ -332,7 +347,7 @@ export class KeyOperations {
         'decryptRequest.additionalAuthenticationData',
       ),
     });
-    this.used(key, 'decrypt', authorization);
+    this.used(key, 'decrypt', authorization, spend !== null);
     return plaintext;
   }
 
@@ -379,16 +394,18 @@ export class KeyOperations {
       );
     }
     const wrapped = binary(input.wrappedKey, 'unwrapKeyRequest.wrappedKey');
-    const { key, ready, path } = await this.resolve(
+    const { key, ready, path, spend } = await this.resolve(
       partition,
       input.unwrapKeyName,
       input.unwrapKeyPassword,
       'unwrap',
-      { operation: 'UNWRAP', payload: wrapped, authorization },
+      { operation: 'UNWRAP', payload: wrapped, parameters: { ...input }, authorization },
     );
     refuseDerivationFor(path, 'unwrapping');
     const algorithm = input.algorithm ? normalizeAlgorithm(input.algorithm) : null;
     const material = unwrapKey(ready, input.wrapMethod, wrapped, { algorithm });
+    // spent before the new key is stored: an approval stores at most one key
+    await this.gate.spend(spend, { countUse: true });
     // counted once the new key is stored: a refused store (taken label, bad attributes) is no use
     const stored = await this.keys.storeNew(partition, {
       label: input.label,
@@ -397,7 +414,7 @@ export class KeyOperations {
       policy: input.policy,
       requestId: options.requestId ?? null,
     });
-    this.used(key, 'unwrap', authorization);
+    this.used(key, 'unwrap', authorization, spend !== null);
     return stored;
   }
 
@@ -413,17 +430,18 @@ export class KeyOperations {
     build: (key: Key, signer: (data: Buffer) => Promise<Buffer>) => Promise<T>,
   ): Promise<T> {
     refuseDerivationFor(splitKeyName(request.keyName).path, 'certificates');
-    const { key, ready } = await this.resolve(
+    const { key, ready, spend } = await this.resolve(
       partition,
       request.keyName,
       request.keyPassword,
       'sign',
       request.gated,
     );
+    await this.gate.spend(spend, { countUse: true });
     const result = await build(key, (data) =>
       sign(ready, { signatureAlgorithm: request.signatureAlgorithm, payload: data }),
     );
-    this.used(key, 'sign', request.gated.authorization);
+    this.used(key, 'sign', request.gated.authorization, spend !== null);
     return result;
   }
 
@@ -540,26 +558,34 @@ export class KeyOperations {
     const { label, path } = splitKeyName(keyName);
     if (path && path.length > 0) {
       const { key, derived } = await this.deriveFrom(partition, label, password, path);
-      this.authorize(partition, key, use, keyName, gated);
-      return { key, ready: loadPrivate(derived.material), path };
+      const spend = this.authorize(partition, key, use, keyName, gated);
+      return { key, ready: loadPrivate(derived.material), path, spend };
     }
     const { key, ready } = await this.keys.readyKey(partition, label, password);
-    this.authorize(partition, key, use, keyName, gated);
-    return { key, ready, path: null };
+    const spend = this.authorize(partition, key, use, keyName, gated);
+    return { key, ready, path: null, spend };
   }
 
   /** Partition flags, block status and attributes, then (for uses under `ruleUse`) the approval gate. */
-  private authorize(partition: Partition, key: Key, use: KeyUse, keyName: string, gated?: GatedUse): void {
+  private authorize(
+    partition: Partition,
+    key: Key,
+    use: KeyUse,
+    keyName: string,
+    gated?: GatedUse,
+  ): ApprovalSpend | null {
     authorizeKeyUse(partition, key, use, { secretKey: true });
-    if (!RULE_USE_USES.has(use) || key.policy === null) return;
-    this.gate.authorize(
+    if (!RULE_USE_USES.has(use) || key.policy === null) return null;
+    const operation = gated?.operation ?? 'SIGN';
+    return this.gate.authorize(
       partition,
       key,
       {
         ruleName: 'ruleUse',
-        operation: gated?.operation ?? 'SIGN',
+        operation,
         keyName,
         payloadDigest: payloadDigest(gated?.payload ?? Buffer.alloc(0)),
+        parametersDigest: parametersDigest(operation, gated?.parameters ?? {}),
       },
       gated?.authorization ?? null,
     );

@@ -2,6 +2,7 @@
  * Block, unblock and policy change (SKA `ruleBlock`, `ruleUnblock`, `ruleModify`; reference §2.3–2.4).
  * Each runs through the approval gate, writes with a compare-and-set on the key version, and records
  * the SKA request that made it, so that a re-run of the same request changes nothing a second time.
+ * Pre-signed approvals are spent in the transaction that writes the change.
  */
 
 import type { Clock } from '../clock.js';
@@ -10,13 +11,14 @@ import type { Key, Partition, Prisma, PrismaClient } from '../generated/prisma/c
 import { canonicalJson } from '../lib/canonical-json.js';
 import { payloadDigest } from '../ska/challenge.js';
 import { type ModifyGovernance, modifyGovernance } from '../ska/modify-rule.js';
+import { parametersDigest } from '../ska/operation-parameters.js';
 import {
   type NormalizedModifyPolicy,
   type NormalizedPolicy,
   toPolicyJson,
   validateModifyPolicy,
 } from '../ska/policy-validate.js';
-import type { ApprovalGate, Authorization } from './approval-gate.js';
+import type { ApprovalGate, ApprovalSpend, Authorization } from './approval-gate.js';
 import type { PasswordInput } from './key-password.js';
 import { assertWritable, type KeyChange, type KeyStore } from './keystore.js';
 
@@ -33,6 +35,14 @@ export interface PreparedModify {
 }
 
 const EMPTY_DIGEST = payloadDigest(Buffer.alloc(0));
+/** block, unblock and modify have no parameters besides their payload */
+const NO_PARAMETERS = parametersDigest('MODIFY', {});
+
+/** What `plan` decided: the update to write (null: nothing to change) and the approvals to spend with it. */
+interface PlannedChange {
+  update: { data: Prisma.KeyUpdateManyMutationInput; kind: KeyChange['kind'] | null } | null;
+  spend: ApprovalSpend | null;
+}
 const CAS_ATTEMPTS = 3;
 
 export class KeyStatusChanges {
@@ -89,7 +99,7 @@ export class KeyStatusChanges {
   ): Promise<void> {
     await this.change(partition, keyName, password, options, (key) => {
       const prepared = this.prepareModify(key, policy);
-      this.gate.authorize(
+      const spend = this.gate.authorize(
         partition,
         key,
         {
@@ -98,13 +108,14 @@ export class KeyStatusChanges {
           operation: 'MODIFY',
           keyName,
           payloadDigest: prepared.digest,
+          parametersDigest: NO_PARAMETERS,
         },
         authorization,
       );
       const stored: NormalizedPolicy = { ...prepared.policy, keyStatus: { blocked: key.blocked } };
       return {
-        data: { policy: stored as unknown as Prisma.InputJsonValue },
-        kind: 'policy',
+        update: { data: { policy: stored as unknown as Prisma.InputJsonValue }, kind: 'policy' },
+        spend,
       };
     });
   }
@@ -118,7 +129,7 @@ export class KeyStatusChanges {
     options: StatusChangeOptions,
   ): Promise<void> {
     await this.change(partition, keyName, password, options, (key) => {
-      this.gate.authorize(
+      const spend = this.gate.authorize(
         partition,
         key,
         {
@@ -126,10 +137,11 @@ export class KeyStatusChanges {
           operation: blocked ? 'BLOCK' : 'UNBLOCK',
           keyName,
           payloadDigest: EMPTY_DIGEST,
+          parametersDigest: NO_PARAMETERS,
         },
         authorization,
       );
-      if (key.blocked === blocked) return null;
+      if (key.blocked === blocked) return { update: null, spend };
       const policy =
         key.policy === null
           ? undefined
@@ -137,20 +149,24 @@ export class KeyStatusChanges {
               ...(key.policy as unknown as NormalizedPolicy),
               keyStatus: { blocked },
             } as Prisma.InputJsonValue);
-      return { data: { blocked, ...(policy ? { policy } : {}) }, kind: blocked ? 'blocked' : null };
+      return {
+        update: { data: { blocked, ...(policy ? { policy } : {}) }, kind: blocked ? 'blocked' : null },
+        spend,
+      };
     });
   }
 
   /**
    * Reads the key, lets `plan` authorize and describe the update (null: nothing to change), and writes
-   * it only if the key did not change meanwhile (else reads again).
+   * it only if the key did not change meanwhile (else reads again); accepted pre-signed approvals are
+   * spent in the same transaction (also when there is nothing to change: they were used).
    */
   private async change(
     partition: Partition,
     keyName: string,
     password: PasswordInput,
     options: StatusChangeOptions,
-    plan: (key: Key) => { data: Prisma.KeyUpdateManyMutationInput; kind: KeyChange['kind'] | null } | null,
+    plan: (key: Key) => PlannedChange,
   ): Promise<void> {
     assertWritable(partition);
     if (keyName.includes('/')) {
@@ -163,12 +179,29 @@ export class KeyStatusChanges {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       const key = await this.keys.unlock(partition, keyName, password);
       if (requestId !== null && key.lastRequestId === requestId) return;
-      const update = plan(key);
-      if (!update) return;
-      const { count } = await this.prisma.key.updateMany({
-        where: { id: key.id, version: key.version },
-        data: { ...update.data, version: { increment: 1 }, lastRequestId: requestId },
-      });
+      const { update, spend } = plan(key);
+      if (!update) {
+        await this.gate.spend(spend, { countUse: false });
+        return;
+      }
+      const write = (db: Pick<PrismaClient, 'key'>) =>
+        db.key.updateMany({
+          where: { id: key.id, version: key.version },
+          data: { ...update.data, version: { increment: 1 }, lastRequestId: requestId },
+        });
+      const count = spend
+        ? await this.gate
+            .spend(spend, { countUse: false }, async (tx) => {
+              const { count } = await write(tx);
+              // the key changed meanwhile: nothing spent, read it again (its approvals named the old version)
+              if (count !== 1) throw new KeyChangedMeanwhile();
+              return count;
+            })
+            .catch((error: unknown) => {
+              if (error instanceof KeyChangedMeanwhile) return 0;
+              throw error;
+            })
+        : (await write(this.prisma)).count;
       if (count === 1) {
         const change = update.kind
           ? { partitionId: partition.id, keyId: key.id, kind: update.kind, byRequestId: requestId }
@@ -180,6 +213,8 @@ export class KeyStatusChanges {
     throw new TsbError('TECHNICAL', `key "${keyName}" kept changing; try again`);
   }
 }
+
+class KeyChangedMeanwhile extends Error {}
 
 /** SHA-256 of the canonical JSON of the policy as the TSB wire format writes it. */
 export function modifyDigest(policy: NormalizedModifyPolicy): Buffer {

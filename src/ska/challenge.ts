@@ -2,12 +2,13 @@
  * The `approvalToBeSigned` challenge that SKA approvers sign (reference §4.4, layout and rationale in
  * docs/approval-challenge.md). OpenTSB keeps the TSB frame (`u32le length`, then `u16le tag, u16le
  * length, value` items zero-padded to 4 bytes) and the TSB tags it can, and adds private tags (0x7Fxx)
- * for what the challenge must bind: payload digest, request id and the digest of the frozen rule.
+ * for what the challenge must bind: payload digest, key id and version, the operation parameters digest,
+ * request id (workflow) or nonce (pre-signed), and the digest of the frozen rule.
  *
  * Decoding is strict: any malformed, truncated, reordered, duplicated, unknown or trailing input is a
  * TsbError INPUT_VALIDATION_FAILED (600), never another exception.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { TsbError } from '../errors.js';
 import { canonicalJson } from '../lib/canonical-json.js';
 import { UUID_PATTERN } from '../lib/encoding.js';
@@ -50,6 +51,8 @@ export const CHALLENGE_TAG = {
   RULE_DIGEST: 0x7f03,
   KEY_ID: 0x7f04,
   KEY_VERSION: 0x7f05,
+  PARAMETERS_DIGEST: 0x7f06,
+  NONCE: 0x7f07,
   CREATION_TIME: 0x0107,
   TIMESTAMP_KEY_NAME: 0x1002,
 } as const;
@@ -66,6 +69,8 @@ const TAG_NAMES: Record<number, string> = {
   32515: 'rule digest',
   32516: 'key id',
   32517: 'key version',
+  32518: 'operation parameters digest',
+  32519: 'nonce',
   263: 'creation time',
 };
 
@@ -79,10 +84,14 @@ export interface ChallengeContent {
   keyId: string;
   /** The key's version (it changes with every block, unblock, policy or password change): an approval is for the key as it is. */
   keyVersion: number;
+  /** SHA-256 of the canonical JSON of the operation's parameters (src/ska/operation-parameters.ts). */
+  parametersDigest: Buffer;
   /** Seconds precision: the encoder floors to whole seconds. */
   createdAt: Date;
   /** Lower-case canonical UUID text once decoded; null in a self-computed challenge. */
   requestId: string | null;
+  /** 16 random bytes chosen by the approver tool; exactly when there is no request id (a self-computed challenge). */
+  nonce: Buffer | null;
   /** SHA-256 of the canonical JSON of the frozen rule; null in a self-computed challenge. */
   ruleDigest: Buffer | null;
   /** The partition timestamp key (e.g. "timestamp-key"); null in a self-computed challenge. */
@@ -104,6 +113,7 @@ export interface TlvItem {
 
 const DIGEST_BYTES = 32;
 const UUID_BYTES = 16;
+export const NONCE_BYTES = 16;
 const MAX_ITEM_BYTES = 0xffff;
 /** The largest Unix time a JS Date can hold (±8.64e15 ms). */
 const MAX_UNIX_SECONDS = 8_640_000_000_000;
@@ -130,10 +140,12 @@ export function timestampBlock(content: ChallengeContent): Buffer {
     { tag: CHALLENGE_TAG.PAYLOAD_DIGEST, value: content.payloadDigest },
     { tag: CHALLENGE_TAG.KEY_ID, value: uuidBytes(content.keyId) },
     { tag: CHALLENGE_TAG.KEY_VERSION, value: u32le(content.keyVersion) },
+    { tag: CHALLENGE_TAG.PARAMETERS_DIGEST, value: content.parametersDigest },
   ];
   if (content.requestId !== null) {
     items.push({ tag: CHALLENGE_TAG.REQUEST_ID, value: uuidBytes(content.requestId) });
   }
+  if (content.nonce !== null) items.push({ tag: CHALLENGE_TAG.NONCE, value: content.nonce });
   if (content.ruleDigest !== null) items.push({ tag: CHALLENGE_TAG.RULE_DIGEST, value: content.ruleDigest });
   items.push({ tag: CHALLENGE_TAG.CREATION_TIME, value: u64le(unixSeconds(content.createdAt)) });
   if (content.timestampKeyName !== null) {
@@ -164,20 +176,34 @@ export function encodeChallenge(content: ChallengeContent, timestampSignature: B
   return encodeTlvFrame(items);
 }
 
-/** The challenge an approver builds itself for a synchronous endpoint (no request, rule or timestamp key). */
-export function selfComputedChallenge(
-  operation: SkaOperation,
-  key: { label: string; id: string; version: number },
-  payloadDigest: Buffer,
-  createdAt: Date,
-): Buffer {
+/** What an approver tool needs to build a pre-signed approval's challenge. */
+export interface SelfComputedInput {
+  operation: SkaOperation;
+  /** label (with a derivation path suffix if the request names one), `uuid` and `version` of the key */
+  key: { label: string; id: string; version: number };
+  /** {@link payloadDigest} of the operation's payload */
+  payloadDigest: Buffer;
+  /** `parametersDigest(operation, request)` of src/ska/operation-parameters.ts */
+  parametersDigest: Buffer;
+  createdAt: Date;
+  /** 16 bytes; fresh random bytes when omitted */
+  nonce?: Buffer;
+}
+
+/**
+ * The challenge an approver builds itself for a synchronous endpoint (no request, rule or timestamp key):
+ * a fresh nonce makes every such challenge distinct, and the service accepts each one once.
+ */
+export function selfComputedChallenge(input: SelfComputedInput): Buffer {
   const content = {
-    operation,
-    keyLabel: key.label,
-    keyId: key.id,
-    keyVersion: key.version,
-    payloadDigest,
-    createdAt,
+    operation: input.operation,
+    keyLabel: input.key.label,
+    keyId: input.key.id,
+    keyVersion: input.key.version,
+    payloadDigest: input.payloadDigest,
+    parametersDigest: input.parametersDigest,
+    createdAt: input.createdAt,
+    nonce: input.nonce ?? randomBytes(NONCE_BYTES),
   };
   return encodeChallenge({ ...content, requestId: null, ruleDigest: null, timestampKeyName: null }, null);
 }
@@ -282,7 +308,22 @@ function decodeTimestampBlock(block: Buffer): Omit<ChallengeContent, 'operation'
   const payloadDigest = readFixed(cursor.take(CHALLENGE_TAG.PAYLOAD_DIGEST), DIGEST_BYTES, what);
   const keyId = uuidText(readFixed(cursor.take(CHALLENGE_TAG.KEY_ID), UUID_BYTES, what));
   const keyVersion = readFixed(cursor.take(CHALLENGE_TAG.KEY_VERSION), 4, what).readUInt32LE(0);
+  const parametersItem = cursor.optional(CHALLENGE_TAG.PARAMETERS_DIGEST);
+  if (!parametersItem) {
+    throw invalid(
+      `${what}: no operation parameters digest (tag 0x7F06) after the key version: a challenge of the ` +
+        'earlier form (without parameters digest and nonce) is no longer accepted; build it as ' +
+        'docs/approval-challenge.md describes',
+    );
+  }
+  const parametersDigest = readFixed(parametersItem, DIGEST_BYTES, what);
   const requestIdItem = cursor.optional(CHALLENGE_TAG.REQUEST_ID);
+  const nonceItem = cursor.optional(CHALLENGE_TAG.NONCE);
+  if ((requestIdItem === undefined) === (nonceItem === undefined)) {
+    throw invalid(
+      `${what}: needs exactly one of request id (tag 0x7F02, workflow) and nonce (tag 0x7F07, pre-signed approval)`,
+    );
+  }
   const ruleDigestItem = cursor.optional(CHALLENGE_TAG.RULE_DIGEST);
   const createdAt = readCreationTime(cursor.take(CHALLENGE_TAG.CREATION_TIME));
   const keyNameItem = cursor.optional(CHALLENGE_TAG.TIMESTAMP_KEY_NAME);
@@ -291,8 +332,10 @@ function decodeTimestampBlock(block: Buffer): Omit<ChallengeContent, 'operation'
     payloadDigest,
     keyId,
     keyVersion,
+    parametersDigest,
     createdAt,
     requestId: requestIdItem ? uuidText(readFixed(requestIdItem, UUID_BYTES, what)) : null,
+    nonce: nonceItem ? readFixed(nonceItem, NONCE_BYTES, what) : null,
     ruleDigest: ruleDigestItem ? readFixed(ruleDigestItem, DIGEST_BYTES, what) : null,
     timestampKeyName: keyNameItem ? readUtf8(keyNameItem, `${what} timestamp key name`) : null,
   };
@@ -438,7 +481,14 @@ function checkContent(content: ChallengeContent): void {
     throw invalid(`challenge: unknown operation ${String(content.operation)}`);
   }
   checkDigest(content.payloadDigest, 'payload digest');
+  checkDigest(content.parametersDigest, 'operation parameters digest');
   if (content.ruleDigest !== null) checkDigest(content.ruleDigest, 'rule digest');
+  if ((content.requestId === null) === (content.nonce === null)) {
+    throw invalid('challenge: needs exactly one of request id (workflow) and nonce (pre-signed approval)');
+  }
+  if (content.nonce !== null && (!Buffer.isBuffer(content.nonce) || content.nonce.length !== NONCE_BYTES)) {
+    throw invalid(`challenge: the nonce must be ${NONCE_BYTES} bytes`);
+  }
   if (!UUID_PATTERN.test(content.keyId)) {
     throw new TsbError('INVALID_UUID', `challenge: key id "${content.keyId}" is not a UUID`);
   }

@@ -15,6 +15,7 @@ import { UUID_PATTERN } from '../lib/encoding.js';
 import { isoSeconds, wholeSeconds } from '../lib/time.js';
 import { ruleDigest, type SkaOperation } from '../ska/challenge.js';
 import { approverEntries, ruleDeadline } from '../ska/evaluator.js';
+import { parametersDigest } from '../ska/operation-parameters.js';
 import { isEmptyRule, type NormalizedApproval } from '../ska/policy-validate.js';
 import { openResult, type WorkflowEngine } from './engine.js';
 import { OPERATIONS, prepareBody, type StoredBody } from './operations.js';
@@ -102,8 +103,11 @@ export class RequestsService {
       keyId: key.id,
       keyVersion: key.version,
       payloadDigest: digest,
+      // from the body as stored: the approval gate recomputes it from the request as it runs
+      parametersDigest: parametersDigest(operation, body),
       createdAt,
       requestId: id,
+      nonce: null,
       ruleDigest: frozenRuleDigest,
     });
     const frozen = isEmptyRule(rule) ? null : rule;

@@ -4,6 +4,8 @@
  */
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
+import { type SelfComputedInput, selfComputedChallenge } from '../../src/ska/challenge.js';
+import { encodeSignedApproval } from '../../src/ska/signed-approval.js';
 import type { TestContext } from './app.js';
 
 export type ApproverKind = 'P-256' | 'P-384' | 'secp256k1' | 'Ed25519' | 'RSA-2048';
@@ -66,6 +68,24 @@ export function tokenOf(
 }
 
 export const APPROVER_ROLE = ['approver'] as const;
+
+/**
+ * One `signedApprovals` entry (docs/approval-challenge.md, "Pre-signed approvals"): the approver's
+ * signature over a self-computed challenge with a fresh nonce; `signer` signs instead (a forgery).
+ */
+export function presignedApproval(
+  approver: TestApprover,
+  input: SelfComputedInput,
+  signer: TestApprover = approver,
+): string {
+  const challenge = selfComputedChallenge(input);
+  return encodeSignedApproval({
+    approvalToBeSigned: challenge,
+    signature: signer.sign(challenge),
+    approvalDigestAlgorithm: signer.digest,
+    approverPublicKey: Buffer.from(approver.publicKey, 'base64'),
+  });
+}
 
 /** Lists the approver's tasks through `path`, signing a fresh timestamp. */
 export async function listTasks(

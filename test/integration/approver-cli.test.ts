@@ -185,6 +185,8 @@ describe.each(TYPES)('tsb approver with a %s key', (type) => {
     expect(shown).toMatch(new RegExp(`^key +${label} \\(uuid [0-9a-f-]{36}, version \\d+\\)$`, 'm'));
     expect(shown).toContain(`"pay 100 CHF (${type})"`);
     expect(shown).toMatch(/^payload digest check +VALID/m);
+    expect(shown).toMatch(/^operation parameters +\{.*"signatureAlgorithm":"SHA256_WITH_ECDSA"/m);
+    expect(shown).toMatch(/^operation parameters check +VALID/m);
     expect(shown).toMatch(/^challenge timestamp signature +VALID \(partition timestamp key/m);
     expect(shown).toMatch(/^key attributes signature +VALID/m);
     expect(shown).toMatch(/^certificate chain +VALID/m);

@@ -156,7 +156,12 @@ export class KeyCertificates {
         keyName: input.signKeyName,
         keyPassword: input.keyPassword ?? null,
         signatureAlgorithm: input.signatureAlgorithm,
-        gated: { operation, payload: certificateApprovalPayload(input), authorization },
+        gated: {
+          operation,
+          payload: certificateApprovalPayload(input),
+          parameters: { ...input },
+          authorization,
+        },
       },
       build,
     );

@@ -1,14 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selfComputedChallenge } from '../../../src/ska/challenge.js';
-import { encodeSignedApproval } from '../../../src/ska/signed-approval.js';
 import type { TestContext } from '../../helpers/app.js';
 import {
   type ApproverKind,
   createApprover,
   type ListedTask,
   listTasks,
+  presignedApproval,
   rule,
   type TestApprover,
   waitForStatus,
@@ -346,15 +345,15 @@ describe('certificates of SKA keys through the approval workflow', () => {
     const presigned = (
       approver: TestApprover,
       operation: 'SIGN_CERTIFICATE' | 'SELF_SIGN_CERTIFICATE' = 'SIGN_CERTIFICATE',
-    ) => {
-      const challenge = selfComputedChallenge(operation, key, sha256(canonical(body)), clock.now());
-      return encodeSignedApproval({
-        approvalToBeSigned: challenge,
-        signature: approver.sign(challenge),
-        approvalDigestAlgorithm: approver.digest,
-        approverPublicKey: unb64(approver.publicKey),
+    ) =>
+      // certificate operations have no parameters besides the request itself: the digest of {}
+      presignedApproval(approver, {
+        operation,
+        key,
+        payloadDigest: sha256(canonical(body)),
+        parametersDigest: sha256('{}'),
+        createdAt: clock.now(),
       });
-    };
     const send = (signedApprovals: string[]) =>
       ctx.call(P, ['keyOperation'], {
         method: 'POST',

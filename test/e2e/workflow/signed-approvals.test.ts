@@ -1,9 +1,17 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../../src/auth/api-keys.js';
 import { type SkaOperation, selfComputedChallenge } from '../../../src/ska/challenge.js';
+import { parametersDigest } from '../../../src/ska/operation-parameters.js';
 import { encodeSignedApproval } from '../../../src/ska/signed-approval.js';
 import type { TestContext } from '../../helpers/app.js';
-import { createApprover, rule, type TestApprover, taskOf } from '../../helpers/approvers.js';
+import {
+  createApprover,
+  presignedApproval,
+  rule,
+  type TestApprover,
+  taskOf,
+} from '../../helpers/approvers.js';
 import {
   b64,
   type CertificateApprover,
@@ -13,6 +21,7 @@ import {
   createSkaKey,
   expectTsbError,
   keyAttributes,
+  policyOf,
   sha256,
   signRequest,
   unb64,
@@ -34,6 +43,12 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
   ] as [TestApprover, TestApprover, TestApprover, TestApprover];
   const aesKey = randomBytes(32);
   const payload = Buffer.from('pay 1000 CHF to ACME AG');
+  /** the signRequest of `syncSign` (and what `presigned` approves unless told otherwise) */
+  const SIGN_REQUEST = {
+    payload: b64(payload),
+    signKeyName: 'ps-sign',
+    signatureAlgorithm: 'SHA256_WITH_ECDSA',
+  };
 
   beforeAll(async () => {
     ctx = await workflowContext(P, { clock, worker: false });
@@ -88,37 +103,50 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
       keyLabel?: string;
       key?: { label: string; id: string; version: number };
       digest?: Buffer;
+      /** the inner request whose operation parameters are approved (default SIGN_REQUEST) */
+      request?: Record<string, unknown>;
       createdAt?: Date;
       signer?: TestApprover;
     } = {},
   ) => {
-    const challenge = selfComputedChallenge(
-      options.operation ?? 'SIGN',
-      options.key ?? (await keyRef(options.keyLabel ?? 'ps-sign')),
-      options.digest ?? sha256(payload),
-      options.createdAt ?? clock.now(),
+    const operation = options.operation ?? 'SIGN';
+    return presignedApproval(
+      approver,
+      {
+        operation,
+        key: options.key ?? (await keyRef(options.keyLabel ?? 'ps-sign')),
+        payloadDigest: options.digest ?? sha256(payload),
+        parametersDigest: parametersDigest(operation, options.request ?? SIGN_REQUEST),
+        createdAt: options.createdAt ?? clock.now(),
+      },
+      options.signer,
     );
-    return encodeSignedApproval({
-      approvalToBeSigned: challenge,
-      signature: (options.signer ?? approver).sign(challenge),
-      approvalDigestAlgorithm: (options.signer ?? approver).digest,
-      approverPublicKey: unb64(approver.publicKey),
-    });
   };
   const syncSign = async (
     entries: (string | Promise<string>)[] | undefined,
     keyName = 'ps-sign',
     partition = P,
+    request: Record<string, unknown> = {},
   ) => {
     const signedApprovals = entries && (await Promise.all(entries));
     return ctx.call(partition, ['keyOperation'], {
       method: 'POST',
       url: '/v1/synchronousSign',
       body: {
-        signRequest: { payload: b64(payload), signKeyName: keyName, signatureAlgorithm: 'SHA256_WITH_ECDSA' },
+        signRequest: { ...SIGN_REQUEST, signKeyName: keyName, ...request },
         ...(signedApprovals === undefined ? {} : { signedApprovals }),
       },
     });
+  };
+  /** The key's use count in the database, after the in-memory use counter's flush. */
+  const useCount = async (label: string) => {
+    await ctx.hsm.useCounter.flush();
+    const key = await ctx.prisma.key.findFirstOrThrow({ where: { label, partition: { name: P } } });
+    return key.useCount;
+  };
+  const expectRefusal = (response: Awaited<ReturnType<typeof syncSign>>, message: RegExp) => {
+    expectTsbError(response, 403, 401);
+    expect(response.json().message).toMatch(message);
   };
 
   describe('synchronousSign', () => {
@@ -228,6 +256,129 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
     });
   });
 
+  describe('an approval authorizes one operation, once', () => {
+    it('a replay of a spent approval set, by the same or another credential, is refused and counts no use', async () => {
+      const approvals = await Promise.all([presigned(a), presigned(c)]);
+      const before = await useCount('ps-sign');
+      expect((await syncSign(approvals)).statusCode).toBe(200);
+      expect(await useCount('ps-sign')).toBe(before + 1n);
+      const snapshot = await ctx.keySnapshot();
+
+      expectRefusal(await syncSign(approvals), /signedApprovals\[0\]: this approval was used already/);
+      const partition = await ctx.prisma.partition.findUniqueOrThrow({ where: { name: P } });
+      const other = await createApiKey(ctx.prisma, partition.id, 'keyOperation');
+      const byOther = await ctx.app.inject({
+        method: 'POST',
+        url: '/v1/synchronousSign',
+        headers: { 'x-api-key': other.key },
+        payload: { signRequest: SIGN_REQUEST, signedApprovals: approvals },
+      });
+      expectRefusal(byOther, /this approval was used already/);
+      // one spent approval is enough to refuse: a fresh second approval does not revive it
+      expectRefusal(await syncSign([approvals[1]!, presigned(b)]), /used already/);
+      expect(await ctx.keySnapshot()).toBe(snapshot);
+      expect(await useCount('ps-sign')).toBe(before + 1n);
+    });
+
+    it('of 8 identical requests sent at once, exactly one signs', async () => {
+      const approvals = await Promise.all([presigned(a), presigned(b)]);
+      const before = await useCount('ps-sign');
+      const answers = await Promise.all(Array.from({ length: 8 }, () => syncSign(approvals)));
+      const signed = answers.filter((answer) => answer.statusCode === 200);
+      expect(signed).toHaveLength(1);
+      for (const answer of answers.filter((answer) => answer.statusCode !== 200)) {
+        expectRefusal(answer, /used already/);
+      }
+      expect(await useCount('ps-sign')).toBe(before + 1n);
+    });
+
+    it('the signature algorithm and type are bound: approvals for one do not sign with another', async () => {
+      // P is the SHA-256 of a message: NONE_WITH_ECDSA over P would be a SHA256_WITH_ECDSA signature of the message
+      const message = Buffer.from('pay 5 CHF');
+      const prehashed = { payload: b64(sha256(message)) };
+      const approve = (request: Record<string, unknown>) =>
+        Promise.all(
+          [a, b].map((approver) =>
+            presigned(approver, {
+              digest: sha256(sha256(message)),
+              request: { ...SIGN_REQUEST, ...prehashed, ...request },
+            }),
+          ),
+        );
+      const snapshot = await ctx.keySnapshot();
+      const none = { signatureAlgorithm: 'NONE_WITH_ECDSA' };
+      const sha = { signatureAlgorithm: 'SHA256_WITH_ECDSA' };
+      expectRefusal(
+        await syncSign(await approve(sha), 'ps-sign', P, { ...prehashed, ...none }),
+        /other operation parameters \(signatureAlgorithm/,
+      );
+      expectRefusal(
+        await syncSign(await approve(none), 'ps-sign', P, { ...prehashed, ...sha }),
+        /other operation/,
+      );
+      expectRefusal(
+        await syncSign(await approve(none), 'ps-sign', P, { ...prehashed, ...none, signatureType: 'RAW' }),
+        /other operation/,
+      );
+      expect(await ctx.keySnapshot()).toBe(snapshot);
+      // what was approved runs; leaving out signatureType and sending its default DER are the same
+      const response = await syncSign(await approve(none), 'ps-sign', P, {
+        ...prehashed,
+        ...none,
+        signatureType: 'DER',
+      });
+      expect(response.statusCode, response.body).toBe(200);
+      expect(await verifiesWithKey(ctx, P, 'ps-sign', message, unb64(response.json().signature))).toBe(true);
+    });
+
+    it('a challenge of the earlier form (no parameters digest, no nonce) is refused with 600', async () => {
+      const { id, version } = await keyRef('ps-sign');
+      const item = (tag: number, value: Buffer) => {
+        const header = Buffer.alloc(4);
+        header.writeUInt16LE(tag, 0);
+        header.writeUInt16LE(value.length, 2);
+        return Buffer.concat([header, value, Buffer.alloc((4 - (value.length % 4)) % 4)]);
+      };
+      const frame = (...items: Buffer[]) => {
+        const body = Buffer.concat(items);
+        const length = Buffer.alloc(4);
+        length.writeUInt32LE(body.length, 0);
+        return Buffer.concat([length, body]);
+      };
+      const u32 = (n: number) => Buffer.from(new Uint32Array([n]).buffer);
+      const seconds = Buffer.alloc(8);
+      seconds.writeBigUInt64LE(BigInt(clock.now().getTime() / 1000), 0);
+      const digest = sha256(payload);
+      const old = frame(
+        item(0x003b, u32(1)),
+        item(0x1002, Buffer.from('ps-sign')),
+        item(
+          0x1054,
+          frame(
+            item(0x7f01, digest),
+            item(0x7f04, Buffer.from(id.replaceAll('-', ''), 'hex')),
+            item(0x7f05, u32(version)),
+            item(0x0107, seconds),
+          ),
+        ),
+        item(0x7f01, digest),
+      );
+      const entries = [a, b].map((approver) =>
+        encodeSignedApproval({
+          approvalToBeSigned: old,
+          signature: approver.sign(old),
+          approvalDigestAlgorithm: approver.digest,
+          approverPublicKey: unb64(approver.publicKey),
+        }),
+      );
+      const response = await syncSign(entries);
+      expectTsbError(response, 400, 600);
+      expect(response.json().message).toMatch(
+        /signedApprovals\[0\]\.approvalToBeSigned: .*no operation parameters digest \(tag 0x7F06\).*earlier form/,
+      );
+    });
+  });
+
   describe('synchronousBlock and synchronousUnblock', () => {
     const blockApproval = (operation: 'BLOCK' | 'UNBLOCK', approver = a) =>
       presigned(approver, { operation, keyLabel: 'ps-block', digest: sha256('') });
@@ -269,7 +420,13 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
       await createSkaKey(ctx, P, 'ps-cert', { ruleUse: certificateRule(cert, 'cert') });
     });
     const certified = async () => {
-      const challenge = selfComputedChallenge('SIGN', await keyRef('ps-cert'), sha256(payload), clock.now());
+      const challenge = selfComputedChallenge({
+        operation: 'SIGN',
+        key: await keyRef('ps-cert'),
+        payloadDigest: sha256(payload),
+        parametersDigest: parametersDigest('SIGN', SIGN_REQUEST),
+        createdAt: clock.now(),
+      });
       return encodeSignedApproval({
         approvalToBeSigned: challenge,
         signature: cert.sign(challenge),
@@ -300,46 +457,154 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', aesKey, iv);
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-    const decrypt = async (entries?: Promise<string>[]) => {
+    const decryptRequest = {
+      encryptedPayload: b64(ciphertext),
+      decryptKeyName: 'ps-aes',
+      cipherAlgorithm: 'AES_GCM',
+      initializationVector: b64(iv),
+      tagLength: 128,
+    };
+    const decrypt = async (entries?: Promise<string>[], request: Record<string, unknown> = {}) => {
       const signedApprovals = entries && (await Promise.all(entries));
       return ctx.call(P, ['keyOperation'], {
         method: 'POST',
         url: '/v1/synchronousDecrypt',
         body: {
-          decryptRequest: {
-            encryptedPayload: b64(ciphertext),
-            decryptKeyName: 'ps-aes',
-            cipherAlgorithm: 'AES_GCM',
-            initializationVector: b64(iv),
-            tagLength: 128,
-          },
+          decryptRequest: { ...decryptRequest, ...request },
           ...(signedApprovals ? { signedApprovals } : {}),
         },
       });
     };
+    const approval = (request: Record<string, unknown> = {}) =>
+      presigned(a, {
+        operation: 'DECRYPT',
+        keyLabel: 'ps-aes',
+        digest: sha256(ciphertext),
+        request: { ...decryptRequest, ...request },
+      });
 
     it('decrypts with an approval of the ciphertext', async () => {
-      const response = await decrypt([
-        presigned(a, { operation: 'DECRYPT', keyLabel: 'ps-aes', digest: sha256(ciphertext) }),
-      ]);
+      const response = await decrypt([approval()]);
       expect(response.statusCode, response.body).toBe(200);
       expect(unb64(response.json().payload).equals(plaintext)).toBe(true);
+    });
+
+    it('the cipher parameters are bound: another IV, tag length, AAD or cipher is refused (403 / 401)', async () => {
+      const swaps = [
+        { initializationVector: b64(randomBytes(12)) },
+        { tagLength: 96 },
+        { additionalAuthenticationData: b64('aad') },
+        { cipherAlgorithm: 'AES_CBC_NO_PADDING' },
+      ];
+      for (const swap of swaps) {
+        const response = await decrypt([approval()], swap);
+        expectTsbError(response, 403, 401);
+        expect(response.json().message).toMatch(/other operation parameters \(cipherAlgorithm/);
+      }
+      // tagLength 0 means 128: the same parameters, so the approval of tagLength 128 fits
+      const response = await decrypt([approval()], { tagLength: 0 });
+      expect(response.statusCode, response.body).toBe(200);
     });
 
     it('is refused without approvals or with an approval of another operation or payload (403 / 401)', async () => {
       expectTsbError(await decrypt(), 403, 401);
       expectTsbError(
-        await decrypt([presigned(a, { operation: 'SIGN', keyLabel: 'ps-aes', digest: sha256(ciphertext) })]),
+        await decrypt([
+          presigned(a, {
+            operation: 'SIGN',
+            keyLabel: 'ps-aes',
+            digest: sha256(ciphertext),
+            request: decryptRequest,
+          }),
+        ]),
         403,
         401,
       );
       expectTsbError(
         await decrypt([
-          presigned(a, { operation: 'DECRYPT', keyLabel: 'ps-aes', digest: sha256(plaintext) }),
+          presigned(a, {
+            operation: 'DECRYPT',
+            keyLabel: 'ps-aes',
+            digest: sha256(plaintext),
+            request: decryptRequest,
+          }),
         ]),
         403,
         401,
       );
+    });
+  });
+
+  describe('synchronousUnwrap', () => {
+    const kek = randomBytes(32);
+    const secret = randomBytes(32);
+    const cipher = createCipheriv('id-aes256-wrap-pad', kek, Buffer.from('A65959A6', 'hex'));
+    const wrapped = Buffer.concat([cipher.update(secret), cipher.final()]);
+    const approvedRequest = {
+      wrappedKey: b64(wrapped),
+      label: 'u1',
+      unwrapKeyName: 'ps-kek',
+      wrapMethod: 'AES_WRAP_PAD',
+      attributes: { decrypt: true, sign: false, unwrap: false, extractable: false, sensitive: true },
+    };
+    const unwrap = async (entries: string[], request: Record<string, unknown> = {}) =>
+      ctx.call(P, ['keyOperation'], {
+        method: 'POST',
+        url: '/v1/synchronousUnwrap',
+        body: { unwrapKeyRequest: { ...approvedRequest, ...request }, signedApprovals: entries },
+      });
+    const keysLabelled = (label: string) =>
+      ctx.prisma.key.count({ where: { label, partition: { name: P } } });
+
+    beforeAll(async () => {
+      const imported = await ctx.call(P, ['keyManagement'], {
+        method: 'POST',
+        url: '/v1/key/import/plain',
+        body: {
+          label: 'ps-kek',
+          algorithm: 'AES',
+          secretKey: b64(kek),
+          attributes: { decrypt: false, sign: false, unwrap: true },
+          policy: policyOf({ ruleUse: rule([{ quorum: 1, approvers: [a] }]) }),
+        },
+      });
+      expect(imported.statusCode, imported.body).toBe(201);
+    });
+
+    it("binds the new key's label and attributes: approvals for a non-extractable u1 import nothing else, once", async () => {
+      const entries = [
+        await presigned(a, {
+          operation: 'UNWRAP',
+          keyLabel: 'ps-kek',
+          digest: sha256(wrapped),
+          request: approvedRequest,
+        }),
+      ];
+      const extractable = {
+        attributes: { ...approvedRequest.attributes, extractable: true, sensitive: false },
+      };
+      const snapshot = await ctx.keySnapshot();
+      for (const swap of [
+        { label: 'u2' },
+        extractable,
+        { label: 'u2', ...extractable },
+        { policy: policyOf({}) },
+      ]) {
+        const response = await unwrap(entries, swap);
+        expectTsbError(response, 403, 401);
+        expect(response.json().message).toMatch(/other operation parameters \(the new key's label/);
+      }
+      expect(await ctx.keySnapshot()).toBe(snapshot);
+
+      expect((await unwrap(entries)).statusCode).toBe(200);
+      const u1 = (await keyAttributes(ctx, P, 'u1')).json().json;
+      expect(u1.attributes).toMatchObject({ extractable: false, sensitive: true });
+      // spent: a replay imports nothing, whatever it asks for
+      for (const replay of [{ label: 'u2', ...extractable }, { label: 'u2' }]) {
+        expectTsbError(await unwrap(entries, replay), 403, 401);
+      }
+      expect(await keysLabelled('u2')).toBe(0);
+      expect(await keysLabelled('u1')).toBe(1);
     });
   });
 

@@ -45,8 +45,10 @@ const FULL: ChallengeContent = {
   payloadDigest: Buffer.alloc(32, 0x11),
   keyId: 'a1b2c3d4-0000-4000-8000-000000000001',
   keyVersion: 7,
+  parametersDigest: Buffer.alloc(32, 0x44),
   createdAt: new Date('2020-06-24T08:54:47Z'),
   requestId: '6947856a-e3a1-44cf-bb99-bbd2995642ca',
+  nonce: null,
   ruleDigest: Buffer.alloc(32, 0x22),
   timestampKeyName: 'timestamp-key',
 };
@@ -64,13 +66,15 @@ describe('encodeChallenge: golden vector', () => {
     const hex = (...parts: string[]) => parts.join('');
     const digest = '11'.repeat(32);
     const block = hex(
-      '98000000', // inner length 152
+      'bc000000', // inner length 188
       '017f2000',
       digest, // payload digest
       '047f1000',
       'a1b2c3d4000040008000000000000001', // key id
       '057f0400',
       '07000000', // key version 7
+      '067f2000',
+      '44'.repeat(32), // operation parameters digest
       '027f1000',
       '6947856ae3a144cfbb99bbd2995642ca', // request id
       '037f2000',
@@ -83,14 +87,14 @@ describe('encodeChallenge: golden vector', () => {
     );
     const signature = hex('3057', '300c06082a8648ce3d0403020500', '034700', SAMPLE_08_ECDSA);
     const expected = hex(
-      '38010000', // 312 bytes follow
+      '5c010000', // 348 bytes follow
       '3b000400',
       '01000000', // SIGN
       '02100500',
       Buffer.from('key-1').toString('hex'),
       '000000', // label, 5 bytes + 3 padding
-      '54109c00',
-      block, // timestamp container, 156 bytes
+      '5410c000',
+      block, // timestamp container, 192 bytes
       '56105900',
       signature,
       '000000', // 89 bytes + 3 padding
@@ -101,30 +105,54 @@ describe('encodeChallenge: golden vector', () => {
     expect(timestampBlock(FULL).toString('hex')).toBe(block);
   });
 
-  it('a self-computed challenge has no request id, rule digest, key name or signature', () => {
+  it('a self-computed challenge has a nonce, and no request id, rule digest, key name or signature', () => {
     const digest = '33'.repeat(32);
     const expected = [
-      '88000000', // 136 bytes follow
+      'c0000000', // 192 bytes follow
       '3b000400',
       '06000000', // DECRYPT
       '02100100',
       '6b000000', // label "k", 1 byte + 3 padding
-      '54105000',
-      '4c000000',
+      '54108800',
+      '84000000',
       '017f2000',
       digest,
       '047f1000',
       'a1b2c3d4000040008000000000000001',
       '057f0400',
       '2a000000', // key version 42
+      '067f2000',
+      '55'.repeat(32), // operation parameters digest
+      '077f1000',
+      '66'.repeat(16), // nonce
       '07010800',
       '0000000000000000',
       '017f2000',
       digest,
     ].join('');
     const key = { label: 'k', id: 'a1b2c3d4-0000-4000-8000-000000000001', version: 42 };
-    const challenge = selfComputedChallenge('DECRYPT', key, Buffer.alloc(32, 0x33), new Date(999));
+    const challenge = selfComputedChallenge({
+      operation: 'DECRYPT',
+      key,
+      payloadDigest: Buffer.alloc(32, 0x33),
+      parametersDigest: Buffer.alloc(32, 0x55),
+      createdAt: new Date(999),
+      nonce: Buffer.alloc(16, 0x66),
+    });
     expect(challenge.toString('hex')).toBe(expected);
+  });
+
+  it('a self-computed challenge gets a fresh random nonce when none is given', () => {
+    const input = {
+      operation: 'SIGN' as const,
+      key: { label: 'k', id: FULL.keyId, version: 1 },
+      payloadDigest: Buffer.alloc(32, 1),
+      parametersDigest: Buffer.alloc(32, 2),
+      createdAt: new Date(0),
+    };
+    const [one, two] = [selfComputedChallenge(input), selfComputedChallenge(input)];
+    expect(one.equals(two)).toBe(false);
+    expect(decodeChallenge(one).content.nonce).toHaveLength(16);
   });
 });
 
@@ -141,19 +169,37 @@ describe('encodeChallenge / decodeChallenge round trip', () => {
     const digest = payloadDigest(Buffer.from('payload'));
     const createdAt = new Date('2026-03-01T12:00:00Z');
     const key = { label: "wallet/44'/0'/0'", id: FULL.keyId, version: 3 };
-    const decoded = decodeChallenge(selfComputedChallenge(operation, key, digest, createdAt));
+    const parameters = payloadDigest(Buffer.from('{}'));
+    const nonce = Buffer.alloc(16, 9);
+    const decoded = decodeChallenge(
+      selfComputedChallenge({
+        operation,
+        key,
+        payloadDigest: digest,
+        parametersDigest: parameters,
+        createdAt,
+        nonce,
+      }),
+    );
     expect(decoded.content).toEqual({
       operation,
       keyLabel: "wallet/44'/0'/0'",
       keyId: FULL.keyId,
       keyVersion: 3,
       payloadDigest: digest,
+      parametersDigest: parameters,
       createdAt,
       requestId: null,
+      nonce,
       ruleDigest: null,
       timestampKeyName: null,
     });
     expect(decoded.timestampSignature).toBeNull();
+  });
+
+  it('a container with a nonce instead of a request id (a pre-signed challenge with a rule digest)', () => {
+    const content = { ...FULL, requestId: null, nonce: Buffer.alloc(16, 0xab) };
+    expect(decodeChallenge(encodeChallenge(content, null)).content).toEqual(content);
   });
 
   it('floors the creation time to seconds and lower-cases the request id', () => {
@@ -316,8 +362,13 @@ describe('decodeChallenge refuses malformed input with 600 only', () => {
   });
   const digest = Buffer.alloc(32, 0x11);
   const inner = (...items: TlvItem[]) => encodeTlvFrame(items);
-  const keyItems = [item(0x7f04, 'a1b2c3d4000040008000000000000001'), item(0x7f05, '01000000')];
-  const goodInner = () => inner(item(0x7f01, digest), ...keyItems, item(0x0107, '0100000000000000'));
+  const keyItems = [
+    item(0x7f04, 'a1b2c3d4000040008000000000000001'),
+    item(0x7f05, '01000000'),
+    item(0x7f06, Buffer.alloc(32, 0x44)),
+  ];
+  const fresh = item(0x7f07, '66'.repeat(16));
+  const goodInner = () => inner(item(0x7f01, digest), ...keyItems, fresh, item(0x0107, '0100000000000000'));
   const outer = (...items: TlvItem[]) => encodeTlvFrame(items);
   const op = item(0x003b, '01000000');
   const label = item(0x1002, Buffer.from('key'));
@@ -425,7 +476,13 @@ describe('decodeChallenge refuses malformed input with 600 only', () => {
           op,
           label,
           container(
-            inner(item(0x7f01, digest), ...keyItems, item(0x7f03, 'aa'), item(0x0107, '0100000000000000')),
+            inner(
+              item(0x7f01, digest),
+              ...keyItems,
+              fresh,
+              item(0x7f03, 'aa'),
+              item(0x0107, '0100000000000000'),
+            ),
           ),
           trailing,
         ),
@@ -437,7 +494,7 @@ describe('decodeChallenge refuses malformed input with 600 only', () => {
         outer(
           op,
           label,
-          container(inner(item(0x7f01, digest), ...keyItems, item(0x0107, '01000000'))),
+          container(inner(item(0x7f01, digest), ...keyItems, fresh, item(0x0107, '01000000'))),
           trailing,
         ),
       /8 bytes/,
@@ -448,14 +505,14 @@ describe('decodeChallenge refuses malformed input with 600 only', () => {
         outer(
           op,
           label,
-          container(inner(item(0x7f01, digest), ...keyItems, item(0x0107, 'ffffffffffffffff'))),
+          container(inner(item(0x7f01, digest), ...keyItems, fresh, item(0x0107, 'ffffffffffffffff'))),
           trailing,
         ),
       /out of range/,
     ],
     [
       'a missing creation time',
-      () => outer(op, label, container(inner(item(0x7f01, digest), ...keyItems)), trailing),
+      () => outer(op, label, container(inner(item(0x7f01, digest), ...keyItems, fresh)), trailing),
       /expected creation time/,
     ],
     [
@@ -475,7 +532,120 @@ describe('decodeChallenge refuses malformed input with 600 only', () => {
           ),
           trailing,
         ),
+      /exactly one of request id .* and nonce/,
+    ],
+    [
+      'a nonce before the request id',
+      () =>
+        outer(
+          op,
+          label,
+          container(
+            inner(
+              item(0x7f01, digest),
+              ...keyItems,
+              fresh,
+              item(0x7f02, 'aa'.repeat(16)),
+              item(0x0107, '0100000000000000'),
+            ),
+          ),
+          trailing,
+        ),
       /expected creation time \(tag 0x0107\), found request id/,
+    ],
+    [
+      'both a request id and a nonce',
+      () =>
+        outer(
+          op,
+          label,
+          container(
+            inner(
+              item(0x7f01, digest),
+              ...keyItems,
+              item(0x7f02, 'aa'.repeat(16)),
+              fresh,
+              item(0x0107, '0100000000000000'),
+            ),
+          ),
+          trailing,
+        ),
+      /exactly one of request id .* and nonce/,
+    ],
+    [
+      'neither a request id nor a nonce',
+      () =>
+        outer(
+          op,
+          label,
+          container(inner(item(0x7f01, digest), ...keyItems, item(0x0107, '0100000000000000'))),
+          trailing,
+        ),
+      /exactly one of request id .* and nonce/,
+    ],
+    [
+      'a short nonce',
+      () =>
+        outer(
+          op,
+          label,
+          container(
+            inner(
+              item(0x7f01, digest),
+              ...keyItems,
+              item(0x7f07, '66'.repeat(15)),
+              item(0x0107, '0100000000000000'),
+            ),
+          ),
+          trailing,
+        ),
+      /nonce \(tag 0x7F07\) must be 16 bytes/,
+    ],
+    [
+      'a short operation parameters digest',
+      () =>
+        outer(
+          op,
+          label,
+          container(
+            inner(
+              item(0x7f01, digest),
+              keyItems[0]!,
+              keyItems[1]!,
+              item(0x7f06, 'aa'.repeat(31)),
+              fresh,
+              item(0x0107, '0100000000000000'),
+            ),
+          ),
+          trailing,
+        ),
+      /operation parameters digest \(tag 0x7F06\) must be 32 bytes/,
+    ],
+    [
+      'the earlier form, without operation parameters digest and nonce',
+      () =>
+        outer(
+          op,
+          label,
+          container(
+            inner(item(0x7f01, digest), keyItems[0]!, keyItems[1]!, item(0x0107, '0100000000000000')),
+          ),
+          trailing,
+        ),
+      /no operation parameters digest \(tag 0x7F06\).*earlier form.*no longer accepted/,
+    ],
+    [
+      'a nonce where the operation parameters digest belongs',
+      () =>
+        outer(
+          op,
+          label,
+          container(
+            inner(item(0x7f01, digest), keyItems[0]!, keyItems[1]!, fresh, item(0x0107, '0100000000000000')),
+          ),
+          trailing,
+        ),
+      /no operation parameters digest \(tag 0x7F06\)/,
     ],
     [
       'a key name that is not UTF-8',
@@ -484,7 +654,13 @@ describe('decodeChallenge refuses malformed input with 600 only', () => {
           op,
           label,
           container(
-            inner(item(0x7f01, digest), ...keyItems, item(0x0107, '0100000000000000'), item(0x1002, 'c3')),
+            inner(
+              item(0x7f01, digest),
+              ...keyItems,
+              fresh,
+              item(0x0107, '0100000000000000'),
+              item(0x1002, 'c3'),
+            ),
           ),
           trailing,
         ),
@@ -521,6 +697,11 @@ describe('encodeChallenge refuses content it cannot encode', () => {
   it('digests of the wrong size, bad dates, labels that do not fit, unknown operations: 600', () => {
     expect(codeOf({ payloadDigest: Buffer.alloc(31) })).toBe(600);
     expect(codeOf({ ruleDigest: Buffer.alloc(48) })).toBe(600);
+    expect(codeOf({ parametersDigest: Buffer.alloc(31) })).toBe(600);
+    expect(codeOf({ parametersDigest: undefined as unknown as Buffer })).toBe(600);
+    expect(codeOf({ nonce: Buffer.alloc(16) })).toBe(600); // with a request id
+    expect(codeOf({ requestId: null })).toBe(600); // neither request id nor nonce
+    expect(codeOf({ requestId: null, nonce: Buffer.alloc(15) })).toBe(600);
     expect(codeOf({ createdAt: new Date(Number.NaN) })).toBe(600);
     expect(codeOf({ createdAt: new Date('1969-12-31T23:59:59Z') })).toBe(600);
     expect(codeOf({ keyLabel: 'x'.repeat(0x10000) })).toBe(600);

@@ -2,6 +2,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { verifyApproverSignature } from '../../../src/ska/approval-signature.js';
 import { payloadDigest, selfComputedChallenge } from '../../../src/ska/challenge.js';
+import { parametersDigest } from '../../../src/ska/operation-parameters.js';
 import { decodeSignedApproval, encodeSignedApproval } from '../../../src/ska/signed-approval.js';
 import { errorOf, makeCertificate, spkiOf, tsbSample } from './helpers.js';
 
@@ -14,7 +15,13 @@ const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256
 const spki = spkiOf(publicKey);
 const createdAt = new Date('2026-02-03T04:05:06Z');
 const key = { label: 'payments-key', id: '0f1e2d3c-4b5a-4697-8877-665544332211', version: 1 };
-const challenge = selfComputedChallenge('SIGN', key, payloadDigest(Buffer.from('tx')), createdAt);
+const challenge = selfComputedChallenge({
+  operation: 'SIGN',
+  key,
+  payloadDigest: payloadDigest(Buffer.from('tx')),
+  parametersDigest: parametersDigest('SIGN', { signatureAlgorithm: 'SHA256_WITH_ECDSA' }),
+  createdAt,
+});
 const signature = sign('sha256', challenge, privateKey);
 
 const base64Json = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
