@@ -80,14 +80,7 @@ export class SoftHsm {
     );
     this.keyring = new PartitionKeyring((partition) => this.partitions.openPartitionKey(partition));
     this.useCounter = new UseCounter(options.prisma);
-    this.keys = new KeyStore(
-      options.prisma,
-      this.keyring,
-      clock,
-      options.keyCacheSize,
-      this.useCounter,
-      this.metadata,
-    );
+    this.keys = new KeyStore(options.prisma, this.keyring, clock, options.keyCacheSize, this.metadata);
     this.operations = new KeyOperations(this.keys, this.useCounter, gate);
     this.keyStatus = new KeyStatusChanges(options.prisma, this.keys, gate, clock);
     this.keyCertificates = new KeyCertificates(options.prisma, this.keys, this.operations, clock);
@@ -95,12 +88,12 @@ export class SoftHsm {
     this.backups = new PartitionBackups(options.prisma, options.masterKey, clock);
   }
 
-  /** Writes what is still only in memory (key use counts); call before the database client closes. */
   /** Hears other processes' key and partition changes (PostgreSQL LISTEN), so cached rows stay true. */
   listenForChanges(databaseUrl: string, onError?: (error: unknown) => void): Promise<void> {
     return this.metadata.listen(databaseUrl, onError);
   }
 
+  /** Waits for key use counts still being written; call before the database client closes. */
   async close(): Promise<void> {
     await this.metadata.close();
     await this.useCounter.flush();

@@ -171,16 +171,17 @@ export class KeyOperations {
   }
 
   /**
-   * Counts a use of the key, except for a workflow request: the workflow counts that use in the statement
-   * that stores the request's result, so a run whose result is never stored counts nothing. Observers
-   * hear every completed operation, workflow runs included.
+   * Counts a use of the key and waits until the count is committed, so no result leaves before its use is
+   * durable (a failed write fails the operation with 503). A workflow request is not counted here: the
+   * workflow counts that use in the statement that stores the request's result, so a run whose result is
+   * never stored counts nothing. Observers hear every completed operation, workflow runs included.
    */
-  private used(
+  private async used(
     key: Pick<Key, 'id' | 'algorithm'>,
     operation: KeyOperationName,
     authorization: Authorization | null = null,
-  ): void {
-    if (authorization?.kind !== 'workflow') this.useCounter.record(key.id);
+  ): Promise<void> {
+    if (authorization?.kind !== 'workflow') await this.useCounter.record(key.id);
     for (const observer of this.observers) observer({ operation, algorithm: key.algorithm });
   }
 
@@ -201,7 +202,7 @@ export class KeyOperations {
       payloadType: input.payloadType ?? null,
       context: optionalBinary(input.context, 'signRequest.context'),
     });
-    this.used(key, 'sign', authorization);
+    await this.used(key, 'sign', authorization);
     return signature;
   }
 
@@ -220,7 +221,7 @@ export class KeyOperations {
         payloadOf(mac.payload, 'verifyHmacRequest.payload'),
         binary(mac.signature, 'verifyHmacRequest.signature'),
       );
-      this.used(key, 'verify');
+      await this.used(key, 'verify');
       return valid;
     }
     const request = signature!;
@@ -241,7 +242,7 @@ export class KeyOperations {
       payloadType: request.payloadType ?? null,
       context: optionalBinary(request.context, 'verifySignatureRequest.context'),
     });
-    this.used(key, 'verify');
+    await this.used(key, 'verify');
     return valid;
   }
 
@@ -256,7 +257,7 @@ export class KeyOperations {
       authorization: null,
     });
     const mac = hmac(ready, payload);
-    this.used(key, 'hmac');
+    await this.used(key, 'hmac');
     return mac;
   }
 
@@ -297,7 +298,7 @@ export class KeyOperations {
         },
       );
     }
-    this.used(key, 'encrypt');
+    await this.used(key, 'encrypt');
     return {
       encryptedPayload: result.encryptedPayload.toString('base64'),
       encryptedPayloadWithoutMessageAuthenticationCode: base64OrNull(
@@ -332,7 +333,7 @@ export class KeyOperations {
         'decryptRequest.additionalAuthenticationData',
       ),
     });
-    this.used(key, 'decrypt', authorization);
+    await this.used(key, 'decrypt', authorization);
     return plaintext;
   }
 
@@ -360,7 +361,7 @@ export class KeyOperations {
     refuseDerivationFor(wrapping.path, 'wrapping');
     const wrappingKey = await this.wrappingKeyOf(partition, wrapping.label, input.wrapKeyPassword);
     const wrapped = wrapKey(wrappingKey.key, input.wrapMethod, this.keys.materialOf(partition, toWrap));
-    this.used(wrappingKey, 'wrap');
+    await this.used(wrappingKey, 'wrap');
     return wrapped;
   }
 
@@ -397,7 +398,7 @@ export class KeyOperations {
       policy: input.policy,
       requestId: options.requestId ?? null,
     });
-    this.used(key, 'unwrap', authorization);
+    await this.used(key, 'unwrap', authorization);
     return stored;
   }
 
@@ -423,7 +424,7 @@ export class KeyOperations {
     const result = await build(key, (data) =>
       sign(ready, { signatureAlgorithm: request.signatureAlgorithm, payload: data }),
     );
-    this.used(key, 'sign', request.gated.authorization);
+    await this.used(key, 'sign', request.gated.authorization);
     return result;
   }
 
@@ -505,7 +506,7 @@ export class KeyOperations {
       chainCode: derived.chainCode,
       derivation: { type: derivationType, value: derived.derivationValue },
     });
-    this.used(key, 'derive');
+    await this.used(key, 'derive');
     return {
       label: input.newLabel,
       derivationType,
