@@ -8,7 +8,7 @@
  * (by uses committed whose answer had not left yet).
  */
 import { TsbError } from '../errors.js';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { AddUseCounts } from './use-count-writers.js';
 
 interface Batch {
   counts: Map<string, number>;
@@ -21,7 +21,7 @@ export class UseCounter {
   private next: Batch | null = null;
   private running: Promise<void> | null = null;
 
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(private readonly add: AddUseCounts) {}
 
   /**
    * Resolves when this use of the key is committed; rejects (TsbError SERVICE_UNAVAILABLE) when it could
@@ -54,14 +54,8 @@ export class UseCounter {
   }
 
   private async write(batch: Batch): Promise<void> {
-    // sorted: two processes adding to the same keys lock their rows in the same order, so they never deadlock
-    const ids = [...batch.counts.keys()].sort();
-    const counts = ids.map((id) => batch.counts.get(id)!);
     try {
-      await this.prisma.$executeRaw`
-        UPDATE "Key" AS k SET "useCount" = k."useCount" + v.n
-        FROM (SELECT unnest(${ids}::uuid[]) AS id, unnest(${counts}::bigint[]) AS n) AS v
-        WHERE k.id = v.id`;
+      await this.add([...batch.counts.keys()], [...batch.counts.values()]);
     } catch (cause) {
       const error = new TsbError(
         'SERVICE_UNAVAILABLE',

@@ -65,6 +65,7 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     masterKey,
     keyCacheSize: 100,
     approvalWindow: config.workflow.approvalWindow,
+    databaseUrl: database.url,
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const leaks = LEAK_CHECK ? new LeakRecorder() : null;

@@ -1,7 +1,12 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createPrismaClient } from '../../src/db/prisma.js';
 import { TsbError } from '../../src/errors.js';
+import {
+  type AddUseCounts,
+  addUseCountsThroughPrisma,
+  UseCountPool,
+} from '../../src/hsm/use-count-writers.js';
 import { UseCounter } from '../../src/hsm/use-counter.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
@@ -27,6 +32,24 @@ async function stored(label: string): Promise<number> {
   const key = await t.prisma.key.findUniqueOrThrow({ where: { id: ids.get(label)! } });
   return Number(key.useCount);
 }
+
+/** The two ways of writing the counts, each on its own connection to `databaseUrl`. */
+const WRITERS: [string, (databaseUrl: string) => { add: AddUseCounts; close(): Promise<void> }][] = [
+  [
+    'through a pg connection of its own',
+    (databaseUrl) => {
+      const pool = new UseCountPool(databaseUrl);
+      return { add: pool.add, close: () => pool.close() };
+    },
+  ],
+  [
+    'through Prisma',
+    (databaseUrl) => {
+      const prisma = createPrismaClient(databaseUrl);
+      return { add: addUseCountsThroughPrisma(prisma), close: () => prisma.$disconnect() };
+    },
+  ],
+];
 
 const settled = async (promise: Promise<unknown>) => {
   let done = false;
@@ -58,9 +81,11 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe('key use counter (group commit)', () => {
+describe.each(WRITERS)('key use counter (group commit) %s', (_name, writer) => {
   it('lands every use of many concurrent records, of several keys, exactly', async () => {
-    const counter = new UseCounter(t.prisma);
+    const { add, close } = writer(t.databaseUrl);
+    onTestFinished(close);
+    const counter = new UseCounter(add);
     const before = { a: await stored('a'), b: await stored('b'), c: await stored('c') };
     const uses: Promise<void>[] = [];
     // in several turns of the event loop, so that later records join batches while one is being written
@@ -76,8 +101,26 @@ describe('key use counter (group commit)', () => {
     });
   });
 
+  it('two processes adding to the same keys in opposite orders neither deadlock nor lose a count', async () => {
+    const writers = [writer(t.databaseUrl), writer(t.databaseUrl)];
+    onTestFinished(() => Promise.all(writers.map((w) => w.close())).then(() => {}));
+    const [first, second] = writers.map((w) => new UseCounter(w.add));
+    const keys = ['a', 'b', 'c'].map((label) => ids.get(label)!);
+    const before = await Promise.all(['a', 'b', 'c'].map(stored));
+    const uses: Promise<void>[] = [];
+    for (let round = 0; round < 50; round++) {
+      for (const id of keys) uses.push(first!.record(id));
+      for (const id of [...keys].reverse()) uses.push(second!.record(id));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(uses);
+    expect(await Promise.all(['a', 'b', 'c'].map(stored))).toEqual(before.map((n) => n + 100));
+  });
+
   it('resolves a use only after its count is committed, and writes uses that arrive meanwhile next', async () => {
-    const counter = new UseCounter(t.prisma);
+    const { add, close } = writer(t.databaseUrl);
+    onTestFinished(close);
+    const counter = new UseCounter(add);
     const id = ids.get('a')!;
     const before = await stored('a');
     const blocker = new pg.Client({ connectionString: t.databaseUrl });
@@ -108,9 +151,9 @@ describe('key use counter (group commit)', () => {
     const proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
     const proxied = new URL(t.databaseUrl);
     proxied.port = String(proxy.port);
-    const prisma = createPrismaClient(proxied.toString());
+    const { add, close } = writer(proxied.toString());
     try {
-      const counter = new UseCounter(prisma);
+      const counter = new UseCounter(add);
       const id = ids.get('b')!;
       await counter.record(id);
       const before = await stored('b');
@@ -132,11 +175,13 @@ describe('key use counter (group commit)', () => {
       await counter.record(id);
       expect(await stored('b')).toBe(before + 1);
     } finally {
-      await prisma.$disconnect();
+      await close();
       await proxy.close();
     }
   });
+});
 
+describe('key use counts of the operations', () => {
   it('answers a sign only after its use is stored, and withholds the signature (503, errorCode 2) when the count cannot be written', async () => {
     const sign = () =>
       t.call('counted', ['keyOperation'], {
