@@ -117,6 +117,42 @@ describe.each(WRITERS)('key use counter (group commit) %s', (_name, writer) => {
     expect(await Promise.all(['a', 'b', 'c'].map(stored))).toEqual(before.map((n) => n + 100));
   });
 
+  it('locks the rows of a batch in the order of their ids, whatever order the uses came in', async () => {
+    const { add, close } = writer(t.databaseUrl);
+    onTestFinished(close);
+    const counter = new UseCounter(add);
+    const [low, middle, high] = ['a', 'b', 'c'].map((label) => ids.get(label)!).sort();
+    const blocker = new pg.Client({ connectionString: t.databaseUrl });
+    const probe = new pg.Client({ connectionString: t.databaseUrl });
+    await Promise.all([blocker.connect(), probe.connect()]);
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM "Key" WHERE id = $1 FOR UPDATE', [middle]);
+      const uses = [high!, middle!, low!].map((id) => counter.record(id));
+      // the counter's statement now waits for the middle row: it holds the lower row, not yet the higher
+      for (let waited = 0; ; waited += 20) {
+        const { rowCount } = await probe.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%useCount%'`,
+        );
+        if (rowCount) break;
+        if (waited > 5_000) throw new Error('the counter never waited for the locked row');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await probe.query('BEGIN');
+      await expect(
+        probe.query('SELECT 1 FROM "Key" WHERE id = $1 FOR UPDATE NOWAIT', [low]),
+      ).rejects.toMatchObject({ code: '55P03' });
+      await probe.query('ROLLBACK');
+      await probe.query('BEGIN');
+      await probe.query('SELECT 1 FROM "Key" WHERE id = $1 FOR UPDATE NOWAIT', [high]);
+      await probe.query('ROLLBACK');
+      await blocker.query('COMMIT');
+      await Promise.all(uses);
+    } finally {
+      await Promise.all([blocker.end(), probe.end()]);
+    }
+  });
+
   it('resolves a use only after its count is committed, and writes uses that arrive meanwhile next', async () => {
     const { add, close } = writer(t.databaseUrl);
     onTestFinished(close);
