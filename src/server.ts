@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     masterKey: masterKey.key,
     keyCacheSize: config.keyCacheSize,
     approvalWindow: config.workflow.approvalWindow,
+    databaseUrl: config.databaseUrl,
   });
   const app = await buildApp({ config, prisma, hsm });
   await hsm.listenForChanges(config.databaseUrl, (error) =>

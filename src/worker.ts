@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     masterKey: masterKey.key,
     keyCacheSize: config.keyCacheSize,
     approvalWindow: config.workflow.approvalWindow,
+    databaseUrl: config.databaseUrl,
   });
   await hsm.listenForChanges(config.databaseUrl, (error) =>
     log.warn({ err: error }, 'key change feed interrupted; cached key data is not used until it reconnects'),

@@ -176,18 +176,19 @@ export class KeyOperations {
   }
 
   /**
-   * Counts a use of the key, except for a workflow request (the workflow counts that use in the statement
-   * that stores the request's result, so a run whose result is never stored counts nothing) and a use
-   * whose pre-signed approvals were spent (`approvalsSpent`: counted in the spending transaction).
-   * Observers hear every completed operation, workflow runs included.
+   * Counts a use of the key and waits until the count is committed, so no result leaves before its use is
+   * durable (a failed write fails the operation with 503). Not counted here: a workflow request (the
+   * workflow counts that use in the statement that stores the request's result, so a run whose result is
+   * never stored counts nothing) and a use whose pre-signed approvals were spent (`approvalsSpent`: counted
+   * in the spending transaction). Observers hear every completed operation, workflow runs included.
    */
-  private used(
+  private async used(
     key: Pick<Key, 'id' | 'algorithm'>,
     operation: KeyOperationName,
     authorization: Authorization | null = null,
     approvalsSpent = false,
-  ): void {
-    if (authorization?.kind !== 'workflow' && !approvalsSpent) this.useCounter.record(key.id);
+  ): Promise<void> {
+    if (authorization?.kind !== 'workflow' && !approvalsSpent) await this.useCounter.record(key.id);
     for (const observer of this.observers) observer({ operation, algorithm: key.algorithm });
   }
 
@@ -213,7 +214,7 @@ export class KeyOperations {
       payloadType: input.payloadType ?? null,
       context: optionalBinary(input.context, 'signRequest.context'),
     });
-    this.used(key, 'sign', authorization, spend !== null);
+    await this.used(key, 'sign', authorization, spend !== null);
     return signature;
   }
 
@@ -232,7 +233,7 @@ export class KeyOperations {
         payloadOf(mac.payload, 'verifyHmacRequest.payload'),
         binary(mac.signature, 'verifyHmacRequest.signature'),
       );
-      this.used(key, 'verify');
+      await this.used(key, 'verify');
       return valid;
     }
     const request = signature!;
@@ -253,7 +254,7 @@ export class KeyOperations {
       payloadType: request.payloadType ?? null,
       context: optionalBinary(request.context, 'verifySignatureRequest.context'),
     });
-    this.used(key, 'verify');
+    await this.used(key, 'verify');
     return valid;
   }
 
@@ -269,7 +270,7 @@ export class KeyOperations {
       authorization: null,
     });
     const mac = hmac(ready, payload);
-    this.used(key, 'hmac');
+    await this.used(key, 'hmac');
     return mac;
   }
 
@@ -310,7 +311,7 @@ export class KeyOperations {
         },
       );
     }
-    this.used(key, 'encrypt');
+    await this.used(key, 'encrypt');
     return {
       encryptedPayload: result.encryptedPayload.toString('base64'),
       encryptedPayloadWithoutMessageAuthenticationCode: base64OrNull(
@@ -347,7 +348,7 @@ export class KeyOperations {
         'decryptRequest.additionalAuthenticationData',
       ),
     });
-    this.used(key, 'decrypt', authorization, spend !== null);
+    await this.used(key, 'decrypt', authorization, spend !== null);
     return plaintext;
   }
 
@@ -375,7 +376,7 @@ export class KeyOperations {
     refuseDerivationFor(wrapping.path, 'wrapping');
     const wrappingKey = await this.wrappingKeyOf(partition, wrapping.label, input.wrapKeyPassword);
     const wrapped = wrapKey(wrappingKey.key, input.wrapMethod, this.keys.materialOf(partition, toWrap));
-    this.used(wrappingKey, 'wrap');
+    await this.used(wrappingKey, 'wrap');
     return wrapped;
   }
 
@@ -414,7 +415,7 @@ export class KeyOperations {
       policy: input.policy,
       requestId: options.requestId ?? null,
     });
-    this.used(key, 'unwrap', authorization, spend !== null);
+    await this.used(key, 'unwrap', authorization, spend !== null);
     return stored;
   }
 
@@ -441,7 +442,7 @@ export class KeyOperations {
     const result = await build(key, (data) =>
       sign(ready, { signatureAlgorithm: request.signatureAlgorithm, payload: data }),
     );
-    this.used(key, 'sign', request.gated.authorization, spend !== null);
+    await this.used(key, 'sign', request.gated.authorization, spend !== null);
     return result;
   }
 
@@ -524,7 +525,7 @@ export class KeyOperations {
       chainCode: derived.chainCode,
       derivation: { type: derivationType, value: derived.derivationValue },
     });
-    this.used(key, 'derive');
+    await this.used(key, 'derive');
     return {
       label: stored.json.label,
       derivationType,

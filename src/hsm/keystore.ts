@@ -46,7 +46,6 @@ import {
 import type { MetadataCache } from './metadata-cache.js';
 import type { PartitionKeyring } from './partition-keyring.js';
 import { keyMaterialBinding, seal, UnsealError, unseal } from './seal.js';
-import type { UseCounter } from './use-counter.js';
 
 const ACTIVE = 'active';
 /** a key in the trash bin (key invalidation): it looks deleted, its label stays taken */
@@ -79,7 +78,6 @@ export class KeyStore {
     private readonly keyring: PartitionKeyring,
     private readonly clock: Clock,
     cacheCapacity: number,
-    private readonly useCounter: UseCounter | null = null,
     private readonly metadata: MetadataCache | null = null,
   ) {
     this.cache = new KeyCache<ReadyKey>(cacheCapacity);
@@ -486,7 +484,8 @@ export class KeyStore {
       curveOid: key.curveOid,
       derivedAttributes: derivedAttributesOf(key, attributes),
       keySize: key.keySize,
-      keyUsageCount: Number(key.useCount) + (this.useCounter?.pendingFor(key.id) ?? 0),
+      // every answered use is committed before its answer leaves (use-counter.ts): the stored count is exact
+      keyUsageCount: Number(key.useCount),
       createTime: isoSeconds(key.createdAt),
       attestTime: isoSeconds(this.clock.now()),
       publicKey: toBase64(key.publicKey),

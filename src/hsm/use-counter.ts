@@ -1,58 +1,83 @@
-import type { PrismaClient } from '../generated/prisma/client.js';
-
 /**
- * Counts key uses without a database write per operation: uses are summed in memory and added to
- * `Key.useCount` in one statement per flush (every `intervalMs`, and on close). Readers add the
- * pending count, so a key's reported use count is exact within this process.
+ * Counts key uses durably before the operation answers, with group commit: `record` adds a use to the
+ * next batch and resolves once the statement that adds the batch to `Key.useCount` has committed. One
+ * flush runs at a time; uses recorded meanwhile form the next batch, which is written as soon as the
+ * running one is done (an idle counter writes at once, after the current turn of the event loop). A lone
+ * operation therefore waits for one commit, and under load many operations share one. A process killed
+ * at any moment has answered no use that is not in the database: the count can only exceed the answers
+ * (by uses committed whose answer had not left yet).
  */
+import { TsbError } from '../errors.js';
+import type { AddUseCounts } from './use-count-writers.js';
+
+interface Batch {
+  counts: Map<string, number>;
+  committed: Promise<void>;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
 export class UseCounter {
-  private pending = new Map<string, number>();
-  private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> = Promise.resolve();
+  private next: Batch | null = null;
+  private running: Promise<void> | null = null;
 
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly intervalMs = 200,
-  ) {}
+  constructor(private readonly add: AddUseCounts) {}
 
-  record(keyId: string): void {
-    this.pending.set(keyId, (this.pending.get(keyId) ?? 0) + 1);
-    if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), this.intervalMs);
-      this.timer.unref();
-    }
+  /**
+   * Resolves when this use of the key is committed; rejects (TsbError SERVICE_UNAVAILABLE) when it could
+   * not be, and then the operation must not answer its result.
+   */
+  record(keyId: string): Promise<void> {
+    this.next ??= newBatch();
+    const batch = this.next;
+    batch.counts.set(keyId, (batch.counts.get(keyId) ?? 0) + 1);
+    // setImmediate: the uses of every operation finished in this turn of the event loop go together
+    this.running ??= new Promise<void>((start) => setImmediate(start)).then(() => this.drain());
+    return batch.committed;
   }
 
-  pendingFor(keyId: string): number {
-    return this.pending.get(keyId) ?? 0;
+  /** Waits until every use recorded so far is committed (or refused); for shutdown and tests. */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
   }
 
-  /** Writes every pending count; counts recorded meanwhile wait for the next flush. */
-  flush(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    const batch = this.pending;
-    if (batch.size === 0) return this.flushing;
-    this.pending = new Map();
-    const ids = [...batch.keys()];
-    const counts = ids.map((id) => batch.get(id) ?? 0);
-    this.flushing = this.flushing.then(async () => {
-      try {
-        await this.prisma.$executeRaw`
-          UPDATE "Key" AS k SET "useCount" = k."useCount" + v.n
-          FROM (SELECT unnest(${ids}::uuid[]) AS id, unnest(${counts}::bigint[]) AS n) AS v
-          WHERE k.id = v.id`;
-      } catch {
-        // keep the counts for the next flush rather than lose them (e.g. the database was briefly away)
-        for (const [id, n] of batch) this.pending.set(id, (this.pending.get(id) ?? 0) + n);
-        if (!this.timer) {
-          this.timer = setTimeout(() => void this.flush(), this.intervalMs * 5);
-          this.timer.unref();
-        }
+  private async drain(): Promise<void> {
+    try {
+      while (this.next) {
+        const batch = this.next;
+        this.next = null;
+        await this.write(batch);
       }
-    });
-    return this.flushing;
+    } finally {
+      this.running = null;
+    }
   }
+
+  private async write(batch: Batch): Promise<void> {
+    try {
+      await this.add([...batch.counts.keys()], [...batch.counts.values()]);
+    } catch (cause) {
+      const error = new TsbError(
+        'SERVICE_UNAVAILABLE',
+        'the key store database could not count this use of the key, so its result is withheld; try again shortly',
+      );
+      // logged with the 503 by the error handler
+      error.cause = cause;
+      batch.reject(error);
+      return;
+    }
+    batch.resolve();
+  }
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const committed = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // a batch nobody awaits any more (its operation failed otherwise) must not become an unhandled rejection
+  committed.catch(() => {});
+  return { counts: new Map(), committed, resolve, reject };
 }

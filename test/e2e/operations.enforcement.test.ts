@@ -128,7 +128,6 @@ async function useCount(label: string, partition = P): Promise<number> {
 }
 
 async function storedUseCount(label: string): Promise<bigint> {
-  await t.hsm.useCounter.flush();
   const key = await t.prisma.key.findFirstOrThrow({ where: { label, partition: { name: P } } });
   return key.useCount;
 }

@@ -5,7 +5,8 @@
  * runs: the API is SIGKILLed and restarted, then the worker, then Redis is restarted empty, then the database
  * port is blocked for a few seconds. During the database outage the service must answer 503 and /readyz say
  * why; afterwards every accepted request must have run exactly once, every approval that was answered 200 must
- * be stored, and every signature must verify — with no manual step, only the restarts a supervisor would make.
+ * be stored, every signature must verify and be counted in its key's use count — with no manual step, only the
+ * restarts a supervisor would make.
  * CHAOS_PHASE_SECONDS (default 4) sets how long the load runs between faults.
  */
 import { randomBytes, verify } from 'node:crypto';
@@ -295,6 +296,7 @@ describe('the service under load while its processes, Redis and the database fai
       (flow) => !verifies('ska', flow.payload, String(views.get(flow.id)!.result)),
     );
     const skaKey = await db.prisma.key.findFirstOrThrow({ where: { label: 'ska' } });
+    const plainKey = await db.prisma.key.findFirstOrThrow({ where: { label: 'plain' } });
     const answeredApprovals = flows.filter((flow) => flow.approvalAnswered);
     const storedApprovals = await db.prisma.approvalTask.count({
       where: { requestId: { in: answeredApprovals.map((flow) => flow.id) }, decision: 'APPROVED' },
@@ -323,6 +325,8 @@ describe('the service under load while its processes, Redis and the database fai
       flowsLost: flows.length - executed.length,
       flowsDoubled: Math.max(0, Number(skaKey.useCount) - executed.length),
       skaUseCount: Number(skaKey.useCount),
+      // at least the signs answered 200 (every answered use is committed first), at most those sent
+      plainUseCount: Number(plainKey.useCount),
       approvalsAnswered: answeredApprovals.length,
       approvalsStored: storedApprovals,
     };
@@ -338,6 +342,10 @@ describe('the service under load while its processes, Redis and the database fai
     expect(badFlowSignatures).toEqual([]);
     expect(tally.flowsLost).toBe(0);
     expect(Number(skaKey.useCount)).toBe(executed.length);
+    expect(tally.plainUseCount, 'every answered signature is counted').toBeGreaterThanOrEqual(
+      tally.signsAccepted,
+    );
+    expect(tally.plainUseCount).toBeLessThanOrEqual(tally.signsSent);
     expect(storedApprovals).toBe(answeredApprovals.length);
   });
 });

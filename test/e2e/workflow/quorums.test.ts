@@ -185,7 +185,6 @@ describe('SKA quorums over HTTP', () => {
     const done = await executed(id);
     await Promise.all([engine.evaluate(id), engine.execute(id)]);
     expect((await requestStatus(ctx, P, id)).result).toBe(done['result']);
-    await ctx.hsm.useCounter.flush();
     const partition = await ctx.prisma.partition.findUniqueOrThrow({ where: { name: P } });
     const key = await ctx.prisma.key.findFirstOrThrow({
       where: { partitionId: partition.id, label: 'once' },
