@@ -17,6 +17,7 @@ import {
   keyAttributes,
   requestStatus,
   signRequest,
+  synchronousSign,
   workflowContext,
 } from './fixtures.js';
 
@@ -37,14 +38,7 @@ describe('block, unblock and modify through their SKA rules', () => {
   });
   afterAll(async () => ctx?.close());
 
-  const syncSign = (keyName: string) =>
-    ctx.call(P, ['keyOperation'], {
-      method: 'POST',
-      url: '/v1/synchronousSign',
-      body: {
-        signRequest: { payload: b64('now'), signKeyName: keyName, signatureAlgorithm: 'SHA256_WITH_ECDSA' },
-      },
-    });
+  const syncSign = (keyName: string) => synchronousSign(ctx, P, keyName);
   const approveOk = (approver: TestApprover, id: string) => approveTask(ctx, P, approver, id);
   const executed = async (id: string) => {
     const done = await waitForStatus(ctx, P, id, ['EXECUTED', 'FAILED', 'CANCELLED', 'REJECTED']);

@@ -156,6 +156,17 @@ export async function signRequest(
   return response.json().signRequestId;
 }
 
+/** `/v1/synchronousSign` with the key (ECDSA over SHA-256), as keyOperation: the answer as it comes. */
+export function synchronousSign(ctx: TestContext, partition: string, keyName: string, payload = 'now') {
+  return ctx.call(partition, ['keyOperation'], {
+    method: 'POST',
+    url: '/v1/synchronousSign',
+    body: {
+      signRequest: { payload: b64(payload), signKeyName: keyName, signatureAlgorithm: 'SHA256_WITH_ECDSA' },
+    },
+  });
+}
+
 /** POST to an asynchronous endpoint; answers the id found under `answer`. */
 export async function asyncRequest(
   ctx: TestContext,

@@ -9,11 +9,11 @@ import { createApprover, rule, type TestApprover, waitForStatus } from '../../he
 import {
   approveTask,
   asyncRequest,
-  b64,
   createSkaKey,
   evaluated,
   expectTsbError,
   openTasks,
+  synchronousSign,
   workflowContext,
 } from './fixtures.js';
 
@@ -33,14 +33,7 @@ describe('who may change a key policy', () => {
   });
   afterAll(async () => ctx?.close());
 
-  const syncSign = (keyName: string) =>
-    ctx.call(P, ['keyOperation'], {
-      method: 'POST',
-      url: '/v1/synchronousSign',
-      body: {
-        signRequest: { payload: b64('pay'), signKeyName: keyName, signatureAlgorithm: 'SHA256_WITH_ECDSA' },
-      },
-    });
+  const syncSign = (keyName: string) => synchronousSign(ctx, P, keyName);
   const syncModify = (keyName: string, policy: unknown, roles: ('keyManagement' | 'keyOperation')[]) =>
     ctx.call(P, roles, {
       method: 'POST',

@@ -170,34 +170,37 @@ describe('rejection and cancellation', () => {
       expect((await requestStatus(ctx, P, executed)).status).toBe('EXECUTED');
     });
 
-    it('another credential of the partition cannot cancel (403 / 400), a keyManagement caller can and is named', async () => {
-      const as = async (subject: string, roles: Role[]) => ({
-        authorization: `Bearer ${await issueTestToken(ctx.config, P, roles, subject)}`,
-      });
-      const creator = await as('alice', ['keyOperation']);
+    /** a fresh token of `subject` (each is a credential of its own; one subject is one principal) */
+    const as = async (subject: string, roles: Role[]) => ({
+      authorization: `Bearer ${await issueTestToken(ctx.config, P, roles, subject)}`,
+    });
+    const signRequestAs = async (subject: string, keyName: string) => {
       const created = await ctx.app.inject({
         method: 'POST',
         url: '/v1/sign',
-        headers: creator,
+        headers: await as(subject, ['keyOperation']),
         payload: {
           signRequest: {
             payload: b64('pay 5 CHF'),
-            signKeyName: 'two-of-three',
+            signKeyName: keyName,
             signatureAlgorithm: 'SHA256_WITH_ECDSA',
           },
         },
       });
       expect(created.statusCode, created.body).toBe(201);
-      const id: string = created.json().signRequestId;
-      const cancelAs = async (subject: string, roles: Role[]) =>
-        ctx.app.inject({ method: 'DELETE', url: `/v1/request/${id}`, headers: await as(subject, roles) });
+      return created.json().signRequestId as string;
+    };
+    const cancelAs = async (id: string, subject: string, roles: Role[]) =>
+      ctx.app.inject({ method: 'DELETE', url: `/v1/request/${id}`, headers: await as(subject, roles) });
 
-      expectTsbError(await cancelAs('mallory', ['keyOperation']), 403, 400);
+    it('another credential of the partition cannot cancel (403 / 400), a keyManagement caller can and is named', async () => {
+      const id = await signRequestAs('alice', 'two-of-three');
+      expectTsbError(await cancelAs(id, 'mallory', ['keyOperation']), 403, 400);
       expect((await requestStatus(ctx, P, id)).status).toBe('PENDING');
       // a caller holding only a role that reads no requests is refused before anything is looked up
-      expect((await cancelAs('mallory', ['approver'])).statusCode).toBe(403);
+      expect((await cancelAs(id, 'mallory', ['approver'])).statusCode).toBe(403);
 
-      const byManager = await cancelAs('officer-bob', ['keyManagement']);
+      const byManager = await cancelAs(id, 'officer-bob', ['keyManagement']);
       expect(byManager.statusCode, byManager.body).toBe(200);
       const cancelled = await requestStatus(ctx, P, id);
       expect(cancelled.status).toBe('CANCELLED');
@@ -215,28 +218,8 @@ describe('rejection and cancellation', () => {
     });
 
     it('the creator cancels with another token of the same subject (one principal)', async () => {
-      const as = async (subject: string) => ({
-        authorization: `Bearer ${await issueTestToken(ctx.config, P, ['keyOperation'], subject)}`,
-      });
-      const created = await ctx.app.inject({
-        method: 'POST',
-        url: '/v1/sign',
-        headers: await as('carol'),
-        payload: {
-          signRequest: {
-            payload: b64('pay 6 CHF'),
-            signKeyName: 'either',
-            signatureAlgorithm: 'SHA256_WITH_ECDSA',
-          },
-        },
-      });
-      expect(created.statusCode, created.body).toBe(201);
-      const id: string = created.json().signRequestId;
-      const again = await ctx.app.inject({
-        method: 'DELETE',
-        url: `/v1/request/${id}`,
-        headers: await as('carol'),
-      });
+      const id = await signRequestAs('carol', 'either');
+      const again = await cancelAs(id, 'carol', ['keyOperation']);
       expect(again.statusCode, again.body).toBe(200);
       expect((await requestStatus(ctx, P, id)).errorMessage).toBe('cancelled by the requester');
     });
