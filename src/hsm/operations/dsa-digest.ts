@@ -15,7 +15,9 @@
  *   and b·x are uniform and independent of k and x, so inverting and summing them leaks nothing
  *   useful; the two products k·b and b·x depend on k and x only through their limb counts.
  * - k and b are |q| random bits retried until in [1, q − 1]: uniform, and how often the loop
- *   runs depends only on rejected candidates. The byte buffers that held k are zeroed.
+ *   runs depends only on rejected candidates. They become BigInts without a parse that skips
+ *   leading zeros. Our byte buffers that held k are zeroed (node's internal copies and the
+ *   BigInts are not under our control).
  * Verification handles public values only and uses plain BigInt arithmetic.
  */
 import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject, randomBytes } from 'node:crypto';
@@ -126,6 +128,13 @@ function dsaDigestInteger(digest: Uint8Array, q: bigint): bigint {
   return excess > 0 ? z >> BigInt(excess) : z;
 }
 
+/**
+ * A secret's bytes as a BigInt. A fixed leading 1 digit, subtracted again, keeps the parser from
+ * skipping the secret's own leading zeros (whose count would show in its timing).
+ */
+const secretInteger = (bytes: Buffer): bigint =>
+  BigInt(`0x1${bytes.toString('hex')}`) - (1n << BigInt(bytes.length * 8));
+
 /** A uniform integer in [1, q − 1] as |q| random bits, retried until in range (FIPS 186-4 B.2.2). */
 function randomScalar(q: bigint, qBits: number): Buffer {
   const bytes = Math.ceil(qBits / 8);
@@ -133,7 +142,7 @@ function randomScalar(q: bigint, qBits: number): Buffer {
   for (;;) {
     const candidate = randomBytes(bytes);
     candidate[0]! &= topMask;
-    const value = toBigInt(candidate);
+    const value = secretInteger(candidate);
     if (value > 0n && value < q) return candidate;
     candidate.fill(0);
   }
@@ -194,10 +203,10 @@ export function dsaSignDigest(key: DsaPrivate, digest: Uint8Array): RS {
   for (;;) {
     const kBytes = randomScalar(q, qBits);
     const r = generatorPower(key, kBytes) % q;
-    const k = toBigInt(kBytes);
+    const k = secretInteger(kBytes);
     kBytes.fill(0);
     if (r === 0n) continue;
-    const b = toBigInt(randomScalar(q, qBits));
+    const b = secretInteger(randomScalar(q, qBits));
     const kbInverse = invert((k * b) % q, q);
     const s = (kbInverse * (((b * z) % q) + ((((b * x) % q) * r) % q))) % q;
     if (s !== 0n) return { r, s };
