@@ -66,7 +66,7 @@ const verifyDigest = (key: DsaFixture, digest: Buffer, signature: Buffer) =>
   verify(key.pub, { signatureAlgorithm: 'NONE_WITH_DSA', payload: digest, signature });
 
 /** `openssl pkeyutl -verify` of each (digest, DER signature) with the key's public key. */
-async function opensslVerifies(
+async function pkeyutlVerifies(
   key: DsaFixture,
   pairs: { digest: Buffer; sig: Buffer }[],
 ): Promise<boolean[]> {
@@ -90,7 +90,7 @@ async function opensslVerifies(
 }
 
 /** `openssl pkeyutl -sign` over each digest with the key. */
-async function opensslSigns(key: DsaFixture, digests: Buffer[]): Promise<Buffer[]> {
+async function pkeyutlSigns(key: DsaFixture, digests: Buffer[]): Promise<Buffer[]> {
   return withScratch(async (dir) => {
     await writeFile(path.join(dir, 'key.pem'), key.pem);
     const signatures: Buffer[] = [];
@@ -114,7 +114,7 @@ describe.each(KEYS)('NONE_WITH_DSA with %s', (name, n) => {
       // two signatures per digest: k + q and k + 2q are both taken, depending on k
       for (let i = 0; i < 2; i++) pairs.push({ digest, sig: await signDigest(key, digest) });
     }
-    expect(await opensslVerifies(key, pairs)).toEqual(pairs.map(() => true));
+    expect(await pkeyutlVerifies(key, pairs)).toEqual(pairs.map(() => true));
     // a digest differing only beyond the leftmost N bits is the same message to DSA; inside them it is not
     const long = pairs.at(-1)!;
     const beyond = Buffer.from(long.digest);
@@ -122,7 +122,7 @@ describe.each(KEYS)('NONE_WITH_DSA with %s', (name, n) => {
     const inside = Buffer.from(long.digest);
     inside[n / 8 - 1]! ^= 1;
     expect(
-      await opensslVerifies(key, [
+      await pkeyutlVerifies(key, [
         { digest: beyond, sig: long.sig },
         { digest: inside, sig: long.sig },
       ]),
@@ -132,7 +132,7 @@ describe.each(KEYS)('NONE_WITH_DSA with %s', (name, n) => {
   it('openssl pkeyutl signatures over the same digests verify with ours; a changed digest does not', async () => {
     const key = await fixture(name, n);
     const digests = digestsFor(n);
-    const theirs = await opensslSigns(key, digests);
+    const theirs = await pkeyutlSigns(key, digests);
     for (const [index, digest] of digests.entries()) {
       expect(await verifyDigest(key, digest, theirs[index]!), `digest of ${digest.length} bytes`).toBe(true);
       const changed = Buffer.from(digest);
