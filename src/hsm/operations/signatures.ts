@@ -5,7 +5,9 @@
  * - node:crypto (OpenSSL), asynchronous callback form, on libuv's thread pool: RSA PKCS#1 v1.5 and
  *   PSS with SHA-1/2, ECDSA with SHA-1/2/3 and DOUBLE_SHA256, DSA with SHA-1/2, EdDSA.
  * - noble on the calling thread (sub-millisecond): ECDSA over a digest node cannot take (NONE,
- *   KECCAK*, RFC 6979 deterministic, ETH recoverable signatures); NONE_WITH_DSA with bigints.
+ *   KECCAK*, RFC 6979 deterministic, ETH recoverable signatures).
+ * - dsa-digest.ts on the calling thread (about a millisecond): NONE_WITH_DSA, g^k by OpenSSL's
+ *   constant-time exponentiation, the rest blinded.
  * - the signature worker pool (signatures-pool.ts): ML-DSA, SLH-DSA, BLS sign and verify, and the
  *   raw RSA private operation of the prehashed RSA forms (NONE*, NONESHA*).
  *
@@ -32,7 +34,6 @@ import {
   sign as nodeSign,
   verify as nodeVerify,
   publicDecrypt,
-  randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
 import { ecdsa } from '@noble/curves/abstract/weierstrass.js';
@@ -43,9 +44,10 @@ import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { keccak_224, keccak_256, keccak_384, keccak_512 } from '@noble/hashes/sha3.js';
 import { TsbError } from '../../errors.js';
 import { curveByOid, isMlDsa, isSlhDsa, type KeyAlgorithm } from '../algorithms.js';
-import { children, decode, decodePkcs8, decodeSpki, readInteger, readOctetString } from '../asn1.js';
+import { children, decode, decodePkcs8, decodeSpki, readOctetString } from '../asn1.js';
 import type { ReadyKey } from '../mechanisms/common.js';
 import type { ReadyPublicKey } from '../mechanisms/public-keys.js';
+import { dsaPrivateKey, dsaPublicKey, dsaSignDigest, dsaVerifyDigest } from './dsa-digest.js';
 import { HASH_LENGTH, type SignatureAlgorithm, signatureAlgorithmFor } from './signature-algorithms.js';
 import {
   DIGEST_INFO_PREFIX,
@@ -377,87 +379,6 @@ async function verifyEcdsa(
 
 // ---------------------------------------------------------------------------------------------
 // DSA
-
-interface DsaParams {
-  p: bigint;
-  q: bigint;
-  g: bigint;
-  width: number;
-}
-
-function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
-  let result = 1n;
-  let b = base % modulus;
-  for (let e = exponent; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * b) % modulus;
-    b = (b * b) % modulus;
-  }
-  return result;
-}
-
-function readDsaParams(parameters: Buffer | null): DsaParams {
-  if (!parameters) throw new Error('no DSA parameters');
-  const [p, q, g] = children(decode(parameters)).map(readInteger) as [bigint, bigint, bigint];
-  return { p, q, g, width: Math.ceil(q.toString(16).length / 2) };
-}
-
-const dsaPrivate = new WeakMap<KeyObject, DsaParams & { x: bigint }>();
-const dsaPublic = new WeakMap<KeyObject, DsaParams & { y: bigint }>();
-
-function dsaPrivateKey(key: KeyObject): DsaParams & { x: bigint } {
-  let found = dsaPrivate.get(key);
-  if (!found) {
-    try {
-      const info = decodePkcs8(key.export({ type: 'pkcs8', format: 'der' }));
-      found = { ...readDsaParams(info.algorithm.parameters), x: readInteger(decode(info.privateKey)) };
-    } catch {
-      throw new TsbError('HSM_INTEGRITY', 'the DSA private key could not be read');
-    }
-    dsaPrivate.set(key, found);
-  }
-  return found;
-}
-
-function dsaPublicKey(key: KeyObject): DsaParams & { y: bigint } {
-  let found = dsaPublic.get(key);
-  if (!found) {
-    const info = decodeSpki(key.export({ type: 'spki', format: 'der' }));
-    found = { ...readDsaParams(info.algorithm.parameters), y: readInteger(decode(info.publicKey)) };
-    dsaPublic.set(key, found);
-  }
-  return found;
-}
-
-/** The leftmost min(N, outlen) bits of the digest as an integer (FIPS 186-4 §4.6). */
-function dsaDigestInteger(digest: Uint8Array, q: bigint): bigint {
-  const qBits = q.toString(2).length;
-  const z = toBigInt(digest);
-  const excess = digest.length * 8 - qBits;
-  return excess > 0 ? z >> BigInt(excess) : z;
-}
-
-/** DSA over a given digest (NONE_WITH_DSA): a fresh random k per signature. */
-function dsaSignDigest(key: DsaParams & { x: bigint }, digest: Uint8Array): RS {
-  const { p, q, g, x } = key;
-  const z = dsaDigestInteger(digest, q);
-  for (;;) {
-    const k = (toBigInt(randomBytes(key.width + 8)) % (q - 1n)) + 1n;
-    const r = modPow(g, k, p) % q;
-    if (r === 0n) continue;
-    const s = (modPow(k, q - 2n, q) * ((z + x * r) % q)) % q;
-    if (s !== 0n) return { r, s };
-  }
-}
-
-function dsaVerifyDigest(key: DsaParams & { y: bigint }, digest: Uint8Array, { r, s }: RS): boolean {
-  const { p, q, g, y } = key;
-  if (r <= 0n || r >= q || s <= 0n || s >= q) return false;
-  const w = modPow(s, q - 2n, q);
-  const z = dsaDigestInteger(digest, q);
-  const u1 = (z * w) % q;
-  const u2 = (r * w) % q;
-  return ((modPow(g, u1, p) * modPow(y, u2, p)) % p) % q === r;
-}
 
 async function signDsa(
   key: ReadyKey & { kind: 'node' },
