@@ -69,16 +69,18 @@ export class LeakRecorder {
         return;
       }
     }
-    const walk = (node: unknown): void => {
-      if (!node || typeof node !== 'object') return;
+    // iterative: the hostile-input tests send bodies nested thousands of levels deep
+    const pending: unknown[] = [value];
+    while (pending.length > 0) {
+      const node = pending.pop();
+      if (!node || typeof node !== 'object') continue;
       for (const [field, sub] of Object.entries(node as Record<string, unknown>)) {
         if (/password/i.test(field)) {
           const text = Array.isArray(sub) ? sub.join('') : typeof sub === 'string' ? sub : '';
           if (text.length >= MIN_PASSWORD_LENGTH) this.passwords.add(text);
-        } else walk(sub);
+        } else pending.push(sub);
       }
-    };
-    walk(value);
+    }
   }
 }
 
