@@ -166,6 +166,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the approver page in headless Chromium', () => 
     expect(details).toContain(message);
     expect(details).toContain('"invoice": "INV-42"');
     expect(details).toMatch(/Payload digest check\s+VALID/);
+    expect(details).toMatch(/Operation parameters\s+\{.*"signatureAlgorithm":"SHA256_WITH_ECDSA"/);
+    expect(details).toMatch(/Operation parameters check\s+VALID/);
     expect(details).toMatch(/Timestamp signature\s+VALID/);
     expect(details).toMatch(/Key attributes signature\s+VALID/);
     expect(details).toMatch(/Certificate chain\s+VALID/);
@@ -196,6 +198,34 @@ describe.skipIf(!HAVE_CHROMIUM)('the approver page in headless Chromium', () => 
     await expect.poll(() => page.textContent('#status'), { timeout: 10_000 }).toContain('Rejected');
     const done = await waitForStatus(ctx, PARTITION, requestId, ['REJECTED']);
     expect(done['rejections']).toEqual([{ approverPublicKey: publicKey, reason: 'unknown beneficiary' }]);
+  });
+
+  it('refuses to approve a task whose shown request has other operation parameters than its challenge binds', async () => {
+    const requestId = await signRequest(ctx, PARTITION, LABEL, 'pay 70 CHF to ACME AG');
+    // the service (or its database) shows approvers another signature algorithm than the challenge binds
+    const stored = await ctx.prisma.skaRequest.findUniqueOrThrow({ where: { id: requestId } });
+    await ctx.prisma.skaRequest.update({
+      where: { id: requestId },
+      data: { body: { ...(stored.body as object), signatureAlgorithm: 'SHA384_WITH_ECDSA' } },
+    });
+
+    const details = await reviewInPage(requestId);
+    expect(details).toMatch(/Operation parameters\s+\{.*"signatureAlgorithm":"SHA384_WITH_ECDSA"/);
+    expect(details).toMatch(/Operation parameters check\s+INVALID/);
+    expect(details).toMatch(/Payload digest check\s+VALID/);
+    expect(await page.locator('#task-problems li').allTextContents()).toEqual([
+      'the request shown does not have the operation parameters the challenge binds',
+    ]);
+    expect(await page.isDisabled('#approve')).toBe(true);
+    await page.click('#approve', { force: true });
+    expect(await page.textContent('#status')).toContain('Do not approve');
+    const shown = await ctx.call(PARTITION, ['keyOperation'], {
+      method: 'GET',
+      url: `/v1/request/${requestId}`,
+    });
+    expect(shown.json()).toMatchObject({ status: 'PENDING', approvedBy: [] });
+    const tasks = await ctx.prisma.approvalTask.findMany({ where: { requestId } });
+    expect(tasks.map((task) => task.decision)).toEqual([null]);
   });
 
   it('keeps the key across a reload (IndexedDB) and logged no page errors', async () => {

@@ -1,7 +1,8 @@
 // What the approver page checks before it lets an approver sign, in the browser and with WebCrypto:
 // the challenge is decoded here (docs/approval-challenge.md) and must agree with the task, the payload
-// must hash to its digest, the timestamp signature must verify with the partition timestamp
-// certificate, the key attributes with the attestation certificate, and both must chain to the root.
+// must hash to its digest, the request shown must have the operation parameters the challenge binds,
+// the timestamp signature must verify with the partition timestamp certificate, the key attributes
+// with the attestation certificate, and both must chain to the root.
 
 export const toBase64 = (bytes) => {
   let text = '';
@@ -90,12 +91,15 @@ export function decodeChallenge(bytes) {
   const digest = only(inner, 0x7f01, 32);
   const trailing = only(outer, 0x7f01, 32);
   if (!digest || !trailing || !equalBytes(digest, trailing)) throw new Error('payload digests differ');
+  const parametersDigest = only(inner, 0x7f06, 32);
+  if (!parametersDigest) throw new Error('no operation parameters digest (tag 0x7f06)');
   const requestId = only(inner, 0x7f02, 16);
   const seconds = new DataView(block.buffer, only(inner, 0x0107, 8).byteOffset, 8).getBigUint64(0, true);
   return {
     operation: OPERATIONS[code] ?? `unknown (${code})`,
     keyLabel: new TextDecoder('utf-8', { fatal: true }).decode(only(outer, 0x1002)),
     payloadDigest: digest,
+    parametersDigest,
     keyId: uuid(only(inner, 0x7f04, 16)),
     keyVersion: u32(only(inner, 0x7f05, 4)),
     requestId: requestId ? uuid(requestId) : null,
@@ -103,6 +107,118 @@ export function decodeChallenge(bytes) {
     timestampBlock: block,
     timestampSignature: only(outer, 0x1056),
   };
+}
+
+// ---- operation parameters: the rules of src/ska/operation-parameters.ts and src/lib/canonical-json.ts
+// (a test holds both to the same digests). Absent and null are the same, documented defaults are written
+// out, binary fields are the hex SHA-256 of their bytes, everything else is bound exactly as sent.
+
+/** Object keys sorted recursively, no whitespace, `undefined` members dropped. */
+export const canonicalJson = (value) => JSON.stringify(sortKeys(value));
+
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const sorted = {};
+  for (const name of Object.keys(value).sort()) {
+    if (value[name] !== undefined) sorted[name] = sortKeys(value[name]);
+  }
+  return sorted;
+}
+
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+const parameterText = (value) => (value === undefined || value === null ? null : String(value));
+
+async function binaryDigest(value, field) {
+  if (value === undefined || value === null || value === '') return null;
+  const compact = String(value).replace(/\s+/g, '');
+  if (!STRICT_BASE64.test(compact)) throw new Error(`${field} is not valid base64`);
+  const bytes = fromBase64(compact);
+  return bytes.length === 0 ? null : toHex(await sha256(bytes));
+}
+
+function tagLength(value) {
+  if (value === undefined || value === null || value === 0) return 128;
+  return typeof value === 'number' ? value : String(value);
+}
+
+const jsonValue = (value) => (value === undefined ? null : value);
+
+/** The parameters of `operation` as the inner request (`signRequest`, …) gives them, defaults written out. */
+export async function operationParameters(operation, request) {
+  switch (operation) {
+    case 'SIGN':
+      return {
+        signatureAlgorithm: parameterText(request.signatureAlgorithm),
+        signatureType: parameterText(request.signatureType) ?? 'DER',
+        payloadType: parameterText(request.payloadType) ?? 'UNSPECIFIED',
+        context: await binaryDigest(request.context, 'context'),
+      };
+    case 'DECRYPT':
+      return {
+        cipherAlgorithm: parameterText(request.cipherAlgorithm),
+        initializationVector: await binaryDigest(request.initializationVector, 'initializationVector'),
+        tagLength: tagLength(request.tagLength),
+        additionalAuthenticationData: await binaryDigest(
+          request.additionalAuthenticationData,
+          'additionalAuthenticationData',
+        ),
+      };
+    case 'UNWRAP':
+      return {
+        label: parameterText(request.label),
+        wrapMethod: parameterText(request.wrapMethod),
+        algorithm: parameterText(request.algorithm),
+        attributes: jsonValue(request.attributes),
+        policy: jsonValue(request.policy),
+      };
+    case 'BLOCK':
+    case 'UNBLOCK':
+    case 'MODIFY':
+    case 'CERTIFICATE_REQUEST':
+    case 'SELF_SIGN_CERTIFICATE':
+    case 'SIGN_CERTIFICATE':
+      return {};
+    default:
+      throw new Error(`no operation parameters for operation ${operation}`);
+  }
+}
+
+/** SHA-256 of the canonical JSON of {@link operationParameters}: what the challenge's 0x7F06 item must hold. */
+export async function parametersDigest(operation, request) {
+  return sha256(new TextEncoder().encode(canonicalJson(await operationParameters(operation, request))));
+}
+
+/** The inner request of the task's `signed…Request` echo (level 4 and up), e.g. `signedSignRequest.signRequest`. */
+function echoedRequest(task) {
+  for (const [field, value] of Object.entries(task)) {
+    if (!field.startsWith('signed') || typeof value !== 'object' || value === null) continue;
+    const inner = Object.entries(value).find(([name]) => name !== 'requestSignature')?.[1];
+    if (typeof inner === 'object' && inner !== null) return inner;
+  }
+  return null;
+}
+
+/** Shows the parameters of the request the task echoes and checks them against the challenge's digest. */
+async function reviewParameters(task, decoded, rows, problems) {
+  const request = echoedRequest(task);
+  if (request === null) {
+    // the page always asks for level 5: a task without the request hides what the approver signs for
+    rows.push(['Operation parameters', '(the task shows no request)', 'invalid']);
+    problems.push('the task does not show the request, so its operation parameters cannot be checked');
+    return;
+  }
+  let ok = false;
+  try {
+    const parameters = await operationParameters(decoded.operation, request);
+    rows.push(['Operation parameters', escapeForDisplay(JSON.stringify(parameters))]);
+    ok = equalBytes(await parametersDigest(decoded.operation, request), decoded.parametersDigest);
+  } catch (error) {
+    rows.push(['Operation parameters', `INVALID: ${escapeForDisplay(error.message)}`, 'invalid']);
+  }
+  rows.push(['Operation parameters check', ok ? 'VALID' : 'INVALID', ok ? 'valid' : 'invalid']);
+  if (!ok) problems.push('the request shown does not have the operation parameters the challenge binds');
 }
 
 // ---- DER: just enough for certificates and ECDSA signatures
@@ -285,6 +401,7 @@ export async function reviewTask(task, chainPems) {
     );
     if (!ok) problems.push('the payload does not hash to the digest in the challenge');
   }
+  await reviewParameters(task, decoded, rows, problems);
   rows.push(['Metadata', task.metaData ? describeBytes(fromBase64(task.metaData)) : '(none)']);
   if (task.metaData) {
     rows.push([
