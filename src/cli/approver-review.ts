@@ -115,7 +115,10 @@ export function reviewTask(task: Task, chain: CertificateChain, options: ReviewO
   return { lines, problems, challenge, rejection };
 }
 
-/** The request the task echoes (level 4 and up) must have the operation parameters the challenge binds. */
+/**
+ * The request the task echoes (the review reads tasks at level 5) must have the operation parameters the
+ * challenge binds; a task that shows no request cannot be checked, so it is not approved either.
+ */
 function reviewParameters(
   task: Task,
   decoded: DecodedChallenge,
@@ -123,11 +126,18 @@ function reviewParameters(
   problems: string[],
 ) {
   const request = echoedRequest(task);
-  if (!request) return;
+  if (!request) {
+    lines.push(['operation parameters', `${INVALID}: the task does not show the request`]);
+    problems.push('the task does not show the request, so its operation parameters cannot be checked');
+    return;
+  }
   const { operation, parametersDigest: signed } = decoded.content;
   let matches = false;
   try {
-    lines.push(['operation parameters', JSON.stringify(operationParameters(operation, request))]);
+    lines.push([
+      'operation parameters',
+      escapeForDisplay(JSON.stringify(operationParameters(operation, request))),
+    ]);
     matches = parametersDigest(operation, request).equals(signed);
   } catch (error) {
     lines.push(['operation parameters', `${INVALID}: ${(error as Error).message}`]);
