@@ -6,7 +6,7 @@
  * that (work the scope started that outlives it) is counted by the counter itself, so none is lost.
  */
 export class DeferredUses {
-  private readonly counts = new Map<string, number>();
+  private counts = new Map<string, number>();
   private closed = false;
 
   /** Adds a use of the key; false when the deferral is closed (then the caller must count it itself). */
@@ -16,9 +16,14 @@ export class DeferredUses {
     return true;
   }
 
-  /** Closes the deferral and answers its uses per key id, which the owner must now commit. */
+  /**
+   * Closes the deferral and answers its uses per key id, which the owner must now commit; each use is
+   * answered once (a second take, say for the error answer that replaced the first, answers none).
+   */
   take(): ReadonlyMap<string, number> {
     this.closed = true;
-    return this.counts;
+    const counts = this.counts;
+    this.counts = new Map();
+    return counts;
   }
 }

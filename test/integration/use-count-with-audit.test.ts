@@ -274,6 +274,7 @@ describe('deferred key uses (UseCounter.deferInto) and the audit log', () => {
         [other, 1],
       ]),
     );
+    expect(uses.take().size).toBe(0); // taken once only
     await later!();
     expect(await stored('ec')).toBe(before.ec + 1);
   });
