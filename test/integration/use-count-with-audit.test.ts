@@ -5,6 +5,8 @@ import type { AuditRecord } from '../../src/audit/audit-chain.js';
 import { createAudit } from '../../src/audit/index.js';
 import { DeferredUses } from '../../src/hsm/deferred-uses.js';
 import type { Partition } from '../../src/hsm/index.js';
+import { UseCountPool } from '../../src/hsm/use-count-writers.js';
+import { UseCounter } from '../../src/hsm/use-counter.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 
 /**
@@ -299,5 +301,32 @@ describe('deferred key uses (UseCounter.deferInto) and the audit log', () => {
       ec: before.ec + 3,
       other: before.other + 1,
     });
+  });
+
+  it('two processes appending uses of the same keys in opposite orders, and a counter of its own, neither deadlock nor lose a count', async () => {
+    const processes = [
+      createAudit({ prisma: t.prisma, hsm: t.hsm, config: t.config }),
+      createAudit({ prisma: t.prisma, hsm: t.hsm, config: t.config }),
+    ];
+    const pool = new UseCountPool(t.databaseUrl);
+    onTestFinished(async () => {
+      await Promise.all(processes.map((audit) => audit.close()));
+      await pool.close();
+    });
+    const counter = new UseCounter(pool.add);
+    const labels = ['ec', 'other', 'free'];
+    const keys = labels.map((label) => ids.get(label)!);
+    const before = await Promise.all(labels.map(stored));
+    const appends: Promise<void>[] = [];
+    for (let round = 0; round < 40; round++) {
+      for (const [n, audit] of processes.entries()) {
+        const order = n === 0 ? keys : [...keys].reverse();
+        appends.push(audit.log.append(record(), new Map(order.map((id) => [id, 1]))));
+      }
+      for (const id of keys) appends.push(counter.record(id));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(appends);
+    expect(await Promise.all(labels.map(stored))).toEqual(before.map((n) => n + 120));
   });
 });
