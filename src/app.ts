@@ -128,7 +128,12 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
         ? { onAuthenticationRefused: limitUnauthenticated(limiter, unauthenticatedMax) }
         : {}),
     });
-    await api.register(auditPlugin, { audit: audit.log, refusals: audit.refusals, clock: hsm.clock });
+    await api.register(auditPlugin, {
+      audit: audit.log,
+      refusals: audit.refusals,
+      clock: hsm.clock,
+      useCounter: hsm.useCounter,
+    });
     if (limiter && max > 0) await api.register(rateLimitPlugin, { limiter });
     await api.register(keysRoutes, { hsm });
     await api.register(serviceInfoRoutes, { hsm });

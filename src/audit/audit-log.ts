@@ -2,13 +2,14 @@
  * The appender, with group commit: `append` buffers a record and resolves once the transaction that
  * holds it has committed. One flush runs at a time; it takes everything buffered, and every record that
  * arrives meanwhile waits for the next flush, which starts as soon as this one is done. A lone request
- * therefore waits for one transaction, and under load many requests share one, in order.
+ * therefore waits for one transaction, and under load many requests share one, in order. The key uses a
+ * request made (`UseCounter.deferInto`) are added to the key use counts in its entry's transaction.
  */
 import type { Clock } from '../clock.js';
 import { TsbError } from '../errors.js';
 import type { AuditRepository } from './audit.repository.js';
 import type { AuditEntry, AuditRecord } from './audit-chain.js';
-import type { AuditWriter } from './audit-writer.js';
+import type { AuditWriter, KeyUses } from './audit-writer.js';
 
 /** Signs checkpoint statements of a chain; null when the chain has no signing key (the service chain). */
 export interface CheckpointSigner {
@@ -30,6 +31,7 @@ export interface AuditLogOptions {
 
 interface Pending {
   record: AuditRecord;
+  uses: ReadonlyMap<string, number> | undefined;
   resolve(): void;
   reject(error: Error): void;
 }
@@ -43,10 +45,13 @@ export class AuditLog {
     this.maxBatch = options.maxBatch ?? 1000;
   }
 
-  /** Resolves when the record is committed; rejects (TsbError SERVICE_UNAVAILABLE) when it could not be. */
-  append(record: AuditRecord): Promise<void> {
+  /**
+   * Resolves when the record, and the key uses given with it (uses per key id), are committed; rejects
+   * (TsbError SERVICE_UNAVAILABLE) when they could not be.
+   */
+  append(record: AuditRecord, uses?: ReadonlyMap<string, number>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.buffer.push({ record, resolve, reject });
+      this.buffer.push({ record, uses, resolve, reject });
       // setImmediate: the records of every request answered in this turn of the event loop go together
       this.running ??= new Promise<void>((start) => setImmediate(start)).then(() => this.drain());
     });
@@ -86,6 +91,7 @@ export class AuditLog {
       entries = await this.options.writer.append(
         chain,
         pending.map((p) => p.record),
+        keyUsesOf(pending),
       );
     } catch (cause) {
       this.options.log?.error({ err: cause, chain }, 'the audit log could not be written');
@@ -124,4 +130,14 @@ export class AuditLog {
       this.options.log?.error({ err: cause, chain }, 'an audit checkpoint could not be signed or stored');
     }
   }
+}
+
+/** The key uses of a batch, summed per key (one row per key for the UPDATE). */
+function keyUsesOf(pending: readonly Pending[]): KeyUses {
+  const sums = new Map<string, number>();
+  for (const { uses } of pending) {
+    if (!uses) continue;
+    for (const [id, count] of uses) sums.set(id, (sums.get(id) ?? 0) + count);
+  }
+  return { ids: [...sums.keys()], counts: [...sums.values()] };
 }

@@ -16,6 +16,11 @@ interface HeadState {
  * hash): it moves the head (the UPDATE takes the row lock and re-checks the head against the latest
  * committed row) and inserts the rows in one multi-row INSERT (unnest of one array per column), all or nothing.
  * Answers how many rows it inserted: 0 when another writer moved the head first.
+ *
+ * In the same statement, and only when the head moved, it adds the key uses of the batch's requests to
+ * `Key.useCount` (see `UseCounter.deferInto`): a request's use count commits with its entry, or neither does.
+ * The head row is locked first (`moved` runs before `counted` reads it), then the key rows in the order of
+ * their id (as `use-count-writers.ts` does), so no two writers wait for each other in a circle.
  */
 const APPEND = {
   name: 'opentsb-audit-append',
@@ -38,11 +43,31 @@ const APPEND = {
           status_code, error_code, prev_hash, hash, count, first_at, client_address)
       WHERE EXISTS (SELECT 1 FROM moved)
       RETURNING 1
+    ), counted AS (
+      SELECT k.id, u.n FROM "Key" AS k
+      JOIN unnest($22::uuid[], $23::bigint[]) AS u(id, n) ON k.id = u.id
+      WHERE EXISTS (SELECT 1 FROM moved)
+      ORDER BY k.id FOR UPDATE OF k
+    ), used AS (
+      UPDATE "Key" AS k SET "useCount" = k."useCount" + counted.n FROM counted WHERE k.id = counted.id
     )
     SELECT count(*)::int AS inserted FROM inserted`,
 };
 
-function appendValues(chain: string, expected: HeadState, entries: readonly AuditEntry[]): unknown[] {
+/** Key uses to add to `Key.useCount` with a batch: `counts[i]` uses of the key `ids[i]`, each id once. */
+export interface KeyUses {
+  ids: readonly string[];
+  counts: readonly number[];
+}
+
+const NO_USES: KeyUses = { ids: [], counts: [] };
+
+function appendValues(
+  chain: string,
+  expected: HeadState,
+  entries: readonly AuditEntry[],
+  uses: KeyUses,
+): unknown[] {
   const last = entries[entries.length - 1]!;
   const column = <T>(pick: (entry: AuditEntry) => T) => entries.map(pick);
   return [
@@ -67,6 +92,8 @@ function appendValues(chain: string, expected: HeadState, entries: readonly Audi
     column((e) => e.summary?.count ?? null),
     column((e) => e.summary?.firstAt.toISOString() ?? null),
     column((e) => e.summary?.clientAddress ?? null),
+    uses.ids,
+    uses.counts,
   ];
 }
 
@@ -88,27 +115,35 @@ export class AuditWriter {
    * meanwhile): one transaction that locks the head row (SELECT … FOR UPDATE, inserting it at the
    * genesis when missing), links the records after it and appends them.
    */
-  async append(chain: string, records: readonly AuditRecord[]): Promise<AuditEntry[]> {
+  async append(
+    chain: string,
+    records: readonly AuditRecord[],
+    uses: KeyUses = NO_USES,
+  ): Promise<AuditEntry[]> {
     const known = this.heads.get(chain);
     this.heads.delete(chain);
     if (known) {
       const entries = chainRecords(known, records);
-      if (await this.tryAppend(this.pool, chain, known, entries)) return this.advance(chain, entries);
+      if (await this.tryAppend(this.pool, chain, known, entries, uses)) return this.advance(chain, entries);
     }
-    return this.advance(chain, await this.appendLocked(chain, records));
+    return this.advance(chain, await this.appendLocked(chain, records, uses));
   }
 
   close(): Promise<void> {
     return this.pool.end();
   }
 
-  private async appendLocked(chain: string, records: readonly AuditRecord[]): Promise<AuditEntry[]> {
+  private async appendLocked(
+    chain: string,
+    records: readonly AuditRecord[],
+    uses: KeyUses,
+  ): Promise<AuditEntry[]> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       const head = await this.lockHead(client, chain);
       const entries = chainRecords(head, records);
-      if (!(await this.tryAppend(client, chain, head, entries)))
+      if (!(await this.tryAppend(client, chain, head, entries, uses)))
         throw new Error(`the head of audit chain ${chain} moved while it was locked`);
       await client.query('COMMIT');
       return entries;
@@ -144,10 +179,11 @@ export class AuditWriter {
     chain: string,
     expected: HeadState,
     entries: readonly AuditEntry[],
+    uses: KeyUses,
   ): Promise<boolean> {
     const { rows } = await client.query<{ inserted: number }>({
       ...APPEND,
-      values: appendValues(chain, expected, entries),
+      values: appendValues(chain, expected, entries, uses),
     });
     return rows[0]?.inserted === entries.length;
   }

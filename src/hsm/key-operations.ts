@@ -177,7 +177,8 @@ export class KeyOperations {
 
   /**
    * Counts a use of the key and waits until the count is committed, so no result leaves before its use is
-   * durable (a failed write fails the operation with 503). Not counted here: a workflow request (the
+   * durable (a failed write fails the operation with 503); inside `UseCounter.deferInto` (an HTTP request)
+   * the count is handed to the caller, which commits it with the request's audit entry before answering. Not counted here: a workflow request (the
    * workflow counts that use in the statement that stores the request's result, so a run whose result is
    * never stored counts nothing) and a use whose pre-signed approvals were spent (`approvalsSpent`: counted
    * in the spending transaction). Observers hear every completed operation, workflow runs included.

@@ -6,8 +6,13 @@
  * operation therefore waits for one commit, and under load many operations share one. A process killed
  * at any moment has answered no use that is not in the database: the count can only exceed the answers
  * (by uses committed whose answer had not left yet).
+ *
+ * A caller that commits a transaction of its own before it answers anyway (the HTTP layer, for its audit
+ * entry) can take the counting over with `deferInto`, so that an operation costs one commit, not two.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { TsbError } from '../errors.js';
+import type { DeferredUses } from './deferred-uses.js';
 import type { AddUseCounts } from './use-count-writers.js';
 
 interface Batch {
@@ -20,14 +25,25 @@ interface Batch {
 export class UseCounter {
   private next: Batch | null = null;
   private running: Promise<void> | null = null;
+  private readonly deferrals = new AsyncLocalStorage<DeferredUses>();
 
   constructor(private readonly add: AddUseCounts) {}
 
   /**
-   * Resolves when this use of the key is committed; rejects (TsbError SERVICE_UNAVAILABLE) when it could
-   * not be, and then the operation must not answer its result.
+   * Runs `fn` so that the uses recorded by it and by everything it continues asynchronously go into `uses`
+   * instead of the database, and resolve at once: the caller commits them before it answers any result.
+   */
+  deferInto<T>(uses: DeferredUses, fn: () => T): T {
+    return this.deferrals.run(uses, fn);
+  }
+
+  /**
+   * Resolves when this use of the key is committed (or, inside `deferInto`, handed to its caller);
+   * rejects (TsbError SERVICE_UNAVAILABLE) when it could not be, and then the operation must not answer
+   * its result.
    */
   record(keyId: string): Promise<void> {
+    if (this.deferrals.getStore()?.add(keyId)) return Promise.resolve();
     this.next ??= newBatch();
     const batch = this.next;
     batch.counts.set(keyId, (batch.counts.get(keyId) ?? 0) + 1);
