@@ -29,7 +29,7 @@ describe('secrets at rest', () => {
     const secrets: Array<{ label: string; bytes: Buffer }> = [];
 
     const aes = randomBytes(32);
-    await t.call('vault', [...KM], {
+    const importedAes = await t.call('vault', [...KM], {
       method: 'POST',
       url: '/v1/key/import/plain',
       body: {
@@ -39,11 +39,12 @@ describe('secrets at rest', () => {
         attributes: { decrypt: true, sign: false, unwrap: false },
       },
     });
+    expect(importedAes.statusCode, importedAes.body).toBe(201);
     secrets.push({ label: 'aes', bytes: aes });
 
     const ec = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
     const ecPrivate = Buffer.from(ec.privateKey.export({ format: 'jwk' }).d!, 'base64url');
-    await t.call('vault', [...KM], {
+    const importedEc = await t.call('vault', [...KM], {
       method: 'POST',
       url: '/v1/key/import/plain',
       body: {
@@ -53,6 +54,7 @@ describe('secrets at rest', () => {
         attributes: { decrypt: false, sign: true, unwrap: false },
       },
     });
+    expect(importedEc.statusCode, importedEc.body).toBe(201);
     secrets.push({ label: 'ec', bytes: ecPrivate });
 
     for (const [label, algorithm, extra] of [
@@ -119,8 +121,14 @@ describe('secrets at rest', () => {
       keySize: 256,
       attributes: { decrypt: true, sign: false, unwrap: false, extractable: true, sensitive: false },
     };
-    await t.call('vault', [...KM], { method: 'POST', url: '/v1/key', body: { ...body, label: 'victim' } });
-    await t.call('vault', [...KM], { method: 'POST', url: '/v1/key', body: { ...body, label: 'thief' } });
+    for (const label of ['victim', 'thief']) {
+      const created = await t.call('vault', [...KM], {
+        method: 'POST',
+        url: '/v1/key',
+        body: { ...body, label },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+    }
     const victim = await t.prisma.key.findFirstOrThrow({ where: { label: 'victim' } });
     const thief = await t.prisma.key.findFirstOrThrow({ where: { label: 'thief' } });
     await t.prisma.key.update({
