@@ -11,6 +11,13 @@ import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import type { ApproverKeyInfo } from './approver-key.js';
 import { content, DER_TAG, readChildren, readSingle } from './der.js';
 
+const REJECTION_PREFIX = Buffer.from('REJECT:', 'ascii');
+
+/** What a rejecting approver signs: ASCII "REJECT:" followed by the request's challenge bytes. */
+export function rejectionToBeSigned(challenge: Uint8Array): Buffer {
+  return Buffer.concat([REJECTION_PREFIX, challenge]);
+}
+
 export const APPROVAL_DIGEST_ALGORITHMS: readonly string[] = [
   'SHA-224',
   'SHA-256',
