@@ -245,6 +245,29 @@ export function readOctetString(node: Asn1Node): Buffer {
   return expectTag(node, TAG.OCTET_STRING, 'OCTET STRING').content;
 }
 
+/** Decodes a UTCTime or GeneralizedTime (Z form, as RFC 5280 requires) to a Date. */
+export function readTime(node: Asn1Node): Date {
+  const text = node.content.toString('latin1');
+  let match: RegExpExecArray | null;
+  let year: number;
+  if (node.tag === TAG.UTC_TIME) {
+    match = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
+    if (!match) throw new Asn1Error('malformed UTCTime');
+    const yy = Number(match[1]);
+    year = yy >= 50 ? 1900 + yy : 2000 + yy;
+  } else if (node.tag === TAG.GENERALIZED_TIME) {
+    match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
+    if (!match) throw new Asn1Error('malformed GeneralizedTime');
+    year = Number(match[1]);
+  } else {
+    throw new Asn1Error('expected a UTCTime or GeneralizedTime');
+  }
+  const [, , mo, d, h, mi, s] = match.map(Number) as number[];
+  const date = new Date(Date.UTC(year, mo! - 1, d!, h!, mi!, s!));
+  if (Number.isNaN(date.getTime())) throw new Asn1Error('invalid time value');
+  return date;
+}
+
 // ---------------------------------------------------------------------------------------------
 // SubjectPublicKeyInfo and PKCS#8
 
