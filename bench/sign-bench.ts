@@ -25,7 +25,7 @@ import autocannon, { type Result } from 'autocannon';
 import { createJwtIssuer } from '../src/auth/jwt.js';
 import { loadConfig } from '../src/config.js';
 import { normalizeAlgorithm } from '../src/crypto/algorithms.js';
-import { generateKey, loadPrivate, shutdownKeygenPool } from '../src/crypto/mechanisms/index.js';
+import { generateKey, loadPrivate, shutdownKeygenPool } from '../src/crypto/mechanisms/key-mechanisms.js';
 import { sign } from '../src/crypto/signatures/signatures.js';
 import { shutdownSignaturePool } from '../src/crypto/signatures/signatures-pool.js';
 import { createPrismaClient } from '../src/db/prisma.js';

@@ -1,7 +1,7 @@
 import { randomBytes, sign } from 'node:crypto';
 import { promisify } from 'node:util';
 import { type Clock, systemClock } from '../clock.js';
-import { shutdownKeygenPool } from '../crypto/mechanisms/index.js';
+import { shutdownKeygenPool } from '../crypto/mechanisms/key-mechanisms.js';
 import { type RequestSecretPurpose, requestSecretBinding, seal, unseal } from '../crypto/seal.js';
 import { shutdownSignaturePool } from '../crypto/signatures/signatures-pool.js';
 import { type IssuedTimestamp, issueTimestamp, type TimestampInput } from '../crypto/x509/rfc3161.js';

@@ -10,7 +10,7 @@ import {
   deriveFromMaterial,
   formatDerivationPath,
   splitKeyName,
-} from '../crypto/derivation/index.js';
+} from '../crypto/derivation/key-derivation.js';
 import { hmac, verifyHmac } from '../crypto/macs/hmac-sha256.js';
 import {
   type KeyMaterial,
@@ -18,7 +18,7 @@ import {
   loadPublic,
   type ReadyKey,
   type ReadyPublicKey,
-} from '../crypto/mechanisms/index.js';
+} from '../crypto/mechanisms/key-mechanisms.js';
 import { checkSignRequest, publicOf, sign, verify } from '../crypto/signatures/signatures.js';
 import { publicKeyInput, unwrapKey, type WrappingKey, wrapKey } from '../crypto/wrapping/key-wrapping.js';
 import { TsbError } from '../errors.js';

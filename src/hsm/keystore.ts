@@ -13,7 +13,7 @@ import {
   normalizeAlgorithm,
   resolveCurve,
 } from '../crypto/algorithms.js';
-import { derivationTypeOf, generateDerivableKey } from '../crypto/derivation/index.js';
+import { derivationTypeOf, generateDerivableKey } from '../crypto/derivation/key-derivation.js';
 import {
   exportPrivateKey,
   generateKey,
@@ -21,7 +21,7 @@ import {
   type KeyMaterial,
   loadPrivate,
   type ReadyKey,
-} from '../crypto/mechanisms/index.js';
+} from '../crypto/mechanisms/key-mechanisms.js';
 import { keyMaterialBinding, seal, UnsealError, unseal } from '../crypto/seal.js';
 import { TsbError } from '../errors.js';
 import { type Key, type Partition, Prisma, type PrismaClient } from '../generated/prisma/client.js';

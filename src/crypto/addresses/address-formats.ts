@@ -1,5 +1,5 @@
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { hash160 } from '../derivation/common.js';
+import { hash160 } from '../derivation/extended-keys.js';
 import { rawPublicKey } from './public-point.js';
 
 export const ADDRESS_FORMATS = ['BTC', 'ETH', 'XLM', 'XRP', 'IOTA'] as const;

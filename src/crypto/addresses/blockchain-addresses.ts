@@ -12,7 +12,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { TsbError } from '../../errors.js';
 import { curveByOid } from '../algorithms.js';
 import { base58CheckEncode, RIPPLE_ALPHABET } from '../derivation/base58.js';
-import { hash160 } from '../derivation/common.js';
+import { hash160 } from '../derivation/extended-keys.js';
 import { type AddressFormat, addressFormatFits } from './address-formats.js';
 import { type RawPublicKey, rawPublicKey } from './public-point.js';
 

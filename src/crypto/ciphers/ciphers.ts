@@ -40,7 +40,7 @@
  */
 import { createCipheriv, createDecipheriv, type KeyObject, randomBytes } from 'node:crypto';
 import { TsbError } from '../../errors.js';
-import type { ReadyKey } from '../mechanisms/common.js';
+import type { ReadyKey } from '../mechanisms/key-material.js';
 import { type RsaScheme, rsaDecrypt, rsaEncrypt } from './ciphers-rsa.js';
 
 export const CIPHER_ALGORITHMS = [

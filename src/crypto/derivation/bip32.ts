@@ -22,7 +22,7 @@ import {
   fingerprintOf,
   hmacSha512,
   ser32,
-} from './common.js';
+} from './extended-keys.js';
 import { HARDENED_OFFSET, MAX_DERIVATION_DEPTH } from './path.js';
 
 export type WeierstrassCurveName = 'secp256k1' | 'nist256p1';

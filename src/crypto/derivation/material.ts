@@ -15,8 +15,8 @@ import {
   octetString,
   sequence,
 } from '../der.js';
-import type { KeyMaterial } from '../mechanisms/common.js';
-import { type DerivationCurve, derivationCurve } from './common.js';
+import type { KeyMaterial } from '../mechanisms/key-material.js';
+import { type DerivationCurve, derivationCurve } from './extended-keys.js';
 
 /** PKCS#8 of a raw private key on a derivation curve (EC: SEC1 ECPrivateKey without the public key). */
 export function pkcs8Of(curve: DerivationCurve, privateKey: Uint8Array): Buffer {

@@ -15,7 +15,7 @@ import {
   fingerprintOf,
   hmacSha512,
   ser32,
-} from './common.js';
+} from './extended-keys.js';
 import { formatDerivationPath, HARDENED_OFFSET, MAX_DERIVATION_DEPTH, stepOf } from './path.js';
 
 /** `0x00 || A`: SLIP-10's ser_P of an Ed25519 key. */

@@ -4,7 +4,7 @@
  */
 import { createHmac, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { TsbError } from '../../errors.js';
-import type { ReadyKey } from '../mechanisms/common.js';
+import type { ReadyKey } from '../mechanisms/key-material.js';
 
 const MAC_BYTES = 32;
 

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { bls12_381, bls12_381_Fr } from '@noble/curves/bls12-381.js';
 import { BLS_KEY_SIZE, OIDS } from '../algorithms.js';
-import { type AsymmetricMechanism, fail, type KeyMaterial, parsing, storedMaterial } from './common.js';
+import { type AsymmetricMechanism, fail, type KeyMaterial, parsing, storedMaterial } from './key-material.js';
 import {
   checkEmbeddedPublicKey,
   noblePkcs8,

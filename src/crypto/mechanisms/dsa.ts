@@ -1,5 +1,5 @@
 /** DSA keys (node:crypto): FIPS 186-4 (L, N) = (2048, 256) or (3072, 256); imports from 1024 bits. */
-import { fail } from './common.js';
+import { fail } from './key-material.js';
 import { generateNodeKeyPair, nodeMechanism } from './node-keys.js';
 
 export const DSA_IMPORT_MIN_BITS = 1024;

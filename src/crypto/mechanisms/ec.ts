@@ -1,5 +1,5 @@
 /** EC keys on the named curves of the catalogue (node:crypto, incl. secp256k1 and brainpool). */
-import { fail } from './common.js';
+import { fail } from './key-material.js';
 import { generateNodeKeyPair, nodeMechanism } from './node-keys.js';
 
 export const ec = nodeMechanism({

@@ -1,5 +1,5 @@
 /** EdDSA keys (node:crypto): Ed25519 and Ed448; the curve OID is also the key's algorithm OID. */
-import { fail } from './common.js';
+import { fail } from './key-material.js';
 import { generateNodeKeyPair, nodeMechanism } from './node-keys.js';
 
 export const edwards = nodeMechanism({

@@ -8,7 +8,7 @@
 import { shake256 } from '@noble/hashes/sha3.js';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import type { MlDsaAlgorithm } from '../algorithms.js';
-import { fail } from './common.js';
+import { fail } from './key-material.js';
 import { seededLatticeMechanism } from './seeded-lattice-keys.js';
 
 export const ML_DSA = { 'ML-DSA-44': ml_dsa44, 'ML-DSA-65': ml_dsa65, 'ML-DSA-87': ml_dsa87 } as const;

@@ -8,7 +8,7 @@
 import { sha3_256 } from '@noble/hashes/sha3.js';
 import { ml_kem512, ml_kem768, ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
 import type { MlKemAlgorithm } from '../algorithms.js';
-import { fail } from './common.js';
+import { fail } from './key-material.js';
 import { seededLatticeMechanism } from './seeded-lattice-keys.js';
 
 export const ML_KEM = {

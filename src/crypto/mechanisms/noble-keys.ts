@@ -24,7 +24,7 @@ import {
   storedMaterial,
   type Unarmoured,
   wrongType,
-} from './common.js';
+} from './key-material.js';
 
 export const nobleSpki = (oid: string, publicKey: Uint8Array): Buffer =>
   encodeSpki(algorithmIdentifier(oid), publicKey);

@@ -15,7 +15,7 @@ import {
   storedMaterial,
   type Unarmoured,
   wrongType,
-} from './common.js';
+} from './key-material.js';
 
 export type NodeAlgorithm = 'RSA' | 'EC' | 'ED' | 'DSA';
 type NodePairType = 'rsa' | 'ec' | 'ed25519' | 'ed448' | 'dsa';

@@ -18,7 +18,7 @@ import {
   type SlhDsaAlgorithm,
 } from '../algorithms.js';
 import { decodeSpki } from '../der.js';
-import { fail, storedMaterial } from './common.js';
+import { fail, storedMaterial } from './key-material.js';
 
 export type ReadyPublicKey =
   | { kind: 'node'; algorithm: 'RSA' | 'EC' | 'ED' | 'DSA'; curveOid: string | null; key: KeyObject }

@@ -1,5 +1,5 @@
 /** RSA keys (node:crypto): 2048–8192-bit generation with e = 65537; imports of PKCS#8 or PKCS#1. */
-import { fail } from './common.js';
+import { fail } from './key-material.js';
 import { generateNodeKeyPair, nodeMechanism } from './node-keys.js';
 
 /** Imported RSA keys may be smaller or larger than the sizes offered for generation. */

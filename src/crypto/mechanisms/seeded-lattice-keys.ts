@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { type KeyAlgorithm, type MlDsaAlgorithm, type MlKemAlgorithm, PQ_PARAMS } from '../algorithms.js';
 import { implicitPrimitive, octetString } from '../der.js';
-import { type AsymmetricMechanism, fail, type KeyMaterial, storedMaterial } from './common.js';
+import { type AsymmetricMechanism, fail, type KeyMaterial, storedMaterial } from './key-material.js';
 import {
   checkEmbeddedPublicKey,
   noblePkcs8,

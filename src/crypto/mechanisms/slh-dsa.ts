@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type KeyAlgorithm, PQ_PARAMS, type SlhDsaAlgorithm } from '../algorithms.js';
-import { type AsymmetricMechanism, type KeyMaterial, storedMaterial } from './common.js';
+import { type AsymmetricMechanism, type KeyMaterial, storedMaterial } from './key-material.js';
 import { slhDsaKeygenInWorker } from './keygen-pool.js';
 import {
   checkEmbeddedPublicKey,

@@ -5,7 +5,7 @@
  */
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { describeKeySizeRule, keySizeAllowed, keySizeRule, type SymmetricAlgorithm } from '../algorithms.js';
-import { fail, type KeyMaterial, type ReadyKey } from './common.js';
+import { fail, type KeyMaterial, type ReadyKey } from './key-material.js';
 
 export interface SecretMechanism {
   generate(algorithm: SymmetricAlgorithm, keySize: number): Promise<KeyMaterial>;

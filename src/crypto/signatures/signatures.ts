@@ -45,7 +45,7 @@ import { keccak_224, keccak_256, keccak_384, keccak_512 } from '@noble/hashes/sh
 import { TsbError } from '../../errors.js';
 import { curveByOid, isMlDsa, isSlhDsa, type KeyAlgorithm } from '../algorithms.js';
 import { children, decode, decodePkcs8, decodeSpki, readOctetString } from '../der.js';
-import type { ReadyKey } from '../mechanisms/common.js';
+import type { ReadyKey } from '../mechanisms/key-material.js';
 import type { ReadyPublicKey } from '../mechanisms/public-keys.js';
 import { dsaPrivateKey, dsaPublicKey, dsaSignDigest, dsaVerifyDigest } from './dsa-digest.js';
 import { HASH_LENGTH, type SignatureAlgorithm, signatureAlgorithmFor } from './signature-algorithms.js';

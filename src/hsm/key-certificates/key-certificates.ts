@@ -7,7 +7,7 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import { certificateSpki } from '../../crypto/der.js';
-import { splitKeyName } from '../../crypto/derivation/index.js';
+import { splitKeyName } from '../../crypto/derivation/key-derivation.js';
 import { signedCertificate, tbsCertificate } from '../../crypto/x509/certificate.js';
 import { certificationRequest, certificationRequestInfo, csrPem } from '../../crypto/x509/csr.js';
 import { certificateExtensions, requestedExtensions } from '../../crypto/x509/extensions.js';

@@ -6,7 +6,7 @@ import {
   type KeyMaterial,
   loadPrivate,
   publicKeyOf,
-} from '../../../src/crypto/mechanisms/index.js';
+} from '../../../src/crypto/mechanisms/key-mechanisms.js';
 import { describePublicKey, opensslPrivateKey, tsbErrorOfAsync } from './helpers.js';
 
 /** The checks every generated key pair of a node:crypto family gets. */

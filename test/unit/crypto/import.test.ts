@@ -25,7 +25,7 @@ import {
   importKey,
   loadPrivate,
   publicKeyOf,
-} from '../../../src/crypto/mechanisms/index.js';
+} from '../../../src/crypto/mechanisms/key-mechanisms.js';
 import { hex, openssl, tsbErrorOf, withScratch } from './helpers.js';
 
 interface OpensslFixture {

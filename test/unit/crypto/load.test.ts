@@ -6,7 +6,7 @@ import {
   loadPrivate,
   publicKeyOf,
   type ReadyKey,
-} from '../../../src/crypto/mechanisms/index.js';
+} from '../../../src/crypto/mechanisms/key-mechanisms.js';
 import { hex, tsbErrorOf } from './helpers.js';
 
 const ALGORITHMS: { algorithm: KeyAlgorithm; curveOid?: string }[] = [

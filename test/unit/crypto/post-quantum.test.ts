@@ -9,7 +9,7 @@ import {
   importKey,
   loadPrivate,
   publicKeyOf,
-} from '../../../src/crypto/mechanisms/index.js';
+} from '../../../src/crypto/mechanisms/key-mechanisms.js';
 import { hex, opensslAsn1Parse, tsbErrorOfAsync } from './helpers.js';
 
 /*

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { importKey } from '../../../src/crypto/mechanisms/index.js';
+import { importKey } from '../../../src/crypto/mechanisms/key-mechanisms.js';
 
 /**
  * Published example keys derived by other implementations from fixed seeds: our key import must

@@ -5,7 +5,7 @@ import {
   generateKey,
   loadPrivate,
   publicKeyOf,
-} from '../../../src/crypto/mechanisms/index.js';
+} from '../../../src/crypto/mechanisms/key-mechanisms.js';
 import { setDesParity } from '../../../src/crypto/mechanisms/symmetric.js';
 import { tsbErrorOf, tsbErrorOfAsync } from './helpers.js';
 

@@ -5,7 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { slh_dsa_sha2_128s } from '@noble/post-quantum/slh-dsa.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateKey, keygenPoolStats, shutdownKeygenPool } from '../../../src/crypto/mechanisms/index.js';
+import {
+  generateKey,
+  keygenPoolStats,
+  shutdownKeygenPool,
+} from '../../../src/crypto/mechanisms/key-mechanisms.js';
 import { slhDsaKeygenInWorker } from '../../../src/crypto/mechanisms/keygen-pool.js';
 import { SLOW_SLH_DSA_KEYGEN } from '../../../src/crypto/mechanisms/slh-dsa.js';
 import { hex, withScratch } from './helpers.js';
@@ -59,7 +63,7 @@ describe('key generation worker pool', () => {
   it('works under tsx too, and an idle pool does not keep the process alive', async () => {
     const output = await withScratch(async (dir) => {
       const script = path.join(dir, 'keygen.mts');
-      const entry = path.join(ROOT, 'src/crypto/mechanisms/index.ts');
+      const entry = path.join(ROOT, 'src/crypto/mechanisms/key-mechanisms.ts');
       await writeFile(
         script,
         [

@@ -17,8 +17,8 @@ import {
   RIPPLE_ALPHABET,
 } from '../../../src/crypto/derivation/base58.js';
 import { serializeExtendedKey } from '../../../src/crypto/derivation/bip32.js';
-import { masterFromSeed } from '../../../src/crypto/derivation/index.js';
-import { generateKey } from '../../../src/crypto/mechanisms/index.js';
+import { masterFromSeed } from '../../../src/crypto/derivation/key-derivation.js';
+import { generateKey } from '../../../src/crypto/mechanisms/key-mechanisms.js';
 
 /** SPKI of a secp256k1 key from its raw private scalar (OpenSSL computes the point). */
 function secp256k1SpkiOfPrivate(privateHex: string): Buffer {

@@ -10,8 +10,8 @@ import {
   masterFromSeed,
   rawPrivateKeyOf,
   splitKeyName,
-} from '../../../src/crypto/derivation/index.js';
-import { importKey } from '../../../src/crypto/mechanisms/index.js';
+} from '../../../src/crypto/derivation/key-derivation.js';
+import { importKey } from '../../../src/crypto/mechanisms/key-mechanisms.js';
 import { TsbError } from '../../../src/errors.js';
 import { stepsOf } from './helpers.js';
 import { SLIP10_VECTORS } from './vectors.js';

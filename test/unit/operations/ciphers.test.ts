@@ -16,7 +16,12 @@ import {
   encrypt,
 } from '../../../src/crypto/ciphers/ciphers.js';
 import { pkcs1Unpad } from '../../../src/crypto/ciphers/ciphers-rsa.js';
-import { generateKey, importKey, loadPrivate, type ReadyKey } from '../../../src/crypto/mechanisms/index.js';
+import {
+  generateKey,
+  importKey,
+  loadPrivate,
+  type ReadyKey,
+} from '../../../src/crypto/mechanisms/key-mechanisms.js';
 import { opensslEnc, opensslPkeyutl } from '../../helpers/openssl.js';
 import { tsbErrorOf } from '../crypto/helpers.js';
 

@@ -9,7 +9,12 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SymmetricAlgorithm } from '../../../src/crypto/algorithms.js';
 import { type CipherAlgorithm, decrypt, encrypt } from '../../../src/crypto/ciphers/ciphers.js';
-import { generateKey, importKey, loadPrivate, type ReadyKey } from '../../../src/crypto/mechanisms/index.js';
+import {
+  generateKey,
+  importKey,
+  loadPrivate,
+  type ReadyKey,
+} from '../../../src/crypto/mechanisms/key-mechanisms.js';
 import { opensslEnc, opensslPkeyutl } from '../../helpers/openssl.js';
 import { tsbErrorOf } from '../crypto/helpers.js';
 

@@ -16,7 +16,7 @@ import {
   type KeyMaterial,
   loadPrivate,
   type ReadyKey,
-} from '../../../src/crypto/mechanisms/index.js';
+} from '../../../src/crypto/mechanisms/key-mechanisms.js';
 import { publicKeyInput, unwrapKey, wrapKey } from '../../../src/crypto/wrapping/key-wrapping.js';
 import { opensslEnc, opensslPkeyutl } from '../../helpers/openssl.js';
 import { opensslPrivateKey } from '../crypto/helpers.js';

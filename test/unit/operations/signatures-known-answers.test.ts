@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { children, decode, readBitString } from '../../../src/crypto/der.js';
-import { loadPublic } from '../../../src/crypto/mechanisms/index.js';
+import { loadPublic } from '../../../src/crypto/mechanisms/key-mechanisms.js';
 import { verify } from '../../../src/crypto/signatures/signatures.js';
 
 /**

@@ -7,7 +7,7 @@ import {
   type KeyMaterial,
   loadPrivate,
   type ReadyKey,
-} from '../../../src/crypto/mechanisms/index.js';
+} from '../../../src/crypto/mechanisms/key-mechanisms.js';
 import {
   aesKeyUnwrap,
   aesKeyWrap,

@@ -14,9 +14,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TsbError } from '../../errors.js';
-import type { KeyMaterial } from '../mechanisms/common.js';
+import type { KeyMaterial } from '../mechanisms/key-material.js';
 import { deriveChildPrivate, masterKey, publicKeyOf } from './bip32.js';
-import { assertChainCode, type DerivationCurve, derivationCurve, type ExtendedPrivateKey } from './common.js';
+import {
+  assertChainCode,
+  type DerivationCurve,
+  derivationCurve,
+  type ExtendedPrivateKey,
+} from './extended-keys.js';
 import { materialOf, rawPrivateKeyOf } from './material.js';
 import { childNumber, type DerivationStep, MAX_DERIVATION_DEPTH } from './path.js';
 import { ed25519DeriveChild, ed25519MasterKey, ed25519PublicKeyOf } from './slip10-ed25519.js';
@@ -27,7 +32,7 @@ export {
   derivationCurve,
   type ExtendedPrivateKey,
   type ExtendedPublicKey,
-} from './common.js';
+} from './extended-keys.js';
 export { rawPrivateKeyOf } from './material.js';
 export {
   childNumber,

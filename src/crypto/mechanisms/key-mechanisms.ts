@@ -18,6 +18,10 @@ import {
 } from '../algorithms.js';
 import { Asn1Error, certificateSpki } from '../der.js';
 import { bls } from './bls.js';
+import { dsa } from './dsa.js';
+import { ec } from './ec.js';
+import { edwards } from './edwards.js';
+import { hmac } from './hmac.js';
 import {
   type AsymmetricMechanism,
   fail,
@@ -27,18 +31,14 @@ import {
   type KeySpec,
   type ReadyKey,
   unarmour,
-} from './common.js';
-import { dsa } from './dsa.js';
-import { ec } from './ec.js';
-import { edwards } from './edwards.js';
-import { hmac } from './hmac.js';
+} from './key-material.js';
 import { mlDsa } from './ml-dsa.js';
 import { mlKem } from './ml-kem.js';
 import { rsa } from './rsa.js';
 import { slhDsa } from './slh-dsa.js';
 import { type SecretMechanism, symmetric } from './symmetric.js';
 
-export type { ImportInput, KeyMaterial, KeySpec, ReadyKey } from './common.js';
+export type { ImportInput, KeyMaterial, KeySpec, ReadyKey } from './key-material.js';
 export { keygenPoolStats, shutdownKeygenPool } from './keygen-pool.js';
 export { loadPublic, type ReadyPublicKey } from './public-keys.js';
 
