@@ -18,10 +18,10 @@ import { performance } from 'node:perf_hooks';
 import { buildApp } from '../src/app.js';
 import { createJwtIssuer } from '../src/auth/jwt.js';
 import { loadConfig } from '../src/config.js';
+import { keyMaterialBinding, seal } from '../src/crypto/seal.js';
 import { createPrismaClient } from '../src/db/prisma.js';
 import type { Prisma } from '../src/generated/prisma/client.js';
 import { SoftHsm } from '../src/hsm/index.js';
-import { keyMaterialBinding, seal } from '../src/hsm/seal.js';
 import { createApprover, rule } from '../test/helpers/approvers.js';
 import {
   benchDatabase,

@@ -24,12 +24,12 @@ import path from 'node:path';
 import autocannon, { type Result } from 'autocannon';
 import { createJwtIssuer } from '../src/auth/jwt.js';
 import { loadConfig } from '../src/config.js';
+import { normalizeAlgorithm } from '../src/crypto/algorithms.js';
+import { generateKey, loadPrivate, shutdownKeygenPool } from '../src/crypto/mechanisms/key-mechanisms.js';
+import { sign } from '../src/crypto/signatures/signatures.js';
+import { shutdownSignaturePool } from '../src/crypto/signatures/signatures-pool.js';
 import { createPrismaClient } from '../src/db/prisma.js';
-import { normalizeAlgorithm } from '../src/hsm/algorithms.js';
 import { SoftHsm } from '../src/hsm/index.js';
-import { generateKey, loadPrivate, shutdownKeygenPool } from '../src/hsm/mechanisms/index.js';
-import { sign } from '../src/hsm/operations/signatures.js';
-import { shutdownSignaturePool } from '../src/hsm/operations/signatures-pool.js';
 import { freePort, serviceEnvironment } from '../test/helpers/processes.js';
 import { BENCH_CASES, type BenchCase } from './algorithms.js';
 import {

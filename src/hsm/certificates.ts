@@ -1,13 +1,7 @@
 import { createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Clock } from '../clock.js';
-import { TsbError } from '../errors.js';
-import type { CertificateAuthority, Partition, PrismaClient } from '../generated/prisma/client.js';
-import { toBytes } from '../lib/encoding.js';
-import { ATTESTATION_KEY_NAME } from './attestation.js';
-import type { PartitionStore } from './partitions.js';
-import { TIMESTAMP_KEY_NAME } from './partitions.js';
-import { deviceCaKeyBinding, rootCaKeyBinding, seal, UnsealError, unseal } from './seal.js';
+import { deviceCaKeyBinding, rootCaKeyBinding, seal, UnsealError, unseal } from '../crypto/seal.js';
 import {
   type CertificateFacts,
   type CertificateProfile,
@@ -17,7 +11,13 @@ import {
   keyIdentifier,
   type NameAttribute,
   OID,
-} from './x509.js';
+} from '../crypto/x509/x509.js';
+import { TsbError } from '../errors.js';
+import type { CertificateAuthority, Partition, PrismaClient } from '../generated/prisma/client.js';
+import { toBytes } from '../lib/encoding.js';
+import { ATTESTATION_KEY_NAME } from './attestation.js';
+import type { PartitionStore } from './partitions.js';
+import { TIMESTAMP_KEY_NAME } from './partitions.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 

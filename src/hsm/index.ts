@@ -1,6 +1,10 @@
 import { randomBytes, sign } from 'node:crypto';
 import { promisify } from 'node:util';
 import { type Clock, systemClock } from '../clock.js';
+import { shutdownKeygenPool } from '../crypto/mechanisms/key-mechanisms.js';
+import { type RequestSecretPurpose, requestSecretBinding, seal, unseal } from '../crypto/seal.js';
+import { shutdownSignaturePool } from '../crypto/signatures/signatures-pool.js';
+import { type IssuedTimestamp, issueTimestamp, type TimestampInput } from '../crypto/x509/rfc3161.js';
 import { TsbError } from '../errors.js';
 import type { Partition, PrismaClient } from '../generated/prisma/client.js';
 import { type ChallengeContent, encodeChallenge, timestampBlock } from '../ska/challenge.js';
@@ -13,14 +17,10 @@ import { KeyOperations } from './key-operations.js';
 import { KeyStatusChanges } from './key-status.js';
 import { KeyTrash } from './key-trash.js';
 import { KeyStore } from './keystore.js';
-import { shutdownKeygenPool } from './mechanisms/index.js';
 import { MetadataCache } from './metadata-cache.js';
-import { shutdownSignaturePool } from './operations/signatures-pool.js';
 import { PartitionBackups } from './partition-backup.js';
 import { PartitionKeyring } from './partition-keyring.js';
 import { PartitionStore, TIMESTAMP_KEY_NAME } from './partitions.js';
-import { type IssuedTimestamp, issueTimestamp, type TimestampInput } from './rfc3161.js';
-import { type RequestSecretPurpose, requestSecretBinding, seal, unseal } from './seal.js';
 import { addUseCountsThroughPrisma, UseCountPool } from './use-count-writers.js';
 import { UseCounter } from './use-counter.js';
 

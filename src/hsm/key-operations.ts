@@ -1,14 +1,8 @@
 import { createPublicKey } from 'node:crypto';
-import { TsbError } from '../errors.js';
-import type { Key, Partition } from '../generated/prisma/client.js';
-import { decodeBase64 } from '../lib/encoding.js';
-import { payloadDigest, type SkaOperation } from '../ska/challenge.js';
-import { type InnerRequest, parametersDigest } from '../ska/operation-parameters.js';
-import { type NormalizedPolicy, toPolicyJson } from '../ska/policy-validate.js';
-import type { AddressFormat } from './address.js';
-import { isSymmetric, normalizeAlgorithm } from './algorithms.js';
-import type { ApprovalGate, ApprovalSpend, Authorization } from './approval-gate.js';
-import { keyAddress } from './derivation/addresses.js';
+import type { AddressFormat } from '../crypto/addresses/address-formats.js';
+import { keyAddress } from '../crypto/addresses/blockchain-addresses.js';
+import { isSymmetric, normalizeAlgorithm } from '../crypto/algorithms.js';
+import { cipherAlgorithmOf, decrypt, type EncryptResult, encrypt } from '../crypto/ciphers/ciphers.js';
 import {
   type DerivationStep,
   type DerivedKey,
@@ -16,23 +10,29 @@ import {
   deriveFromMaterial,
   formatDerivationPath,
   splitKeyName,
-} from './derivation/index.js';
-import type { KeyAttributes, KeyAttributesInput } from './key-attributes.js';
-import type { PasswordInput } from './key-password.js';
-import { authorizeKeyUse, type KeyUse, RULE_USE_USES } from './key-usage.js';
-import { assertWritable, type KeyStore } from './keystore.js';
-import type { SignedKeyAttributes } from './keystore.types.js';
+} from '../crypto/derivation/key-derivation.js';
+import { hmac, verifyHmac } from '../crypto/macs/hmac-sha256.js';
 import {
   type KeyMaterial,
   loadPrivate,
   loadPublic,
   type ReadyKey,
   type ReadyPublicKey,
-} from './mechanisms/index.js';
-import { cipherAlgorithmOf, decrypt, type EncryptResult, encrypt } from './operations/ciphers.js';
-import { hmac, verifyHmac } from './operations/hmac.js';
-import { checkSignRequest, publicOf, sign, verify } from './operations/signatures.js';
-import { publicKeyInput, unwrapKey, type WrappingKey, wrapKey } from './operations/wrapping.js';
+} from '../crypto/mechanisms/key-mechanisms.js';
+import { checkSignRequest, publicOf, sign, verify } from '../crypto/signatures/signatures.js';
+import { publicKeyInput, unwrapKey, type WrappingKey, wrapKey } from '../crypto/wrapping/key-wrapping.js';
+import { TsbError } from '../errors.js';
+import type { Key, Partition } from '../generated/prisma/client.js';
+import { decodeBase64 } from '../lib/encoding.js';
+import { payloadDigest, type SkaOperation } from '../ska/challenge.js';
+import { type InnerRequest, parametersDigest } from '../ska/operation-parameters.js';
+import { type NormalizedPolicy, toPolicyJson } from '../ska/policy-validate.js';
+import type { ApprovalGate, ApprovalSpend, Authorization } from './approval-gate.js';
+import type { KeyAttributes, KeyAttributesInput } from './key-attributes.js';
+import type { PasswordInput } from './key-password.js';
+import { authorizeKeyUse, type KeyUse, RULE_USE_USES } from './key-usage.js';
+import { assertWritable, type KeyStore } from './keystore.js';
+import type { SignedKeyAttributes } from './keystore.types.js';
 import type { UseCounter } from './use-counter.js';
 
 /** The largest payload one operation takes, as on the HSM (reference §2.3: about 64 KB per request). */

@@ -1,5 +1,28 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
+import {
+  ADDRESS_FORMATS,
+  type AddressFormat,
+  addressFormatFits,
+  truncatedAddress,
+} from '../crypto/addresses/address-formats.js';
+import {
+  capabilitiesOf,
+  curveSupportsDerivation,
+  type KeyAlgorithm,
+  normalizeAlgorithm,
+  resolveCurve,
+} from '../crypto/algorithms.js';
+import { derivationTypeOf, generateDerivableKey } from '../crypto/derivation/key-derivation.js';
+import {
+  exportPrivateKey,
+  generateKey,
+  importKey,
+  type KeyMaterial,
+  loadPrivate,
+  type ReadyKey,
+} from '../crypto/mechanisms/key-mechanisms.js';
+import { keyMaterialBinding, seal, UnsealError, unseal } from '../crypto/seal.js';
 import { TsbError } from '../errors.js';
 import { type Key, type Partition, Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { decodeKeyField, toBase64, toBytes } from '../lib/encoding.js';
@@ -8,16 +31,7 @@ import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import type { SkaPolicy } from '../ska/policy.schema.js';
 import { type NormalizedPolicy, toPolicyJson, validatePolicy } from '../ska/policy-validate.js';
 import { renderPolicyXml } from '../ska/policy-xml.js';
-import { ADDRESS_FORMATS, type AddressFormat, addressFormatFits, truncatedAddress } from './address.js';
-import {
-  capabilitiesOf,
-  curveSupportsDerivation,
-  type KeyAlgorithm,
-  normalizeAlgorithm,
-  resolveCurve,
-} from './algorithms.js';
 import { ATTESTATION_KEY_NAME, renderKeyXml, signStatement } from './attestation.js';
-import { derivationTypeOf, generateDerivableKey } from './derivation/index.js';
 import {
   type KeyAttributes,
   type KeyAttributesInput,
@@ -35,17 +49,8 @@ import type {
   KeystoreStatistics,
   SignedKeyAttributes,
 } from './keystore.types.js';
-import {
-  exportPrivateKey,
-  generateKey,
-  importKey,
-  type KeyMaterial,
-  loadPrivate,
-  type ReadyKey,
-} from './mechanisms/index.js';
 import type { MetadataCache } from './metadata-cache.js';
 import type { PartitionKeyring } from './partition-keyring.js';
-import { keyMaterialBinding, seal, UnsealError, unseal } from './seal.js';
 
 const ACTIVE = 'active';
 /** a key in the trash bin (key invalidation): it looks deleted, its label stays taken */

@@ -6,12 +6,12 @@
  */
 import { createHmac, hkdfSync, timingSafeEqual, X509Certificate } from 'node:crypto';
 import type { Clock } from '../clock.js';
+import { partitionKeyBinding, UnsealError, unseal } from '../crypto/seal.js';
 import { TsbError } from '../errors.js';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { canonicalJson } from '../lib/canonical-json.js';
 import { CERTIFICATE_AUTHORITY_NAME } from './certificates.js';
 import { PARTITION_NAME_PATTERN } from './partitions.js';
-import { partitionKeyBinding, UnsealError, unseal } from './seal.js';
 
 export const BACKUP_FORMAT = 'opentsb-partition-backup';
 export const BACKUP_VERSION = 1;

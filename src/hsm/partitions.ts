@@ -1,10 +1,5 @@
 import { generateKeyPair, randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { TsbError } from '../errors.js';
-import type { Partition, PrismaClient } from '../generated/prisma/client.js';
-import { toBytes } from '../lib/encoding.js';
-import type { MetadataChange } from './metadata-cache.js';
-import { DEFAULT_PARTITION_FLAGS, type PartitionFlags } from './partition-flags.js';
 import {
   attestationKeyBinding,
   partitionKeyBinding,
@@ -12,7 +7,12 @@ import {
   timestampKeyBinding,
   UnsealError,
   unseal,
-} from './seal.js';
+} from '../crypto/seal.js';
+import { TsbError } from '../errors.js';
+import type { Partition, PrismaClient } from '../generated/prisma/client.js';
+import { toBytes } from '../lib/encoding.js';
+import type { MetadataChange } from './metadata-cache.js';
+import { DEFAULT_PARTITION_FLAGS, type PartitionFlags } from './partition-flags.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 

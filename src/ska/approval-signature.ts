@@ -6,10 +6,17 @@
  */
 import { createPublicKey, constants as cryptoConstants, type KeyObject, verify } from 'node:crypto';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
+import { decodeSpki } from '../crypto/der.js';
 import { TsbError } from '../errors.js';
 import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import type { ApproverKeyInfo } from './approver-key.js';
-import { content, DER_TAG, readChildren, readSingle } from './der.js';
+
+const REJECTION_PREFIX = Buffer.from('REJECT:', 'ascii');
+
+/** What a rejecting approver signs: ASCII "REJECT:" followed by the request's challenge bytes. */
+export function rejectionToBeSigned(challenge: Uint8Array): Buffer {
+  return Buffer.concat([REJECTION_PREFIX, challenge]);
+}
 
 export const APPROVAL_DIGEST_ALGORITHMS: readonly string[] = [
   'SHA-224',
@@ -115,13 +122,7 @@ function verifyEcdsa(
 function verifyMlDsa(approver: ApproverKeyInfo, data: Uint8Array, signature: Uint8Array): boolean {
   const implementation = ML_DSA[approver.keyAlgorithm as keyof typeof ML_DSA];
   if (!implementation) return false;
-  return safely(() => implementation.verify(signature, data, rawPublicKey(approver.spki)));
-}
-
-/** The SubjectPublicKeyInfo BIT STRING content (the raw key), as parseApproverPublicKey checked it. */
-function rawPublicKey(spki: Buffer): Uint8Array {
-  const [, bits] = readChildren(spki, readSingle(spki, DER_TAG.SEQUENCE));
-  return content(spki, bits!).subarray(1);
+  return safely(() => implementation.verify(signature, data, decodeSpki(approver.spki).publicKey));
 }
 
 function requireShaDigest(nodeDigest: string | undefined, digest: string, approver: ApproverKeyInfo): string {

@@ -4,9 +4,18 @@
  * approver is always identified by the same {@link ApproverKeyInfo.fingerprint}.
  */
 import { createHash, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
+import {
+  Asn1Error,
+  children,
+  contextTag,
+  decode,
+  expectTag,
+  readObjectIdentifier,
+  readTime,
+  TAG,
+} from '../crypto/der.js';
 import { TsbError } from '../errors.js';
 import { BoundedTtlCache } from '../lib/ttl-cache.js';
-import { content, DER_TAG, DerError, encoded, readChildren, readOid, readSingle, readTime } from './der.js';
 
 export type ApproverKeyType = 'RSA' | 'EC' | 'ED' | 'ML-DSA';
 
@@ -92,25 +101,18 @@ function parseSpki(der: Uint8Array, where: string): ApproverKeyInfo {
   let algParams: Uint8Array | null;
   let keyBits: Uint8Array;
   try {
-    const spki = readSingle(der, DER_TAG.SEQUENCE);
-    const parts = readChildren(der, spki);
+    const parts = children(expectTag(decode(der), TAG.SEQUENCE, 'SEQUENCE'));
     const [algId, bits] = parts;
-    if (
-      parts.length !== 2 ||
-      !algId ||
-      !bits ||
-      algId.tag !== DER_TAG.SEQUENCE ||
-      bits.tag !== DER_TAG.BIT_STRING
-    ) {
-      throw new DerError('not a SubjectPublicKeyInfo');
+    if (parts.length !== 2 || !algId || !bits || algId.tag !== TAG.SEQUENCE || bits.tag !== TAG.BIT_STRING) {
+      throw new Asn1Error('not a SubjectPublicKeyInfo');
     }
-    const algParts = readChildren(der, algId);
-    if (algParts.length < 1 || algParts.length > 2) throw new DerError('malformed AlgorithmIdentifier');
-    oid = readOid(der, algParts[0]!);
-    algParams = algParts[1] ? encoded(der, algParts[1]) : null;
-    keyBits = content(der, bits);
+    const algParts = children(algId);
+    if (algParts.length < 1 || algParts.length > 2) throw new Asn1Error('malformed AlgorithmIdentifier');
+    oid = readObjectIdentifier(algParts[0]!);
+    algParams = algParts[1]?.encoded ?? null;
+    keyBits = bits.content;
   } catch (err) {
-    if (err instanceof DerError) {
+    if (err instanceof Asn1Error) {
       throw new TsbError('PARSING_KEY', `${where}: not a DER SubjectPublicKeyInfo (${err.message})`);
     }
     throw err;
@@ -206,23 +208,22 @@ export function parseApproverCertificate(der: Uint8Array, where = 'certificate')
   let notBefore: Date;
   let notAfter: Date;
   try {
-    const cert = readSingle(der, DER_TAG.SEQUENCE);
-    const tbs = readChildren(der, cert)[0];
-    if (!tbs || tbs.tag !== DER_TAG.SEQUENCE) throw new DerError('missing TBSCertificate');
-    const fields = readChildren(der, tbs);
+    const tbs = children(expectTag(decode(der), TAG.SEQUENCE, 'SEQUENCE'))[0];
+    if (!tbs || tbs.tag !== TAG.SEQUENCE) throw new Asn1Error('missing TBSCertificate');
+    const fields = children(tbs);
     // version [0] EXPLICIT is absent in v1 certificates (sample 01 is one)
-    const rest = fields[0]?.tag === DER_TAG.CONTEXT_0_CONSTRUCTED ? fields.slice(1) : fields;
+    const rest = fields[0]?.tag === contextTag(0, true) ? fields.slice(1) : fields;
     const [, , , validity, , spkiEl] = rest; // serialNumber, signature, issuer, validity, subject, spki
-    if (!validity || validity.tag !== DER_TAG.SEQUENCE || !spkiEl || spkiEl.tag !== DER_TAG.SEQUENCE) {
-      throw new DerError('malformed TBSCertificate');
+    if (!validity || validity.tag !== TAG.SEQUENCE || !spkiEl || spkiEl.tag !== TAG.SEQUENCE) {
+      throw new Asn1Error('malformed TBSCertificate');
     }
-    const times = readChildren(der, validity);
-    if (times.length !== 2) throw new DerError('malformed Validity');
-    notBefore = readTime(der, times[0]!);
-    notAfter = readTime(der, times[1]!);
-    spki = encoded(der, spkiEl);
+    const times = children(validity);
+    if (times.length !== 2) throw new Asn1Error('malformed Validity');
+    notBefore = readTime(times[0]!);
+    notAfter = readTime(times[1]!);
+    spki = spkiEl.encoded;
   } catch (err) {
-    if (err instanceof DerError) {
+    if (err instanceof Asn1Error) {
       throw new TsbError('PARSING_CERTIFICATE', `${where}: malformed X.509 certificate (${err.message})`);
     }
     throw err;

@@ -9,10 +9,21 @@
  * TsbError INPUT_VALIDATION_FAILED (600), never another exception.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import {
+  Asn1Error,
+  type Asn1Node,
+  bitString,
+  children,
+  decode,
+  expectTag,
+  readBitString,
+  readObjectIdentifier,
+  sequence,
+  TAG,
+} from '../crypto/der.js';
 import { TsbError } from '../errors.js';
 import { canonicalJson } from '../lib/canonical-json.js';
 import { UUID_PATTERN } from '../lib/encoding.js';
-import { content, DER_TAG, DerError, readChildren, readOid, readSingle } from './der.js';
 
 export type SkaOperation =
   | 'SIGN'
@@ -409,54 +420,46 @@ function readUtf8(item: TlvItem, what: string): string {
 
 function wrapTimestampSignature(ecdsaSignature: Buffer): Buffer {
   checkEcdsaSigValue(ecdsaSignature, 'timestamp signature');
-  const bitString = derElement(DER_TAG.BIT_STRING, Buffer.concat([Buffer.of(0), ecdsaSignature]));
-  return derElement(DER_TAG.SEQUENCE, Buffer.concat([ECDSA_WITH_SHA256_ALGORITHM, bitString]));
+  return sequence(ECDSA_WITH_SHA256_ALGORITHM, bitString(ecdsaSignature));
 }
 
 function unwrapTimestampSignature(value: Buffer): Buffer {
   const what = 'challenge timestamp signature';
   try {
-    const parts = readChildren(value, readSingle(value, DER_TAG.SEQUENCE));
+    const parts = children(expectTag(decode(value), TAG.SEQUENCE, 'SEQUENCE'));
     const [algorithm, bits] = parts;
-    if (parts.length !== 2 || algorithm?.tag !== DER_TAG.SEQUENCE || bits?.tag !== DER_TAG.BIT_STRING) {
-      throw new DerError('expected SEQUENCE { AlgorithmIdentifier, BIT STRING }');
+    if (parts.length !== 2 || algorithm?.tag !== TAG.SEQUENCE || bits?.tag !== TAG.BIT_STRING) {
+      throw new Asn1Error('expected SEQUENCE { AlgorithmIdentifier, BIT STRING }');
     }
-    checkEcdsaWithSha256(value, readChildren(value, algorithm));
-    const bitContent = content(value, bits);
-    if (bitContent[0] !== 0) throw new DerError('BIT STRING must have 0 unused bits');
-    const signature = Buffer.from(bitContent.subarray(1));
+    checkEcdsaWithSha256(children(algorithm));
+    const signature = Buffer.from(readBitString(bits));
     checkEcdsaSigValue(signature, what);
     return signature;
   } catch (err) {
-    if (err instanceof DerError) throw invalid(`${what}: ${err.message}`);
+    if (err instanceof Asn1Error) throw invalid(`${what}: ${err.message}`);
     throw err;
   }
 }
 
-function checkEcdsaWithSha256(buf: Buffer, algorithm: ReturnType<typeof readChildren>): void {
+function checkEcdsaWithSha256(algorithm: Asn1Node[]): void {
   const [oid, parameters] = algorithm;
-  if (
-    algorithm.length !== 2 ||
-    !oid ||
-    parameters?.tag !== DER_TAG.NULL ||
-    parameters.end !== parameters.contentStart
-  ) {
-    throw new DerError('AlgorithmIdentifier must be { ecdsa-with-SHA256, NULL }');
+  if (algorithm.length !== 2 || !oid || parameters?.tag !== TAG.NULL || parameters.content.length !== 0) {
+    throw new Asn1Error('AlgorithmIdentifier must be { ecdsa-with-SHA256, NULL }');
   }
-  const dotted = readOid(buf, oid);
-  if (dotted !== OID_ECDSA_WITH_SHA256) throw new DerError(`algorithm ${dotted} is not ecdsa-with-SHA256`);
+  const dotted = readObjectIdentifier(oid);
+  if (dotted !== OID_ECDSA_WITH_SHA256) throw new Asn1Error(`algorithm ${dotted} is not ecdsa-with-SHA256`);
 }
 
 /** ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }, both positive and minimally encoded. */
 function checkEcdsaSigValue(signature: Buffer, what: string): void {
   try {
-    const parts = readChildren(signature, readSingle(signature, DER_TAG.SEQUENCE));
+    const parts = children(expectTag(decode(signature), TAG.SEQUENCE, 'SEQUENCE'));
     const positiveIntegers = parts.every(
-      (part) => part.tag === DER_TAG.INTEGER && isMinimalPositive(content(signature, part)),
+      (part) => part.tag === TAG.INTEGER && isMinimalPositive(part.content),
     );
-    if (parts.length !== 2 || !positiveIntegers) throw new DerError('not an ECDSA-Sig-Value');
+    if (parts.length !== 2 || !positiveIntegers) throw new Asn1Error('not an ECDSA-Sig-Value');
   } catch (err) {
-    if (err instanceof DerError) throw invalid(`${what}: ${err.message}`);
+    if (err instanceof Asn1Error) throw invalid(`${what}: ${err.message}`);
     throw err;
   }
 }
@@ -465,12 +468,6 @@ function isMinimalPositive(bytes: Uint8Array): boolean {
   if (bytes.length === 0 || (bytes[0]! & 0x80) !== 0) return false;
   if (bytes[0] === 0 && (bytes.length === 1 || (bytes[1]! & 0x80) === 0)) return false;
   return true;
-}
-
-function derElement(tag: number, body: Buffer): Buffer {
-  const n = body.length;
-  const length = n < 0x80 ? Buffer.of(n) : n < 0x100 ? Buffer.of(0x81, n) : Buffer.of(0x82, n >> 8, n & 0xff);
-  return Buffer.concat([Buffer.of(tag), length, body]);
 }
 
 // ---------------------------------------------------------------------------------------------

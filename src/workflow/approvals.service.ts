@@ -9,7 +9,7 @@ import { TsbError } from '../errors.js';
 import type { ApprovalTask, Partition, SkaRequest } from '../generated/prisma/client.js';
 import type { SoftHsm } from '../hsm/index.js';
 import { toBytes, UUID_PATTERN } from '../lib/encoding.js';
-import { verifyApproverSignature } from '../ska/approval-signature.js';
+import { rejectionToBeSigned, verifyApproverSignature } from '../ska/approval-signature.js';
 import { decodeBase64Strict, parseApproverCertificate, sha256Hex } from '../ska/approver-key.js';
 import {
   type ApproverIdentity,
@@ -58,13 +58,6 @@ const SORT_ORDERS: readonly TaskSortOrder[] = [
   'LAST_FETCHED_DATE_ASC',
   'LAST_FETCHED_DATE_DESC',
 ];
-const REJECTION_PREFIX = Buffer.from('REJECT:', 'ascii');
-
-/** What a rejecting approver signs: ASCII "REJECT:" followed by the request's challenge bytes. */
-export function rejectionToBeSigned(challenge: Uint8Array): Buffer {
-  return Buffer.concat([REJECTION_PREFIX, challenge]);
-}
-
 export class ApprovalsService {
   private readonly timestampSigners: ReadonlySet<string>;
 

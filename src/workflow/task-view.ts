@@ -6,8 +6,8 @@
 import type { ApprovalTask, Partition, SkaRequest } from '../generated/prisma/client.js';
 import type { SoftHsm } from '../hsm/index.js';
 import { isoSeconds } from '../lib/time.js';
+import { rejectionToBeSigned } from '../ska/approval-signature.js';
 import { decodeChallenge, type SkaOperation } from '../ska/challenge.js';
-import { rejectionToBeSigned } from './approvals.service.js';
 import { approvedPayload, type StoredBody } from './operations.js';
 
 export type TaskDetailLevel = 'level1' | 'level2' | 'level3' | 'level4' | 'level5';

@@ -4,8 +4,8 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deviceCaKeyBinding, rootCaKeyBinding, UnsealError, unseal } from '../../src/crypto/seal.js';
 import { SoftHsm } from '../../src/hsm/index.js';
-import { deviceCaKeyBinding, rootCaKeyBinding, UnsealError, unseal } from '../../src/hsm/seal.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 import { openssl, withScratch } from '../helpers/openssl.js';
 

@@ -6,20 +6,20 @@
  */
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import type { Clock } from '../../clock.js';
+import { certificateSpki } from '../../crypto/der.js';
+import { splitKeyName } from '../../crypto/derivation/key-derivation.js';
+import { signedCertificate, tbsCertificate } from '../../crypto/x509/certificate.js';
+import { certificationRequest, certificationRequestInfo, csrPem } from '../../crypto/x509/csr.js';
+import { certificateExtensions, requestedExtensions } from '../../crypto/x509/extensions.js';
+import { certificatePem, keyIdentifier, randomSerial } from '../../crypto/x509/x509.js';
 import { TsbError } from '../../errors.js';
 import type { Key, Partition, PrismaClient } from '../../generated/prisma/client.js';
 import { decodeKeyField, toBytes } from '../../lib/encoding.js';
 import type { SkaOperation } from '../../ska/challenge.js';
 import type { Authorization } from '../approval-gate.js';
-import { certificateSpki } from '../asn1.js';
-import { splitKeyName } from '../derivation/index.js';
 import type { KeyOperations } from '../key-operations.js';
 import type { PasswordInput } from '../key-password.js';
 import { assertWritable, type KeyStore } from '../keystore.js';
-import { certificatePem, keyIdentifier, randomSerial } from '../x509.js';
-import { signedCertificate, tbsCertificate } from './certificate.js';
-import { certificationRequest, certificationRequestInfo, csrPem } from './csr.js';
-import { certificateExtensions, requestedExtensions } from './extensions.js';
 import {
   type CertificatePlan,
   type CsrInput,

@@ -3,12 +3,15 @@
  * touching private material: the result says exactly what will be built and signed. The workflow runs
  * the same checks before it stores an SKA request.
  */
-import { TsbError } from '../../errors.js';
-import { canonicalJson } from '../../lib/canonical-json.js';
-import { Asn1Error } from '../asn1.js';
-import type { PasswordInput } from '../key-password.js';
-import { type IssuerFacts, issuerFacts } from './certificate.js';
-import { verifyCsr } from './csr.js';
+
+import { Asn1Error } from '../../crypto/der.js';
+import { type IssuerFacts, issuerFacts } from '../../crypto/x509/certificate.js';
+import {
+  type CertificateSignatureAlgorithm,
+  certificateSignatureAlgorithm,
+  signatureAlgorithmIdentifier,
+} from '../../crypto/x509/certificate-signature-algorithms.js';
+import { verifyCsr } from '../../crypto/x509/csr.js';
 import {
   caKeyUsage,
   EXTENDED_KEY_USAGE_OIDS,
@@ -16,13 +19,15 @@ import {
   KEY_USAGE_BITS,
   type KeyUsageName,
   parseUsages,
-} from './extensions.js';
+} from '../../crypto/x509/extensions.js';
 import {
-  type CertificateSignatureAlgorithm,
-  certificateSignatureAlgorithm,
-  signatureAlgorithmIdentifier,
-} from './signature-algorithms.js';
-import { type StandardCertificateAttributes, subjectName, withCommonName } from './subject.js';
+  type StandardCertificateAttributes,
+  subjectName,
+  withCommonName,
+} from '../../crypto/x509/subject.js';
+import { TsbError } from '../../errors.js';
+import { canonicalJson } from '../../lib/canonical-json.js';
+import type { PasswordInput } from '../key-password.js';
 
 interface SigningFields {
   signKeyName: string;

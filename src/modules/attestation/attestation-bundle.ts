@@ -1,4 +1,4 @@
-import { certificatePem, publicKeyPem } from '../../hsm/x509.js';
+import { certificatePem, publicKeyPem } from '../../crypto/x509/x509.js';
 import { createZip } from '../../lib/zip.js';
 
 export const CHAIN_FILE = 'PrimusHSM_Attestation.crt';

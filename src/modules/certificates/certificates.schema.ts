@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { CERTIFICATE_SIGNATURE_ALGORITHMS } from '../../hsm/key-certificates/signature-algorithms.js';
+import { CERTIFICATE_SIGNATURE_ALGORITHMS } from '../../crypto/x509/certificate-signature-algorithms.js';
 import { LabelSchema, PasswordSchema } from '../common.schema.js';
 import { OptionalBinary, RequestSignature, SignedApprovals } from '../operations/operations.schema.js';
 

@@ -4,10 +4,10 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SLH_DSA_ALGORITHMS, type SlhDsaAlgorithm } from '../../../src/hsm/algorithms.js';
-import { generateKey, shutdownKeygenPool } from '../../../src/hsm/mechanisms/index.js';
-import { SLH_DSA } from '../../../src/hsm/mechanisms/slh-dsa-params.js';
-import { describePublicKey, hex, opensslPrivateKey } from '../../unit/hsm/helpers.js';
+import { SLH_DSA_ALGORITHMS, type SlhDsaAlgorithm } from '../../../src/crypto/algorithms.js';
+import { generateKey, shutdownKeygenPool } from '../../../src/crypto/mechanisms/key-mechanisms.js';
+import { SLH_DSA } from '../../../src/crypto/mechanisms/slh-dsa-params.js';
+import { describePublicKey, hex, opensslPrivateKey } from '../../unit/crypto/helpers.js';
 
 afterAll(() => shutdownKeygenPool());
 

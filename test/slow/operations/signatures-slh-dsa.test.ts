@@ -1,15 +1,15 @@
 /** SLH-DSA "s" parameter sets (slow: up to seconds per signature) sign and verify in the worker pool. */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ReadyKey } from '../../../src/hsm/mechanisms/common.js';
+import type { ReadyKey } from '../../../src/crypto/mechanisms/key-material.js';
 import {
   generateKey,
   loadPrivate,
   loadPublic,
   shutdownKeygenPool,
-} from '../../../src/hsm/mechanisms/index.js';
-import { SLH_DSA } from '../../../src/hsm/mechanisms/slh-dsa-params.js';
-import { sign, verify } from '../../../src/hsm/operations/signatures.js';
-import { shutdownSignaturePool } from '../../../src/hsm/operations/signatures-pool.js';
+} from '../../../src/crypto/mechanisms/key-mechanisms.js';
+import { SLH_DSA } from '../../../src/crypto/mechanisms/slh-dsa-params.js';
+import { sign, verify } from '../../../src/crypto/signatures/signatures.js';
+import { shutdownSignaturePool } from '../../../src/crypto/signatures/signatures-pool.js';
 
 afterAll(async () => {
   await shutdownSignaturePool();

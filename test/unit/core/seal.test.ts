@@ -1,6 +1,6 @@
 import { createDecipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { keyMaterialBinding, seal, UnsealError, unseal } from '../../../src/hsm/seal.js';
+import { keyMaterialBinding, seal, UnsealError, unseal } from '../../../src/crypto/seal.js';
 
 describe('seal / unseal (AES-256-GCM with binding AAD)', () => {
   const key = randomBytes(32);

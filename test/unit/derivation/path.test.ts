@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { TsbError } from '../../../src/errors.js';
 import {
   childNumber,
   formatDerivationPath,
@@ -7,7 +6,8 @@ import {
   parseDerivationPath,
   splitKeyName,
   stepOf,
-} from '../../../src/hsm/derivation/path.js';
+} from '../../../src/crypto/derivation/path.js';
+import { TsbError } from '../../../src/errors.js';
 
 const h = (index: number) => ({ index, hardened: true });
 const n = (index: number) => ({ index, hardened: false });

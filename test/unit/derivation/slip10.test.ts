@@ -1,8 +1,7 @@
 import { createPrivateKey, randomBytes, sign, verify } from 'node:crypto';
 import { mnemonicToSeedSync } from '@scure/bip39';
 import { describe, expect, it } from 'vitest';
-import { TsbError } from '../../../src/errors.js';
-import { stellarAccountId } from '../../../src/hsm/derivation/addresses.js';
+import { stellarAccountId } from '../../../src/crypto/addresses/blockchain-addresses.js';
 import {
   derivationTypeOf,
   deriveChild,
@@ -11,8 +10,9 @@ import {
   masterFromSeed,
   rawPrivateKeyOf,
   splitKeyName,
-} from '../../../src/hsm/derivation/index.js';
-import { importKey } from '../../../src/hsm/mechanisms/index.js';
+} from '../../../src/crypto/derivation/key-derivation.js';
+import { importKey } from '../../../src/crypto/mechanisms/key-mechanisms.js';
+import { TsbError } from '../../../src/errors.js';
 import { stepsOf } from './helpers.js';
 import { SLIP10_VECTORS } from './vectors.js';
 

@@ -7,18 +7,23 @@ import {
   randomBytes,
 } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { SymmetricAlgorithm } from '../../../src/hsm/algorithms.js';
-import { generateKey, importKey, loadPrivate, type ReadyKey } from '../../../src/hsm/mechanisms/index.js';
+import type { SymmetricAlgorithm } from '../../../src/crypto/algorithms.js';
 import {
   CIPHER_ALGORITHMS,
   type CipherAlgorithm,
   decrypt,
   type EncryptionKey,
   encrypt,
-} from '../../../src/hsm/operations/ciphers.js';
-import { pkcs1Unpad } from '../../../src/hsm/operations/ciphers-rsa.js';
+} from '../../../src/crypto/ciphers/ciphers.js';
+import { pkcs1Unpad } from '../../../src/crypto/ciphers/ciphers-rsa.js';
+import {
+  generateKey,
+  importKey,
+  loadPrivate,
+  type ReadyKey,
+} from '../../../src/crypto/mechanisms/key-mechanisms.js';
 import { opensslEnc, opensslPkeyutl } from '../../helpers/openssl.js';
-import { tsbErrorOf } from '../hsm/helpers.js';
+import { tsbErrorOf } from '../crypto/helpers.js';
 
 const secretKey = (algorithm: SymmetricAlgorithm, bytes: Buffer): ReadyKey =>
   loadPrivate(importKey({ algorithm, secretKey: bytes }));

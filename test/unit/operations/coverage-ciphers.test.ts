@@ -7,11 +7,16 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { SymmetricAlgorithm } from '../../../src/hsm/algorithms.js';
-import { generateKey, importKey, loadPrivate, type ReadyKey } from '../../../src/hsm/mechanisms/index.js';
-import { type CipherAlgorithm, decrypt, encrypt } from '../../../src/hsm/operations/ciphers.js';
+import type { SymmetricAlgorithm } from '../../../src/crypto/algorithms.js';
+import { type CipherAlgorithm, decrypt, encrypt } from '../../../src/crypto/ciphers/ciphers.js';
+import {
+  generateKey,
+  importKey,
+  loadPrivate,
+  type ReadyKey,
+} from '../../../src/crypto/mechanisms/key-mechanisms.js';
 import { opensslEnc, opensslPkeyutl } from '../../helpers/openssl.js';
-import { tsbErrorOf } from '../hsm/helpers.js';
+import { tsbErrorOf } from '../crypto/helpers.js';
 
 const secretKey = (algorithm: SymmetricAlgorithm, bytes: Buffer): ReadyKey =>
   loadPrivate(importKey({ algorithm, secretKey: bytes }));

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { TsbError } from '../../../src/errors.js';
 import {
   parseSignatureAlgorithm,
   SIGNATURE_ALGORITHMS,
   signatureAlgorithmFits,
   signatureAlgorithmFor,
   signatureAlgorithmsFor,
-} from '../../../src/hsm/operations/signature-algorithms.js';
+} from '../../../src/crypto/signatures/signature-algorithms.js';
+import type { TsbError } from '../../../src/errors.js';
 
 /** Every name of reference §7.2 that fits a key type the software HSM offers. */
 const REFERENCE_NAMES = [

@@ -7,14 +7,14 @@ import { createPrivateKey, createPublicKey, type KeyObject, randomBytes } from '
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decode, readInteger } from '../../../src/hsm/asn1.js';
-import type { ReadyKey } from '../../../src/hsm/mechanisms/common.js';
-import { loadPublic } from '../../../src/hsm/mechanisms/index.js';
-import type { ReadyPublicKey } from '../../../src/hsm/mechanisms/public-keys.js';
-import { dsaPrivateKey, nonceExponent } from '../../../src/hsm/operations/dsa-digest.js';
-import { readDerSignature, toBytes } from '../../../src/hsm/operations/signature-encoding.js';
-import { sign, verify } from '../../../src/hsm/operations/signatures.js';
-import { shutdownSignaturePool } from '../../../src/hsm/operations/signatures-pool.js';
+import { decode, readInteger } from '../../../src/crypto/der.js';
+import type { ReadyKey } from '../../../src/crypto/mechanisms/key-material.js';
+import { loadPublic } from '../../../src/crypto/mechanisms/key-mechanisms.js';
+import type { ReadyPublicKey } from '../../../src/crypto/mechanisms/public-keys.js';
+import { dsaPrivateKey, nonceExponent } from '../../../src/crypto/signatures/dsa-digest.js';
+import { readDerSignature, toBytes } from '../../../src/crypto/signatures/signature-encoding.js';
+import { sign, verify } from '../../../src/crypto/signatures/signatures.js';
+import { shutdownSignaturePool } from '../../../src/crypto/signatures/signatures-pool.js';
 import { openssl, withScratch } from '../../helpers/openssl.js';
 
 afterAll(() => shutdownSignaturePool());

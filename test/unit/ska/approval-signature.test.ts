@@ -1,5 +1,6 @@
 import { ml_dsa44, ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { children, decode, expectTag, TAG } from '../../../src/crypto/der.js';
 import {
   APPROVAL_DIGEST_ALGORITHMS,
   canonicalDigestAlgorithm,
@@ -10,7 +11,6 @@ import {
   parseApproverCertificate,
   parseApproverPublicKey,
 } from '../../../src/ska/approver-key.js';
-import { content, DER_TAG, readChildren, readSingle } from '../../../src/ska/der.js';
 import { type OpensslSignature, opensslSign } from '../../helpers/signatures.js';
 import { bitString, errorOf, ML_DSA_OIDS, oid, seq, tsbSample } from './helpers.js';
 
@@ -26,9 +26,9 @@ function flipped(signature: Buffer, bit = 0): Buffer {
 
 /** ECDSA DER → raw r ‖ s with each half left-padded to the field size. */
 function derToRaw(der: Buffer, fieldBytes: number): Buffer {
-  const [r, s] = readChildren(der, readSingle(der, DER_TAG.SEQUENCE));
+  const [r, s] = children(expectTag(decode(der), TAG.SEQUENCE, 'SEQUENCE'));
   const half = (el: typeof r) => {
-    const bytes = Buffer.from(content(der, el!));
+    const bytes = Buffer.from(el!.content);
     const trimmed = bytes[0] === 0 ? bytes.subarray(1) : bytes;
     return Buffer.concat([Buffer.alloc(fieldBytes - trimmed.length), trimmed]);
   };

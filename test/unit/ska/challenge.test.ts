@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { children, decode, expectTag, readObjectIdentifier, TAG } from '../../../src/crypto/der.js';
 import { TsbError } from '../../../src/errors.js';
 import {
   CHALLENGE_TAG,
@@ -16,7 +17,6 @@ import {
   type TlvItem,
   timestampBlock,
 } from '../../../src/ska/challenge.js';
-import { content, DER_TAG, readChildren, readOid, readSingle } from '../../../src/ska/der.js';
 
 const sample = (name: string): { tasks: { approvalToBeSigned: string; [field: string]: unknown }[] } =>
   JSON.parse(readFileSync(new URL(`../../fixtures/tsb-examples/${name}`, import.meta.url), 'utf8'));
@@ -255,17 +255,17 @@ describe('the TSB samples keep the same frame', () => {
 
     // 0x1056 = SEQUENCE { AlgorithmIdentifier { ecdsa-with-SHA256, NULL }, BIT STRING (ECDSA-Sig-Value) }
     const der = signature.value;
-    const [algorithm, bits] = readChildren(der, readSingle(der, DER_TAG.SEQUENCE));
-    expect(algorithm!.tag).toBe(DER_TAG.SEQUENCE);
-    const [oid, parameters] = readChildren(der, algorithm!);
-    expect(readOid(der, oid!)).toBe('1.2.840.10045.4.3.2');
-    expect(parameters!.tag).toBe(DER_TAG.NULL);
-    expect(bits!.tag).toBe(DER_TAG.BIT_STRING);
-    const ecdsa = Buffer.from(content(der, bits!).subarray(1));
+    const [algorithm, bits] = children(expectTag(decode(der), TAG.SEQUENCE, 'SEQUENCE'));
+    expect(algorithm!.tag).toBe(TAG.SEQUENCE);
+    const [oid, parameters] = children(algorithm!);
+    expect(readObjectIdentifier(oid!)).toBe('1.2.840.10045.4.3.2');
+    expect(parameters!.tag).toBe(TAG.NULL);
+    expect(bits!.tag).toBe(TAG.BIT_STRING);
+    const ecdsa = Buffer.from(bits!.content.subarray(1));
     expect(ecdsa.toString('hex')).toBe(SAMPLE_08_ECDSA);
-    expect(readChildren(ecdsa, readSingle(ecdsa, DER_TAG.SEQUENCE)).map((part) => part.tag)).toEqual([
-      DER_TAG.INTEGER,
-      DER_TAG.INTEGER,
+    expect(children(expectTag(decode(ecdsa), TAG.SEQUENCE, 'SEQUENCE')).map((part) => part.tag)).toEqual([
+      TAG.INTEGER,
+      TAG.INTEGER,
     ]);
   });
 
@@ -289,8 +289,8 @@ describe('the TSB samples keep the same frame', () => {
     expect(inner.map((item) => item.tag)).toEqual([0x1058, 0x0107, 0x1002]);
     expect(inner[2]!.value.toString('utf8')).toBe('test-timestamp-key');
     const der = items[3]!.value;
-    const [, bits] = readChildren(der, readSingle(der, DER_TAG.SEQUENCE));
-    expect(Buffer.from(content(der, bits!).subarray(1))).toEqual(
+    const [, bits] = children(expectTag(decode(der), TAG.SEQUENCE, 'SEQUENCE'));
+    expect(Buffer.from(bits!.content.subarray(1))).toEqual(
       Buffer.from(task['timestampSignature'] as string, 'base64'),
     );
   });

@@ -1,0 +1,205 @@
+/**
+ * Shared code of the families node:crypto (OpenSSL) implements: RSA, EC, EdDSA and DSA. Keys are
+ * parsed by OpenSSL and always re-exported, so stored material is canonical PKCS#8 / SPKI DER.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { algorithmOidOf, type CurveInfo, curveByNodeName } from '../algorithms.js';
+import {
+  type AsymmetricMechanism,
+  describeAlgorithmOid,
+  fail,
+  type ImportSpec,
+  type KeyMaterial,
+  peekAlgorithmOid,
+  type ReadyKey,
+  storedMaterial,
+  type Unarmoured,
+  wrongType,
+} from './key-material.js';
+
+export type NodeAlgorithm = 'RSA' | 'EC' | 'ED' | 'DSA';
+type NodePairType = 'rsa' | 'ec' | 'ed25519' | 'ed448' | 'dsa';
+
+const ALGORITHM_OF_TYPE: Record<string, NodeAlgorithm> = {
+  rsa: 'RSA',
+  ec: 'EC',
+  ed25519: 'ED',
+  ed448: 'ED',
+  dsa: 'DSA',
+};
+const TYPE_NAMES: Record<string, string> = {
+  'rsa-pss': 'RSA-PSS',
+  x25519: 'X25519',
+  x448: 'X448',
+  dh: 'DH',
+};
+
+type Callback = (error: Error | null, publicKey: KeyObject, privateKey: KeyObject) => void;
+
+/** node's async key pair generation (runs on the libuv thread pool), as KeyObjects. */
+export function generateNodeKeyPair(
+  type: NodePairType,
+  options: Record<string, unknown> = {},
+): Promise<{ publicKey: KeyObject; privateKey: KeyObject }> {
+  const generate = generateKeyPair as unknown as (type: string, options: object, callback: Callback) => void;
+  return new Promise((resolve, reject) => {
+    generate(type, options, (error, publicKey, privateKey) =>
+      error ? reject(error) : resolve({ publicKey, privateKey }),
+    );
+  });
+}
+
+export interface NodeFamily {
+  algorithm: NodeAlgorithm;
+  /** the key size of a parsed key, or an error if the key is outside what we accept */
+  checkSize(key: KeyObject, curve: CurveInfo | null): number;
+  generate(
+    keySize: number,
+    curve: CurveInfo | null,
+  ): Promise<{ publicKey: KeyObject; privateKey: KeyObject }>;
+}
+
+const PRIVATE_DER_TYPES = ['pkcs8', 'pkcs1', 'sec1'] as const;
+
+function parsePrivate(input: Unarmoured): KeyObject | null {
+  if (input.label !== null) {
+    try {
+      return createPrivateKey({ key: toPem(input), format: 'pem' });
+    } catch {
+      return null;
+    }
+  }
+  for (const type of PRIVATE_DER_TYPES) {
+    try {
+      return createPrivateKey({ key: input.der, format: 'der', type });
+    } catch {
+      // next encoding
+    }
+  }
+  return null;
+}
+
+function parsePublic(input: Unarmoured): KeyObject | null {
+  const types = input.label === 'RSA PUBLIC KEY' ? (['pkcs1'] as const) : (['spki', 'pkcs1'] as const);
+  for (const type of types) {
+    try {
+      return createPublicKey({ key: input.der, format: 'der', type });
+    } catch {
+      // next encoding
+    }
+  }
+  return null;
+}
+
+const toPem = ({ der, label }: Unarmoured): string =>
+  `-----BEGIN ${label}-----\n${der.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END ${label}-----\n`;
+
+/** The curve of an EC or ED KeyObject, or an error if we do not offer it. */
+function curveOfKey(algorithm: NodeAlgorithm, key: KeyObject): CurveInfo | null {
+  if (algorithm === 'ED') return curveByNodeName('ED', key.asymmetricKeyType ?? '') ?? null;
+  if (algorithm !== 'EC') return null;
+  const named = key.asymmetricKeyDetails?.namedCurve;
+  if (!named) throw fail('INVALID_KEY_TYPE', 'EC keys with explicit curve parameters are not supported');
+  const curve = curveByNodeName('EC', named);
+  if (!curve) throw fail('INVALID_KEY_TYPE', `the EC curve ${named} is not supported`);
+  return curve;
+}
+
+function checkType(family: NodeFamily, key: KeyObject, what: string): void {
+  const type = key.asymmetricKeyType ?? 'unknown';
+  if (ALGORITHM_OF_TYPE[type] !== family.algorithm) {
+    throw wrongType(family.algorithm, ALGORITHM_OF_TYPE[type] ?? TYPE_NAMES[type] ?? type, what);
+  }
+}
+
+function materialOf(
+  family: NodeFamily,
+  spec: ImportSpec | null,
+  privateKey: KeyObject | null,
+  publicKey: KeyObject,
+): KeyMaterial {
+  const curve = curveOfKey(family.algorithm, publicKey);
+  if (spec?.curve && curve && spec.curve.oid !== curve.oid) {
+    throw fail(
+      'INVALID_KEY_TYPE',
+      `the key is on curve ${curve.name} (${curve.oid}), not on the requested ${spec.curve.name} (${spec.curve.oid})`,
+    );
+  }
+  const keySize = family.checkSize(publicKey, curve);
+  return {
+    algorithm: family.algorithm,
+    algorithmOid: algorithmOidOf(family.algorithm, curve?.oid ?? null),
+    curveOid: curve?.oid ?? null,
+    keySize,
+    publicKey: publicKey.export({ type: 'spki', format: 'der' }),
+    secret: privateKey ? privateKey.export({ type: 'pkcs8', format: 'der' }) : null,
+  };
+}
+
+function unparsable(family: NodeFamily, input: Unarmoured, kind: 'private' | 'public') {
+  const oid =
+    input.label === null || input.label === 'PRIVATE KEY' || input.label === 'PUBLIC KEY'
+      ? peekAlgorithmOid(input.der, kind)
+      : null;
+  if (oid) {
+    const actual = describeAlgorithmOid(oid);
+    if (!actual.startsWith(family.algorithm)) return wrongType(family.algorithm, actual, `${kind} key`);
+  }
+  return fail(
+    'PARSING_KEY',
+    kind === 'private'
+      ? `the private key is not a readable ${family.algorithm} key (PKCS#8${family.algorithm === 'RSA' ? ', PKCS#1' : ''}${family.algorithm === 'EC' ? ', SEC1' : ''} DER or PEM expected)`
+      : `the public key is not a readable ${family.algorithm} key (SubjectPublicKeyInfo DER or PEM expected)`,
+  );
+}
+
+export function nodeMechanism(family: NodeFamily): AsymmetricMechanism {
+  return {
+    async generate(_algorithm, keySize, curve) {
+      const { publicKey, privateKey } = await family.generate(keySize, curve);
+      return materialOf(family, null, privateKey, publicKey);
+    },
+
+    fromPrivate(input, spec) {
+      const privateKey = parsePrivate(input);
+      if (!privateKey) throw unparsable(family, input, 'private');
+      checkType(family, privateKey, 'private key');
+      return materialOf(family, spec, privateKey, createPublicKey(privateKey));
+    },
+
+    fromPublic(input, spec) {
+      const publicKey = parsePublic(input);
+      if (!publicKey) throw unparsable(family, input, 'public');
+      checkType(family, publicKey, 'public key');
+      return materialOf(family, spec, null, publicKey);
+    },
+
+    publicKeyOf(material) {
+      const privateKey = loadNodeKey(family.algorithm, material);
+      return createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+    },
+
+    load(material): ReadyKey {
+      const key = loadNodeKey(family.algorithm, material);
+      return {
+        kind: 'node',
+        algorithm: family.algorithm,
+        curveOid: material.curveOid,
+        key,
+        publicKey: createPublicKey(key),
+      };
+    },
+  };
+}
+
+function loadNodeKey(algorithm: NodeAlgorithm, material: KeyMaterial): KeyObject {
+  const secret = material.secret;
+  if (!secret) throw fail('OPERATION_FORBIDDEN_FOR_KEY', 'the key holds only a public key');
+  const key = storedMaterial(algorithm, () =>
+    createPrivateKey({ key: secret, format: 'der', type: 'pkcs8' }),
+  );
+  if (ALGORITHM_OF_TYPE[key.asymmetricKeyType ?? ''] !== algorithm) {
+    throw fail('HSM_INTEGRITY', `the stored key material is not a ${algorithm} key`);
+  }
+  return key;
+}

@@ -1,0 +1,143 @@
+/**
+ * The module map of docs/architecture.md, checked on the import statements of src/: `src/crypto` is
+ * pure cryptography (no key store, no SKA, no workflow, no HTTP, no database, no file or network I/O),
+ * `src/ska` is pure policy and approval logic on top of it, and no file of src/ reaches itself again
+ * through its relative imports.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+
+/** Packages that mean a database, a queue or a web server. */
+const DATABASE_QUEUE_WEB = [
+  /^@prisma\//,
+  /^prisma$/,
+  /^pg$/,
+  /^ioredis$/,
+  /^bullmq$/,
+  /^fastify/,
+  /^@fastify\//,
+];
+/** I/O modules of Node; in a pure part only the worker threads' entry files (`*.worker.ts`) may use them. */
+const IO_BUILTINS = /^(node:)?(fs|fs\/promises|net|http|https|http2|tls|dgram|child_process)$/;
+
+interface Rule {
+  /** what the part may import from the rest of src/: folders, or files at the top of src/ */
+  parts: readonly string[];
+  packages: readonly RegExp[];
+  /** no file or network I/O */
+  pure: boolean;
+}
+
+/** The module map of docs/architecture.md ("Parts and what each may import"). */
+const RULES: Record<string, Rule> = {
+  crypto: { parts: ['errors.ts', 'lib'], packages: DATABASE_QUEUE_WEB, pure: true },
+  ska: { parts: ['crypto', 'errors.ts', 'lib'], packages: DATABASE_QUEUE_WEB, pure: true },
+  hsm: {
+    parts: ['crypto', 'ska', 'errors.ts', 'lib', 'clock.ts', 'config.ts', 'generated'],
+    packages: [/^ioredis$/, /^bullmq$/, /^fastify/, /^@fastify\//],
+    pure: false,
+  },
+  workflow: {
+    parts: ['hsm', 'ska', 'auth', 'errors.ts', 'lib', 'config.ts', 'generated'],
+    packages: [],
+    pure: false,
+  },
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'generated' ? [] : sourceFiles(full);
+    return entry.name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+/** Every module specifier of a file's import and export statements, static and dynamic. */
+function specifiers(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const patterns = [
+    /^\s*(?:import|export)\s[^;]*?\sfrom\s+['"]([^'"]+)['"]/gms,
+    /^\s*import\s+['"]([^'"]+)['"]/gm,
+    /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
+  return patterns.flatMap((pattern) => [...text.matchAll(pattern)].map((match) => match[1] as string));
+}
+
+/** The source file a relative specifier names (`./x.js` is `./x.ts` in the sources), or null. */
+function resolveRelative(from: string, specifier: string): string | null {
+  if (!specifier.startsWith('.')) return null;
+  const target = path.resolve(path.dirname(from), specifier);
+  const ts = target.replace(/\.js$/, '.ts');
+  return existsSync(ts) ? ts : target;
+}
+
+const display = (file: string) => path.relative(SRC, file);
+
+/** The top-level part of src/ a file belongs to: its folder, or the file itself. */
+const partOf = (file: string) => path.relative(SRC, file).split(path.sep)[0] ?? '';
+
+function forbiddenImports(part: string): string[] {
+  const rule = RULES[part]!;
+  const problems: string[] = [];
+  for (const file of sourceFiles(path.join(SRC, part))) {
+    for (const specifier of specifiers(file)) {
+      const target = resolveRelative(file, specifier);
+      const where = `${display(file)} imports '${specifier}'`;
+      if (target) {
+        const to = partOf(target);
+        if (to !== part && !rule.parts.includes(to))
+          problems.push(`${where}: src/${part} may not import src/${to}`);
+      } else if (rule.packages.some((pattern) => pattern.test(specifier))) {
+        problems.push(`${where}: src/${part} may not use this package`);
+      } else if (rule.pure && IO_BUILTINS.test(specifier) && !file.endsWith('.worker.ts')) {
+        problems.push(`${where}: no file or network I/O in src/${part}`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** The import circles of src/ (one path per circle found, depth first). */
+function importCircles(): string[][] {
+  const graph = new Map<string, string[]>();
+  for (const file of sourceFiles(SRC)) {
+    const targets = specifiers(file)
+      .map((specifier) => resolveRelative(file, specifier))
+      .filter((target): target is string => target?.endsWith('.ts') === true);
+    graph.set(file, [...new Set(targets)]);
+  }
+  const circles: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (file: string) => {
+    state.set(file, 'open');
+    stack.push(file);
+    for (const next of graph.get(file) ?? []) {
+      if (state.get(next) === 'open') circles.push([...stack.slice(stack.indexOf(next)), next].map(display));
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(file, 'done');
+  };
+  for (const file of graph.keys()) if (!state.has(file)) visit(file);
+  return circles;
+}
+
+describe('architecture', () => {
+  it('src/crypto has the pure cryptography and imports only src/errors.ts and src/lib', () => {
+    expect(sourceFiles(path.join(SRC, 'crypto')).length).toBeGreaterThan(40);
+    expect(forbiddenImports('crypto')).toEqual([]);
+  });
+
+  it.each(['ska', 'hsm', 'workflow'])('src/%s imports only what the module map allows', (part) => {
+    expect(forbiddenImports(part)).toEqual([]);
+  });
+
+  it('src/ has no import circles', () => {
+    expect(importCircles().map((circle) => circle.join(' → '))).toEqual([]);
+  });
+});
