@@ -167,24 +167,24 @@ await run.run(async () => {
     largeSamples.push(...(await signDistribution('large', hot, SIGNS / 4, 'cycle')));
   }
   const allLarge = [...hot, ...bulkLabels];
-  const cacheBefore = { hits: hsm.keys.cache.hits, misses: hsm.keys.cache.misses };
+  const cacheBefore = hsm.keyCacheStatistics();
   const randomSamples = await signDistribution('large', allLarge, SIGNS, 'random');
   const randomCache = {
-    hits: hsm.keys.cache.hits - cacheBefore.hits,
-    misses: hsm.keys.cache.misses - cacheBefore.misses,
+    hits: hsm.keyCacheStatistics().hits - cacheBefore.hits,
+    misses: hsm.keyCacheStatistics().misses - cacheBefore.misses,
   };
 
   // memory of the key cache: heap growth while it fills with distinct keys
   let cacheMemory: { entries: number; bytesPerEntry: number; megabytesAtCapacity: number } | null = null;
   if (gc) {
-    hsm.keys.cache.clear();
+    hsm.keys.emptyCache();
     gc();
     const before = process.memoryUsage().heapUsed;
     const fill = allLarge.slice(0, Math.min(CACHE_SIZE, allLarge.length));
     await signDistribution('large', fill, fill.length, 'cycle');
     gc();
     const grown = process.memoryUsage().heapUsed - before;
-    const entries = hsm.keys.cache.size;
+    const entries = hsm.keyCacheStatistics().size;
     cacheMemory = {
       entries,
       bytesPerEntry: Math.round(grown / entries),

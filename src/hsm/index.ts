@@ -17,6 +17,7 @@ import { KeyOperations } from './key-operations.js';
 import { KeyStatusChanges } from './key-status.js';
 import { KeyTrash } from './key-trash.js';
 import { KeyStore } from './keystore.js';
+import type { KeyCacheStatistics } from './keystore.types.js';
 import { MetadataCache } from './metadata-cache.js';
 import { PartitionBackups } from './partition-backup.js';
 import { PartitionKeyring } from './partition-keyring.js';
@@ -104,6 +105,11 @@ export class SoftHsm {
   /** Hears other processes' key and partition changes (PostgreSQL LISTEN), so cached rows stay true. */
   listenForChanges(databaseUrl: string, onError?: (error: unknown) => void): Promise<void> {
     return this.metadata.listen(databaseUrl, onError);
+  }
+
+  /** Read-only counts of the cache of ready key objects (hits, misses, entries, capacity), for metrics. */
+  keyCacheStatistics(): KeyCacheStatistics {
+    return this.keys.cacheStatistics();
   }
 
   /** Waits for key use counts still being written; call before the database client closes. */

@@ -46,6 +46,7 @@ import type {
   ExportedKey,
   ImportKeyInput,
   KeyAttributesJson,
+  KeyCacheStatistics,
   KeystoreStatistics,
   SignedKeyAttributes,
 } from './keystore.types.js';
@@ -74,7 +75,7 @@ const VERIFIED_PASSWORD_TTL_MS = 5 * 60_000;
  * into the bounded cache of ready key objects.
  */
 export class KeyStore {
-  readonly cache: KeyCache<ReadyKey>;
+  private readonly cache: KeyCache<ReadyKey>;
   private readonly verifiedPasswords: BoundedTtlCache<true>;
   private readonly changeListeners: KeyChangeListener[] = [];
 
@@ -291,6 +292,17 @@ export class KeyStore {
     await this.announce(partition, key.label);
   }
 
+  /** The bounded cache of ready key objects as metrics report it: read-only counts, never the entries. */
+  cacheStatistics(): KeyCacheStatistics {
+    const { size, capacity, hits, misses } = this.cache;
+    return { size, capacity, hits, misses };
+  }
+
+  /** Drops every ready key object (they are rebuilt on next use); for measurements such as bench/scale-bench.ts. */
+  emptyCache(): void {
+    this.cache.clear();
+  }
+
   async statistics(partition: Partition): Promise<KeystoreStatistics> {
     const groups = await this.prisma.key.groupBy({
       by: ['algorithm', 'status'],
@@ -308,13 +320,12 @@ export class KeyStore {
         invalidatedKeyCount += group._count._all;
       }
     }
-    const { size, capacity, hits, misses } = this.cache;
     return {
       partition: partition.name,
       keyCount,
       invalidatedKeyCount,
       keysByAlgorithm,
-      keyCache: { size, capacity, hits, misses },
+      keyCache: this.cacheStatistics(),
     };
   }
 

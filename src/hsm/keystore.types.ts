@@ -72,5 +72,13 @@ export interface KeystoreStatistics {
   keyCount: number;
   invalidatedKeyCount: number;
   keysByAlgorithm: Record<string, number>;
-  keyCache: { size: number; capacity: number; hits: number; misses: number };
+  keyCache: KeyCacheStatistics;
+}
+
+/** The bounded cache of ready key objects: entries now, most entries, lookups served and missed so far. */
+export interface KeyCacheStatistics {
+  size: number;
+  capacity: number;
+  hits: number;
+  misses: number;
 }

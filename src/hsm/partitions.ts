@@ -9,7 +9,7 @@ import {
   unseal,
 } from '../crypto/seal.js';
 import { TsbError } from '../errors.js';
-import type { Partition, PrismaClient } from '../generated/prisma/client.js';
+import type { Partition, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { toBytes } from '../lib/encoding.js';
 import type { MetadataChange } from './metadata-cache.js';
 import { DEFAULT_PARTITION_FLAGS, type PartitionFlags } from './partition-flags.js';
@@ -75,8 +75,9 @@ export class PartitionStore {
     return this.prisma.partition.findUnique({ where: { name } });
   }
 
-  findById(id: string): Promise<Partition | null> {
-    return this.prisma.partition.findUnique({ where: { id } });
+  /** The stored row (inside the caller's transaction when `tx` is given), never a cached copy. */
+  findById(id: string, tx: Prisma.TransactionClient = this.prisma): Promise<Partition | null> {
+    return tx.partition.findUnique({ where: { id } });
   }
 
   async requireByName(name: string): Promise<Partition> {
@@ -90,6 +91,21 @@ export class PartitionStore {
     const partition = await this.prisma.partition.update({ where: { id }, data: flags });
     await this.onChange?.({ kind: 'partition', id });
     return partition;
+  }
+
+  /**
+   * Changes the partition security policy inside the caller's transaction and answers the announcement
+   * to make once that transaction is committed (before, another process could re-read the old row).
+   */
+  async updateFlagsInTransaction(
+    tx: Prisma.TransactionClient,
+    id: string,
+    flags: Partial<PartitionFlags>,
+  ): Promise<() => Promise<void>> {
+    await tx.partition.update({ where: { id }, data: flags });
+    return async () => {
+      await this.onChange?.({ kind: 'partition', id });
+    };
   }
 
   /**

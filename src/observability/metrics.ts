@@ -58,14 +58,14 @@ export class ServiceMetrics {
       operations.inc({ operation, algorithm }),
     );
 
-    const cache = hsm.keys.cache;
+    const cache = () => hsm.keyCacheStatistics();
     new Counter({
       name: 'tsb_key_cache_hits_total',
       help: 'Ready key objects served from the key cache',
       registers,
       collect() {
         this.reset();
-        this.inc(cache.hits);
+        this.inc(cache().hits);
       },
     });
     new Counter({
@@ -74,7 +74,7 @@ export class ServiceMetrics {
       registers,
       collect() {
         this.reset();
-        this.inc(cache.misses);
+        this.inc(cache().misses);
       },
     });
     new Gauge({
@@ -82,14 +82,14 @@ export class ServiceMetrics {
       help: 'Ready key objects in the key cache',
       registers,
       collect() {
-        this.set(cache.size);
+        this.set(cache().size);
       },
     });
     new Gauge({
       name: 'tsb_key_cache_capacity',
       help: 'Most ready key objects the key cache holds (TSB_KEY_CACHE_SIZE)',
       registers,
-    }).set(cache.capacity);
+    }).set(cache().capacity);
 
     const queueCounts = new CachedSnapshot(() => queue.jobCounts(), QUEUE_SNAPSHOT);
     new Gauge({

@@ -18,13 +18,11 @@ export async function executeAction(
   parameters: ProposalParameters,
 ): Promise<AfterCommit> {
   // the row as it is now, not a cached copy: the flags decide whether a restore or purge may run
-  const partition: Partition | null = await tx.partition.findUnique({ where: { id: partitionId } });
+  const partition = await hsm.partitions.findById(partitionId, tx);
   if (!partition) throw new TsbError('NOT_FOUND', 'the partition no longer exists');
   switch (action) {
-    case 'SET_POLICY': {
-      await tx.partition.update({ where: { id: partitionId }, data: parameters as Partial<PartitionFlags> });
-      return () => hsm.metadata.announce({ kind: 'partition', id: partitionId });
-    }
+    case 'SET_POLICY':
+      return hsm.partitions.updateFlagsInTransaction(tx, partitionId, parameters as Partial<PartitionFlags>);
     case 'RESTORE_KEY': {
       const key = await hsm.trash.restore(partition, labelOf(parameters), tx);
       return () => hsm.trash.announce(partition, key);

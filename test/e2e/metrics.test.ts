@@ -168,7 +168,7 @@ describe('GET /metrics', () => {
 
   it('reports the key cache as the HSM core counts it', async () => {
     const { samples } = await scrape(t);
-    const cache = t.hsm.keys.cache;
+    const cache = t.hsm.keyCacheStatistics();
     // three signs with one key: the first unseals it, the next two are served from the cache
     expect(cache.hits).toBeGreaterThanOrEqual(2);
     expect(sampleValue(samples, 'tsb_key_cache_hits_total')).toBe(cache.hits);
