@@ -31,8 +31,9 @@ import type { ApprovalGate, ApprovalSpend, Authorization } from './approval-gate
 import type { KeyAttributes, KeyAttributesInput } from './key-attributes.js';
 import type { PasswordInput } from './key-password.js';
 import { authorizeKeyUse, type KeyUse, RULE_USE_USES } from './key-usage.js';
-import { assertWritable, type KeyStore } from './keystore.js';
-import type { SignedKeyAttributes } from './keystore.types.js';
+import { assertWritable } from './keys/key-input-rules.js';
+import type { KeyStore } from './keys/key-store.js';
+import type { SignedKeyAttributes } from './keys/key-store.types.js';
 import type { UseCounter } from './use-counter.js';
 
 /** The largest payload one operation takes, as on the HSM (reference §2.3: about 64 KB per request). */

@@ -20,7 +20,9 @@ import {
 } from '../ska/policy-validate.js';
 import type { ApprovalGate, ApprovalSpend, Authorization } from './approval-gate.js';
 import type { PasswordInput } from './key-password.js';
-import { assertWritable, type KeyChange, type KeyStore } from './keystore.js';
+import type { KeyChange } from './keys/key-changes.js';
+import { assertWritable } from './keys/key-input-rules.js';
+import type { KeyStore } from './keys/key-store.js';
 
 export interface StatusChangeOptions {
   /** the SKA request this change runs for */

@@ -6,7 +6,9 @@
 import { TsbError } from '../errors.js';
 import type { Key, Partition, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { normalizeLabel } from './key-label.js';
-import { assertWritable, INVALIDATED, type KeyStore } from './keystore.js';
+import { INVALIDATED } from './keys/key.repository.js';
+import { assertWritable } from './keys/key-input-rules.js';
+import type { KeyStore } from './keys/key-store.js';
 
 export interface InvalidatedKey {
   id: string;

@@ -9,7 +9,7 @@ import type { ApprovalTask, Partition, SkaRequest } from '../generated/prisma/cl
 import type { RecordedDecision } from '../hsm/approval-gate.js';
 import type { SoftHsm } from '../hsm/index.js';
 import type { PasswordInput } from '../hsm/key-password.js';
-import type { KeyChange } from '../hsm/keystore.js';
+import type { KeyChange } from '../hsm/keys/key-changes.js';
 import type { SkaOperation } from '../ska/challenge.js';
 import { type ApproverDecision, evaluateRule } from '../ska/evaluator.js';
 import type { NormalizedRule } from '../ska/policy-validate.js';

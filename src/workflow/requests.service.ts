@@ -10,7 +10,7 @@ import type { SoftHsm } from '../hsm/index.js';
 import { normalizeLabel } from '../hsm/key-label.js';
 import { type DecryptInput, MAX_PAYLOAD_BYTES, type SignInput } from '../hsm/key-operations.js';
 import { normalizePassword, type PasswordInput } from '../hsm/key-password.js';
-import { assertWritable } from '../hsm/keystore.js';
+import { assertWritable } from '../hsm/keys/key-input-rules.js';
 import { UUID_PATTERN } from '../lib/encoding.js';
 import { isoSeconds, wholeSeconds } from '../lib/time.js';
 import { ruleDigest, type SkaOperation } from '../ska/challenge.js';

@@ -19,7 +19,8 @@ import type { SkaOperation } from '../../ska/challenge.js';
 import type { Authorization } from '../approval-gate.js';
 import type { KeyOperations } from '../key-operations.js';
 import type { PasswordInput } from '../key-password.js';
-import { assertWritable, type KeyStore } from '../keystore.js';
+import { assertWritable } from '../keys/key-input-rules.js';
+import type { KeyStore } from '../keys/key-store.js';
 import {
   type CertificatePlan,
   type CsrInput,

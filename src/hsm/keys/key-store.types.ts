@@ -1,6 +1,6 @@
-import type { SkaPolicy } from '../ska/policy.schema.js';
-import type { KeyAttributesInput, PublicKeyAttributes } from './key-attributes.js';
-import type { PasswordInput } from './key-password.js';
+import type { SkaPolicy } from '../../ska/policy.schema.js';
+import type { KeyAttributesInput, PublicKeyAttributes } from '../key-attributes.js';
+import type { PasswordInput } from '../key-password.js';
 
 export interface CreateKeyInput {
   label: string;

@@ -1,0 +1,72 @@
+/** Rules a new or changed key must meet before it is stored: writable partition, derivation, address format. */
+import {
+  ADDRESS_FORMATS,
+  type AddressFormat,
+  addressFormatFits,
+} from '../../crypto/addresses/address-formats.js';
+import { curveSupportsDerivation, type KeyAlgorithm } from '../../crypto/algorithms.js';
+import type { KeyMaterial } from '../../crypto/mechanisms/key-mechanisms.js';
+import { TsbError } from '../../errors.js';
+import type { Partition } from '../../generated/prisma/client.js';
+import { decodeKeyField } from '../../lib/encoding.js';
+import type { KeyAttributes } from '../key-attributes.js';
+
+export function assertWritable(partition: Partition): void {
+  if (partition.readOnly) {
+    throw new TsbError(
+      'SECURITY_NOT_ALLOWED',
+      'the partition is read-only: keys cannot be created, changed or deleted',
+    );
+  }
+}
+
+export function assertDerivationFits(
+  attributes: KeyAttributes,
+  algorithm: KeyAlgorithm,
+  curveOid: string | null,
+): void {
+  if ((attributes.bip32 || attributes.slip10) && !curveSupportsDerivation(algorithm, curveOid)) {
+    throw new TsbError(
+      'DERIVATION_NOT_SUPPORTED',
+      'attributes.bip32/slip10: BIP32/SLIP-10 derivation needs an EC key on secp256k1 or secp256r1, or an Ed25519 key',
+    );
+  }
+}
+
+export function optionalField(
+  value: string | null | undefined,
+  field: string,
+  kind: 'KEY_INVALID_ENCODING' | 'CERTIFICATE_INVALID_ENCODING',
+) {
+  return value === null || value === undefined || value === ''
+    ? undefined
+    : decodeKeyField(value, field, kind);
+}
+
+export function resolveAddressFormat(
+  requested: { format: string } | null | undefined,
+  material: KeyMaterial,
+  hasPolicy: boolean,
+): AddressFormat | null {
+  if (!requested) return null;
+  if (!hasPolicy) {
+    throw new TsbError(
+      'ADDRESS_ON_NON_SKA_KEY',
+      'addressFormat is only available for keys with an SKA policy',
+    );
+  }
+  const format = requested.format as AddressFormat;
+  if (!ADDRESS_FORMATS.includes(format)) {
+    throw new TsbError(
+      'INPUT_VALIDATION_FAILED',
+      `addressFormat.format must be one of ${ADDRESS_FORMATS.join(', ')}`,
+    );
+  }
+  if (!addressFormatFits(format, material.algorithm, material.curveOid)) {
+    throw new TsbError(
+      'INVALID_KEY_TYPE',
+      `addressFormat ${format} does not fit a ${material.algorithm} key on this curve`,
+    );
+  }
+  return format;
+}

@@ -1,0 +1,164 @@
+/**
+ * The key rows of the key store: the only file of `hsm/keys/` that talks to Prisma. It stores what it is
+ * given (material already sealed, passwords already hashed) and knows no rules beyond unique labels.
+ */
+import type { AddressFormat } from '../../crypto/addresses/address-formats.js';
+import { TsbError } from '../../errors.js';
+import { type Key, Prisma, type PrismaClient } from '../../generated/prisma/client.js';
+import { toBytes } from '../../lib/encoding.js';
+import type { NormalizedPolicy } from '../../ska/policy-validate.js';
+import type { KeyAttributes } from '../key-attributes.js';
+
+export const ACTIVE = 'active';
+/** a key in the trash bin (key invalidation): it looks deleted, its label stays taken */
+export const INVALIDATED = 'invalidated';
+
+/** A new key row; `materialSealed` is sealed under the partition key and bound to `id` already. */
+export interface NewKeyRow {
+  id: string;
+  partitionId: string;
+  label: string;
+  externalId: string | null;
+  algorithm: string;
+  algorithmOid: string | null;
+  curveOid: string | null;
+  keySize: number | null;
+  origin: 'generated' | 'imported';
+  publicOnly: boolean;
+  publicKey: Buffer | null;
+  certificate: Buffer | null;
+  materialSealed: Buffer | null;
+  passwordHash: string | null;
+  attributes: KeyAttributes;
+  policy: NormalizedPolicy | null;
+  addressFormat: AddressFormat | null;
+  chainCode: Buffer | null;
+  derivation: { type: string; value: string } | null;
+  requestId: string | null;
+}
+
+/** The public part a re-import replaces (never a private key). */
+export interface PublicPart {
+  publicKey: Uint8Array | null;
+  certificate: Uint8Array | null;
+  curveOid: string | null;
+  keySize: number | null;
+}
+
+export interface KeyCountGroup {
+  algorithm: string;
+  status: string;
+  count: number;
+}
+
+export class KeyRepository {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async activeLabels(partitionId: string): Promise<string[]> {
+    const keys = await this.prisma.key.findMany({
+      where: { partitionId, status: ACTIVE },
+      select: { label: true },
+      orderBy: { label: 'asc' },
+    });
+    return keys.map((key) => key.label);
+  }
+
+  /** The row under the label, active or invalidated. */
+  findByLabel(partitionId: string, label: string): Promise<Key | null> {
+    return this.prisma.key.findUnique({ where: { partitionId_label: { partitionId, label } } });
+  }
+
+  /** The key an SKA request already stored under the label (a re-run of that request finds it). */
+  findMadeByRequest(partitionId: string, label: string, requestId: string): Promise<Key | null> {
+    return this.prisma.key.findFirst({ where: { partitionId, label, lastRequestId: requestId } });
+  }
+
+  async assertLabelFree(partitionId: string, label: string): Promise<void> {
+    const existing = await this.prisma.key.findUnique({
+      where: { partitionId_label: { partitionId, label } },
+      select: { id: true },
+    });
+    if (existing) throw new TsbError('KEY_ALREADY_EXISTING', `a key named "${label}" already exists`);
+  }
+
+  async insert(row: NewKeyRow): Promise<Key> {
+    try {
+      return await this.prisma.key.create({
+        data: {
+          id: row.id,
+          partitionId: row.partitionId,
+          label: row.label,
+          externalId: row.externalId,
+          algorithm: row.algorithm,
+          algorithmOid: row.algorithmOid,
+          curveOid: row.curveOid,
+          keySize: row.keySize,
+          origin: row.origin,
+          publicOnly: row.publicOnly,
+          publicKey: row.publicKey && toBytes(row.publicKey),
+          certificate: row.certificate ? toBytes(row.certificate) : null,
+          materialSealed: row.materialSealed === null ? null : toBytes(row.materialSealed),
+          passwordHash: row.passwordHash,
+          attributes: row.attributes as unknown as Prisma.InputJsonValue,
+          policy: row.policy === null ? Prisma.DbNull : (row.policy as unknown as Prisma.InputJsonValue),
+          blocked: row.policy?.keyStatus.blocked ?? false,
+          addressFormat: row.addressFormat,
+          chainCode: row.chainCode ? toBytes(row.chainCode) : null,
+          derivationType: row.derivation?.type ?? null,
+          derivationValue: row.derivation?.value ?? null,
+          lastRequestId: row.requestId,
+        },
+      });
+    } catch (error) {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+        throw new TsbError('KEY_ALREADY_EXISTING', `a key named "${row.label}" already exists`);
+      }
+      throw error;
+    }
+  }
+
+  /** Moves the key to the trash bin (key invalidation); a new version, so no cached copy is served. */
+  async invalidate(keyId: string, at: Date): Promise<void> {
+    await this.prisma.key.update({
+      where: { id: keyId },
+      data: { status: INVALIDATED, invalidatedAt: at, version: { increment: 1 } },
+    });
+  }
+
+  async delete(keyId: string): Promise<void> {
+    await this.prisma.key.delete({ where: { id: keyId } });
+  }
+
+  async setPasswordHash(keyId: string, passwordHash: string | null): Promise<void> {
+    await this.prisma.key.update({
+      where: { id: keyId },
+      data: { passwordHash, version: { increment: 1 } },
+    });
+  }
+
+  replacePublicPart(keyId: string, part: PublicPart): Promise<Key> {
+    return this.prisma.key.update({
+      where: { id: keyId },
+      data: {
+        publicKey: part.publicKey && toBytes(part.publicKey),
+        certificate: part.certificate && toBytes(part.certificate),
+        curveOid: part.curveOid,
+        keySize: part.keySize,
+        version: { increment: 1 },
+      },
+    });
+  }
+
+  async countsByAlgorithmAndStatus(partitionId: string): Promise<KeyCountGroup[]> {
+    const groups = await this.prisma.key.groupBy({
+      by: ['algorithm', 'status'],
+      where: { partitionId },
+      _count: { _all: true },
+    });
+    return groups.map((group) => ({
+      algorithm: group.algorithm,
+      status: group.status,
+      count: group._count._all,
+    }));
+  }
+}
