@@ -3,172 +3,59 @@ import type { AddressFormat } from '../crypto/addresses/address-formats.js';
 import { keyAddress } from '../crypto/addresses/blockchain-addresses.js';
 import { isSymmetric, normalizeAlgorithm } from '../crypto/algorithms.js';
 import { cipherAlgorithmOf, decrypt, type EncryptResult, encrypt } from '../crypto/ciphers/ciphers.js';
-import {
-  type DerivationStep,
-  type DerivedKey,
-  derivationTypeOf,
-  deriveFromMaterial,
-  formatDerivationPath,
-  splitKeyName,
-} from '../crypto/derivation/key-derivation.js';
+import { derivationTypeOf, formatDerivationPath, splitKeyName } from '../crypto/derivation/key-derivation.js';
 import { hmac, verifyHmac } from '../crypto/macs/hmac-sha256.js';
-import {
-  type KeyMaterial,
-  loadPrivate,
-  loadPublic,
-  type ReadyKey,
-  type ReadyPublicKey,
-} from '../crypto/mechanisms/key-mechanisms.js';
-import { checkSignRequest, publicOf, sign, verify } from '../crypto/signatures/signatures.js';
-import { publicKeyInput, unwrapKey, type WrappingKey, wrapKey } from '../crypto/wrapping/key-wrapping.js';
+import { checkSignRequest, sign, verify } from '../crypto/signatures/signatures.js';
+import { unwrapKey, wrapKey } from '../crypto/wrapping/key-wrapping.js';
 import { TsbError } from '../errors.js';
 import type { Key, Partition } from '../generated/prisma/client.js';
-import { decodeBase64 } from '../lib/encoding.js';
-import { payloadDigest, type SkaOperation } from '../ska/challenge.js';
-import { type InnerRequest, parametersDigest } from '../ska/operation-parameters.js';
 import { type NormalizedPolicy, toPolicyJson } from '../ska/policy-validate.js';
-import type { ApprovalGate, ApprovalSpend, Authorization } from './approval-gate.js';
+import type { ApprovalGate, Authorization } from './approval-gate.js';
 import type { KeyAttributes, KeyAttributesInput } from './key-attributes.js';
+import type {
+  DecryptInput,
+  DeriveInput,
+  EncryptInput,
+  EncryptResponse,
+  KeyOperationEvent,
+  KeyOperationName,
+  SignInput,
+  UnwrapInput,
+  VerifyInput,
+  WrapInput,
+} from './key-operations.types.js';
 import type { PasswordInput } from './key-password.js';
-import { authorizeKeyUse, type KeyUse, RULE_USE_USES } from './key-usage.js';
+import { type GatedUse, KeyResolver } from './key-resolver.js';
+import { authorizeKeyUse, type KeyUse } from './key-usage.js';
 import { assertWritable } from './keys/key-input-rules.js';
 import type { KeyStore } from './keys/key-store.js';
 import type { SignedKeyAttributes } from './keys/key-store.types.js';
+import {
+  base64OrNull,
+  binary,
+  optionalBinary,
+  payloadOf,
+  refuseDerivationFor,
+  refuseKeyObject,
+} from './operation-inputs.js';
 import type { UseCounter } from './use-counter.js';
-
-/** The largest payload one operation takes, as on the HSM (reference §2.3: about 64 KB per request). */
-export const MAX_PAYLOAD_BYTES = 65_536;
-
-export interface SignInput {
-  payload: string;
-  payloadType?: string | null;
-  signKeyName: string;
-  signKeyObject?: unknown;
-  keyPassword?: PasswordInput;
-  metaData?: string | null;
-  metaDataSignature?: string | null;
-  signatureAlgorithm: string;
-  signatureType?: string | null;
-  context?: string | null;
-}
-
-export interface VerifyInput {
-  verifySignatureRequest?: {
-    signKeyName: string;
-    signKeyObject?: unknown;
-    masterKeyPassword?: PasswordInput;
-    keyPassword?: PasswordInput;
-    signatureAlgorithm: string;
-    payload: string;
-    payloadType?: string | null;
-    signature: string;
-    signatureType?: string | null;
-    context?: string | null;
-  };
-  verifyHmacRequest?: { keyName: string; keyPassword?: PasswordInput; payload: string; signature: string };
-}
-
-export interface EncryptInput {
-  payload: string;
-  encryptKeyName: string;
-  keyPassword?: PasswordInput;
-  cipherAlgorithm: string;
-  tagLength?: number | null;
-  additionalAuthenticationData?: string | null;
-}
-
-export interface DecryptInput {
-  encryptedPayload: string;
-  decryptKeyName: string;
-  keyPassword?: PasswordInput;
-  cipherAlgorithm: string;
-  initializationVector?: string | null;
-  tagLength?: number | null;
-  additionalAuthenticationData?: string | null;
-}
-
-export interface WrapInput {
-  keyToBeWrapped: string;
-  keyToBeWrappedPassword?: PasswordInput;
-  wrapKeyName: string;
-  wrapKeyPassword?: PasswordInput;
-  wrapMethod: string;
-}
-
-export interface UnwrapInput {
-  wrappedKey: string;
-  label: string;
-  unwrapKeyName: string;
-  unwrapKeyPassword?: PasswordInput;
-  wrapMethod: string;
-  algorithm?: string | null;
-  attributes: KeyAttributesInput;
-  policy?: unknown;
-}
-
-export interface DeriveInput {
-  label: string;
-  newLabel: string;
-  password?: PasswordInput;
-  newPassword?: PasswordInput;
-  attributes?: KeyAttributesInput | null;
-}
-
-export interface EncryptResponse {
-  encryptedPayload: string;
-  encryptedPayloadWithoutMessageAuthenticationCode: string | null;
-  initializationVector: string | null;
-  messageAuthenticationCode: string | null;
-}
-
-/** What the approval gate needs to check a use governed by the SKA `ruleUse`. */
-export interface GatedUse {
-  operation: SkaOperation;
-  payload: Buffer;
-  /** the request whose operation parameters the approvals must name (src/ska/operation-parameters.ts) */
-  parameters: InnerRequest;
-  authorization: Authorization | null;
-}
-
-interface ResolvedKey {
-  key: Key;
-  /** the key to operate with: the stored key, or the child derived along the name's path */
-  ready: ReadyKey;
-  path: DerivationStep[] | null;
-  /** pre-signed approvals the gate accepted: spent (and the use counted) right before the operation runs */
-  spend: ApprovalSpend | null;
-}
-
-/** The operations `KeyOperations.observe` reports, one event per completed operation. */
-export type KeyOperationName =
-  | 'sign'
-  | 'verify'
-  | 'hmac'
-  | 'encrypt'
-  | 'decrypt'
-  | 'wrap'
-  | 'unwrap'
-  | 'derive';
-
-/** A completed operation: what ran and the algorithm of the key it used (never the key's name or id). */
-export interface KeyOperationEvent {
-  operation: KeyOperationName;
-  algorithm: string;
-}
 
 /**
  * The synchronous key operations of the TSB (reference §2.3) on top of the key store: resolve the key
- * (with a derivation path suffix), enforce attributes, block status, SKA ruleUse and partition flags,
+ * (key-resolver.ts: a derivation path suffix, attributes, block status, SKA ruleUse and partition flags),
  * run the mechanism, and count the use.
  */
 export class KeyOperations {
   private readonly observers = new Set<(event: KeyOperationEvent) => void>();
+  private readonly resolver: KeyResolver;
 
   constructor(
     private readonly keys: KeyStore,
     private readonly useCounter: UseCounter,
     private readonly gate: ApprovalGate,
-  ) {}
+  ) {
+    this.resolver = new KeyResolver(keys, gate);
+  }
 
   /** Calls `observer` after every completed operation (metrics); answers the function that stops it. */
   observe(observer: (event: KeyOperationEvent) => void): () => void {
@@ -199,7 +86,7 @@ export class KeyOperations {
     const payload = payloadOf(input.payload, 'signRequest.payload');
     optionalBinary(input.metaData, 'signRequest.metaData');
     optionalBinary(input.metaDataSignature, 'signRequest.metaDataSignature');
-    const { key, ready, spend } = await this.resolve(
+    const { key, ready, spend } = await this.resolver.ready(
       partition,
       input.signKeyName,
       input.keyPassword,
@@ -229,7 +116,7 @@ export class KeyOperations {
       );
     }
     if (mac) {
-      const { key, ready } = await this.resolve(partition, mac.keyName, mac.keyPassword, 'verify');
+      const { key, ready } = await this.resolver.ready(partition, mac.keyName, mac.keyPassword, 'verify');
       const valid = verifyHmac(
         ready,
         payloadOf(mac.payload, 'verifyHmacRequest.payload'),
@@ -242,7 +129,7 @@ export class KeyOperations {
     refuseKeyObject(request.signKeyObject);
     const payload = payloadOf(request.payload, 'verifySignatureRequest.payload');
     const signatureBytes = binary(request.signature, 'verifySignatureRequest.signature');
-    const { key, publicKey } = await this.resolvePublic(
+    const { key, publicKey } = await this.resolver.public(
       partition,
       request.signKeyName,
       request.keyPassword ?? request.masterKeyPassword,
@@ -265,7 +152,7 @@ export class KeyOperations {
     input: { keyName: string; keyPassword?: PasswordInput; payload: string },
   ): Promise<Buffer> {
     const payload = payloadOf(input.payload, 'hmacRequest.payload');
-    const { key, ready } = await this.resolve(partition, input.keyName, input.keyPassword, 'sign', {
+    const { key, ready } = await this.resolver.ready(partition, input.keyName, input.keyPassword, 'sign', {
       operation: 'SIGN',
       payload,
       parameters: {},
@@ -287,7 +174,7 @@ export class KeyOperations {
     const key = await this.keys.unlock(partition, label, input.keyPassword, { cached: true });
     let result: EncryptResult;
     if (isSymmetric(normalizeAlgorithm(key.algorithm))) {
-      const { ready } = await this.resolve(partition, label, input.keyPassword, 'encrypt');
+      const { ready } = await this.resolver.ready(partition, label, input.keyPassword, 'encrypt');
       result = encrypt(ready, {
         cipherAlgorithm: input.cipherAlgorithm,
         payload,
@@ -330,7 +217,7 @@ export class KeyOperations {
     authorization: Authorization | null,
   ): Promise<Buffer> {
     const encryptedPayload = payloadOf(input.encryptedPayload, 'decryptRequest.encryptedPayload');
-    const { key, ready, path, spend } = await this.resolve(
+    const { key, ready, path, spend } = await this.resolver.ready(
       partition,
       input.decryptKeyName,
       input.keyPassword,
@@ -376,7 +263,7 @@ export class KeyOperations {
     }
     const wrapping = splitKeyName(input.wrapKeyName);
     refuseDerivationFor(wrapping.path, 'wrapping');
-    const wrappingKey = await this.wrappingKeyOf(partition, wrapping.label, input.wrapKeyPassword);
+    const wrappingKey = await this.resolver.wrapping(partition, wrapping.label, input.wrapKeyPassword);
     const wrapped = wrapKey(wrappingKey.key, input.wrapMethod, this.keys.materialOf(partition, toWrap));
     await this.used(wrappingKey, 'wrap');
     return wrapped;
@@ -397,7 +284,7 @@ export class KeyOperations {
       );
     }
     const wrapped = binary(input.wrappedKey, 'unwrapKeyRequest.wrappedKey');
-    const { key, ready, path, spend } = await this.resolve(
+    const { key, ready, path, spend } = await this.resolver.ready(
       partition,
       input.unwrapKeyName,
       input.unwrapKeyPassword,
@@ -433,7 +320,7 @@ export class KeyOperations {
     build: (key: Key, signer: (data: Buffer) => Promise<Buffer>) => Promise<T>,
   ): Promise<T> {
     refuseDerivationFor(splitKeyName(request.keyName).path, 'certificates');
-    const { key, ready, spend } = await this.resolve(
+    const { key, ready, spend } = await this.resolver.ready(
       partition,
       request.keyName,
       request.keyPassword,
@@ -496,7 +383,7 @@ export class KeyOperations {
         "label must name the parent key with a derivation path, e.g. \"wallet/44'/0'/0'\"",
       );
     }
-    const { key, derived } = await this.deriveFrom(partition, label, input.password, path);
+    const { key, derived } = await this.resolver.derived(partition, label, input.password, path);
     const parentAttributes = key.attributes as unknown as KeyAttributes;
     const attributes: KeyAttributesInput = input.attributes ?? {
       decrypt: parentAttributes.decrypt,
@@ -545,156 +432,9 @@ export class KeyOperations {
     }
     let spki: Buffer | null = key.publicKey ? Buffer.from(key.publicKey) : null;
     if (path && path.length > 0) {
-      spki = (await this.deriveFrom(partition, label, password, path)).derived.material.publicKey;
+      spki = (await this.resolver.derived(partition, label, password, path)).derived.material.publicKey;
     }
     if (!spki) throw new TsbError('INVALID_KEY_TYPE', `key "${label}" has no public key`);
     return keyAddress(key.addressFormat as AddressFormat, spki);
-  }
-
-  private async resolve(
-    partition: Partition,
-    keyName: string,
-    password: PasswordInput,
-    use: KeyUse,
-    gated?: GatedUse,
-  ): Promise<ResolvedKey> {
-    const { label, path } = splitKeyName(keyName);
-    if (path && path.length > 0) {
-      const { key, derived } = await this.deriveFrom(partition, label, password, path);
-      const spend = this.authorize(partition, key, use, keyName, gated);
-      return { key, ready: loadPrivate(derived.material), path, spend };
-    }
-    const { key, ready } = await this.keys.readyKey(partition, label, password);
-    const spend = this.authorize(partition, key, use, keyName, gated);
-    return { key, ready, path: null, spend };
-  }
-
-  /** Partition flags, block status and attributes, then (for uses under `ruleUse`) the approval gate. */
-  private authorize(
-    partition: Partition,
-    key: Key,
-    use: KeyUse,
-    keyName: string,
-    gated?: GatedUse,
-  ): ApprovalSpend | null {
-    authorizeKeyUse(partition, key, use, { secretKey: true });
-    if (!RULE_USE_USES.has(use) || key.policy === null) return null;
-    const operation = gated?.operation ?? 'SIGN';
-    return this.gate.authorize(
-      partition,
-      key,
-      {
-        ruleName: 'ruleUse',
-        operation,
-        keyName,
-        payloadDigest: payloadDigest(gated?.payload ?? Buffer.alloc(0)),
-        parametersDigest: parametersDigest(operation, gated?.parameters ?? {}),
-      },
-      gated?.authorization ?? null,
-    );
-  }
-
-  private async resolvePublic(
-    partition: Partition,
-    keyName: string,
-    password: PasswordInput,
-    use: KeyUse,
-  ): Promise<{ key: Key; publicKey: ReadyPublicKey }> {
-    const { label, path } = splitKeyName(keyName);
-    if (path && path.length > 0) {
-      const { key, derived } = await this.deriveFrom(partition, label, password, path);
-      authorizeKeyUse(partition, key, use, { secretKey: false });
-      return { key, publicKey: publicOf(loadPrivate(derived.material)) };
-    }
-    const key = await this.keys.unlock(partition, label, password, { cached: true });
-    authorizeKeyUse(partition, key, use, { secretKey: false });
-    if (!key.publicKey) {
-      throw new TsbError('ALGORITHM_NOT_SUPPORTED_BY_KEY', `key "${label}" has no public key to verify with`);
-    }
-    return {
-      key,
-      publicKey: loadPublic(normalizeAlgorithm(key.algorithm), Buffer.from(key.publicKey), key.curveOid),
-    };
-  }
-
-  private async deriveFrom(
-    partition: Partition,
-    label: string,
-    password: PasswordInput,
-    path: DerivationStep[],
-  ): Promise<{ key: Key; derived: DerivedKey }> {
-    const { key } = await this.keys.readyKey(partition, label, password);
-    authorizeKeyUse(partition, key, 'derive', { secretKey: true });
-    if (!key.chainCode) {
-      throw new TsbError(
-        'DERIVATION_NOT_SUPPORTED',
-        `key "${label}" has no chain code: create it with derive and bip32 or slip10`,
-      );
-    }
-    const material = this.keys.materialOf(partition, key);
-    try {
-      return { key, derived: deriveFromMaterial(material, Buffer.from(key.chainCode), path) };
-    } finally {
-      material.secret?.fill(0);
-    }
-  }
-
-  private async wrappingKeyOf(
-    partition: Partition,
-    label: string,
-    password: PasswordInput,
-  ): Promise<{ id: string; algorithm: string; key: WrappingKey }> {
-    const key = await this.keys.requireKey(partition, label);
-    if (key.materialSealed && (isSymmetric(normalizeAlgorithm(key.algorithm)) || !key.publicKey)) {
-      const { ready } = await this.resolve(partition, label, password, 'wrap');
-      return { id: key.id, algorithm: key.algorithm, key: ready };
-    }
-    await this.keys.unlock(partition, label, password);
-    authorizeKeyUse(partition, key, 'wrap', { secretKey: false });
-    if (!key.publicKey) throw new TsbError('ALGORITHM_NOT_SUPPORTED_BY_KEY', `key "${label}" cannot wrap`);
-    const material: KeyMaterial = {
-      algorithm: normalizeAlgorithm(key.algorithm),
-      algorithmOid: key.algorithmOid,
-      curveOid: key.curveOid,
-      keySize: key.keySize ?? 0,
-      publicKey: Buffer.from(key.publicKey),
-      secret: null,
-    };
-    return { id: key.id, algorithm: key.algorithm, key: publicKeyInput(material) };
-  }
-}
-
-function payloadOf(value: string, field: string): Buffer {
-  const bytes = decodeBase64(value, field, 'INVALID_PAYLOAD');
-  if (bytes.length > MAX_PAYLOAD_BYTES) {
-    throw new TsbError('INVALID_PAYLOAD', `${field} is larger than ${MAX_PAYLOAD_BYTES} bytes`);
-  }
-  return bytes;
-}
-
-const binary = (value: string, field: string): Buffer =>
-  decodeBase64(value, field, 'INPUT_VALIDATION_FAILED');
-
-function optionalBinary(value: string | null | undefined, field: string): Buffer | null {
-  return value === null || value === undefined || value === '' ? null : binary(value, field);
-}
-
-const base64OrNull = (bytes: Buffer | null): string | null => (bytes ? bytes.toString('base64') : null);
-
-function refuseKeyObject(keyObject: unknown): void {
-  if (keyObject !== undefined && keyObject !== null) {
-    throw new TsbError(
-      'UNSUPPORTED_OPERATION',
-      'signKeyObject (external key store) is not supported by OpenTSB',
-    );
-  }
-}
-
-function refuseDerivationFor(path: DerivationStep[] | null, what: string): void {
-  if (path && path.length > 0) {
-    throw new TsbError(
-      'DERIVATION_NOT_SUPPORTED',
-      `derived keys (a path after the label) are not available for ${what}`,
-    );
   }
 }

@@ -12,7 +12,7 @@ import {
   type SelfSignInput,
   type SignCertificateInput,
 } from '../hsm/key-certificates/plans.js';
-import type { DecryptInput, SignInput, UnwrapInput } from '../hsm/key-operations.js';
+import type { DecryptInput, SignInput, UnwrapInput } from '../hsm/key-operations.types.js';
 import type { PasswordInput } from '../hsm/key-password.js';
 import type { KeyUse } from '../hsm/key-usage.js';
 import { canonicalJson } from '../lib/canonical-json.js';
