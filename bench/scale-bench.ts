@@ -21,7 +21,7 @@ import { loadConfig } from '../src/config.js';
 import { keyMaterialBinding, seal } from '../src/crypto/seal.js';
 import { createPrismaClient } from '../src/db/prisma.js';
 import type { Prisma } from '../src/generated/prisma/client.js';
-import { SoftHsm } from '../src/hsm/index.js';
+import { SoftHsm } from '../src/hsm/soft-hsm.js';
 import { createApprover, rule } from '../test/helpers/approvers.js';
 import {
   benchDatabase,

@@ -29,7 +29,7 @@ import { generateKey, loadPrivate, shutdownKeygenPool } from '../src/crypto/mech
 import { sign } from '../src/crypto/signatures/signatures.js';
 import { shutdownSignaturePool } from '../src/crypto/signatures/signatures-pool.js';
 import { createPrismaClient } from '../src/db/prisma.js';
-import { SoftHsm } from '../src/hsm/index.js';
+import { SoftHsm } from '../src/hsm/soft-hsm.js';
 import { freePort, serviceEnvironment } from '../test/helpers/processes.js';
 import { BENCH_CASES, type BenchCase } from './algorithms.js';
 import {

@@ -2,10 +2,10 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
-import { createAudit } from './audit/index.js';
+import { createAudit } from './audit/audit-system.js';
 import type { Config } from './config.js';
 import type { PrismaClient } from './generated/prisma/client.js';
-import type { SoftHsm } from './hsm/index.js';
+import type { SoftHsm } from './hsm/soft-hsm.js';
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { guardInput } from './http/input-guard.js';
 import { openApiDocumentation } from './http/openapi.js';
@@ -31,7 +31,7 @@ import { ServiceMetrics } from './observability/metrics.js';
 import auditPlugin from './plugins/audit.js';
 import authPlugin from './plugins/auth.js';
 import rateLimitPlugin, { limitUnauthenticated } from './plugins/rate-limit.js';
-import { Workflow } from './workflow/index.js';
+import { Workflow } from './workflow/workflow.js';
 
 export interface AppDependencies {
   config: Readonly<Config>;

@@ -4,7 +4,8 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { deployMigrations, ensureDatabase } from './db/migrations.js';
 import { createPrismaClient } from './db/prisma.js';
-import { DEVELOPMENT_KEY_WARNING, resolveMasterKey, SoftHsm } from './hsm/index.js';
+import { DEVELOPMENT_KEY_WARNING, resolveMasterKey } from './hsm/master-key.js';
+import { SoftHsm } from './hsm/soft-hsm.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();

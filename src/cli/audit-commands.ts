@@ -5,7 +5,7 @@ import { AuditService, attestationCheckpointSigner, type ChainOwner } from '../a
 import { SERVICE_CHAIN } from '../audit/audit-chain.js';
 import { type AuditVerification, readVerificationKey, verifyAuditLog } from '../audit/audit-verifier.js';
 import { systemClock } from '../clock.js';
-import { SoftHsm } from '../hsm/index.js';
+import { SoftHsm } from '../hsm/soft-hsm.js';
 import {
   CliError,
   type CliIo,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { createPrismaClient } from '../db/prisma.js';
-import { SoftHsm } from '../hsm/index.js';
+import { SoftHsm } from '../hsm/soft-hsm.js';
 
 /**
  * The OpenAPI document exactly as the service publishes it at /docs/json, rendered without a

@@ -6,7 +6,7 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { SoftHsm } from '../hsm/index.js';
+import type { SoftHsm } from '../hsm/soft-hsm.js';
 import { SERVICE_VERSION } from '../modules/service-info/version.js';
 import type { WorkflowQueue } from '../workflow/queue.js';
 import { REQUEST_STATUSES } from '../workflow/request-status.js';

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { SoftHsm } from '../hsm/index.js';
+import type { SoftHsm } from '../hsm/soft-hsm.js';
 import type { WorkflowQueue } from '../workflow/queue.js';
 
 export type ReadinessStatus = 'ready' | 'degraded' | 'unavailable';

@@ -12,7 +12,7 @@ import {
   Prisma,
   type PrismaClient,
 } from '../generated/prisma/client.js';
-import type { SoftHsm } from '../hsm/index.js';
+import type { SoftHsm } from '../hsm/soft-hsm.js';
 import { toBytes, UUID_PATTERN } from '../lib/encoding.js';
 import { verifyApproverSignature } from '../ska/approval-signature.js';
 import { type ApproverKeyInfo, decodeBase64Strict, parseApproverPublicKey } from '../ska/approver-key.js';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseClientCertificate } from '../auth/client-certificates.js';
 import { TsbError } from '../errors.js';
 import type { ApprovalTask, Partition, SkaRequest } from '../generated/prisma/client.js';
-import type { SoftHsm } from '../hsm/index.js';
+import type { SoftHsm } from '../hsm/soft-hsm.js';
 import { toBytes, UUID_PATTERN } from '../lib/encoding.js';
 import { rejectionToBeSigned, verifyApproverSignature } from '../ska/approval-signature.js';
 import { decodeBase64Strict, parseApproverCertificate, sha256Hex } from '../ska/approver-key.js';

@@ -4,7 +4,7 @@
  * so a failed call is retried with backoff; the body holds ids and public keys, never payloads.
  */
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { SoftHsm } from '../hsm/index.js';
+import type { SoftHsm } from '../hsm/soft-hsm.js';
 import { isoSeconds } from '../lib/time.js';
 
 export const SIGNATURE_HEADER = 'x-opentsb-signature';

@@ -4,7 +4,6 @@
  */
 import type { Key, Partition, SkaRequest } from '../generated/prisma/client.js';
 import { type Authorization, ruleOf } from '../hsm/approval-gate.js';
-import type { SoftHsm } from '../hsm/index.js';
 import type { CertificateOperation } from '../hsm/key-certificates/key-certificates.js';
 import {
   type CsrInput,
@@ -15,6 +14,7 @@ import {
 import type { DecryptInput, SignInput, UnwrapInput } from '../hsm/key-operations.types.js';
 import type { PasswordInput } from '../hsm/key-password.js';
 import type { KeyUse } from '../hsm/key-usage.js';
+import type { SoftHsm } from '../hsm/soft-hsm.js';
 import { canonicalJson } from '../lib/canonical-json.js';
 import { decodeBase64 } from '../lib/encoding.js';
 import { payloadDigest, type SkaOperation } from '../ska/challenge.js';

@@ -4,7 +4,7 @@
  * level5 the key's signed attribute statement.
  */
 import type { ApprovalTask, Partition, SkaRequest } from '../generated/prisma/client.js';
-import type { SoftHsm } from '../hsm/index.js';
+import type { SoftHsm } from '../hsm/soft-hsm.js';
 import { isoSeconds } from '../lib/time.js';
 import { rejectionToBeSigned } from '../ska/approval-signature.js';
 import { decodeChallenge, type SkaOperation } from '../ska/challenge.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceCaKeyBinding, rootCaKeyBinding, UnsealError, unseal } from '../../src/crypto/seal.js';
-import { SoftHsm } from '../../src/hsm/index.js';
+import { SoftHsm } from '../../src/hsm/soft-hsm.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 import { openssl, withScratch } from '../helpers/openssl.js';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { SoftHsm } from '../../src/hsm/index.js';
+import { SoftHsm } from '../../src/hsm/soft-hsm.js';
 import { MASTER_KEY_MISMATCH } from '../../src/observability/readiness.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 import { approve, createApprover, rule, taskOf } from '../helpers/approvers.js';

@@ -9,7 +9,7 @@ import { createPrivateKey } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { TsbError } from '../../src/errors.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import type { SoftHsm } from '../../src/hsm/index.js';
+import type { SoftHsm } from '../../src/hsm/soft-hsm.js';
 
 export const LEAK_CHECK = process.env.TSB_LEAK_CHECK === '1';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SoftHsm } from '../../src/hsm/index.js';
+import { SoftHsm } from '../../src/hsm/soft-hsm.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 
 /**

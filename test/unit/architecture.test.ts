@@ -169,6 +169,11 @@ describe('architecture', () => {
     expect(writers).toEqual(['cli/tsb.ts']);
   });
 
+  it('no index.ts under src/: each import names the file that holds what it imports', () => {
+    const indexFiles = sourceFiles(SRC).filter((file) => path.basename(file) === 'index.ts');
+    expect(indexFiles.map(display)).toEqual([]);
+  });
+
   it('src/ has no import circles', () => {
     expect(importCircles().map((circle) => circle.join(' → '))).toEqual([]);
   });

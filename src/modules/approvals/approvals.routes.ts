@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalsOf } from '../../auth/caller.js';
-import type { SoftHsm } from '../../hsm/index.js';
+import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import type { SkaOperation } from '../../ska/challenge.js';
-import type { Workflow } from '../../workflow/index.js';
+import type { Workflow } from '../../workflow/workflow.js';
 import { EmptyResponse, errorResponses } from '../common.schema.js';
 import { ApprovalSchema, RejectionSchema, TaskFilterSchema, TaskListSchema } from './approvals.schema.js';
 

@@ -4,7 +4,7 @@ import { ROLES } from '../../auth/roles.js';
 import { TIMESTAMP_HASHES, timestampHash } from '../../crypto/x509/rfc3161.js';
 import { certificatePem } from '../../crypto/x509/x509.js';
 import { TsbError } from '../../errors.js';
-import type { SoftHsm } from '../../hsm/index.js';
+import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import { decodeBase64 } from '../../lib/encoding.js';
 import { errorResponses } from '../common.schema.js';
 import { LabelPasswordBodySchema } from '../keys/keys.schema.js';

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuditService } from '../../audit/audit.service.js';
 import type { Config } from '../../config.js';
 import { TsbError } from '../../errors.js';
-import type { SoftHsm } from '../../hsm/index.js';
+import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import { errorResponses } from '../common.schema.js';
 import {
   AUDIT_LOG_MEDIA_TYPE,

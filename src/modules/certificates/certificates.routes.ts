@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { SoftHsm } from '../../hsm/index.js';
+import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import { fileStem } from '../attestation/attestation-bundle.js';
 import { EmptyResponse, errorResponses } from '../common.schema.js';
 import {

@@ -1,7 +1,7 @@
 import { presentedApprovals } from '../../hsm/approval-gate.js';
-import type { SoftHsm } from '../../hsm/index.js';
 import type { LabelledCertificate } from '../../hsm/key-certificates/key-certificates.js';
 import type { CsrInput, SelfSignInput, SignCertificateInput } from '../../hsm/key-certificates/plans.js';
+import type { SoftHsm } from '../../hsm/soft-hsm.js';
 
 type WithApprovals<T> = T & { signedApprovals?: string[] | null };
 

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { PrismaClient } from '../../generated/prisma/client.js';
-import type { SoftHsm } from '../../hsm/index.js';
+import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import { checkReadiness } from '../../observability/readiness.js';
-import type { Workflow } from '../../workflow/index.js';
+import type { Workflow } from '../../workflow/workflow.js';
 
 const tags = ['Operations'];
 

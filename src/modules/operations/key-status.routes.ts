@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { presentedApprovals } from '../../hsm/approval-gate.js';
-import type { SoftHsm } from '../../hsm/index.js';
+import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import { EmptyResponse, errorResponses } from '../common.schema.js';
 import { BlockBodySchema, ModifyBodySchema, UnblockBodySchema } from '../requests/requests.schema.js';
 

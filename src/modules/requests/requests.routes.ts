@@ -3,9 +3,9 @@ import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { type Caller, principalsOf } from '../../auth/caller.js';
 import type { Role } from '../../auth/roles.js';
-import type { SoftHsm } from '../../hsm/index.js';
+import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import type { SkaOperation } from '../../ska/challenge.js';
-import type { Workflow } from '../../workflow/index.js';
+import type { Workflow } from '../../workflow/workflow.js';
 import {
   AsyncCsrBodySchema,
   AsyncSelfSignBodySchema,

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalsOf } from '../../auth/caller.js';
 import type { Config } from '../../config.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
-import type { SoftHsm } from '../../hsm/index.js';
+import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import { OfficerProposals } from '../../officers/officer-proposals.service.js';
 import { OfficerRegistry } from '../../officers/officer-registry.js';
 import { errorResponses } from '../common.schema.js';

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { MAX_RANDOM_BYTES, type SoftHsm } from '../../hsm/index.js';
+import { MAX_RANDOM_BYTES, type SoftHsm } from '../../hsm/soft-hsm.js';
 import { errorResponses } from '../common.schema.js';
 import { SERVICE_VERSION } from './version.js';
 

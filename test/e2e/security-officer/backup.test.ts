@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SoftHsm } from '../../../src/hsm/index.js';
+import { SoftHsm } from '../../../src/hsm/soft-hsm.js';
 import { createTestContext, type TestContext } from '../../helpers/app.js';
 import { runTsb } from '../../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';

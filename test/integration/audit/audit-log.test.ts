@@ -13,7 +13,7 @@ import { AuditWriter } from '../../../src/audit/audit-writer.js';
 import { createPrismaClient } from '../../../src/db/prisma.js';
 import { TsbError } from '../../../src/errors.js';
 import type { Partition, PrismaClient } from '../../../src/generated/prisma/client.js';
-import { SoftHsm } from '../../../src/hsm/index.js';
+import { SoftHsm } from '../../../src/hsm/soft-hsm.js';
 import { toBytes } from '../../../src/lib/encoding.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 

@@ -1,7 +1,7 @@
 /** The tamper-evident audit log (docs/audit-log.md): the appender and the export/verify service of one process. */
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { SoftHsm } from '../hsm/index.js';
+import type { SoftHsm } from '../hsm/soft-hsm.js';
 import { AuditRepository } from './audit.repository.js';
 import { AuditService, attestationCheckpointSigner } from './audit.service.js';
 import { AuditLog } from './audit-log.js';

@@ -190,6 +190,3 @@ export class SoftHsm {
     return randomBytes(length);
   }
 }
-
-export { DEVELOPMENT_KEY_WARNING, resolveMasterKey } from './master-key.js';
-export type { Partition };
