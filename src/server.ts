@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { deployMigrations, ensureDatabase } from './db/migrations.js';
 import { createPrismaClient } from './db/prisma.js';
 import { DEVELOPMENT_KEY_WARNING, resolveMasterKey } from './hsm/master-key.js';
-import { SoftHsm } from './hsm/soft-hsm.js';
+import { buildHsm } from './services.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -15,13 +15,7 @@ async function main(): Promise<void> {
     await deployMigrations(config.databaseUrl, path.resolve('prisma/migrations'));
   }
   const prisma = createPrismaClient(config.databaseUrl);
-  const hsm = new SoftHsm({
-    prisma,
-    masterKey: masterKey.key,
-    keyCacheSize: config.keyCacheSize,
-    approvalWindow: config.workflow.approvalWindow,
-    databaseUrl: config.databaseUrl,
-  });
+  const hsm = buildHsm(config, prisma, masterKey.key);
   const app = await buildApp({ config, prisma, hsm });
   await hsm.listenForChanges(config.databaseUrl, (error) =>
     app.log.warn(

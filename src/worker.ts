@@ -7,11 +7,11 @@ import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { createPrismaClient } from './db/prisma.js';
 import { resolveMasterKey } from './hsm/master-key.js';
-import { SoftHsm } from './hsm/soft-hsm.js';
 import { LOG_REDACTION } from './observability/log-redaction.js';
 import { ServiceMetrics } from './observability/metrics.js';
 import { checkReadiness } from './observability/readiness.js';
 import { closeWorkerHttp, startWorkerHttp } from './observability/worker-http.js';
+import { buildHsm } from './services.js';
 import { Workflow } from './workflow/workflow.js';
 
 async function main(): Promise<void> {
@@ -19,13 +19,7 @@ async function main(): Promise<void> {
   const log = pino({ level: config.logLevel, base: { role: 'worker' }, ...LOG_REDACTION });
   const masterKey = resolveMasterKey(config.masterKey, config.dataDir);
   const prisma = createPrismaClient(config.databaseUrl);
-  const hsm = new SoftHsm({
-    prisma,
-    masterKey: masterKey.key,
-    keyCacheSize: config.keyCacheSize,
-    approvalWindow: config.workflow.approvalWindow,
-    databaseUrl: config.databaseUrl,
-  });
+  const hsm = buildHsm(config, prisma, masterKey.key);
   await hsm.listenForChanges(config.databaseUrl, (error) =>
     log.warn({ err: error }, 'key change feed interrupted; cached key data is not used until it reconnects'),
   );

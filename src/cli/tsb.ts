@@ -15,8 +15,9 @@ import { createPrismaClient } from '../db/prisma.js';
 import { TsbError } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { PartitionFlags } from '../hsm/partition-flags.js';
-import { PARTITION_NAME_PATTERN, PartitionStore } from '../hsm/partitions.js';
+import { PARTITION_NAME_PATTERN } from '../hsm/partitions.js';
 import { UUID_PATTERN } from '../lib/encoding.js';
+import { commandPartitions } from '../services.js';
 import { APPROVER_COMMANDS } from './approver-commands.js';
 import { AUDIT_COMMANDS } from './audit-commands.js';
 import {
@@ -108,7 +109,7 @@ const COMMANDS: Command[] = [
         if (await prisma.partition.findUnique({ where: { name } })) {
           throw new CliError(`partition "${name}" already exists`);
         }
-        return new PartitionStore(prisma, masterKey).create(name, flags);
+        return commandPartitions(prisma, masterKey).create(name, flags);
       });
       io.stdout(`name: ${partition.name}\nid: ${partition.id}\nflags: ${flagsText(partition)}\n`);
     },
@@ -125,7 +126,7 @@ const COMMANDS: Command[] = [
       remove: { type: 'boolean', description: 'stop calling the webhook' },
     },
     positionals: ['NAME'],
-    async run({ values, positionals, io, withDatabase }) {
+    async run({ values, positionals, io, config, withDatabase }) {
       const name = positionals[0]!;
       const url = typeof values['url'] === 'string' ? values['url'] : null;
       if ((url === null) === (values['remove'] !== true)) {
@@ -136,7 +137,7 @@ const COMMANDS: Command[] = [
       }
       await withDatabase(async (prisma) => {
         const partition = await requirePartition(prisma, name);
-        await prisma.partition.update({ where: { id: partition.id }, data: { webhookUrl: url } });
+        await commandPartitions(prisma, () => masterKeyFor(config, io)).updateWebhookUrl(partition.id, url);
       });
       io.stdout(url ? `webhook of ${name}: ${url}\n` : `webhook of ${name} removed\n`);
     },

@@ -16,6 +16,11 @@ export interface MetadataCacheOptions {
   now?: () => number;
 }
 
+/** Tells every listening process of a change (a process without a cache, such as the CLI, only announces). */
+export async function announceChange(prisma: PrismaClient, change: MetadataChange): Promise<void> {
+  await prisma.$executeRaw`SELECT pg_notify(${CHANGE_CHANNEL}, ${JSON.stringify(change)})`;
+}
+
 /**
  * Partition and key rows kept in memory so that a key operation costs no database round trip.
  * Every write announces its change: the writing process drops its entry at once, and the others through
@@ -68,9 +73,7 @@ export class MetadataCache {
   /** Drops the local copy now and tells every other process; call after the change is committed. */
   async announce(change: MetadataChange): Promise<void> {
     this.forget(change);
-    if (this.feedConfigured) {
-      await this.prisma.$executeRaw`SELECT pg_notify(${CHANGE_CHANNEL}, ${JSON.stringify(change)})`;
-    }
+    if (this.feedConfigured) await announceChange(this.prisma, change);
   }
 
   forget(change: MetadataChange): void {

@@ -36,9 +36,14 @@ export const PARTITION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export class PartitionStore {
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly masterKey: Buffer,
+    /** the master key, or how to get it when first needed (the CLI resolves it only for commands that seal) */
+    private readonly masterKeySource: Buffer | (() => Buffer),
     private readonly onChange?: (change: MetadataChange) => Promise<void>,
   ) {}
+
+  private masterKey(): Buffer {
+    return typeof this.masterKeySource === 'function' ? this.masterKeySource() : this.masterKeySource;
+  }
 
   async create(name: string, flags: Partial<PartitionFlags> = {}): Promise<Partition> {
     if (!PARTITION_NAME_PATTERN.test(name)) {
@@ -55,7 +60,7 @@ export class PartitionStore {
         data: {
           id,
           name,
-          partitionKeySealed: toBytes(seal(this.masterKey, partitionKey, partitionKeyBinding(id))),
+          partitionKeySealed: toBytes(seal(this.masterKey(), partitionKey, partitionKeyBinding(id))),
           attestationKeySealed: toBytes(
             seal(partitionKey, attestation.privateKey, attestationKeyBinding(id)),
           ),
@@ -91,6 +96,12 @@ export class PartitionStore {
     const partition = await this.prisma.partition.update({ where: { id }, data: flags });
     await this.onChange?.({ kind: 'partition', id });
     return partition;
+  }
+
+  /** Sets (or, with null, removes) the approver notification webhook; every process drops its cached copy. */
+  async updateWebhookUrl(id: string, url: string | null): Promise<void> {
+    await this.prisma.partition.update({ where: { id }, data: { webhookUrl: url } });
+    await this.onChange?.({ kind: 'partition', id });
   }
 
   /**
@@ -182,6 +193,6 @@ export class PartitionStore {
 
   /** Opens the partition key. Throws when the master key is not the one the partition was sealed with. */
   openPartitionKey(partition: Pick<Partition, 'id' | 'partitionKeySealed'>): Buffer {
-    return unseal(this.masterKey, partition.partitionKeySealed, partitionKeyBinding(partition.id));
+    return unseal(this.masterKey(), partition.partitionKeySealed, partitionKeyBinding(partition.id));
   }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SoftHsm } from '../../src/hsm/soft-hsm.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
+import { runTsb } from '../helpers/cli.js';
 
 /**
  * Two HSM instances on one database stand for two service processes: a change made through one must
@@ -74,5 +75,17 @@ describe('metadata cache across processes', () => {
       },
     });
     expect(refused.statusCode).toBe(403);
+  });
+
+  it('sees a webhook set or removed with `tsb partition webhook` at once (the CLI announces the change)', async () => {
+    const id = (await t.hsm.partitions.requireByName('shared')).id;
+    expect((await t.hsm.partition(id)).webhookUrl).toBeNull();
+    const env = { DATABASE_URL: t.databaseUrl };
+    const url = 'https://approvals.example/hook';
+    const set = await runTsb(env, 'partition', 'webhook', 'shared', '--url', url);
+    expect(set.code, set.stderr).toBe(0);
+    await until(async () => (await t.hsm.partition(id)).webhookUrl === url);
+    expect((await runTsb(env, 'partition', 'webhook', 'shared', '--remove')).code).toBe(0);
+    await until(async () => (await t.hsm.partition(id)).webhookUrl === null);
   });
 });
