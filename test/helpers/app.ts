@@ -10,7 +10,8 @@ import type { Clock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Partition, PrismaClient } from '../../src/generated/prisma/client.js';
 import type { PartitionFlags } from '../../src/hsm/partition-flags.js';
-import { SoftHsm } from '../../src/hsm/soft-hsm.js';
+import type { SoftHsm } from '../../src/hsm/soft-hsm.js';
+import { buildHsm } from '../../src/services.js';
 import { createTestDatabase } from './db.js';
 import { LEAK_CHECK, LeakRecorder } from './leak-check.js';
 import { issueTestToken } from './tokens.js';
@@ -54,6 +55,7 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     DATABASE_URL: database.url,
     TSB_DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
+    TSB_KEY_CACHE_SIZE: '100',
     TSB_QUEUE_PREFIX: `opentsb-test-${randomBytes(6).toString('hex')}`,
     // the rate limit has its own tests; elsewhere it would only count the tests' bursts
     TSB_RATE_LIMIT_MAX: '0',
@@ -61,14 +63,7 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     ...options.env,
   });
   const masterKey = randomBytes(32);
-  const hsm = new SoftHsm({
-    prisma: database.prisma,
-    masterKey,
-    keyCacheSize: 100,
-    approvalWindow: config.workflow.approvalWindow,
-    databaseUrl: database.url,
-    ...(options.clock ? { clock: options.clock } : {}),
-  });
+  const hsm = buildHsm(config, database.prisma, masterKey, options.clock ? { clock: options.clock } : {});
   const leaks = LEAK_CHECK ? new LeakRecorder() : null;
   const logSinks = [options.logLines, leaks?.logLines].filter((sink): sink is string[] => sink !== undefined);
   const logger =
