@@ -21,7 +21,6 @@ export function buildHsm(
     masterKey,
     keyCacheSize: config.keyCacheSize,
     approvalWindow: config.workflow.approvalWindow,
-    databaseUrl: config.databaseUrl,
     ...options,
   });
 }

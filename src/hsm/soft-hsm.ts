@@ -22,7 +22,7 @@ import { MetadataCache } from './metadata-cache.js';
 import { PartitionBackups } from './partition-backup.js';
 import { PartitionKeyring } from './partition-keyring.js';
 import { PartitionStore, TIMESTAMP_KEY_NAME } from './partitions.js';
-import { addUseCountsThroughPrisma, UseCountPool } from './use-count-writers.js';
+import { addUseCountsThroughPrisma } from './use-count-writers.js';
 import { UseCounter } from './use-counter.js';
 
 export interface SoftHsmOptions {
@@ -32,11 +32,6 @@ export interface SoftHsmOptions {
   clock?: Clock;
   /** how old (and how far in the future) the time of a pre-signed approval may be; default 600 s and 0 s */
   approvalWindow?: FreshnessWindow;
-  /**
-   * The database again as a URL: key use counts are then written through one pg connection of their own
-   * (a prepared statement, cheaper than Prisma's raw query on every sign); without it through Prisma.
-   */
-  databaseUrl?: string;
 }
 
 const signAsync = promisify(sign);
@@ -55,7 +50,6 @@ export class SoftHsm {
   readonly keyring: PartitionKeyring;
   readonly operations: KeyOperations;
   readonly useCounter: UseCounter;
-  private readonly useCountPool: UseCountPool | null;
   /** partition and key rows in memory, kept true across processes by the change feed (`listenForChanges`) */
   readonly metadata: MetadataCache;
   /** block, unblock and policy change of keys (SKA ruleBlock, ruleUnblock, ruleModify) */
@@ -92,8 +86,7 @@ export class SoftHsm {
       clock,
     );
     this.keyring = new PartitionKeyring((partition) => this.partitions.openPartitionKey(partition));
-    this.useCountPool = options.databaseUrl ? new UseCountPool(options.databaseUrl) : null;
-    this.useCounter = new UseCounter(this.useCountPool?.add ?? addUseCountsThroughPrisma(options.prisma));
+    this.useCounter = new UseCounter(addUseCountsThroughPrisma(options.prisma));
     this.keys = new KeyStore(options.prisma, this.keyring, clock, options.keyCacheSize, this.metadata);
     this.operations = new KeyOperations(this.keys, this.useCounter, gate);
     this.keyStatus = new KeyStatusChanges(options.prisma, this.keys, gate, clock);
@@ -116,7 +109,6 @@ export class SoftHsm {
   async close(): Promise<void> {
     await this.metadata.close();
     await this.useCounter.flush();
-    await this.useCountPool?.close();
     await Promise.all([shutdownKeygenPool(), shutdownSignaturePool()]);
   }
 

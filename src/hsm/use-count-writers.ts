@@ -1,9 +1,8 @@
 /**
  * The statement that adds a batch of key uses to `Key.useCount`: one UPDATE, committed when it resolves.
- * Through a pg pool of its own it is a prepared statement; measured here, a write took about a quarter of
- * the client CPU and half the time of the same statement as Prisma's raw query (as for the audit writer).
+ * Off the hot path: uses made while serving an HTTP request are counted in the audit entry's statement
+ * (`UseCounter.deferInto`); this one serves the rest (work that outlives its answer, direct HSM use).
  */
-import pg from 'pg';
 import type { PrismaClient } from '../generated/prisma/client.js';
 
 /** Adds `counts[i]` to the use count of the key `ids[i]`; committed when it resolves. */
@@ -21,22 +20,4 @@ const ADD_USE_COUNTS = `
 
 export function addUseCountsThroughPrisma(prisma: PrismaClient): AddUseCounts {
   return (ids, counts) => prisma.$executeRawUnsafe(ADD_USE_COUNTS, ids, counts);
-}
-
-/** One connection suffices: the counter writes one batch at a time. */
-export class UseCountPool {
-  private readonly pool: pg.Pool;
-
-  constructor(databaseUrl: string) {
-    this.pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
-    // an idle connection that breaks must not take the process down; the next write reconnects
-    this.pool.on('error', () => {});
-  }
-
-  readonly add: AddUseCounts = (ids, counts) =>
-    this.pool.query({ name: 'opentsb-add-use-counts', text: ADD_USE_COUNTS, values: [ids, counts] });
-
-  close(): Promise<void> {
-    return this.pool.end();
-  }
 }

@@ -3,9 +3,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { AuditRecord } from '../../src/audit/audit-chain.js';
 import { createAudit } from '../../src/audit/audit-system.js';
+import { createPrismaClient } from '../../src/db/prisma.js';
 import type { Partition } from '../../src/generated/prisma/client.js';
 import { DeferredUses } from '../../src/hsm/deferred-uses.js';
-import { UseCountPool } from '../../src/hsm/use-count-writers.js';
+import { addUseCountsThroughPrisma } from '../../src/hsm/use-count-writers.js';
 import { UseCounter } from '../../src/hsm/use-counter.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 
@@ -308,12 +309,12 @@ describe('deferred key uses (UseCounter.deferInto) and the audit log', () => {
       createAudit({ prisma: t.prisma, hsm: t.hsm, config: t.config }),
       createAudit({ prisma: t.prisma, hsm: t.hsm, config: t.config }),
     ];
-    const pool = new UseCountPool(t.databaseUrl);
+    const ownPrisma = createPrismaClient(t.databaseUrl);
     onTestFinished(async () => {
       await Promise.all(processes.map((audit) => audit.close()));
-      await pool.close();
+      await ownPrisma.$disconnect();
     });
-    const counter = new UseCounter(pool.add);
+    const counter = new UseCounter(addUseCountsThroughPrisma(ownPrisma));
     const labels = ['ec', 'other', 'free'];
     const keys = labels.map((label) => ids.get(label)!);
     const before = await Promise.all(labels.map(stored));

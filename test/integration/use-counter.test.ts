@@ -2,11 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createPrismaClient } from '../../src/db/prisma.js';
 import { TsbError } from '../../src/errors.js';
-import {
-  type AddUseCounts,
-  addUseCountsThroughPrisma,
-  UseCountPool,
-} from '../../src/hsm/use-count-writers.js';
+import { type AddUseCounts, addUseCountsThroughPrisma } from '../../src/hsm/use-count-writers.js';
 import { UseCounter } from '../../src/hsm/use-counter.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
@@ -33,15 +29,8 @@ async function stored(label: string): Promise<number> {
   return Number(key.useCount);
 }
 
-/** The two ways of writing the counts, each on its own connection to `databaseUrl`. */
+/** The way the counts are written, on its own connection to `databaseUrl`. */
 const WRITERS: [string, (databaseUrl: string) => { add: AddUseCounts; close(): Promise<void> }][] = [
-  [
-    'through a pg connection of its own',
-    (databaseUrl) => {
-      const pool = new UseCountPool(databaseUrl);
-      return { add: pool.add, close: () => pool.close() };
-    },
-  ],
   [
     'through Prisma',
     (databaseUrl) => {
