@@ -12,13 +12,13 @@ import Fastify from 'fastify';
 import { REDACTED_LOG_PATHS } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createPrismaClient } from '../src/db/prisma.js';
-import { errorHandler, notFoundHandler } from '../src/http/error-handler.js';
-import { ErrorBodySchema } from '../src/modules/common.schema.js';
 import {
   SignatureResponseSchema,
   SynchronousSignBodySchema,
-} from '../src/modules/operations/operations.schema.js';
-import authPlugin from '../src/plugins/auth.js';
+} from '../src/features/operations/operations.schema.js';
+import authPlugin from '../src/http/auth.plugin.js';
+import { ErrorBodySchema } from '../src/http/common.schema.js';
+import { errorHandler, notFoundHandler } from '../src/http/error-handler.js';
 import { BENCH_CASES } from './algorithms.js';
 
 const config = loadConfig();

@@ -6,13 +6,13 @@ import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { createPrismaClient } from './db/prisma.js';
+import { Workflow } from './features/approvals/workflow.js';
 import { resolveMasterKey } from './hsm/master-key.js';
 import { LOG_REDACTION } from './observability/log-redaction.js';
 import { ServiceMetrics } from './observability/metrics.js';
 import { checkReadiness } from './observability/readiness.js';
 import { closeWorkerHttp, startWorkerHttp } from './observability/worker-http.js';
 import { buildHsm } from './services.js';
-import { Workflow } from './workflow/workflow.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -1,10 +1,18 @@
 /** `tsb audit …`: export a partition's tamper-evident audit log, and verify an export offline. */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { AuditRepository } from '../audit/audit.repository.js';
-import { AuditService, attestationCheckpointSigner, type ChainOwner } from '../audit/audit.service.js';
-import { SERVICE_CHAIN } from '../audit/audit-chain.js';
-import { type AuditVerification, readVerificationKey, verifyAuditLog } from '../audit/audit-verifier.js';
 import { systemClock } from '../clock.js';
+import { AuditRepository } from '../features/audit/audit.repository.js';
+import {
+  AuditService,
+  attestationCheckpointSigner,
+  type ChainOwner,
+} from '../features/audit/audit.service.js';
+import { SERVICE_CHAIN } from '../features/audit/audit-chain.js';
+import {
+  type AuditVerification,
+  readVerificationKey,
+  verifyAuditLog,
+} from '../features/audit/audit-verifier.js';
 import { SoftHsm } from '../hsm/soft-hsm.js';
 import {
   CliError,

@@ -6,10 +6,10 @@
 import { writeFileSync } from 'node:fs';
 import { systemClock } from '../clock.js';
 import { TsbError } from '../errors.js';
+import { parseOfficerKey } from '../features/officers/officer-key.js';
+import { OFFICER_NAME_PATTERN, OfficerRegistry } from '../features/officers/officer-registry.js';
 import { PartitionBackups } from '../hsm/partition-backup.js';
 import { PARTITION_NAME_PATTERN } from '../hsm/partitions.js';
-import { parseOfficerKey } from '../officers/officer-key.js';
-import { OFFICER_NAME_PATTERN, OfficerRegistry } from '../officers/officer-registry.js';
 import {
   CliError,
   type Command,

@@ -6,7 +6,7 @@
  * whichever helper adds a route, and a route cannot forget its 401 or 429.
  */
 import type { SwaggerTransform } from '@fastify/swagger';
-import type { RouteAuth } from '../plugins/auth.js';
+import type { RouteAuth } from './auth.plugin.js';
 
 /** Every authenticated route accepts any one of the three credential kinds (OpenAPI: alternatives). */
 export const API_SECURITY_REQUIREMENT: Array<Record<string, string[]>> = [

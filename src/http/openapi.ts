@@ -1,5 +1,5 @@
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
-import { SERVICE_VERSION } from '../modules/service-info/version.js';
+import { SERVICE_VERSION } from '../features/service-info/version.js';
 import { documentOperation } from './openapi-operation.js';
 
 /**

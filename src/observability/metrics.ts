@@ -5,11 +5,11 @@
  * Label values are bounded sets (operation, algorithm, state, status): never key names, ids or URLs.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { WorkflowQueue } from '../features/approvals/queue.js';
+import { REQUEST_STATUSES } from '../features/approvals/request-status.js';
+import { SERVICE_VERSION } from '../features/service-info/version.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { SoftHsm } from '../hsm/soft-hsm.js';
-import { SERVICE_VERSION } from '../modules/service-info/version.js';
-import type { WorkflowQueue } from '../workflow/queue.js';
-import { REQUEST_STATUSES } from '../workflow/request-status.js';
 import { CachedSnapshot } from './cached-snapshot.js';
 
 /** Redis is asked for the queue's job counts at most once a second, and given half a second to answer. */

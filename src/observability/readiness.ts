@@ -1,6 +1,6 @@
+import type { WorkflowQueue } from '../features/approvals/queue.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { SoftHsm } from '../hsm/soft-hsm.js';
-import type { WorkflowQueue } from '../workflow/queue.js';
 
 export type ReadinessStatus = 'ready' | 'degraded' | 'unavailable';
 

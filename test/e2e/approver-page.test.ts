@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/api-keys.js';
-import { APPROVER_PAGE_CSP } from '../../src/modules/approver-page/approver-page.routes.js';
+import { APPROVER_PAGE_CSP } from '../../src/features/approver-page/approver-page.routes.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 import { waitForStatus } from '../helpers/approvers.js';
 import { createSkaKey, signRequest, verifiesWithKey } from './workflow/fixtures.js';

@@ -1,9 +1,9 @@
 import { createPublicKey, verify } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import type { AuditRecord } from '../../src/audit/audit-chain.js';
-import { createAudit } from '../../src/audit/audit-system.js';
 import { createPrismaClient } from '../../src/db/prisma.js';
+import type { AuditRecord } from '../../src/features/audit/audit-chain.js';
+import { createAudit } from '../../src/features/audit/audit-system.js';
 import type { Partition } from '../../src/generated/prisma/client.js';
 import { DeferredUses } from '../../src/hsm/deferred-uses.js';
 import { addUseCountsThroughPrisma } from '../../src/hsm/use-count-writers.js';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUEUE_NAME } from '../../src/workflow/queue.js';
+import { QUEUE_NAME } from '../../src/features/approvals/queue.js';
 import { createApprover, rule } from '../helpers/approvers.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import {

@@ -11,16 +11,9 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
+const FASTIFY = [/^fastify/, /^@fastify\//];
 /** Packages that mean a database, a queue or a web server. */
-const DATABASE_QUEUE_WEB = [
-  /^@prisma\//,
-  /^prisma$/,
-  /^pg$/,
-  /^ioredis$/,
-  /^bullmq$/,
-  /^fastify/,
-  /^@fastify\//,
-];
+const DATABASE_QUEUE_WEB = [/^@prisma\//, /^prisma$/, /^pg$/, /^ioredis$/, /^bullmq$/, ...FASTIFY];
 /** I/O modules of Node; in a pure part only the worker threads' entry files (`*.worker.ts`) may use them. */
 const IO_BUILTINS = /^(node:)?(fs|fs\/promises|net|http|https|http2|tls|dgram|child_process)$/;
 
@@ -41,12 +34,15 @@ const RULES: Record<string, Rule> = {
     packages: [/^ioredis$/, /^bullmq$/, /^fastify/, /^@fastify\//],
     pure: false,
   },
-  workflow: {
-    parts: ['hsm', 'ska', 'auth', 'errors.ts', 'lib', 'config.ts', 'generated'],
+  'features/approvals': {
+    parts: ['hsm', 'ska', 'auth', 'errors.ts', 'lib', 'clock.ts', 'config.ts', 'generated'],
     packages: [],
     pure: false,
   },
 };
+
+/** Files of a feature folder that speak HTTP: its Fastify routes and plugins and the wire schemas they validate. */
+const HTTP_FILE = /\.(routes|plugin|schema)\.ts$/;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -77,13 +73,16 @@ function resolveRelative(from: string, specifier: string): string | null {
 
 const display = (file: string) => path.relative(SRC, file);
 
-/** The top-level part of src/ a file belongs to: its folder, or the file itself. */
-const partOf = (file: string) => path.relative(SRC, file).split(path.sep)[0] ?? '';
+/** The part of src/ a file belongs to: its top-level folder (a feature folder for src/features), or the file itself. */
+const partOf = (file: string) => {
+  const [top = '', feature] = path.relative(SRC, file).split(path.sep);
+  return top === 'features' && feature && !feature.endsWith('.ts') ? `features/${feature}` : top;
+};
 
 function forbiddenImports(part: string): string[] {
   const rule = RULES[part]!;
   const problems: string[] = [];
-  for (const file of sourceFiles(path.join(SRC, part))) {
+  for (const file of sourceFiles(path.join(SRC, part)).filter((file) => !HTTP_FILE.test(file))) {
     for (const specifier of specifiers(file)) {
       const target = resolveRelative(file, specifier);
       const where = `${display(file)} imports '${specifier}'`;
@@ -151,8 +150,38 @@ describe('architecture', () => {
     expect(forbiddenImports('crypto')).toEqual([]);
   });
 
-  it.each(['ska', 'hsm', 'workflow'])('src/%s imports only what the module map allows', (part) => {
+  it.each(['ska', 'hsm', 'features/approvals'])('src/%s imports only what the module map allows', (part) => {
     expect(forbiddenImports(part)).toEqual([]);
+  });
+
+  it('in a feature folder only the routes and plugins speak HTTP; services, repositories and engines do not', () => {
+    const features = path.join(SRC, 'features');
+    expect(readdirSync(features).length).toBeGreaterThan(8);
+    const problems = sourceFiles(features)
+      .filter((file) => !HTTP_FILE.test(file))
+      .flatMap((file) =>
+        specifiers(file)
+          .filter((specifier) => {
+            const target = resolveRelative(file, specifier);
+            if (!target) return FASTIFY.some((pattern) => pattern.test(specifier));
+            return partOf(target) === 'http' || partOf(target) === 'app.ts' || HTTP_FILE.test(target);
+          })
+          .map((specifier) => `${display(file)} imports '${specifier}'`),
+      );
+    expect(problems).toEqual([]);
+  });
+
+  it('nothing below the features imports them: the HSM core, SKA and crypto know no feature', () => {
+    const below = ['crypto', 'ska', 'hsm', 'auth', 'lib', 'db'];
+    const problems = below.flatMap((part) =>
+      sourceFiles(path.join(SRC, part)).flatMap((file) =>
+        specifiers(file)
+          .map((specifier) => resolveRelative(file, specifier))
+          .filter((target): target is string => target !== null && partOf(target).startsWith('features'))
+          .map((target) => `${display(file)} imports ${display(target)}`),
+      ),
+    );
+    expect(problems).toEqual([]);
   });
 
   it('in src/hsm/keys only the key repository uses the Prisma client', () => {

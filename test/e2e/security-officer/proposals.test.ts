@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OfficerRegistry } from '../../../src/officers/officer-registry.js';
+import { OfficerRegistry } from '../../../src/features/officers/officer-registry.js';
 import { createTestContext, type TestContext } from '../../helpers/app.js';
 import { ManualClock } from '../../helpers/clock.js';
 import {

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUEUE_NAME } from '../../../src/workflow/queue.js';
+import { QUEUE_NAME } from '../../../src/features/approvals/queue.js';
 import type { TestContext } from '../../helpers/app.js';
 import {
   approve,

@@ -2,7 +2,7 @@ import { createPublicKey, verify } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIGNATURE_HEADER } from '../../../src/workflow/notifier.js';
+import { SIGNATURE_HEADER } from '../../../src/features/approvals/notifier.js';
 import { createTestContext, type TestContext } from '../../helpers/app.js';
 import { approve, createApprover, rule, taskOf, waitForStatus } from '../../helpers/approvers.js';
 

@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditRepository } from '../../../src/audit/audit.repository.js';
-import { AuditService, attestationCheckpointSigner } from '../../../src/audit/audit.service.js';
+import { createPrismaClient } from '../../../src/db/prisma.js';
+import { TsbError } from '../../../src/errors.js';
+import { AuditRepository } from '../../../src/features/audit/audit.repository.js';
+import { AuditService, attestationCheckpointSigner } from '../../../src/features/audit/audit.service.js';
 import {
   type AuditRecord,
   checkpointStatement,
   GENESIS_HASH,
   SERVICE_CHAIN,
-} from '../../../src/audit/audit-chain.js';
-import { AuditLog } from '../../../src/audit/audit-log.js';
-import { AuditWriter } from '../../../src/audit/audit-writer.js';
-import { createPrismaClient } from '../../../src/db/prisma.js';
-import { TsbError } from '../../../src/errors.js';
+} from '../../../src/features/audit/audit-chain.js';
+import { AuditLog } from '../../../src/features/audit/audit-log.js';
+import { AuditWriter } from '../../../src/features/audit/audit-writer.js';
 import type { Partition, PrismaClient } from '../../../src/generated/prisma/client.js';
 import { SoftHsm } from '../../../src/hsm/soft-hsm.js';
 import { toBytes } from '../../../src/lib/encoding.js';

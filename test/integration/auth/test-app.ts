@@ -5,7 +5,7 @@ import type { Authenticator } from '../../../src/auth/authenticator.js';
 import type { Config } from '../../../src/config.js';
 import { TsbError } from '../../../src/errors.js';
 import type { PrismaClient } from '../../../src/generated/prisma/client.js';
-import authPlugin from '../../../src/plugins/auth.js';
+import authPlugin from '../../../src/http/auth.plugin.js';
 
 export interface AuthTestApp {
   app: FastifyInstance;

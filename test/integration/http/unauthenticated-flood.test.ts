@@ -6,10 +6,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../../../src/app.js';
-import { AuditRepository } from '../../../src/audit/audit.repository.js';
-import { AuditService, attestationCheckpointSigner } from '../../../src/audit/audit.service.js';
-import { verifyAuditLog } from '../../../src/audit/audit-verifier.js';
 import type { Config } from '../../../src/config.js';
+import { AuditRepository } from '../../../src/features/audit/audit.repository.js';
+import { AuditService, attestationCheckpointSigner } from '../../../src/features/audit/audit.service.js';
+import { verifyAuditLog } from '../../../src/features/audit/audit-verifier.js';
 import { createTestContext, type TestContext } from '../../helpers/app.js';
 import { issueTestToken } from '../../helpers/tokens.js';
 

@@ -8,7 +8,7 @@ import {
   encodeEntry,
   entryHash,
   GENESIS_HASH,
-} from '../../../src/audit/audit-chain.js';
+} from '../../../src/features/audit/audit-chain.js';
 
 const CHAIN = '0b7e3c1a-4a4e-4c47-9a53-2f4f3c1d2e10';
 

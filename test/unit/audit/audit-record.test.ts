@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '../../../src/auth/caller.js';
-import { type AuditedRequest, auditRecordOf } from '../../../src/plugins/audit-record.js';
+import { type AuditedRequest, auditRecordOf } from '../../../src/features/audit/audit-record.js';
 
 const caller: Caller = {
   partitionId: '11111111-2222-4333-8444-555555555555',

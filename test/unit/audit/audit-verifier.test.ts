@@ -9,9 +9,9 @@ import {
   checkpointStatement,
   entryHash,
   GENESIS_HASH,
-} from '../../../src/audit/audit-chain.js';
-import { checkpointLine, EXPORT_FORMAT, entryLine } from '../../../src/audit/audit-lines.js';
-import { readVerificationKey, verifyAuditLog } from '../../../src/audit/audit-verifier.js';
+} from '../../../src/features/audit/audit-chain.js';
+import { checkpointLine, EXPORT_FORMAT, entryLine } from '../../../src/features/audit/audit-lines.js';
+import { readVerificationKey, verifyAuditLog } from '../../../src/features/audit/audit-verifier.js';
 
 const CHAIN = '6a1f0c3e-2b7d-4e8a-9c5b-1d2e3f405162';
 const attestation = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });

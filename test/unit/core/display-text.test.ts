@@ -3,9 +3,9 @@
  * and the approver page's copy (approver-checks.js, plain browser JavaScript) give the same answers.
  */
 import { describe, expect, it } from 'vitest';
-import { displayLabel, escapeForDisplay } from '../../../src/lib/display-text.js';
 // @ts-expect-error: plain JavaScript served to the browser, without type declarations
-import * as page from '../../../src/modules/approver-page/static/approver-checks.js';
+import * as page from '../../../src/features/approver-page/static/approver-checks.js';
+import { displayLabel, escapeForDisplay } from '../../../src/lib/display-text.js';
 
 const CASES: Array<[string, string, string]> = [
   // label, escaped, as a label

@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TsbError } from '../../../src/errors.js';
-import { canonicalJson } from '../../../src/lib/canonical-json.js';
 // @ts-expect-error: plain JavaScript served to the browser, without type declarations
-import * as page from '../../../src/modules/approver-page/static/approver-checks.js';
+import * as page from '../../../src/features/approver-page/static/approver-checks.js';
+import { canonicalJson } from '../../../src/lib/canonical-json.js';
 import {
   CHALLENGE_TAG,
   type ChallengeContent,

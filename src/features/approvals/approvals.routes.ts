@@ -1,0 +1,101 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { principalsOf } from '../../auth/caller.js';
+import type { SoftHsm } from '../../hsm/soft-hsm.js';
+import { EmptyResponse, errorResponses } from '../../http/common.schema.js';
+import type { SkaOperation } from '../../ska/challenge.js';
+import { ApprovalSchema, RejectionSchema, TaskFilterSchema, TaskListSchema } from './approvals.schema.js';
+import type { Workflow } from './workflow.js';
+
+const approver = { auth: { roles: ['approver'] as const } };
+const tags = ['Approval Tasks'];
+const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
+
+/** The task listings of the TSB (reference §2.5), each limited to requests of some operations. */
+const TASK_LISTS: { path: string; operationId: string; operations: SkaOperation[] | null }[] = [
+  { path: '/v1/filteredSignApprovalTask', operationId: 'filterSignTasks', operations: ['SIGN'] },
+  { path: '/v1/filteredDecryptApprovalTask', operationId: 'filterDecryptTasks', operations: ['DECRYPT'] },
+  { path: '/v1/filteredUnwrapKeyApprovalTask', operationId: 'filterUnwrapKeyTasks', operations: ['UNWRAP'] },
+  { path: '/v1/filteredBlockKeyApprovalTask', operationId: 'filterBlockKeyTasks', operations: ['BLOCK'] },
+  {
+    path: '/v1/filteredUnblockKeyApprovalTask',
+    operationId: 'filterUnblockKeyTasks',
+    operations: ['UNBLOCK'],
+  },
+  { path: '/v1/filteredModifyKeyApprovalTask', operationId: 'filterModifyKeyTasks', operations: ['MODIFY'] },
+  { path: '/v1/filteredAllApprovalTask', operationId: 'filterAllTasks', operations: null },
+];
+
+/**
+ * Approvers list their tasks by signing a fresh timestamp, approve by signing the challenge, and reject
+ * by signing the rejection message (reference §2.5, §4). The approver role names the partition.
+ */
+export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow: Workflow }> = async (
+  app,
+  { hsm, workflow },
+) => {
+  const partitionOf = (request: { caller: { partitionId: string } | null }) =>
+    hsm.partition(request.caller!.partitionId);
+
+  for (const list of TASK_LISTS) {
+    app.post(
+      list.path,
+      {
+        config: approver,
+        schema: {
+          tags,
+          operationId: list.operationId,
+          summary: `List ${list.operations ? list.operations[0]!.toLowerCase() : 'all'} approval tasks of the approver who signed the timestamp`,
+          body: TaskFilterSchema,
+          response: { 200: TaskListSchema, ...commonErrors },
+        },
+      },
+      async (request) => ({
+        tasks: await workflow.approvals.listTasks(await partitionOf(request), request.body, list.operations),
+      }),
+    );
+  }
+
+  app.post(
+    '/v1/approval',
+    {
+      config: approver,
+      schema: {
+        tags,
+        operationId: 'approveTask',
+        summary: 'Approve a task with a signature over its challenge',
+        body: ApprovalSchema,
+        response: { 200: EmptyResponse('approval recorded'), ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      await workflow.approvals.approve(
+        await partitionOf(request),
+        principalsOf(request.caller!),
+        request.body,
+      );
+      return reply.code(200).send();
+    },
+  );
+
+  app.delete(
+    '/v1/task',
+    {
+      config: approver,
+      schema: {
+        tags,
+        operationId: 'rejectTask',
+        summary: 'Reject a task (OpenTSB: signed, with an optional reason)',
+        body: RejectionSchema,
+        response: { 200: EmptyResponse('rejection recorded'), ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      await workflow.approvals.reject(
+        await partitionOf(request),
+        principalsOf(request.caller!),
+        request.body,
+      );
+      return reply.code(200).send();
+    },
+  );
+};

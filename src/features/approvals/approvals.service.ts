@@ -1,0 +1,269 @@
+/**
+ * The approver side (reference §2.5, §4.2–4.6): listing tasks with a signed timestamp, approving by
+ * signing the request's challenge, rejecting by signing the rejection message. Every check happens
+ * before anything is stored; a decision is recorded once per approver and request.
+ */
+import { readFileSync } from 'node:fs';
+import { parseClientCertificate } from '../../auth/client-certificates.js';
+import { TsbError } from '../../errors.js';
+import type { ApprovalTask, Partition, SkaRequest } from '../../generated/prisma/client.js';
+import type { SoftHsm } from '../../hsm/soft-hsm.js';
+import { toBytes, UUID_PATTERN } from '../../lib/encoding.js';
+import { rejectionToBeSigned, verifyApproverSignature } from '../../ska/approval-signature.js';
+import { decodeBase64Strict, parseApproverCertificate, sha256Hex } from '../../ska/approver-key.js';
+import {
+  type ApproverIdentity,
+  approverIdentity,
+  certificateValidAt,
+  type FreshnessWindow,
+  verifyTimestampProof,
+} from '../../ska/timestamp-proof.js';
+import type { WorkflowEngine } from './engine.js';
+import type { WorkflowQueue } from './queue.js';
+import type { RequestsRepository, TaskSortOrder } from './requests.repository.js';
+import { type TaskDetailLevel, type TaskView, taskView } from './task-view.js';
+
+export interface TaskFilter {
+  timestamp: string;
+  timestampSignature: string;
+  timestampDigestAlgorithm: string;
+  approverPublicKey?: string | null;
+  approverCertificate?: string | null;
+  timestampSigningCertificate?: string | null;
+  id?: string | null;
+  requestId?: string | null;
+  detailLevel?: string | null;
+  paging?: { pageNumber?: number | null; pageSize?: number | null; sortOrder?: string | null } | null;
+}
+
+export interface ApprovalInput {
+  id: string;
+  approvalToBeSigned: string;
+  signature: string;
+  approvalDigestAlgorithm: string;
+  approverPublicKey?: string | null;
+  approverCertificate?: string | null;
+  timestampSigningCertificate?: string | null;
+}
+
+export interface RejectionInput extends Omit<ApprovalInput, 'approvalToBeSigned'> {
+  reason?: string | null;
+}
+
+export const DEFAULT_TASK_PAGE_SIZE = 25;
+export const MAX_TASK_PAGE_SIZE = 100;
+const SORT_ORDERS: readonly TaskSortOrder[] = [
+  'CREATION_DATE_ASC',
+  'CREATION_DATE_DESC',
+  'LAST_FETCHED_DATE_ASC',
+  'LAST_FETCHED_DATE_DESC',
+];
+export class ApprovalsService {
+  private readonly timestampSigners: ReadonlySet<string>;
+
+  constructor(
+    private readonly repository: RequestsRepository,
+    private readonly hsm: SoftHsm,
+    private readonly engine: WorkflowEngine,
+    private readonly queue: WorkflowQueue,
+    private readonly window: FreshnessWindow,
+    timestampSignerCertificateFiles: readonly string[],
+  ) {
+    this.timestampSigners = new Set(
+      timestampSignerCertificateFiles.map((file) => parseClientCertificate(readFileSync(file)).fingerprint),
+    );
+  }
+
+  async listTasks(
+    partition: Partition,
+    filter: TaskFilter,
+    operations: readonly string[] | null,
+  ): Promise<TaskView[]> {
+    const now = this.hsm.clock.now();
+    const { signer, fingerprint } = this.taskLister(filter);
+    verifyTimestampProof(filter, signer, now, this.window);
+    const tasks = await this.repository.openTasks(
+      {
+        partitionId: partition.id,
+        fingerprint,
+        operations,
+        taskId: optionalUuid(filter.id, 'id'),
+        // as in the TSB, a task id wins over a request id
+        requestId: filter.id ? null : optionalUuid(filter.requestId, 'requestId'),
+        ...page(filter.paging),
+      },
+      now,
+    );
+    const level = detailLevel(filter.detailLevel);
+    return Promise.all(tasks.map((task) => taskView(this.hsm, partition, task, level)));
+  }
+
+  async approve(partition: Partition, credentialIds: readonly string[], input: ApprovalInput): Promise<void> {
+    const { task, identity } = await this.decisionContext(partition, credentialIds, input, 'approval');
+    const challenge = decodeBase64Strict(input.approvalToBeSigned);
+    if (!challenge?.equals(Buffer.from(task.request.challenge))) {
+      throw new TsbError('INVALID_SIGNATURE', `approvalToBeSigned is not the challenge of task ${task.id}`);
+    }
+    this.verify(identity, challenge, input, 'approval');
+    await this.record(task, {
+      decision: 'APPROVED',
+      signature: signatureOf(input),
+      digestAlgorithm: input.approvalDigestAlgorithm,
+    });
+  }
+
+  async reject(partition: Partition, credentialIds: readonly string[], input: RejectionInput): Promise<void> {
+    const { task, identity } = await this.decisionContext(partition, credentialIds, input, 'rejection');
+    this.verify(identity, rejectionToBeSigned(task.request.challenge), input, 'rejection');
+    await this.record(task, {
+      decision: 'REJECTED',
+      signature: signatureOf(input),
+      digestAlgorithm: input.approvalDigestAlgorithm,
+      reason: input.reason ?? null,
+    });
+  }
+
+  /** The key that must have signed the timestamp, and whose tasks are listed (null: everyone's). */
+  private taskLister(filter: TaskFilter): { signer: ApproverIdentity['key']; fingerprint: string | null } {
+    if (!filter.timestampSigningCertificate) {
+      const identity = approverIdentity(filter, 'task filter');
+      return { signer: identity.key, fingerprint: identity.key.fingerprint };
+    }
+    const der = decodeBase64Strict(filter.timestampSigningCertificate);
+    if (!der) throw new TsbError('CERTIFICATE_INVALID_ENCODING', 'timestampSigningCertificate is not base64');
+    if (!this.timestampSigners.has(sha256Hex(der))) {
+      throw new TsbError(
+        'TIMESTAMP_SIGNER_NOT_ALLOWED',
+        'timestampSigningCertificate is not a configured timestamp signer',
+      );
+    }
+    const signer = parseApproverCertificate(der, 'timestampSigningCertificate');
+    const approver =
+      filter.approverPublicKey || filter.approverCertificate ? approverIdentity(filter, 'task filter') : null;
+    return { signer, fingerprint: approver?.key.fingerprint ?? null };
+  }
+
+  private async decisionContext(
+    partition: Partition,
+    credentialIds: readonly string[],
+    input: ApprovalInput | RejectionInput,
+    what: 'approval' | 'rejection',
+  ): Promise<{ task: ApprovalTask & { request: SkaRequest }; identity: ApproverIdentity }> {
+    if (input.timestampSigningCertificate) {
+      throw new TsbError('TIMESTAMP_SIGNER_NOT_ALLOWED', `a timestamp signer cannot submit an ${what}`);
+    }
+    const taskId = optionalUuid(input.id, 'id');
+    if (taskId === null) throw new TsbError('INVALID_UUID', 'id must be the task id (a UUID)');
+    const task = await this.repository.findTask(partition.id, taskId);
+    if (!task) throw new TsbError('TASK_NOT_EXISTENT', `task ${taskId} does not exist`);
+    if (task.request.status !== 'PENDING') {
+      throw new TsbError(
+        'REQUEST_NOT_OPEN',
+        `request ${task.requestId} is ${task.request.status} and takes no ${what}s`,
+      );
+    }
+    if (task.request.createdBy.split(',').some((id) => credentialIds.includes(id))) {
+      throw new TsbError(
+        'SECURITY_NOT_ALLOWED',
+        `the credential that created request ${task.requestId} cannot decide on it`,
+      );
+    }
+    const identity = approverIdentity(input, what);
+    if (identity.key.fingerprint !== task.fingerprint) {
+      throw new TsbError(
+        'APPROVER_NOT_EXISTENT',
+        `task ${taskId} belongs to another approver of the request's policy`,
+      );
+    }
+    if (task.approverCertificate) {
+      // the certificate the policy pins counts, not one the approver brings for the same key
+      const certificate = parseApproverCertificate(task.approverCertificate);
+      if (
+        identity.certificate &&
+        identity.certificate.certificateFingerprint !== certificate.certificateFingerprint
+      ) {
+        throw new TsbError('INVALID_CERTIFICATE', 'the policy names another certificate for this approver');
+      }
+      if (!certificateValidAt(certificate, this.hsm.clock.now())) {
+        throw new TsbError(
+          'INVALID_CERTIFICATE',
+          `the approver certificate is valid from ${certificate.notBefore} to ${certificate.notAfter}, not now`,
+        );
+      }
+    }
+    return { task, identity };
+  }
+
+  private verify(
+    identity: ApproverIdentity,
+    data: Uint8Array,
+    input: ApprovalInput | RejectionInput,
+    what: string,
+  ): void {
+    if (!verifyApproverSignature(identity.key, data, signatureOf(input), input.approvalDigestAlgorithm)) {
+      throw new TsbError('INVALID_SIGNATURE', `the ${what} signature does not verify with the approver key`);
+    }
+  }
+
+  private async record(
+    task: ApprovalTask,
+    decision: {
+      decision: 'APPROVED' | 'REJECTED';
+      signature: Buffer;
+      digestAlgorithm: string;
+      reason?: string | null;
+    },
+  ): Promise<void> {
+    const recorded = await this.repository.decide(task.id, {
+      ...decision,
+      signature: toBytes(decision.signature),
+      decidedAt: this.hsm.clock.now(),
+    });
+    if (!recorded) throw new TsbError('TASK_ALREADY_DECIDED', `task ${task.id} was decided already`);
+    try {
+      await this.queue.evaluate(task.requestId, `decision-${task.id}`);
+    } catch {
+      // Redis is away: move the request on here rather than wait for the sweep
+      await this.engine.evaluate(task.requestId);
+    }
+  }
+}
+
+function signatureOf(input: { signature: string }): Buffer {
+  const signature = decodeBase64Strict(input.signature);
+  if (!signature) throw new TsbError('INPUT_VALIDATION_FAILED', 'signature is not standard base64');
+  return signature;
+}
+
+function optionalUuid(value: string | null | undefined, field: string): string | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (!UUID_PATTERN.test(value)) throw new TsbError('INVALID_UUID', `${field} "${value}" is not a UUID`);
+  return value.toLowerCase();
+}
+
+function detailLevel(value: string | null | undefined): TaskDetailLevel {
+  const level = value ?? 'level1';
+  if (!/^level[1-5]$/.test(level)) {
+    throw new TsbError('INVALID_VALUE_FOR_ENUM', `detailLevel "${level}" is not one of level1 … level5`);
+  }
+  return level as TaskDetailLevel;
+}
+
+function page(paging: TaskFilter['paging']): {
+  pageNumber: number;
+  pageSize: number;
+  sortOrder: TaskSortOrder;
+} {
+  const sortOrder = (paging?.sortOrder ?? 'CREATION_DATE_ASC') as TaskSortOrder;
+  if (!SORT_ORDERS.includes(sortOrder)) {
+    throw new TsbError(
+      'INVALID_VALUE_FOR_ENUM',
+      `sortOrder "${sortOrder}" is not one of ${SORT_ORDERS.join(', ')}`,
+    );
+  }
+  return {
+    pageNumber: paging?.pageNumber ?? 0,
+    pageSize: Math.min(paging?.pageSize ?? DEFAULT_TASK_PAGE_SIZE, MAX_TASK_PAGE_SIZE),
+    sortOrder,
+  };
+}

@@ -1,0 +1,304 @@
+/**
+ * Drives SKA requests from PENDING to a terminal status. `evaluate` and `execute` are idempotent: they
+ * read the request from the database, decide with the pure evaluator, and change it only by
+ * compare-and-set, so any number of workers, repeated jobs or the sweep can call them at any time.
+ */
+
+import { TsbError } from '../../errors.js';
+import type { ApprovalTask, Partition, SkaRequest } from '../../generated/prisma/client.js';
+import type { RecordedDecision } from '../../hsm/approval-gate.js';
+import type { PasswordInput } from '../../hsm/key-password.js';
+import type { KeyChange } from '../../hsm/keys/key-changes.js';
+import type { SoftHsm } from '../../hsm/soft-hsm.js';
+import type { Logger } from '../../lib/logger.js';
+import type { SkaOperation } from '../../ska/challenge.js';
+import { type ApproverDecision, evaluateRule } from '../../ska/evaluator.js';
+import type { NormalizedRule } from '../../ska/policy-validate.js';
+import type { WorkflowQueue } from './queue.js';
+import { OPERATIONS, runOperation } from './request-operations.js';
+import type { RequestStatus } from './request-status.js';
+import type { RequestsRepository, RequestWithTasks } from './requests.repository.js';
+
+/** An execution claim older than this is taken over (its worker is presumed dead). */
+export const EXECUTION_LEASE_MS = 30_000;
+const SWEEP_BATCH = 200;
+
+export class WorkflowEngine {
+  constructor(
+    private readonly repository: RequestsRepository,
+    private readonly hsm: SoftHsm,
+    private readonly queue: WorkflowQueue,
+    private readonly log: Logger,
+  ) {}
+
+  private now(): Date {
+    return this.hsm.clock.now();
+  }
+
+  /** Looks at a request again: counts its decisions and moves it on. */
+  async evaluate(requestId: string): Promise<void> {
+    const lookedAt = this.now();
+    const request = await this.repository.find(requestId);
+    if (!request) return;
+    if (request.status === 'APPROVED') {
+      await this.executeWhenDue(request);
+      return;
+    }
+    if (request.status !== 'PENDING') return;
+    const now = this.now();
+    const result = evaluateRule(
+      request.rule as unknown as NormalizedRule,
+      decisionsOf(request.tasks),
+      request.createdAt,
+      now,
+    );
+    switch (result.state) {
+      case 'met': {
+        // approved and claimed for execution in one step: this evaluation runs it
+        const claimedAt = this.now();
+        const moved = await this.repository.transition(request.id, 'PENDING', {
+          status: 'APPROVED',
+          executableAt: result.executableAt,
+          executionClaimedAt: claimedAt,
+        });
+        if (moved) await this.run(request, claimedAt);
+        return;
+      }
+      case 'approved': {
+        const moved = await this.repository.transition(request.id, 'PENDING', {
+          status: 'APPROVED',
+          executableAt: result.executableAt,
+        });
+        if (moved) await this.schedule(() => this.queue.execute(request.id, result.executableAt));
+        return;
+      }
+      case 'pending': {
+        const expiryMoved = result.expiresAt?.getTime() !== request.expiresAt?.getTime();
+        await this.repository.transition(request.id, 'PENDING', {
+          status: 'PENDING',
+          evaluatedAt: lookedAt,
+          ...(expiryMoved ? { expiresAt: result.expiresAt } : {}),
+        });
+        if (expiryMoved) await this.armExpiry(request.id, result.expiresAt);
+        return;
+      }
+      case 'rejected':
+      case 'expired':
+        await this.finish(request, 'PENDING', result.state === 'rejected' ? 'REJECTED' : 'EXPIRED', {});
+        return;
+    }
+  }
+
+  /** Arms the timer that expires a new request (the sweep is the safety net). */
+  async armExpiry(requestId: string, expiresAt: Date | null): Promise<void> {
+    if (expiresAt)
+      await this.schedule(() => this.queue.evaluate(requestId, `expiry-${expiresAt.getTime()}`, expiresAt));
+  }
+
+  /** Runs an approved request whose timelock has passed; arms its timer when it has not. */
+  private async executeWhenDue(request: SkaRequest): Promise<void> {
+    const executableAt = request.executableAt ?? request.createdAt;
+    if (executableAt.getTime() > this.now().getTime()) {
+      await this.schedule(() => this.queue.execute(request.id, executableAt));
+      return;
+    }
+    await this.execute(request.id);
+  }
+
+  /**
+   * Runs an approved request exactly once: one executor claims it, the HSM core re-checks the stored
+   * approvals and runs the operation, and the result is stored with the claim as condition.
+   */
+  async execute(requestId: string): Promise<void> {
+    const now = this.now();
+    if (
+      !(await this.repository.claimExecution(requestId, now, new Date(now.getTime() - EXECUTION_LEASE_MS)))
+    ) {
+      return;
+    }
+    const request = await this.repository.find(requestId);
+    if (request) await this.run(request, now);
+  }
+
+  /** Runs a request this executor has claimed (at `claimedAt`) and stores the outcome on that condition. */
+  private async run(request: RequestWithTasks, claimedAt: Date): Promise<void> {
+    const claim = { executionClaimedAt: claimedAt };
+    let result: string | null;
+    try {
+      const partition = await this.hsm.partition(request.partitionId);
+      const output = await runOperation(this.hsm, partition, request, {
+        password: this.passwordOf(partition, request),
+        authorization: {
+          kind: 'workflow',
+          requestId: request.id,
+          challenge: Buffer.from(request.challenge),
+          decisions: recordedOf(request.tasks),
+        },
+      });
+      result = output === null ? null : sealedResult(this.hsm, partition, request, output);
+    } catch (error) {
+      if (
+        !(error instanceof TsbError) ||
+        error.kind === 'CONNECTIVITY' ||
+        error.kind === 'SERVICE_UNAVAILABLE'
+      ) {
+        // infrastructure trouble (database, worker shutdown): let another attempt run it
+        await this.repository.releaseClaim(request.id, claimedAt).catch(() => {});
+        throw error;
+      }
+      await this.finish(
+        request,
+        'APPROVED',
+        'FAILED',
+        {
+          errorCode: error.errorCode,
+          errorMessage: error.message,
+          executedAt: this.now(),
+        },
+        claim,
+      );
+      return;
+    }
+    // the key use is counted in the statement that stores the result (KeyOperations leaves workflow uses
+    // to us): a run whose result is never stored (process killed, claim taken over) counts nothing
+    const usedKeyId = OPERATIONS[request.operation as SkaOperation].use ? request.keyId : null;
+    const stored = await this.repository.completeExecution(
+      request.id,
+      claimedAt,
+      { result, executedAt: this.now() },
+      usedKeyId,
+    );
+    if (stored) await this.notify(request, 'ended');
+  }
+
+  /** Cancels a request (`reason` says by whom); false when it was no longer open (or is running). */
+  async cancel(request: Pick<SkaRequest, 'id' | 'partitionId'>, reason: string): Promise<boolean> {
+    const cancelled = await this.repository.transition(
+      request.id,
+      ['PENDING', 'APPROVED'],
+      { status: 'CANCELLED', errorMessage: reason },
+      { executionClaimedAt: null },
+    );
+    if (cancelled) await this.notify(request, 'ended');
+    return cancelled;
+  }
+
+  /** Cancels the key's open requests after a block, a policy change or its destruction. */
+  async cancelForKey(change: KeyChange, reason: string): Promise<void> {
+    const ids = await this.repository.cancelForKey(change.keyId, change.byRequestId, reason);
+    for (const id of ids) await this.notify({ id, partitionId: change.partitionId }, 'ended');
+  }
+
+  /** Arms the timers of every open request from the database (at start-up: Redis may have lost them). */
+  async rearm(): Promise<number> {
+    let count = 0;
+    for await (const batch of this.repository.openRequests(500)) {
+      for (const request of batch) {
+        count++;
+        if (request.status === 'APPROVED') {
+          await this.queue.execute(request.id, request.executableAt ?? this.now());
+        } else {
+          await this.queue.evaluate(request.id, 'rearm', null);
+          if (request.expiresAt) {
+            await this.queue.evaluate(request.id, `expiry-${request.expiresAt.getTime()}`, request.expiresAt);
+          }
+        }
+      }
+    }
+    return count;
+  }
+
+  /** Evaluates every request whose timer is due, whether or not its job still exists. */
+  async sweep(): Promise<number> {
+    const now = this.now();
+    const due = await this.repository.dueRequests(
+      now,
+      new Date(now.getTime() - EXECUTION_LEASE_MS),
+      SWEEP_BATCH,
+    );
+    for (const { id } of due) {
+      try {
+        await this.evaluate(id);
+      } catch (error) {
+        this.log.warn({ err: error, requestId: id }, 'sweep could not move a request on');
+      }
+    }
+    return due.length;
+  }
+
+  private async finish(
+    request: Pick<SkaRequest, 'id' | 'partitionId'>,
+    from: RequestStatus,
+    to: RequestStatus,
+    data: Partial<Pick<SkaRequest, 'result' | 'errorCode' | 'errorMessage' | 'executedAt'>>,
+    where: Partial<Pick<SkaRequest, 'executionClaimedAt'>> = {},
+  ): Promise<void> {
+    const moved = await this.repository.transition(request.id, from, { status: to, ...data }, where);
+    if (moved) await this.notify(request, 'ended');
+  }
+
+  /** Queues the webhook call of a partition that has a webhook (the partition row is cached). */
+  async notify(request: Pick<SkaRequest, 'id' | 'partitionId'>, event: 'created' | 'ended'): Promise<void> {
+    const partition = await this.hsm.partition(request.partitionId).catch(() => null);
+    if (partition?.webhookUrl) await this.schedule(() => this.queue.notify(request.id, event));
+  }
+
+  private passwordOf(partition: Partition, request: SkaRequest): PasswordInput {
+    if (!request.passwordSealed) return null;
+    return this.hsm
+      .openRequestSecret(partition, request.id, 'password', request.passwordSealed)
+      .toString('utf8');
+  }
+
+  /** Queue writes are best effort: the database sweep catches anything Redis lost or refused. */
+  private async schedule(add: () => Promise<void>): Promise<void> {
+    try {
+      await add();
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not queue a workflow job; the database sweep will catch up');
+    }
+  }
+}
+
+type DecidedTask = ApprovalTask & { decision: string; decidedAt: Date };
+
+const decidedTasks = (tasks: readonly ApprovalTask[]): DecidedTask[] =>
+  tasks.filter((task): task is DecidedTask => task.decision !== null && task.decidedAt !== null);
+
+const verdictOf = (task: DecidedTask): 'approve' | 'reject' =>
+  task.decision === 'APPROVED' ? 'approve' : 'reject';
+
+function decisionsOf(tasks: readonly ApprovalTask[]): ApproverDecision[] {
+  return decidedTasks(tasks).map((task) => ({
+    fingerprint: task.fingerprint,
+    decision: verdictOf(task),
+    at: task.decidedAt,
+  }));
+}
+
+function recordedOf(tasks: readonly ApprovalTask[]): RecordedDecision[] {
+  return decidedTasks(tasks).map((task) => ({
+    fingerprint: task.fingerprint,
+    decision: verdictOf(task),
+    decidedAt: task.decidedAt,
+    approverPublicKey: Buffer.from(task.approverPublicKey),
+    signature: task.signature ? Buffer.from(task.signature) : null,
+    digestAlgorithm: task.digestAlgorithm,
+  }));
+}
+
+const SEALED_PREFIX = 'sealed:';
+
+/** A decryption result is a secret: it is kept sealed under the partition key, bound to its request. */
+function sealedResult(hsm: SoftHsm, partition: Partition, request: SkaRequest, output: string): string {
+  if (request.operation !== 'DECRYPT') return output;
+  const sealed = hsm.sealRequestSecret(partition, request.id, 'result', Buffer.from(output, 'base64'));
+  return `${SEALED_PREFIX}${sealed.toString('base64')}`;
+}
+
+/** The result as the request status shows it (base64), opened when it was stored sealed. */
+export function openResult(hsm: SoftHsm, partition: Partition, request: SkaRequest): string | null {
+  if (request.result === null || !request.result.startsWith(SEALED_PREFIX)) return request.result;
+  const sealed = Buffer.from(request.result.slice(SEALED_PREFIX.length), 'base64');
+  return hsm.openRequestSecret(partition, request.id, 'result', sealed).toString('base64');
+}

@@ -1,0 +1,52 @@
+/**
+ * Approver notification: when a request creates tasks and when it ends, the partition's webhook (if it
+ * has one) receives a JSON body signed by the partition's timestamp key. Delivery runs as a queue job,
+ * so a failed call is retried with backoff; the body holds ids and public keys, never payloads.
+ */
+import type { PrismaClient } from '../../generated/prisma/client.js';
+import type { SoftHsm } from '../../hsm/soft-hsm.js';
+import { isoSeconds } from '../../lib/time.js';
+
+export const SIGNATURE_HEADER = 'x-opentsb-signature';
+const TIMEOUT_MS = 5_000;
+
+export class WebhookNotifier {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly hsm: SoftHsm,
+  ) {}
+
+  async deliver(requestId: string, event: string): Promise<void> {
+    const request = await this.prisma.skaRequest.findUnique({
+      where: { id: requestId },
+      include: { tasks: { select: { id: true, approverPublicKey: true, decision: true } }, partition: true },
+    });
+    const url = request?.partition.webhookUrl;
+    if (!request || !url) return;
+    const body = Buffer.from(
+      JSON.stringify({
+        event: event === 'created' ? 'tasks.created' : 'request.ended',
+        requestId: request.id,
+        status: request.status,
+        operation: request.operation,
+        keyName: request.keyLabel,
+        createdAt: isoSeconds(request.createdAt),
+        tasks: request.tasks
+          .filter((task) => task.decision === null)
+          .map((task) => ({
+            id: task.id,
+            approverPublicKey: Buffer.from(task.approverPublicKey).toString('base64'),
+          })),
+      }),
+      'utf8',
+    );
+    const signature = await this.hsm.signWithTimestampKey(request.partition, body);
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature.toString('base64') },
+      body,
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    if (!response.ok) throw new Error(`webhook ${url} answered ${response.status}`);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The Smart Key Attributes workflow: requests, approvals, and the BullMQ worker that moves requests on.
+ * It talks to the HSM core only through the SoftHsm interface; PostgreSQL holds the truth, Redis the timers.
+ */
+
+import type { Config } from '../../config.js';
+import type { PrismaClient } from '../../generated/prisma/client.js';
+import type { KeyChange } from '../../hsm/keys/key-changes.js';
+import type { SoftHsm } from '../../hsm/soft-hsm.js';
+import type { Logger } from '../../lib/logger.js';
+import { ApprovalsService } from './approvals.service.js';
+import { WorkflowEngine } from './engine.js';
+import { WebhookNotifier } from './notifier.js';
+import { WorkflowQueue } from './queue.js';
+import { RequestsRepository } from './requests.repository.js';
+import { RequestsService } from './requests.service.js';
+
+export interface WorkflowDependencies {
+  prisma: PrismaClient;
+  hsm: SoftHsm;
+  config: Pick<Config, 'redisUrl' | 'workflow'>;
+  log: Logger;
+}
+
+const WORKER_CONCURRENCY = 16;
+const CANCEL_REASON: Record<KeyChange['kind'], string> = {
+  blocked: 'cancelled: the key was blocked',
+  policy: 'cancelled: the key policy changed',
+  destroyed: 'cancelled: the key was destroyed',
+};
+
+export class Workflow {
+  readonly queue: WorkflowQueue;
+  readonly engine: WorkflowEngine;
+  readonly requests: RequestsService;
+  readonly approvals: ApprovalsService;
+  private readonly notifier: WebhookNotifier;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<unknown> | null = null;
+
+  constructor(private readonly deps: WorkflowDependencies) {
+    const { prisma, hsm, config, log } = deps;
+    const repository = new RequestsRepository(prisma);
+    this.queue = new WorkflowQueue({ redisUrl: config.redisUrl, prefix: config.workflow.queuePrefix });
+    this.engine = new WorkflowEngine(repository, hsm, this.queue, log);
+    this.requests = new RequestsService(repository, hsm, this.engine);
+    this.approvals = new ApprovalsService(
+      repository,
+      hsm,
+      this.engine,
+      this.queue,
+      config.workflow.approvalWindow,
+      config.workflow.timestampSignerCertificateFiles,
+    );
+    this.notifier = new WebhookNotifier(prisma, hsm);
+    hsm.keys.onChange((change) => this.engine.cancelForKey(change, CANCEL_REASON[change.kind]));
+  }
+
+  /** Starts this process's worker: re-arms every open request's timers, then sweeps the database now and then. */
+  async startWorker(): Promise<void> {
+    const { log, config } = this.deps;
+    this.queue.startWorker(
+      async (name, data) => {
+        if (name === 'notify') await this.notifier.deliver(data.requestId, data.event ?? 'ended');
+        else await this.engine.evaluate(data.requestId);
+      },
+      WORKER_CONCURRENCY,
+      (error) => log.warn({ err: error }, 'workflow worker: Redis trouble; retrying'),
+    );
+    const rearmed = await this.engine.rearm().catch((error: unknown) => {
+      log.warn({ err: error }, 'could not re-arm request timers; the database sweep will catch up');
+      return 0;
+    });
+    log.info({ rearmed }, 'workflow worker started');
+    this.sweepTimer = setInterval(() => {
+      if (this.sweeping) return;
+      this.sweeping = this.engine
+        .sweep()
+        .catch((error: unknown) => log.warn({ err: error }, 'workflow sweep failed'))
+        .finally(() => {
+          this.sweeping = null;
+        });
+    }, config.workflow.sweepIntervalMs);
+    this.sweepTimer.unref();
+  }
+
+  /** Stops taking jobs, lets running ones finish, and closes the Redis connections. */
+  async close(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.sweeping;
+    await this.queue.close();
+  }
+}

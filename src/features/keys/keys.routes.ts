@@ -1,0 +1,180 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { SoftHsm } from '../../hsm/soft-hsm.js';
+import { EmptyResponse, errorResponses } from '../../http/common.schema.js';
+import {
+  ChangePasswordBodySchema,
+  CreateKeyBodySchema,
+  ExportedKeySchema,
+  ImportKeyBodySchema,
+  KeyNameParamsSchema,
+  LabelPasswordBodySchema,
+  SignedKeyAttributesSchema,
+} from './keys.schema.js';
+
+const keyManagement = { auth: { roles: ['keyManagement'] as const } };
+const tags = ['Keys'];
+const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
+
+/** TSB v1 key store management (reference §2.2); every route needs the keyManagement role. */
+export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (app, { hsm }) => {
+  const partitionOf = (request: { caller: { partitionId: string } | null }) =>
+    hsm.partition(request.caller!.partitionId);
+
+  app.post(
+    '/v1/key',
+    {
+      config: keyManagement,
+      schema: {
+        tags,
+        operationId: 'createKey',
+        summary: 'Create a key',
+        body: CreateKeyBodySchema,
+        response: { 201: SignedKeyAttributesSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const partition = await partitionOf(request);
+      reply.code(201);
+      return hsm.keys.create(partition, request.body);
+    },
+  );
+
+  app.get(
+    '/v1/key',
+    {
+      config: keyManagement,
+      schema: {
+        tags,
+        operationId: 'getKeys',
+        summary: 'List the labels of all keys of the partition',
+        response: { 200: Type.Array(Type.String()), ...commonErrors },
+      },
+    },
+    async (request) => hsm.keys.list(await partitionOf(request)),
+  );
+
+  app.post(
+    '/v1/key/attributes',
+    {
+      config: keyManagement,
+      schema: {
+        tags,
+        operationId: 'getKeyAttributesWithKeyPassword',
+        summary: 'Read the signed attributes of a key',
+        body: LabelPasswordBodySchema,
+        response: { 200: SignedKeyAttributesSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      hsm.keys.attributes(await partitionOf(request), request.body.label, request.body.password),
+  );
+
+  app.get(
+    '/v1/key/:keyName/attributes',
+    {
+      config: keyManagement,
+      schema: {
+        tags,
+        operationId: 'getKeyAttributes',
+        summary:
+          'Read the signed attributes of a key without password (deprecated: use POST /v1/key/attributes)',
+        deprecated: true,
+        params: KeyNameParamsSchema,
+        response: { 200: SignedKeyAttributesSchema, ...commonErrors },
+      },
+    },
+    async (request) => hsm.keys.attributes(await partitionOf(request), request.params.keyName),
+  );
+
+  app.delete(
+    '/v1/key/:keyName',
+    {
+      config: keyManagement,
+      schema: {
+        tags,
+        operationId: 'deleteKey',
+        summary: 'Delete a key (only when destroyable)',
+        params: KeyNameParamsSchema,
+        response: { 200: EmptyResponse('deleted'), ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      await hsm.keys.destroy(await partitionOf(request), request.params.keyName);
+      return reply.code(200).send();
+    },
+  );
+
+  app.post(
+    '/v1/key/deleteKey',
+    {
+      config: keyManagement,
+      schema: {
+        tags,
+        operationId: 'deleteKeyWithPassword',
+        summary: 'Delete a key that has a password',
+        body: LabelPasswordBodySchema,
+        response: { 200: EmptyResponse('deleted'), ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      await hsm.keys.destroy(await partitionOf(request), request.body.label, request.body.password);
+      return reply.code(200).send();
+    },
+  );
+
+  app.post(
+    '/v1/key/import/plain',
+    {
+      config: keyManagement,
+      schema: {
+        tags,
+        operationId: 'importPlainKey',
+        summary:
+          'Import a key in plain: a private key with its public key or certificate, a secret key, or a public key or certificate alone (verify-only)',
+        body: ImportKeyBodySchema,
+        response: { 201: SignedKeyAttributesSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const partition = await partitionOf(request);
+      reply.code(201);
+      return hsm.keys.importPlain(partition, request.body);
+    },
+  );
+
+  app.post(
+    '/v1/key/export/plain',
+    {
+      config: keyManagement,
+      schema: {
+        tags,
+        operationId: 'exportPlainKey',
+        summary: 'Export a key in plain (extractable, not sensitive, no SKA policy, partition allows export)',
+        body: LabelPasswordBodySchema,
+        response: { 200: ExportedKeySchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      hsm.keys.exportPlain(await partitionOf(request), request.body.label, request.body.password),
+  );
+
+  app.post(
+    '/v1/key/changePassword',
+    {
+      config: keyManagement,
+      schema: {
+        tags,
+        operationId: 'changePassword',
+        summary: 'Set, change or remove a key password',
+        body: ChangePasswordBodySchema,
+        response: { 200: EmptyResponse('changed'), ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const { label, password, newPassword } = request.body;
+      await hsm.keys.changePassword(await partitionOf(request), label, password, newPassword);
+      return reply.code(200).send();
+    },
+  );
+};
