@@ -5,12 +5,11 @@ import Fastify from 'fastify';
 import type { Config } from './config.js';
 import { approvalsRoutes } from './features/approvals/approvals.routes.js';
 import { requestsRoutes } from './features/approvals/requests.routes.js';
-import { Workflow } from './features/approvals/workflow.js';
+import type { Workflow } from './features/approvals/workflow.js';
 import { approverPageRoutes } from './features/approver-page/approver-page.routes.js';
 import { attestationRoutes } from './features/attestation/attestation.routes.js';
 import auditPlugin from './features/audit/audit.plugin.js';
 import { auditRoutes } from './features/audit/audit.routes.js';
-import { createAudit } from './features/audit/audit-system.js';
 import { certificatesRoutes } from './features/certificates/certificates.routes.js';
 import { healthRoutes } from './features/health/health.routes.js';
 import { metricsRoutes } from './features/health/metrics.routes.js';
@@ -27,17 +26,16 @@ import { errorHandler, frameworkErrorHandler, notFoundHandler } from './http/err
 import { guardInput } from './http/input-guard.js';
 import { openApiDocumentation } from './http/openapi.js';
 import rateLimitPlugin, { limitUnauthenticated } from './http/rate-limit.plugin.js';
-import { RateLimiter } from './http/rate-limiter.js';
 import { tlsServerOptions } from './http/tls.js';
 import httpMetricsPlugin from './observability/http-metrics.js';
 import { LOG_REDACTION } from './observability/log-redaction.js';
-import { ServiceMetrics } from './observability/metrics.js';
+import { buildApiServices } from './services.js';
 
 export interface AppDependencies {
   config: Readonly<Config>;
   prisma: PrismaClient;
   hsm: SoftHsm;
-  /** the SKA workflow; built here (with the app's logger) when not given */
+  /** the SKA workflow; built by the composition root (with the app's logger) when not given */
   workflow?: Workflow;
   /** false: no logging; otherwise where log lines go (default stdout), always with secrets redacted. */
   logger?: false | { stream?: NodeJS.WritableStream; level?: string };
@@ -82,14 +80,16 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
     ...(serverOptions(config) as object),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const workflow = given ?? new Workflow({ prisma, hsm, config, log: app.log });
-  app.decorate('workflow', workflow);
-  app.addHook('onClose', async () => {
-    if (!given) await workflow.close();
+  const services = buildApiServices({
+    config,
+    prisma,
+    hsm,
+    log: app.log,
+    ...(given ? { workflow: given } : {}),
   });
-
-  const metrics = new ServiceMetrics({ prisma, hsm, queue: workflow.queue, role: 'api' });
-  app.addHook('onClose', async () => metrics.close());
+  const { workflow, metrics, audit, limiter } = services;
+  app.decorate('workflow', workflow);
+  app.addHook('onClose', () => services.close());
   await app.register(httpMetricsPlugin, { registry: metrics.registry });
 
   app.setErrorHandler(errorHandler);
@@ -104,23 +104,8 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
   await app.register(metricsRoutes, { metrics, token: config.operations.metricsToken });
 
   // every request of the API scope, refused ones too, is in the audit log before it is answered
-  const audit = createAudit({ prisma, hsm, config, log: app.log });
-  app.addHook('onClose', () => audit.close());
-
   await app.register(async (api) => {
-    const { max, windowSeconds, unauthenticatedMax } = config.rateLimit;
-    const limiter =
-      max > 0 || unauthenticatedMax > 0
-        ? new RateLimiter({
-            redisUrl: config.redisUrl,
-            prefix: config.workflow.queuePrefix,
-            max,
-            windowSeconds,
-            onRedisUnavailable: (error) =>
-              app.log.warn({ err: error }, 'rate limit not counted: Redis does not answer'),
-          })
-        : null;
-    if (limiter) api.addHook('onClose', () => limiter.close());
+    const { max, unauthenticatedMax } = config.rateLimit;
     await api.register(authPlugin, {
       prisma,
       config,

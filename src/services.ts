@@ -1,13 +1,21 @@
 /**
- * The composition root: the services of a process, built in one place from the validated configuration
- * and a Prisma client. The API server, the worker, the CLI and the tests build through these functions.
+ * The composition root: the services of a process, built in one place from the validated configuration,
+ * a Prisma client and a logger. The API server (through `buildApp`), the worker, the CLI and the tests
+ * build through these functions; nothing else constructs a service.
  */
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import { Workflow } from './features/approvals/workflow.js';
+import { AuditRepository } from './features/audit/audit.repository.js';
+import { AuditService, attestationCheckpointSigner } from './features/audit/audit.service.js';
+import { type Audit, createAudit } from './features/audit/audit-system.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { announceChange } from './hsm/metadata-cache.js';
 import { PartitionStore } from './hsm/partitions.js';
 import { SoftHsm } from './hsm/soft-hsm.js';
+import { RateLimiter } from './http/rate-limiter.js';
+import type { Logger } from './lib/logger.js';
+import { ServiceMetrics } from './observability/metrics.js';
 
 /** The HSM core of a service process (API or worker); `clock` only for tests. */
 export function buildHsm(
@@ -25,10 +33,102 @@ export function buildHsm(
   });
 }
 
+interface ServiceDependencies {
+  config: Readonly<Config>;
+  prisma: PrismaClient;
+  hsm: SoftHsm;
+  log: Logger;
+}
+
+/** The SKA workflow: request and approval services, engine and queue (its worker loop starts on demand). */
+export function buildWorkflow({ config, prisma, hsm, log }: ServiceDependencies): Workflow {
+  return new Workflow({ prisma, hsm, config, log });
+}
+
+/** What the HTTP API serves with besides the HSM; `close` ends what was built here, last built first. */
+export interface ApiServices {
+  workflow: Workflow;
+  metrics: ServiceMetrics;
+  audit: Audit;
+  /** null when neither authenticated nor unauthenticated requests are limited */
+  limiter: RateLimiter | null;
+  close(): Promise<void>;
+}
+
+/** The services of the API; a given workflow (tests share one) is used, not built, and not closed here. */
+export function buildApiServices(deps: ServiceDependencies & { workflow?: Workflow }): ApiServices {
+  const { config, prisma, hsm, log } = deps;
+  const workflow = deps.workflow ?? buildWorkflow(deps);
+  const metrics = new ServiceMetrics({ prisma, hsm, queue: workflow.queue, role: 'api' });
+  const audit = createAudit({ prisma, hsm, config, log });
+  const limiter = buildRateLimiter(config, log);
+  return {
+    workflow,
+    metrics,
+    audit,
+    limiter,
+    close: async () => {
+      await limiter?.close();
+      await audit.close();
+      metrics.close();
+      if (!deps.workflow) await workflow.close();
+    },
+  };
+}
+
+function buildRateLimiter(config: Readonly<Config>, log: Logger): RateLimiter | null {
+  const { max, windowSeconds, unauthenticatedMax } = config.rateLimit;
+  if (max <= 0 && unauthenticatedMax <= 0) return null;
+  return new RateLimiter({
+    redisUrl: config.redisUrl,
+    prefix: config.workflow.queuePrefix,
+    max,
+    windowSeconds,
+    onRedisUnavailable: (error) => log.warn({ err: error }, 'rate limit not counted: Redis does not answer'),
+  });
+}
+
+/** The services of `npm run worker`: the workflow and its metrics. */
+export function buildWorkerServices(deps: ServiceDependencies): {
+  workflow: Workflow;
+  metrics: ServiceMetrics;
+} {
+  const workflow = buildWorkflow(deps);
+  return {
+    workflow,
+    metrics: new ServiceMetrics({
+      prisma: deps.prisma,
+      hsm: deps.hsm,
+      queue: workflow.queue,
+      role: 'worker',
+    }),
+  };
+}
+
 /**
  * The partitions of a short-lived command (the CLI): it keeps no cache, but announces each change so
  * that running service processes drop their cached copy. The master key is resolved only when needed.
  */
 export function commandPartitions(prisma: PrismaClient, masterKey: Buffer | (() => Buffer)): PartitionStore {
   return new PartitionStore(prisma, masterKey, (change) => announceChange(prisma, change));
+}
+
+/**
+ * The audit export of a command (`tsb audit export`): an HSM that caches one key, to sign the closing
+ * checkpoint with the partition's attestation key; `close` ends that HSM.
+ */
+export function commandAuditExport(
+  config: Readonly<Config>,
+  prisma: PrismaClient,
+  masterKey: Buffer,
+  clock: Clock,
+): { service: AuditService; close(): Promise<void> } {
+  const hsm = new SoftHsm({ prisma, masterKey, keyCacheSize: 1 });
+  const service = new AuditService(
+    new AuditRepository(prisma),
+    attestationCheckpointSigner(hsm),
+    clock,
+    config.audit.checkpointEvery,
+  );
+  return { service, close: () => hsm.close() };
 }

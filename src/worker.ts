@@ -6,13 +6,11 @@ import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { createPrismaClient } from './db/prisma.js';
-import { Workflow } from './features/approvals/workflow.js';
 import { resolveMasterKey } from './hsm/master-key.js';
 import { LOG_REDACTION } from './observability/log-redaction.js';
-import { ServiceMetrics } from './observability/metrics.js';
 import { checkReadiness } from './observability/readiness.js';
 import { closeWorkerHttp, startWorkerHttp } from './observability/worker-http.js';
-import { buildHsm } from './services.js';
+import { buildHsm, buildWorkerServices } from './services.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -23,8 +21,7 @@ async function main(): Promise<void> {
   await hsm.listenForChanges(config.databaseUrl, (error) =>
     log.warn({ err: error }, 'key change feed interrupted; cached key data is not used until it reconnects'),
   );
-  const workflow = new Workflow({ prisma, hsm, config, log });
-  const metrics = new ServiceMetrics({ prisma, hsm, queue: workflow.queue, role: 'worker' });
+  const { workflow, metrics } = buildWorkerServices({ config, prisma, hsm, log });
   await workflow.startWorker();
   const { workerHttpPort, metricsToken, shutdownGraceMs } = config.operations;
   const http =

@@ -1,19 +1,14 @@
 /** `tsb audit …`: export a partition's tamper-evident audit log, and verify an export offline. */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { systemClock } from '../clock.js';
-import { AuditRepository } from '../features/audit/audit.repository.js';
-import {
-  AuditService,
-  attestationCheckpointSigner,
-  type ChainOwner,
-} from '../features/audit/audit.service.js';
+import type { ChainOwner } from '../features/audit/audit.service.js';
 import { SERVICE_CHAIN } from '../features/audit/audit-chain.js';
 import {
   type AuditVerification,
   readVerificationKey,
   verifyAuditLog,
 } from '../features/audit/audit-verifier.js';
-import { SoftHsm } from '../hsm/soft-hsm.js';
+import { commandAuditExport } from '../services.js';
 import {
   CliError,
   type CliIo,
@@ -120,23 +115,17 @@ export const AUDIT_COMMANDS: Command[] = [
       await withDatabase(async (prisma) => {
         const owner: ChainOwner =
           name === SERVICE_CHAIN_ARGUMENT ? null : await requirePartition(prisma, name);
-        const hsm = new SoftHsm({ prisma, masterKey, keyCacheSize: 1 });
-        const service = new AuditService(
-          new AuditRepository(prisma),
-          attestationCheckpointSigner(hsm),
-          systemClock,
-          config.audit.checkpointEvery,
-        );
+        const audit = commandAuditExport(config, prisma, masterKey, systemClock);
         const fd = outFile === null ? null : openForWriting(outFile);
         try {
-          for await (const text of await service.export(owner)) {
+          for await (const text of await audit.service.export(owner)) {
             if (fd === null) io.stdout(text);
             else writeSync(fd, text);
             lines += text.split('\n').length - 1;
           }
         } finally {
           if (fd !== null) closeSync(fd);
-          await hsm.close();
+          await audit.close();
         }
       });
       if (outFile !== null) io.stderr(`wrote ${lines} lines to ${outFile}\n`);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { createPrismaClient } from '../db/prisma.js';
-import { SoftHsm } from '../hsm/soft-hsm.js';
+import { buildHsm } from '../services.js';
 
 /**
  * The OpenAPI document exactly as the service publishes it at /docs/json, rendered without a
@@ -14,7 +14,7 @@ export async function renderOpenApiDocument(): Promise<string> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'opentsb-openapi-'));
   const config = loadConfig({ TSB_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
   const prisma = createPrismaClient(config.databaseUrl);
-  const hsm = new SoftHsm({ prisma, masterKey: Buffer.alloc(32), keyCacheSize: 1 });
+  const hsm = buildHsm(config, prisma, Buffer.alloc(32));
   const app = await buildApp({ config, prisma, hsm, logger: false });
   try {
     await app.ready();
