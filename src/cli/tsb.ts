@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ApiKeyStore } from '../auth/api-keys.js';
 import { ClientCertificateStore } from '../auth/client-certificates.js';
-import { createJwtIssuer } from '../auth/jwt.js';
+import { createJwtIssuer } from '../auth/jwt-issuer.js';
 import { parseRoles, ROLES, UnknownRoleError } from '../auth/roles.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { deployMigrations, ensureDatabase } from '../db/migrations.js';
