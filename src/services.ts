@@ -6,7 +6,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { announceChange } from './hsm/metadata-cache.js';
-import { PartitionStore } from './hsm/partitions.js';
+import { PartitionStore } from './hsm/partitions/partition-store.js';
 import { SoftHsm } from './hsm/soft-hsm.js';
 
 /** The HSM core of a service process (API or worker); `clock` only for tests. */

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { systemClock } from '../clock.js';
 import { TsbError } from '../errors.js';
 import { PartitionBackups } from '../hsm/partition-backup.js';
-import { PARTITION_NAME_PATTERN } from '../hsm/partitions.js';
+import { PARTITION_NAME_PATTERN } from '../hsm/partitions/partition-store.js';
 import { parseOfficerKey } from '../officers/officer-key.js';
 import { OFFICER_NAME_PATTERN, OfficerRegistry } from '../officers/officer-registry.js';
 import {
