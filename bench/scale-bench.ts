@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildApp } from '../src/app.js';
-import { createJwtIssuer } from '../src/auth/jwt.js';
+import { createJwtIssuer } from '../src/auth/jwt-issuer.js';
 import { loadConfig } from '../src/config.js';
 import { keyMaterialBinding, seal } from '../src/crypto/seal.js';
 import { createPrismaClient } from '../src/db/prisma.js';

@@ -22,7 +22,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import autocannon, { type Result } from 'autocannon';
-import { createJwtIssuer } from '../src/auth/jwt.js';
+import { createJwtIssuer } from '../src/auth/jwt-issuer.js';
 import { loadConfig } from '../src/config.js';
 import { normalizeAlgorithm } from '../src/crypto/algorithms.js';
 import { generateKey, loadPrivate, shutdownKeygenPool } from '../src/crypto/mechanisms/key-mechanisms.js';

@@ -11,7 +11,7 @@ import { AuditService, attestationCheckpointSigner } from './features/audit/audi
 import { type Audit, createAudit } from './features/audit/audit-system.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { announceChange } from './hsm/metadata-cache.js';
-import { PartitionStore } from './hsm/partitions.js';
+import { PartitionStore } from './hsm/partitions/partition-store.js';
 import { SoftHsm } from './hsm/soft-hsm.js';
 import { RateLimiter } from './http/rate-limiter.js';
 import type { Logger } from './lib/logger.js';

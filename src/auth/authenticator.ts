@@ -11,14 +11,14 @@ import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import { ApiKeyStore, splitApiKeyHeader } from './api-keys.js';
 import type { Caller, CallerCredential } from './caller.js';
 import { ClientCertificateStore, certificateFingerprint } from './client-certificates.js';
+import type { JwtKeys } from './jwt-keys.js';
 import {
   createJwtVerifier,
-  type JwtKeys,
   type JwtVerifier,
   type PartitionRef,
   type PartitionResolver,
   type VerifiedToken,
-} from './jwt.js';
+} from './jwt-verifier.js';
 import type { Role } from './roles.js';
 
 /** Most keys one X-API-KEY header may carry. */

@@ -1,6 +1,7 @@
 /** What every `tsb` command is made of: its description, how it runs, and the errors it reports. */
 import { readFileSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
+import { parseRoles, ROLES, type Role } from '../auth/roles.js';
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { DEVELOPMENT_KEY_WARNING, resolveMasterKey } from '../hsm/master-key.js';
@@ -53,6 +54,27 @@ export async function requirePartition(prisma: PrismaClient, name: string) {
   const partition = await prisma.partition.findUnique({ where: { name } });
   if (!partition) throw new CliError(`unknown partition "${name}" (see: tsb partition list)`);
   return partition;
+}
+
+/** The `where` of a listing limited by `--partition NAME`, or no limit without it. */
+export async function partitionFilter(
+  prisma: PrismaClient,
+  partition: unknown,
+): Promise<{ partitionId?: string }> {
+  return typeof partition === 'string' && partition !== ''
+    ? { partitionId: (await requirePartition(prisma, partition)).id }
+    : {};
+}
+
+export const ROLE_LIST = ROLES.join(', ');
+
+/** The roles of a `--roles` / `--role` option; an unknown role is a usage error. */
+export function parseRoleOption(value: string, command: string): Role[] {
+  try {
+    return parseRoles(value);
+  } catch (error) {
+    throw new UsageError((error as Error).message, command);
+  }
 }
 
 export function requiredString(values: Values, name: string, command: string): string {

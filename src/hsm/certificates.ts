@@ -16,8 +16,8 @@ import { TsbError } from '../errors.js';
 import type { CertificateAuthority, Partition, PrismaClient } from '../generated/prisma/client.js';
 import { toBytes } from '../lib/encoding.js';
 import { ATTESTATION_KEY_NAME } from './attestation.js';
-import type { PartitionStore } from './partitions.js';
-import { TIMESTAMP_KEY_NAME } from './partitions.js';
+import type { PartitionStore } from './partitions/partition-store.js';
+import { TIMESTAMP_KEY_NAME } from './partitions/partition-store.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 

@@ -20,8 +20,8 @@ import { KeyStore } from './keys/key-store.js';
 import type { KeyCacheStatistics } from './keys/key-store.types.js';
 import { MetadataCache } from './metadata-cache.js';
 import { PartitionBackups } from './partition-backup.js';
-import { PartitionKeyring } from './partition-keyring.js';
-import { PartitionStore, TIMESTAMP_KEY_NAME } from './partitions.js';
+import { PartitionKeyring } from './partitions/partition-keyring.js';
+import { PartitionStore, TIMESTAMP_KEY_NAME } from './partitions/partition-store.js';
 import { addUseCountsThroughPrisma } from './use-count-writers.js';
 import { UseCounter } from './use-counter.js';
 

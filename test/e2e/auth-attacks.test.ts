@@ -6,7 +6,7 @@
 import { createSecretKey } from 'node:crypto';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadJwtKeys } from '../../src/auth/jwt.js';
+import { loadJwtKeys } from '../../src/auth/jwt-keys.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 
 let t: TestContext;

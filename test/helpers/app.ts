@@ -9,7 +9,7 @@ import type { Role } from '../../src/auth/roles.js';
 import type { Clock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Partition, PrismaClient } from '../../src/generated/prisma/client.js';
-import type { PartitionFlags } from '../../src/hsm/partition-flags.js';
+import type { PartitionFlags } from '../../src/hsm/partitions/partition-flags.js';
 import type { SoftHsm } from '../../src/hsm/soft-hsm.js';
 import { buildHsm } from '../../src/services.js';
 import { createTestDatabase } from './db.js';

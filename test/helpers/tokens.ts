@@ -1,4 +1,4 @@
-import { createJwtIssuer, type JwtIssuer } from '../../src/auth/jwt.js';
+import { createJwtIssuer, type JwtIssuer } from '../../src/auth/jwt-issuer.js';
 import type { Role } from '../../src/auth/roles.js';
 import type { Config } from '../../src/config.js';
 

@@ -140,6 +140,15 @@ function prismaValueImporters(dir: string): string[] {
   );
 }
 
+/** A call on the Prisma client or a transaction client: `prisma.key.findMany(`, `tx.$executeRaw` … */
+const DATABASE_CALL = /\b(prisma|tx)\s*\.\s*(\$\w+|\w+\s*\.\s*\w+)\s*[(`]/;
+
+/** Files that use the Prisma client: import it as a value or call it. */
+function prismaUsers(dir: string): string[] {
+  const callers = sourceFiles(dir).filter((file) => DATABASE_CALL.test(readFileSync(file, 'utf8')));
+  return [...new Set([...prismaValueImporters(dir), ...callers])].sort();
+}
+
 /** Prisma writes of partition or key rows: those rows are cached, so only the HSM (which announces) may write them. */
 const CACHED_ROW_WRITE =
   /\.(partition|key)\.(create|createMany|update|updateMany|upsert|delete|deleteMany)\(/;
@@ -188,6 +197,13 @@ describe('architecture', () => {
     const keys = path.join(SRC, 'hsm', 'keys');
     expect(sourceFiles(keys).length).toBeGreaterThan(5);
     expect(prismaValueImporters(keys).map(display)).toEqual(['hsm/keys/key.repository.ts']);
+    expect(prismaUsers(keys).map(display)).toEqual(['hsm/keys/key.repository.ts']);
+  });
+
+  it('in src/hsm/partitions only the partition repository uses the Prisma client', () => {
+    const partitions = path.join(SRC, 'hsm', 'partitions');
+    expect(sourceFiles(partitions).length).toBeGreaterThan(3);
+    expect(prismaUsers(partitions).map(display)).toEqual(['hsm/partitions/partition.repository.ts']);
   });
 
   it('only src/hsm writes partition and key rows through Prisma (it drops their cached copies)', () => {

@@ -4,7 +4,7 @@
  */
 import { TsbError } from '../../errors.js';
 import type { Partition, Prisma } from '../../generated/prisma/client.js';
-import type { PartitionFlags } from '../../hsm/partition-flags.js';
+import type { PartitionFlags } from '../../hsm/partitions/partition-flags.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import type { ProposalAction, ProposalParameters } from './proposal-statement.js';
 

@@ -17,7 +17,7 @@ import { type KeyAttributes, type KeyAttributesInput, resolveKeyAttributes } fro
 import { canonicalLabel, normalizeLabel } from '../key-label.js';
 import { hashPassword, normalizePassword, type PasswordInput } from '../key-password.js';
 import type { MetadataCache } from '../metadata-cache.js';
-import type { PartitionKeyring } from '../partition-keyring.js';
+import type { PartitionKeyring } from '../partitions/partition-keyring.js';
 import { ACTIVE, KeyRepository } from './key.repository.js';
 import { keyAttestationXml } from './key-attestation-view.js';
 import { type KeyChange, type KeyChangeListener, KeyChanges } from './key-changes.js';

@@ -6,7 +6,7 @@ import { type KeyMaterial, loadPrivate, type ReadyKey } from '../../crypto/mecha
 import { keyMaterialBinding, UnsealError, unseal } from '../../crypto/seal.js';
 import { TsbError } from '../../errors.js';
 import type { Key, Partition } from '../../generated/prisma/client.js';
-import type { PartitionKeyring } from '../partition-keyring.js';
+import type { PartitionKeyring } from '../partitions/partition-keyring.js';
 import { KeyCache } from './key-cache.js';
 import type { KeyCacheStatistics } from './key-store.types.js';
 

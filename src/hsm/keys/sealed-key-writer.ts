@@ -6,7 +6,7 @@ import type { Key, Partition } from '../../generated/prisma/client.js';
 import type { NormalizedPolicy } from '../../ska/policy-validate.js';
 import type { KeyAttributes } from '../key-attributes.js';
 import { hashPassword } from '../key-password.js';
-import type { PartitionKeyring } from '../partition-keyring.js';
+import type { PartitionKeyring } from '../partitions/partition-keyring.js';
 import type { KeyRepository } from './key.repository.js';
 
 /** A key about to be stored: its material in the clear (wiped once stored) and what was resolved for it. */

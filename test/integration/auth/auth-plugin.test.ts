@@ -5,11 +5,11 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../../src/auth/api-keys.js';
-import { createJwtIssuer } from '../../../src/auth/jwt.js';
+import { createJwtIssuer } from '../../../src/auth/jwt-issuer.js';
 import type { Role } from '../../../src/auth/roles.js';
 import { type Config, loadConfig } from '../../../src/config.js';
 import type { Partition } from '../../../src/generated/prisma/client.js';
-import { PartitionStore } from '../../../src/hsm/partitions.js';
+import { PartitionStore } from '../../../src/hsm/partitions/partition-store.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { buildAuthTestApp } from './test-app.js';
 

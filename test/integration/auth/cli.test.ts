@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../../src/auth/api-keys.js';
 import { cachedPartitionResolver } from '../../../src/auth/authenticator.js';
 import { parseClientCertificate } from '../../../src/auth/client-certificates.js';
-import { createJwtVerifier } from '../../../src/auth/jwt.js';
+import { createJwtVerifier } from '../../../src/auth/jwt-verifier.js';
 import { loadConfig } from '../../../src/config.js';
 import { createTestPki, type TestPki } from '../../helpers/certs.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';

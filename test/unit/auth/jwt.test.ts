@@ -4,15 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  algorithmsForKey,
-  createJwtIssuer,
-  createJwtVerifier,
-  JwtIssuer,
-  JwtVerifier,
-  loadJwtKeys,
-  type PartitionResolver,
-} from '../../../src/auth/jwt.js';
+import { createJwtIssuer, JwtIssuer } from '../../../src/auth/jwt-issuer.js';
+import { algorithmsForKey, loadJwtKeys } from '../../../src/auth/jwt-keys.js';
+import { createJwtVerifier, JwtVerifier, type PartitionResolver } from '../../../src/auth/jwt-verifier.js';
 import type { Clock } from '../../../src/clock.js';
 import { loadConfig } from '../../../src/config.js';
 import { TsbError } from '../../../src/errors.js';

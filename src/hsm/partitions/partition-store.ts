@@ -7,11 +7,11 @@ import {
   timestampKeyBinding,
   UnsealError,
   unseal,
-} from '../crypto/seal.js';
-import { TsbError } from '../errors.js';
-import type { Partition, Prisma, PrismaClient } from '../generated/prisma/client.js';
-import { toBytes } from '../lib/encoding.js';
-import type { MetadataChange } from './metadata-cache.js';
+} from '../../crypto/seal.js';
+import { TsbError } from '../../errors.js';
+import type { Partition, Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import type { MetadataChange } from '../metadata-cache.js';
+import { PartitionRepository } from './partition.repository.js';
 import { DEFAULT_PARTITION_FLAGS, type PartitionFlags } from './partition-flags.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -32,14 +32,19 @@ export const PARTITION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /**
  * Partitions (tenants). Each has its own 256-bit partition key, sealed under the master key,
  * and its own attestation key pair (EC P-256) whose private half is sealed under the partition key.
+ * The rows are the repository's (partition.repository.ts); every change is announced here.
  */
 export class PartitionStore {
+  private readonly repository: PartitionRepository;
+
   constructor(
-    private readonly prisma: PrismaClient,
+    prisma: PrismaClient,
     /** the master key, or how to get it when first needed (the CLI resolves it only for commands that seal) */
     private readonly masterKeySource: Buffer | (() => Buffer),
     private readonly onChange?: (change: MetadataChange) => Promise<void>,
-  ) {}
+  ) {
+    this.repository = new PartitionRepository(prisma);
+  }
 
   private masterKey(): Buffer {
     return typeof this.masterKeySource === 'function' ? this.masterKeySource() : this.masterKeySource;
@@ -56,20 +61,16 @@ export class PartitionStore {
     const partitionKey = randomBytes(32);
     const [attestation, timestamp] = await Promise.all([generateP256(), generateP256()]);
     try {
-      return await this.prisma.partition.create({
-        data: {
-          id,
-          name,
-          partitionKeySealed: toBytes(seal(this.masterKey(), partitionKey, partitionKeyBinding(id))),
-          attestationKeySealed: toBytes(
-            seal(partitionKey, attestation.privateKey, attestationKeyBinding(id)),
-          ),
-          attestationPublicKey: toBytes(attestation.publicKey),
-          timestampKeySealed: toBytes(seal(partitionKey, timestamp.privateKey, timestampKeyBinding(id))),
-          timestampPublicKey: toBytes(timestamp.publicKey),
-          ...DEFAULT_PARTITION_FLAGS,
-          ...flags,
-        },
+      return await this.repository.create({
+        id,
+        name,
+        partitionKeySealed: seal(this.masterKey(), partitionKey, partitionKeyBinding(id)),
+        attestationKeySealed: seal(partitionKey, attestation.privateKey, attestationKeyBinding(id)),
+        attestationPublicKey: attestation.publicKey,
+        timestampKeySealed: seal(partitionKey, timestamp.privateKey, timestampKeyBinding(id)),
+        timestampPublicKey: timestamp.publicKey,
+        ...DEFAULT_PARTITION_FLAGS,
+        ...flags,
       });
     } finally {
       partitionKey.fill(0);
@@ -77,12 +78,12 @@ export class PartitionStore {
   }
 
   findByName(name: string): Promise<Partition | null> {
-    return this.prisma.partition.findUnique({ where: { name } });
+    return this.repository.findByName(name);
   }
 
   /** The stored row (inside the caller's transaction when `tx` is given), never a cached copy. */
-  findById(id: string, tx: Prisma.TransactionClient = this.prisma): Promise<Partition | null> {
-    return tx.partition.findUnique({ where: { id } });
+  findById(id: string, tx?: Prisma.TransactionClient): Promise<Partition | null> {
+    return this.repository.findById(id, tx);
   }
 
   async requireByName(name: string): Promise<Partition> {
@@ -93,14 +94,14 @@ export class PartitionStore {
 
   /** Changes the partition security policy; every process drops its cached copy of the partition. */
   async updateFlags(id: string, flags: Partial<PartitionFlags>): Promise<Partition> {
-    const partition = await this.prisma.partition.update({ where: { id }, data: flags });
+    const partition = await this.repository.updateFlags(id, flags);
     await this.onChange?.({ kind: 'partition', id });
     return partition;
   }
 
   /** Sets (or, with null, removes) the approver notification webhook; every process drops its cached copy. */
   async updateWebhookUrl(id: string, url: string | null): Promise<void> {
-    await this.prisma.partition.update({ where: { id }, data: { webhookUrl: url } });
+    await this.repository.updateWebhookUrl(id, url);
     await this.onChange?.({ kind: 'partition', id });
   }
 
@@ -113,7 +114,7 @@ export class PartitionStore {
     id: string,
     flags: Partial<PartitionFlags>,
   ): Promise<() => Promise<void>> {
-    await tx.partition.update({ where: { id }, data: flags });
+    await this.repository.updateFlags(id, flags, tx);
     return async () => {
       await this.onChange?.({ kind: 'partition', id });
     };
@@ -128,15 +129,11 @@ export class PartitionStore {
     const partitionKey = this.openPartitionKey(partition);
     try {
       const timestamp = await generateP256();
-      await this.prisma.partition.updateMany({
-        where: { id: partition.id, timestampKeySealed: null },
-        data: {
-          timestampKeySealed: toBytes(
-            seal(partitionKey, timestamp.privateKey, timestampKeyBinding(partition.id)),
-          ),
-          timestampPublicKey: toBytes(timestamp.publicKey),
-        },
-      });
+      await this.repository.storeTimestampKeyIfNone(
+        partition.id,
+        seal(partitionKey, timestamp.privateKey, timestampKeyBinding(partition.id)),
+        timestamp.publicKey,
+      );
     } finally {
       partitionKey.fill(0);
     }
@@ -155,16 +152,13 @@ export class PartitionStore {
     certificates: { attestationCertificate?: Buffer; timestampCertificate?: Buffer },
   ): Promise<Partition> {
     if (certificates.attestationCertificate) {
-      await this.prisma.partition.updateMany({
-        where: { id: partitionId, attestationCertificate: null },
-        data: { attestationCertificate: toBytes(certificates.attestationCertificate) },
-      });
+      await this.repository.storeAttestationCertificateIfNone(
+        partitionId,
+        certificates.attestationCertificate,
+      );
     }
     if (certificates.timestampCertificate) {
-      await this.prisma.partition.updateMany({
-        where: { id: partitionId, timestampCertificate: null },
-        data: { timestampCertificate: toBytes(certificates.timestampCertificate) },
-      });
+      await this.repository.storeTimestampCertificateIfNone(partitionId, certificates.timestampCertificate);
     }
     await this.onChange?.({ kind: 'partition', id: partitionId });
     const stored = await this.findById(partitionId);
@@ -177,10 +171,7 @@ export class PartitionStore {
    * opens one partition key and wipes it at once. `true` as well while no partition exists yet.
    */
   async masterKeyOpensPartitions(): Promise<boolean> {
-    const partition = await this.prisma.partition.findFirst({
-      select: { id: true, partitionKeySealed: true },
-      orderBy: { id: 'asc' },
-    });
+    const partition = await this.repository.anySealedPartitionKey();
     if (!partition) return true;
     try {
       this.openPartitionKey(partition).fill(0);

@@ -1,6 +1,6 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { attestationKeyBinding, timestampKeyBinding, unseal } from '../crypto/seal.js';
-import type { Partition } from '../generated/prisma/client.js';
+import { attestationKeyBinding, timestampKeyBinding, unseal } from '../../crypto/seal.js';
+import type { Partition } from '../../generated/prisma/client.js';
 
 export interface OpenedPartition {
   partitionKey: Buffer;

@@ -1,0 +1,92 @@
+import type { AddressFormat } from '../../crypto/addresses/address-formats.js';
+import { keyAddress } from '../../crypto/addresses/blockchain-addresses.js';
+import {
+  derivationTypeOf,
+  formatDerivationPath,
+  splitKeyName,
+} from '../../crypto/derivation/key-derivation.js';
+import { TsbError } from '../../errors.js';
+import type { Partition } from '../../generated/prisma/client.js';
+import { type NormalizedPolicy, toPolicyJson } from '../../ska/policy-validate.js';
+import type { KeyAttributes, KeyAttributesInput } from '../key-attributes.js';
+import type { DeriveInput } from '../key-operations.types.js';
+import type { PasswordInput } from '../key-password.js';
+import type { KeyResolver } from '../key-resolver.js';
+import type { KeyStore } from '../keys/key-store.js';
+import type { OperationUses } from './operation-uses.js';
+
+/** Derive a child key (BIP32/SLIP-10) into a new stored key, and the blockchain address of a key or child. */
+export class DeriveAddressOperations {
+  constructor(
+    private readonly keys: KeyStore,
+    private readonly resolver: KeyResolver,
+    private readonly uses: OperationUses,
+  ) {}
+
+  /** Derives the child named by `label/path` and stores it as a new key (`POST /v1/derivedKey`). */
+  async derive(
+    partition: Partition,
+    input: DeriveInput,
+  ): Promise<{ label: string; derivationType: string; derivationValue: string; path: string }> {
+    const { label, path } = splitKeyName(input.label);
+    if (!path || path.length === 0) {
+      throw new TsbError(
+        'INPUT_VALIDATION_FAILED',
+        "label must name the parent key with a derivation path, e.g. \"wallet/44'/0'/0'\"",
+      );
+    }
+    const { key, derived } = await this.resolver.derived(partition, label, input.password, path);
+    const parentAttributes = key.attributes as unknown as KeyAttributes;
+    const attributes: KeyAttributesInput = input.attributes ?? {
+      decrypt: parentAttributes.decrypt,
+      sign: parentAttributes.sign,
+      unwrap: parentAttributes.unwrap,
+      derive: parentAttributes.derive,
+      bip32: parentAttributes.bip32,
+      slip10: parentAttributes.slip10,
+      modifiable: parentAttributes.modifiable,
+      destroyable: parentAttributes.destroyable,
+      sensitive: parentAttributes.sensitive,
+      extractable: parentAttributes.extractable,
+    };
+    // the label the reference's table gives for the parent's bip32/slip10 flags, as the parent shows it
+    const derivationType = derivationTypeOf(key.algorithm, parentAttributes) ?? 'SLIP-10';
+    const stored = await this.keys.storeNew(partition, {
+      label: input.newLabel,
+      material: derived.material,
+      attributes,
+      policy:
+        key.policy === null
+          ? null
+          : {
+              ...toPolicyJson(key.policy as unknown as NormalizedPolicy),
+              keyStatus: { blocked: key.blocked },
+            },
+      password: input.newPassword,
+      chainCode: derived.chainCode,
+      derivation: { type: derivationType, value: derived.derivationValue },
+    });
+    await this.uses.used(key, 'derive');
+    return {
+      label: stored.json.label,
+      derivationType,
+      derivationValue: derived.derivationValue,
+      path: formatDerivationPath(path),
+    };
+  }
+
+  /** The address of a key created with an addressFormat (`POST /v1/key/address`), also for a derived child. */
+  async address(partition: Partition, keyName: string, password?: PasswordInput): Promise<string> {
+    const { label, path } = splitKeyName(keyName);
+    const key = await this.keys.unlock(partition, label, password);
+    if (!key.addressFormat) {
+      throw new TsbError('ADDRESS_ON_NON_SKA_KEY', `key "${label}" was not created with an addressFormat`);
+    }
+    let spki: Buffer | null = key.publicKey ? Buffer.from(key.publicKey) : null;
+    if (path && path.length > 0) {
+      spki = (await this.resolver.derived(partition, label, password, path)).derived.material.publicKey;
+    }
+    if (!spki) throw new TsbError('INVALID_KEY_TYPE', `key "${label}" has no public key`);
+    return keyAddress(key.addressFormat as AddressFormat, spki);
+  }
+}

@@ -1,0 +1,107 @@
+import { createPublicKey } from 'node:crypto';
+import { isSymmetric, normalizeAlgorithm } from '../../crypto/algorithms.js';
+import { cipherAlgorithmOf, decrypt, type EncryptResult, encrypt } from '../../crypto/ciphers/ciphers.js';
+import { splitKeyName } from '../../crypto/derivation/key-derivation.js';
+import { TsbError } from '../../errors.js';
+import type { Partition } from '../../generated/prisma/client.js';
+import type { ApprovalGate, Authorization } from '../approval-gate.js';
+import type { DecryptInput, EncryptInput, EncryptResponse } from '../key-operations.types.js';
+import type { KeyResolver } from '../key-resolver.js';
+import { authorizeKeyUse } from '../key-usage.js';
+import type { KeyStore } from '../keys/key-store.js';
+import { base64OrNull, optionalBinary, payloadOf, refuseDerivationFor } from '../operation-inputs.js';
+import type { OperationUses } from './operation-uses.js';
+
+/** Encrypt (secret keys, RSA public keys) and decrypt with stored keys. */
+export class EncryptDecryptOperations {
+  constructor(
+    private readonly keys: KeyStore,
+    private readonly resolver: KeyResolver,
+    private readonly gate: ApprovalGate,
+    private readonly uses: OperationUses,
+  ) {}
+
+  async encrypt(partition: Partition, input: EncryptInput): Promise<EncryptResponse> {
+    const payload = payloadOf(input.payload, 'encryptRequest.payload');
+    const aad = optionalBinary(
+      input.additionalAuthenticationData,
+      'encryptRequest.additionalAuthenticationData',
+    );
+    const { label, path } = splitKeyName(input.encryptKeyName);
+    refuseDerivationFor(path, 'encryption');
+    const key = await this.keys.unlock(partition, label, input.keyPassword, { cached: true });
+    let result: EncryptResult;
+    if (isSymmetric(normalizeAlgorithm(key.algorithm))) {
+      const { ready } = await this.resolver.ready(partition, label, input.keyPassword, 'encrypt');
+      result = encrypt(ready, {
+        cipherAlgorithm: input.cipherAlgorithm,
+        payload,
+        tagLength: input.tagLength ?? null,
+        additionalAuthenticationData: aad,
+      });
+    } else {
+      authorizeKeyUse(partition, key, 'encrypt', { secretKey: false });
+      if (key.algorithm !== 'RSA' || !key.publicKey) {
+        throw new TsbError(
+          'ALGORITHM_NOT_SUPPORTED_BY_KEY',
+          `${key.algorithm} keys do not encrypt; use an RSA or a secret key`,
+        );
+      }
+      const publicKey = createPublicKey({ key: Buffer.from(key.publicKey), format: 'der', type: 'spki' });
+      result = encrypt(
+        { kind: 'rsa-public', key: publicKey },
+        {
+          cipherAlgorithm: input.cipherAlgorithm,
+          payload,
+          tagLength: input.tagLength ?? null,
+          additionalAuthenticationData: aad,
+        },
+      );
+    }
+    await this.uses.used(key, 'encrypt');
+    return {
+      encryptedPayload: result.encryptedPayload.toString('base64'),
+      encryptedPayloadWithoutMessageAuthenticationCode: base64OrNull(
+        result.encryptedPayloadWithoutMessageAuthenticationCode,
+      ),
+      initializationVector: base64OrNull(result.initializationVector),
+      messageAuthenticationCode: base64OrNull(result.messageAuthenticationCode),
+    };
+  }
+
+  async decrypt(
+    partition: Partition,
+    input: DecryptInput,
+    authorization: Authorization | null,
+  ): Promise<Buffer> {
+    const encryptedPayload = payloadOf(input.encryptedPayload, 'decryptRequest.encryptedPayload');
+    const { key, ready, path, spend } = await this.resolver.ready(
+      partition,
+      input.decryptKeyName,
+      input.keyPassword,
+      'decrypt',
+      { operation: 'DECRYPT', payload: encryptedPayload, parameters: { ...input }, authorization },
+    );
+    refuseDerivationFor(path, 'decryption');
+    if (spend) cipherAlgorithmOf(input.cipherAlgorithm);
+    await this.gate.spend(spend, { countUse: true });
+    const plaintext = decrypt(ready, {
+      cipherAlgorithm: input.cipherAlgorithm,
+      encryptedPayload,
+      initializationVector: optionalBinary(input.initializationVector, 'decryptRequest.initializationVector'),
+      tagLength: input.tagLength ?? null,
+      additionalAuthenticationData: optionalBinary(
+        input.additionalAuthenticationData,
+        'decryptRequest.additionalAuthenticationData',
+      ),
+    });
+    await this.uses.used(key, 'decrypt', authorization, spend !== null);
+    return plaintext;
+  }
+
+  /** Checks a decrypt request's cipher name and payload, without decrypting. */
+  checkDecryptRequest(input: DecryptInput): void {
+    cipherAlgorithmOf(input.cipherAlgorithm);
+    payloadOf(input.encryptedPayload, 'decryptRequest.encryptedPayload');
+  }
+}

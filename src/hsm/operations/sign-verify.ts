@@ -1,0 +1,148 @@
+import { normalizeAlgorithm } from '../../crypto/algorithms.js';
+import { splitKeyName } from '../../crypto/derivation/key-derivation.js';
+import { hmac, verifyHmac } from '../../crypto/macs/hmac-sha256.js';
+import { checkSignRequest, sign, verify } from '../../crypto/signatures/signatures.js';
+import { TsbError } from '../../errors.js';
+import type { Key, Partition } from '../../generated/prisma/client.js';
+import type { ApprovalGate, Authorization } from '../approval-gate.js';
+import type { SignInput, VerifyInput } from '../key-operations.types.js';
+import type { PasswordInput } from '../key-password.js';
+import type { GatedUse, KeyResolver } from '../key-resolver.js';
+import {
+  binary,
+  optionalBinary,
+  payloadOf,
+  refuseDerivationFor,
+  refuseKeyObject,
+} from '../operation-inputs.js';
+import type { OperationUses } from './operation-uses.js';
+
+/** Sign, verify (signatures and HMACs) and HMAC with stored keys, and signing of bytes the HSM builds. */
+export class SignVerifyOperations {
+  constructor(
+    private readonly resolver: KeyResolver,
+    private readonly gate: ApprovalGate,
+    private readonly uses: OperationUses,
+  ) {}
+
+  async sign(partition: Partition, input: SignInput, authorization: Authorization | null): Promise<Buffer> {
+    refuseKeyObject(input.signKeyObject);
+    const payload = payloadOf(input.payload, 'signRequest.payload');
+    optionalBinary(input.metaData, 'signRequest.metaData');
+    optionalBinary(input.metaDataSignature, 'signRequest.metaDataSignature');
+    const { key, ready, spend } = await this.resolver.ready(
+      partition,
+      input.signKeyName,
+      input.keyPassword,
+      'sign',
+      { operation: 'SIGN', payload, parameters: { ...input }, authorization },
+    );
+    // a request the key cannot sign is refused before its approvals are spent
+    if (spend) this.checkSignRequest(key, input);
+    await this.gate.spend(spend, { countUse: true });
+    const signature = await sign(ready, {
+      signatureAlgorithm: input.signatureAlgorithm,
+      payload,
+      signatureType: input.signatureType ?? null,
+      payloadType: input.payloadType ?? null,
+      context: optionalBinary(input.context, 'signRequest.context'),
+    });
+    await this.uses.used(key, 'sign', authorization, spend !== null);
+    return signature;
+  }
+
+  async verify(partition: Partition, input: VerifyInput): Promise<boolean> {
+    const { verifySignatureRequest: signature, verifyHmacRequest: mac } = input;
+    if ((signature === undefined) === (mac === undefined)) {
+      throw new TsbError(
+        'INPUT_VALIDATION_FAILED',
+        'send exactly one of verifySignatureRequest and verifyHmacRequest',
+      );
+    }
+    if (mac) {
+      const { key, ready } = await this.resolver.ready(partition, mac.keyName, mac.keyPassword, 'verify');
+      const valid = verifyHmac(
+        ready,
+        payloadOf(mac.payload, 'verifyHmacRequest.payload'),
+        binary(mac.signature, 'verifyHmacRequest.signature'),
+      );
+      await this.uses.used(key, 'verify');
+      return valid;
+    }
+    const request = signature!;
+    refuseKeyObject(request.signKeyObject);
+    const payload = payloadOf(request.payload, 'verifySignatureRequest.payload');
+    const signatureBytes = binary(request.signature, 'verifySignatureRequest.signature');
+    const { key, publicKey } = await this.resolver.public(
+      partition,
+      request.signKeyName,
+      request.keyPassword ?? request.masterKeyPassword,
+      'verify',
+    );
+    const valid = await verify(publicKey, {
+      signatureAlgorithm: request.signatureAlgorithm,
+      payload,
+      signature: signatureBytes,
+      signatureType: request.signatureType ?? null,
+      payloadType: request.payloadType ?? null,
+      context: optionalBinary(request.context, 'verifySignatureRequest.context'),
+    });
+    await this.uses.used(key, 'verify');
+    return valid;
+  }
+
+  async hmac(
+    partition: Partition,
+    input: { keyName: string; keyPassword?: PasswordInput; payload: string },
+  ): Promise<Buffer> {
+    const payload = payloadOf(input.payload, 'hmacRequest.payload');
+    const { key, ready } = await this.resolver.ready(partition, input.keyName, input.keyPassword, 'sign', {
+      operation: 'SIGN',
+      payload,
+      parameters: {},
+      authorization: null,
+    });
+    const mac = hmac(ready, payload);
+    await this.uses.used(key, 'hmac');
+    return mac;
+  }
+
+  /**
+   * Signs bytes the HSM core builds itself (a certificate, a CSR) with a stored key, under the same checks
+   * as `sign`: password, partition flags, block status, the `sign` attribute, the approval gate for
+   * `ruleUse` (the approvers' payload is `gated.payload`), and one counted use per call. `build` gets the
+   * key and a signer, and may sign more than once (a CSR and the key's self-signed certificate).
+   */
+  async signBuilt<T>(
+    partition: Partition,
+    request: { keyName: string; keyPassword: PasswordInput; signatureAlgorithm: string; gated: GatedUse },
+    build: (key: Key, signer: (data: Buffer) => Promise<Buffer>) => Promise<T>,
+  ): Promise<T> {
+    refuseDerivationFor(splitKeyName(request.keyName).path, 'certificates');
+    const { key, ready, spend } = await this.resolver.ready(
+      partition,
+      request.keyName,
+      request.keyPassword,
+      'sign',
+      request.gated,
+    );
+    await this.gate.spend(spend, { countUse: true });
+    const result = await build(key, (data) =>
+      sign(ready, { signatureAlgorithm: request.signatureAlgorithm, payload: data }),
+    );
+    await this.uses.used(key, 'sign', request.gated.authorization, spend !== null);
+    return result;
+  }
+
+  /** Checks a sign request's algorithm, signature type and payload against the key, without signing. */
+  checkSignRequest(key: Key, input: SignInput): void {
+    refuseKeyObject(input.signKeyObject);
+    checkSignRequest(normalizeAlgorithm(key.algorithm), key.curveOid, {
+      signatureAlgorithm: input.signatureAlgorithm,
+      payload: payloadOf(input.payload, 'signRequest.payload'),
+      signatureType: input.signatureType ?? null,
+      payloadType: input.payloadType ?? null,
+      context: optionalBinary(input.context, 'signRequest.context'),
+    });
+  }
+}
