@@ -11,7 +11,7 @@
  * Run: TEST_TEMPLATE_DATABASE=<a migrated template> npx tsx bench/use-count-ab.ts [seconds per block] [blocks]
  */
 import pg from 'pg';
-import { DeferredUses } from '../src/hsm/deferred-uses.js';
+import { DeferredUses } from '../src/keystore/deferred-uses.js';
 import { createTestContext } from '../test/helpers/app.js';
 
 const BLOCK_SECONDS = Number(process.argv[2] ?? 2);

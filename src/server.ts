@@ -4,7 +4,7 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { deployMigrations, ensureDatabase } from './db/migrations.js';
 import { createPrismaClient } from './db/prisma.js';
-import { DEVELOPMENT_KEY_WARNING, resolveMasterKey } from './hsm/master-key.js';
+import { DEVELOPMENT_KEY_WARNING, resolveMasterKey } from './keystore/master-key.js';
 import { buildHsm } from './services.js';
 
 async function main(): Promise<void> {

@@ -10,10 +10,10 @@ import { AuditRepository } from './features/audit/audit.repository.js';
 import { AuditService, attestationCheckpointSigner } from './features/audit/audit.service.js';
 import { type Audit, createAudit } from './features/audit/audit-system.js';
 import type { PrismaClient } from './generated/prisma/client.js';
-import { announceChange } from './hsm/metadata-cache.js';
-import { PartitionStore } from './hsm/partitions/partition-store.js';
 import { SoftHsm } from './hsm/soft-hsm.js';
 import { RateLimiter } from './http/rate-limiter.js';
+import { announceChange } from './keystore/metadata-cache.js';
+import { PartitionStore } from './keystore/partitions/partition-store.js';
 import type { Logger } from './lib/logger.js';
 import { ServiceMetrics } from './observability/metrics.js';
 

@@ -6,7 +6,7 @@ import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { createPrismaClient } from './db/prisma.js';
-import { resolveMasterKey } from './hsm/master-key.js';
+import { resolveMasterKey } from './keystore/master-key.js';
 import { LOG_REDACTION } from './observability/log-redaction.js';
 import { checkReadiness } from './observability/readiness.js';
 import { closeWorkerHttp, startWorkerHttp } from './observability/worker-http.js';

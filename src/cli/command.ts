@@ -4,7 +4,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { parseRoles, ROLES, type Role } from '../auth/roles.js';
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { DEVELOPMENT_KEY_WARNING, resolveMasterKey } from '../hsm/master-key.js';
+import { DEVELOPMENT_KEY_WARNING, resolveMasterKey } from '../keystore/master-key.js';
 
 export interface CliIo {
   stdout(text: string): void;

@@ -1,6 +1,6 @@
 /** `tsb partition create|webhook|list`: the partitions (tenants), each with its own partition key. */
-import type { PartitionFlags } from '../hsm/partitions/partition-flags.js';
-import { PARTITION_NAME_PATTERN } from '../hsm/partitions/partition-store.js';
+import type { PartitionFlags } from '../keystore/partitions/partition-flags.js';
+import { PARTITION_NAME_PATTERN } from '../keystore/partitions/partition-store.js';
 import { commandPartitions } from '../services.js';
 import { CliError, type Command, masterKeyFor, requirePartition, table, UsageError } from './command.js';
 

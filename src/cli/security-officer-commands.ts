@@ -8,8 +8,8 @@ import { systemClock } from '../clock.js';
 import { TsbError } from '../errors.js';
 import { parseOfficerKey } from '../features/officers/officer-key.js';
 import { OFFICER_NAME_PATTERN, OfficerRegistry } from '../features/officers/officer-registry.js';
-import { PartitionBackups } from '../hsm/partition-backup.js';
-import { PARTITION_NAME_PATTERN } from '../hsm/partitions/partition-store.js';
+import { PartitionBackups } from '../keystore/partition-backup.js';
+import { PARTITION_NAME_PATTERN } from '../keystore/partitions/partition-store.js';
 import {
   CliError,
   type Command,

@@ -7,7 +7,12 @@
 
 import type { Clock } from '../clock.js';
 import { TsbError } from '../errors.js';
-import type { Key, Partition, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { Key, Partition, Prisma } from '../generated/prisma/client.js';
+import type { PasswordInput } from '../keystore/key-password.js';
+import type { KeyStatusChange } from '../keystore/keys/key.repository.js';
+import type { KeyChange } from '../keystore/keys/key-changes.js';
+import { assertWritable } from '../keystore/keys/key-input-rules.js';
+import type { KeyStore } from '../keystore/keys/key-store.js';
 import { canonicalJson } from '../lib/canonical-json.js';
 import { payloadDigest } from '../ska/challenge.js';
 import { type ModifyGovernance, modifyGovernance } from '../ska/modify-rule.js';
@@ -19,10 +24,6 @@ import {
   validateModifyPolicy,
 } from '../ska/policy-validate.js';
 import type { ApprovalGate, ApprovalSpend, Authorization } from './approval-gate.js';
-import type { PasswordInput } from './key-password.js';
-import type { KeyChange } from './keys/key-changes.js';
-import { assertWritable } from './keys/key-input-rules.js';
-import type { KeyStore } from './keys/key-store.js';
 
 export interface StatusChangeOptions {
   /** the SKA request this change runs for */
@@ -42,14 +43,13 @@ const NO_PARAMETERS = parametersDigest('MODIFY', {});
 
 /** What `plan` decided: the update to write (null: nothing to change) and the approvals to spend with it. */
 interface PlannedChange {
-  update: { data: Prisma.KeyUpdateManyMutationInput; kind: KeyChange['kind'] | null } | null;
+  update: { data: KeyStatusChange; kind: KeyChange['kind'] | null } | null;
   spend: ApprovalSpend | null;
 }
 const CAS_ATTEMPTS = 3;
 
 export class KeyStatusChanges {
   constructor(
-    private readonly prisma: PrismaClient,
     private readonly keys: KeyStore,
     private readonly gate: ApprovalGate,
     private readonly clock: Clock,
@@ -186,25 +186,20 @@ export class KeyStatusChanges {
         await this.gate.spend(spend, { countUse: false });
         return;
       }
-      const write = (db: Pick<PrismaClient, 'key'>) =>
-        db.key.updateMany({
-          where: { id: key.id, version: key.version },
-          data: { ...update.data, version: { increment: 1 }, lastRequestId: requestId },
-        });
-      const count = spend
+      const data = { ...update.data, lastRequestId: requestId };
+      const written = spend
         ? await this.gate
             .spend(spend, { countUse: false }, async (tx) => {
-              const { count } = await write(tx);
               // the key changed meanwhile: nothing spent, read it again (its approvals named the old version)
-              if (count !== 1) throw new KeyChangedMeanwhile();
-              return count;
+              if (!(await this.keys.writeStatusIfUnchanged(key, data, tx))) throw new KeyChangedMeanwhile();
+              return true;
             })
             .catch((error: unknown) => {
-              if (error instanceof KeyChangedMeanwhile) return 0;
+              if (error instanceof KeyChangedMeanwhile) return false;
               throw error;
             })
-        : (await write(this.prisma)).count;
-      if (count === 1) {
+        : await this.keys.writeStatusIfUnchanged(key, data);
+      if (written) {
         const change = update.kind
           ? { partitionId: partition.id, keyId: key.id, kind: update.kind, byRequestId: requestId }
           : null;

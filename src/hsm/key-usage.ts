@@ -1,6 +1,6 @@
 import { TsbError } from '../errors.js';
 import type { Key, Partition } from '../generated/prisma/client.js';
-import type { KeyAttributes } from './key-attributes.js';
+import type { KeyAttributes } from '../keystore/key-attributes.js';
 
 /** The operations a key's attributes and SKA policy govern. */
 export type KeyUse = 'sign' | 'verify' | 'encrypt' | 'decrypt' | 'wrap' | 'unwrap' | 'derive';

@@ -7,23 +7,23 @@ import { shutdownSignaturePool } from '../crypto/signatures/signatures-pool.js';
 import { type IssuedTimestamp, issueTimestamp, type TimestampInput } from '../crypto/x509/rfc3161.js';
 import { TsbError } from '../errors.js';
 import type { Partition, PrismaClient } from '../generated/prisma/client.js';
+import { CertificateAuthorityStore } from '../keystore/certificates.js';
+import { KeyTrash } from '../keystore/key-trash.js';
+import { KeyStore } from '../keystore/keys/key-store.js';
+import type { KeyCacheStatistics } from '../keystore/keys/key-store.types.js';
+import { MetadataCache } from '../keystore/metadata-cache.js';
+import { PartitionBackups } from '../keystore/partition-backup.js';
+import { PartitionKeyring } from '../keystore/partitions/partition-keyring.js';
+import { PartitionStore, TIMESTAMP_KEY_NAME } from '../keystore/partitions/partition-store.js';
+import { addUseCountsThroughPrisma } from '../keystore/use-count-writers.js';
+import { UseCounter } from '../keystore/use-counter.js';
 import { type ChallengeContent, encodeChallenge, timestampBlock } from '../ska/challenge.js';
 import type { FreshnessWindow } from '../ska/timestamp-proof.js';
 import { ApprovalGate } from './approval-gate.js';
 import { ApprovalLedger } from './approval-ledger.js';
-import { CertificateAuthorityStore } from './certificates.js';
 import { KeyCertificates } from './key-certificates/key-certificates.js';
-import { KeyOperations } from './key-operations.js';
+import { KeyOperations } from './key-operations/key-operations.js';
 import { KeyStatusChanges } from './key-status.js';
-import { KeyTrash } from './key-trash.js';
-import { KeyStore } from './keys/key-store.js';
-import type { KeyCacheStatistics } from './keys/key-store.types.js';
-import { MetadataCache } from './metadata-cache.js';
-import { PartitionBackups } from './partition-backup.js';
-import { PartitionKeyring } from './partitions/partition-keyring.js';
-import { PartitionStore, TIMESTAMP_KEY_NAME } from './partitions/partition-store.js';
-import { addUseCountsThroughPrisma } from './use-count-writers.js';
-import { UseCounter } from './use-counter.js';
 
 export interface SoftHsmOptions {
   prisma: PrismaClient;
@@ -89,8 +89,8 @@ export class SoftHsm {
     this.useCounter = new UseCounter(addUseCountsThroughPrisma(options.prisma));
     this.keys = new KeyStore(options.prisma, this.keyring, clock, options.keyCacheSize, this.metadata);
     this.operations = new KeyOperations(this.keys, this.useCounter, gate);
-    this.keyStatus = new KeyStatusChanges(options.prisma, this.keys, gate, clock);
-    this.keyCertificates = new KeyCertificates(options.prisma, this.keys, this.operations, clock);
+    this.keyStatus = new KeyStatusChanges(this.keys, gate, clock);
+    this.keyCertificates = new KeyCertificates(this.keys, this.operations, clock);
     this.trash = new KeyTrash(options.prisma, this.keys);
     this.backups = new PartitionBackups(options.prisma, options.masterKey, clock);
   }

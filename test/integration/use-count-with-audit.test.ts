@@ -5,9 +5,9 @@ import { createPrismaClient } from '../../src/db/prisma.js';
 import type { AuditRecord } from '../../src/features/audit/audit-chain.js';
 import { createAudit } from '../../src/features/audit/audit-system.js';
 import type { Partition } from '../../src/generated/prisma/client.js';
-import { DeferredUses } from '../../src/hsm/deferred-uses.js';
-import { addUseCountsThroughPrisma } from '../../src/hsm/use-count-writers.js';
-import { UseCounter } from '../../src/hsm/use-counter.js';
+import { DeferredUses } from '../../src/keystore/deferred-uses.js';
+import { addUseCountsThroughPrisma } from '../../src/keystore/use-count-writers.js';
+import { UseCounter } from '../../src/keystore/use-counter.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 
 /**

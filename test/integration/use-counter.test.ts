@@ -2,8 +2,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createPrismaClient } from '../../src/db/prisma.js';
 import { TsbError } from '../../src/errors.js';
-import { type AddUseCounts, addUseCountsThroughPrisma } from '../../src/hsm/use-count-writers.js';
-import { UseCounter } from '../../src/hsm/use-counter.js';
+import { type AddUseCounts, addUseCountsThroughPrisma } from '../../src/keystore/use-count-writers.js';
+import { UseCounter } from '../../src/keystore/use-counter.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 

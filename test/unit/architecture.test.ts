@@ -29,13 +29,18 @@ interface Rule {
 const RULES: Record<string, Rule> = {
   crypto: { parts: ['errors.ts', 'lib'], packages: DATABASE_QUEUE_WEB, pure: true },
   ska: { parts: ['crypto', 'errors.ts', 'lib'], packages: DATABASE_QUEUE_WEB, pure: true },
-  hsm: {
+  keystore: {
     parts: ['crypto', 'ska', 'errors.ts', 'lib', 'clock.ts', 'config.ts', 'generated'],
-    packages: [/^ioredis$/, /^bullmq$/, /^fastify/, /^@fastify\//],
+    packages: [/^ioredis$/, /^bullmq$/, ...FASTIFY],
+    pure: false,
+  },
+  hsm: {
+    parts: ['keystore', 'crypto', 'ska', 'errors.ts', 'lib', 'clock.ts', 'config.ts', 'generated'],
+    packages: [/^ioredis$/, /^bullmq$/, ...FASTIFY],
     pure: false,
   },
   'features/approvals': {
-    parts: ['hsm', 'ska', 'auth', 'errors.ts', 'lib', 'clock.ts', 'config.ts', 'generated'],
+    parts: ['hsm', 'keystore', 'ska', 'auth', 'errors.ts', 'lib', 'clock.ts', 'config.ts', 'generated'],
     packages: [],
     pure: false,
   },
@@ -159,9 +164,12 @@ describe('architecture', () => {
     expect(forbiddenImports('crypto')).toEqual([]);
   });
 
-  it.each(['ska', 'hsm', 'features/approvals'])('src/%s imports only what the module map allows', (part) => {
-    expect(forbiddenImports(part)).toEqual([]);
-  });
+  it.each(['ska', 'keystore', 'hsm', 'features/approvals'])(
+    'src/%s imports only what the module map allows',
+    (part) => {
+      expect(forbiddenImports(part)).toEqual([]);
+    },
+  );
 
   it('in a feature folder only the routes and plugins speak HTTP; services, repositories and engines do not', () => {
     const features = path.join(SRC, 'features');
@@ -181,7 +189,7 @@ describe('architecture', () => {
   });
 
   it('nothing below the features imports them: the HSM core, SKA and crypto know no feature', () => {
-    const below = ['crypto', 'ska', 'hsm', 'auth', 'lib', 'db'];
+    const below = ['crypto', 'ska', 'keystore', 'hsm', 'auth', 'lib', 'db'];
     const problems = below.flatMap((part) =>
       sourceFiles(path.join(SRC, part)).flatMap((file) =>
         specifiers(file)
@@ -193,22 +201,22 @@ describe('architecture', () => {
     expect(problems).toEqual([]);
   });
 
-  it('in src/hsm/keys only the key repository uses the Prisma client', () => {
-    const keys = path.join(SRC, 'hsm', 'keys');
+  it('in src/keystore/keys only the key repository uses the Prisma client', () => {
+    const keys = path.join(SRC, 'keystore', 'keys');
     expect(sourceFiles(keys).length).toBeGreaterThan(5);
-    expect(prismaValueImporters(keys).map(display)).toEqual(['hsm/keys/key.repository.ts']);
-    expect(prismaUsers(keys).map(display)).toEqual(['hsm/keys/key.repository.ts']);
+    expect(prismaValueImporters(keys).map(display)).toEqual(['keystore/keys/key.repository.ts']);
+    expect(prismaUsers(keys).map(display)).toEqual(['keystore/keys/key.repository.ts']);
   });
 
-  it('in src/hsm/partitions only the partition repository uses the Prisma client', () => {
-    const partitions = path.join(SRC, 'hsm', 'partitions');
+  it('in src/keystore/partitions only the partition repository uses the Prisma client', () => {
+    const partitions = path.join(SRC, 'keystore', 'partitions');
     expect(sourceFiles(partitions).length).toBeGreaterThan(3);
-    expect(prismaUsers(partitions).map(display)).toEqual(['hsm/partitions/partition.repository.ts']);
+    expect(prismaUsers(partitions).map(display)).toEqual(['keystore/partitions/partition.repository.ts']);
   });
 
-  it('only src/hsm writes partition and key rows through Prisma (it drops their cached copies)', () => {
+  it('only src/keystore writes partition and key rows through Prisma (it drops their cached copies)', () => {
     const writers = sourceFiles(SRC)
-      .filter((file) => partOf(file) !== 'hsm' && CACHED_ROW_WRITE.test(readFileSync(file, 'utf8')))
+      .filter((file) => partOf(file) !== 'keystore' && CACHED_ROW_WRITE.test(readFileSync(file, 'utf8')))
       .map(display);
     expect(writers).toEqual([]);
   });

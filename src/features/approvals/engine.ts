@@ -7,9 +7,9 @@
 import { TsbError } from '../../errors.js';
 import type { ApprovalTask, Partition, SkaRequest } from '../../generated/prisma/client.js';
 import type { RecordedDecision } from '../../hsm/approval-gate.js';
-import type { PasswordInput } from '../../hsm/key-password.js';
-import type { KeyChange } from '../../hsm/keys/key-changes.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
+import type { PasswordInput } from '../../keystore/key-password.js';
+import type { KeyChange } from '../../keystore/keys/key-changes.js';
 import type { Logger } from '../../lib/logger.js';
 import type { SkaOperation } from '../../ska/challenge.js';
 import { type ApproverDecision, evaluateRule } from '../../ska/evaluator.js';

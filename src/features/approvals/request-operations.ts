@@ -11,10 +11,10 @@ import {
   type SelfSignInput,
   type SignCertificateInput,
 } from '../../hsm/key-certificates/plans.js';
-import type { DecryptInput, SignInput, UnwrapInput } from '../../hsm/key-operations.types.js';
-import type { PasswordInput } from '../../hsm/key-password.js';
+import type { DecryptInput, SignInput, UnwrapInput } from '../../hsm/key-operations/key-operations.types.js';
 import type { KeyUse } from '../../hsm/key-usage.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
+import type { PasswordInput } from '../../keystore/key-password.js';
 import { canonicalJson } from '../../lib/canonical-json.js';
 import { decodeBase64 } from '../../lib/encoding.js';
 import { payloadDigest, type SkaOperation } from '../../ska/challenge.js';

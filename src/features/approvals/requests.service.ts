@@ -6,12 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { TsbError } from '../../errors.js';
 import type { Partition } from '../../generated/prisma/client.js';
-import { normalizeLabel } from '../../hsm/key-label.js';
-import type { DecryptInput, SignInput } from '../../hsm/key-operations.types.js';
-import { normalizePassword, type PasswordInput } from '../../hsm/key-password.js';
-import { assertWritable } from '../../hsm/keys/key-input-rules.js';
-import { MAX_PAYLOAD_BYTES } from '../../hsm/operation-inputs.js';
+import type { DecryptInput, SignInput } from '../../hsm/key-operations/key-operations.types.js';
+import { MAX_PAYLOAD_BYTES } from '../../hsm/key-operations/operation-inputs.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
+import { normalizeLabel } from '../../keystore/key-label.js';
+import { normalizePassword, type PasswordInput } from '../../keystore/key-password.js';
+import { assertWritable } from '../../keystore/keys/key-input-rules.js';
 import { UUID_PATTERN } from '../../lib/encoding.js';
 import { isoSeconds, wholeSeconds } from '../../lib/time.js';
 import { ruleDigest, type SkaOperation } from '../../ska/challenge.js';

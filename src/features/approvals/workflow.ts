@@ -5,8 +5,8 @@
 
 import type { Config } from '../../config.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
-import type { KeyChange } from '../../hsm/keys/key-changes.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
+import type { KeyChange } from '../../keystore/keys/key-changes.js';
 import type { Logger } from '../../lib/logger.js';
 import { ApprovalsService } from './approvals.service.js';
 import { WorkflowEngine } from './engine.js';

@@ -12,8 +12,8 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Clock } from '../../clock.js';
-import { DeferredUses } from '../../hsm/deferred-uses.js';
-import type { UseCounter } from '../../hsm/use-counter.js';
+import { DeferredUses } from '../../keystore/deferred-uses.js';
+import type { UseCounter } from '../../keystore/use-counter.js';
 import type { AuditLog } from './audit-log.js';
 import { auditRecordOf } from './audit-record.js';
 import type { RefusalSummaries } from './refusal-summaries.js';

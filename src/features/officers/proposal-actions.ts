@@ -4,8 +4,8 @@
  */
 import { TsbError } from '../../errors.js';
 import type { Partition, Prisma } from '../../generated/prisma/client.js';
-import type { PartitionFlags } from '../../hsm/partitions/partition-flags.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
+import type { PartitionFlags } from '../../keystore/partitions/partition-flags.js';
 import type { ProposalAction, ProposalParameters } from './proposal-statement.js';
 
 export type AfterCommit = () => Promise<void>;

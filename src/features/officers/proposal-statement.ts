@@ -10,7 +10,7 @@
  * printf and sign with openssl (docs/security-officers.md).
  */
 import { TsbError } from '../../errors.js';
-import { DEFAULT_PARTITION_FLAGS, type PartitionFlags } from '../../hsm/partitions/partition-flags.js';
+import { DEFAULT_PARTITION_FLAGS, type PartitionFlags } from '../../keystore/partitions/partition-flags.js';
 import { canonicalJson } from '../../lib/canonical-json.js';
 
 export const PROPOSAL_ACTIONS = ['SET_POLICY', 'RESTORE_KEY', 'PURGE_KEY'] as const;

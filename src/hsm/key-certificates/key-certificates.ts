@@ -13,14 +13,14 @@ import { certificationRequest, certificationRequestInfo, csrPem } from '../../cr
 import { certificateExtensions, requestedExtensions } from '../../crypto/x509/extensions.js';
 import { certificatePem, keyIdentifier, randomSerial } from '../../crypto/x509/x509.js';
 import { TsbError } from '../../errors.js';
-import type { Key, Partition, PrismaClient } from '../../generated/prisma/client.js';
-import { decodeKeyField, toBytes } from '../../lib/encoding.js';
+import type { Key, Partition } from '../../generated/prisma/client.js';
+import type { PasswordInput } from '../../keystore/key-password.js';
+import { assertWritable } from '../../keystore/keys/key-input-rules.js';
+import type { KeyStore } from '../../keystore/keys/key-store.js';
+import { decodeKeyField } from '../../lib/encoding.js';
 import type { SkaOperation } from '../../ska/challenge.js';
 import type { Authorization } from '../approval-gate.js';
-import type { KeyOperations } from '../key-operations.js';
-import type { PasswordInput } from '../key-password.js';
-import { assertWritable } from '../keys/key-input-rules.js';
-import type { KeyStore } from '../keys/key-store.js';
+import type { KeyOperations } from '../key-operations/key-operations.js';
 import {
   type CertificatePlan,
   type CsrInput,
@@ -49,7 +49,6 @@ type Signer = (data: Buffer) => Promise<Buffer>;
 
 export class KeyCertificates {
   constructor(
-    private readonly prisma: PrismaClient,
     private readonly keys: KeyStore,
     private readonly operations: KeyOperations,
     private readonly clock: Clock,
@@ -188,13 +187,8 @@ export class KeyCertificates {
   }
 
   /** Sets (or, with null, removes) the key's certificate; the key's version stays: its material is unchanged. */
-  private async store(partition: Partition, key: Key, certificate: Buffer | null): Promise<void> {
-    const updated = await this.prisma.key.updateMany({
-      where: { id: key.id, partitionId: partition.id, status: 'active' },
-      data: { certificate: certificate ? toBytes(certificate) : null },
-    });
-    if (updated.count === 0) throw new TsbError('KEY_NOT_EXISTENT', `key "${key.label}" does not exist`);
-    await this.keys.keyChanged(partition, key, null);
+  private store(partition: Partition, key: Key, certificate: Buffer | null): Promise<void> {
+    return this.keys.setCertificate(partition, key, certificate);
   }
 }
 

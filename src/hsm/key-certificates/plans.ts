@@ -26,8 +26,8 @@ import {
   withCommonName,
 } from '../../crypto/x509/subject.js';
 import { TsbError } from '../../errors.js';
+import type { PasswordInput } from '../../keystore/key-password.js';
 import { canonicalJson } from '../../lib/canonical-json.js';
-import type { PasswordInput } from '../key-password.js';
 
 interface SigningFields {
   signKeyName: string;

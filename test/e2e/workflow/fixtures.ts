@@ -7,7 +7,7 @@ import { createHash, createPrivateKey, createPublicKey, sign, verify, X509Certif
 import { readFile } from 'node:fs/promises';
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import type { PartitionFlags } from '../../../src/hsm/partitions/partition-flags.js';
+import type { PartitionFlags } from '../../../src/keystore/partitions/partition-flags.js';
 import { createTestContext, type TestContext, type TestContextOptions } from '../../helpers/app.js';
 import { approve, type ListedTask, type TestApprover, taskOf } from '../../helpers/approvers.js';
 import { ManualClock } from '../../helpers/clock.js';

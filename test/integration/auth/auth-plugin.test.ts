@@ -9,7 +9,7 @@ import { createJwtIssuer } from '../../../src/auth/jwt-issuer.js';
 import type { Role } from '../../../src/auth/roles.js';
 import { type Config, loadConfig } from '../../../src/config.js';
 import type { Partition } from '../../../src/generated/prisma/client.js';
-import { PartitionStore } from '../../../src/hsm/partitions/partition-store.js';
+import { PartitionStore } from '../../../src/keystore/partitions/partition-store.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { buildAuthTestApp } from './test-app.js';
 

@@ -11,7 +11,7 @@ import { createJwtIssuer } from '../../../src/auth/jwt-issuer.js';
 import { loadJwtKeys } from '../../../src/auth/jwt-keys.js';
 import { type Config, loadConfig } from '../../../src/config.js';
 import type { Partition } from '../../../src/generated/prisma/client.js';
-import { PartitionStore } from '../../../src/hsm/partitions/partition-store.js';
+import { PartitionStore } from '../../../src/keystore/partitions/partition-store.js';
 import { createTestPki, type PemPair, type TestPki } from '../../helpers/certs.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { buildAuthTestApp } from './test-app.js';

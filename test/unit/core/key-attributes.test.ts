@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AlgorithmCapabilities, resolveKeyAttributes } from '../../../src/hsm/key-attributes.js';
+import { type AlgorithmCapabilities, resolveKeyAttributes } from '../../../src/keystore/key-attributes.js';
 
 const rsa: AlgorithmCapabilities = {
   algorithm: 'RSA',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyCache } from '../../../src/hsm/keys/key-cache.js';
+import { KeyCache } from '../../../src/keystore/keys/key-cache.js';
 
 describe('KeyCache', () => {
   it('is bounded and evicts the least recently used entry', () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveMasterKey } from '../../../src/hsm/master-key.js';
+import { resolveMasterKey } from '../../../src/keystore/master-key.js';
 
 const dirs: string[] = [];
 const scratch = () => {

@@ -1,7 +1,7 @@
 /** Checks and decoding of the fields of a key operation request, shared by the operations. */
-import type { DerivationStep } from '../crypto/derivation/key-derivation.js';
-import { TsbError } from '../errors.js';
-import { decodeBase64 } from '../lib/encoding.js';
+import type { DerivationStep } from '../../crypto/derivation/key-derivation.js';
+import { TsbError } from '../../errors.js';
+import { decodeBase64 } from '../../lib/encoding.js';
 
 /** The largest payload one operation takes, as on the HSM (reference §2.3: about 64 KB per request). */
 export const MAX_PAYLOAD_BYTES = 65_536;

@@ -4,12 +4,12 @@ import { cipherAlgorithmOf, decrypt, type EncryptResult, encrypt } from '../../c
 import { splitKeyName } from '../../crypto/derivation/key-derivation.js';
 import { TsbError } from '../../errors.js';
 import type { Partition } from '../../generated/prisma/client.js';
+import type { KeyStore } from '../../keystore/keys/key-store.js';
 import type { ApprovalGate, Authorization } from '../approval-gate.js';
-import type { DecryptInput, EncryptInput, EncryptResponse } from '../key-operations.types.js';
-import type { KeyResolver } from '../key-resolver.js';
 import { authorizeKeyUse } from '../key-usage.js';
-import type { KeyStore } from '../keys/key-store.js';
-import { base64OrNull, optionalBinary, payloadOf, refuseDerivationFor } from '../operation-inputs.js';
+import type { DecryptInput, EncryptInput, EncryptResponse } from './key-operations.types.js';
+import type { KeyResolver } from './key-resolver.js';
+import { base64OrNull, optionalBinary, payloadOf, refuseDerivationFor } from './operation-inputs.js';
 import type { OperationUses } from './operation-uses.js';
 
 /** Encrypt (secret keys, RSA public keys) and decrypt with stored keys. */

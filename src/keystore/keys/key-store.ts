@@ -18,7 +18,7 @@ import { canonicalLabel, normalizeLabel } from '../key-label.js';
 import { hashPassword, normalizePassword, type PasswordInput } from '../key-password.js';
 import type { MetadataCache } from '../metadata-cache.js';
 import type { PartitionKeyring } from '../partitions/partition-keyring.js';
-import { ACTIVE, KeyRepository } from './key.repository.js';
+import { ACTIVE, KeyRepository, type KeyStatusChange } from './key.repository.js';
 import { keyAttestationXml } from './key-attestation-view.js';
 import { type KeyChange, type KeyChangeListener, KeyChanges } from './key-changes.js';
 import {
@@ -143,6 +143,26 @@ export class KeyStore {
   /** Listens to changes that end what is pending on a key (block, policy change, destruction). */
   onChange(listener: KeyChangeListener): void {
     this.changes.onChange(listener);
+  }
+
+  /**
+   * Writes a block, unblock or policy change if the key is still at the version read (compare-and-set);
+   * inside `tx` when it must commit with other writes. The caller announces it with keyChanged once committed.
+   */
+  writeStatusIfUnchanged(
+    key: Key,
+    data: KeyStatusChange & { lastRequestId: string | null },
+    tx?: Pick<PrismaClient, 'key'>,
+  ): Promise<boolean> {
+    return this.repository.updateIfVersion(key.id, key.version, data, tx);
+  }
+
+  /** Sets (or, with null, removes) the key's certificate and announces the change; 650 when the key is gone. */
+  async setCertificate(partition: Partition, key: Key, certificate: Uint8Array | null): Promise<void> {
+    if (!(await this.repository.setCertificate(key.id, partition.id, certificate))) {
+      throw new TsbError('KEY_NOT_EXISTENT', `key "${key.label}" does not exist`);
+    }
+    await this.keyChanged(partition, key, null);
   }
 
   /** Drops the cached key, tells every process, then the listeners (awaited: the caller's answer follows them). */

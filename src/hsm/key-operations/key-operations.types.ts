@@ -1,6 +1,6 @@
 /** What the key operations take and answer (the TSB request bodies of reference §2.3), and what they report. */
-import type { KeyAttributesInput } from './key-attributes.js';
-import type { PasswordInput } from './key-password.js';
+import type { KeyAttributesInput } from '../../keystore/key-attributes.js';
+import type { PasswordInput } from '../../keystore/key-password.js';
 
 export interface SignInput {
   payload: string;

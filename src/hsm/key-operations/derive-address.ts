@@ -7,12 +7,12 @@ import {
 } from '../../crypto/derivation/key-derivation.js';
 import { TsbError } from '../../errors.js';
 import type { Partition } from '../../generated/prisma/client.js';
+import type { KeyAttributes, KeyAttributesInput } from '../../keystore/key-attributes.js';
+import type { PasswordInput } from '../../keystore/key-password.js';
+import type { KeyStore } from '../../keystore/keys/key-store.js';
 import { type NormalizedPolicy, toPolicyJson } from '../../ska/policy-validate.js';
-import type { KeyAttributes, KeyAttributesInput } from '../key-attributes.js';
-import type { DeriveInput } from '../key-operations.types.js';
-import type { PasswordInput } from '../key-password.js';
-import type { KeyResolver } from '../key-resolver.js';
-import type { KeyStore } from '../keys/key-store.js';
+import type { DeriveInput } from './key-operations.types.js';
+import type { KeyResolver } from './key-resolver.js';
 import type { OperationUses } from './operation-uses.js';
 
 /** Derive a child key (BIP32/SLIP-10) into a new stored key, and the blockchain address of a key or child. */

@@ -1,7 +1,7 @@
 import type { Key } from '../../generated/prisma/client.js';
+import type { UseCounter } from '../../keystore/use-counter.js';
 import type { Authorization } from '../approval-gate.js';
-import type { KeyOperationEvent, KeyOperationName } from '../key-operations.types.js';
-import type { UseCounter } from '../use-counter.js';
+import type { KeyOperationEvent, KeyOperationName } from './key-operations.types.js';
 
 /** The end of every completed key operation: its use counted, its observers told. */
 export class OperationUses {

@@ -3,14 +3,14 @@ import { splitKeyName } from '../../crypto/derivation/key-derivation.js';
 import { unwrapKey, wrapKey } from '../../crypto/wrapping/key-wrapping.js';
 import { TsbError } from '../../errors.js';
 import type { Partition } from '../../generated/prisma/client.js';
+import type { KeyAttributes } from '../../keystore/key-attributes.js';
+import { assertWritable } from '../../keystore/keys/key-input-rules.js';
+import type { KeyStore } from '../../keystore/keys/key-store.js';
+import type { SignedKeyAttributes } from '../../keystore/keys/key-store.types.js';
 import type { ApprovalGate, Authorization } from '../approval-gate.js';
-import type { KeyAttributes } from '../key-attributes.js';
-import type { UnwrapInput, WrapInput } from '../key-operations.types.js';
-import type { KeyResolver } from '../key-resolver.js';
-import { assertWritable } from '../keys/key-input-rules.js';
-import type { KeyStore } from '../keys/key-store.js';
-import type { SignedKeyAttributes } from '../keys/key-store.types.js';
-import { binary, refuseDerivationFor } from '../operation-inputs.js';
+import type { UnwrapInput, WrapInput } from './key-operations.types.js';
+import type { KeyResolver } from './key-resolver.js';
+import { binary, refuseDerivationFor } from './operation-inputs.js';
 import type { OperationUses } from './operation-uses.js';
 
 /** Wrap a stored key under another (export) and unwrap a wrapped key into a new stored key (import). */

@@ -1,7 +1,14 @@
-import { splitKeyName } from '../crypto/derivation/key-derivation.js';
-import { TsbError } from '../errors.js';
-import type { Key, Partition } from '../generated/prisma/client.js';
-import type { ApprovalGate, Authorization } from './approval-gate.js';
+import { splitKeyName } from '../../crypto/derivation/key-derivation.js';
+import { TsbError } from '../../errors.js';
+import type { Key, Partition } from '../../generated/prisma/client.js';
+import type { PasswordInput } from '../../keystore/key-password.js';
+import type { KeyStore } from '../../keystore/keys/key-store.js';
+import type { SignedKeyAttributes } from '../../keystore/keys/key-store.types.js';
+import type { UseCounter } from '../../keystore/use-counter.js';
+import type { ApprovalGate, Authorization } from '../approval-gate.js';
+import { authorizeKeyUse, type KeyUse } from '../key-usage.js';
+import { DeriveAddressOperations } from './derive-address.js';
+import { EncryptDecryptOperations } from './encrypt-decrypt.js';
 import type {
   DecryptInput,
   DeriveInput,
@@ -13,17 +20,10 @@ import type {
   VerifyInput,
   WrapInput,
 } from './key-operations.types.js';
-import type { PasswordInput } from './key-password.js';
 import { type GatedUse, KeyResolver } from './key-resolver.js';
-import { authorizeKeyUse, type KeyUse } from './key-usage.js';
-import type { KeyStore } from './keys/key-store.js';
-import type { SignedKeyAttributes } from './keys/key-store.types.js';
-import { DeriveAddressOperations } from './operations/derive-address.js';
-import { EncryptDecryptOperations } from './operations/encrypt-decrypt.js';
-import { OperationUses } from './operations/operation-uses.js';
-import { SignVerifyOperations } from './operations/sign-verify.js';
-import { WrapUnwrapOperations } from './operations/wrap-unwrap.js';
-import type { UseCounter } from './use-counter.js';
+import { OperationUses } from './operation-uses.js';
+import { SignVerifyOperations } from './sign-verify.js';
+import { WrapUnwrapOperations } from './wrap-unwrap.js';
 
 /**
  * The synchronous key operations of the TSB (reference §2.3) on top of the key store: resolve the key

@@ -5,30 +5,30 @@
  * Answers the key in the shape the operation needs: ready to operate (private or secret), its public half,
  * a derived child, or a wrapping key.
  */
-import { isSymmetric, normalizeAlgorithm } from '../crypto/algorithms.js';
+import { isSymmetric, normalizeAlgorithm } from '../../crypto/algorithms.js';
 import {
   type DerivationStep,
   type DerivedKey,
   deriveFromMaterial,
   splitKeyName,
-} from '../crypto/derivation/key-derivation.js';
+} from '../../crypto/derivation/key-derivation.js';
 import {
   type KeyMaterial,
   loadPrivate,
   loadPublic,
   type ReadyKey,
   type ReadyPublicKey,
-} from '../crypto/mechanisms/key-mechanisms.js';
-import { publicOf } from '../crypto/signatures/signatures.js';
-import { publicKeyInput, type WrappingKey } from '../crypto/wrapping/key-wrapping.js';
-import { TsbError } from '../errors.js';
-import type { Key, Partition } from '../generated/prisma/client.js';
-import { payloadDigest, type SkaOperation } from '../ska/challenge.js';
-import { type InnerRequest, parametersDigest } from '../ska/operation-parameters.js';
-import type { ApprovalGate, ApprovalSpend, Authorization } from './approval-gate.js';
-import type { PasswordInput } from './key-password.js';
-import { authorizeKeyUse, type KeyUse, RULE_USE_USES } from './key-usage.js';
-import type { KeyStore } from './keys/key-store.js';
+} from '../../crypto/mechanisms/key-mechanisms.js';
+import { publicOf } from '../../crypto/signatures/signatures.js';
+import { publicKeyInput, type WrappingKey } from '../../crypto/wrapping/key-wrapping.js';
+import { TsbError } from '../../errors.js';
+import type { Key, Partition } from '../../generated/prisma/client.js';
+import type { PasswordInput } from '../../keystore/key-password.js';
+import type { KeyStore } from '../../keystore/keys/key-store.js';
+import { payloadDigest, type SkaOperation } from '../../ska/challenge.js';
+import { type InnerRequest, parametersDigest } from '../../ska/operation-parameters.js';
+import type { ApprovalGate, ApprovalSpend, Authorization } from '../approval-gate.js';
+import { authorizeKeyUse, type KeyUse, RULE_USE_USES } from '../key-usage.js';
 
 /** What the approval gate needs to check a use governed by the SKA `ruleUse`. */
 export interface GatedUse {

@@ -1,5 +1,5 @@
 /**
- * The key rows of the key store: the only file of `hsm/keys/` that talks to Prisma. It stores what it is
+ * The key rows of the key store: the only file of `keystore/keys/` that talks to Prisma. It stores what it is
  * given (material already sealed, passwords already hashed) and knows no rules beyond unique labels.
  */
 import type { AddressFormat } from '../../crypto/addresses/address-formats.js';
@@ -43,6 +43,12 @@ export interface PublicPart {
   certificate: Uint8Array | null;
   curveOid: string | null;
   keySize: number | null;
+}
+
+/** What a block, unblock or policy change writes. */
+export interface KeyStatusChange {
+  blocked?: boolean;
+  policy?: Prisma.InputJsonValue;
 }
 
 export interface KeyCountGroup {
@@ -147,6 +153,32 @@ export class KeyRepository {
         version: { increment: 1 },
       },
     });
+  }
+
+  /**
+   * Writes a status or policy change (a new version) only if the key is still at `version`; `db` is a
+   * caller's transaction where the change commits with other writes. Answers whether it was written.
+   */
+  async updateIfVersion(
+    keyId: string,
+    version: number,
+    data: KeyStatusChange & { lastRequestId: string | null },
+    db: Pick<PrismaClient, 'key'> = this.prisma,
+  ): Promise<boolean> {
+    const { count } = await db.key.updateMany({
+      where: { id: keyId, version },
+      data: { ...data, version: { increment: 1 } },
+    });
+    return count === 1;
+  }
+
+  /** Sets or removes an active key's certificate (its version stays: the material is unchanged). */
+  async setCertificate(keyId: string, partitionId: string, certificate: Uint8Array | null): Promise<boolean> {
+    const { count } = await this.prisma.key.updateMany({
+      where: { id: keyId, partitionId, status: ACTIVE },
+      data: { certificate: certificate ? toBytes(certificate) : null },
+    });
+    return count === 1;
   }
 
   async countsByAlgorithmAndStatus(partitionId: string): Promise<KeyCountGroup[]> {

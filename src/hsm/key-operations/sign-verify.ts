@@ -4,17 +4,17 @@ import { hmac, verifyHmac } from '../../crypto/macs/hmac-sha256.js';
 import { checkSignRequest, sign, verify } from '../../crypto/signatures/signatures.js';
 import { TsbError } from '../../errors.js';
 import type { Key, Partition } from '../../generated/prisma/client.js';
+import type { PasswordInput } from '../../keystore/key-password.js';
 import type { ApprovalGate, Authorization } from '../approval-gate.js';
-import type { SignInput, VerifyInput } from '../key-operations.types.js';
-import type { PasswordInput } from '../key-password.js';
-import type { GatedUse, KeyResolver } from '../key-resolver.js';
+import type { SignInput, VerifyInput } from './key-operations.types.js';
+import type { GatedUse, KeyResolver } from './key-resolver.js';
 import {
   binary,
   optionalBinary,
   payloadOf,
   refuseDerivationFor,
   refuseKeyObject,
-} from '../operation-inputs.js';
+} from './operation-inputs.js';
 import type { OperationUses } from './operation-uses.js';
 
 /** Sign, verify (signatures and HMACs) and HMAC with stored keys, and signing of bytes the HSM builds. */
