@@ -13,7 +13,8 @@ import type { Key, Partition } from '../generated/prisma/client.js';
 import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import { verifyApproverSignature } from '../ska/approval-signature.js';
 import { parseApproverPublicKey } from '../ska/approver-key.js';
-import { type DecodedChallenge, decodeChallenge, ruleDigest, type SkaOperation } from '../ska/challenge.js';
+import { type DecodedChallenge, ruleDigest, type SkaOperation } from '../ska/challenge.js';
+import { decodeChallenge } from '../ska/challenge-decoder.js';
 import { type ApproverDecision, approverEntries, evaluateRule } from '../ska/evaluator.js';
 import type {
   NormalizedCertificateInfo,
