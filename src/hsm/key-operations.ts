@@ -9,7 +9,8 @@ import { checkSignRequest, sign, verify } from '../crypto/signatures/signatures.
 import { unwrapKey, wrapKey } from '../crypto/wrapping/key-wrapping.js';
 import { TsbError } from '../errors.js';
 import type { Key, Partition } from '../generated/prisma/client.js';
-import { type NormalizedPolicy, toPolicyJson } from '../ska/policy-validate.js';
+import { toPolicyJson } from '../ska/policy-json.js';
+import type { NormalizedPolicy } from '../ska/policy-normalized.js';
 import type { ApprovalGate, Authorization } from './approval-gate.js';
 import type { KeyAttributes, KeyAttributesInput } from './key-attributes.js';
 import type {

@@ -12,7 +12,7 @@ import type { KeyChange } from '../hsm/keys/key-changes.js';
 import type { SoftHsm } from '../hsm/soft-hsm.js';
 import type { SkaOperation } from '../ska/challenge.js';
 import { type ApproverDecision, evaluateRule } from '../ska/evaluator.js';
-import type { NormalizedRule } from '../ska/policy-validate.js';
+import type { NormalizedRule } from '../ska/policy-normalized.js';
 import { OPERATIONS, runOperation } from './operations.js';
 import type { WorkflowQueue } from './queue.js';
 import type { RequestStatus } from './request-status.js';
