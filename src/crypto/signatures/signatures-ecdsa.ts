@@ -12,8 +12,9 @@ import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { keccak_224, keccak_256, keccak_384, keccak_512 } from '@noble/hashes/sha3.js';
 import { TsbError } from '../../errors.js';
 import { curveByOid } from '../algorithms.js';
-import { children, decode, decodePkcs8, decodeSpki, readOctetString } from '../der.js';
+import { children, decode, readOctetString } from '../der.js';
 import type { ReadyKey } from '../mechanisms/key-material.js';
+import { decodePkcs8, decodeSpki } from '../spki-pkcs8.js';
 import { nodeHashName, nodeSignAsync, nodeVerifyAsync } from './node-signing.js';
 import type { SignatureAlgorithm } from './signature-algorithms.js';
 import {
