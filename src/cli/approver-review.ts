@@ -11,7 +11,8 @@ import { TsbError } from '../errors.js';
 import { displayLabel, escapeForDisplay } from '../lib/display-text.js';
 import { verifyApproverSignature } from '../ska/approval-signature.js';
 import { parseApproverPublicKey } from '../ska/approver-key.js';
-import { type DecodedChallenge, decodeChallenge } from '../ska/challenge.js';
+import type { DecodedChallenge } from '../ska/challenge.js';
+import { decodeChallenge } from '../ska/challenge-decoder.js';
 import { operationParameters, parametersDigest } from '../ska/operation-parameters.js';
 import type { CertificateChain, Task } from './approver-client.js';
 

@@ -13,15 +13,16 @@ import type { Key, Partition } from '../generated/prisma/client.js';
 import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import { verifyApproverSignature } from '../ska/approval-signature.js';
 import { parseApproverPublicKey } from '../ska/approver-key.js';
-import { type DecodedChallenge, decodeChallenge, ruleDigest, type SkaOperation } from '../ska/challenge.js';
+import { type DecodedChallenge, ruleDigest, type SkaOperation } from '../ska/challenge.js';
+import { decodeChallenge } from '../ska/challenge-decoder.js';
 import { type ApproverDecision, approverEntries, evaluateRule } from '../ska/evaluator.js';
-import type {
-  NormalizedCertificateInfo,
-  NormalizedPolicy,
-  NormalizedRule,
-  RuleName,
-} from '../ska/policy-validate.js';
-import { isEmptyRule } from '../ska/policy-validate.js';
+import {
+  isEmptyRule,
+  type NormalizedCertificateInfo,
+  type NormalizedPolicy,
+  type NormalizedRule,
+  type RuleName,
+} from '../ska/policy-normalized.js';
 import { decodeSignedApproval, type PresentedApproval } from '../ska/signed-approval.js';
 import { certificateValidAt, checkTimestampFreshness, type FreshnessWindow } from '../ska/timestamp-proof.js';
 import type { ApprovalLedger, ApprovalSpend, LedgerTransaction } from './approval-ledger.js';

@@ -17,12 +17,9 @@ import { canonicalJson } from '../lib/canonical-json.js';
 import { payloadDigest } from '../ska/challenge.js';
 import { type ModifyGovernance, modifyGovernance } from '../ska/modify-rule.js';
 import { parametersDigest } from '../ska/operation-parameters.js';
-import {
-  type NormalizedModifyPolicy,
-  type NormalizedPolicy,
-  toPolicyJson,
-  validateModifyPolicy,
-} from '../ska/policy-validate.js';
+import { toPolicyJson } from '../ska/policy-json.js';
+import type { NormalizedModifyPolicy, NormalizedPolicy } from '../ska/policy-normalized.js';
+import { validateModifyPolicy } from '../ska/policy-validate.js';
 import type { ApprovalGate, ApprovalSpend, Authorization } from './approval-gate.js';
 
 export interface StatusChangeOptions {

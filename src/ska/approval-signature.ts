@@ -6,7 +6,7 @@
  */
 import { createPublicKey, constants as cryptoConstants, type KeyObject, verify } from 'node:crypto';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
-import { decodeSpki } from '../crypto/der.js';
+import { decodeSpki } from '../crypto/spki-pkcs8.js';
 import { TsbError } from '../errors.js';
 import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import type { ApproverKeyInfo } from './approver-key.js';

@@ -10,7 +10,7 @@ import {
   type NormalizedGroup,
   type NormalizedRule,
   type NormalizedToken,
-} from './policy-validate.js';
+} from './policy-normalized.js';
 
 export interface ApproverDecision {
   fingerprint: string;

@@ -15,7 +15,7 @@ import {
   type NormalizedRule,
   type NormalizedToken,
   type RuleName,
-} from './policy-validate.js';
+} from './policy-normalized.js';
 
 /** Rules whose approvers guard a change of themselves when `ruleModify` is empty. */
 const GUARDED_RULES = ['ruleUse', 'ruleBlock', 'ruleUnblock'] as const satisfies readonly RuleName[];

@@ -7,7 +7,7 @@
  * `<rule_use/>`, a token without groups has only timelock/timeout, an approval without name has no
  * `name` attribute.
  */
-import type { NormalizedModifyPolicy, NormalizedRule } from './policy-validate.js';
+import type { NormalizedModifyPolicy, NormalizedRule } from './policy-normalized.js';
 
 export interface PolicyXmlOptions {
   /** One element per line with indentation (default true); false gives a single line. */

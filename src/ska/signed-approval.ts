@@ -7,7 +7,8 @@
 import { TsbError } from '../errors.js';
 import { canonicalDigestAlgorithm } from './approval-signature.js';
 import { decodeBase64Strict } from './approver-key.js';
-import { type DecodedChallenge, decodeChallenge } from './challenge.js';
+import type { DecodedChallenge } from './challenge.js';
+import { decodeChallenge } from './challenge-decoder.js';
 import { type ApproverIdentity, approverIdentity } from './timestamp-proof.js';
 
 export interface PresentedApproval {

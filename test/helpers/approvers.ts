@@ -4,7 +4,7 @@
  */
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import { type SelfComputedInput, selfComputedChallenge } from '../../src/ska/challenge.js';
+import { type SelfComputedInput, selfComputedChallenge } from '../../src/ska/challenge-encoder.js';
 import { encodeSignedApproval } from '../../src/ska/signed-approval.js';
 import type { TestContext } from './app.js';
 

@@ -7,15 +7,9 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { TsbError } from '../../errors.js';
 import { algorithmOidOf, OIDS } from '../algorithms.js';
-import {
-  algorithmIdentifier,
-  encodePkcs8,
-  integer,
-  objectIdentifier,
-  octetString,
-  sequence,
-} from '../der.js';
+import { integer, objectIdentifier, octetString, sequence } from '../der.js';
 import type { KeyMaterial } from '../mechanisms/key-material.js';
+import { algorithmIdentifier, encodePkcs8 } from '../spki-pkcs8.js';
 import { type DerivationCurve, derivationCurve } from './extended-keys.js';
 
 /** PKCS#8 of a raw private key on a derivation curve (EC: SEC1 ECPrivateKey without the public key). */

@@ -15,7 +15,8 @@ import {
   type SlhDsaAlgorithm,
   type SymmetricAlgorithm,
 } from '../algorithms.js';
-import { Asn1Error, decodePkcs8, decodeSpki } from '../der.js';
+import { Asn1Error } from '../der.js';
+import { decodePkcs8, decodeSpki } from '../spki-pkcs8.js';
 
 export interface KeySpec {
   algorithm: KeyAlgorithm;

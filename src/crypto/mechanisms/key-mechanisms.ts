@@ -16,7 +16,8 @@ import {
   resolveKeySize,
   type SymmetricAlgorithm,
 } from '../algorithms.js';
-import { Asn1Error, certificateSpki } from '../der.js';
+import { Asn1Error } from '../der.js';
+import { certificateSpki } from '../spki-pkcs8.js';
 import { bls } from './bls.js';
 import { dsa } from './dsa.js';
 import { ec } from './ec.js';

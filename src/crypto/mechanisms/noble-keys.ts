@@ -4,18 +4,15 @@
  * public key as BIT STRING; their private keys are PKCS#8 / OneAsymmetricKey with the same OID.
  */
 import type { KeyAlgorithm } from '../algorithms.js';
+import { type Asn1Node, children, decode, TAG } from '../der.js';
 import {
-  type Asn1Node,
   algorithmIdentifier,
-  children,
-  decode,
   decodePkcs8,
   decodeSpki,
   encodePkcs8,
   encodeSpki,
   type PrivateKeyInfo,
-  TAG,
-} from '../der.js';
+} from '../spki-pkcs8.js';
 import {
   describeAlgorithmOid,
   fail,

@@ -17,7 +17,7 @@ import {
   normalizeAlgorithm,
   type SlhDsaAlgorithm,
 } from '../algorithms.js';
-import { decodeSpki } from '../der.js';
+import { decodeSpki } from '../spki-pkcs8.js';
 import { fail, storedMaterial } from './key-material.js';
 
 export type ReadyPublicKey =

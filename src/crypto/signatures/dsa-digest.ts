@@ -22,20 +22,8 @@
  */
 import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject, randomBytes } from 'node:crypto';
 import { TsbError } from '../../errors.js';
-import {
-  algorithmIdentifier,
-  children,
-  decode,
-  decodePkcs8,
-  decodeSpki,
-  encodePkcs8,
-  encodeSpki,
-  integer,
-  readInteger,
-  sequence,
-  TAG,
-  tlv,
-} from '../der.js';
+import { children, decode, integer, readInteger, sequence, TAG, tlv } from '../der.js';
+import { algorithmIdentifier, decodePkcs8, decodeSpki, encodePkcs8, encodeSpki } from '../spki-pkcs8.js';
 import { type RS, toBigInt, toBytes } from './signature-encoding.js';
 
 /** PKCS #3 dhKeyAgreement: parameters { p, g } only, so OpenSSL checks no more than the range. */

@@ -52,6 +52,20 @@ export const writeRawSignature = ({ r, s }: RS, width: number): Buffer =>
 /** (r, n − s) when s > n/2. */
 export const lowS = ({ r, s }: RS, order: bigint): RS => (s > order >> 1n ? { r, s: order - s } : { r, s });
 
+/** The `signatureType` of a request: how ECDSA / DSA signatures are encoded (see signature-request.ts). */
+export type SignatureType = 'DER' | 'RAW' | 'ETH';
+
+export function encodeRs(rs: RS, type: SignatureType, curve: { width: number }): Buffer {
+  return type === 'RAW' ? writeRawSignature(rs, curve.width) : writeDerSignature(rs);
+}
+
+/** r and s of a DER or RAW signature, both below the group order; null otherwise. */
+export function readRs(signature: Buffer, type: SignatureType, width: number, order: bigint): RS | null {
+  const rs = type === 'RAW' ? readRawSignature(signature, width) : readDerSignature(signature);
+  if (!rs || rs.r >= order || rs.s >= order) return null;
+  return rs;
+}
+
 // ---------------------------------------------------------------------------------------------
 // PKCS#1
 

@@ -58,10 +58,10 @@ import {
 } from '../algorithms.js';
 import { type RsaPublicKey, rsaPrivateKeyOf, rsaPublicKeyOf } from '../ciphers/ciphers.js';
 import { type RsaScheme, rsaDecrypt, rsaEncrypt } from '../ciphers/ciphers-rsa.js';
-import { decodeSpki } from '../der.js';
 import { type KeyMaterial, peekAlgorithmOid, type ReadyKey } from '../mechanisms/key-material.js';
 import { importKey } from '../mechanisms/key-mechanisms.js';
 import { ML_KEM } from '../mechanisms/ml-kem.js';
+import { decodeSpki } from '../spki-pkcs8.js';
 
 const FAMILIES = ['DSA', 'EC', 'ED', 'RSA', 'BLS'] as const;
 type Family = (typeof FAMILIES)[number];

@@ -3,11 +3,9 @@ import { promisify } from 'node:util';
 import {
   Asn1Error,
   bitString,
-  certificateSpki,
   children,
   contextTag,
   decode,
-  decodeSpki,
   expectTag,
   explicit,
   implicitPrimitive,
@@ -18,6 +16,7 @@ import {
   TAG,
   tlv,
 } from '../der.js';
+import { certificateSpki, decodeSpki } from '../spki-pkcs8.js';
 
 /**
  * A small X.509 v3 certificate builder (RFC 5280) for the service's own chain: root → device →

@@ -13,7 +13,7 @@ import type { KeyChange } from '../../keystore/keys/key-changes.js';
 import type { Logger } from '../../lib/logger.js';
 import type { SkaOperation } from '../../ska/challenge.js';
 import { type ApproverDecision, evaluateRule } from '../../ska/evaluator.js';
-import type { NormalizedRule } from '../../ska/policy-validate.js';
+import type { NormalizedRule } from '../../ska/policy-normalized.js';
 import type { WorkflowQueue } from './queue.js';
 import { OPERATIONS, runOperation } from './request-operations.js';
 import type { RequestStatus } from './request-status.js';

@@ -18,7 +18,8 @@ import type { PasswordInput } from '../../keystore/key-password.js';
 import { canonicalJson } from '../../lib/canonical-json.js';
 import { decodeBase64 } from '../../lib/encoding.js';
 import { payloadDigest, type SkaOperation } from '../../ska/challenge.js';
-import { type NormalizedRule, type RuleName, toPolicyJson } from '../../ska/policy-validate.js';
+import { toPolicyJson } from '../../ska/policy-json.js';
+import type { NormalizedRule, RuleName } from '../../ska/policy-normalized.js';
 
 /** A request body as stored: the inner TSB request without its password. */
 export type StoredBody = Record<string, unknown>;

@@ -17,7 +17,7 @@ import { isoSeconds, wholeSeconds } from '../../lib/time.js';
 import { ruleDigest, type SkaOperation } from '../../ska/challenge.js';
 import { approverEntries, ruleDeadline } from '../../ska/evaluator.js';
 import { parametersDigest } from '../../ska/operation-parameters.js';
-import { isEmptyRule, type NormalizedApproval } from '../../ska/policy-validate.js';
+import { isEmptyRule, type NormalizedApproval } from '../../ska/policy-normalized.js';
 import { openResult, type WorkflowEngine } from './engine.js';
 import { OPERATIONS, prepareBody, type StoredBody } from './request-operations.js';
 import { REQUEST_STATUSES, type RequestStatus } from './request-status.js';

@@ -7,7 +7,8 @@ import type { ApprovalTask, Partition, SkaRequest } from '../../generated/prisma
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import { isoSeconds } from '../../lib/time.js';
 import { rejectionToBeSigned } from '../../ska/approval-signature.js';
-import { decodeChallenge, type SkaOperation } from '../../ska/challenge.js';
+import type { SkaOperation } from '../../ska/challenge.js';
+import { decodeChallenge } from '../../ska/challenge-decoder.js';
 import { approvedPayload, type StoredBody } from './request-operations.js';
 
 export type TaskDetailLevel = 'level1' | 'level2' | 'level3' | 'level4' | 'level5';

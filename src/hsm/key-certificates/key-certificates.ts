@@ -6,8 +6,8 @@
  */
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import type { Clock } from '../../clock.js';
-import { certificateSpki } from '../../crypto/der.js';
 import { splitKeyName } from '../../crypto/derivation/key-derivation.js';
+import { certificateSpki } from '../../crypto/spki-pkcs8.js';
 import { signedCertificate, tbsCertificate } from '../../crypto/x509/certificate.js';
 import { certificationRequest, certificationRequestInfo, csrPem } from '../../crypto/x509/csr.js';
 import { certificateExtensions, requestedExtensions } from '../../crypto/x509/extensions.js';

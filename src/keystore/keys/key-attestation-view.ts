@@ -1,6 +1,6 @@
 /** The attestation XML of a stored key (`SignedKeyAttributes.xml`), built from the same facts as its JSON view. */
 import type { Key } from '../../generated/prisma/client.js';
-import type { NormalizedPolicy } from '../../ska/policy-validate.js';
+import type { NormalizedPolicy } from '../../ska/policy-normalized.js';
 import { renderPolicyXml } from '../../ska/policy-xml.js';
 import { renderKeyXml } from '../attestation.js';
 import type { KeyAttributesJson } from './key-store.types.js';

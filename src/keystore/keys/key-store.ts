@@ -11,7 +11,8 @@ import {
 import { TsbError } from '../../errors.js';
 import type { Key, Partition, PrismaClient } from '../../generated/prisma/client.js';
 import { toBase64 } from '../../lib/encoding.js';
-import { type NormalizedPolicy, validatePolicy } from '../../ska/policy-validate.js';
+import type { NormalizedPolicy } from '../../ska/policy-normalized.js';
+import { validatePolicy } from '../../ska/policy-validate.js';
 import { ATTESTATION_KEY_NAME, signStatement } from '../attestation.js';
 import { type KeyAttributes, type KeyAttributesInput, resolveKeyAttributes } from '../key-attributes.js';
 import { canonicalLabel, normalizeLabel } from '../key-label.js';

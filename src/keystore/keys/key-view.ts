@@ -5,7 +5,8 @@ import type { Key, Prisma } from '../../generated/prisma/client.js';
 import { toBase64 } from '../../lib/encoding.js';
 import { isoSeconds } from '../../lib/time.js';
 import type { SkaPolicy } from '../../ska/policy.schema.js';
-import { type NormalizedPolicy, toPolicyJson } from '../../ska/policy-validate.js';
+import { toPolicyJson } from '../../ska/policy-json.js';
+import type { NormalizedPolicy } from '../../ska/policy-normalized.js';
 import { type KeyAttributes, publicAttributeView } from '../key-attributes.js';
 import type { KeyAttributesJson } from './key-store.types.js';
 

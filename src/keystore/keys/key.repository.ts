@@ -6,7 +6,7 @@ import type { AddressFormat } from '../../crypto/addresses/address-formats.js';
 import { TsbError } from '../../errors.js';
 import { type Key, Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { toBytes } from '../../lib/encoding.js';
-import type { NormalizedPolicy } from '../../ska/policy-validate.js';
+import type { NormalizedPolicy } from '../../ska/policy-normalized.js';
 import type { KeyAttributes } from '../key-attributes.js';
 
 export const ACTIVE = 'active';

@@ -3,7 +3,7 @@ import type { AddressFormat } from '../../crypto/addresses/address-formats.js';
 import type { KeyMaterial } from '../../crypto/mechanisms/key-mechanisms.js';
 import { keyMaterialBinding, seal } from '../../crypto/seal.js';
 import type { Key, Partition } from '../../generated/prisma/client.js';
-import type { NormalizedPolicy } from '../../ska/policy-validate.js';
+import type { NormalizedPolicy } from '../../ska/policy-normalized.js';
 import type { KeyAttributes } from '../key-attributes.js';
 import { hashPassword } from '../key-password.js';
 import type { PartitionKeyring } from '../partitions/partition-keyring.js';

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeChallenge, selfComputedChallenge } from '../../../src/ska/challenge.js';
+import { decodeChallenge } from '../../../src/ska/challenge-decoder.js';
+import { selfComputedChallenge } from '../../../src/ska/challenge-encoder.js';
 import type { TestContext } from '../../helpers/app.js';
 import { createApprover, rule } from '../../helpers/approvers.js';
 import {

@@ -1,7 +1,8 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../../src/auth/api-keys.js';
-import { type SkaOperation, selfComputedChallenge } from '../../../src/ska/challenge.js';
+import type { SkaOperation } from '../../../src/ska/challenge.js';
+import { selfComputedChallenge } from '../../../src/ska/challenge-encoder.js';
 import { parametersDigest } from '../../../src/ska/operation-parameters.js';
 import { encodeSignedApproval } from '../../../src/ska/signed-approval.js';
 import type { TestContext } from '../../helpers/app.js';

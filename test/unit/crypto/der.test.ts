@@ -4,16 +4,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   Asn1Error,
-  algorithmIdentifier,
   bitString,
-  certificateSpki,
   children,
   decode,
-  decodePkcs8,
-  decodeSpki,
   encodeLength,
-  encodePkcs8,
-  encodeSpki,
   explicit,
   implicitPrimitive,
   integer,
@@ -28,6 +22,14 @@ import {
   TAG,
   tlv,
 } from '../../../src/crypto/der.js';
+import {
+  algorithmIdentifier,
+  certificateSpki,
+  decodePkcs8,
+  decodeSpki,
+  encodePkcs8,
+  encodeSpki,
+} from '../../../src/crypto/spki-pkcs8.js';
 import { hex, openssl, opensslAsn1Parse, withScratch } from './helpers.js';
 
 const der = (h: string) => Buffer.from(h.replace(/\s+/g, ''), 'hex');

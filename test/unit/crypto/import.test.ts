@@ -6,10 +6,7 @@ import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { slh_dsa_sha2_128f } from '@noble/post-quantum/slh-dsa.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  algorithmIdentifier,
   bitString,
-  encodePkcs8,
-  encodeSpki,
   explicit,
   implicitPrimitive,
   integer,
@@ -26,6 +23,7 @@ import {
   loadPrivate,
   publicKeyOf,
 } from '../../../src/crypto/mechanisms/key-mechanisms.js';
+import { algorithmIdentifier, encodePkcs8, encodeSpki } from '../../../src/crypto/spki-pkcs8.js';
 import { hex, openssl, tsbErrorOf, withScratch } from './helpers.js';
 
 interface OpensslFixture {

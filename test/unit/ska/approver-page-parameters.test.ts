@@ -13,11 +13,11 @@ import { canonicalJson } from '../../../src/lib/canonical-json.js';
 import {
   CHALLENGE_TAG,
   type ChallengeContent,
-  encodeChallenge,
-  encodeTlvFrame,
   SKA_OPERATION_CODES,
   type SkaOperation,
 } from '../../../src/ska/challenge.js';
+import { encodeChallenge } from '../../../src/ska/challenge-encoder.js';
+import { encodeTlvFrame } from '../../../src/ska/challenge-frame.js';
 import { operationParameters, parametersDigest } from '../../../src/ska/operation-parameters.js';
 
 type Request = Record<string, unknown>;

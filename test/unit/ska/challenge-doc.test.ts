@@ -2,7 +2,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeChallenge, ruleDigest, selfComputedChallenge } from '../../../src/ska/challenge.js';
+import { ruleDigest } from '../../../src/ska/challenge.js';
+import { decodeChallenge } from '../../../src/ska/challenge-decoder.js';
+import { selfComputedChallenge } from '../../../src/ska/challenge-encoder.js';
 
 const doc = readFileSync(new URL('../../../docs/approval-challenge.md', import.meta.url), 'utf8');
 const example = doc.slice(

@@ -6,17 +6,17 @@ import { TsbError } from '../../../src/errors.js';
 import {
   CHALLENGE_TAG,
   type ChallengeContent,
-  decodeChallenge,
-  encodeChallenge,
-  encodeTlvFrame,
   payloadDigest,
-  readTlvFrame,
   ruleDigest,
   type SkaOperation,
-  selfComputedChallenge,
-  type TlvItem,
-  timestampBlock,
 } from '../../../src/ska/challenge.js';
+import { decodeChallenge } from '../../../src/ska/challenge-decoder.js';
+import {
+  encodeChallenge,
+  selfComputedChallenge,
+  timestampBlock,
+} from '../../../src/ska/challenge-encoder.js';
+import { encodeTlvFrame, readTlvFrame, type TlvItem } from '../../../src/ska/challenge-frame.js';
 
 const sample = (name: string): { tasks: { approvalToBeSigned: string; [field: string]: unknown }[] } =>
   JSON.parse(readFileSync(new URL(`../../fixtures/tsb-examples/${name}`, import.meta.url), 'utf8'));

@@ -12,7 +12,7 @@ import type {
   NormalizedGroup,
   NormalizedRule,
   NormalizedToken,
-} from '../../../src/ska/policy-validate.js';
+} from '../../../src/ska/policy-normalized.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 /** T0 + seconds (+ ms). */

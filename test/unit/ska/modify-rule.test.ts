@@ -5,7 +5,7 @@ import type {
   NormalizedModifyPolicy,
   NormalizedRule,
   NormalizedToken,
-} from '../../../src/ska/policy-validate.js';
+} from '../../../src/ska/policy-normalized.js';
 
 const approval = (fingerprint: string) => ({
   type: 'public_key' as const,

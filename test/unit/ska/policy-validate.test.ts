@@ -1,13 +1,12 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { toPolicyJson } from '../../../src/ska/policy-json.js';
 import {
   approverFingerprints,
   isEmptyRule,
   type NormalizedPolicy,
-  toPolicyJson,
-  validateModifyPolicy,
-  validatePolicy,
-} from '../../../src/ska/policy-validate.js';
+} from '../../../src/ska/policy-normalized.js';
+import { validateModifyPolicy, validatePolicy } from '../../../src/ska/policy-validate.js';
 import {
   b64,
   bitString,

@@ -1,7 +1,8 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { verifyApproverSignature } from '../../../src/ska/approval-signature.js';
-import { payloadDigest, selfComputedChallenge } from '../../../src/ska/challenge.js';
+import { payloadDigest } from '../../../src/ska/challenge.js';
+import { selfComputedChallenge } from '../../../src/ska/challenge-encoder.js';
 import { parametersDigest } from '../../../src/ska/operation-parameters.js';
 import { decodeSignedApproval, encodeSignedApproval } from '../../../src/ska/signed-approval.js';
 import { errorOf, makeCertificate, spkiOf, tsbSample } from './helpers.js';

@@ -1,0 +1,42 @@
+/** DSA: node:crypto for the hashed forms, dsa-digest.ts for NONE_WITH_DSA. */
+import type { KeyObject } from 'node:crypto';
+import type { ReadyKey } from '../mechanisms/key-material.js';
+import { dsaPrivateKey, dsaPublicKey, dsaSignDigest, dsaVerifyDigest } from './dsa-digest.js';
+import { nodeHashName, nodeSignAsync, nodeVerifyAsync } from './node-signing.js';
+import { encodeRs, type RS, readRawSignature, readRs, writeRawSignature } from './signature-encoding.js';
+import type { Prepared } from './signature-request.js';
+
+export async function signDsa(
+  key: ReadyKey & { kind: 'node' },
+  prepared: Prepared,
+  payload: Buffer,
+): Promise<Buffer> {
+  const { algorithm, type } = prepared;
+  const width = (key.key.asymmetricKeyDetails?.divisorLength ?? 256) / 8;
+  let rs: RS;
+  if (algorithm.prehashed) {
+    rs = dsaSignDigest(dsaPrivateKey(key.key), payload);
+  } else {
+    const raw = await nodeSignAsync(nodeHashName(algorithm.hash), payload, {
+      key: key.key,
+      dsaEncoding: 'ieee-p1363',
+    });
+    rs = readRawSignature(raw, width)!;
+  }
+  return encodeRs(rs, type, { width });
+}
+
+export async function verifyDsa(
+  key: KeyObject,
+  prepared: Prepared,
+  payload: Buffer,
+  signature: Buffer,
+): Promise<boolean> {
+  const { algorithm, type } = prepared;
+  const publicKey = dsaPublicKey(key);
+  const rs = readRs(signature, type, publicKey.width, publicKey.q);
+  if (!rs) return false;
+  if (algorithm.prehashed) return dsaVerifyDigest(publicKey, payload, rs);
+  const raw = writeRawSignature(rs, publicKey.width);
+  return nodeVerifyAsync(nodeHashName(algorithm.hash), payload, { key, dsaEncoding: 'ieee-p1363' }, raw);
+}

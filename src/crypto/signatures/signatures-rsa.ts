@@ -1,0 +1,97 @@
+/**
+ * RSA PKCS#1 v1.5 and PSS: node:crypto for the hashed forms; the prehashed forms (NONE*, NONESHA*)
+ * build the block here and run the raw private operation in the signature worker pool.
+ */
+import { constants, type KeyObject, publicDecrypt, timingSafeEqual } from 'node:crypto';
+import type { ReadyKey } from '../mechanisms/key-material.js';
+import { nodeHashName, nodeSignAsync, nodeVerifyAsync } from './node-signing.js';
+import type { SignatureAlgorithm } from './signature-algorithms.js';
+import {
+  DIGEST_INFO_PREFIX,
+  pssEncode,
+  pssVerify,
+  type RsaDigest,
+  rsaDigestOfLength,
+} from './signature-encoding.js';
+import { badPayload } from './signature-request.js';
+import { runInWorker } from './signatures-pool.js';
+
+const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+const PKCS1 = { padding: constants.RSA_PKCS1_PADDING };
+
+const modulusBits = (key: KeyObject): number => key.asymmetricKeyDetails?.modulusLength ?? 0;
+
+/** The digest hash of a prehashed RSA form (NONE_WITH_RSA_PSS: from the digest length). */
+const rsaPrehash = (algorithm: SignatureAlgorithm, payload: Buffer): RsaDigest =>
+  (algorithm.hash === 'none' ? rsaDigestOfLength(payload.length) : algorithm.hash) as RsaDigest;
+
+/** The block a prehashed RSA form puts into the private operation, and its padding. */
+function rsaBlock(
+  algorithm: SignatureAlgorithm,
+  payload: Buffer,
+  bits: number,
+): { data: Buffer; padding: 'pkcs1' | 'none' } {
+  const k = Math.ceil(bits / 8);
+  if (algorithm.family === 'RSA_PSS')
+    return { data: pssEncode(rsaPrehash(algorithm, payload), payload, bits), padding: 'none' };
+  const data =
+    algorithm.hash === 'none'
+      ? payload
+      : Buffer.concat([DIGEST_INFO_PREFIX[algorithm.hash as RsaDigest], payload]);
+  if (data.length > k - 11) {
+    throw badPayload(
+      `${algorithm.name} can sign at most ${k - 11 - (data.length - payload.length)} bytes with this key, not ${payload.length}`,
+    );
+  }
+  return { data, padding: 'pkcs1' };
+}
+
+export async function signRsa(
+  key: ReadyKey & { kind: 'node' },
+  algorithm: SignatureAlgorithm,
+  payload: Buffer,
+): Promise<Buffer> {
+  if (!algorithm.prehashed) {
+    return nodeSignAsync(nodeHashName(algorithm.hash), payload, {
+      key: key.key,
+      ...(algorithm.family === 'RSA_PSS' ? PSS : PKCS1),
+    });
+  }
+  const { data, padding } = rsaBlock(algorithm, payload, modulusBits(key.key));
+  return Buffer.from((await runInWorker({ op: 'rsa-private', key: key.key, padding, data })) as Uint8Array);
+}
+
+export async function verifyRsa(
+  key: KeyObject,
+  algorithm: SignatureAlgorithm,
+  payload: Buffer,
+  signature: Buffer,
+): Promise<boolean> {
+  if (!algorithm.prehashed) {
+    return nodeVerifyAsync(
+      nodeHashName(algorithm.hash),
+      payload,
+      { key, ...(algorithm.family === 'RSA_PSS' ? PSS : PKCS1) },
+      signature,
+    );
+  }
+  const bits = modulusBits(key);
+  const k = Math.ceil(bits / 8);
+  if (signature.length !== k) return false;
+  if (algorithm.family === 'RSA_PSS') {
+    let block: Buffer;
+    try {
+      block = publicDecrypt({ key, padding: constants.RSA_NO_PADDING }, signature);
+    } catch {
+      return false;
+    }
+    return pssVerify(rsaPrehash(algorithm, payload), payload, block, bits);
+  }
+  const expected = rsaBlock(algorithm, payload, bits).data;
+  try {
+    const recovered = publicDecrypt({ key, ...PKCS1 }, signature);
+    return recovered.length === expected.length && timingSafeEqual(recovered, expected);
+  } catch {
+    return false;
+  }
+}
