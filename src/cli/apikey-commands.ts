@@ -4,6 +4,7 @@ import { UUID_PATTERN } from '../lib/encoding.js';
 import {
   CliError,
   type Command,
+  PARTITION_FILTER_OPTION,
   parseRoleOption,
   partitionFilter,
   ROLE_LIST,
@@ -44,7 +45,7 @@ export const API_KEY_COMMANDS: Command[] = [
     name: 'apikey list',
     usage: 'tsb apikey list [--partition NAME]',
     summary: 'list API keys (ids and roles, never the keys)',
-    options: { partition: { type: 'string', description: 'only this partition' } },
+    options: PARTITION_FILTER_OPTION,
     positionals: [],
     async run({ values, io, withDatabase }) {
       const rows = await withDatabase(async (prisma) => {

@@ -4,6 +4,7 @@ import { UUID_PATTERN } from '../lib/encoding.js';
 import {
   CliError,
   type Command,
+  PARTITION_FILTER_OPTION,
   parseRoleOption,
   partitionFilter,
   ROLE_LIST,
@@ -53,7 +54,7 @@ export const CLIENT_CERTIFICATE_COMMANDS: Command[] = [
     name: 'cert list',
     usage: 'tsb cert list [--partition NAME]',
     summary: 'list registered client certificates',
-    options: { partition: { type: 'string', description: 'only this partition' } },
+    options: PARTITION_FILTER_OPTION,
     positionals: [],
     async run({ values, io, withDatabase }) {
       const rows = await withDatabase(async (prisma) => {

@@ -56,6 +56,11 @@ export async function requirePartition(prisma: PrismaClient, name: string) {
   return partition;
 }
 
+/** The `--partition NAME` option of the list commands (see partitionFilter). */
+export const PARTITION_FILTER_OPTION = {
+  partition: { type: 'string', description: 'only this partition' },
+} as const;
+
 /** The `where` of a listing limited by `--partition NAME`, or no limit without it. */
 export async function partitionFilter(
   prisma: PrismaClient,

@@ -14,6 +14,7 @@ import {
   CliError,
   type Command,
   masterKeyFor,
+  PARTITION_FILTER_OPTION,
   readInputFile,
   requiredString,
   requirePartition,
@@ -66,7 +67,7 @@ export const SECURITY_OFFICER_COMMANDS: Command[] = [
     name: 'officer list',
     usage: 'tsb officer list [--partition NAME]',
     summary: 'list security officers (names, key fingerprints, revocation)',
-    options: { partition: { type: 'string', description: 'only this partition' } },
+    options: PARTITION_FILTER_OPTION,
     positionals: [],
     async run({ values, io, withDatabase }) {
       const officers = await withDatabase(async (prisma) => {

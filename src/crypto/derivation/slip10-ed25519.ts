@@ -22,19 +22,24 @@ import { formatDerivationPath, HARDENED_OFFSET, MAX_DERIVATION_DEPTH, stepOf } f
 export const ed25519PublicKeyOf = (privateKey: Uint8Array): Buffer =>
   Buffer.concat([Buffer.of(0), ed25519.getPublicKey(privateKey)]);
 
-export function ed25519MasterKey(seed: Uint8Array): ExtendedPrivateKey {
-  assertSeed(seed);
-  const I = hmacSha512('ed25519 seed', seed);
+/** The extended key of SLIP-10's I = IL || IR: IL the private key, IR the chain code. */
+function extendedKeyOf(
+  I: Uint8Array,
+  place: Pick<ExtendedPrivateKey, 'depth' | 'parentFingerprint' | 'index'>,
+): ExtendedPrivateKey {
   const privateKey = Buffer.from(I.subarray(0, 32));
   return {
     curve: 'ed25519',
     privateKey,
     publicKey: ed25519PublicKeyOf(privateKey),
     chainCode: Buffer.from(I.subarray(32)),
-    depth: 0,
-    parentFingerprint: 0,
-    index: 0,
+    ...place,
   };
+}
+
+export function ed25519MasterKey(seed: Uint8Array): ExtendedPrivateKey {
+  assertSeed(seed);
+  return extendedKeyOf(hmacSha512('ed25519 seed', seed), { depth: 0, parentFingerprint: 0, index: 0 });
 }
 
 /** CKDpriv for Ed25519 (hardened child numbers only). */
@@ -58,14 +63,9 @@ export function ed25519DeriveChild(parent: ExtendedPrivateKey, index: number): E
     );
   }
   const I = hmacSha512(parent.chainCode, Buffer.concat([Buffer.of(0), parent.privateKey, ser32(index)]));
-  const privateKey = Buffer.from(I.subarray(0, 32));
-  return {
-    curve: 'ed25519',
-    privateKey,
-    publicKey: ed25519PublicKeyOf(privateKey),
-    chainCode: Buffer.from(I.subarray(32)),
+  return extendedKeyOf(I, {
     depth: parent.depth + 1,
     parentFingerprint: fingerprintOf(parent.publicKey),
     index,
-  };
+  });
 }

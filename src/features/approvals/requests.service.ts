@@ -80,7 +80,7 @@ export class RequestsService {
   ): Promise<string> {
     const spec = OPERATIONS[operation];
     if (WRITING_OPERATIONS.has(operation)) assertWritable(partition);
-    // key names compare in NFC (hsm/key-label.ts): the challenge and the stored request name the key so
+    // key names compare in NFC (keystore/key-label.ts): the challenge and the stored request name the key so
     const keyName = normalizeLabel(String(inner[spec.keyField]));
     const password = normalizePassword(inner[spec.passwordField] as PasswordInput);
     const key = spec.use
