@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { children, decode, readBitString } from '../../../src/crypto/der.js';
-import { loadPublic } from '../../../src/crypto/mechanisms/key-mechanisms.js';
-import { verify } from '../../../src/crypto/signatures/signatures.js';
+import { children, decode, readBitString } from '../../../../src/crypto/der.js';
+import { loadPublic } from '../../../../src/crypto/mechanisms/key-mechanisms.js';
+import { verify } from '../../../../src/crypto/signatures/signatures.js';
 
 /**
  * Signatures made by other implementations: the example self-signed certificates of RFC 9909
@@ -69,7 +69,7 @@ describe('ML-DSA known answer (RFC 9881 example certificate, signed by another i
 
   it('is signed by the RFC 9881 example key', () => {
     const published = JSON.parse(
-      readFileSync(new URL('../crypto/fixtures/pq-example-keys.json', import.meta.url), 'utf8'),
+      readFileSync(new URL('../fixtures/pq-example-keys.json', import.meta.url), 'utf8'),
     );
     expect(certificate.spki.toString('base64')).toBe(published.mlDsa44.publicKeyBase64);
     expect(certificate.signature).toHaveLength(2420);

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { addressFormatFits, truncatedAddress } from '../../../src/crypto/addresses/address-formats.js';
+import { addressFormatFits, truncatedAddress } from '../../../../src/crypto/addresses/address-formats.js';
 
 /** A secp256k1 SPKI from a raw private scalar; OpenSSL (node:crypto) computes the public point. */
 function secp256k1Spki(privateHex: string): Buffer {

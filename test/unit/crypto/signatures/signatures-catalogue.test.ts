@@ -5,8 +5,8 @@ import {
   signatureAlgorithmFits,
   signatureAlgorithmFor,
   signatureAlgorithmsFor,
-} from '../../../src/crypto/signatures/signature-algorithms.js';
-import type { TsbError } from '../../../src/errors.js';
+} from '../../../../src/crypto/signatures/signature-algorithms.js';
+import type { TsbError } from '../../../../src/errors.js';
 
 /** Every name of reference §7.2 that fits a key type the software HSM offers. */
 const REFERENCE_NAMES = [

@@ -8,15 +8,15 @@ import path from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReadyKey } from '../../../src/crypto/mechanisms/key-material.js';
-import { generateKey, loadPrivate, loadPublic } from '../../../src/crypto/mechanisms/key-mechanisms.js';
-import type { ReadyPublicKey } from '../../../src/crypto/mechanisms/public-keys.js';
-import { readRawSignature, writeDerSignature } from '../../../src/crypto/signatures/signature-encoding.js';
-import { publicOf, sign, verify } from '../../../src/crypto/signatures/signatures.js';
-import { shutdownSignaturePool } from '../../../src/crypto/signatures/signatures-pool.js';
-import { decodeSpki } from '../../../src/crypto/spki-pkcs8.js';
-import { openssl, withScratch } from '../../helpers/openssl.js';
-import { tsbErrorOfAsync } from '../crypto/helpers.js';
+import type { ReadyKey } from '../../../../src/crypto/mechanisms/key-material.js';
+import { generateKey, loadPrivate, loadPublic } from '../../../../src/crypto/mechanisms/key-mechanisms.js';
+import type { ReadyPublicKey } from '../../../../src/crypto/mechanisms/public-keys.js';
+import { readRawSignature, writeDerSignature } from '../../../../src/crypto/signatures/signature-encoding.js';
+import { publicOf, sign, verify } from '../../../../src/crypto/signatures/signatures.js';
+import { shutdownSignaturePool } from '../../../../src/crypto/signatures/signatures-pool.js';
+import { decodeSpki } from '../../../../src/crypto/spki-pkcs8.js';
+import { openssl, withScratch } from '../../../helpers/openssl.js';
+import { tsbErrorOfAsync } from '../helpers.js';
 
 /** A DSA-2048/256 key made once with `openssl genpkey` (parameter generation takes seconds). */
 const DSA_PEM = `-----BEGIN PRIVATE KEY-----

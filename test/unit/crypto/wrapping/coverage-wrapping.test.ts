@@ -8,7 +8,7 @@
 import { createPublicKey, hkdfSync, randomBytes } from 'node:crypto';
 import { ml_kem512, ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { KeyAlgorithm, SymmetricAlgorithm } from '../../../src/crypto/algorithms.js';
+import type { KeyAlgorithm, SymmetricAlgorithm } from '../../../../src/crypto/algorithms.js';
 import {
   exportPrivateKey,
   generateKey,
@@ -16,10 +16,10 @@ import {
   type KeyMaterial,
   loadPrivate,
   type ReadyKey,
-} from '../../../src/crypto/mechanisms/key-mechanisms.js';
-import { publicKeyInput, unwrapKey, wrapKey } from '../../../src/crypto/wrapping/key-wrapping.js';
-import { opensslEnc, opensslPkeyutl } from '../../helpers/openssl.js';
-import { opensslPrivateKey } from '../crypto/helpers.js';
+} from '../../../../src/crypto/mechanisms/key-mechanisms.js';
+import { publicKeyInput, unwrapKey, wrapKey } from '../../../../src/crypto/wrapping/key-wrapping.js';
+import { opensslEnc, opensslPkeyutl } from '../../../helpers/openssl.js';
+import { opensslPrivateKey } from '../helpers.js';
 
 const secret = (algorithm: SymmetricAlgorithm, bytes: Buffer): KeyMaterial =>
   importKey({ algorithm, secretKey: bytes });

@@ -1,4 +1,4 @@
-import { parseDerivationPath } from '../../../src/crypto/derivation/path.js';
+import { parseDerivationPath } from '../../../../src/crypto/derivation/path.js';
 
 /** A vector path (`m/0H/1`) as derivation steps. */
 export const stepsOf = (path: string) => parseDerivationPath(path);

@@ -2,10 +2,10 @@ import { createSecretKey, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hmac, verifyHmac } from '../../../src/crypto/macs/hmac-sha256.js';
-import { importKey, loadPrivate, type ReadyKey } from '../../../src/crypto/mechanisms/key-mechanisms.js';
-import { openssl, withScratch } from '../../helpers/openssl.js';
-import { tsbErrorOf } from '../crypto/helpers.js';
+import { hmac, verifyHmac } from '../../../../src/crypto/macs/hmac-sha256.js';
+import { importKey, loadPrivate, type ReadyKey } from '../../../../src/crypto/mechanisms/key-mechanisms.js';
+import { openssl, withScratch } from '../../../helpers/openssl.js';
+import { tsbErrorOf } from '../helpers.js';
 
 const hmacKey = (bytes: Buffer): ReadyKey =>
   loadPrivate(importKey({ algorithm: 'HMACSHA256', secretKey: bytes }));

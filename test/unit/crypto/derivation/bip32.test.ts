@@ -7,10 +7,10 @@ import {
   masterKey,
   neuter,
   serializeExtendedKey,
-} from '../../../src/crypto/derivation/bip32.js';
-import type { ExtendedPrivateKey } from '../../../src/crypto/derivation/extended-keys.js';
-import { deriveChild, masterFromSeed } from '../../../src/crypto/derivation/key-derivation.js';
-import { childNumber } from '../../../src/crypto/derivation/path.js';
+} from '../../../../src/crypto/derivation/bip32.js';
+import type { ExtendedPrivateKey } from '../../../../src/crypto/derivation/extended-keys.js';
+import { deriveChild, masterFromSeed } from '../../../../src/crypto/derivation/key-derivation.js';
+import { childNumber } from '../../../../src/crypto/derivation/path.js';
 import { stepsOf } from './helpers.js';
 import { BIP32_VECTORS } from './vectors.js';
 

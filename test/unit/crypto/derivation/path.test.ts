@@ -6,8 +6,8 @@ import {
   parseDerivationPath,
   splitKeyName,
   stepOf,
-} from '../../../src/crypto/derivation/path.js';
-import { TsbError } from '../../../src/errors.js';
+} from '../../../../src/crypto/derivation/path.js';
+import { TsbError } from '../../../../src/errors.js';
 
 const h = (index: number) => ({ index, hardened: true });
 const n = (index: number) => ({ index, hardened: false });

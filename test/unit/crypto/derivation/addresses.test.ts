@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
-import { truncatedAddress } from '../../../src/crypto/addresses/address-formats.js';
+import { truncatedAddress } from '../../../../src/crypto/addresses/address-formats.js';
 import {
   btcAddress,
   ethAddress,
@@ -10,15 +10,15 @@ import {
   toChecksumAddress,
   xlmAddress,
   xrpAddress,
-} from '../../../src/crypto/addresses/blockchain-addresses.js';
+} from '../../../../src/crypto/addresses/blockchain-addresses.js';
 import {
   base58CheckDecode,
   base58CheckEncode,
   RIPPLE_ALPHABET,
-} from '../../../src/crypto/derivation/base58.js';
-import { serializeExtendedKey } from '../../../src/crypto/derivation/bip32.js';
-import { masterFromSeed } from '../../../src/crypto/derivation/key-derivation.js';
-import { generateKey } from '../../../src/crypto/mechanisms/key-mechanisms.js';
+} from '../../../../src/crypto/derivation/base58.js';
+import { serializeExtendedKey } from '../../../../src/crypto/derivation/bip32.js';
+import { masterFromSeed } from '../../../../src/crypto/derivation/key-derivation.js';
+import { generateKey } from '../../../../src/crypto/mechanisms/key-mechanisms.js';
 
 /** SPKI of a secp256k1 key from its raw private scalar (OpenSSL computes the point). */
 function secp256k1SpkiOfPrivate(privateHex: string): Buffer {

@@ -7,16 +7,16 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { SymmetricAlgorithm } from '../../../src/crypto/algorithms.js';
-import { type CipherAlgorithm, decrypt, encrypt } from '../../../src/crypto/ciphers/ciphers.js';
+import type { SymmetricAlgorithm } from '../../../../src/crypto/algorithms.js';
+import { type CipherAlgorithm, decrypt, encrypt } from '../../../../src/crypto/ciphers/ciphers.js';
 import {
   generateKey,
   importKey,
   loadPrivate,
   type ReadyKey,
-} from '../../../src/crypto/mechanisms/key-mechanisms.js';
-import { opensslEnc, opensslPkeyutl } from '../../helpers/openssl.js';
-import { tsbErrorOf } from '../crypto/helpers.js';
+} from '../../../../src/crypto/mechanisms/key-mechanisms.js';
+import { opensslEnc, opensslPkeyutl } from '../../../helpers/openssl.js';
+import { tsbErrorOf } from '../helpers.js';
 
 const secretKey = (algorithm: SymmetricAlgorithm, bytes: Buffer): ReadyKey =>
   loadPrivate(importKey({ algorithm, secretKey: bytes }));

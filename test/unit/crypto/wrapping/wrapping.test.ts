@@ -1,13 +1,13 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { SymmetricAlgorithm } from '../../../src/crypto/algorithms.js';
+import type { SymmetricAlgorithm } from '../../../../src/crypto/algorithms.js';
 import {
   generateKey,
   importKey,
   type KeyMaterial,
   loadPrivate,
   type ReadyKey,
-} from '../../../src/crypto/mechanisms/key-mechanisms.js';
+} from '../../../../src/crypto/mechanisms/key-mechanisms.js';
 import {
   aesKeyUnwrap,
   aesKeyWrap,
@@ -15,9 +15,9 @@ import {
   unwrapKey,
   WRAP_METHODS,
   wrapKey,
-} from '../../../src/crypto/wrapping/key-wrapping.js';
-import { opensslEnc, opensslPkeyutl } from '../../helpers/openssl.js';
-import { tsbErrorOf } from '../crypto/helpers.js';
+} from '../../../../src/crypto/wrapping/key-wrapping.js';
+import { opensslEnc, opensslPkeyutl } from '../../../helpers/openssl.js';
+import { tsbErrorOf } from '../helpers.js';
 
 const secret = (algorithm: SymmetricAlgorithm, bytes: Buffer): KeyMaterial =>
   importKey({ algorithm, secretKey: bytes });

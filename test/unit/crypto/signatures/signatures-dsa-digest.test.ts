@@ -7,15 +7,15 @@ import { createPrivateKey, createPublicKey, type KeyObject, randomBytes } from '
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decode, readInteger } from '../../../src/crypto/der.js';
-import type { ReadyKey } from '../../../src/crypto/mechanisms/key-material.js';
-import { loadPublic } from '../../../src/crypto/mechanisms/key-mechanisms.js';
-import type { ReadyPublicKey } from '../../../src/crypto/mechanisms/public-keys.js';
-import { dsaPrivateKey, nonceExponent } from '../../../src/crypto/signatures/dsa-digest.js';
-import { readDerSignature, toBytes } from '../../../src/crypto/signatures/signature-encoding.js';
-import { sign, verify } from '../../../src/crypto/signatures/signatures.js';
-import { shutdownSignaturePool } from '../../../src/crypto/signatures/signatures-pool.js';
-import { openssl, withScratch } from '../../helpers/openssl.js';
+import { decode, readInteger } from '../../../../src/crypto/der.js';
+import type { ReadyKey } from '../../../../src/crypto/mechanisms/key-material.js';
+import { loadPublic } from '../../../../src/crypto/mechanisms/key-mechanisms.js';
+import type { ReadyPublicKey } from '../../../../src/crypto/mechanisms/public-keys.js';
+import { dsaPrivateKey, nonceExponent } from '../../../../src/crypto/signatures/dsa-digest.js';
+import { readDerSignature, toBytes } from '../../../../src/crypto/signatures/signature-encoding.js';
+import { sign, verify } from '../../../../src/crypto/signatures/signatures.js';
+import { shutdownSignaturePool } from '../../../../src/crypto/signatures/signatures-pool.js';
+import { openssl, withScratch } from '../../../helpers/openssl.js';
 
 afterAll(() => shutdownSignaturePool());
 

@@ -9,13 +9,16 @@ import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { shake256 } from '@noble/hashes/sha3.js';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ReadyKey } from '../../../src/crypto/mechanisms/key-material.js';
-import { generateKey, loadPrivate, loadPublic } from '../../../src/crypto/mechanisms/key-mechanisms.js';
-import { SLH_DSA } from '../../../src/crypto/mechanisms/slh-dsa-params.js';
-import { sign, verify } from '../../../src/crypto/signatures/signatures.js';
-import { BLS_DST } from '../../../src/crypto/signatures/signatures-noble.js';
-import { shutdownSignaturePool, signaturePoolStats } from '../../../src/crypto/signatures/signatures-pool.js';
-import { tsbErrorOfAsync } from '../crypto/helpers.js';
+import type { ReadyKey } from '../../../../src/crypto/mechanisms/key-material.js';
+import { generateKey, loadPrivate, loadPublic } from '../../../../src/crypto/mechanisms/key-mechanisms.js';
+import { SLH_DSA } from '../../../../src/crypto/mechanisms/slh-dsa-params.js';
+import { sign, verify } from '../../../../src/crypto/signatures/signatures.js';
+import { BLS_DST } from '../../../../src/crypto/signatures/signatures-noble.js';
+import {
+  shutdownSignaturePool,
+  signaturePoolStats,
+} from '../../../../src/crypto/signatures/signatures-pool.js';
+import { tsbErrorOfAsync } from '../helpers.js';
 
 afterAll(() => shutdownSignaturePool());
 

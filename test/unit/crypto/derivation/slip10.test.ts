@@ -1,7 +1,7 @@
 import { createPrivateKey, randomBytes, sign, verify } from 'node:crypto';
 import { mnemonicToSeedSync } from '@scure/bip39';
 import { describe, expect, it } from 'vitest';
-import { stellarAccountId } from '../../../src/crypto/addresses/blockchain-addresses.js';
+import { stellarAccountId } from '../../../../src/crypto/addresses/blockchain-addresses.js';
 import {
   derivationTypeOf,
   deriveChild,
@@ -10,9 +10,9 @@ import {
   masterFromSeed,
   rawPrivateKeyOf,
   splitKeyName,
-} from '../../../src/crypto/derivation/key-derivation.js';
-import { importKey } from '../../../src/crypto/mechanisms/key-mechanisms.js';
-import { TsbError } from '../../../src/errors.js';
+} from '../../../../src/crypto/derivation/key-derivation.js';
+import { importKey } from '../../../../src/crypto/mechanisms/key-mechanisms.js';
+import { TsbError } from '../../../../src/errors.js';
 import { stepsOf } from './helpers.js';
 import { SLIP10_VECTORS } from './vectors.js';
 
