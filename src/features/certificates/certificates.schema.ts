@@ -73,13 +73,18 @@ export const CsrRequestSchema = Type.Object({
 export const SelfSignRequestSchema = Type.Object({
   ...signing,
   validity: Validity,
-  commonName: Type.String({ minLength: 1, maxLength: 256, description: 'CN of subject and issuer' }),
+  commonName: Type.Optional(
+    Type.Union([Type.String({ maxLength: 256 }), Type.Null()], {
+      description:
+        'CN of subject and issuer; when absent, standardCertificateAttributes.commonName (as the Fireblocks agent and the Keycloak provider send it)',
+    }),
+  ),
   certificateAuthority: Type.Optional(
     Type.Union([Type.Boolean({ description: 'true: basicConstraints cA TRUE (critical)' }), Type.Null()]),
   ),
   standardCertificateAttributes: Type.Optional(
     Type.Union([StandardCertificateAttributesSchema, Type.Null()], {
-      description: 'OpenTSB: a fuller subject; commonName above takes the place of its CN',
+      description: 'the subject; commonName above, when given, takes the place of its CN',
     }),
   ),
 });

@@ -46,7 +46,8 @@ export interface CsrInput extends SigningFields {
 /** `POST /v1/certificate/synchronous/selfsign`. */
 export interface SelfSignInput extends SigningFields {
   validity: number;
-  commonName: string;
+  /** the CN; absent: `standardCertificateAttributes.commonName` */
+  commonName?: string | null;
   certificateAuthority?: boolean | null;
   standardCertificateAttributes?: StandardCertificateAttributes | null;
 }
@@ -115,7 +116,7 @@ export function planSelfSign(key: SigningKey, input: SelfSignInput): Certificate
   const usage = usagesOf(input);
   return {
     ...signing(key, input),
-    subject: subjectName(input.standardCertificateAttributes, text(input.commonName, 'commonName')),
+    subject: subjectName(input.standardCertificateAttributes, optionalText(input.commonName, 'commonName')),
     validityDays: validityDays(input.validity),
     ca,
     keyUsage: caKeyUsage(ca, usage.keyUsage),
@@ -208,12 +209,6 @@ function flag(value: unknown, field: string): boolean {
   if (typeof value !== 'boolean')
     throw new TsbError('INPUT_VALIDATION_FAILED', `${field} must be true or false`);
   return value;
-}
-
-function text(value: unknown, field: string): string {
-  const given = optionalText(value, field);
-  if (!given) throw new TsbError('INPUT_VALIDATION_FAILED', `${field} is required`);
-  return given;
 }
 
 function optionalText(value: unknown, field: string): string | null {
