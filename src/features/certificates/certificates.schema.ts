@@ -57,6 +57,9 @@ const signing = {
 };
 
 const Validity = Type.Integer({ description: 'days the certificate is valid from now (1–36525)' });
+const OptionalValidity = Type.Optional(
+  Type.Union([Validity, Type.Null()], { description: 'days (1–36525); absent or null: 365' }),
+);
 
 const MetaData = {
   metaData: OptionalBinary('document shown to approvers'),
@@ -66,13 +69,13 @@ const MetaData = {
 /** CsrRequest: a CSR for the key; the key then holds a self-signed certificate valid `validity` days. */
 export const CsrRequestSchema = Type.Object({
   ...signing,
-  validity: Validity,
+  validity: OptionalValidity,
   standardCertificateAttributes: StandardCertificateAttributesSchema,
 });
 
 export const SelfSignRequestSchema = Type.Object({
   ...signing,
-  validity: Validity,
+  validity: OptionalValidity,
   commonName: Type.Optional(
     Type.Union([Type.String({ maxLength: 256 }), Type.Null()], {
       description:
@@ -102,7 +105,7 @@ export const SignCertificateRequestSchema = Type.Object({
     }),
   ),
   certificateAuthority: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
-  validity: Type.Optional(Type.Union([Validity, Type.Null()], { description: 'days; default 365' })),
+  validity: OptionalValidity,
   standardCertificateAttributes: Type.Optional(
     Type.Union([StandardCertificateAttributesSchema, Type.Null()], {
       description: 'subject of the certificate instead of the CSR’s subject',

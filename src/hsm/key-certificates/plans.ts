@@ -39,13 +39,15 @@ interface SigningFields {
 
 /** `POST /v1/certificate/synchronous/request` (CsrRequest). */
 export interface CsrInput extends SigningFields {
-  validity: number;
+  /** days of the key's self-signed certificate; absent: DEFAULT_VALIDITY_DAYS */
+  validity?: number | null;
   standardCertificateAttributes: StandardCertificateAttributes;
 }
 
 /** `POST /v1/certificate/synchronous/selfsign`. */
 export interface SelfSignInput extends SigningFields {
-  validity: number;
+  /** absent: DEFAULT_VALIDITY_DAYS */
+  validity?: number | null;
   /** the CN; absent: `standardCertificateAttributes.commonName` */
   commonName?: string | null;
   certificateAuthority?: boolean | null;
@@ -85,8 +87,11 @@ export interface CertificatePlan {
 }
 
 export const MAX_VALIDITY_DAYS = 36_525;
-/** validity of a certificate issued from a CSR when the request names none */
-export const DEFAULT_SIGN_VALIDITY_DAYS = 365;
+/**
+ * Validity (days) when a request names none: the Fireblocks agent and the Keycloak provider send CSR
+ * requests without one; 365 is what the Securosys clients use as their own default.
+ */
+export const DEFAULT_VALIDITY_DAYS = 365;
 
 /**
  * The bytes approvers approve for a certificate request: the canonical JSON (keys sorted, no whitespace)
@@ -102,7 +107,7 @@ export function planCsr(key: SigningKey, input: CsrInput): CertificatePlan {
   return {
     ...signing(key, input),
     subject: subjectName(input.standardCertificateAttributes),
-    validityDays: validityDays(input.validity),
+    validityDays: validityDays(input.validity ?? DEFAULT_VALIDITY_DAYS),
     // the key's self-signed certificate is a CA certificate exactly when the CSR asks for keyCertSign
     ca: usage.keyUsage.includes('KEY_CERT_SIGN'),
     ...usage,
@@ -117,7 +122,7 @@ export function planSelfSign(key: SigningKey, input: SelfSignInput): Certificate
   return {
     ...signing(key, input),
     subject: subjectName(input.standardCertificateAttributes, optionalText(input.commonName, 'commonName')),
-    validityDays: validityDays(input.validity),
+    validityDays: validityDays(input.validity ?? DEFAULT_VALIDITY_DAYS),
     ca,
     keyUsage: caKeyUsage(ca, usage.keyUsage),
     extendedKeyUsage: usage.extendedKeyUsage,
@@ -130,7 +135,7 @@ export function planSignCertificate(key: SigningKey, input: SignCertificateInput
   const signingPart = signing(key, input);
   const ca = flag(input.certificateAuthority, 'certificateAuthority');
   const usage = usagesOf(input);
-  const validity = validityDays(input.validity ?? DEFAULT_SIGN_VALIDITY_DAYS);
+  const validity = validityDays(input.validity ?? DEFAULT_VALIDITY_DAYS);
   const csr = verifyCsr(input.certificateSigningRequest);
   const commonName = optionalText(input.commonName, 'commonName');
   const attributes = input.standardCertificateAttributes;
