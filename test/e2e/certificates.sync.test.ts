@@ -253,7 +253,11 @@ describe('self-signed CA and certificates it issues', () => {
       expect(text).toContain('X509v3 Authority Key Identifier');
     });
     const held = await t.call(P, KO, { method: 'GET', url: '/v1/certificate/ca' });
-    expect(held.json()).toEqual({ label: 'ca', certificate: caPem });
+    expect(held.json()).toEqual({
+      label: 'ca',
+      certificate: caPem,
+      rawCertificate: pemBytes(caPem).toString('base64'),
+    });
   });
 
   it('the older path /v1/certificate/synchronous/create/selfSigned does the same (without CA flag: CA:FALSE)', async () => {

@@ -158,6 +158,11 @@ export const CertificateResponseSchema = Type.Object({
   certificate: Type.String({ description: 'X.509 certificate, PEM' }),
 });
 
+export const HeldCertificateResponseSchema = Type.Object({
+  ...CertificateResponseSchema.properties,
+  rawCertificate: Type.String({ description: 'the same certificate, base64 DER without PEM armour' }),
+});
+
 export const CsrFileSchema = Type.String({ description: 'the CSR, PEM (a .csr file)' });
 
 export const CertificateKeyParamsSchema = Type.Object({ keyName: LabelSchema });
