@@ -139,22 +139,35 @@ export function planSignCertificate(key: SigningKey, input: SignCertificateInput
   const csr = verifyCsr(input.certificateSigningRequest);
   const commonName = optionalText(input.commonName, 'commonName');
   const attributes = input.standardCertificateAttributes;
-  const subject = attributes
-    ? subjectName(attributes, commonName)
-    : commonName
-      ? csrSubjectWith(csr.subject, commonName)
-      : csr.subject;
+  const named = attributes && namesAnything(attributes) ? subjectName(attributes, commonName) : null;
+  const keyUsage = caKeyUsage(ca, usage.keyUsage);
+  const issuer = issuerFacts(key.label, key.certificate);
   return {
     ...signingPart,
-    subject,
+    // attributes naming the issuing CA itself leave the CSR's subject: a certificate for another key does
+    // not take its issuer's name (the Fireblocks agent sends the CA key's label as their commonName)
+    subject: named && !named.equals(issuer.name) ? named : csrSubject(csr.subject, commonName),
     subjectPublicKey: csr.spki,
     validityDays: validity,
     ca,
-    keyUsage: caKeyUsage(ca, usage.keyUsage),
+    keyUsage,
     extendedKeyUsage: usage.extendedKeyUsage,
-    issuer: issuerFacts(key.label, key.certificate),
+    issuer,
     subjectAltName: csr.subjectAltName,
   };
+}
+
+/** Whether standardCertificateAttributes name any value (attributes naming none leave the CSR's subject). */
+function namesAnything(attributes: StandardCertificateAttributes): boolean {
+  return (
+    typeof attributes !== 'object' ||
+    Object.values(attributes).some((value) => value !== null && value !== undefined && value !== '')
+  );
+}
+
+/** The CSR's subject, its CN set to `commonName` when one is given. */
+function csrSubject(subject: Buffer, commonName: string | null): Buffer {
+  return commonName ? csrSubjectWith(subject, commonName) : subject;
 }
 
 function csrSubjectWith(subject: Buffer, commonName: string): Buffer {
