@@ -1005,7 +1005,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The certificate a key holds */
+        /** The certificate a key holds (PEM, and base64 DER in rawCertificate) */
         get: operations["getCertificate"];
         put?: never;
         post?: never;
@@ -6751,8 +6751,8 @@ export interface operations {
                         signatureAlgorithm: string;
                         keyUsage?: string[] | null;
                         extendedKeyUsage?: string[] | null;
-                        /** @description days the certificate is valid from now (1–36525) */
-                        validity: number;
+                        /** @description days (1–36525); absent or null: 365 */
+                        validity?: number | null;
                         /** @description subject distinguished name; null or empty values are left out */
                         standardCertificateAttributes: {
                             commonName?: string | null;
@@ -6910,12 +6910,12 @@ export interface operations {
                         signatureAlgorithm: string;
                         keyUsage?: string[] | null;
                         extendedKeyUsage?: string[] | null;
-                        /** @description days the certificate is valid from now (1–36525) */
-                        validity: number;
-                        /** @description CN of subject and issuer */
-                        commonName: string;
+                        /** @description days (1–36525); absent or null: 365 */
+                        validity?: number | null;
+                        /** @description CN of subject and issuer; when absent, standardCertificateAttributes.commonName (as the Fireblocks agent and the Keycloak provider send it) */
+                        commonName?: string | null;
                         certificateAuthority?: boolean | null;
-                        /** @description OpenTSB: a fuller subject; commonName above takes the place of its CN */
+                        /** @description the subject; commonName above, when given, takes the place of its CN */
                         standardCertificateAttributes?: {
                             commonName?: string | null;
                             country?: string | null;
@@ -7077,7 +7077,7 @@ export interface operations {
                         /** @description sets the CN of the subject (the CSR’s subject, or standardCertificateAttributes) */
                         commonName?: string | null;
                         certificateAuthority?: boolean | null;
-                        /** @description days; default 365 */
+                        /** @description days (1–36525); absent or null: 365 */
                         validity?: number | null;
                         /** @description subject of the certificate instead of the CSR’s subject */
                         standardCertificateAttributes?: {
@@ -9534,8 +9534,8 @@ export interface operations {
                     signatureAlgorithm: string;
                     keyUsage?: string[] | null;
                     extendedKeyUsage?: string[] | null;
-                    /** @description days the certificate is valid from now (1–36525) */
-                    validity: number;
+                    /** @description days (1–36525); absent or null: 365 */
+                    validity?: number | null;
                     /** @description subject distinguished name; null or empty values are left out */
                     standardCertificateAttributes: {
                         commonName?: string | null;
@@ -9683,8 +9683,8 @@ export interface operations {
                     signatureAlgorithm: string;
                     keyUsage?: string[] | null;
                     extendedKeyUsage?: string[] | null;
-                    /** @description days the certificate is valid from now (1–36525) */
-                    validity: number;
+                    /** @description days (1–36525); absent or null: 365 */
+                    validity?: number | null;
                     /** @description subject distinguished name; null or empty values are left out */
                     standardCertificateAttributes: {
                         commonName?: string | null;
@@ -9828,12 +9828,12 @@ export interface operations {
                     signatureAlgorithm: string;
                     keyUsage?: string[] | null;
                     extendedKeyUsage?: string[] | null;
-                    /** @description days the certificate is valid from now (1–36525) */
-                    validity: number;
-                    /** @description CN of subject and issuer */
-                    commonName: string;
+                    /** @description days (1–36525); absent or null: 365 */
+                    validity?: number | null;
+                    /** @description CN of subject and issuer; when absent, standardCertificateAttributes.commonName (as the Fireblocks agent and the Keycloak provider send it) */
+                    commonName?: string | null;
                     certificateAuthority?: boolean | null;
-                    /** @description OpenTSB: a fuller subject; commonName above takes the place of its CN */
+                    /** @description the subject; commonName above, when given, takes the place of its CN */
                     standardCertificateAttributes?: {
                         commonName?: string | null;
                         country?: string | null;
@@ -9980,12 +9980,12 @@ export interface operations {
                     signatureAlgorithm: string;
                     keyUsage?: string[] | null;
                     extendedKeyUsage?: string[] | null;
-                    /** @description days the certificate is valid from now (1–36525) */
-                    validity: number;
-                    /** @description CN of subject and issuer */
-                    commonName: string;
+                    /** @description days (1–36525); absent or null: 365 */
+                    validity?: number | null;
+                    /** @description CN of subject and issuer; when absent, standardCertificateAttributes.commonName (as the Fireblocks agent and the Keycloak provider send it) */
+                    commonName?: string | null;
                     certificateAuthority?: boolean | null;
-                    /** @description OpenTSB: a fuller subject; commonName above takes the place of its CN */
+                    /** @description the subject; commonName above, when given, takes the place of its CN */
                     standardCertificateAttributes?: {
                         commonName?: string | null;
                         country?: string | null;
@@ -10137,7 +10137,7 @@ export interface operations {
                     /** @description sets the CN of the subject (the CSR’s subject, or standardCertificateAttributes) */
                     commonName?: string | null;
                     certificateAuthority?: boolean | null;
-                    /** @description days; default 365 */
+                    /** @description days (1–36525); absent or null: 365 */
                     validity?: number | null;
                     /** @description subject of the certificate instead of the CSR’s subject */
                     standardCertificateAttributes?: {
@@ -10415,6 +10415,8 @@ export interface operations {
                         label: string;
                         /** @description X.509 certificate, PEM */
                         certificate: string;
+                        /** @description the same certificate, base64 DER without PEM armour */
+                        rawCertificate: string;
                     };
                 };
             };

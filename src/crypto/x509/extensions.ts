@@ -116,8 +116,10 @@ export function certificateExtensions(
 }
 
 /**
- * RFC 5280 §4.2.1.9/§4.2.1.3: keyCertSign only in a CA certificate, and a CA certificate that lists key
- * usages must list keyCertSign. A CA without any key usage gets keyCertSign and cRLSign.
+ * RFC 5280 §4.2.1.9/§4.2.1.3: keyCertSign only in a CA certificate. A CA certificate always has
+ * keyCertSign: `certificateAuthority: true` implies it, as the TSB does (the Keycloak provider and the
+ * Vault plugin ask for a CA with DIGITAL_SIGNATURE only); a CA without any key usage gets keyCertSign and
+ * cRLSign.
  */
 export function caKeyUsage(ca: boolean, keyUsage: readonly KeyUsageName[]): KeyUsageName[] {
   if (!ca && keyUsage.includes('KEY_CERT_SIGN')) {
@@ -127,11 +129,6 @@ export function caKeyUsage(ca: boolean, keyUsage: readonly KeyUsageName[]): KeyU
     );
   }
   if (ca && keyUsage.length === 0) return ['KEY_CERT_SIGN', 'CRL_SIGN'];
-  if (ca && !keyUsage.includes('KEY_CERT_SIGN')) {
-    throw new TsbError(
-      'INPUT_VALIDATION_FAILED',
-      'a CA certificate (certificateAuthority true) needs keyUsage KEY_CERT_SIGN to sign certificates',
-    );
-  }
+  if (ca && !keyUsage.includes('KEY_CERT_SIGN')) return [...keyUsage, 'KEY_CERT_SIGN'];
   return [...keyUsage];
 }

@@ -57,6 +57,9 @@ const signing = {
 };
 
 const Validity = Type.Integer({ description: 'days the certificate is valid from now (1–36525)' });
+const OptionalValidity = Type.Optional(
+  Type.Union([Validity, Type.Null()], { description: 'days (1–36525); absent or null: 365' }),
+);
 
 const MetaData = {
   metaData: OptionalBinary('document shown to approvers'),
@@ -66,20 +69,25 @@ const MetaData = {
 /** CsrRequest: a CSR for the key; the key then holds a self-signed certificate valid `validity` days. */
 export const CsrRequestSchema = Type.Object({
   ...signing,
-  validity: Validity,
+  validity: OptionalValidity,
   standardCertificateAttributes: StandardCertificateAttributesSchema,
 });
 
 export const SelfSignRequestSchema = Type.Object({
   ...signing,
-  validity: Validity,
-  commonName: Type.String({ minLength: 1, maxLength: 256, description: 'CN of subject and issuer' }),
+  validity: OptionalValidity,
+  commonName: Type.Optional(
+    Type.Union([Type.String({ maxLength: 256 }), Type.Null()], {
+      description:
+        'CN of subject and issuer; when absent, standardCertificateAttributes.commonName (as the Fireblocks agent and the Keycloak provider send it)',
+    }),
+  ),
   certificateAuthority: Type.Optional(
     Type.Union([Type.Boolean({ description: 'true: basicConstraints cA TRUE (critical)' }), Type.Null()]),
   ),
   standardCertificateAttributes: Type.Optional(
     Type.Union([StandardCertificateAttributesSchema, Type.Null()], {
-      description: 'OpenTSB: a fuller subject; commonName above takes the place of its CN',
+      description: 'the subject; commonName above, when given, takes the place of its CN',
     }),
   ),
 });
@@ -97,7 +105,7 @@ export const SignCertificateRequestSchema = Type.Object({
     }),
   ),
   certificateAuthority: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
-  validity: Type.Optional(Type.Union([Validity, Type.Null()], { description: 'days; default 365' })),
+  validity: OptionalValidity,
   standardCertificateAttributes: Type.Optional(
     Type.Union([StandardCertificateAttributesSchema, Type.Null()], {
       description: 'subject of the certificate instead of the CSR’s subject',
@@ -148,6 +156,11 @@ export const CsrResponseSchema = Type.Object({
 export const CertificateResponseSchema = Type.Object({
   label: Type.String(),
   certificate: Type.String({ description: 'X.509 certificate, PEM' }),
+});
+
+export const HeldCertificateResponseSchema = Type.Object({
+  ...CertificateResponseSchema.properties,
+  rawCertificate: Type.String({ description: 'the same certificate, base64 DER without PEM armour' }),
 });
 
 export const CsrFileSchema = Type.String({ description: 'the CSR, PEM (a .csr file)' });

@@ -1,5 +1,5 @@
 import { presentedApprovals } from '../../hsm/approval-gate.js';
-import type { LabelledCertificate } from '../../hsm/key-certificates/key-certificates.js';
+import type { HeldCertificate, LabelledCertificate } from '../../hsm/key-certificates/key-certificates.js';
 import type { CsrInput, SelfSignInput, SignCertificateInput } from '../../hsm/key-certificates/plans.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
 
@@ -43,7 +43,7 @@ export class CertificatesService {
     return this.hsm.keyCertificates.importPlain(await this.hsm.partition(partitionId), input);
   }
 
-  async get(partitionId: string, keyName: string): Promise<LabelledCertificate> {
+  async get(partitionId: string, keyName: string): Promise<HeldCertificate> {
     return this.hsm.keyCertificates.get(await this.hsm.partition(partitionId), keyName);
   }
 

@@ -44,6 +44,12 @@ export interface LabelledCertificate {
   certificate: string;
 }
 
+/** The certificate a key holds, as `GET /v1/certificate/{keyName}` answers it. */
+export interface HeldCertificate extends LabelledCertificate {
+  /** base64 DER, no armour (the Keycloak provider reads this field) */
+  rawCertificate: string;
+}
+
 const DAY_MS = 86_400_000;
 type Signer = (data: Buffer) => Promise<Buffer>;
 
@@ -129,10 +135,14 @@ export class KeyCertificates {
     return { label: key.label, certificate: certificatePem(der) };
   }
 
-  async get(partition: Partition, label: string): Promise<LabelledCertificate> {
+  async get(partition: Partition, label: string): Promise<HeldCertificate> {
     const key = await this.keys.requireKey(partition, label, { cached: true });
     if (!key.certificate) throw noCertificate(key.label);
-    return { label: key.label, certificate: certificatePem(key.certificate) };
+    return {
+      label: key.label,
+      certificate: certificatePem(key.certificate),
+      rawCertificate: Buffer.from(key.certificate).toString('base64'),
+    };
   }
 
   async remove(partition: Partition, label: string): Promise<void> {

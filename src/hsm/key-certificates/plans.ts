@@ -39,14 +39,17 @@ interface SigningFields {
 
 /** `POST /v1/certificate/synchronous/request` (CsrRequest). */
 export interface CsrInput extends SigningFields {
-  validity: number;
+  /** days of the key's self-signed certificate; absent: DEFAULT_VALIDITY_DAYS */
+  validity?: number | null;
   standardCertificateAttributes: StandardCertificateAttributes;
 }
 
 /** `POST /v1/certificate/synchronous/selfsign`. */
 export interface SelfSignInput extends SigningFields {
-  validity: number;
-  commonName: string;
+  /** absent: DEFAULT_VALIDITY_DAYS */
+  validity?: number | null;
+  /** the CN; absent: `standardCertificateAttributes.commonName` */
+  commonName?: string | null;
   certificateAuthority?: boolean | null;
   standardCertificateAttributes?: StandardCertificateAttributes | null;
 }
@@ -84,8 +87,11 @@ export interface CertificatePlan {
 }
 
 export const MAX_VALIDITY_DAYS = 36_525;
-/** validity of a certificate issued from a CSR when the request names none */
-export const DEFAULT_SIGN_VALIDITY_DAYS = 365;
+/**
+ * Validity (days) when a request names none: the Fireblocks agent and the Keycloak provider send CSR
+ * requests without one; 365 is what the Securosys clients use as their own default.
+ */
+export const DEFAULT_VALIDITY_DAYS = 365;
 
 /**
  * The bytes approvers approve for a certificate request: the canonical JSON (keys sorted, no whitespace)
@@ -101,7 +107,7 @@ export function planCsr(key: SigningKey, input: CsrInput): CertificatePlan {
   return {
     ...signing(key, input),
     subject: subjectName(input.standardCertificateAttributes),
-    validityDays: validityDays(input.validity),
+    validityDays: validityDays(input.validity ?? DEFAULT_VALIDITY_DAYS),
     // the key's self-signed certificate is a CA certificate exactly when the CSR asks for keyCertSign
     ca: usage.keyUsage.includes('KEY_CERT_SIGN'),
     ...usage,
@@ -115,8 +121,8 @@ export function planSelfSign(key: SigningKey, input: SelfSignInput): Certificate
   const usage = usagesOf(input);
   return {
     ...signing(key, input),
-    subject: subjectName(input.standardCertificateAttributes, text(input.commonName, 'commonName')),
-    validityDays: validityDays(input.validity),
+    subject: subjectName(input.standardCertificateAttributes, optionalText(input.commonName, 'commonName')),
+    validityDays: validityDays(input.validity ?? DEFAULT_VALIDITY_DAYS),
     ca,
     keyUsage: caKeyUsage(ca, usage.keyUsage),
     extendedKeyUsage: usage.extendedKeyUsage,
@@ -129,26 +135,39 @@ export function planSignCertificate(key: SigningKey, input: SignCertificateInput
   const signingPart = signing(key, input);
   const ca = flag(input.certificateAuthority, 'certificateAuthority');
   const usage = usagesOf(input);
-  const validity = validityDays(input.validity ?? DEFAULT_SIGN_VALIDITY_DAYS);
+  const validity = validityDays(input.validity ?? DEFAULT_VALIDITY_DAYS);
   const csr = verifyCsr(input.certificateSigningRequest);
   const commonName = optionalText(input.commonName, 'commonName');
   const attributes = input.standardCertificateAttributes;
-  const subject = attributes
-    ? subjectName(attributes, commonName)
-    : commonName
-      ? csrSubjectWith(csr.subject, commonName)
-      : csr.subject;
+  const named = attributes && namesAnything(attributes) ? subjectName(attributes, commonName) : null;
+  const keyUsage = caKeyUsage(ca, usage.keyUsage);
+  const issuer = issuerFacts(key.label, key.certificate);
   return {
     ...signingPart,
-    subject,
+    // attributes naming the issuing CA itself leave the CSR's subject: a certificate for another key does
+    // not take its issuer's name (the Fireblocks agent sends the CA key's label as their commonName)
+    subject: named && !named.equals(issuer.name) ? named : csrSubject(csr.subject, commonName),
     subjectPublicKey: csr.spki,
     validityDays: validity,
     ca,
-    keyUsage: caKeyUsage(ca, usage.keyUsage),
+    keyUsage,
     extendedKeyUsage: usage.extendedKeyUsage,
-    issuer: issuerFacts(key.label, key.certificate),
+    issuer,
     subjectAltName: csr.subjectAltName,
   };
+}
+
+/** Whether standardCertificateAttributes name any value (attributes naming none leave the CSR's subject). */
+function namesAnything(attributes: StandardCertificateAttributes): boolean {
+  return (
+    typeof attributes !== 'object' ||
+    Object.values(attributes).some((value) => value !== null && value !== undefined && value !== '')
+  );
+}
+
+/** The CSR's subject, its CN set to `commonName` when one is given. */
+function csrSubject(subject: Buffer, commonName: string | null): Buffer {
+  return commonName ? csrSubjectWith(subject, commonName) : subject;
 }
 
 function csrSubjectWith(subject: Buffer, commonName: string): Buffer {
@@ -208,12 +227,6 @@ function flag(value: unknown, field: string): boolean {
   if (typeof value !== 'boolean')
     throw new TsbError('INPUT_VALIDATION_FAILED', `${field} must be true or false`);
   return value;
-}
-
-function text(value: unknown, field: string): string {
-  const given = optionalText(value, field);
-  if (!given) throw new TsbError('INPUT_VALIDATION_FAILED', `${field} is required`);
-  return given;
 }
 
 function optionalText(value: unknown, field: string): string | null {
