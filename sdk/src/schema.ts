@@ -8316,6 +8316,53 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            metaData?: string | null;
+                            metaDataSignature?: string | null;
+                            payload?: string | null;
+                            payloadType?: string | null;
+                            requestBase64?: string | null;
+                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                            signedSignRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                            signedModifyKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original block request as sent (its password removed), null for other operations */
+                            signedBlockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                            signedUnblockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                            signedDecryptRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                            signedUnwrapKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                            signedCertificateRequestRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                            signedSignCertificateRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                            signedSelfSignCertificateRequestDto?: {
+                                [key: string]: unknown;
+                            } | null;
+                            timestamp?: string | null;
+                            timestampSignature?: string | null;
+                            timestampSignatureAlgorithm?: string | null;
+                            timestampSignatureWithAlgorithm?: string | null;
+                            keyAttributes?: string | null;
+                            keyAttributesSignature?: string | null;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -8475,6 +8522,53 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            metaData?: string | null;
+                            metaDataSignature?: string | null;
+                            payload?: string | null;
+                            payloadType?: string | null;
+                            requestBase64?: string | null;
+                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                            signedSignRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                            signedModifyKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original block request as sent (its password removed), null for other operations */
+                            signedBlockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                            signedUnblockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                            signedDecryptRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                            signedUnwrapKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                            signedCertificateRequestRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                            signedSignCertificateRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                            signedSelfSignCertificateRequestDto?: {
+                                [key: string]: unknown;
+                            } | null;
+                            timestamp?: string | null;
+                            timestampSignature?: string | null;
+                            timestampSignatureAlgorithm?: string | null;
+                            timestampSignatureWithAlgorithm?: string | null;
+                            keyAttributes?: string | null;
+                            keyAttributesSignature?: string | null;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -8634,6 +8728,53 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            metaData?: string | null;
+                            metaDataSignature?: string | null;
+                            payload?: string | null;
+                            payloadType?: string | null;
+                            requestBase64?: string | null;
+                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                            signedSignRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                            signedModifyKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original block request as sent (its password removed), null for other operations */
+                            signedBlockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                            signedUnblockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                            signedDecryptRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                            signedUnwrapKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                            signedCertificateRequestRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                            signedSignCertificateRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                            signedSelfSignCertificateRequestDto?: {
+                                [key: string]: unknown;
+                            } | null;
+                            timestamp?: string | null;
+                            timestampSignature?: string | null;
+                            timestampSignatureAlgorithm?: string | null;
+                            timestampSignatureWithAlgorithm?: string | null;
+                            keyAttributes?: string | null;
+                            keyAttributesSignature?: string | null;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -8793,6 +8934,53 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            metaData?: string | null;
+                            metaDataSignature?: string | null;
+                            payload?: string | null;
+                            payloadType?: string | null;
+                            requestBase64?: string | null;
+                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                            signedSignRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                            signedModifyKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original block request as sent (its password removed), null for other operations */
+                            signedBlockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                            signedUnblockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                            signedDecryptRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                            signedUnwrapKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                            signedCertificateRequestRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                            signedSignCertificateRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                            signedSelfSignCertificateRequestDto?: {
+                                [key: string]: unknown;
+                            } | null;
+                            timestamp?: string | null;
+                            timestampSignature?: string | null;
+                            timestampSignatureAlgorithm?: string | null;
+                            timestampSignatureWithAlgorithm?: string | null;
+                            keyAttributes?: string | null;
+                            keyAttributesSignature?: string | null;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -8952,6 +9140,53 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            metaData?: string | null;
+                            metaDataSignature?: string | null;
+                            payload?: string | null;
+                            payloadType?: string | null;
+                            requestBase64?: string | null;
+                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                            signedSignRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                            signedModifyKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original block request as sent (its password removed), null for other operations */
+                            signedBlockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                            signedUnblockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                            signedDecryptRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                            signedUnwrapKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                            signedCertificateRequestRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                            signedSignCertificateRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                            signedSelfSignCertificateRequestDto?: {
+                                [key: string]: unknown;
+                            } | null;
+                            timestamp?: string | null;
+                            timestampSignature?: string | null;
+                            timestampSignatureAlgorithm?: string | null;
+                            timestampSignatureWithAlgorithm?: string | null;
+                            keyAttributes?: string | null;
+                            keyAttributesSignature?: string | null;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -9111,6 +9346,53 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            metaData?: string | null;
+                            metaDataSignature?: string | null;
+                            payload?: string | null;
+                            payloadType?: string | null;
+                            requestBase64?: string | null;
+                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                            signedSignRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                            signedModifyKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original block request as sent (its password removed), null for other operations */
+                            signedBlockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                            signedUnblockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                            signedDecryptRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                            signedUnwrapKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                            signedCertificateRequestRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                            signedSignCertificateRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                            signedSelfSignCertificateRequestDto?: {
+                                [key: string]: unknown;
+                            } | null;
+                            timestamp?: string | null;
+                            timestampSignature?: string | null;
+                            timestampSignatureAlgorithm?: string | null;
+                            timestampSignatureWithAlgorithm?: string | null;
+                            keyAttributes?: string | null;
+                            keyAttributesSignature?: string | null;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -9270,6 +9552,53 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            metaData?: string | null;
+                            metaDataSignature?: string | null;
+                            payload?: string | null;
+                            payloadType?: string | null;
+                            requestBase64?: string | null;
+                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                            signedSignRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                            signedModifyKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original block request as sent (its password removed), null for other operations */
+                            signedBlockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                            signedUnblockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                            signedDecryptRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                            signedUnwrapKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                            signedCertificateRequestRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                            signedSignCertificateRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                            signedSelfSignCertificateRequestDto?: {
+                                [key: string]: unknown;
+                            } | null;
+                            timestamp?: string | null;
+                            timestampSignature?: string | null;
+                            timestampSignatureAlgorithm?: string | null;
+                            timestampSignatureWithAlgorithm?: string | null;
+                            keyAttributes?: string | null;
+                            keyAttributesSignature?: string | null;
                         } & {
                             [key: string]: unknown;
                         })[];

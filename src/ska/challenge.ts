@@ -418,7 +418,8 @@ function readUtf8(item: TlvItem, what: string): string {
 // ---------------------------------------------------------------------------------------------
 // The 0x1056 timestamp signature: DER SEQUENCE { AlgorithmIdentifier, BIT STRING (ECDSA-Sig-Value) }
 
-function wrapTimestampSignature(ecdsaSignature: Buffer): Buffer {
+/** Also the task field `timestampSignatureWithAlgorithm` (level4): the 0x1056 item's value. */
+export function wrapTimestampSignature(ecdsaSignature: Buffer): Buffer {
   checkEcdsaSigValue(ecdsaSignature, 'timestamp signature');
   return sequence(ECDSA_WITH_SHA256_ALGORITHM, bitString(ecdsaSignature));
 }
