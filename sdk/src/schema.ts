@@ -436,6 +436,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/fileEncrypt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Encrypt a file (multipart part "file") with ECIES to an EC key named in the part "SignedFileEncryptRequestDto" */
+        post: operations["fileEncryption"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/synchronousBlock": {
         parameters: {
             query?: never;
@@ -5689,6 +5706,121 @@ export interface operations {
             };
             /** @description The object is not in a state that allows this (errorCode 608 key already exists, 500 already decided) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description The request body is larger than the service accepts (errorCode 600) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description The request body is not application/json (errorCode 600) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds until the window admits requests again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description Internal error (errorCode 1, or 701 for an HSM integrity fault); the message quotes the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description The key store database is not reachable (errorCode 2); try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+        };
+    };
+    fileEncryption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @description JSON: {"fileEncryptRequest": {"encryptKeyName": "<EC key>"}} */
+                    SignedFileEncryptRequestDto: string;
+                    /**
+                     * Format: binary
+                     * @description the file to encrypt
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the ECIES cryptogram R ‖ C ‖ T (docs/tsb-deviations.md) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description No valid credentials (errorCode 406 missing access token, 416 missing API key, 617 invalid access token, 631 invalid API key, 618 insufficient login information) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description The credentials lack the role this endpoint needs (errorCode 400), or the key or its policy forbids the operation (401 missing approval, 614 operation forbidden for the key, 620 key password mismatch) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description A named object does not exist (errorCode 650 key, 651 request, 652 task, 653 other object) or a path that no endpoint serves (611) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,6 +3,7 @@ import type { AddressFormat } from '../crypto/addresses/address-formats.js';
 import { keyAddress } from '../crypto/addresses/blockchain-addresses.js';
 import { isSymmetric, normalizeAlgorithm } from '../crypto/algorithms.js';
 import { cipherAlgorithmOf, decrypt, type EncryptResult, encrypt } from '../crypto/ciphers/ciphers.js';
+import { eciesEncrypt } from '../crypto/ciphers/ecies.js';
 import { derivationTypeOf, formatDerivationPath, splitKeyName } from '../crypto/derivation/key-derivation.js';
 import { hmac, verifyHmac } from '../crypto/macs/hmac-sha256.js';
 import { checkSignRequest, sign, verify } from '../crypto/signatures/signatures.js';
@@ -209,6 +210,31 @@ export class KeyOperations {
       initializationVector: base64OrNull(result.initializationVector),
       messageAuthenticationCode: base64OrNull(result.messageAuthenticationCode),
     };
+  }
+
+  /**
+   * ECIES encryption of a file to an EC key (`/v1/fileEncrypt`; src/crypto/ciphers/ecies.ts): only the
+   * public half is used, but the TSB asks for the key's `derive` attribute (key agreement), and so does OpenTSB.
+   */
+  async fileEncrypt(
+    partition: Partition,
+    input: { encryptKeyName: string; keyPassword?: PasswordInput },
+    file: Buffer,
+  ): Promise<Buffer> {
+    const { label, path } = splitKeyName(input.encryptKeyName);
+    refuseDerivationFor(path, 'file encryption');
+    const key = await this.keys.unlock(partition, label, input.keyPassword, { cached: true });
+    if (key.algorithm !== 'EC' || !key.publicKey) {
+      throw new TsbError(
+        'ALGORITHM_NOT_SUPPORTED_BY_KEY',
+        `file encryption (ECIES) needs an EC key, not ${key.algorithm}`,
+      );
+    }
+    authorizeKeyUse(partition, key, 'derive', { secretKey: false });
+    const publicKey = createPublicKey({ key: Buffer.from(key.publicKey), format: 'der', type: 'spki' });
+    const cryptogram = eciesEncrypt(publicKey, file);
+    await this.used(key, 'encrypt');
+    return cryptogram;
   }
 
   async decrypt(
