@@ -15,6 +15,7 @@ import { healthRoutes } from './features/health/health.routes.js';
 import { metricsRoutes } from './features/health/metrics.routes.js';
 import { keysRoutes } from './features/keys/keys.routes.js';
 import { securityOfficerRoutes } from './features/officers/security-officer.routes.js';
+import { fileEncryptRoutes } from './features/operations/file-encrypt.routes.js';
 import { keyStatusRoutes } from './features/operations/key-status.routes.js';
 import { operationsRoutes } from './features/operations/operations.routes.js';
 import { serviceInfoRoutes } from './features/service-info/service-info.routes.js';
@@ -123,6 +124,7 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
     await api.register(keysRoutes, { hsm });
     await api.register(serviceInfoRoutes, { hsm });
     await api.register(operationsRoutes, { hsm });
+    await api.register(fileEncryptRoutes, { hsm });
     await api.register(keyStatusRoutes, { hsm });
     await api.register(requestsRoutes, { hsm, workflow });
     await api.register(approvalsRoutes, { hsm, workflow });

@@ -164,6 +164,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/importedKey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import the master key of a BIP32 / SLIP-10 seed; a body without seed is a plain import as in /v1/key/import/plain */
+        post: operations["importKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/key/export/plain": {
         parameters: {
             query?: never;
@@ -413,6 +430,23 @@ export interface paths {
         put?: never;
         /** Derive a BIP32 / SLIP-10 child of a key and store it as a new key */
         post: operations["deriveKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fileEncrypt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Encrypt a file (multipart part "file") with ECIES to an EC key named in the part "SignedFileEncryptRequestDto" */
+        post: operations["fileEncryption"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3126,6 +3160,615 @@ export interface operations {
             };
         };
     };
+    importKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description key label (unique in the partition) */
+                    label: string;
+                    /** @description key password: a string or an array of single characters (TSB char[]) */
+                    password?: string | string[] | null;
+                    id?: string | null;
+                    /** @description the BIP32 / SLIP-10 seed, 16 to 64 bytes (32 advised) (standard base64) */
+                    seed: string;
+                    /** @description secp256k1 1.3.132.0.10 (BIP32), P-256 1.2.840.10045.3.1.7 or Ed25519 1.3.101.112 (SLIP-10) */
+                    curveOid: string;
+                    addressFormat?: {
+                        /** @description BTC, ETH, XLM, XRP or IOTA (SKA keys only) */
+                        format: string;
+                    } | null;
+                    /** KeyAttributesInput */
+                    attributes: {
+                        /** @description allow encrypt (default: decrypt, for symmetric keys) */
+                        encrypt?: boolean | null;
+                        /** @description allow decrypt */
+                        decrypt: boolean;
+                        /** @description allow verify (default: sign, for symmetric keys) */
+                        verify?: boolean | null;
+                        /** @description allow sign */
+                        sign: boolean;
+                        /** @description allow wrap (default: unwrap, for symmetric keys) */
+                        wrap?: boolean | null;
+                        /** @description allow unwrap */
+                        unwrap: boolean;
+                        /** @description allow derivation (default false) */
+                        derive?: boolean | null;
+                        /** @description BIP32 derivation; needs derive (default false) */
+                        bip32?: boolean | null;
+                        /** @description SLIP-10 derivation; needs derive (default false) */
+                        slip10?: boolean | null;
+                        /** @description key may be exported; never with an SKA policy (default false) */
+                        extractable?: boolean | null;
+                        /** @description attributes may be made stricter (default true) */
+                        modifiable?: boolean | null;
+                        /** @description key may be deleted (default false) */
+                        destroyable?: boolean | null;
+                        /** @description key must not be exported in plain (default true) */
+                        sensitive?: boolean | null;
+                        /** @description key may be stored externally (default false) */
+                        copyable?: boolean | null;
+                    };
+                    policy?: {
+                        /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
+                        ruleUse?: {
+                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
+                            tokens: {
+                                /** @description Token name, unique within its rule. */
+                                name: string;
+                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
+                                timelock: number;
+                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
+                                timeout: number;
+                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
+                                groups: {
+                                    /** @description Group name, unique within its token. */
+                                    name: string;
+                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
+                                    quorum: number;
+                                    /** @description The approvers of this group; each approver may appear only once per group. */
+                                    approvals: {
+                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
+                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
+                                        /** @description Optional display name of the approver. */
+                                        name?: string | null;
+                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
+                                        value?: string | null;
+                                    }[];
+                                }[] | null;
+                            }[];
+                        } | null;
+                        /** @description Rule for blocking the key. `null` = no approval. */
+                        ruleBlock?: {
+                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
+                            tokens: {
+                                /** @description Token name, unique within its rule. */
+                                name: string;
+                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
+                                timelock: number;
+                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
+                                timeout: number;
+                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
+                                groups: {
+                                    /** @description Group name, unique within its token. */
+                                    name: string;
+                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
+                                    quorum: number;
+                                    /** @description The approvers of this group; each approver may appear only once per group. */
+                                    approvals: {
+                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
+                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
+                                        /** @description Optional display name of the approver. */
+                                        name?: string | null;
+                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
+                                        value?: string | null;
+                                    }[];
+                                }[] | null;
+                            }[];
+                        } | null;
+                        /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
+                        ruleUnblock?: {
+                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
+                            tokens: {
+                                /** @description Token name, unique within its rule. */
+                                name: string;
+                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
+                                timelock: number;
+                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
+                                timeout: number;
+                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
+                                groups: {
+                                    /** @description Group name, unique within its token. */
+                                    name: string;
+                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
+                                    quorum: number;
+                                    /** @description The approvers of this group; each approver may appear only once per group. */
+                                    approvals: {
+                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
+                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
+                                        /** @description Optional display name of the approver. */
+                                        name?: string | null;
+                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
+                                        value?: string | null;
+                                    }[];
+                                }[] | null;
+                            }[];
+                        } | null;
+                        /** @description Rule for modifying the policy of the key. `null` = no approval. */
+                        ruleModify?: {
+                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
+                            tokens: {
+                                /** @description Token name, unique within its rule. */
+                                name: string;
+                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
+                                timelock: number;
+                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
+                                timeout: number;
+                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
+                                groups: {
+                                    /** @description Group name, unique within its token. */
+                                    name: string;
+                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
+                                    quorum: number;
+                                    /** @description The approvers of this group; each approver may appear only once per group. */
+                                    approvals: {
+                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
+                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
+                                        /** @description Optional display name of the approver. */
+                                        name?: string | null;
+                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
+                                        value?: string | null;
+                                    }[];
+                                }[] | null;
+                            }[];
+                        } | null;
+                        /** @description Initial key status; default not blocked. */
+                        keyStatus?: {
+                            /** @description Whether the key is blocked (no use operations possible). */
+                            blocked: boolean;
+                        };
+                    } | null;
+                } | {
+                    /** @description key label (unique in the partition) */
+                    label: string;
+                    /** @description key password: a string or an array of single characters (TSB char[]) */
+                    password?: string | string[] | null;
+                    id?: string | null;
+                    algorithm: string;
+                    curveOid?: string | null;
+                    privateKey?: string | null;
+                    publicKey?: string | null;
+                    secretKey?: string | null;
+                    certificate?: string | null;
+                    addressFormat?: {
+                        /** @description BTC, ETH, XLM, XRP or IOTA (SKA keys only) */
+                        format: string;
+                    } | null;
+                    attributes?: {
+                        /** @description allow encrypt (default: decrypt, for symmetric keys) */
+                        encrypt?: boolean | null;
+                        /** @description allow decrypt */
+                        decrypt?: boolean;
+                        /** @description allow verify (default: sign, for symmetric keys) */
+                        verify?: boolean | null;
+                        /** @description allow sign */
+                        sign?: boolean;
+                        /** @description allow wrap (default: unwrap, for symmetric keys) */
+                        wrap?: boolean | null;
+                        /** @description allow unwrap */
+                        unwrap?: boolean;
+                        /** @description allow derivation (default false) */
+                        derive?: boolean | null;
+                        /** @description BIP32 derivation; needs derive (default false) */
+                        bip32?: boolean | null;
+                        /** @description SLIP-10 derivation; needs derive (default false) */
+                        slip10?: boolean | null;
+                        /** @description key may be exported; never with an SKA policy (default false) */
+                        extractable?: boolean | null;
+                        /** @description attributes may be made stricter (default true) */
+                        modifiable?: boolean | null;
+                        /** @description key may be deleted (default false) */
+                        destroyable?: boolean | null;
+                        /** @description key must not be exported in plain (default true) */
+                        sensitive?: boolean | null;
+                        /** @description key may be stored externally (default false) */
+                        copyable?: boolean | null;
+                    } | null;
+                    policy?: {
+                        /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
+                        ruleUse?: {
+                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
+                            tokens: {
+                                /** @description Token name, unique within its rule. */
+                                name: string;
+                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
+                                timelock: number;
+                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
+                                timeout: number;
+                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
+                                groups: {
+                                    /** @description Group name, unique within its token. */
+                                    name: string;
+                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
+                                    quorum: number;
+                                    /** @description The approvers of this group; each approver may appear only once per group. */
+                                    approvals: {
+                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
+                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
+                                        /** @description Optional display name of the approver. */
+                                        name?: string | null;
+                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
+                                        value?: string | null;
+                                    }[];
+                                }[] | null;
+                            }[];
+                        } | null;
+                        /** @description Rule for blocking the key. `null` = no approval. */
+                        ruleBlock?: {
+                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
+                            tokens: {
+                                /** @description Token name, unique within its rule. */
+                                name: string;
+                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
+                                timelock: number;
+                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
+                                timeout: number;
+                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
+                                groups: {
+                                    /** @description Group name, unique within its token. */
+                                    name: string;
+                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
+                                    quorum: number;
+                                    /** @description The approvers of this group; each approver may appear only once per group. */
+                                    approvals: {
+                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
+                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
+                                        /** @description Optional display name of the approver. */
+                                        name?: string | null;
+                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
+                                        value?: string | null;
+                                    }[];
+                                }[] | null;
+                            }[];
+                        } | null;
+                        /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
+                        ruleUnblock?: {
+                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
+                            tokens: {
+                                /** @description Token name, unique within its rule. */
+                                name: string;
+                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
+                                timelock: number;
+                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
+                                timeout: number;
+                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
+                                groups: {
+                                    /** @description Group name, unique within its token. */
+                                    name: string;
+                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
+                                    quorum: number;
+                                    /** @description The approvers of this group; each approver may appear only once per group. */
+                                    approvals: {
+                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
+                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
+                                        /** @description Optional display name of the approver. */
+                                        name?: string | null;
+                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
+                                        value?: string | null;
+                                    }[];
+                                }[] | null;
+                            }[];
+                        } | null;
+                        /** @description Rule for modifying the policy of the key. `null` = no approval. */
+                        ruleModify?: {
+                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
+                            tokens: {
+                                /** @description Token name, unique within its rule. */
+                                name: string;
+                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
+                                timelock: number;
+                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
+                                timeout: number;
+                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
+                                groups: {
+                                    /** @description Group name, unique within its token. */
+                                    name: string;
+                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
+                                    quorum: number;
+                                    /** @description The approvers of this group; each approver may appear only once per group. */
+                                    approvals: {
+                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
+                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
+                                        /** @description Optional display name of the approver. */
+                                        name?: string | null;
+                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
+                                        value?: string | null;
+                                    }[];
+                                }[] | null;
+                            }[];
+                        } | null;
+                        /** @description Initial key status; default not blocked. */
+                        keyStatus?: {
+                            /** @description Whether the key is blocked (no use operations possible). */
+                            blocked: boolean;
+                        };
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description key attributes as XML, signed by the attestation key */
+                        xml: string;
+                        json: {
+                            label: string;
+                            id: string | null;
+                            uuid: string;
+                            /** @description OpenTSB: the key version, changed by every block, unblock, policy or password change */
+                            version: number;
+                            algorithm: string;
+                            algorithmOid: string | null;
+                            curveOid: string | null;
+                            derivedAttributes: {
+                                derivationType: string;
+                                derivationValue: string;
+                            } | null;
+                            keySize: number | null;
+                            keyUsageCount: number;
+                            /** Format: date-time */
+                            createTime: string;
+                            /** Format: date-time */
+                            attestTime: string;
+                            publicKey: string | null;
+                            addressTruncated: {
+                                address: string;
+                                format: string;
+                            } | null;
+                            attributes: {
+                                decrypt: boolean;
+                                sign: boolean;
+                                ekaSign: boolean | null;
+                                unwrap: boolean;
+                                derive: boolean;
+                                sensitive: boolean;
+                                alwaysSensitive: boolean;
+                                extractable: boolean;
+                                neverExtractable: boolean;
+                                modifiable: boolean;
+                                copyable: boolean;
+                                destroyable: boolean;
+                            };
+                            policy: {
+                                /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
+                                ruleUse?: {
+                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
+                                    tokens: {
+                                        /** @description Token name, unique within its rule. */
+                                        name: string;
+                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
+                                        timelock: number;
+                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
+                                        timeout: number;
+                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
+                                        groups: {
+                                            /** @description Group name, unique within its token. */
+                                            name: string;
+                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
+                                            quorum: number;
+                                            /** @description The approvers of this group; each approver may appear only once per group. */
+                                            approvals: {
+                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
+                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
+                                                /** @description Optional display name of the approver. */
+                                                name?: string | null;
+                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
+                                                value?: string | null;
+                                            }[];
+                                        }[] | null;
+                                    }[];
+                                } | null;
+                                /** @description Rule for blocking the key. `null` = no approval. */
+                                ruleBlock?: {
+                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
+                                    tokens: {
+                                        /** @description Token name, unique within its rule. */
+                                        name: string;
+                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
+                                        timelock: number;
+                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
+                                        timeout: number;
+                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
+                                        groups: {
+                                            /** @description Group name, unique within its token. */
+                                            name: string;
+                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
+                                            quorum: number;
+                                            /** @description The approvers of this group; each approver may appear only once per group. */
+                                            approvals: {
+                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
+                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
+                                                /** @description Optional display name of the approver. */
+                                                name?: string | null;
+                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
+                                                value?: string | null;
+                                            }[];
+                                        }[] | null;
+                                    }[];
+                                } | null;
+                                /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
+                                ruleUnblock?: {
+                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
+                                    tokens: {
+                                        /** @description Token name, unique within its rule. */
+                                        name: string;
+                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
+                                        timelock: number;
+                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
+                                        timeout: number;
+                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
+                                        groups: {
+                                            /** @description Group name, unique within its token. */
+                                            name: string;
+                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
+                                            quorum: number;
+                                            /** @description The approvers of this group; each approver may appear only once per group. */
+                                            approvals: {
+                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
+                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
+                                                /** @description Optional display name of the approver. */
+                                                name?: string | null;
+                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
+                                                value?: string | null;
+                                            }[];
+                                        }[] | null;
+                                    }[];
+                                } | null;
+                                /** @description Rule for modifying the policy of the key. `null` = no approval. */
+                                ruleModify?: {
+                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
+                                    tokens: {
+                                        /** @description Token name, unique within its rule. */
+                                        name: string;
+                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
+                                        timelock: number;
+                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
+                                        timeout: number;
+                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
+                                        groups: {
+                                            /** @description Group name, unique within its token. */
+                                            name: string;
+                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
+                                            quorum: number;
+                                            /** @description The approvers of this group; each approver may appear only once per group. */
+                                            approvals: {
+                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
+                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
+                                                /** @description Optional display name of the approver. */
+                                                name?: string | null;
+                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
+                                                value?: string | null;
+                                            }[];
+                                        }[] | null;
+                                    }[];
+                                } | null;
+                                /** @description Initial key status; default not blocked. */
+                                keyStatus?: {
+                                    /** @description Whether the key is blocked (no use operations possible). */
+                                    blocked: boolean;
+                                };
+                            } | null;
+                        };
+                        /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
+                        xmlSignature: string;
+                        attestationKeyName: string;
+                    };
+                };
+            };
+            /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description No valid credentials (errorCode 406 missing access token, 416 missing API key, 617 invalid access token, 631 invalid API key, 618 insufficient login information) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description The credentials lack the role this endpoint needs (errorCode 400), or the key or its policy forbids the operation (401 missing approval, 614 operation forbidden for the key, 620 key password mismatch) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description A named object does not exist (errorCode 650 key, 651 request, 652 task, 653 other object) or a path that no endpoint serves (611) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description The object is not in a state that allows this (errorCode 608 key already exists, 500 already decided) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description The request body is larger than the service accepts (errorCode 600) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description The request body is not application/json (errorCode 600) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds until the window admits requests again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description Internal error (errorCode 1, or 701 for an HSM integrity fault); the message quotes the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description The key store database is not reachable (errorCode 2); try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+        };
+    };
     exportPlainKey: {
         parameters: {
             query?: never;
@@ -5063,6 +5706,121 @@ export interface operations {
             };
             /** @description The object is not in a state that allows this (errorCode 608 key already exists, 500 already decided) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description The request body is larger than the service accepts (errorCode 600) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description The request body is not application/json (errorCode 600) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            429: {
+                headers: {
+                    /** @description seconds until the window admits requests again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description Internal error (errorCode 1, or 701 for an HSM integrity fault); the message quotes the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description The key store database is not reachable (errorCode 2); try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+        };
+    };
+    fileEncryption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @description JSON: {"fileEncryptRequest": {"encryptKeyName": "<EC key>"}} */
+                    SignedFileEncryptRequestDto: string;
+                    /**
+                     * Format: binary
+                     * @description the file to encrypt
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the ECIES cryptogram R ‖ C ‖ T (docs/tsb-deviations.md) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description No valid credentials (errorCode 406 missing access token, 416 missing API key, 617 invalid access token, 631 invalid API key, 618 insufficient login information) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description The credentials lack the role this endpoint needs (errorCode 400), or the key or its policy forbids the operation (401 missing approval, 614 operation forbidden for the key, 620 key password mismatch) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TsbError"];
+                };
+            };
+            /** @description A named object does not exist (errorCode 650 key, 651 request, 652 task, 653 other object) or a path that no endpoint serves (611) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7690,6 +8448,53 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            metaData?: string | null;
+                            metaDataSignature?: string | null;
+                            payload?: string | null;
+                            payloadType?: string | null;
+                            requestBase64?: string | null;
+                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                            signedSignRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                            signedModifyKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original block request as sent (its password removed), null for other operations */
+                            signedBlockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                            signedUnblockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                            signedDecryptRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                            signedUnwrapKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                            signedCertificateRequestRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                            signedSignCertificateRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                            signedSelfSignCertificateRequestDto?: {
+                                [key: string]: unknown;
+                            } | null;
+                            timestamp?: string | null;
+                            timestampSignature?: string | null;
+                            timestampSignatureAlgorithm?: string | null;
+                            timestampSignatureWithAlgorithm?: string | null;
+                            keyAttributes?: string | null;
+                            keyAttributesSignature?: string | null;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -7849,6 +8654,53 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            metaData?: string | null;
+                            metaDataSignature?: string | null;
+                            payload?: string | null;
+                            payloadType?: string | null;
+                            requestBase64?: string | null;
+                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                            signedSignRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                            signedModifyKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original block request as sent (its password removed), null for other operations */
+                            signedBlockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                            signedUnblockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                            signedDecryptRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                            signedUnwrapKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                            signedCertificateRequestRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                            signedSignCertificateRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                            signedSelfSignCertificateRequestDto?: {
+                                [key: string]: unknown;
+                            } | null;
+                            timestamp?: string | null;
+                            timestampSignature?: string | null;
+                            timestampSignatureAlgorithm?: string | null;
+                            timestampSignatureWithAlgorithm?: string | null;
+                            keyAttributes?: string | null;
+                            keyAttributesSignature?: string | null;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -8008,6 +8860,53 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            metaData?: string | null;
+                            metaDataSignature?: string | null;
+                            payload?: string | null;
+                            payloadType?: string | null;
+                            requestBase64?: string | null;
+                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                            signedSignRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                            signedModifyKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original block request as sent (its password removed), null for other operations */
+                            signedBlockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                            signedUnblockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                            signedDecryptRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                            signedUnwrapKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                            signedCertificateRequestRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                            signedSignCertificateRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                            signedSelfSignCertificateRequestDto?: {
+                                [key: string]: unknown;
+                            } | null;
+                            timestamp?: string | null;
+                            timestampSignature?: string | null;
+                            timestampSignatureAlgorithm?: string | null;
+                            timestampSignatureWithAlgorithm?: string | null;
+                            keyAttributes?: string | null;
+                            keyAttributesSignature?: string | null;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -8167,6 +9066,53 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            metaData?: string | null;
+                            metaDataSignature?: string | null;
+                            payload?: string | null;
+                            payloadType?: string | null;
+                            requestBase64?: string | null;
+                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                            signedSignRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                            signedModifyKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original block request as sent (its password removed), null for other operations */
+                            signedBlockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                            signedUnblockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                            signedDecryptRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                            signedUnwrapKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                            signedCertificateRequestRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                            signedSignCertificateRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                            signedSelfSignCertificateRequestDto?: {
+                                [key: string]: unknown;
+                            } | null;
+                            timestamp?: string | null;
+                            timestampSignature?: string | null;
+                            timestampSignatureAlgorithm?: string | null;
+                            timestampSignatureWithAlgorithm?: string | null;
+                            keyAttributes?: string | null;
+                            keyAttributesSignature?: string | null;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -8326,6 +9272,53 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            metaData?: string | null;
+                            metaDataSignature?: string | null;
+                            payload?: string | null;
+                            payloadType?: string | null;
+                            requestBase64?: string | null;
+                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                            signedSignRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                            signedModifyKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original block request as sent (its password removed), null for other operations */
+                            signedBlockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                            signedUnblockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                            signedDecryptRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                            signedUnwrapKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                            signedCertificateRequestRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                            signedSignCertificateRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                            signedSelfSignCertificateRequestDto?: {
+                                [key: string]: unknown;
+                            } | null;
+                            timestamp?: string | null;
+                            timestampSignature?: string | null;
+                            timestampSignatureAlgorithm?: string | null;
+                            timestampSignatureWithAlgorithm?: string | null;
+                            keyAttributes?: string | null;
+                            keyAttributesSignature?: string | null;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -8485,6 +9478,53 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            metaData?: string | null;
+                            metaDataSignature?: string | null;
+                            payload?: string | null;
+                            payloadType?: string | null;
+                            requestBase64?: string | null;
+                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                            signedSignRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                            signedModifyKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original block request as sent (its password removed), null for other operations */
+                            signedBlockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                            signedUnblockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                            signedDecryptRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                            signedUnwrapKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                            signedCertificateRequestRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                            signedSignCertificateRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                            signedSelfSignCertificateRequestDto?: {
+                                [key: string]: unknown;
+                            } | null;
+                            timestamp?: string | null;
+                            timestampSignature?: string | null;
+                            timestampSignatureAlgorithm?: string | null;
+                            timestampSignatureWithAlgorithm?: string | null;
+                            keyAttributes?: string | null;
+                            keyAttributesSignature?: string | null;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -8644,6 +9684,53 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            metaData?: string | null;
+                            metaDataSignature?: string | null;
+                            payload?: string | null;
+                            payloadType?: string | null;
+                            requestBase64?: string | null;
+                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                            signedSignRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                            signedModifyKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original block request as sent (its password removed), null for other operations */
+                            signedBlockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                            signedUnblockKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                            signedDecryptRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                            signedUnwrapKeyRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                            signedCertificateRequestRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                            signedSignCertificateRequest?: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                            signedSelfSignCertificateRequestDto?: {
+                                [key: string]: unknown;
+                            } | null;
+                            timestamp?: string | null;
+                            timestampSignature?: string | null;
+                            timestampSignatureAlgorithm?: string | null;
+                            timestampSignatureWithAlgorithm?: string | null;
+                            keyAttributes?: string | null;
+                            keyAttributesSignature?: string | null;
                         } & {
                             [key: string]: unknown;
                         })[];

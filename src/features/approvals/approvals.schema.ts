@@ -46,6 +46,40 @@ export const TaskFilterSchema = Type.Object({
   ),
 });
 
+const Text = (description: string) => Nullable(Type.String({ description }));
+const Echo = (operation: string) =>
+  Type.Optional(
+    Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], {
+      description: `level3: the original ${operation} request as sent (its password removed), null for other operations`,
+    }),
+  );
+
+/** The TSB task fields of levels 2 to 5 (TaskLevel2…5 of the TSB's task DTOs); absent below their level. */
+const TaskDetailFields = {
+  metaData: Text('level2: metadata of the request (base64)'),
+  metaDataSignature: Text('level2: signature of the metadata (base64)'),
+  payload: Text('level2: what the approval is for (base64)'),
+  payloadType: Text('level2: payloadType of a sign request'),
+  requestBase64: Text('level3: the original request as JSON (base64)'),
+  signedSignRequest: Echo('sign'),
+  signedModifyKeyRequest: Echo('modify'),
+  signedBlockKeyRequest: Echo('block'),
+  signedUnblockKeyRequest: Echo('unblock'),
+  signedDecryptRequest: Echo('decrypt'),
+  signedUnwrapKeyRequest: Echo('unwrap'),
+  signedCertificateRequestRequest: Echo('CSR'),
+  signedSignCertificateRequest: Echo('certificate signing'),
+  signedSelfSignCertificateRequestDto: Echo('self-signed certificate'),
+  timestamp: Text('level4: the partition timestamp (the 0x1054 item value of the challenge, base64)'),
+  timestampSignature: Text('level4: ECDSA-Sig-Value DER of the timestamp by the timestamp key (base64)'),
+  timestampSignatureAlgorithm: Text('level4: SHA256_WITH_ECDSA'),
+  timestampSignatureWithAlgorithm: Text(
+    'level4: DER SEQUENCE { AlgorithmIdentifier ecdsa-with-SHA256, BIT STRING timestampSignature } (base64), the 0x1056 item value',
+  ),
+  keyAttributes: Text('level5: the key attribute statement (XML)'),
+  keyAttributesSignature: Text('level5: signature of keyAttributes by the attestation key (base64)'),
+};
+
 export const TaskListSchema = Type.Object({
   tasks: Type.Array(
     Type.Object(
@@ -65,10 +99,12 @@ export const TaskListSchema = Type.Object({
         }),
         payloadDigest: Type.String({ description: 'OpenTSB: SHA-256 of the approved payload (base64)' }),
         rejectionToBeSigned: Type.String({ description: 'OpenTSB: what to sign to reject (base64)' }),
+        ...TaskDetailFields,
       },
       {
         additionalProperties: true,
-        description: 'level2 adds metaData, level3 the payload, level4 the request, level5 key attributes',
+        description:
+          'level2 adds metaData, metaDataSignature, payload, payloadType; level3 requestBase64 and the signed…Request echoes; level4 timestamp, timestampSignature, timestampSignatureAlgorithm, timestampSignatureWithAlgorithm; level5 keyAttributes, keyAttributesSignature',
       },
     ),
   ),

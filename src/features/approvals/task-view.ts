@@ -1,7 +1,8 @@
 /**
- * An approval task as approvers see it (reference §4.2), by detail level: level1 the challenge,
- * level2 the metadata, level3 the payload, level4 the original request and the partition's timestamp,
- * level5 the key's signed attribute statement.
+ * An approval task as approvers see it (reference §4.2), by detail level as the TSB's task DTOs
+ * (TaskLevel1…5) have them: level1 the challenge, level2 the metadata and the payload, level3 the
+ * original request, level4 the partition's timestamp and its signature, level5 the key's signed
+ * attribute statement.
  */
 import type { ApprovalTask, Partition, SkaRequest } from '../../generated/prisma/client.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
@@ -9,6 +10,7 @@ import { isoSeconds } from '../../lib/time.js';
 import { rejectionToBeSigned } from '../../ska/approval-signature.js';
 import type { SkaOperation } from '../../ska/challenge.js';
 import { decodeChallenge } from '../../ska/challenge-decoder.js';
+import { wrapTimestampSignature } from '../../ska/challenge-timestamp-signature.js';
 import { approvedPayload, type StoredBody } from './request-operations.js';
 
 export type TaskDetailLevel = 'level1' | 'level2' | 'level3' | 'level4' | 'level5';
@@ -67,16 +69,15 @@ export async function taskView(
     payloadDigest: Buffer.from(request.payloadDigest).toString('base64'),
     rejectionToBeSigned: rejectionToBeSigned(request.challenge).toString('base64'),
   };
+  const body = request.body as StoredBody;
   if (depth >= 2) {
     view['metaData'] = request.metaData;
     view['metaDataSignature'] = request.metaDataSignature;
-  }
-  const body = request.body as StoredBody;
-  if (depth >= 3) {
     view['payload'] = approvedPayload(request.operation as SkaOperation, body).toString('base64');
     view['payloadType'] = typeof body['payloadType'] === 'string' ? body['payloadType'] : null;
   }
-  if (depth >= 4) Object.assign(view, requestEcho(request, body));
+  if (depth >= 3) Object.assign(view, requestEcho(request, body));
+  if (depth >= 4) Object.assign(view, signedTimestamp(request));
   if (depth >= 5) Object.assign(view, await keyAttributes(hsm, partition, request.keyLabel));
   return view;
 }
@@ -87,11 +88,19 @@ function requestEcho(request: SkaRequest, body: StoredBody): Record<string, unkn
   const view: Record<string, unknown> = Object.fromEntries(ECHO_FIELDS.map((field) => [field, null]));
   view[echo] = original;
   view['requestBase64'] = Buffer.from(JSON.stringify(original), 'utf8').toString('base64');
-  const challenge = decodeChallenge(request.challenge);
-  view['timestamp'] = challenge.timestampBlock.toString('base64');
-  view['timestampSignature'] = challenge.timestampSignature?.toString('base64') ?? null;
-  view['timestampSignatureAlgorithm'] = 'SHA256_WITH_ECDSA';
   return view;
+}
+
+function signedTimestamp(request: SkaRequest): Record<string, unknown> {
+  const { timestampBlock, timestampSignature } = decodeChallenge(request.challenge);
+  return {
+    timestamp: timestampBlock.toString('base64'),
+    timestampSignature: timestampSignature?.toString('base64') ?? null,
+    timestampSignatureAlgorithm: 'SHA256_WITH_ECDSA',
+    timestampSignatureWithAlgorithm: timestampSignature
+      ? wrapTimestampSignature(timestampSignature).toString('base64')
+      : null,
+  };
 }
 
 async function keyAttributes(

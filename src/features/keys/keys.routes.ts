@@ -6,6 +6,8 @@ import {
   ChangePasswordBodySchema,
   CreateKeyBodySchema,
   ExportedKeySchema,
+  ImportedKeyBodySchema,
+  type ImportKeyBody,
   ImportKeyBodySchema,
   KeyNameParamsSchema,
   LabelPasswordBodySchema,
@@ -140,6 +142,32 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
       const partition = await partitionOf(request);
       reply.code(201);
       return hsm.keys.importPlain(partition, request.body);
+    },
+  );
+
+  app.post(
+    '/v1/importedKey',
+    {
+      config: keyManagement,
+      schema: {
+        tags,
+        operationId: 'importKey',
+        summary:
+          'Import the master key of a BIP32 / SLIP-10 seed; a body without seed is a plain import as in /v1/key/import/plain',
+        body: ImportedKeyBodySchema,
+        response: { 201: SignedKeyAttributesSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const partition = await partitionOf(request);
+      const body = request.body;
+      // a body with a seed (string) passed the seed schema; one without is the plain import's
+      const imported =
+        'seed' in body && typeof body.seed === 'string'
+          ? await hsm.keys.importSeed(partition, body)
+          : await hsm.keys.importPlain(partition, body as ImportKeyBody);
+      reply.code(201);
+      return imported;
     },
   );
 

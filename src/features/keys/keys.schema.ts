@@ -82,6 +82,30 @@ export const ImportKeyBodySchema = Type.Object(
   { title: 'ImportKeyRequest' },
 );
 
+export const SeedImportBodySchema = Type.Object(
+  {
+    label: LabelSchema,
+    password: Type.Optional(PasswordSchema),
+    id: Type.Optional(Type.Union([Type.String({ maxLength: 150 }), Type.Null()])),
+    seed: Base64Schema('the BIP32 / SLIP-10 seed, 16 to 64 bytes (32 advised)', 128),
+    curveOid: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description:
+        'secp256k1 1.3.132.0.10 (BIP32), P-256 1.2.840.10045.3.1.7 or Ed25519 1.3.101.112 (SLIP-10)',
+    }),
+    addressFormat: Type.Optional(Type.Union([AddressFormatSchema, Type.Null()])),
+    attributes: KeyAttributesInputSchema,
+    policy: Type.Optional(Type.Union([SkaPolicySchema, Type.Null()])),
+  },
+  { title: 'SeedImportRequest', description: 'the master key of a seed' },
+);
+
+/** `/v1/importedKey`: a seed (TSB importKey), or a key in plain as the docs' import tutorial posts it there. */
+export const ImportedKeyBodySchema = Type.Union([SeedImportBodySchema, ImportKeyBodySchema], {
+  title: 'ImportedKeyRequest',
+});
+
 export const LabelPasswordBodySchema = Type.Object(
   { label: LabelSchema, password: Type.Optional(PasswordSchema) },
   { title: 'KeyReference' },
@@ -156,3 +180,4 @@ export const ExportedKeySchema = Type.Object(
 
 export type CreateKeyBody = Static<typeof CreateKeyBodySchema>;
 export type ImportKeyBody = Static<typeof ImportKeyBodySchema>;
+export type SeedImportBody = Static<typeof SeedImportBodySchema>;

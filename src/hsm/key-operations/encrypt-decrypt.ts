@@ -1,13 +1,19 @@
 import { createPublicKey } from 'node:crypto';
 import { isSymmetric, normalizeAlgorithm } from '../../crypto/algorithms.js';
 import { cipherAlgorithmOf, decrypt, type EncryptResult, encrypt } from '../../crypto/ciphers/ciphers.js';
+import { eciesEncrypt } from '../../crypto/ciphers/ecies.js';
 import { splitKeyName } from '../../crypto/derivation/key-derivation.js';
 import { TsbError } from '../../errors.js';
 import type { Partition } from '../../generated/prisma/client.js';
 import type { KeyStore } from '../../keystore/keys/key-store.js';
 import type { ApprovalGate, Authorization } from '../approval-gate.js';
 import { authorizeKeyUse } from '../key-usage.js';
-import type { DecryptInput, EncryptInput, EncryptResponse } from './key-operations.types.js';
+import type {
+  DecryptInput,
+  EncryptInput,
+  EncryptResponse,
+  FileEncryptInput,
+} from './key-operations.types.js';
 import type { KeyResolver } from './key-resolver.js';
 import { base64OrNull, optionalBinary, payloadOf, refuseDerivationFor } from './operation-inputs.js';
 import type { OperationUses } from './operation-uses.js';
@@ -67,6 +73,27 @@ export class EncryptDecryptOperations {
       initializationVector: base64OrNull(result.initializationVector),
       messageAuthenticationCode: base64OrNull(result.messageAuthenticationCode),
     };
+  }
+
+  /**
+   * ECIES encryption of a file to an EC key (`/v1/fileEncrypt`; src/crypto/ciphers/ecies.ts): only the
+   * public half is used, but the TSB asks for the key's `derive` attribute (key agreement), and so does OpenTSB.
+   */
+  async fileEncrypt(partition: Partition, input: FileEncryptInput, file: Buffer): Promise<Buffer> {
+    const { label, path } = splitKeyName(input.encryptKeyName);
+    refuseDerivationFor(path, 'file encryption');
+    const key = await this.keys.unlock(partition, label, input.keyPassword, { cached: true });
+    if (key.algorithm !== 'EC' || !key.publicKey) {
+      throw new TsbError(
+        'ALGORITHM_NOT_SUPPORTED_BY_KEY',
+        `file encryption (ECIES) needs an EC key, not ${key.algorithm}`,
+      );
+    }
+    authorizeKeyUse(partition, key, 'derive', { secretKey: false });
+    const publicKey = createPublicKey({ key: Buffer.from(key.publicKey), format: 'der', type: 'spki' });
+    const cryptogram = eciesEncrypt(publicKey, file);
+    await this.uses.used(key, 'encrypt');
+    return cryptogram;
   }
 
   async decrypt(

@@ -14,6 +14,7 @@ import type {
   DeriveInput,
   EncryptInput,
   EncryptResponse,
+  FileEncryptInput,
   KeyOperationEvent,
   SignInput,
   UnwrapInput,
@@ -84,6 +85,10 @@ export class KeyOperations {
 
   encrypt(partition: Partition, input: EncryptInput): Promise<EncryptResponse> {
     return this.ciphers.encrypt(partition, input);
+  }
+
+  fileEncrypt(partition: Partition, input: FileEncryptInput, file: Buffer): Promise<Buffer> {
+    return this.ciphers.fileEncrypt(partition, input, file);
   }
 
   decrypt(partition: Partition, input: DecryptInput, authorization: Authorization | null): Promise<Buffer> {

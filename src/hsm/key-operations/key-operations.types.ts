@@ -100,3 +100,9 @@ export interface KeyOperationEvent {
   operation: KeyOperationName;
   algorithm: string;
 }
+
+/** `/v1/fileEncrypt`: the key the file is encrypted to. */
+export interface FileEncryptInput {
+  encryptKeyName: string;
+  keyPassword?: PasswordInput;
+}

@@ -1,6 +1,6 @@
 import type { Clock } from '../../clock.js';
 import { capabilitiesOf, normalizeAlgorithm, resolveCurve } from '../../crypto/algorithms.js';
-import { generateDerivableKey } from '../../crypto/derivation/key-derivation.js';
+import { generateDerivableKey, masterFromSeed } from '../../crypto/derivation/key-derivation.js';
 import {
   exportPrivateKey,
   generateKey,
@@ -10,7 +10,7 @@ import {
 } from '../../crypto/mechanisms/key-mechanisms.js';
 import { TsbError } from '../../errors.js';
 import type { Key, Partition, PrismaClient } from '../../generated/prisma/client.js';
-import { toBase64 } from '../../lib/encoding.js';
+import { decodeBase64, toBase64 } from '../../lib/encoding.js';
 import type { NormalizedPolicy } from '../../ska/policy-normalized.js';
 import { validatePolicy } from '../../ska/policy-validate.js';
 import { ATTESTATION_KEY_NAME, signStatement } from '../attestation.js';
@@ -34,6 +34,7 @@ import type {
   ImportKeyInput,
   KeyCacheStatistics,
   KeystoreStatistics,
+  SeedImportInput,
   SignedKeyAttributes,
 } from './key-store.types.js';
 import { keyAttributesJson } from './key-view.js';
@@ -216,6 +217,46 @@ export class KeyStore {
       password,
       addressFormat,
       certificate,
+    });
+    return this.statement(partition, key);
+  }
+
+  /**
+   * The master key of an imported seed (BIP32 on secp256k1, SLIP-10 on P-256 and Ed25519): the
+   * seed itself is not kept, only the key and, when the key may derive, its chain code.
+   */
+  async importSeed(partition: Partition, input: SeedImportInput): Promise<SignedKeyAttributes> {
+    assertWritable(partition);
+    if (!partition.allowKeyImport) {
+      throw new TsbError(
+        'SECURITY_NOT_ALLOWED',
+        'the partition security policy does not allow importing keys',
+      );
+    }
+    const label = canonicalLabel(input.label);
+    const seed = decodeBase64(input.seed, 'seed');
+    const master = masterFromSeed(input.curveOid, seed);
+    seed.fill(0);
+    const { material } = master;
+    const policy = this.resolvePolicy(input.policy);
+    const attributes = resolveKeyAttributes(input.attributes, {
+      capabilities: { algorithm: material.algorithm, ...capabilitiesOf(material.algorithm) },
+      hasPolicy: policy !== null,
+      publicOnly: false,
+    });
+    assertDerivationFits(attributes, material.algorithm, material.curveOid);
+    await this.repository.assertLabelFree(partition.id, label);
+    const addressFormat = resolveAddressFormat(input.addressFormat, material, policy !== null);
+    const key = await this.writer.insert(partition, {
+      label,
+      externalId: input.id ?? null,
+      origin: 'imported',
+      material,
+      attributes: { ...attributes, alwaysSensitive: false, neverExtractable: false },
+      policy,
+      password: normalizePassword(input.password),
+      addressFormat,
+      chainCode: attributes.bip32 || attributes.slip10 ? master.chainCode : null,
     });
     return this.statement(partition, key);
   }

@@ -30,6 +30,19 @@ export interface ImportKeyInput {
   policy?: unknown;
 }
 
+/** `POST /v1/importedKey` with a seed: the master key of a BIP32 / SLIP-10 seed on the curve. */
+export interface SeedImportInput {
+  label: string;
+  id?: string | null;
+  password?: PasswordInput;
+  curveOid: string;
+  /** base64, 16 to 64 bytes */
+  seed: string;
+  addressFormat?: { format: string } | null;
+  attributes: KeyAttributesInput;
+  policy?: unknown;
+}
+
 /** The TSB `SignedKeyAttributes` response of create, attributes and import. */
 export interface SignedKeyAttributes {
   xml: string;

@@ -266,7 +266,6 @@ describe('approval tasks', () => {
       const task = await detail('SIGN', 'level2');
       expect(task['metaData']).toBe(metaData);
       expect(task['metaDataSignature']).toBe(metaDataSignature);
-      expect(task).not.toHaveProperty('payload');
       expect(task).not.toHaveProperty('requestBase64');
       // block requests carry metadata too (here without a signature)
       const block = await detail('BLOCK', 'level2');
@@ -278,8 +277,8 @@ describe('approval tasks', () => {
       expect(decrypt['metaDataSignature']).toBeNull();
     });
 
-    it('level3 adds the payload, whose SHA-256 is the payload digest of the challenge', async () => {
-      const task = await detail('SIGN', 'level3');
+    it('level2 adds the payload, whose SHA-256 is the payload digest of the challenge', async () => {
+      const task = await detail('SIGN', 'level2');
       expect(task['metaData']).toBe(metaData);
       expect(task['payload']).toBe(signInner.payload);
       expect(task['payloadType']).toBe('UNSPECIFIED');
@@ -290,20 +289,20 @@ describe('approval tasks', () => {
       expect(task).not.toHaveProperty('requestBase64');
 
       // a modify task's payload is the canonical JSON of the new policy
-      const modify = await detail('MODIFY', 'level3');
+      const modify = await detail('MODIFY', 'level2');
       const policyText = unb64(String(modify['payload'])).toString('utf8');
       expect(JSON.parse(policyText)).toEqual(newPolicy);
       const modifyDigest = createHash('sha256').update(policyText).digest();
       expect(unb64(modify.approvalToBeSigned).subarray(-32).equals(modifyDigest)).toBe(true);
       // block and unblock approve the empty string
-      const blockTask = await detail('BLOCK', 'level3');
+      const blockTask = await detail('BLOCK', 'level2');
       expect(blockTask['payload']).toBe('');
       expect(unb64(String(blockTask['payloadDigest'])).toString('hex')).toBe(
         createHash('sha256').update('').digest('hex'),
       );
       // every operation: the payload shown is what the challenge's digest covers
       for (const operation of OPERATIONS) {
-        const shown = await detail(operation, 'level3');
+        const shown = await detail(operation, 'level2');
         const digest = createHash('sha256')
           .update(unb64(String(shown['payload'])))
           .digest();
@@ -312,7 +311,10 @@ describe('approval tasks', () => {
       }
     });
 
-    it('level4 adds the original request without its password and the partition-signed timestamp', async () => {
+    it('level3 adds the original request without its password, level4 the partition-signed timestamp', async () => {
+      const level3 = await detail('SIGN', 'level3');
+      expect(level3['requestBase64']).toEqual(expect.any(String));
+      expect(level3).not.toHaveProperty('timestamp');
       const task = await detail('SIGN', 'level4');
       const { keyPassword: _password, ...withoutPassword } = signInner;
       const original = JSON.parse(unb64(String(task['requestBase64'])).toString('utf8'));
@@ -344,7 +346,7 @@ describe('approval tasks', () => {
       expect(task).not.toHaveProperty('keyAttributes');
 
       for (const operation of OPERATIONS) {
-        const echoed = await detail(operation, 'level4');
+        const echoed = await detail(operation, 'level3');
         const { echo, wrapper } = ECHO[operation];
         expect(echoed[echo], operation).toHaveProperty(wrapper);
         expect(JSON.parse(unb64(String(echoed['requestBase64'])).toString('utf8')), operation).toEqual(
