@@ -51,6 +51,17 @@ const ENDPOINTS: Array<{ method: 'GET' | 'POST' | 'DELETE'; url: string; body?: 
     },
     roles: ['keyManagement'],
   },
+  {
+    method: 'POST',
+    url: '/v1/importedKey',
+    body: {
+      label: 'm-seed',
+      curveOid: '1.3.132.0.10',
+      seed: Buffer.alloc(32, 9).toString('base64'),
+      attributes: { sign: true, decrypt: false, unwrap: false, derive: true },
+    },
+    roles: ['keyManagement'],
+  },
   { method: 'POST', url: '/v1/key/export/plain', body: { label: 'a-secret' }, roles: ['keyManagement'] },
   {
     method: 'POST',
@@ -60,6 +71,7 @@ const ENDPOINTS: Array<{ method: 'GET' | 'POST' | 'DELETE'; url: string; body?: 
   },
   { method: 'DELETE', url: '/v1/key/nothing-here', roles: ['keyManagement'] },
   { method: 'POST', url: '/v1/key/deleteKey', body: { label: 'nothing-here' }, roles: ['keyManagement'] },
+  { method: 'POST', url: '/v1/fileEncrypt', body: {}, roles: ['keyOperation'] },
   { method: 'GET', url: '/v1/versionInfo', roles: ['service'] },
   { method: 'GET', url: '/v1/licenseInfo', roles: ['service'] },
   { method: 'GET', url: '/v1/keystore/statistics', roles: ['service'] },

@@ -4,7 +4,7 @@ import { unwrapKey, wrapKey } from '../../crypto/wrapping/key-wrapping.js';
 import { TsbError } from '../../errors.js';
 import type { Partition } from '../../generated/prisma/client.js';
 import type { KeyAttributes } from '../../keystore/key-attributes.js';
-import { assertWritable } from '../../keystore/keys/key-input-rules.js';
+import { assertImportAllowed } from '../../keystore/keys/key-input-rules.js';
 import type { KeyStore } from '../../keystore/keys/key-store.js';
 import type { SignedKeyAttributes } from '../../keystore/keys/key-store.types.js';
 import type { ApprovalGate, Authorization } from '../approval-gate.js';
@@ -57,13 +57,7 @@ export class WrapUnwrapOperations {
     options: { requestId?: string } = {},
   ): Promise<SignedKeyAttributes> {
     // refused before any unwrapping: a read-only partition stores no new key
-    assertWritable(partition);
-    if (!partition.allowKeyImport) {
-      throw new TsbError(
-        'SECURITY_NOT_ALLOWED',
-        'the partition security policy does not allow importing keys, wrapped or plain',
-      );
-    }
+    assertImportAllowed(partition, 'importing keys, wrapped or plain');
     const wrapped = binary(input.wrappedKey, 'unwrapKeyRequest.wrappedKey');
     const { key, ready, path, spend } = await this.resolver.ready(
       partition,

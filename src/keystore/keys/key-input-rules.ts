@@ -1,4 +1,5 @@
 /** Rules a new or changed key must meet before it is stored: writable partition, derivation, address format. */
+import type { Clock } from '../../clock.js';
 import {
   ADDRESS_FORMATS,
   type AddressFormat,
@@ -9,6 +10,8 @@ import type { KeyMaterial } from '../../crypto/mechanisms/key-mechanisms.js';
 import { TsbError } from '../../errors.js';
 import type { Partition } from '../../generated/prisma/client.js';
 import { decodeKeyField } from '../../lib/encoding.js';
+import type { NormalizedPolicy } from '../../ska/policy-normalized.js';
+import { validatePolicy } from '../../ska/policy-validate.js';
 import type { KeyAttributes } from '../key-attributes.js';
 
 export function assertWritable(partition: Partition): void {
@@ -18,6 +21,20 @@ export function assertWritable(partition: Partition): void {
       'the partition is read-only: keys cannot be created, changed or deleted',
     );
   }
+}
+
+/** Key import (plain, seed or unwrapped) must be allowed by the partition security policy. */
+export function assertImportAllowed(partition: Partition, what = 'importing keys'): void {
+  assertWritable(partition);
+  if (!partition.allowKeyImport) {
+    throw new TsbError('SECURITY_NOT_ALLOWED', `the partition security policy does not allow ${what}`);
+  }
+}
+
+/** A key's SKA policy as given (absent or null: none), validated at the key store's clock. */
+export function resolveKeyPolicy(policy: unknown, clock: Clock): NormalizedPolicy | null {
+  if (policy === undefined || policy === null) return null;
+  return validatePolicy(policy, { now: clock.now() });
 }
 
 export function assertDerivationFits(

@@ -1,18 +1,9 @@
 import type { Clock } from '../../clock.js';
 import { capabilitiesOf, normalizeAlgorithm, resolveCurve } from '../../crypto/algorithms.js';
-import { generateDerivableKey, masterFromSeed } from '../../crypto/derivation/key-derivation.js';
-import {
-  exportPrivateKey,
-  generateKey,
-  importKey,
-  type KeyMaterial,
-  type ReadyKey,
-} from '../../crypto/mechanisms/key-mechanisms.js';
+import { generateDerivableKey } from '../../crypto/derivation/key-derivation.js';
+import { generateKey, type KeyMaterial, type ReadyKey } from '../../crypto/mechanisms/key-mechanisms.js';
 import { TsbError } from '../../errors.js';
 import type { Key, Partition, PrismaClient } from '../../generated/prisma/client.js';
-import { decodeBase64, toBase64 } from '../../lib/encoding.js';
-import type { NormalizedPolicy } from '../../ska/policy-normalized.js';
-import { validatePolicy } from '../../ska/policy-validate.js';
 import { ATTESTATION_KEY_NAME, signStatement } from '../attestation.js';
 import { type KeyAttributes, type KeyAttributesInput, resolveKeyAttributes } from '../key-attributes.js';
 import { canonicalLabel, normalizeLabel } from '../key-label.js';
@@ -25,8 +16,8 @@ import { type KeyChange, type KeyChangeListener, KeyChanges } from './key-change
 import {
   assertDerivationFits,
   assertWritable,
-  optionalField,
   resolveAddressFormat,
+  resolveKeyPolicy,
 } from './key-input-rules.js';
 import type {
   CreateKeyInput,
@@ -37,8 +28,8 @@ import type {
   SeedImportInput,
   SignedKeyAttributes,
 } from './key-store.types.js';
+import { KeyTransfers } from './key-transfers.js';
 import { keyAttributesJson } from './key-view.js';
-import { publicReimport } from './public-reimport.js';
 import { ReadyKeys } from './ready-keys.js';
 import { SealedKeyWriter } from './sealed-key-writer.js';
 import { VerifiedPasswords } from './verified-passwords.js';
@@ -55,6 +46,7 @@ export class KeyStore {
   private readonly passwords: VerifiedPasswords;
   private readonly changes: KeyChanges;
   private readonly writer: SealedKeyWriter;
+  private readonly transfers: KeyTransfers;
 
   constructor(
     prisma: PrismaClient,
@@ -68,6 +60,7 @@ export class KeyStore {
     this.passwords = new VerifiedPasswords(cacheCapacity);
     this.writer = new SealedKeyWriter(this.repository, keyring);
     this.changes = new KeyChanges((keyId) => this.readyKeys.drop(keyId), metadata);
+    this.transfers = new KeyTransfers(this, this.repository, this.writer, this.changes, clock);
   }
 
   async create(partition: Partition, input: CreateKeyInput): Promise<SignedKeyAttributes> {
@@ -75,7 +68,7 @@ export class KeyStore {
     const label = canonicalLabel(input.label);
     const algorithm = normalizeAlgorithm(input.algorithm);
     const password = normalizePassword(input.password);
-    const policy = this.resolvePolicy(input.policy);
+    const policy = resolveKeyPolicy(input.policy, this.clock);
     const capabilities = capabilitiesOf(algorithm);
     const attributes = resolveKeyAttributes(input.attributes, {
       capabilities: { algorithm, ...capabilities },
@@ -172,127 +165,16 @@ export class KeyStore {
     return this.changes.keyChanged(partition.id, key, change);
   }
 
-  async importPlain(partition: Partition, input: ImportKeyInput): Promise<SignedKeyAttributes> {
-    assertWritable(partition);
-    if (!partition.allowKeyImport) {
-      throw new TsbError(
-        'SECURITY_NOT_ALLOWED',
-        'the partition security policy does not allow importing keys',
-      );
-    }
-    const label = canonicalLabel(input.label);
-    const algorithm = normalizeAlgorithm(input.algorithm);
-    const material = importKey({
-      algorithm,
-      curveOid: input.curveOid ?? null,
-      privateKey: optionalField(input.privateKey, 'privateKey', 'KEY_INVALID_ENCODING'),
-      publicKey: optionalField(input.publicKey, 'publicKey', 'KEY_INVALID_ENCODING'),
-      secretKey: optionalField(input.secretKey, 'secretKey', 'KEY_INVALID_ENCODING'),
-      certificate: optionalField(input.certificate, 'certificate', 'CERTIFICATE_INVALID_ENCODING'),
-    });
-    const certificate = material.certificate ?? null;
-    const publicOnly = material.secret === null;
-    const existing = await this.repository.findByLabel(partition.id, label);
-    if (existing) {
-      return this.reimportPublicPart(partition, existing, material, publicOnly);
-    }
-    const password = normalizePassword(input.password);
-    const policy = publicOnly ? null : this.resolvePolicy(input.policy);
-    const attributes = resolveKeyAttributes(input.attributes ?? undefined, {
-      capabilities: { algorithm, ...capabilitiesOf(algorithm) },
-      hasPolicy: policy !== null,
-      publicOnly,
-    });
-    assertDerivationFits(attributes, algorithm, material.curveOid);
-    const addressFormat = resolveAddressFormat(input.addressFormat, material, policy !== null);
-    const key = await this.writer.insert(partition, {
-      label,
-      externalId: input.id ?? null,
-      origin: 'imported',
-      material,
-      attributes: publicOnly
-        ? attributes
-        : { ...attributes, alwaysSensitive: false, neverExtractable: false },
-      policy,
-      password,
-      addressFormat,
-      certificate,
-    });
-    return this.statement(partition, key);
+  importPlain(partition: Partition, input: ImportKeyInput): Promise<SignedKeyAttributes> {
+    return this.transfers.importPlain(partition, input);
   }
 
-  /**
-   * The master key of an imported seed (BIP32 on secp256k1, SLIP-10 on P-256 and Ed25519): the
-   * seed itself is not kept, only the key and, when the key may derive, its chain code.
-   */
-  async importSeed(partition: Partition, input: SeedImportInput): Promise<SignedKeyAttributes> {
-    assertWritable(partition);
-    if (!partition.allowKeyImport) {
-      throw new TsbError(
-        'SECURITY_NOT_ALLOWED',
-        'the partition security policy does not allow importing keys',
-      );
-    }
-    const label = canonicalLabel(input.label);
-    const seed = decodeBase64(input.seed, 'seed');
-    const master = masterFromSeed(input.curveOid, seed);
-    seed.fill(0);
-    const { material } = master;
-    const policy = this.resolvePolicy(input.policy);
-    const attributes = resolveKeyAttributes(input.attributes, {
-      capabilities: { algorithm: material.algorithm, ...capabilitiesOf(material.algorithm) },
-      hasPolicy: policy !== null,
-      publicOnly: false,
-    });
-    assertDerivationFits(attributes, material.algorithm, material.curveOid);
-    await this.repository.assertLabelFree(partition.id, label);
-    const addressFormat = resolveAddressFormat(input.addressFormat, material, policy !== null);
-    const key = await this.writer.insert(partition, {
-      label,
-      externalId: input.id ?? null,
-      origin: 'imported',
-      material,
-      attributes: { ...attributes, alwaysSensitive: false, neverExtractable: false },
-      policy,
-      password: normalizePassword(input.password),
-      addressFormat,
-      chainCode: attributes.bip32 || attributes.slip10 ? master.chainCode : null,
-    });
-    return this.statement(partition, key);
+  importSeed(partition: Partition, input: SeedImportInput): Promise<SignedKeyAttributes> {
+    return this.transfers.importSeed(partition, input);
   }
 
-  async exportPlain(partition: Partition, label: string, password?: PasswordInput): Promise<ExportedKey> {
-    const key = await this.unlock(partition, label, password);
-    const attributes = key.attributes as unknown as KeyAttributes;
-    if (key.policy !== null) {
-      throw new TsbError(
-        'OPERATION_FORBIDDEN_FOR_KEY',
-        `key "${label}" has an SKA policy and can never be exported`,
-      );
-    }
-    if (!attributes.extractable || attributes.sensitive) {
-      throw new TsbError(
-        'OPERATION_FORBIDDEN_FOR_KEY',
-        `key "${label}" can be exported only when it is extractable and not sensitive`,
-      );
-    }
-    if (!partition.allowKeyExport) {
-      throw new TsbError(
-        'SECURITY_NOT_ALLOWED',
-        'the partition security policy does not allow exporting keys',
-      );
-    }
-    const exported = key.materialSealed
-      ? exportPrivateKey(this.materialOf(partition, key))
-      : { publicKey: key.publicKey ? Buffer.from(key.publicKey) : undefined };
-    return {
-      label: key.label,
-      algorithm: key.algorithm,
-      privateKey: toBase64(exported.privateKey),
-      publicKey: toBase64(exported.publicKey ?? key.publicKey),
-      secretKey: toBase64(exported.secretKey),
-      certificate: toBase64(key.certificate),
-    };
+  exportPlain(partition: Partition, label: string, password?: PasswordInput): Promise<ExportedKey> {
+    return this.transfers.exportPlain(partition, label, password);
   }
 
   async changePassword(
@@ -373,7 +255,7 @@ export class KeyStore {
       const made = await this.repository.findMadeByRequest(partition.id, label, input.requestId);
       if (made) return this.statement(partition, made);
     }
-    const policy = this.resolvePolicy(input.policy);
+    const policy = resolveKeyPolicy(input.policy, this.clock);
     const algorithm = input.material.algorithm;
     const attributes = resolveKeyAttributes(input.attributes, {
       capabilities: { algorithm, ...capabilitiesOf(algorithm) },
@@ -439,24 +321,5 @@ export class KeyStore {
   /** The unsealed material of a key (private/secret bytes); callers must not keep or log it. */
   materialOf(partition: Partition, key: Key): KeyMaterial {
     return this.readyKeys.materialOf(partition, key);
-  }
-
-  private resolvePolicy(policy: unknown): NormalizedPolicy | null {
-    if (policy === undefined || policy === null) return null;
-    return validatePolicy(policy, { now: this.clock.now() });
-  }
-
-  private async reimportPublicPart(
-    partition: Partition,
-    existing: Key,
-    material: KeyMaterial,
-    publicOnly: boolean,
-  ): Promise<SignedKeyAttributes> {
-    const key = await this.repository.replacePublicPart(
-      existing.id,
-      publicReimport(existing, material, publicOnly),
-    );
-    await this.changes.announce(partition.id, key.label);
-    return this.statement(partition, key);
   }
 }
