@@ -45,6 +45,8 @@ export interface Config {
     approvalWindow: { pastSeconds: number; futureSeconds: number };
     /** PEM or DER certificate files of timestamp signers, which may list every approver's tasks but never approve */
     timestampSignerCertificateFiles: string[];
+    /** how long the approval that completes a quorum (no timelock) waits for the execution to be stored; 0 = no wait */
+    executionWaitMs: number;
   };
   officers: {
     /** how long a security officer proposal waits for its second officer before it expires */
@@ -182,6 +184,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
             problems.push(`TSB_TIMESTAMP_SIGNER_CERT_FILES names "${file}", which does not exist`);
           return file;
         }),
+      executionWaitMs: integer('TSB_APPROVAL_EXECUTION_WAIT_MS', 2_000, 0, 10_000),
     },
     officers: {
       proposalLifetimeSeconds: integer('TSB_OFFICER_PROPOSAL_LIFETIME_SECONDS', 3_600, 60, 30 * 86_400),

@@ -68,6 +68,7 @@ export class ApprovalsService {
     private readonly queue: WorkflowQueue,
     private readonly window: FreshnessWindow,
     timestampSignerCertificateFiles: readonly string[],
+    private readonly executionWaitMs: number,
   ) {
     this.timestampSigners = new Set(
       timestampSignerCertificateFiles.map((file) => parseClientCertificate(readFileSync(file)).fingerprint),
@@ -110,6 +111,8 @@ export class ApprovalsService {
       signature: signatureOf(input),
       digestAlgorithm: input.approvalDigestAlgorithm,
     });
+    // clients read the request status right after the last approval and expect its result (read your approval)
+    await this.engine.awaitExecution(task.requestId, this.executionWaitMs);
   }
 
   async reject(partition: Partition, credentialIds: readonly string[], input: RejectionInput): Promise<void> {

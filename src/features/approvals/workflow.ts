@@ -51,6 +51,7 @@ export class Workflow {
       this.queue,
       config.workflow.approvalWindow,
       config.workflow.timestampSignerCertificateFiles,
+      config.workflow.executionWaitMs,
     );
     this.notifier = new WebhookNotifier(prisma, hsm);
     hsm.keys.onChange((change) => this.engine.cancelForKey(change, CANCEL_REASON[change.kind]));

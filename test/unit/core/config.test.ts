@@ -76,4 +76,12 @@ describe('loadConfig', () => {
       }),
     ).toThrow(/either TSB_MASTER_KEY or TSB_MASTER_KEY_FILE/);
   });
+
+  it('waits up to 2 s for the execution the last approval completes, 0 to 10 s when set', () => {
+    expect(loadConfig({}).workflow.executionWaitMs).toBe(2_000);
+    expect(loadConfig({ TSB_APPROVAL_EXECUTION_WAIT_MS: '0' }).workflow.executionWaitMs).toBe(0);
+    expect(() => loadConfig({ TSB_APPROVAL_EXECUTION_WAIT_MS: '60000' })).toThrow(
+      /TSB_APPROVAL_EXECUTION_WAIT_MS/,
+    );
+  });
 });
