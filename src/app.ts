@@ -99,7 +99,7 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
 
   await app.register(swagger, openApiDocumentation);
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(healthRoutes, { prisma, hsm, workflow });
+  await app.register(healthRoutes, { prisma, hsm, workflow, config });
   await app.register(approverPageRoutes);
   await app.register(metricsRoutes, { metrics, token: config.operations.metricsToken });
 

@@ -1241,6 +1241,8 @@ export interface operations {
                             /** @description loaded: the master key opens a stored partition key (or no partition exists yet); otherwise why not */
                             masterKey: string;
                         };
+                        /** @description what an operator must know, e.g. that the service runs without authentication */
+                        warnings?: string[];
                     };
                 };
             };
@@ -1279,6 +1281,8 @@ export interface operations {
                             /** @description loaded: the master key opens a stored partition key (or no partition exists yet); otherwise why not */
                             masterKey: string;
                         };
+                        /** @description what an operator must know, e.g. that the service runs without authentication */
+                        warnings?: string[];
                     };
                 };
             };

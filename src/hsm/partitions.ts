@@ -11,6 +11,7 @@ import {
 import { TsbError } from '../errors.js';
 import type { Partition, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { toBytes } from '../lib/encoding.js';
+import { PARTITION_NAME_PATTERN } from '../lib/partition-name.js';
 import type { MetadataChange } from './metadata-cache.js';
 import { DEFAULT_PARTITION_FLAGS, type PartitionFlags } from './partition-flags.js';
 
@@ -26,8 +27,6 @@ function generateP256(): Promise<{ publicKey: Buffer; privateKey: Buffer }> {
     privateKeyEncoding: { type: 'pkcs8', format: 'der' },
   });
 }
-
-export const PARTITION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /**
  * Partitions (tenants). Each has its own 256-bit partition key, sealed under the master key,

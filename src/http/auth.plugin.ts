@@ -35,7 +35,7 @@ declare module 'fastify' {
 }
 
 export interface AuthPluginOptions {
-  config: Pick<Config, 'jwt' | 'dataDir'>;
+  config: Pick<Config, 'jwt' | 'dataDir'> & Partial<Pick<Config, 'authNonePartition'>>;
   prisma: PrismaClient;
   /** Built from prisma and config when not given. */
   authenticator?: Authenticator;
