@@ -26,7 +26,7 @@ import { ErrorBodySchema } from './http/common.schema.js';
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { guardInput } from './http/input-guard.js';
 import { openApiDocumentation } from './http/openapi.js';
-import rateLimitPlugin, { limitUnauthenticated } from './http/rate-limit.plugin.js';
+import rateLimitPlugin, { limitApproverKeyRequests, limitUnauthenticated } from './http/rate-limit.plugin.js';
 import { RateLimiter } from './http/rate-limiter.js';
 import { tlsServerOptions } from './http/tls.js';
 import httpMetricsPlugin from './observability/http-metrics.js';
@@ -125,7 +125,10 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
       prisma,
       config,
       ...(limiter && unauthenticatedMax > 0
-        ? { onAuthenticationRefused: limitUnauthenticated(limiter, unauthenticatedMax) }
+        ? {
+            onAuthenticationRefused: limitUnauthenticated(limiter, unauthenticatedMax),
+            onApproverKeyRequest: limitApproverKeyRequests(limiter, unauthenticatedMax),
+          }
         : {}),
     });
     await api.register(auditPlugin, {

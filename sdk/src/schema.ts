@@ -7694,6 +7694,8 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            /** @description OpenTSB, listings without credential: the partition of the task */
+                            partition?: string;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -7853,6 +7855,8 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            /** @description OpenTSB, listings without credential: the partition of the task */
+                            partition?: string;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -8012,6 +8016,8 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            /** @description OpenTSB, listings without credential: the partition of the task */
+                            partition?: string;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -8171,6 +8177,8 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            /** @description OpenTSB, listings without credential: the partition of the task */
+                            partition?: string;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -8330,6 +8338,8 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            /** @description OpenTSB, listings without credential: the partition of the task */
+                            partition?: string;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -8489,6 +8499,8 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            /** @description OpenTSB, listings without credential: the partition of the task */
+                            partition?: string;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -8648,6 +8660,8 @@ export interface operations {
                             payloadDigest: string;
                             /** @description OpenTSB: what to sign to reject (base64) */
                             rejectionToBeSigned: string;
+                            /** @description OpenTSB, listings without credential: the partition of the task */
+                            partition?: string;
                         } & {
                             [key: string]: unknown;
                         })[];

@@ -82,6 +82,11 @@ export class Authenticator {
     } | null = null,
   ) {}
 
+  /** Development mode without authentication: requests without credentials act in this partition. */
+  get anonymousPartition(): string | null {
+    return this.noAuthentication?.partitionName ?? null;
+  }
+
   async authenticate(presented: PresentedCredentials): Promise<Caller> {
     const resolved: Resolved[] = [];
 
@@ -193,7 +198,8 @@ export class Authenticator {
   }
 }
 
-function nothingPresented(presented: PresentedCredentials): boolean {
+/** Did the request present no credential at all (not even an empty or bad one)? */
+export function nothingPresented(presented: PresentedCredentials): boolean {
   return (
     presented.authorization === undefined &&
     presented.apiKey === undefined &&

@@ -34,3 +34,13 @@ export function principalsOf(caller: Pick<Caller, 'credentials'>): string[] {
     .filter((credential) => credential.method !== 'none')
     .map((credential) => credential.principal);
 }
+
+/**
+ * A request to an approver route without any credential, authenticated by an approver key's signature (in a
+ * partition that allows it). `fingerprint` and `partitionId` are set once the signature verified (the partition
+ * stays null for a listing whose tasks are in several partitions).
+ */
+export interface ApproverKeyCaller {
+  fingerprint: string | null;
+  partitionId: string | null;
+}

@@ -143,6 +143,40 @@ const COMMANDS: Command[] = [
     },
   },
   {
+    name: 'partition approver-keys',
+    usage: 'tsb partition approver-keys NAME (--on | --off)',
+    summary: 'let approvers work without an API credential, by their key signatures alone (default on)',
+    details:
+      'On (the default, as in the TSB): the task listings, POST /v1/approval and DELETE /v1/task may be\n' +
+      "called without a credential; the approver's signature (over a fresh timestamp, the challenge or the\n" +
+      'rejection) authenticates it, and it sees only the tasks of its key. Off: approvers also need a\n' +
+      'credential with the approver role of this partition.',
+    options: {
+      on: { type: 'boolean', description: 'approver key signatures suffice' },
+      off: { type: 'boolean', description: 'approvers need a credential too' },
+    },
+    positionals: ['NAME'],
+    async run({ values, positionals, io, config, withDatabase }) {
+      const name = positionals[0]!;
+      if ((values['on'] === true) === (values['off'] === true)) {
+        throw new UsageError('give either --on or --off', 'partition approver-keys');
+      }
+      const enabled = values['on'] === true;
+      await withDatabase(async (prisma) => {
+        const partition = await requirePartition(prisma, name);
+        await commandPartitions(prisma, () => masterKeyFor(config, io)).updateApproverKeyAuthentication(
+          partition.id,
+          enabled,
+        );
+      });
+      io.stdout(
+        enabled
+          ? `approvers of ${name} may work without a credential (key signatures)\n`
+          : `approvers of ${name} need a credential with the approver role\n`,
+      );
+    },
+  },
+  {
     name: 'partition list',
     usage: 'tsb partition list [--json]',
     summary: 'list the partitions',

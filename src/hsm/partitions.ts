@@ -103,6 +103,12 @@ export class PartitionStore {
     await this.onChange?.({ kind: 'partition', id });
   }
 
+  /** Lets approvers authenticate by their key's signatures alone (or not); every process drops its cached copy. */
+  async updateApproverKeyAuthentication(id: string, enabled: boolean): Promise<void> {
+    await this.prisma.partition.update({ where: { id }, data: { approverKeyAuthentication: enabled } });
+    await this.onChange?.({ kind: 'partition', id });
+  }
+
   /**
    * Changes the partition security policy inside the caller's transaction and answers the announcement
    * to make once that transaction is committed (before, another process could re-read the old row).
