@@ -26,7 +26,7 @@ import { ErrorBodySchema } from './http/common.schema.js';
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { guardInput } from './http/input-guard.js';
 import { openApiDocumentation } from './http/openapi.js';
-import rateLimitPlugin, { limitUnauthenticated } from './http/rate-limit.plugin.js';
+import rateLimitPlugin, { limitApproverKeyRequests, limitUnauthenticated } from './http/rate-limit.plugin.js';
 import { tlsServerOptions } from './http/tls.js';
 import httpMetricsPlugin from './observability/http-metrics.js';
 import { LOG_REDACTION } from './observability/log-redaction.js';
@@ -100,7 +100,7 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
 
   await app.register(swagger, openApiDocumentation);
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(healthRoutes, { prisma, hsm, workflow });
+  await app.register(healthRoutes, { prisma, hsm, workflow, config });
   await app.register(approverPageRoutes);
   await app.register(metricsRoutes, { metrics, token: config.operations.metricsToken });
 
@@ -111,7 +111,10 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
       prisma,
       config,
       ...(limiter && unauthenticatedMax > 0
-        ? { onAuthenticationRefused: limitUnauthenticated(limiter, unauthenticatedMax) }
+        ? {
+            onAuthenticationRefused: limitUnauthenticated(limiter, unauthenticatedMax),
+            onApproverKeyRequest: limitApproverKeyRequests(limiter, unauthenticatedMax),
+          }
         : {}),
     });
     await api.register(auditPlugin, {

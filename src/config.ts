@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PARTITION_NAME_PATTERN } from './lib/partition-name.js';
 
 /**
  * The only reader of process.env. Everything else receives a frozen Config.
@@ -15,6 +16,11 @@ export interface Config {
   /** 32-byte master key given by the operator, or null: the service then uses/creates a development key in dataDir. */
   masterKey: Buffer | null;
   tls: null | { certFile: string; keyFile: string; clientCaFile: string | null };
+  /**
+   * Development mode without authentication (TSB_AUTH_NONE_PARTITION): requests with no credentials act with
+   * every role in this one partition. null = every request needs credentials. Never with TLS client authentication.
+   */
+  authNonePartition: string | null;
   jwt: {
     /** PEM public key (or certificate) used to verify bearer tokens; null = the service's own issuer key in dataDir. */
     publicKeyFile: string | null;
@@ -45,6 +51,8 @@ export interface Config {
     approvalWindow: { pastSeconds: number; futureSeconds: number };
     /** PEM or DER certificate files of timestamp signers, which may list every approver's tasks but never approve */
     timestampSignerCertificateFiles: string[];
+    /** how long the approval that completes a quorum (no timelock) waits for the execution to be stored; 0 = no wait */
+    executionWaitMs: number;
   };
   officers: {
     /** how long a security officer proposal waits for its second officer before it expires */
@@ -137,6 +145,20 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     problems.push('TLS_CLIENT_CA_FILE (mutual TLS) needs TLS_CERT_FILE and TLS_KEY_FILE');
   }
 
+  const authNonePartition = optional('TSB_AUTH_NONE_PARTITION');
+  if (authNonePartition !== null) {
+    if (!PARTITION_NAME_PATTERN.test(authNonePartition)) {
+      problems.push(
+        `TSB_AUTH_NONE_PARTITION must be a partition name (1-64 letters, digits, ".", "_" or "-"; got "${authNonePartition}")`,
+      );
+    }
+    if (clientCaFile !== null) {
+      problems.push(
+        'TSB_AUTH_NONE_PARTITION (no authentication) cannot be used with TLS client authentication (TLS_CLIENT_CA_FILE)',
+      );
+    }
+  }
+
   const config: Config = {
     host: text('HOST', '0.0.0.0'),
     port: integer('PORT', 8080, 0, 65535),
@@ -149,6 +171,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     dataDir: path.resolve(text('TSB_DATA_DIR', 'data')),
     masterKey,
     tls: certFile && keyFile ? { certFile, keyFile, clientCaFile } : null,
+    authNonePartition,
     jwt: {
       publicKeyFile: readableFile('JWT_PUBLIC_KEY_FILE'),
       privateKeyFile: readableFile('JWT_PRIVATE_KEY_FILE'),
@@ -182,6 +205,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
             problems.push(`TSB_TIMESTAMP_SIGNER_CERT_FILES names "${file}", which does not exist`);
           return file;
         }),
+      executionWaitMs: integer('TSB_APPROVAL_EXECUTION_WAIT_MS', 2_000, 0, 10_000),
     },
     officers: {
       proposalLifetimeSeconds: integer('TSB_OFFICER_PROPOSAL_LIFETIME_SECONDS', 3_600, 60, 30 * 86_400),

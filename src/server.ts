@@ -1,6 +1,7 @@
 import path from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
+import { NO_AUTHENTICATION_WARNING } from './auth/no-authentication.js';
 import { ConfigError, loadConfig } from './config.js';
 import { deployMigrations, ensureDatabase } from './db/migrations.js';
 import { createPrismaClient } from './db/prisma.js';
@@ -24,6 +25,19 @@ async function main(): Promise<void> {
     ),
   );
   if (masterKey.development) app.log.warn(DEVELOPMENT_KEY_WARNING(masterKey.file));
+  if (config.authNonePartition !== null) {
+    app.log.warn(NO_AUTHENTICATION_WARNING(config.authNonePartition));
+    const name = config.authNonePartition;
+    if (!(await hsm.partitions.findByName(name))) {
+      // another process starting at the same time may create it first
+      await hsm.partitions.create(name).then(
+        () => app.log.warn({ partition: name }, 'created the partition of TSB_AUTH_NONE_PARTITION'),
+        async (error: unknown) => {
+          if (!(await hsm.partitions.findByName(name))) throw error;
+        },
+      );
+    }
+  }
   closeWithGrace({ delay: config.operations.shutdownGraceMs }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down');

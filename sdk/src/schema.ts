@@ -1275,6 +1275,8 @@ export interface operations {
                             /** @description loaded: the master key opens a stored partition key (or no partition exists yet); otherwise why not */
                             masterKey: string;
                         };
+                        /** @description what an operator must know, e.g. that the service runs without authentication */
+                        warnings?: string[];
                     };
                 };
             };
@@ -1313,6 +1315,8 @@ export interface operations {
                             /** @description loaded: the master key opens a stored partition key (or no partition exists yet); otherwise why not */
                             masterKey: string;
                         };
+                        /** @description what an operator must know, e.g. that the service runs without authentication */
+                        warnings?: string[];
                     };
                 };
             };
@@ -8495,6 +8499,8 @@ export interface operations {
                             timestampSignatureWithAlgorithm?: string | null;
                             keyAttributes?: string | null;
                             keyAttributesSignature?: string | null;
+                            /** @description OpenTSB, listings without credential: the partition of the task */
+                            partition?: string;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -8701,6 +8707,8 @@ export interface operations {
                             timestampSignatureWithAlgorithm?: string | null;
                             keyAttributes?: string | null;
                             keyAttributesSignature?: string | null;
+                            /** @description OpenTSB, listings without credential: the partition of the task */
+                            partition?: string;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -8907,6 +8915,8 @@ export interface operations {
                             timestampSignatureWithAlgorithm?: string | null;
                             keyAttributes?: string | null;
                             keyAttributesSignature?: string | null;
+                            /** @description OpenTSB, listings without credential: the partition of the task */
+                            partition?: string;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -9113,6 +9123,8 @@ export interface operations {
                             timestampSignatureWithAlgorithm?: string | null;
                             keyAttributes?: string | null;
                             keyAttributesSignature?: string | null;
+                            /** @description OpenTSB, listings without credential: the partition of the task */
+                            partition?: string;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -9319,6 +9331,8 @@ export interface operations {
                             timestampSignatureWithAlgorithm?: string | null;
                             keyAttributes?: string | null;
                             keyAttributesSignature?: string | null;
+                            /** @description OpenTSB, listings without credential: the partition of the task */
+                            partition?: string;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -9525,6 +9539,8 @@ export interface operations {
                             timestampSignatureWithAlgorithm?: string | null;
                             keyAttributes?: string | null;
                             keyAttributesSignature?: string | null;
+                            /** @description OpenTSB, listings without credential: the partition of the task */
+                            partition?: string;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -9731,6 +9747,8 @@ export interface operations {
                             timestampSignatureWithAlgorithm?: string | null;
                             keyAttributes?: string | null;
                             keyAttributesSignature?: string | null;
+                            /** @description OpenTSB, listings without credential: the partition of the task */
+                            partition?: string;
                         } & {
                             [key: string]: unknown;
                         })[];

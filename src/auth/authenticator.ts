@@ -19,6 +19,7 @@ import {
   type PartitionResolver,
   type VerifiedToken,
 } from './jwt-verifier.js';
+import { anonymousCaller } from './no-authentication.js';
 import type { Role } from './roles.js';
 
 /** Most keys one X-API-KEY header may carry. */
@@ -74,7 +75,17 @@ export class Authenticator {
     readonly jwt: JwtVerifier,
     readonly apiKeys: ApiKeyStore,
     readonly certificates: ClientCertificateStore,
+    /** development mode without authentication: the partition of requests without credentials */
+    private readonly noAuthentication: {
+      partitionName: string;
+      resolvePartition: PartitionResolver;
+    } | null = null,
   ) {}
+
+  /** Development mode without authentication: requests without credentials act in this partition. */
+  get anonymousPartition(): string | null {
+    return this.noAuthentication?.partitionName ?? null;
+  }
 
   async authenticate(presented: PresentedCredentials): Promise<Caller> {
     const resolved: Resolved[] = [];
@@ -150,6 +161,7 @@ export class Authenticator {
           `the TLS client certificate (SHA-256 ${unregisteredCertificate}) is not registered for a partition; ${ACCEPTED_METHODS_TEXT}`,
         );
       }
+      if (this.noAuthentication && nothingPresented(presented)) return this.anonymous(this.noAuthentication);
       throw new TsbError('MISSING_ACCESS_TOKEN', `no credentials: ${ACCEPTED_METHODS_TEXT}`);
     }
     if (resolved.some((entry) => entry.partitionId !== first.partitionId)) {
@@ -167,11 +179,37 @@ export class Authenticator {
       credentials: resolved.map((entry) => entry.credential),
     };
   }
+
+  private async anonymous({
+    partitionName,
+    resolvePartition,
+  }: {
+    partitionName: string;
+    resolvePartition: PartitionResolver;
+  }): Promise<Caller> {
+    const partition = await resolvePartition(partitionName);
+    if (!partition) {
+      throw new TsbError(
+        'MISSING_ACCESS_TOKEN',
+        `no credentials, and the partition "${partitionName}" of TSB_AUTH_NONE_PARTITION does not exist`,
+      );
+    }
+    return anonymousCaller(partition);
+  }
+}
+
+/** Did the request present no credential at all (not even an empty or bad one)? */
+export function nothingPresented(presented: PresentedCredentials): boolean {
+  return (
+    presented.authorization === undefined &&
+    presented.apiKey === undefined &&
+    (presented.clientCertificate === undefined || presented.clientCertificate === null)
+  );
 }
 
 export interface CreateAuthenticatorOptions {
   prisma: PrismaClient;
-  config: Pick<Config, 'jwt' | 'dataDir'>;
+  config: Pick<Config, 'jwt' | 'dataDir'> & Partial<Pick<Config, 'authNonePartition'>>;
   clock?: Clock;
   /** Preloaded JWT keys (else read from the configuration or the data folder). */
   jwtKeys?: JwtKeys;
@@ -184,8 +222,9 @@ export function createAuthenticator({
   jwtKeys,
 }: CreateAuthenticatorOptions): Authenticator {
   const withClock = clock ? { clock } : {};
+  const resolvePartition = cachedPartitionResolver(prisma, withClock);
   const jwt = createJwtVerifier(config, {
-    resolvePartition: cachedPartitionResolver(prisma, withClock),
+    resolvePartition,
     ...withClock,
     ...(jwtKeys ? { keys: jwtKeys } : {}),
   });
@@ -193,6 +232,7 @@ export function createAuthenticator({
     jwt,
     new ApiKeyStore(prisma, withClock),
     new ClientCertificateStore(prisma, withClock),
+    config.authNonePartition ? { partitionName: config.authNonePartition, resolvePartition } : null,
   );
 }
 

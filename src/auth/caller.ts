@@ -1,6 +1,7 @@
 import type { Role } from './roles.js';
 
-export type CredentialMethod = 'jwt' | 'apiKey' | 'mtls';
+/** `none`: no credential at all, in development mode without authentication (TSB_AUTH_NONE_PARTITION). */
+export type CredentialMethod = 'jwt' | 'apiKey' | 'mtls' | 'none';
 
 /** One credential a request presented: never the secret itself. */
 export interface CallerCredential {
@@ -27,7 +28,19 @@ export function hasAnyRole(caller: Pick<Caller, 'roles'>, roles: readonly Role[]
   return roles.length === 0 || roles.some((role) => caller.roles.has(role));
 }
 
-/** Who stands behind the caller's credentials; separation of duties compares these. */
+/** Who stands behind the caller's credentials; separation of duties compares these. No credential is nobody. */
 export function principalsOf(caller: Pick<Caller, 'credentials'>): string[] {
-  return caller.credentials.map((credential) => credential.principal);
+  return caller.credentials
+    .filter((credential) => credential.method !== 'none')
+    .map((credential) => credential.principal);
+}
+
+/**
+ * A request to an approver route without any credential, authenticated by an approver key's signature (in a
+ * partition that allows it). `fingerprint` and `partitionId` are set once the signature verified (the partition
+ * stays null for a listing whose tasks are in several partitions).
+ */
+export interface ApproverKeyCaller {
+  fingerprint: string | null;
+  partitionId: string | null;
 }

@@ -1,6 +1,6 @@
 /** `tsb partition create|webhook|list`: the partitions (tenants), each with its own partition key. */
 import type { PartitionFlags } from '../keystore/partitions/partition-flags.js';
-import { PARTITION_NAME_PATTERN } from '../keystore/partitions/partition-store.js';
+import { PARTITION_NAME_PATTERN } from '../lib/partition-name.js';
 import { commandPartitions } from '../services.js';
 import { CliError, type Command, masterKeyFor, requirePartition, table, UsageError } from './command.js';
 
@@ -82,6 +82,40 @@ export const PARTITION_COMMANDS: Command[] = [
         await commandPartitions(prisma, () => masterKeyFor(config, io)).updateWebhookUrl(partition.id, url);
       });
       io.stdout(url ? `webhook of ${name}: ${url}\n` : `webhook of ${name} removed\n`);
+    },
+  },
+  {
+    name: 'partition approver-keys',
+    usage: 'tsb partition approver-keys NAME (--on | --off)',
+    summary: 'let approvers work without an API credential, by their key signatures alone (default on)',
+    details:
+      'On (the default, as in the TSB): the task listings, POST /v1/approval and DELETE /v1/task may be\n' +
+      "called without a credential; the approver's signature (over a fresh timestamp, the challenge or the\n" +
+      'rejection) authenticates it, and it sees only the tasks of its key. Off: approvers also need a\n' +
+      'credential with the approver role of this partition.',
+    options: {
+      on: { type: 'boolean', description: 'approver key signatures suffice' },
+      off: { type: 'boolean', description: 'approvers need a credential too' },
+    },
+    positionals: ['NAME'],
+    async run({ values, positionals, io, config, withDatabase }) {
+      const name = positionals[0]!;
+      if ((values['on'] === true) === (values['off'] === true)) {
+        throw new UsageError('give either --on or --off', 'partition approver-keys');
+      }
+      const enabled = values['on'] === true;
+      await withDatabase(async (prisma) => {
+        const partition = await requirePartition(prisma, name);
+        await commandPartitions(prisma, () => masterKeyFor(config, io)).updateApproverKeyAuthentication(
+          partition.id,
+          enabled,
+        );
+      });
+      io.stdout(
+        enabled
+          ? `approvers of ${name} may work without a credential (key signatures)\n`
+          : `approvers of ${name} need a credential with the approver role\n`,
+      );
     },
   },
   {

@@ -9,7 +9,7 @@ import { TsbError } from '../errors.js';
 import { parseOfficerKey } from '../features/officers/officer-key.js';
 import { OFFICER_NAME_PATTERN, OfficerRegistry } from '../features/officers/officer-registry.js';
 import { PartitionBackups } from '../keystore/partition-backup.js';
-import { PARTITION_NAME_PATTERN } from '../keystore/partitions/partition-store.js';
+import { PARTITION_NAME_PATTERN } from '../lib/partition-name.js';
 import {
   CliError,
   type Command,

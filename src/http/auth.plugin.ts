@@ -11,9 +11,10 @@ import fp from 'fastify-plugin';
 import {
   type Authenticator,
   createAuthenticator,
+  nothingPresented,
   type PresentedClientCertificate,
 } from '../auth/authenticator.js';
-import { type Caller, hasAnyRole } from '../auth/caller.js';
+import { type ApproverKeyCaller, type Caller, hasAnyRole } from '../auth/caller.js';
 import { certificateFingerprint } from '../auth/client-certificates.js';
 import type { Role } from '../auth/roles.js';
 import type { Clock } from '../clock.js';
@@ -21,13 +22,19 @@ import type { Config } from '../config.js';
 import { TsbError } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 
-/** What a route declares: the roles it needs (any one of them), or `false` for a public route. */
-export type RouteAuth = false | { roles: readonly Role[] };
+/**
+ * What a route declares: the roles it needs (any one of them), or `false` for a public route.
+ * `approverSignature`: a request without any credential may call it, authenticated by the approver key's
+ * signature in its body (the handler checks it; `request.approverKey` marks such a request).
+ */
+export type RouteAuth = false | { roles: readonly Role[]; approverSignature?: boolean };
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The authenticated caller; null on public routes. */
+    /** The authenticated caller; null on public routes and for approver-key requests. */
     caller: Caller | null;
+    /** set on an approver route called without any credential: the handler authenticates the approver key */
+    approverKey: ApproverKeyCaller | null;
   }
   interface FastifyContextConfig {
     auth?: RouteAuth;
@@ -35,13 +42,15 @@ declare module 'fastify' {
 }
 
 export interface AuthPluginOptions {
-  config: Pick<Config, 'jwt' | 'dataDir'>;
+  config: Pick<Config, 'jwt' | 'dataDir'> & Partial<Pick<Config, 'authNonePartition'>>;
   prisma: PrismaClient;
   /** Built from prisma and config when not given. */
   authenticator?: Authenticator;
   clock?: Clock;
   /** told of every refused authentication (401); may throw instead (the address's rate limit) */
   onAuthenticationRefused?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** told of every approver-route request without credential (the address's rate limit); may throw */
+  onApproverKeyRequest?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
 /** Fingerprints of peer certificates, per TLS connection (computed once per connection). */
@@ -80,6 +89,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
     });
 
   app.decorateRequest('caller', null);
+  app.decorateRequest('approverKey', null);
   if (!app.hasDecorator('authenticator')) app.decorate('authenticator', authenticator);
 
   app.addHook('onRoute', (route) => {
@@ -103,13 +113,19 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
       throw new TsbError('SECURITY_NOT_ALLOWED', 'this endpoint is not available');
     }
     if (auth === false) return;
+    const presented = {
+      authorization: request.headers.authorization,
+      apiKey: headerValue(request.headers['x-api-key']),
+      clientCertificate: presentedClientCertificate(request),
+    };
+    if (auth.approverSignature && nothingPresented(presented) && authenticator.anonymousPartition === null) {
+      await options.onApproverKeyRequest?.(request, reply);
+      request.approverKey = { fingerprint: null, partitionId: null };
+      return;
+    }
     let caller: Caller;
     try {
-      caller = await authenticator.authenticate({
-        authorization: request.headers.authorization,
-        apiKey: headerValue(request.headers['x-api-key']),
-        clientCertificate: presentedClientCertificate(request),
-      });
+      caller = await authenticator.authenticate(presented);
     } catch (error) {
       if (error instanceof TsbError && error.statusCode === 401)
         await options.onAuthenticationRefused?.(request, reply);

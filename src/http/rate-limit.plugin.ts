@@ -44,4 +44,20 @@ export function limitUnauthenticated(limiter: RateLimiter, max: number) {
   };
 }
 
+/**
+ * Counts an approver-route request without credential (authenticated by the approver key's signature) against
+ * the client address, in the same budget as refused authentications: past `max` per window, 429.
+ */
+export function limitApproverKeyRequests(limiter: RateLimiter, max: number) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const decision = await limiter.take(`unauthenticated:${request.ip}`, max);
+    if (decision.allowed) return;
+    reply.header('retry-after', String(decision.retryAfterSeconds));
+    throw new TsbError(
+      'RATE_LIMITED',
+      `too many requests without credentials from this address; try again in ${decision.retryAfterSeconds} s`,
+    );
+  };
+}
+
 export default fp(rateLimitPlugin, { name: 'rate-limit', fastify: '5.x', dependencies: ['auth'] });

@@ -10,8 +10,8 @@ import { partitionKeyBinding, UnsealError, unseal } from '../crypto/seal.js';
 import { TsbError } from '../errors.js';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { canonicalJson } from '../lib/canonical-json.js';
+import { PARTITION_NAME_PATTERN } from '../lib/partition-name.js';
 import { CERTIFICATE_AUTHORITY_NAME } from './certificates.js';
-import { PARTITION_NAME_PATTERN } from './partitions/partition-store.js';
 
 export const BACKUP_FORMAT = 'opentsb-partition-backup';
 export const BACKUP_VERSION = 1;

@@ -88,4 +88,16 @@ describe('metadata cache across processes', () => {
     expect((await runTsb(env, 'partition', 'webhook', 'shared', '--remove')).code).toBe(0);
     await until(async () => (await t.hsm.partition(id)).webhookUrl === null);
   });
+
+  it('sees `tsb partition approver-keys --off/--on` at once (the CLI announces the change)', async () => {
+    const id = (await t.hsm.partitions.requireByName('shared')).id;
+    expect((await t.hsm.partition(id)).approverKeyAuthentication).toBe(true);
+    const env = { DATABASE_URL: t.databaseUrl };
+    const off = await runTsb(env, 'partition', 'approver-keys', 'shared', '--off');
+    expect(off.code, off.stderr).toBe(0);
+    await until(async () => (await t.hsm.partition(id)).approverKeyAuthentication === false);
+    expect((await runTsb(env, 'partition', 'approver-keys', 'shared', '--on')).code).toBe(0);
+    await until(async () => (await t.hsm.partition(id)).approverKeyAuthentication === true);
+    expect((await runTsb(env, 'partition', 'approver-keys', 'shared')).code).not.toBe(0);
+  });
 });

@@ -1,12 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { principalsOf } from '../../auth/caller.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import { EmptyResponse, errorResponses } from '../../http/common.schema.js';
 import type { SkaOperation } from '../../ska/challenge.js';
 import { ApprovalSchema, RejectionSchema, TaskFilterSchema, TaskListSchema } from './approvals.schema.js';
+import type { VerifiedApproverKey } from './approvals.service.js';
 import type { Workflow } from './workflow.js';
 
-const approver = { auth: { roles: ['approver'] as const } };
+/** approver role, or no credential at all: the approver key's signature authenticates (issue 14) */
+const approver = { auth: { roles: ['approver'] as const, approverSignature: true } };
 const tags = ['Approval Tasks'];
 const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
 
@@ -27,7 +30,9 @@ const TASK_LISTS: { path: string; operationId: string; operations: SkaOperation[
 
 /**
  * Approvers list their tasks by signing a fresh timestamp, approve by signing the challenge, and reject
- * by signing the rejection message (reference §2.5, §4). The approver role names the partition.
+ * by signing the rejection message (reference §2.5, §4). With a credential, its approver role names the
+ * partition; without any credential (issue 14) the approver key's signature alone authenticates, and the
+ * tasks of that key name their partitions (those that allow it).
  */
 export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow: Workflow }> = async (
   app,
@@ -35,6 +40,10 @@ export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow
 ) => {
   const partitionOf = (request: { caller: { partitionId: string } | null }) =>
     hsm.partition(request.caller!.partitionId);
+  /** A request without credential: remembers the approver key once its signature verified (for the audit log). */
+  const keyCaller = (request: FastifyRequest) => (approver: VerifiedApproverKey) => {
+    request.approverKey = approver;
+  };
 
   for (const list of TASK_LISTS) {
     app.post(
@@ -50,7 +59,9 @@ export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow
         },
       },
       async (request) => ({
-        tasks: await workflow.approvals.listTasks(await partitionOf(request), request.body, list.operations),
+        tasks: request.approverKey
+          ? await workflow.approvals.listTasksByApproverKey(request.body, list.operations, keyCaller(request))
+          : await workflow.approvals.listTasks(await partitionOf(request), request.body, list.operations),
       }),
     );
   }
@@ -68,11 +79,15 @@ export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow
       },
     },
     async (request, reply) => {
-      await workflow.approvals.approve(
-        await partitionOf(request),
-        principalsOf(request.caller!),
-        request.body,
-      );
+      if (request.approverKey) {
+        await workflow.approvals.approveByApproverKey(request.body, keyCaller(request));
+      } else {
+        await workflow.approvals.approve(
+          await partitionOf(request),
+          principalsOf(request.caller!),
+          request.body,
+        );
+      }
       return reply.code(200).send();
     },
   );
@@ -90,11 +105,15 @@ export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow
       },
     },
     async (request, reply) => {
-      await workflow.approvals.reject(
-        await partitionOf(request),
-        principalsOf(request.caller!),
-        request.body,
-      );
+      if (request.approverKey) {
+        await workflow.approvals.rejectByApproverKey(request.body, keyCaller(request));
+      } else {
+        await workflow.approvals.reject(
+          await partitionOf(request),
+          principalsOf(request.caller!),
+          request.body,
+        );
+      }
       return reply.code(200).send();
     },
   );

@@ -100,6 +100,9 @@ export const TaskListSchema = Type.Object({
         payloadDigest: Type.String({ description: 'OpenTSB: SHA-256 of the approved payload (base64)' }),
         rejectionToBeSigned: Type.String({ description: 'OpenTSB: what to sign to reject (base64)' }),
         ...TaskDetailFields,
+        partition: Type.Optional(
+          Type.String({ description: 'OpenTSB, listings without credential: the partition of the task' }),
+        ),
       },
       {
         additionalProperties: true,

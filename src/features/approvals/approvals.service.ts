@@ -21,6 +21,7 @@ import {
 import type { WorkflowEngine } from './engine.js';
 import type { WorkflowQueue } from './queue.js';
 import type { RequestsRepository, TaskSortOrder } from './requests.repository.js';
+import type { SignedTimestamps } from './signed-timestamps.js';
 import { type TaskDetailLevel, type TaskView, taskView } from './task-view.js';
 
 export interface TaskFilter {
@@ -50,6 +51,12 @@ export interface RejectionInput extends Omit<ApprovalInput, 'approvalToBeSigned'
   reason?: string | null;
 }
 
+/** An approver without credential whose signature verified, and the partition it acted in (null: several or none). */
+export interface VerifiedApproverKey {
+  fingerprint: string;
+  partitionId: string | null;
+}
+
 export const DEFAULT_TASK_PAGE_SIZE = 25;
 export const MAX_TASK_PAGE_SIZE = 100;
 const SORT_ORDERS: readonly TaskSortOrder[] = [
@@ -68,6 +75,8 @@ export class ApprovalsService {
     private readonly queue: WorkflowQueue,
     private readonly window: FreshnessWindow,
     timestampSignerCertificateFiles: readonly string[],
+    private readonly executionWaitMs: number,
+    private readonly signedTimestamps: Pick<SignedTimestamps, 'useOnce'>,
   ) {
     this.timestampSigners = new Set(
       timestampSignerCertificateFiles.map((file) => parseClientCertificate(readFileSync(file)).fingerprint),
@@ -110,11 +119,95 @@ export class ApprovalsService {
       signature: signatureOf(input),
       digestAlgorithm: input.approvalDigestAlgorithm,
     });
+    // clients read the request status right after the last approval and expect its result (read your approval)
+    await this.engine.awaitExecution(task.requestId, this.executionWaitMs);
   }
 
   async reject(partition: Partition, credentialIds: readonly string[], input: RejectionInput): Promise<void> {
     const { task, identity } = await this.decisionContext(partition, credentialIds, input, 'rejection');
     this.verify(identity, rejectionToBeSigned(task.request.challenge), input, 'rejection');
+    await this.record(task, {
+      decision: 'REJECTED',
+      signature: signatureOf(input),
+      digestAlgorithm: input.approvalDigestAlgorithm,
+      reason: input.reason ?? null,
+    });
+  }
+
+  /**
+   * Lists the tasks of an approver without credential (issue 14): its signature over a fresh timestamp, used
+   * once, authenticates it; it sees the open tasks of its key in every partition that lets approver keys
+   * authenticate, each with its partition's name. Timestamp signers need a credential.
+   */
+  async listTasksByApproverKey(
+    filter: TaskFilter,
+    operations: readonly string[] | null,
+    onVerified: (approver: VerifiedApproverKey) => void,
+  ): Promise<TaskView[]> {
+    if (filter.timestampSigningCertificate) {
+      throw new TsbError(
+        'TIMESTAMP_SIGNER_NOT_ALLOWED',
+        'a timestamp signer lists tasks with a credential with the approver role of its partition',
+      );
+    }
+    const now = this.hsm.clock.now();
+    const identity = approverIdentity(filter, 'task filter');
+    const fingerprint = identity.key.fingerprint;
+    verifyTimestampProof(filter, identity.key, now, this.window);
+    onVerified({ fingerprint, partitionId: null });
+    await this.signedTimestamps.useOnce(fingerprint, filter.timestamp);
+    const tasks = await this.repository.openTasks(
+      {
+        partitionId: null,
+        fingerprint,
+        operations,
+        taskId: optionalUuid(filter.id, 'id'),
+        requestId: filter.id ? null : optionalUuid(filter.requestId, 'requestId'),
+        ...page(filter.paging),
+      },
+      now,
+    );
+    const partitionIds = [...new Set(tasks.map((task) => task.partitionId))];
+    onVerified({ fingerprint, partitionId: partitionIds.length === 1 ? partitionIds[0]! : null });
+    const level = detailLevel(filter.detailLevel);
+    return Promise.all(
+      tasks.map(async (task) => {
+        const partition = await this.hsm.partition(task.partitionId);
+        return { ...(await taskView(this.hsm, partition, task, level)), partition: partition.name };
+      }),
+    );
+  }
+
+  async approveByApproverKey(
+    input: ApprovalInput,
+    onVerified: (approver: VerifiedApproverKey) => void,
+  ): Promise<void> {
+    const challengeOf = (task: ApprovalTask & { request: SkaRequest }) => {
+      const challenge = decodeBase64Strict(input.approvalToBeSigned);
+      if (!challenge?.equals(Buffer.from(task.request.challenge))) {
+        throw new TsbError('INVALID_SIGNATURE', `approvalToBeSigned is not the challenge of task ${task.id}`);
+      }
+      return challenge;
+    };
+    const task = await this.keyDecisionContext(input, 'approval', challengeOf, onVerified);
+    await this.record(task, {
+      decision: 'APPROVED',
+      signature: signatureOf(input),
+      digestAlgorithm: input.approvalDigestAlgorithm,
+    });
+    await this.engine.awaitExecution(task.requestId, this.executionWaitMs);
+  }
+
+  async rejectByApproverKey(
+    input: RejectionInput,
+    onVerified: (approver: VerifiedApproverKey) => void,
+  ): Promise<void> {
+    const task = await this.keyDecisionContext(
+      input,
+      'rejection',
+      (found) => rejectionToBeSigned(found.request.challenge),
+      onVerified,
+    );
     await this.record(task, {
       decision: 'REJECTED',
       signature: signatureOf(input),
@@ -156,18 +249,7 @@ export class ApprovalsService {
     if (taskId === null) throw new TsbError('INVALID_UUID', 'id must be the task id (a UUID)');
     const task = await this.repository.findTask(partition.id, taskId);
     if (!task) throw new TsbError('TASK_NOT_EXISTENT', `task ${taskId} does not exist`);
-    if (task.request.status !== 'PENDING') {
-      throw new TsbError(
-        'REQUEST_NOT_OPEN',
-        `request ${task.requestId} is ${task.request.status} and takes no ${what}s`,
-      );
-    }
-    if (task.request.createdBy.split(',').some((id) => credentialIds.includes(id))) {
-      throw new TsbError(
-        'SECURITY_NOT_ALLOWED',
-        `the credential that created request ${task.requestId} cannot decide on it`,
-      );
-    }
+    checkOpen(task, credentialIds, what);
     const identity = approverIdentity(input, what);
     if (identity.key.fingerprint !== task.fingerprint) {
       throw new TsbError(
@@ -175,23 +257,65 @@ export class ApprovalsService {
         `task ${taskId} belongs to another approver of the request's policy`,
       );
     }
-    if (task.approverCertificate) {
-      // the certificate the policy pins counts, not one the approver brings for the same key
-      const certificate = parseApproverCertificate(task.approverCertificate);
-      if (
-        identity.certificate &&
-        identity.certificate.certificateFingerprint !== certificate.certificateFingerprint
-      ) {
-        throw new TsbError('INVALID_CERTIFICATE', 'the policy names another certificate for this approver');
-      }
-      if (!certificateValidAt(certificate, this.hsm.clock.now())) {
-        throw new TsbError(
-          'INVALID_CERTIFICATE',
-          `the approver certificate is valid from ${certificate.notBefore} to ${certificate.notAfter}, not now`,
-        );
-      }
-    }
+    this.checkCertificate(task, identity);
     return { task, identity };
+  }
+
+  /**
+   * A decision without credential (issue 14): the task names its partition, and only its own approver's valid
+   * signature over `signed` (the challenge or the rejection message) proves anything. Until that signature
+   * verifies, an unknown task and another approver's task answer alike (no probing for task ids); then the
+   * partition must let approver keys authenticate, and separation of duties holds as for any approver.
+   */
+  private async keyDecisionContext(
+    input: ApprovalInput | RejectionInput,
+    what: 'approval' | 'rejection',
+    signed: (task: ApprovalTask & { request: SkaRequest }) => Uint8Array,
+    onVerified: (approver: VerifiedApproverKey) => void,
+  ): Promise<ApprovalTask & { request: SkaRequest }> {
+    if (input.timestampSigningCertificate) {
+      throw new TsbError(
+        'TIMESTAMP_SIGNER_NOT_ALLOWED',
+        `a timestamp signer cannot submit an ${what}, and needs a credential with the approver role`,
+      );
+    }
+    const taskId = optionalUuid(input.id, 'id');
+    if (taskId === null) throw new TsbError('INVALID_UUID', 'id must be the task id (a UUID)');
+    const identity = approverIdentity(input, what);
+    const task = await this.repository.findTaskById(taskId);
+    if (!task || task.fingerprint !== identity.key.fingerprint) {
+      throw new TsbError('TASK_NOT_EXISTENT', `task ${taskId} does not exist for this approver key`);
+    }
+    this.verify(identity, signed(task), input, what);
+    onVerified({ fingerprint: identity.key.fingerprint, partitionId: task.partitionId });
+    const partition = await this.hsm.partition(task.partitionId);
+    if (!partition.approverKeyAuthentication) {
+      throw new TsbError(
+        'MISSING_ACCESS_TOKEN',
+        `the partition of task ${taskId} wants a credential with the approver role from its approvers`,
+      );
+    }
+    this.checkCertificate(task, identity);
+    checkOpen(task, [approverKeyPrincipal(identity.key.fingerprint)], what);
+    return task;
+  }
+
+  private checkCertificate(task: ApprovalTask, identity: ApproverIdentity): void {
+    if (!task.approverCertificate) return;
+    // the certificate the policy pins counts, not one the approver brings for the same key
+    const certificate = parseApproverCertificate(task.approverCertificate);
+    if (
+      identity.certificate &&
+      identity.certificate.certificateFingerprint !== certificate.certificateFingerprint
+    ) {
+      throw new TsbError('INVALID_CERTIFICATE', 'the policy names another certificate for this approver');
+    }
+    if (!certificateValidAt(certificate, this.hsm.clock.now())) {
+      throw new TsbError(
+        'INVALID_CERTIFICATE',
+        `the approver certificate is valid from ${certificate.notBefore} to ${certificate.notAfter}, not now`,
+      );
+    }
   }
 
   private verify(
@@ -228,6 +352,29 @@ export class ApprovalsService {
     }
   }
 }
+
+/** The request still takes decisions, and not from whoever created it (separation of duties). */
+function checkOpen(
+  task: ApprovalTask & { request: SkaRequest },
+  principals: readonly string[],
+  what: 'approval' | 'rejection',
+): void {
+  if (task.request.status !== 'PENDING') {
+    throw new TsbError(
+      'REQUEST_NOT_OPEN',
+      `request ${task.requestId} is ${task.request.status} and takes no ${what}s`,
+    );
+  }
+  if (task.request.createdBy.split(',').some((id) => principals.includes(id))) {
+    throw new TsbError(
+      'SECURITY_NOT_ALLOWED',
+      `the credential that created request ${task.requestId} cannot decide on it`,
+    );
+  }
+}
+
+/** The principal of an approver that works without credential: its key. */
+export const approverKeyPrincipal = (fingerprint: string): string => `approver-key:${fingerprint}`;
 
 function signatureOf(input: { signature: string }): Buffer {
   const signature = decodeBase64Strict(input.signature);

@@ -89,6 +89,36 @@ export class WorkflowEngine {
     }
   }
 
+  /**
+   * Waits (at most `maxWaitMs`, real time) while the request is about to run: its quorum is complete and no
+   * timelock holds it back, but its execution is not stored yet. Answers at once for a request still waiting
+   * for approvals or a timelock, and for one that has ended.
+   */
+  async awaitExecution(requestId: string, maxWaitMs: number): Promise<void> {
+    const deadline = performance.now() + maxWaitMs;
+    for (let pause = 10; ; pause = Math.min(pause * 2, 100)) {
+      const request = await this.repository.find(requestId);
+      if (!request || !this.aboutToRun(request)) return;
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+    }
+  }
+
+  private aboutToRun(request: RequestWithTasks): boolean {
+    const now = this.now();
+    if (request.status === 'APPROVED')
+      return (request.executableAt ?? request.createdAt).getTime() <= now.getTime();
+    if (request.status !== 'PENDING') return false;
+    const result = evaluateRule(
+      request.rule as unknown as NormalizedRule,
+      decisionsOf(request.tasks),
+      request.createdAt,
+      now,
+    );
+    return result.state === 'met';
+  }
+
   /** Arms the timer that expires a new request (the sweep is the safety net). */
   async armExpiry(requestId: string, expiresAt: Date | null): Promise<void> {
     if (expiresAt)

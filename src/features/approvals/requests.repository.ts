@@ -47,17 +47,25 @@ export type TaskSortOrder =
   | 'LAST_FETCHED_DATE_ASC'
   | 'LAST_FETCHED_DATE_DESC';
 
-export interface TaskQuery {
-  partitionId: string;
-  /** null: every approver's tasks (a timestamp signer) */
-  fingerprint: string | null;
+export type TaskQuery = {
   operations: readonly string[] | null;
   taskId: string | null;
   requestId: string | null;
   pageNumber: number;
   pageSize: number;
   sortOrder: TaskSortOrder;
-}
+} & (
+  | {
+      partitionId: string;
+      /** null: every approver's tasks (a timestamp signer) */
+      fingerprint: string | null;
+    }
+  | {
+      /** an approver without credential: its tasks in every partition that lets approver keys authenticate */
+      partitionId: null;
+      fingerprint: string;
+    }
+);
 
 const TASK_ORDER: Record<TaskSortOrder, Prisma.ApprovalTaskOrderByWithRelationInput[]> = {
   CREATION_DATE_ASC: [{ createdAt: 'asc' }, { id: 'asc' }],
@@ -221,6 +229,11 @@ export class RequestsRepository {
     return count === 1;
   }
 
+  /** A task of any partition, by its id (the approver-key routes find the partition from the task). */
+  findTaskById(taskId: string): Promise<(ApprovalTask & { request: SkaRequest }) | null> {
+    return this.prisma.approvalTask.findUnique({ where: { id: taskId }, include: { request: true } });
+  }
+
   findTask(partitionId: string, taskId: string): Promise<(ApprovalTask & { request: SkaRequest }) | null> {
     return this.prisma.approvalTask.findFirst({
       where: { id: taskId, partitionId },
@@ -234,7 +247,7 @@ export class RequestsRepository {
       // a page of rows with their relations: separate queries beat JSON aggregation (≈ 4× here)
       relationLoadStrategy: 'query',
       where: {
-        partitionId: query.partitionId,
+        ...(query.partitionId === null ? {} : { partitionId: query.partitionId }),
         decision: null,
         ...(query.fingerprint ? { fingerprint: query.fingerprint } : {}),
         ...(query.taskId ? { id: query.taskId } : {}),
@@ -242,6 +255,7 @@ export class RequestsRepository {
         request: {
           status: 'PENDING',
           ...(query.operations ? { operation: { in: [...query.operations] } } : {}),
+          ...(query.partitionId === null ? { partition: { approverKeyAuthentication: true } } : {}),
         },
       },
       include: { request: true },

@@ -14,6 +14,7 @@ import { WebhookNotifier } from './notifier.js';
 import { WorkflowQueue } from './queue.js';
 import { RequestsRepository } from './requests.repository.js';
 import { RequestsService } from './requests.service.js';
+import { SignedTimestamps } from './signed-timestamps.js';
 
 export interface WorkflowDependencies {
   prisma: PrismaClient;
@@ -35,6 +36,7 @@ export class Workflow {
   readonly requests: RequestsService;
   readonly approvals: ApprovalsService;
   private readonly notifier: WebhookNotifier;
+  private readonly signedTimestamps: SignedTimestamps;
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<unknown> | null = null;
 
@@ -42,6 +44,11 @@ export class Workflow {
     const { prisma, hsm, config, log } = deps;
     const repository = new RequestsRepository(prisma);
     this.queue = new WorkflowQueue({ redisUrl: config.redisUrl, prefix: config.workflow.queuePrefix });
+    this.signedTimestamps = new SignedTimestamps({
+      redisUrl: config.redisUrl,
+      prefix: config.workflow.queuePrefix,
+      window: config.workflow.approvalWindow,
+    });
     this.engine = new WorkflowEngine(repository, hsm, this.queue, log);
     this.requests = new RequestsService(repository, hsm, this.engine);
     this.approvals = new ApprovalsService(
@@ -51,6 +58,8 @@ export class Workflow {
       this.queue,
       config.workflow.approvalWindow,
       config.workflow.timestampSignerCertificateFiles,
+      config.workflow.executionWaitMs,
+      this.signedTimestamps,
     );
     this.notifier = new WebhookNotifier(prisma, hsm);
     hsm.keys.onChange((change) => this.engine.cancelForKey(change, CANCEL_REASON[change.kind]));
@@ -89,5 +98,6 @@ export class Workflow {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.sweeping;
     await this.queue.close();
+    this.signedTimestamps.close();
   }
 }

@@ -4,7 +4,7 @@
  * material never are.
  */
 
-import type { Caller } from '../../auth/caller.js';
+import type { ApproverKeyCaller, Caller } from '../../auth/caller.js';
 import { type AuditRecord, SERVICE_CHAIN } from './audit-chain.js';
 
 /** Body fields that name the key an operation uses, in the order they are looked for. */
@@ -49,6 +49,8 @@ export interface AuditedRequest {
   /** the route pattern, e.g. /v1/request/:id */
   route: string;
   caller: Caller | null;
+  /** an approver route called without credential: the approver key, once its signature verified */
+  approverKey?: ApproverKeyCaller | null;
   params: unknown;
   body: unknown;
   statusCode: number;
@@ -119,15 +121,19 @@ function errorCodeOf(statusCode: number, payload: unknown): number | null {
 export function auditRecordOf(request: AuditedRequest): AuditRecord {
   const { caller, statusCode } = request;
   const action = `${request.method} ${request.route}`;
+  const approverKey = caller ? null : verifiedApproverKey(request.approverKey);
+  const partitionId = caller?.partitionId ?? approverKey?.partitionId ?? null;
   return {
-    chain: caller?.partitionId ?? SERVICE_CHAIN,
-    partitionId: caller?.partitionId ?? null,
+    chain: partitionId ?? SERVICE_CHAIN,
+    partitionId,
     at: request.at,
     credentialId:
       caller && caller.credentials.length > 0
         ? clean(caller.credentials.map((c) => `${c.method}:${c.principal}`).join(','), MAX_LABEL)
-        : null,
-    roles: caller ? [...caller.roles].sort() : [],
+        : approverKey
+          ? `approverKey:${approverKey.fingerprint}`
+          : null,
+    roles: caller ? [...caller.roles].sort() : approverKey ? ['approver'] : [],
     action: clean(action, MAX_LABEL),
     keyLabel: keyLabelOf(request.params, request.body),
     requestId: requestIdOf(request, action),
@@ -135,4 +141,13 @@ export function auditRecordOf(request: AuditedRequest): AuditRecord {
     statusCode,
     errorCode: errorCodeOf(statusCode, request.payload),
   };
+}
+
+/** The approver key of a request without credential, once its signature verified. */
+export function verifiedApproverKey(
+  approverKey: ApproverKeyCaller | null | undefined,
+): { fingerprint: string; partitionId: string | null } | null {
+  return approverKey?.fingerprint
+    ? { fingerprint: approverKey.fingerprint, partitionId: approverKey.partitionId }
+    : null;
 }

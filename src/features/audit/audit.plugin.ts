@@ -15,7 +15,7 @@ import type { Clock } from '../../clock.js';
 import { DeferredUses } from '../../keystore/deferred-uses.js';
 import type { UseCounter } from '../../keystore/use-counter.js';
 import type { AuditLog } from './audit-log.js';
-import { auditRecordOf } from './audit-record.js';
+import { auditRecordOf, verifiedApproverKey } from './audit-record.js';
 import type { RefusalSummaries } from './refusal-summaries.js';
 
 export interface AuditPluginOptions {
@@ -49,6 +49,7 @@ async function auditPlugin(app: FastifyInstance, { audit, refusals, clock, useCo
       method: request.method,
       route: request.routeOptions.url ?? request.url.split('?')[0]!,
       caller: request.caller,
+      approverKey: request.approverKey,
       params: request.params,
       body: request.body,
       statusCode: reply.statusCode,
@@ -57,7 +58,13 @@ async function auditPlugin(app: FastifyInstance, { audit, refusals, clock, useCo
     });
     // from here on, a use (of work that outlives the answer) is counted on its own
     const uses = deferred.get(request)?.take();
-    if (refusals && request.caller === null && record.outcome === 'failure' && !uses?.size) {
+    if (
+      refusals &&
+      request.caller === null &&
+      !verifiedApproverKey(request.approverKey) &&
+      record.outcome === 'failure' &&
+      !uses?.size
+    ) {
       // anyone can send these: counted per address and window, so a flood cannot grow the table (the
       // answer does not wait for that entry)
       const { statusCode, errorCode, at } = record;

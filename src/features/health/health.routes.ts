@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { NO_AUTHENTICATION_WARNING } from '../../auth/no-authentication.js';
+import type { Config } from '../../config.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import { checkReadiness } from '../../observability/readiness.js';
@@ -12,7 +14,11 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{
   prisma: PrismaClient;
   hsm: SoftHsm;
   workflow: Workflow;
-}> = async (app, { prisma, hsm, workflow }) => {
+  config: Pick<Config, 'authNonePartition'>;
+}> = async (app, { prisma, hsm, workflow, config }) => {
+  const warnings =
+    config.authNonePartition === null ? [] : [NO_AUTHENTICATION_WARNING(config.authNonePartition)];
+
   app.get(
     '/healthz',
     {
@@ -43,6 +49,11 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{
           'otherwise why not',
       }),
     }),
+    warnings: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'what an operator must know, e.g. that the service runs without authentication',
+      }),
+    ),
   });
   app.get(
     '/readyz',
@@ -59,7 +70,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{
     async (_request, reply) => {
       const readiness = await checkReadiness({ prisma, hsm, queue: workflow.queue });
       reply.code(readiness.status === 'unavailable' ? 503 : 200);
-      return readiness;
+      return warnings.length > 0 ? { ...readiness, warnings } : readiness;
     },
   );
 };

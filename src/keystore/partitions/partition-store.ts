@@ -10,6 +10,7 @@ import {
 } from '../../crypto/seal.js';
 import { TsbError } from '../../errors.js';
 import type { Partition, Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import { PARTITION_NAME_PATTERN } from '../../lib/partition-name.js';
 import type { MetadataChange } from '../metadata-cache.js';
 import { PartitionRepository } from './partition.repository.js';
 import { DEFAULT_PARTITION_FLAGS, type PartitionFlags } from './partition-flags.js';
@@ -26,8 +27,6 @@ function generateP256(): Promise<{ publicKey: Buffer; privateKey: Buffer }> {
     privateKeyEncoding: { type: 'pkcs8', format: 'der' },
   });
 }
-
-export const PARTITION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /**
  * Partitions (tenants). Each has its own 256-bit partition key, sealed under the master key,
@@ -102,6 +101,12 @@ export class PartitionStore {
   /** Sets (or, with null, removes) the approver notification webhook; every process drops its cached copy. */
   async updateWebhookUrl(id: string, url: string | null): Promise<void> {
     await this.repository.updateWebhookUrl(id, url);
+    await this.onChange?.({ kind: 'partition', id });
+  }
+
+  /** Lets approvers authenticate by their key's signatures alone (or not); every process drops its cached copy. */
+  async updateApproverKeyAuthentication(id: string, enabled: boolean): Promise<void> {
+    await this.repository.updateApproverKeyAuthentication(id, enabled);
     await this.onChange?.({ kind: 'partition', id });
   }
 

@@ -63,6 +63,10 @@ export class PartitionRepository {
     await this.prisma.partition.update({ where: { id }, data: { webhookUrl: url } });
   }
 
+  async updateApproverKeyAuthentication(id: string, enabled: boolean): Promise<void> {
+    await this.prisma.partition.update({ where: { id }, data: { approverKeyAuthentication: enabled } });
+  }
+
   /** Stores a timestamp key unless the partition has one already (the first writer wins). */
   async storeTimestampKeyIfNone(id: string, sealed: Buffer, publicKey: Buffer): Promise<void> {
     await this.prisma.partition.updateMany({

@@ -76,4 +76,23 @@ describe('loadConfig', () => {
       }),
     ).toThrow(/either TSB_MASTER_KEY or TSB_MASTER_KEY_FILE/);
   });
+
+  it('waits up to 2 s for the execution the last approval completes, 0 to 10 s when set', () => {
+    expect(loadConfig({}).workflow.executionWaitMs).toBe(2_000);
+    expect(loadConfig({ TSB_APPROVAL_EXECUTION_WAIT_MS: '0' }).workflow.executionWaitMs).toBe(0);
+    expect(() => loadConfig({ TSB_APPROVAL_EXECUTION_WAIT_MS: '60000' })).toThrow(
+      /TSB_APPROVAL_EXECUTION_WAIT_MS/,
+    );
+  });
+
+  it('reads TSB_AUTH_NONE_PARTITION: a partition name, never with TLS client authentication', () => {
+    expect(loadConfig({}).authNonePartition).toBeNull();
+    expect(loadConfig({ TSB_AUTH_NONE_PARTITION: 'dev-1' }).authNonePartition).toBe('dev-1');
+    expect(() => loadConfig({ TSB_AUTH_NONE_PARTITION: 'no spaces' })).toThrow(/TSB_AUTH_NONE_PARTITION/);
+    const tls = { TLS_CERT_FILE: '/etc/hostname', TLS_KEY_FILE: '/etc/hostname' };
+    expect(loadConfig({ ...tls, TSB_AUTH_NONE_PARTITION: 'dev' }).authNonePartition).toBe('dev');
+    expect(() =>
+      loadConfig({ ...tls, TLS_CLIENT_CA_FILE: '/etc/hostname', TSB_AUTH_NONE_PARTITION: 'dev' }),
+    ).toThrow(/TSB_AUTH_NONE_PARTITION .*TLS client authentication/);
+  });
 });

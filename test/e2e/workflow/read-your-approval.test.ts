@@ -1,0 +1,74 @@
+/**
+ * Read your approval (issue 14): the approval that completes a quorum without timelock answers once the
+ * execution is stored, so the status read right after it (as the TSB docs' SKA sample and the Vault plugin
+ * do) shows EXECUTED with the result. The real BullMQ worker runs the execution.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestContext } from '../../helpers/app.js';
+import { approve, createApprover, rule, taskOf } from '../../helpers/approvers.js';
+import {
+  createSkaKey,
+  requestStatus,
+  signRequest,
+  unb64,
+  verifiesWithKey,
+  workflowContext,
+} from './fixtures.js';
+
+const P = 'read-your-approval';
+
+describe('the status read right after the last approval', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await workflowContext(P);
+  });
+  afterAll(async () => ctx?.close());
+
+  it('shows EXECUTED with the signature when the quorum is complete and no timelock holds it', async () => {
+    const approvers = [createApprover('P-256'), createApprover('Ed25519')];
+    await createSkaKey(ctx, P, 'rya-sign', { ruleUse: rule([{ quorum: 2, approvers }]) });
+    for (let round = 0; round < 5; round++) {
+      const payload = `pay ${round} CHF`;
+      const id = await signRequest(ctx, P, 'rya-sign', payload);
+      const first = await approve(ctx, P, approvers[0]!, await taskOf(ctx, P, approvers[0]!, id));
+      expect(first.statusCode, first.body).toBe(200);
+      const task = await taskOf(ctx, P, approvers[1]!, id);
+      const last = await approve(ctx, P, approvers[1]!, task);
+      expect(last.statusCode, last.body).toBe(200);
+      const status = await requestStatus(ctx, P, id);
+      expect(status.status, JSON.stringify(status)).toBe('EXECUTED');
+      expect(status.result).not.toBeNull();
+      expect(await verifiesWithKey(ctx, P, 'rya-sign', Buffer.from(payload), unb64(status.result!))).toBe(
+        true,
+      );
+    }
+  });
+
+  it('answers an approval that does not complete the quorum at once', async () => {
+    const approvers = [createApprover('P-256'), createApprover('P-256')];
+    await createSkaKey(ctx, P, 'rya-half', { ruleUse: rule([{ quorum: 2, approvers }]) });
+    const id = await signRequest(ctx, P, 'rya-half');
+    const task = await taskOf(ctx, P, approvers[0]!, id);
+    const started = performance.now();
+    const response = await approve(ctx, P, approvers[0]!, task);
+    expect(response.statusCode, response.body).toBe(200);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect((await requestStatus(ctx, P, id)).status).toBe('PENDING');
+  });
+
+  it('answers at once when a timelock holds the execution back (status APPROVED)', async () => {
+    const approver = createApprover('P-256');
+    await createSkaKey(ctx, P, 'rya-timelock', {
+      ruleUse: rule([{ quorum: 1, approvers: [approver] }], { timelock: 3_600 }),
+    });
+    const id = await signRequest(ctx, P, 'rya-timelock');
+    const task = await taskOf(ctx, P, approver, id);
+    const started = performance.now();
+    const response = await approve(ctx, P, approver, task);
+    expect(response.statusCode, response.body).toBe(200);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    const status = await requestStatus(ctx, P, id);
+    expect(['PENDING', 'APPROVED']).toContain(status.status);
+    expect(status.result).toBeNull();
+  });
+});
