@@ -3733,7 +3733,7 @@ export interface operations {
             content: {
                 "application/json": {
                     signRequest: {
-                        /** @description data to sign, or the digest for NONE* algorithms (base64) */
+                        /** @description data to sign, or the digest for NONE* algorithms (base64; hex text with payloadType HEX) */
                         payload: string;
                         payloadType?: string | null;
                         /** @description label of the signing key; may end in a derivation path (label/44'/0'/0') */
@@ -3884,7 +3884,7 @@ export interface operations {
                         /** @description key password: a string or an array of single characters (TSB char[]) */
                         keyPassword?: string | string[] | null;
                         signatureAlgorithm: string;
-                        /** @description signed data, or its digest for NONE* algorithms (base64) */
+                        /** @description signed data, or its digest for NONE* algorithms (base64; hex text with payloadType HEX) */
                         payload: string;
                         payloadType?: string | null;
                         /** @description signature (base64) */
@@ -5638,7 +5638,7 @@ export interface operations {
             content: {
                 "application/json": {
                     signRequest: {
-                        /** @description data to sign, or the digest for NONE* algorithms (base64) */
+                        /** @description data to sign, or the digest for NONE* algorithms (base64; hex text with payloadType HEX) */
                         payload: string;
                         payloadType?: string | null;
                         /** @description label of the signing key; may end in a derivation path (label/44'/0'/0') */

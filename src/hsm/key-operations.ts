@@ -37,6 +37,7 @@ import {
   payloadOf,
   refuseDerivationFor,
   refuseKeyObject,
+  signPayloadOf,
 } from './operation-inputs.js';
 import type { UseCounter } from './use-counter.js';
 
@@ -83,7 +84,7 @@ export class KeyOperations {
 
   async sign(partition: Partition, input: SignInput, authorization: Authorization | null): Promise<Buffer> {
     refuseKeyObject(input.signKeyObject);
-    const payload = payloadOf(input.payload, 'signRequest.payload');
+    const payload = signPayloadOf(input.payload, input.payloadType, 'signRequest.payload');
     optionalBinary(input.metaData, 'signRequest.metaData');
     optionalBinary(input.metaDataSignature, 'signRequest.metaDataSignature');
     const { key, ready, spend } = await this.resolver.ready(
@@ -127,7 +128,7 @@ export class KeyOperations {
     }
     const request = signature!;
     refuseKeyObject(request.signKeyObject);
-    const payload = payloadOf(request.payload, 'verifySignatureRequest.payload');
+    const payload = signPayloadOf(request.payload, request.payloadType, 'verifySignatureRequest.payload');
     const signatureBytes = binary(request.signature, 'verifySignatureRequest.signature');
     const { key, publicKey } = await this.resolver.public(
       partition,
@@ -340,7 +341,7 @@ export class KeyOperations {
     refuseKeyObject(input.signKeyObject);
     checkSignRequest(normalizeAlgorithm(key.algorithm), key.curveOid, {
       signatureAlgorithm: input.signatureAlgorithm,
-      payload: payloadOf(input.payload, 'signRequest.payload'),
+      payload: signPayloadOf(input.payload, input.payloadType, 'signRequest.payload'),
       signatureType: input.signatureType ?? null,
       payloadType: input.payloadType ?? null,
       context: optionalBinary(input.context, 'signRequest.context'),

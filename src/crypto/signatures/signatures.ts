@@ -18,7 +18,8 @@
  *   accepted and mean the same, ETH is refused with 607.
  * - ECDSA signatures on secp256k1 are always low-s normalised (BIP-62 / EIP-2), whatever the encoding.
  * - `payloadType` (UNSPECIFIED, ISO_20022, PDF, BTC, ETH, HEX) describes the payload for approvers
- *   (how to show it); the bytes signed are always the decoded `payload`, also for HEX. Unknown values → 600.
+ *   (how to show it); HEX also says the payload is hex text rather than base64 (decoded before it gets
+ *   here, src/hsm/operation-inputs.ts signPayloadOf). Unknown values → 600.
  * - `context` (≤ 255 bytes) is the FIPS 204 / 205 context string of ML-DSA / SLH-DSA; with any other
  *   algorithm, and with ML_DSA_M (µ already binds it), a non-empty context → 600.
  * - Prehashed forms check the digest length: NONESHAxxx exactly the hash length, NONE_WITH_RSA_PSS

@@ -14,6 +14,7 @@ import {
 import type { DecryptInput, SignInput, UnwrapInput } from '../../hsm/key-operations.types.js';
 import type { PasswordInput } from '../../hsm/key-password.js';
 import type { KeyUse } from '../../hsm/key-usage.js';
+import { signPayloadOf } from '../../hsm/operation-inputs.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import { canonicalJson } from '../../lib/canonical-json.js';
 import { decodeBase64 } from '../../lib/encoding.js';
@@ -128,6 +129,10 @@ export function approvedPayload(operation: SkaOperation, body: StoredBody): Buff
   if (OPERATIONS[operation].approvesBody) return certificateApprovalPayload(body);
   const field = OPERATIONS[operation].payloadField;
   if (field === null) return Buffer.alloc(0);
+  if (operation === 'SIGN') {
+    const payloadType = typeof body['payloadType'] === 'string' ? body['payloadType'] : null;
+    return signPayloadOf(String(body[field] ?? ''), payloadType, field);
+  }
   return decodeBase64(String(body[field] ?? ''), field, 'INVALID_PAYLOAD');
 }
 
