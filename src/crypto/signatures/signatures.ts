@@ -15,7 +15,8 @@
  * - `signatureType` (default DER) shapes ECDSA / DSA signatures: DER, RAW = r ‖ s each of the group
  *   order's byte width, ETH = r ‖ s ‖ v (v = 27 + recovery id, low s) for secp256k1 keys with
  *   KECCAK256_WITH_ECDSA only (607 otherwise). Other families have one encoding: DER and RAW are
- *   accepted and mean the same, ETH is refused with 607.
+ *   accepted and mean the same, ETH is refused with 607. A verify request that names no type accepts
+ *   an ECDSA / DSA signature in any encoding signing could have given it.
  * - ECDSA signatures on secp256k1 are always low-s normalised (BIP-62 / EIP-2), whatever the encoding.
  * - `payloadType` (UNSPECIFIED, ISO_20022, PDF, BTC, ETH, HEX) describes the payload for approvers
  *   (how to show it); HEX also says the payload is hex text rather than base64 (decoded before it gets
@@ -595,12 +596,34 @@ export async function verify(publicKey: ReadyPublicKey, request: VerifyRequest):
     case 'RSA':
       return verifyRsa(publicKey.key, algorithm, payload, signature);
     case 'EC':
-      return verifyEcdsa(publicKey.key, publicKey.curveOid, prepared, payload, signature);
     case 'DSA':
-      return verifyDsa(publicKey.key, prepared, payload, signature);
+      for (const type of encodingsOf(request, prepared, publicKey.curveOid)) {
+        const as = { ...prepared, type };
+        const valid =
+          publicKey.algorithm === 'EC'
+            ? await verifyEcdsa(publicKey.key, publicKey.curveOid, as, payload, signature)
+            : await verifyDsa(publicKey.key, as, payload, signature);
+        if (valid) return true;
+      }
+      return false;
     case 'ED':
       return nodeVerifyAsync(null, payload, publicKey.key, signature);
   }
+}
+
+/**
+ * The encodings an ECDSA or DSA signature to verify may be in: the one the request names, or, when it names
+ * none, each one a signature of this algorithm can have (DER, RAW, and ETH where signing allows it), as
+ * tsb-client-go verifies the RAW signatures it asked for without repeating `signatureType`. Each encoding
+ * carries the same (r, s), so accepting any of them accepts no other signature.
+ */
+function encodingsOf(request: VerifyRequest, prepared: Prepared, curveOid: string | null): SignatureType[] {
+  if (request.signatureType !== null && request.signatureType !== undefined) return [prepared.type];
+  const eth =
+    prepared.algorithm.name === 'KECCAK256_WITH_ECDSA' &&
+    curveOid !== null &&
+    curveByOid(curveOid)?.name === 'secp256k1';
+  return eth ? ['DER', 'RAW', 'ETH'] : ['DER', 'RAW'];
 }
 
 /** The public half of a ready private key, for verifying with it (tests, self-checks). */
