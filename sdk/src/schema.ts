@@ -4731,7 +4731,7 @@ export interface operations {
         };
         responses: {
             /** @description unwrapped (empty body) */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
