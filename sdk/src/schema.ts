@@ -1494,8 +1494,8 @@ export interface operations {
                     policy?: {
                         /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                         ruleUse?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1508,22 +1508,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for blocking the key. `null` = no approval. */
                         ruleBlock?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1536,22 +1536,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                         ruleUnblock?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1564,22 +1564,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for modifying the policy of the key. `null` = no approval. */
                         ruleModify?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1592,23 +1592,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
-                        /** @description Initial key status; default not blocked. */
                         keyStatus?: {
                             /** @description Whether the key is blocked (no use operations possible). */
                             blocked: boolean;
-                        };
+                        } | null;
                     } | null;
                 };
             };
@@ -1664,8 +1663,8 @@ export interface operations {
                             policy: {
                                 /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                                 ruleUse?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1678,22 +1677,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for blocking the key. `null` = no approval. */
                                 ruleBlock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1706,22 +1705,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                                 ruleUnblock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1734,22 +1733,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for modifying the policy of the key. `null` = no approval. */
                                 ruleModify?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1762,23 +1761,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
-                                /** @description Initial key status; default not blocked. */
                                 keyStatus?: {
                                     /** @description Whether the key is blocked (no use operations possible). */
                                     blocked: boolean;
-                                };
+                                } | null;
                             } | null;
                         };
                         /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
@@ -1949,8 +1947,8 @@ export interface operations {
                             policy: {
                                 /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                                 ruleUse?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1963,22 +1961,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for blocking the key. `null` = no approval. */
                                 ruleBlock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1991,22 +1989,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                                 ruleUnblock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2019,22 +2017,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for modifying the policy of the key. `null` = no approval. */
                                 ruleModify?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2047,23 +2045,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
-                                /** @description Initial key status; default not blocked. */
                                 keyStatus?: {
                                     /** @description Whether the key is blocked (no use operations possible). */
                                     blocked: boolean;
-                                };
+                                } | null;
                             } | null;
                         };
                         /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
@@ -2228,8 +2225,8 @@ export interface operations {
                             policy: {
                                 /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                                 ruleUse?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2242,22 +2239,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for blocking the key. `null` = no approval. */
                                 ruleBlock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2270,22 +2267,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                                 ruleUnblock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2298,22 +2295,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for modifying the policy of the key. `null` = no approval. */
                                 ruleModify?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2326,23 +2323,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
-                                /** @description Initial key status; default not blocked. */
                                 keyStatus?: {
                                     /** @description Whether the key is blocked (no use operations possible). */
                                     blocked: boolean;
-                                };
+                                } | null;
                             } | null;
                         };
                         /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
@@ -2709,16 +2705,13 @@ export interface operations {
                     attributes?: {
                         /** @description allow encrypt (default: decrypt, for symmetric keys) */
                         encrypt?: boolean | null;
-                        /** @description allow decrypt */
-                        decrypt?: boolean;
+                        decrypt?: boolean | null;
                         /** @description allow verify (default: sign, for symmetric keys) */
                         verify?: boolean | null;
-                        /** @description allow sign */
-                        sign?: boolean;
+                        sign?: boolean | null;
                         /** @description allow wrap (default: unwrap, for symmetric keys) */
                         wrap?: boolean | null;
-                        /** @description allow unwrap */
-                        unwrap?: boolean;
+                        unwrap?: boolean | null;
                         /** @description allow derivation (default false) */
                         derive?: boolean | null;
                         /** @description BIP32 derivation; needs derive (default false) */
@@ -2739,8 +2732,8 @@ export interface operations {
                     policy?: {
                         /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                         ruleUse?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2753,22 +2746,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for blocking the key. `null` = no approval. */
                         ruleBlock?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2781,22 +2774,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                         ruleUnblock?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2809,22 +2802,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for modifying the policy of the key. `null` = no approval. */
                         ruleModify?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2837,23 +2830,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
-                        /** @description Initial key status; default not blocked. */
                         keyStatus?: {
                             /** @description Whether the key is blocked (no use operations possible). */
                             blocked: boolean;
-                        };
+                        } | null;
                     } | null;
                 };
             };
@@ -2909,8 +2901,8 @@ export interface operations {
                             policy: {
                                 /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                                 ruleUse?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2923,22 +2915,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for blocking the key. `null` = no approval. */
                                 ruleBlock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2951,22 +2943,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                                 ruleUnblock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2979,22 +2971,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for modifying the policy of the key. `null` = no approval. */
                                 ruleModify?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -3007,23 +2999,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
-                                /** @description Initial key status; default not blocked. */
                                 keyStatus?: {
                                     /** @description Whether the key is blocked (no use operations possible). */
                                     blocked: boolean;
-                                };
+                                } | null;
                             } | null;
                         };
                         /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
@@ -3891,7 +3882,7 @@ export interface operations {
                         signature: string;
                         signatureType?: string | null;
                         context?: string | null;
-                    };
+                    } | null;
                     verifyHmacRequest?: {
                         /** @description label of the HMAC key; may end in a derivation path (label/44'/0'/0') */
                         keyName: string;
@@ -3901,7 +3892,7 @@ export interface operations {
                         payload: string;
                         /** @description the MAC to check (base64) */
                         signature: string;
-                    };
+                    } | null;
                 };
             };
         };
@@ -4601,8 +4592,8 @@ export interface operations {
                         policy?: {
                             /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                             ruleUse?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -4615,22 +4606,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for blocking the key. `null` = no approval. */
                             ruleBlock?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -4643,22 +4634,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                             ruleUnblock?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -4671,22 +4662,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for modifying the policy of the key. `null` = no approval. */
                             ruleModify?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -4699,23 +4690,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
-                            /** @description Initial key status; default not blocked. */
                             keyStatus?: {
                                 /** @description Whether the key is blocked (no use operations possible). */
                                 blocked: boolean;
-                            };
+                            } | null;
                         } | null;
                         metaData?: string | null;
                         metaDataSignature?: string | null;
@@ -5400,8 +5390,8 @@ export interface operations {
                         policy: {
                             /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                             ruleUse?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -5414,22 +5404,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for blocking the key. `null` = no approval. */
                             ruleBlock?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -5442,22 +5432,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                             ruleUnblock?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -5470,22 +5460,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for modifying the policy of the key. `null` = no approval. */
                             ruleModify?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -5498,17 +5488,17 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                         };
                         metaData?: string | null;
@@ -5969,8 +5959,8 @@ export interface operations {
                         policy?: {
                             /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                             ruleUse?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -5983,22 +5973,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for blocking the key. `null` = no approval. */
                             ruleBlock?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -6011,22 +6001,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                             ruleUnblock?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -6039,22 +6029,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for modifying the policy of the key. `null` = no approval. */
                             ruleModify?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -6067,23 +6057,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
-                            /** @description Initial key status; default not blocked. */
                             keyStatus?: {
                                 /** @description Whether the key is blocked (no use operations possible). */
                                 blocked: boolean;
-                            };
+                            } | null;
                         } | null;
                         metaData?: string | null;
                         metaDataSignature?: string | null;
@@ -6499,8 +6488,8 @@ export interface operations {
                         policy: {
                             /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                             ruleUse?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -6513,22 +6502,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for blocking the key. `null` = no approval. */
                             ruleBlock?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -6541,22 +6530,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                             ruleUnblock?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -6569,22 +6558,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for modifying the policy of the key. `null` = no approval. */
                             ruleModify?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -6597,17 +6586,17 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                         };
                         metaData?: string | null;
@@ -7487,9 +7476,9 @@ export interface operations {
                 "application/json": {
                     status?: string | string[] | null;
                     paging?: {
-                        pageNumber?: number;
-                        pageSize?: number;
-                        sortOrder?: "CREATION_DATE_ASC" | "CREATION_DATE_DESC";
+                        pageNumber?: number | null;
+                        pageSize?: number | null;
+                        sortOrder?: ("CREATION_DATE_ASC" | "CREATION_DATE_DESC") | null;
                     } | null;
                 };
             };
@@ -9206,16 +9195,12 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description digest of the data to time-stamp, by hashAlgorithm; give this or data (standard base64) */
-                    messageImprint?: string;
-                    /** @description the data to time-stamp (hashed here); give this or messageImprint (standard base64) */
-                    data?: string;
+                    messageImprint?: string | null;
+                    data?: string | null;
                     /** @description SHA-256, SHA-384 or SHA-512 */
                     hashAlgorithm: string;
-                    /** @description non-negative integer in decimal, echoed in the token */
-                    nonce?: string;
-                    /** @description include the timestamp and device certificates in the token (default false, as in RFC 3161) */
-                    certReq?: boolean;
+                    nonce?: string | null;
+                    certReq?: boolean | null;
                 };
             };
         };

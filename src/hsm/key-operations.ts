@@ -110,7 +110,8 @@ export class KeyOperations {
 
   async verify(partition: Partition, input: VerifyInput): Promise<boolean> {
     const { verifySignatureRequest: signature, verifyHmacRequest: mac } = input;
-    if ((signature === undefined) === (mac === undefined)) {
+    // null is absent: a client may send the other request as null
+    if ((signature == null) === (mac == null)) {
       throw new TsbError(
         'INPUT_VALIDATION_FAILED',
         'send exactly one of verifySignatureRequest and verifyHmacRequest',

@@ -126,7 +126,7 @@ export function validateModifyPolicy(
  * (tokens are OR-ed, so one approval-free token makes the whole rule approval-free).
  */
 export function isEmptyRule(rule: NormalizedRule | SkaRule | null | undefined): boolean {
-  if (!rule) return true;
+  if (!rule?.tokens) return true;
   return rule.tokens.length === 0 || rule.tokens.some((t) => !t.groups || t.groups.length === 0);
 }
 
@@ -267,7 +267,8 @@ class Context {
   rule(value: unknown, path: string): NormalizedRule | null {
     if (value === undefined || value === null) return null;
     const raw = this.object(value, path);
-    const rawTokens = this.array(raw['tokens'], `${path}.tokens`, 0, POLICY_LIMITS.tokensPerRule);
+    // null or absent tokens are none (a Go nil slice): the rule needs no approval
+    const rawTokens = this.array(raw['tokens'] ?? [], `${path}.tokens`, 0, POLICY_LIMITS.tokensPerRule);
     const tokens = rawTokens.map((t, i) => this.token(t, `${path}.tokens[${i}]`));
     const names = new Set<string>();
     tokens.forEach((t, i) => {
@@ -321,12 +322,11 @@ class Context {
     const raw = this.object(value, path);
     const name = this.name(raw['name'], `${path}.name`, true)!;
     const quorum = this.integer(raw['quorum'], `${path}.quorum`, 1, POLICY_LIMITS.approvalsPerGroup);
-    const rawApprovals = this.array(
-      raw['approvals'],
-      `${path}.approvals`,
-      1,
-      POLICY_LIMITS.approvalsPerGroup,
-    );
+    // null or absent approvals are none (a Go nil slice), which leaves the quorum unreachable (below)
+    const rawApprovals =
+      raw['approvals'] === undefined || raw['approvals'] === null
+        ? []
+        : this.array(raw['approvals'], `${path}.approvals`, 1, POLICY_LIMITS.approvalsPerGroup);
     if (quorum > rawApprovals.length) {
       this.invalid(
         `${path}.quorum`,

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { PasswordSchema } from '../../http/common.schema.js';
+import { OptionalOrNull } from '../../lib/schema-fields.js';
 import { SkaPolicySchema } from '../../ska/policy.schema.js';
 import { KeyAttributesInputSchema } from '../keys/keys.schema.js';
 
@@ -91,8 +92,8 @@ export const VerifyHmacRequestSchema = Type.Object({
 });
 
 export const VerifyBodySchema = Type.Object({
-  verifySignatureRequest: Type.Optional(VerifySignatureRequestSchema),
-  verifyHmacRequest: Type.Optional(VerifyHmacRequestSchema),
+  verifySignatureRequest: OptionalOrNull(VerifySignatureRequestSchema),
+  verifyHmacRequest: OptionalOrNull(VerifyHmacRequestSchema),
 });
 
 export const VerifyResponseSchema = Type.Object({ signatureValid: Type.Boolean() });
