@@ -1629,7 +1629,8 @@ export interface operations {
                             /** @description OpenTSB: the key version, changed by every block, unblock, policy or password change */
                             version: number;
                             algorithm: string;
-                            algorithmOid: string | null;
+                            /** @description SPKI algorithm OID; for secret keys the OID of the algorithm family (docs/tsb-deviations.md) */
+                            algorithmOid: string;
                             curveOid: string | null;
                             derivedAttributes: {
                                 derivationType: string;
@@ -1913,7 +1914,8 @@ export interface operations {
                             /** @description OpenTSB: the key version, changed by every block, unblock, policy or password change */
                             version: number;
                             algorithm: string;
-                            algorithmOid: string | null;
+                            /** @description SPKI algorithm OID; for secret keys the OID of the algorithm family (docs/tsb-deviations.md) */
+                            algorithmOid: string;
                             curveOid: string | null;
                             derivedAttributes: {
                                 derivationType: string;
@@ -2191,7 +2193,8 @@ export interface operations {
                             /** @description OpenTSB: the key version, changed by every block, unblock, policy or password change */
                             version: number;
                             algorithm: string;
-                            algorithmOid: string | null;
+                            /** @description SPKI algorithm OID; for secret keys the OID of the algorithm family (docs/tsb-deviations.md) */
+                            algorithmOid: string;
                             curveOid: string | null;
                             derivedAttributes: {
                                 derivationType: string;
@@ -2867,7 +2870,8 @@ export interface operations {
                             /** @description OpenTSB: the key version, changed by every block, unblock, policy or password change */
                             version: number;
                             algorithm: string;
-                            algorithmOid: string | null;
+                            /** @description SPKI algorithm OID; for secret keys the OID of the algorithm family (docs/tsb-deviations.md) */
+                            algorithmOid: string;
                             curveOid: string | null;
                             derivedAttributes: {
                                 derivationType: string;

@@ -112,7 +112,10 @@ export const SignedKeyAttributesSchema = Type.Object(
         description: 'OpenTSB: the key version, changed by every block, unblock, policy or password change',
       }),
       algorithm: Type.String(),
-      algorithmOid: Type.Union([Type.String(), Type.Null()]),
+      algorithmOid: Type.String({
+        description:
+          'SPKI algorithm OID; for secret keys the OID of the algorithm family (docs/tsb-deviations.md)',
+      }),
       curveOid: Type.Union([Type.String(), Type.Null()]),
       derivedAttributes: Type.Union([
         Type.Object({ derivationType: Type.String(), derivationValue: Type.String() }),
