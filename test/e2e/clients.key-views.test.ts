@@ -157,5 +157,13 @@ describe('the TSB docs (Concepts/key/CreateKey.md)', () => {
     const json = await readAsGoClient('hmacsha256');
     expect(json).toMatchObject({ algorithm: 'HMACSHA256', algorithmOid: '1.2.840.113549.2.9', keySize: 256 });
     expect(json.attributes.sign).toBe(false);
+    const hmac = await t.app.inject({
+      method: 'POST',
+      url: '/v1/synchronousHmac',
+      headers,
+      payload: { hmacRequest: { keyName: 'hmacsha256', payload: 'YXNk' } },
+    });
+    expect(hmac.statusCode, hmac.body).toBe(403);
+    expect(hmac.json().errorCode).toBe(614);
   });
 });
