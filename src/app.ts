@@ -23,6 +23,7 @@ import type { PrismaClient } from './generated/prisma/client.js';
 import type { SoftHsm } from './hsm/soft-hsm.js';
 import authPlugin from './http/auth.plugin.js';
 import { ErrorBodySchema } from './http/common.schema.js';
+import { ignoreEmptyBodies } from './http/empty-body.js';
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { guardInput } from './http/input-guard.js';
 import { openApiDocumentation } from './http/openapi.js';
@@ -96,6 +97,7 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   guardInput(app);
+  ignoreEmptyBodies(app);
   app.addSchema(ErrorBodySchema);
 
   await app.register(swagger, openApiDocumentation);

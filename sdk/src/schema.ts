@@ -1532,8 +1532,8 @@ export interface operations {
                     policy?: {
                         /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                         ruleUse?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1546,22 +1546,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for blocking the key. `null` = no approval. */
                         ruleBlock?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1574,22 +1574,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                         ruleUnblock?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1602,22 +1602,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for modifying the policy of the key. `null` = no approval. */
                         ruleModify?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1630,23 +1630,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
-                        /** @description Initial key status; default not blocked. */
                         keyStatus?: {
                             /** @description Whether the key is blocked (no use operations possible). */
                             blocked: boolean;
-                        };
+                        } | null;
                     } | null;
                 };
             };
@@ -1668,7 +1667,8 @@ export interface operations {
                             /** @description OpenTSB: the key version, changed by every block, unblock, policy or password change */
                             version: number;
                             algorithm: string;
-                            algorithmOid: string | null;
+                            /** @description SPKI algorithm OID; for secret keys the OID of the algorithm family (docs/tsb-deviations.md) */
+                            algorithmOid: string;
                             curveOid: string | null;
                             derivedAttributes: {
                                 derivationType: string;
@@ -1702,8 +1702,8 @@ export interface operations {
                             policy: {
                                 /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                                 ruleUse?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1716,22 +1716,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for blocking the key. `null` = no approval. */
                                 ruleBlock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1744,22 +1744,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                                 ruleUnblock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1772,22 +1772,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for modifying the policy of the key. `null` = no approval. */
                                 ruleModify?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -1800,23 +1800,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
-                                /** @description Initial key status; default not blocked. */
                                 keyStatus?: {
                                     /** @description Whether the key is blocked (no use operations possible). */
                                     blocked: boolean;
-                                };
+                                } | null;
                             } | null;
                         };
                         /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
@@ -1953,7 +1952,8 @@ export interface operations {
                             /** @description OpenTSB: the key version, changed by every block, unblock, policy or password change */
                             version: number;
                             algorithm: string;
-                            algorithmOid: string | null;
+                            /** @description SPKI algorithm OID; for secret keys the OID of the algorithm family (docs/tsb-deviations.md) */
+                            algorithmOid: string;
                             curveOid: string | null;
                             derivedAttributes: {
                                 derivationType: string;
@@ -1987,8 +1987,8 @@ export interface operations {
                             policy: {
                                 /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                                 ruleUse?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2001,22 +2001,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for blocking the key. `null` = no approval. */
                                 ruleBlock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2029,22 +2029,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                                 ruleUnblock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2057,22 +2057,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for modifying the policy of the key. `null` = no approval. */
                                 ruleModify?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2085,23 +2085,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
-                                /** @description Initial key status; default not blocked. */
                                 keyStatus?: {
                                     /** @description Whether the key is blocked (no use operations possible). */
                                     blocked: boolean;
-                                };
+                                } | null;
                             } | null;
                         };
                         /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
@@ -2232,7 +2231,8 @@ export interface operations {
                             /** @description OpenTSB: the key version, changed by every block, unblock, policy or password change */
                             version: number;
                             algorithm: string;
-                            algorithmOid: string | null;
+                            /** @description SPKI algorithm OID; for secret keys the OID of the algorithm family (docs/tsb-deviations.md) */
+                            algorithmOid: string;
                             curveOid: string | null;
                             derivedAttributes: {
                                 derivationType: string;
@@ -2266,8 +2266,8 @@ export interface operations {
                             policy: {
                                 /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                                 ruleUse?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2280,22 +2280,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for blocking the key. `null` = no approval. */
                                 ruleBlock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2308,22 +2308,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                                 ruleUnblock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2336,22 +2336,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for modifying the policy of the key. `null` = no approval. */
                                 ruleModify?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2364,23 +2364,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
-                                /** @description Initial key status; default not blocked. */
                                 keyStatus?: {
                                     /** @description Whether the key is blocked (no use operations possible). */
                                     blocked: boolean;
-                                };
+                                } | null;
                             } | null;
                         };
                         /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
@@ -2747,16 +2746,13 @@ export interface operations {
                     attributes?: {
                         /** @description allow encrypt (default: decrypt, for symmetric keys) */
                         encrypt?: boolean | null;
-                        /** @description allow decrypt */
-                        decrypt?: boolean;
+                        decrypt?: boolean | null;
                         /** @description allow verify (default: sign, for symmetric keys) */
                         verify?: boolean | null;
-                        /** @description allow sign */
-                        sign?: boolean;
+                        sign?: boolean | null;
                         /** @description allow wrap (default: unwrap, for symmetric keys) */
                         wrap?: boolean | null;
-                        /** @description allow unwrap */
-                        unwrap?: boolean;
+                        unwrap?: boolean | null;
                         /** @description allow derivation (default false) */
                         derive?: boolean | null;
                         /** @description BIP32 derivation; needs derive (default false) */
@@ -2777,8 +2773,8 @@ export interface operations {
                     policy?: {
                         /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                         ruleUse?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2791,22 +2787,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for blocking the key. `null` = no approval. */
                         ruleBlock?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2819,22 +2815,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                         ruleUnblock?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2847,22 +2843,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for modifying the policy of the key. `null` = no approval. */
                         ruleModify?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2875,23 +2871,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
-                        /** @description Initial key status; default not blocked. */
                         keyStatus?: {
                             /** @description Whether the key is blocked (no use operations possible). */
                             blocked: boolean;
-                        };
+                        } | null;
                     } | null;
                 };
             };
@@ -2913,7 +2908,8 @@ export interface operations {
                             /** @description OpenTSB: the key version, changed by every block, unblock, policy or password change */
                             version: number;
                             algorithm: string;
-                            algorithmOid: string | null;
+                            /** @description SPKI algorithm OID; for secret keys the OID of the algorithm family (docs/tsb-deviations.md) */
+                            algorithmOid: string;
                             curveOid: string | null;
                             derivedAttributes: {
                                 derivationType: string;
@@ -2947,8 +2943,8 @@ export interface operations {
                             policy: {
                                 /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                                 ruleUse?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2961,22 +2957,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for blocking the key. `null` = no approval. */
                                 ruleBlock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -2989,22 +2985,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                                 ruleUnblock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -3017,22 +3013,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for modifying the policy of the key. `null` = no approval. */
                                 ruleModify?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -3045,23 +3041,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
-                                /** @description Initial key status; default not blocked. */
                                 keyStatus?: {
                                     /** @description Whether the key is blocked (no use operations possible). */
                                     blocked: boolean;
-                                };
+                                } | null;
                             } | null;
                         };
                         /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
@@ -3221,8 +3216,8 @@ export interface operations {
                     policy?: {
                         /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                         ruleUse?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -3235,22 +3230,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for blocking the key. `null` = no approval. */
                         ruleBlock?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -3263,22 +3258,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                         ruleUnblock?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -3291,22 +3286,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for modifying the policy of the key. `null` = no approval. */
                         ruleModify?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -3319,23 +3314,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
-                        /** @description Initial key status; default not blocked. */
                         keyStatus?: {
                             /** @description Whether the key is blocked (no use operations possible). */
                             blocked: boolean;
-                        };
+                        } | null;
                     } | null;
                 } | {
                     /** @description key label (unique in the partition) */
@@ -3356,16 +3350,13 @@ export interface operations {
                     attributes?: {
                         /** @description allow encrypt (default: decrypt, for symmetric keys) */
                         encrypt?: boolean | null;
-                        /** @description allow decrypt */
-                        decrypt?: boolean;
+                        decrypt?: boolean | null;
                         /** @description allow verify (default: sign, for symmetric keys) */
                         verify?: boolean | null;
-                        /** @description allow sign */
-                        sign?: boolean;
+                        sign?: boolean | null;
                         /** @description allow wrap (default: unwrap, for symmetric keys) */
                         wrap?: boolean | null;
-                        /** @description allow unwrap */
-                        unwrap?: boolean;
+                        unwrap?: boolean | null;
                         /** @description allow derivation (default false) */
                         derive?: boolean | null;
                         /** @description BIP32 derivation; needs derive (default false) */
@@ -3386,8 +3377,8 @@ export interface operations {
                     policy?: {
                         /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                         ruleUse?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -3400,22 +3391,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for blocking the key. `null` = no approval. */
                         ruleBlock?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -3428,22 +3419,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                         ruleUnblock?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -3456,22 +3447,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
                         /** @description Rule for modifying the policy of the key. `null` = no approval. */
                         ruleModify?: {
-                            /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                            tokens: {
+                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                            tokens?: {
                                 /** @description Token name, unique within its rule. */
                                 name: string;
                                 /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -3484,23 +3475,22 @@ export interface operations {
                                     name: string;
                                     /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                     quorum: number;
-                                    /** @description The approvers of this group; each approver may appear only once per group. */
-                                    approvals: {
+                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                    approvals?: {
                                         /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                         type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                         /** @description Optional display name of the approver. */
                                         name?: string | null;
                                         /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                         value?: string | null;
-                                    }[];
+                                    }[] | null;
                                 }[] | null;
-                            }[];
+                            }[] | null;
                         } | null;
-                        /** @description Initial key status; default not blocked. */
                         keyStatus?: {
                             /** @description Whether the key is blocked (no use operations possible). */
                             blocked: boolean;
-                        };
+                        } | null;
                     } | null;
                 };
             };
@@ -3522,7 +3512,8 @@ export interface operations {
                             /** @description OpenTSB: the key version, changed by every block, unblock, policy or password change */
                             version: number;
                             algorithm: string;
-                            algorithmOid: string | null;
+                            /** @description SPKI algorithm OID; for secret keys the OID of the algorithm family (docs/tsb-deviations.md) */
+                            algorithmOid: string;
                             curveOid: string | null;
                             derivedAttributes: {
                                 derivationType: string;
@@ -3556,8 +3547,8 @@ export interface operations {
                             policy: {
                                 /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                                 ruleUse?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -3570,22 +3561,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for blocking the key. `null` = no approval. */
                                 ruleBlock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -3598,22 +3589,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                                 ruleUnblock?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -3626,22 +3617,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
                                 /** @description Rule for modifying the policy of the key. `null` = no approval. */
                                 ruleModify?: {
-                                    /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                    tokens: {
+                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                    tokens?: {
                                         /** @description Token name, unique within its rule. */
                                         name: string;
                                         /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -3654,23 +3645,22 @@ export interface operations {
                                             name: string;
                                             /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                             quorum: number;
-                                            /** @description The approvers of this group; each approver may appear only once per group. */
-                                            approvals: {
+                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                            approvals?: {
                                                 /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                                 type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                                 /** @description Optional display name of the approver. */
                                                 name?: string | null;
                                                 /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                                 value?: string | null;
-                                            }[];
+                                            }[] | null;
                                         }[] | null;
-                                    }[];
+                                    }[] | null;
                                 } | null;
-                                /** @description Initial key status; default not blocked. */
                                 keyStatus?: {
                                     /** @description Whether the key is blocked (no use operations possible). */
                                     blocked: boolean;
-                                };
+                                } | null;
                             } | null;
                         };
                         /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
@@ -4380,7 +4370,7 @@ export interface operations {
             content: {
                 "application/json": {
                     signRequest: {
-                        /** @description data to sign, or the digest for NONE* algorithms (base64) */
+                        /** @description data to sign, or the digest for NONE* algorithms (base64; hex text with payloadType HEX) */
                         payload: string;
                         payloadType?: string | null;
                         /** @description label of the signing key; may end in a derivation path (label/44'/0'/0') */
@@ -4531,14 +4521,14 @@ export interface operations {
                         /** @description key password: a string or an array of single characters (TSB char[]) */
                         keyPassword?: string | string[] | null;
                         signatureAlgorithm: string;
-                        /** @description signed data, or its digest for NONE* algorithms (base64) */
+                        /** @description signed data, or its digest for NONE* algorithms (base64; hex text with payloadType HEX) */
                         payload: string;
                         payloadType?: string | null;
                         /** @description signature (base64) */
                         signature: string;
                         signatureType?: string | null;
                         context?: string | null;
-                    };
+                    } | null;
                     verifyHmacRequest?: {
                         /** @description label of the HMAC key; may end in a derivation path (label/44'/0'/0') */
                         keyName: string;
@@ -4548,7 +4538,7 @@ export interface operations {
                         payload: string;
                         /** @description the MAC to check (base64) */
                         signature: string;
-                    };
+                    } | null;
                 };
             };
         };
@@ -5248,8 +5238,8 @@ export interface operations {
                         policy?: {
                             /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                             ruleUse?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -5262,22 +5252,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for blocking the key. `null` = no approval. */
                             ruleBlock?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -5290,22 +5280,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                             ruleUnblock?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -5318,22 +5308,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for modifying the policy of the key. `null` = no approval. */
                             ruleModify?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -5346,23 +5336,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
-                            /** @description Initial key status; default not blocked. */
                             keyStatus?: {
                                 /** @description Whether the key is blocked (no use operations possible). */
                                 blocked: boolean;
-                            };
+                            } | null;
                         } | null;
                         metaData?: string | null;
                         metaDataSignature?: string | null;
@@ -5378,7 +5367,7 @@ export interface operations {
         };
         responses: {
             /** @description unwrapped (empty body) */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6162,8 +6151,8 @@ export interface operations {
                         policy: {
                             /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                             ruleUse?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -6176,22 +6165,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for blocking the key. `null` = no approval. */
                             ruleBlock?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -6204,22 +6193,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                             ruleUnblock?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -6232,22 +6221,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for modifying the policy of the key. `null` = no approval. */
                             ruleModify?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -6260,17 +6249,17 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                         };
                         metaData?: string | null;
@@ -6400,7 +6389,7 @@ export interface operations {
             content: {
                 "application/json": {
                     signRequest: {
-                        /** @description data to sign, or the digest for NONE* algorithms (base64) */
+                        /** @description data to sign, or the digest for NONE* algorithms (base64; hex text with payloadType HEX) */
                         payload: string;
                         payloadType?: string | null;
                         /** @description label of the signing key; may end in a derivation path (label/44'/0'/0') */
@@ -6731,8 +6720,8 @@ export interface operations {
                         policy?: {
                             /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                             ruleUse?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -6745,22 +6734,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for blocking the key. `null` = no approval. */
                             ruleBlock?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -6773,22 +6762,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                             ruleUnblock?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -6801,22 +6790,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for modifying the policy of the key. `null` = no approval. */
                             ruleModify?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -6829,23 +6818,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
-                            /** @description Initial key status; default not blocked. */
                             keyStatus?: {
                                 /** @description Whether the key is blocked (no use operations possible). */
                                 blocked: boolean;
-                            };
+                            } | null;
                         } | null;
                         metaData?: string | null;
                         metaDataSignature?: string | null;
@@ -7261,8 +7249,8 @@ export interface operations {
                         policy: {
                             /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
                             ruleUse?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -7275,22 +7263,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for blocking the key. `null` = no approval. */
                             ruleBlock?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -7303,22 +7291,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
                             ruleUnblock?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -7331,22 +7319,22 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                             /** @description Rule for modifying the policy of the key. `null` = no approval. */
                             ruleModify?: {
-                                /** @description Alternative tokens (OR). An empty list means no approval is needed. */
-                                tokens: {
+                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+                                tokens?: {
                                     /** @description Token name, unique within its rule. */
                                     name: string;
                                     /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
@@ -7359,17 +7347,17 @@ export interface operations {
                                         name: string;
                                         /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
                                         quorum: number;
-                                        /** @description The approvers of this group; each approver may appear only once per group. */
-                                        approvals: {
+                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+                                        approvals?: {
                                             /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
                                             type: "public_key" | "certificate" | "onboarded_approver_certificate";
                                             /** @description Optional display name of the approver. */
                                             name?: string | null;
                                             /** @description The approver key or certificate; required for `public_key` and `certificate`. */
                                             value?: string | null;
-                                        }[];
+                                        }[] | null;
                                     }[] | null;
-                                }[];
+                                }[] | null;
                             } | null;
                         };
                         metaData?: string | null;
@@ -8249,9 +8237,9 @@ export interface operations {
                 "application/json": {
                     status?: string | string[] | null;
                     paging?: {
-                        pageNumber?: number;
-                        pageSize?: number;
-                        sortOrder?: "CREATION_DATE_ASC" | "CREATION_DATE_DESC";
+                        pageNumber?: number | null;
+                        pageSize?: number | null;
+                        sortOrder?: ("CREATION_DATE_ASC" | "CREATION_DATE_DESC") | null;
                     } | null;
                 };
             };
@@ -10311,16 +10299,12 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description digest of the data to time-stamp, by hashAlgorithm; give this or data (standard base64) */
-                    messageImprint?: string;
-                    /** @description the data to time-stamp (hashed here); give this or messageImprint (standard base64) */
-                    data?: string;
+                    messageImprint?: string | null;
+                    data?: string | null;
                     /** @description SHA-256, SHA-384 or SHA-512 */
                     hashAlgorithm: string;
-                    /** @description non-negative integer in decimal, echoed in the token */
-                    nonce?: string;
-                    /** @description include the timestamp and device certificates in the token (default false, as in RFC 3161) */
-                    certReq?: boolean;
+                    nonce?: string | null;
+                    certReq?: boolean | null;
                 };
             };
         };

@@ -304,8 +304,22 @@ export const PQ_PARAMS: Record<MlDsaAlgorithm | MlKemAlgorithm | SlhDsaAlgorithm
   'SLH-DSA-SHAKE-256f': { oid: `${NIST_SIG}.31`, securityBits: 256 },
 };
 
-/** The `algorithmOid` reported for a key: the SPKI algorithm OID (the curve OID for ED); null for symmetric keys. */
-export function algorithmOidOf(alg: KeyAlgorithm, curveOid: string | null): string | null {
+/**
+ * The `algorithmOid` of a secret key. A secret key has no SubjectPublicKeyInfo, and the TSB publishes no value,
+ * but the Vault plugin and tsb-client-go read the field as a string (they panic on null): the OID of the
+ * algorithm family (NIST CSOR AES arc, RFC 3657 Camellia arc, RFC 8103 AEAD ChaCha20-Poly1305, RFC 8018
+ * des-ede3-cbc and hmacWithSHA256).
+ */
+export const SYMMETRIC_OIDS: Record<SymmetricAlgorithm, string> = {
+  AES: '2.16.840.1.101.3.4.1',
+  Camellia: '1.2.392.200011.61.1.1.1',
+  ChaCha20: '1.2.840.113549.1.9.16.3.18',
+  TDEA: '1.2.840.113549.3.7',
+  HMACSHA256: '1.2.840.113549.2.9',
+};
+
+/** The `algorithmOid` reported for a key: the SPKI algorithm OID (the curve OID for ED), SYMMETRIC_OIDS for secret keys. */
+export function algorithmOidOf(alg: KeyAlgorithm, curveOid: string | null): string {
   switch (alg) {
     case 'RSA':
       return OIDS.rsaEncryption;
@@ -318,7 +332,7 @@ export function algorithmOidOf(alg: KeyAlgorithm, curveOid: string | null): stri
     case 'BLS':
       return OIDS.bls12381G1;
     default:
-      return isSymmetric(alg) ? null : PQ_PARAMS[alg].oid;
+      return isSymmetric(alg) ? SYMMETRIC_OIDS[alg] : PQ_PARAMS[alg].oid;
   }
 }
 
@@ -335,10 +349,11 @@ export type KeySizeRule =
 export const BLS_KEY_SIZE = 381;
 
 const KEY_SIZES: Partial<Record<KeyAlgorithm, KeySizeRule>> = {
-  // any multiple of 1024 from 2048 to 8192
-  RSA: { kind: 'choice', sizes: [2048, 3072, 4096, 5120, 6144, 7168, 8192], default: 2048 },
-  // FIPS 186-4 sizes with N = 256
-  DSA: { kind: 'choice', sizes: [2048, 3072], default: 2048 },
+  // any multiple of 1024 from 2048 to 8192, and 1024 as legacy strength (the TSB and the Vault plugin's
+  // tests create such keys; about 80-bit security, docs/tsb-deviations.md)
+  RSA: { kind: 'choice', sizes: [1024, 2048, 3072, 4096, 5120, 6144, 7168, 8192], default: 2048 },
+  // FIPS 186-4 sizes: (1024, 160) as legacy strength as for RSA, (2048, 256) and (3072, 256)
+  DSA: { kind: 'choice', sizes: [1024, 2048, 3072], default: 2048 },
   AES: { kind: 'choice', sizes: [128, 192, 256], default: 256 },
   ChaCha20: { kind: 'choice', sizes: [256], default: 256 },
   Camellia: { kind: 'choice', sizes: [128, 192, 256], default: 256 },

@@ -116,7 +116,14 @@ export function resolveKeyAttributes(
   attributes.neverExtractable = !attributes.extractable;
   attributes.alwaysSensitive = attributes.sensitive;
 
-  if (!attributes.decrypt && !attributes.sign && !attributes.unwrap) {
+  // the TSB docs create an HMACSHA256 key with every operation false (Concepts/key/CreateKey.md), and the TSB
+  // takes it; such a key is refused for every use (614) until it is replaced
+  if (
+    !attributes.decrypt &&
+    !attributes.sign &&
+    !attributes.unwrap &&
+    capabilities.algorithm !== 'HMACSHA256'
+  ) {
     throw invalid('at least one operation (decrypt, sign, unwrap) must be allowed (true)');
   }
   // Flags an algorithm cannot use (sign on an AES key, unwrap on an EC key as in reference sample 17) are

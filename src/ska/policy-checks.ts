@@ -111,7 +111,8 @@ export class PolicyChecks {
   rule(value: unknown, path: string): NormalizedRule | null {
     if (value === undefined || value === null) return null;
     const raw = this.object(value, path);
-    const rawTokens = this.array(raw['tokens'], `${path}.tokens`, 0, POLICY_LIMITS.tokensPerRule);
+    // null or absent tokens are none (a Go nil slice): the rule needs no approval
+    const rawTokens = this.array(raw['tokens'] ?? [], `${path}.tokens`, 0, POLICY_LIMITS.tokensPerRule);
     const tokens = rawTokens.map((t, i) => this.token(t, `${path}.tokens[${i}]`));
     const names = new Set<string>();
     tokens.forEach((t, i) => {
@@ -165,12 +166,11 @@ export class PolicyChecks {
     const raw = this.object(value, path);
     const name = this.name(raw['name'], `${path}.name`, true)!;
     const quorum = this.integer(raw['quorum'], `${path}.quorum`, 1, POLICY_LIMITS.approvalsPerGroup);
-    const rawApprovals = this.array(
-      raw['approvals'],
-      `${path}.approvals`,
-      1,
-      POLICY_LIMITS.approvalsPerGroup,
-    );
+    // null or absent approvals are none (a Go nil slice), which leaves the quorum unreachable (below)
+    const rawApprovals =
+      raw['approvals'] === undefined || raw['approvals'] === null
+        ? []
+        : this.array(raw['approvals'], `${path}.approvals`, 1, POLICY_LIMITS.approvalsPerGroup);
     if (quorum > rawApprovals.length) {
       this.invalid(
         `${path}.quorum`,

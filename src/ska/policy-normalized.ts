@@ -67,7 +67,7 @@ export type RuleName = (typeof RULE_NAMES)[number];
  * (tokens are OR-ed, so one approval-free token makes the whole rule approval-free).
  */
 export function isEmptyRule(rule: NormalizedRule | SkaRule | null | undefined): boolean {
-  if (!rule) return true;
+  if (!rule?.tokens) return true;
   return rule.tokens.length === 0 || rule.tokens.some((t) => !t.groups || t.groups.length === 0);
 }
 

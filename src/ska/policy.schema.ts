@@ -11,6 +11,7 @@
  * whether ajv runs with `removeAdditional` or not.
  */
 import { type Static, Type } from 'typebox';
+import { OptionalOrNull } from '../lib/schema-fields.js';
 
 export const POLICY_LIMITS = {
   /** Max length of token, group and approval names. */
@@ -88,11 +89,14 @@ export const SkaGroupSchema = Type.Object(
       maximum: POLICY_LIMITS.approvalsPerGroup,
       description: 'Number of distinct approvals of this group needed; at most the number of approvals.',
     }),
-    approvals: Type.Array(SkaApprovalSchema, {
-      minItems: 1,
-      maxItems: POLICY_LIMITS.approvalsPerGroup,
-      description: 'The approvers of this group; each approver may appear only once per group.',
-    }),
+    approvals: OptionalOrNull(
+      Type.Array(SkaApprovalSchema, {
+        minItems: 1,
+        maxItems: POLICY_LIMITS.approvalsPerGroup,
+        description: 'The approvers of this group; each approver may appear only once per group.',
+      }),
+      { description: 'The approvers of this group (null or absent: none, so no quorum can be reached).' },
+    ),
   },
   { description: 'A group of approvers; all groups of a token must reach their quorum (AND).' },
 );
@@ -141,10 +145,13 @@ function ruleSchema(description: string) {
     [
       Type.Object(
         {
-          tokens: Type.Array(SkaTokenSchema, {
-            maxItems: POLICY_LIMITS.tokensPerRule,
-            description: 'Alternative tokens (OR). An empty list means no approval is needed.',
-          }),
+          tokens: OptionalOrNull(
+            Type.Array(SkaTokenSchema, {
+              maxItems: POLICY_LIMITS.tokensPerRule,
+              description: 'Alternative tokens (OR). An empty list means no approval is needed.',
+            }),
+            { description: 'Alternative tokens (OR); `null`, absent or `[]`: no approval is needed.' },
+          ),
         },
         { description: 'An approval rule.' },
       ),
@@ -183,7 +190,7 @@ export const SkaKeyStatusSchema = keyStatusSchema('Status of the key.');
 export const SkaPolicySchema = Type.Object(
   {
     ...rules,
-    keyStatus: Type.Optional(keyStatusSchema('Initial key status; default not blocked.')),
+    keyStatus: OptionalOrNull(keyStatusSchema('Initial key status; default not blocked.')),
   },
   {
     description:

@@ -115,7 +115,7 @@ const CASES: BadCase[] = [
   },
   {
     name: 'RSA key size too small',
-    body: { label: 'fresh', algorithm: 'RSA', keySize: 1024, attributes },
+    body: { label: 'fresh', algorithm: 'RSA', keySize: 512, attributes },
     status: 400,
     errorCode: 603,
   },

@@ -115,7 +115,7 @@ describe('wrapping an EC private key with an AES key', () => {
         wrapMethod: method,
         attributes: signKey,
       });
-      expect(unwrapped.statusCode, unwrapped.body).toBe(200);
+      expect(unwrapped.statusCode, unwrapped.body).toBe(201);
       expect(unwrapped.body).toBe('');
       expect(await publicKeyOf(label)).toBe(b64(ecSpki));
 
@@ -143,7 +143,7 @@ describe('reference sample 17', () => {
       unwrapKeyName: 'kek',
       wrapMethod: 'AES_WRAP_EC',
     });
-    expect(unwrapped.statusCode, unwrapped.body).toBe(200);
+    expect(unwrapped.statusCode, unwrapped.body).toBe(201);
     const attributes = (await manage(P, '/v1/key/attributes', { label: 'sample-17' })).json().json.attributes;
     expect(attributes).toMatchObject({ sign: true, decrypt: true, unwrap: true, extractable: false });
     const payload = randomBytes(32);
@@ -184,7 +184,7 @@ describe('AES key wrap of a secret key against the openssl CLI', () => {
       wrapMethod: 'AES_WRAP',
       attributes: exportableAes,
     });
-    expect(response.statusCode, response.body).toBe(200);
+    expect(response.statusCode, response.body).toBe(201);
     expect((await exportedSecret('from-openssl')).equals(secret)).toBe(true);
   });
 });
@@ -205,7 +205,7 @@ describe('RSA_WRAP_OAEP', () => {
       wrapMethod: 'RSA_WRAP_OAEP',
       attributes: aesUse,
     });
-    expect(response.statusCode, response.body).toBe(200);
+    expect(response.statusCode, response.body).toBe(201);
 
     const plaintext = randomBytes(30);
     const sealed = await operate(P, '/v1/encrypt', {
@@ -241,7 +241,7 @@ describe('RSA_WRAP_OAEP', () => {
       wrapMethod: 'RSA_WRAP_OAEP',
       attributes: exportableAes,
     });
-    expect(response.statusCode, response.body).toBe(200);
+    expect(response.statusCode, response.body).toBe(201);
     expect((await exportedSecret('aes-from-node-oaep')).equals(secret)).toBe(true);
   });
 });
@@ -259,7 +259,7 @@ describe('ML-KEM-768 wrapping', () => {
       wrapMethod: 'ML-KEM-768',
       attributes: exportableAes,
     });
-    expect(response.statusCode, response.body).toBe(200);
+    expect(response.statusCode, response.body).toBe(201);
     expect((await exportedSecret('aes-from-kem')).equals(targetBytes)).toBe(true);
 
     const wrappedEc = await wrap({ keyToBeWrapped: 'ec', wrapKeyName: 'kem', wrapMethod: 'ML-KEM-768' });
@@ -271,7 +271,7 @@ describe('ML-KEM-768 wrapping', () => {
       wrapMethod: 'ML-KEM-768',
       attributes: signKey,
     });
-    expect(ecResponse.statusCode, ecResponse.body).toBe(200);
+    expect(ecResponse.statusCode, ecResponse.body).toBe(201);
     expect(await publicKeyOf('ec-from-kem')).toBe(b64(ecSpki));
   });
 });

@@ -1,4 +1,7 @@
-/** DSA keys (node:crypto): FIPS 186-4 (L, N) = (2048, 256) or (3072, 256); imports from 1024 bits. */
+/**
+ * DSA keys (node:crypto): FIPS 186-4 (L, N) = (2048, 256) or (3072, 256), and (1024, 160) as legacy strength
+ * (the TSB creates them); imports from 1024 bits.
+ */
 import { fail } from './key-material.js';
 import { generateNodeKeyPair, nodeMechanism } from './node-keys.js';
 
@@ -17,5 +20,6 @@ export const dsa = nodeMechanism({
     }
     return bits;
   },
-  generate: (keySize) => generateNodeKeyPair('dsa', { modulusLength: keySize, divisorLength: 256 }),
+  generate: (keySize) =>
+    generateNodeKeyPair('dsa', { modulusLength: keySize, divisorLength: keySize === 1024 ? 160 : 256 }),
 });

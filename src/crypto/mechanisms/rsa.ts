@@ -1,4 +1,4 @@
-/** RSA keys (node:crypto): 2048–8192-bit generation with e = 65537; imports of PKCS#8 or PKCS#1. */
+/** RSA keys (node:crypto): 1024 (legacy strength) and 2048–8192-bit generation with e = 65537; imports of PKCS#8 or PKCS#1. */
 import { fail } from './key-material.js';
 import { generateNodeKeyPair, nodeMechanism } from './node-keys.js';
 

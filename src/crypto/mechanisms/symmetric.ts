@@ -1,10 +1,16 @@
 /**
  * Secret keys of the block and stream ciphers: AES (128/192/256), ChaCha20 (256), Camellia
  * (128/192/256) and TDEA (128 = two-key K1‖K2, 192 = three-key K1‖K2‖K3; sizes include the DES
- * parity bits). Material is the raw key; there is no public key and no algorithm OID.
+ * parity bits). Material is the raw key; there is no public key; the algorithm OID is the family's (SYMMETRIC_OIDS).
  */
 import { createSecretKey, randomBytes } from 'node:crypto';
-import { describeKeySizeRule, keySizeAllowed, keySizeRule, type SymmetricAlgorithm } from '../algorithms.js';
+import {
+  algorithmOidOf,
+  describeKeySizeRule,
+  keySizeAllowed,
+  keySizeRule,
+  type SymmetricAlgorithm,
+} from '../algorithms.js';
 import { fail, type KeyMaterial, type ReadyKey } from './key-material.js';
 
 export interface SecretMechanism {
@@ -16,7 +22,7 @@ export interface SecretMechanism {
 export function secretMaterial(algorithm: SymmetricAlgorithm, secret: Buffer): KeyMaterial {
   return {
     algorithm,
-    algorithmOid: null,
+    algorithmOid: algorithmOidOf(algorithm, null),
     curveOid: null,
     keySize: secret.length * 8,
     publicKey: null,

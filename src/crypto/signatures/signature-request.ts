@@ -5,9 +5,11 @@
  * - `signatureType` (default DER) shapes ECDSA / DSA signatures: DER, RAW = r ‖ s each of the group
  *   order's byte width, ETH = r ‖ s ‖ v (v = 27 + recovery id, low s) for secp256k1 keys with
  *   KECCAK256_WITH_ECDSA only (607 otherwise). Other families have one encoding: DER and RAW are
- *   accepted and mean the same, ETH is refused with 607.
+ *   accepted and mean the same, ETH is refused with 607. A verify request that names no type accepts
+ *   an ECDSA / DSA signature in any encoding signing could have given it (verifiableEncodings).
  * - `payloadType` (UNSPECIFIED, ISO_20022, PDF, BTC, ETH, HEX) describes the payload for approvers
- *   (how to show it); the bytes signed are always the decoded `payload`, also for HEX. Unknown values → 600.
+ *   (how to show it); HEX also says the payload is hex text rather than base64 (decoded before it gets
+ *   here, src/hsm/key-operations/operation-inputs.ts signPayloadOf). Unknown values → 600.
  * - `context` (≤ 255 bytes) is the FIPS 204 / 205 context string of ML-DSA / SLH-DSA; with any other
  *   algorithm, and with ML_DSA_M (µ already binds it), a non-empty context → 600.
  * - Prehashed forms check the digest length: NONESHAxxx exactly the hash length, NONE_WITH_RSA_PSS
@@ -109,4 +111,23 @@ export function checkDigestLength(algorithm: SignatureAlgorithm, payload: Buffer
       `${algorithm.name} needs a digest of 1 to 64 bytes as payload, not ${payload.length} bytes`,
     );
   }
+}
+
+/**
+ * The encodings an ECDSA or DSA signature to verify may be in: the one the request names, or, when it names
+ * none, each one a signature of this algorithm can have (DER, RAW, and ETH where signing allows it), as
+ * tsb-client-go verifies the RAW signatures it asked for without repeating `signatureType`. Each encoding
+ * carries the same (r, s), so accepting any of them accepts no other signature.
+ */
+export function verifiableEncodings(
+  request: VerifyRequest,
+  prepared: Prepared,
+  curveOid: string | null,
+): SignatureType[] {
+  if (request.signatureType !== null && request.signatureType !== undefined) return [prepared.type];
+  const eth =
+    prepared.algorithm.name === 'KECCAK256_WITH_ECDSA' &&
+    curveOid !== null &&
+    curveByOid(curveOid)?.name === 'secp256k1';
+  return eth ? ['DER', 'RAW', 'ETH'] : ['DER', 'RAW'];
 }

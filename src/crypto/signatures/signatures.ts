@@ -25,6 +25,7 @@ import {
   prepare,
   type SignRequest,
   type VerifyRequest,
+  verifiableEncodings,
 } from './signature-request.js';
 import { signDsa, verifyDsa } from './signatures-dsa.js';
 import { signEcdsa, verifyEcdsa } from './signatures-ecdsa.js';
@@ -79,9 +80,16 @@ export async function verify(publicKey: ReadyPublicKey, request: VerifyRequest):
     case 'RSA':
       return verifyRsa(publicKey.key, algorithm, payload, signature);
     case 'EC':
-      return verifyEcdsa(publicKey.key, publicKey.curveOid, prepared, payload, signature);
     case 'DSA':
-      return verifyDsa(publicKey.key, prepared, payload, signature);
+      for (const type of verifiableEncodings(request, prepared, publicKey.curveOid)) {
+        const as = { ...prepared, type };
+        const valid =
+          publicKey.algorithm === 'EC'
+            ? await verifyEcdsa(publicKey.key, publicKey.curveOid, as, payload, signature)
+            : await verifyDsa(publicKey.key, as, payload, signature);
+        if (valid) return true;
+      }
+      return false;
     case 'ED':
       return nodeVerifyAsync(null, payload, publicKey.key, signature);
   }

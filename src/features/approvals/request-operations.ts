@@ -12,6 +12,7 @@ import {
   type SignCertificateInput,
 } from '../../hsm/key-certificates/plans.js';
 import type { DecryptInput, SignInput, UnwrapInput } from '../../hsm/key-operations/key-operations.types.js';
+import { signPayloadOf } from '../../hsm/key-operations/operation-inputs.js';
 import type { KeyUse } from '../../hsm/key-usage.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import type { PasswordInput } from '../../keystore/key-password.js';
@@ -129,6 +130,10 @@ export function approvedPayload(operation: SkaOperation, body: StoredBody): Buff
   if (OPERATIONS[operation].approvesBody) return certificateApprovalPayload(body);
   const field = OPERATIONS[operation].payloadField;
   if (field === null) return Buffer.alloc(0);
+  if (operation === 'SIGN') {
+    const payloadType = typeof body['payloadType'] === 'string' ? body['payloadType'] : null;
+    return signPayloadOf(String(body[field] ?? ''), payloadType, field);
+  }
   return decodeBase64(String(body[field] ?? ''), field, 'INVALID_PAYLOAD');
 }
 

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { PasswordSchema } from '../../http/common.schema.js';
+import { OptionalOrNull } from '../../lib/schema-fields.js';
 import { SkaModifyPolicySchema } from '../../ska/policy.schema.js';
 import {
   DecryptBodySchema,
@@ -132,9 +133,9 @@ export const FilteredRequestsBodySchema = Type.Object({
   paging: Type.Optional(
     Type.Union([
       Type.Object({
-        pageNumber: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
-        pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-        sortOrder: Type.Optional(
+        pageNumber: OptionalOrNull(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+        pageSize: OptionalOrNull(Type.Integer({ minimum: 1, maximum: 100 })),
+        sortOrder: OptionalOrNull(
           Type.Union([Type.Literal('CREATION_DATE_ASC'), Type.Literal('CREATION_DATE_DESC')]),
         ),
       }),

@@ -106,17 +106,17 @@ export const attestationRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = as
     async (request) => {
       const { messageImprint, data, nonce, certReq } = request.body;
       const hash = timestampHash(request.body.hashAlgorithm);
-      if ((messageImprint === undefined) === (data === undefined)) {
+      if ((messageImprint == null) === (data == null)) {
         throw new TsbError('INPUT_VALIDATION_FAILED', 'give exactly one of messageImprint and data');
       }
-      if (nonce !== undefined && !NONCE.test(nonce)) {
+      if (nonce != null && !NONCE.test(nonce)) {
         throw new TsbError(
           'INPUT_VALIDATION_FAILED',
           'nonce must be a non-negative decimal integer (up to 78 digits)',
         );
       }
       const digest =
-        messageImprint !== undefined
+        messageImprint != null
           ? decodeBase64(messageImprint, 'messageImprint', 'INVALID_PAYLOAD')
           : createHash(TIMESTAMP_HASHES[hash].node)
               .update(decodeBase64(data!, 'data', 'INVALID_PAYLOAD'))
@@ -124,7 +124,7 @@ export const attestationRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = as
       const issued = await hsm.rfcTimestamp(await partitionOf(request), {
         hash,
         messageImprint: digest,
-        nonce: nonce === undefined ? null : BigInt(nonce),
+        nonce: nonce == null ? null : BigInt(nonce),
         certReq: certReq ?? false,
       });
       return {

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { Base64Schema } from '../../http/common.schema.js';
+import { OptionalOrNull } from '../../lib/schema-fields.js';
 
 export const CertificateChainSchema = Type.Object(
   {
@@ -25,15 +26,15 @@ export const KeyAttestationZipSchema = Type.Unsafe<Buffer>({ type: 'string', for
 
 export const CreateRfcTimestampBodySchema = Type.Object(
   {
-    messageImprint: Type.Optional(
+    messageImprint: OptionalOrNull(
       Base64Schema('digest of the data to time-stamp, by hashAlgorithm; give this or data', 200),
     ),
-    data: Type.Optional(Base64Schema('the data to time-stamp (hashed here); give this or messageImprint')),
+    data: OptionalOrNull(Base64Schema('the data to time-stamp (hashed here); give this or messageImprint')),
     hashAlgorithm: Type.String({ maxLength: 16, description: 'SHA-256, SHA-384 or SHA-512' }),
-    nonce: Type.Optional(
+    nonce: OptionalOrNull(
       Type.String({ maxLength: 80, description: 'non-negative integer in decimal, echoed in the token' }),
     ),
-    certReq: Type.Optional(
+    certReq: OptionalOrNull(
       Type.Boolean({
         description:
           'include the timestamp and device certificates in the token (default false, as in RFC 3161)',

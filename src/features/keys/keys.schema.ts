@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Base64Schema, LabelSchema, PasswordSchema } from '../../http/common.schema.js';
+import { OptionalOrNull } from '../../lib/schema-fields.js';
 import { SkaPolicySchema } from '../../ska/policy.schema.js';
 
 const OptionalBoolean = (description: string) =>
@@ -25,9 +26,15 @@ export const KeyAttributesInputSchema = Type.Object(
   { title: 'KeyAttributesInput' },
 );
 
-const ImportAttributesSchema = Type.Partial(KeyAttributesInputSchema, {
-  description: 'optional for a public key or certificate alone',
-});
+const ImportAttributesSchema = Type.Object(
+  {
+    ...KeyAttributesInputSchema.properties,
+    decrypt: OptionalOrNull(Type.Boolean({ description: 'allow decrypt' })),
+    sign: OptionalOrNull(Type.Boolean({ description: 'allow sign' })),
+    unwrap: OptionalOrNull(Type.Boolean({ description: 'allow unwrap' })),
+  },
+  { description: 'optional for a public key or certificate alone' },
+);
 
 const AddressFormatSchema = Type.Object(
   { format: Type.String({ maxLength: 8, description: 'BTC, ETH, XLM, XRP or IOTA (SKA keys only)' }) },
@@ -129,7 +136,10 @@ export const SignedKeyAttributesSchema = Type.Object(
         description: 'OpenTSB: the key version, changed by every block, unblock, policy or password change',
       }),
       algorithm: Type.String(),
-      algorithmOid: Type.Union([Type.String(), Type.Null()]),
+      algorithmOid: Type.String({
+        description:
+          'SPKI algorithm OID; for secret keys the OID of the algorithm family (docs/tsb-deviations.md)',
+      }),
       curveOid: Type.Union([Type.String(), Type.Null()]),
       derivedAttributes: Type.Union([
         Type.Object({ derivationType: Type.String(), derivationValue: Type.String() }),

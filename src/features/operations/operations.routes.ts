@@ -151,7 +151,7 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
         operationId: 'synchronousUnwrap',
         summary: 'Unwrap a key and store it as a new key with the given attributes and policy',
         body: UnwrapBodySchema,
-        response: { 200: EmptyResponse('unwrapped'), ...commonErrors },
+        response: { 201: EmptyResponse('unwrapped'), ...commonErrors },
       },
     },
     async (request, reply) => {
@@ -160,7 +160,7 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
         request.body.unwrapKeyRequest,
         presentedApprovals(request.body.signedApprovals),
       );
-      return reply.code(200).send();
+      return reply.code(201).send();
     },
   );
 

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { PasswordSchema } from '../../http/common.schema.js';
+import { OptionalOrNull } from '../../lib/schema-fields.js';
 import { SkaPolicySchema } from '../../ska/policy.schema.js';
 import { KeyAttributesInputSchema } from '../keys/keys.schema.js';
 
@@ -8,6 +9,12 @@ export const Binary = (description: string) =>
   Type.String({ maxLength: 1_048_576, description: `${description} (base64)` });
 export const OptionalBinary = (description: string) =>
   Type.Optional(Type.Union([Binary(description), Type.Null()]));
+/** A sign or verify payload: base64, or hex text when payloadType is HEX. */
+const SignPayload = (description: string) =>
+  Type.String({
+    maxLength: 1_048_576,
+    description: `${description} (base64; hex text with payloadType HEX)`,
+  });
 export const OptionalText = (description: string, maxLength = 64) =>
   Type.Optional(Type.Union([Type.String({ maxLength, description }), Type.Null()]));
 export const KeyName = (description: string) =>
@@ -33,8 +40,10 @@ export const RequestSignature = Type.Optional(
 );
 
 export const SignRequestSchema = Type.Object({
-  payload: Binary('data to sign, or the digest for NONE* algorithms'),
-  payloadType: OptionalText('UNSPECIFIED, ISO_20022, PDF, BTC, ETH or HEX'),
+  payload: SignPayload('data to sign, or the digest for NONE* algorithms'),
+  payloadType: OptionalText(
+    'UNSPECIFIED, ISO_20022, PDF, BTC, ETH (how approvers are shown the payload) or HEX (the payload is hex text)',
+  ),
   signKeyName: KeyName('label of the signing key'),
   signKeyObject: Type.Optional(
     Type.Union([Type.Unknown({ description: 'external key object (not supported)' }), Type.Null()]),
@@ -68,7 +77,7 @@ export const VerifySignatureRequestSchema = Type.Object({
   masterKeyPassword: Type.Optional(PasswordSchema),
   keyPassword: Type.Optional(PasswordSchema),
   signatureAlgorithm: Type.String({ minLength: 1, maxLength: 64 }),
-  payload: Binary('signed data, or its digest for NONE* algorithms'),
+  payload: SignPayload('signed data, or its digest for NONE* algorithms'),
   payloadType: OptionalText('as for signing'),
   signature: Binary('signature'),
   signatureType: OptionalText('DER (default), RAW or ETH'),
@@ -83,8 +92,8 @@ export const VerifyHmacRequestSchema = Type.Object({
 });
 
 export const VerifyBodySchema = Type.Object({
-  verifySignatureRequest: Type.Optional(VerifySignatureRequestSchema),
-  verifyHmacRequest: Type.Optional(VerifyHmacRequestSchema),
+  verifySignatureRequest: OptionalOrNull(VerifySignatureRequestSchema),
+  verifyHmacRequest: OptionalOrNull(VerifyHmacRequestSchema),
 });
 
 export const VerifyResponseSchema = Type.Object({ signatureValid: Type.Boolean() });

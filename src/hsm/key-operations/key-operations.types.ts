@@ -27,8 +27,13 @@ export interface VerifyInput {
     signature: string;
     signatureType?: string | null;
     context?: string | null;
-  };
-  verifyHmacRequest?: { keyName: string; keyPassword?: PasswordInput; payload: string; signature: string };
+  } | null;
+  verifyHmacRequest?: {
+    keyName: string;
+    keyPassword?: PasswordInput;
+    payload: string;
+    signature: string;
+  } | null;
 }
 
 export interface EncryptInput {

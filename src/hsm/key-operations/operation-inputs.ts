@@ -7,11 +7,35 @@ import { decodeBase64 } from '../../lib/encoding.js';
 export const MAX_PAYLOAD_BYTES = 65_536;
 
 export function payloadOf(value: string, field: string): Buffer {
-  const bytes = decodeBase64(value, field, 'INVALID_PAYLOAD');
+  return withinLimit(decodeBase64(value, field, 'INVALID_PAYLOAD'), field);
+}
+
+function withinLimit(bytes: Buffer, field: string): Buffer {
   if (bytes.length > MAX_PAYLOAD_BYTES) {
     throw new TsbError('INVALID_PAYLOAD', `${field} is larger than ${MAX_PAYLOAD_BYTES} bytes`);
   }
   return bytes;
+}
+
+const HEX_TEXT = /^(?:[0-9a-fA-F]{2})*$/;
+
+/**
+ * The bytes a sign or verify request means. `payloadType` HEX carries them as hex text (the Fireblocks
+ * agent sends its digests so); every other type (UNSPECIFIED, ISO_20022, PDF, BTC, ETH) only tells
+ * approvers how to show the payload, which is base64 as every binary field. A hex digest is often valid
+ * base64 too, so decoding it as base64 would sign other bytes without an error.
+ */
+export function signPayloadOf(value: string, payloadType: string | null | undefined, field: string): Buffer {
+  if (typeof payloadType !== 'string' || payloadType.trim().toUpperCase() !== 'HEX') {
+    return payloadOf(value, field);
+  }
+  if (typeof value !== 'string' || !HEX_TEXT.test(value)) {
+    throw new TsbError(
+      'INPUT_VALIDATION_FAILED',
+      `${field} is not hex text (payloadType HEX: an even number of the digits 0-9, a-f)`,
+    );
+  }
+  return withinLimit(Buffer.from(value, 'hex'), field);
 }
 
 export const binary = (value: string, field: string): Buffer =>

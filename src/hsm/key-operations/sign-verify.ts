@@ -14,6 +14,7 @@ import {
   payloadOf,
   refuseDerivationFor,
   refuseKeyObject,
+  signPayloadOf,
 } from './operation-inputs.js';
 import type { OperationUses } from './operation-uses.js';
 
@@ -27,7 +28,7 @@ export class SignVerifyOperations {
 
   async sign(partition: Partition, input: SignInput, authorization: Authorization | null): Promise<Buffer> {
     refuseKeyObject(input.signKeyObject);
-    const payload = payloadOf(input.payload, 'signRequest.payload');
+    const payload = signPayloadOf(input.payload, input.payloadType, 'signRequest.payload');
     optionalBinary(input.metaData, 'signRequest.metaData');
     optionalBinary(input.metaDataSignature, 'signRequest.metaDataSignature');
     const { key, ready, spend } = await this.resolver.ready(
@@ -53,7 +54,8 @@ export class SignVerifyOperations {
 
   async verify(partition: Partition, input: VerifyInput): Promise<boolean> {
     const { verifySignatureRequest: signature, verifyHmacRequest: mac } = input;
-    if ((signature === undefined) === (mac === undefined)) {
+    // null is absent: a client may send the other request as null
+    if ((signature == null) === (mac == null)) {
       throw new TsbError(
         'INPUT_VALIDATION_FAILED',
         'send exactly one of verifySignatureRequest and verifyHmacRequest',
@@ -71,7 +73,7 @@ export class SignVerifyOperations {
     }
     const request = signature!;
     refuseKeyObject(request.signKeyObject);
-    const payload = payloadOf(request.payload, 'verifySignatureRequest.payload');
+    const payload = signPayloadOf(request.payload, request.payloadType, 'verifySignatureRequest.payload');
     const signatureBytes = binary(request.signature, 'verifySignatureRequest.signature');
     const { key, publicKey } = await this.resolver.public(
       partition,
@@ -139,7 +141,7 @@ export class SignVerifyOperations {
     refuseKeyObject(input.signKeyObject);
     checkSignRequest(normalizeAlgorithm(key.algorithm), key.curveOid, {
       signatureAlgorithm: input.signatureAlgorithm,
-      payload: payloadOf(input.payload, 'signRequest.payload'),
+      payload: signPayloadOf(input.payload, input.payloadType, 'signRequest.payload'),
       signatureType: input.signatureType ?? null,
       payloadType: input.payloadType ?? null,
       context: optionalBinary(input.context, 'signRequest.context'),

@@ -17,7 +17,7 @@ export function keyAttestationXml(key: Key, json: KeyAttributesJson): string {
     attestTime: json.attestTime,
     useCount: json.keyUsageCount,
     algorithm: key.algorithm,
-    algorithmOid: key.algorithmOid,
+    algorithmOid: json.algorithmOid,
     curveOid: key.curveOid,
     keySize: key.keySize,
     publicKeyBase64: json.publicKey,

@@ -58,7 +58,7 @@ export interface KeyAttributesJson {
   /** OpenTSB: changes with every change of the key (block, unblock, policy, password); pre-signed approvals name it */
   version: number;
   algorithm: string;
-  algorithmOid: string | null;
+  algorithmOid: string;
   curveOid: string | null;
   derivedAttributes: null | { derivationType: string; derivationValue: string };
   keySize: number | null;

@@ -1,5 +1,6 @@
 /** The TSB JSON view of a stored key (`SignedKeyAttributes.json`). */
 import { type AddressFormat, truncatedAddress } from '../../crypto/addresses/address-formats.js';
+import { algorithmOidOf, normalizeAlgorithm } from '../../crypto/algorithms.js';
 import { derivationTypeOf } from '../../crypto/derivation/key-derivation.js';
 import type { Key, Prisma } from '../../generated/prisma/client.js';
 import { toBase64 } from '../../lib/encoding.js';
@@ -25,7 +26,7 @@ export function keyAttributesJson(key: Key, attestTime: Date): KeyAttributesJson
     uuid: key.id,
     version: key.version,
     algorithm: key.algorithm,
-    algorithmOid: key.algorithmOid,
+    algorithmOid: reportedAlgorithmOid(key),
     curveOid: key.curveOid,
     derivedAttributes: derivedAttributesOf(key, attributes),
     keySize: key.keySize,
@@ -38,6 +39,11 @@ export function keyAttributesJson(key: Key, attestTime: Date): KeyAttributesJson
     attributes: publicAttributeView(attributes),
     policy: key.policy === null ? null : wirePolicy(key.policy, key.blocked),
   };
+}
+
+/** The stored algorithm OID; secret keys stored before they had one get their family's (SYMMETRIC_OIDS). */
+export function reportedAlgorithmOid(key: Pick<Key, 'algorithm' | 'algorithmOid' | 'curveOid'>): string {
+  return key.algorithmOid ?? algorithmOidOf(normalizeAlgorithm(key.algorithm), key.curveOid);
 }
 
 function derivedAttributesOf(key: Key, attributes: KeyAttributes): KeyAttributesJson['derivedAttributes'] {

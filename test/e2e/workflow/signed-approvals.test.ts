@@ -597,7 +597,7 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
       }
       expect(await ctx.keySnapshot()).toBe(snapshot);
 
-      expect((await unwrap(entries)).statusCode).toBe(200);
+      expect((await unwrap(entries)).statusCode).toBe(201);
       const u1 = (await keyAttributes(ctx, P, 'u1')).json().json;
       expect(u1.attributes).toMatchObject({ extractable: false, sensitive: true });
       // spent: a replay imports nothing, whatever it asks for

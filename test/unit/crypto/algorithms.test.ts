@@ -191,16 +191,25 @@ describe('curves and algorithm OIDs', () => {
       'SLH-DSA-SHAKE-256s',
       'SLH-DSA-SHAKE-256f',
     ]);
-    for (const alg of ['AES', 'ChaCha20', 'Camellia', 'TDEA', 'HMACSHA256'] as const) {
-      expect(algorithmOidOf(alg, null)).toBeNull();
-    }
+    // secret keys: the OID of the algorithm family, a string as the Vault plugin and tsb-client-go read it
+    expect(
+      (['AES', 'ChaCha20', 'Camellia', 'TDEA', 'HMACSHA256'] as const).map((alg) =>
+        algorithmOidOf(alg, null),
+      ),
+    ).toEqual([
+      '2.16.840.1.101.3.4.1',
+      '1.2.840.113549.1.9.16.3.18',
+      '1.2.392.200011.61.1.1.1',
+      '1.2.840.113549.3.7',
+      '1.2.840.113549.2.9',
+    ]);
   });
 });
 
 describe('key sizes', () => {
   it.each([
-    ['RSA', [2048, 3072, 4096, 5120, 6144, 7168, 8192], [1024, 2047, 2560, 9216, 16384]],
-    ['DSA', [2048, 3072], [1024, 4096]],
+    ['RSA', [1024, 2048, 3072, 4096, 5120, 6144, 7168, 8192], [512, 2047, 2560, 9216, 16384]],
+    ['DSA', [1024, 2048, 3072], [512, 4096]],
     ['AES', [128, 192, 256], [64, 100, 512]],
     ['ChaCha20', [256], [128, 512]],
     ['Camellia', [128, 192, 256], [64, 512]],

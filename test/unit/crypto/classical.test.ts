@@ -46,7 +46,7 @@ describe('RSA', () => {
 
   it('defaults to 2048 bits and refuses sizes not offered', async () => {
     expect((await generateKey({ algorithm: 'RSA' })).keySize).toBe(2048);
-    expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'RSA', keySize: 1024 }))).errorCode).toBe(
+    expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'RSA', keySize: 512 }))).errorCode).toBe(
       603,
     );
     expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'RSA', keySize: 2049 }))).errorCode).toBe(
@@ -131,8 +131,15 @@ describe('DSA', () => {
     expect(publicKey.asymmetricKeyDetails).toMatchObject({ modulusLength: 2048, divisorLength: 256 });
   });
 
+  it('generates a legacy DSA-1024 key with a 160-bit subgroup (FIPS 186-4 (1024, 160))', async () => {
+    const material = await generateKey({ algorithm: 'DSA', keySize: 1024 });
+    expect(material).toMatchObject({ algorithm: 'DSA', keySize: 1024 });
+    const { publicKey } = await checkPair(material, [/\(1024 bit\)/]);
+    expect(publicKey.asymmetricKeyDetails).toMatchObject({ modulusLength: 1024, divisorLength: 160 });
+  });
+
   it('refuses DSA sizes not offered', async () => {
-    expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'DSA', keySize: 1024 }))).errorCode).toBe(
+    expect((await tsbErrorOfAsync(() => generateKey({ algorithm: 'DSA', keySize: 4096 }))).errorCode).toBe(
       603,
     );
   });

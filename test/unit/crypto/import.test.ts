@@ -5,6 +5,7 @@ import { ml_dsa44, ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { slh_dsa_sha2_128f } from '@noble/post-quantum/slh-dsa.js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SYMMETRIC_OIDS } from '../../../src/crypto/algorithms.js';
 import {
   bitString,
   explicit,
@@ -326,7 +327,12 @@ describe('importKey: secret keys', () => {
     for (const length of good) {
       const secretKey = randomBytes(length);
       const material = importKey({ algorithm, secretKey });
-      expect(material).toMatchObject({ algorithm, keySize: length * 8, publicKey: null, algorithmOid: null });
+      expect(material).toMatchObject({
+        algorithm,
+        keySize: length * 8,
+        publicKey: null,
+        algorithmOid: SYMMETRIC_OIDS[algorithm],
+      });
       expect(material.secret!.equals(secretKey)).toBe(true);
       expect(exportPrivateKey(material)).toEqual({ secretKey });
       const ready = loadPrivate(material);

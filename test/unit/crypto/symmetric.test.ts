@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { SYMMETRIC_OIDS } from '../../../src/crypto/algorithms.js';
 import {
   exportPrivateKey,
   generateKey,
@@ -30,7 +31,7 @@ describe('secret key generation', () => {
     expect(material).toMatchObject({
       algorithm,
       keySize,
-      algorithmOid: null,
+      algorithmOid: SYMMETRIC_OIDS[algorithm],
       curveOid: null,
       publicKey: null,
     });

@@ -84,7 +84,7 @@ describe('SkaPolicySchema', () => {
     const json = JSON.parse(JSON.stringify(SkaPolicySchema));
     expect(json.description).toMatch(/Smart Key Attributes/);
     expect(json.properties.ruleUse.description).toMatch(/sign/);
-    expect(json.properties.keyStatus.properties.blocked.type).toBe('boolean');
+    expect(json.properties.keyStatus.anyOf[0].properties.blocked.type).toBe('boolean');
     expect(json.additionalProperties).toBeUndefined();
     expect(JSON.parse(JSON.stringify(SkaModifyPolicySchema)).properties.keyStatus).toBeUndefined();
   });

@@ -130,6 +130,14 @@ describe('normalization', () => {
     expect(isEmptyRule({ tokens: [] })).toBe(true);
   });
 
+  it('tokens null or absent (a Go nil slice) normalize to [] and make the rule approval-free', () => {
+    for (const rule of [{ tokens: null }, {}]) {
+      const policy = validatePolicy({ ruleUse: rule }, { now });
+      expect(policy.ruleUse).toEqual({ tokens: [] });
+      expect(isEmptyRule(policy.ruleUse)).toBe(true);
+    }
+  });
+
   it('drops unknown properties and strips whitespace from values', () => {
     const wrapped = b64(p256).replace(/(.{20})/g, '$1\n');
     const policy = validatePolicy(
@@ -290,7 +298,8 @@ const errorCases: ErrorCase[] = [
   ['quorum 0', policyWith([group([pk(p256)], 0)]), 600, 'quorum'],
   ['quorum not an integer', policyWith([group([pk(p256)], 1.5)]), 600, 'quorum'],
   ['empty approvals', policyWith([group([])]), 600, 'approvals'],
-  ['missing tokens', { ruleUse: {} }, 600, 'ruleUse.tokens'],
+  ['tokens not a list', { ruleUse: { tokens: 'none' } }, 600, 'ruleUse.tokens'],
+  ['null approvals (none: the quorum is unreachable)', policyWith([group(null as never)]), 606, 'quorum'],
   ['missing timeout', policyWith([group([pk(p256)])], {}, { timeout: undefined }), 600, 'timeout'],
   ['negative timelock', policyWith([group([pk(p256)])], {}, { timelock: -60 }), 600, 'timelock'],
   ['timeout above 10 years', policyWith([group([pk(p256)])], {}, { timeout: 315_360_060 }), 600, 'timeout'],
