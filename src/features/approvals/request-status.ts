@@ -12,6 +12,9 @@ export const REQUEST_STATUSES = [
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
 export const OPEN_STATUSES: readonly RequestStatus[] = ['PENDING', 'APPROVED'];
+export const ENDED_STATUSES: readonly RequestStatus[] = REQUEST_STATUSES.filter(
+  (status) => !OPEN_STATUSES.includes(status),
+);
 
 export function isOpen(status: string): boolean {
   return status === 'PENDING' || status === 'APPROVED';

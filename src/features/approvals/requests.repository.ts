@@ -8,7 +8,7 @@ import {
   type PrismaClient,
   type SkaRequest,
 } from '../../generated/prisma/client.js';
-import { OPEN_STATUSES, type RequestStatus } from './request-status.js';
+import { ENDED_STATUSES, OPEN_STATUSES, type RequestStatus } from './request-status.js';
 
 export type RequestWithTasks = SkaRequest & { tasks: ApprovalTask[] };
 
@@ -194,6 +194,14 @@ export class RequestsRepository {
       )
       SELECT count(*)::int AS moved FROM done`;
     return rows[0]?.moved === 1;
+  }
+
+  /** Drops the stored result of an ended request (its status, times and audit entries stay). */
+  async eraseResult(id: string): Promise<void> {
+    await this.prisma.skaRequest.updateMany({
+      where: { id, status: { in: [...ENDED_STATUSES] } },
+      data: { result: null },
+    });
   }
 
   async releaseClaim(id: string, claimedAt: Date): Promise<void> {

@@ -20,7 +20,7 @@ import { parametersDigest } from '../../ska/operation-parameters.js';
 import { isEmptyRule, type NormalizedApproval } from '../../ska/policy-normalized.js';
 import { openResult, type WorkflowEngine } from './engine.js';
 import { OPERATIONS, prepareBody, type StoredBody } from './request-operations.js';
-import { REQUEST_STATUSES, type RequestStatus } from './request-status.js';
+import { isOpen, REQUEST_STATUSES, type RequestStatus } from './request-status.js';
 import type { RequestsRepository, RequestWithTasks } from './requests.repository.js';
 
 /** `GET /v1/request/{id}`: the TSB fields, then OpenTSB's additions. */
@@ -181,11 +181,17 @@ export class RequestsService {
       : `cancelled by keyManagement caller ${canceller.principals.join(',')}`;
     if (await this.engine.cancel(request, reason)) return;
     const now = await this.repository.find(request.id);
+    if (now && !isOpen(now.status)) {
+      // the TSB's clients remove a request once they have read it (tsb-client-go RemoveRequest, the Vault
+      // plugin's request delete): an ended request is removed by dropping its result; its status stays
+      await this.repository.eraseResult(now.id);
+      return;
+    }
     throw new TsbError(
       'REQUEST_NOT_OPEN',
       now?.status === 'APPROVED'
         ? `request ${id} is being executed and can no longer be cancelled`
-        : `request ${id} is ${now?.status ?? 'gone'} and can no longer be cancelled`,
+        : `request ${id} is gone and can no longer be cancelled`,
     );
   }
 
