@@ -1,0 +1,16 @@
+import { createHash } from 'node:crypto';
+import { BoundedTtlCache } from '../../lib/ttl-cache.js';
+
+/**
+ * The node layers of recently used XMSS trees, so that only the first signature of a key (or the
+ * first after an eviction) pays for the whole tree. Bounded by entries: a height-10 tree is 64 KiB
+ * (n = 32), a height-16 tree 4 MiB. Keyed by a digest of the private key, never by the key itself.
+ */
+const MAX_TREES = 16;
+const trees = new BoundedTtlCache<Buffer[]>(MAX_TREES);
+
+/** The layers of the tree `which` (e.g. an XMSS^MT subtree's position) of `privateKey`, built once */
+export function cachedTreeLayers(privateKey: Uint8Array, which: string, build: () => Buffer[]): Buffer[] {
+  const id = createHash('sha256').update(privateKey).digest('base64') + which;
+  return trees.getOrSet(id, build);
+}
