@@ -37,7 +37,7 @@ export function xmssKeyFromSeeds(
     root,
     pubSeed: Buffer.from(pubSeed),
   });
-  cachedTreeLayers(privateKey, '', () => layers);
+  cachedTreeLayers(params.oid, skSeed, pubSeed, '', () => layers);
   return { privateKey, publicKey: encodeXmssPublicKey(params, root, pubSeed) };
 }
 
@@ -55,7 +55,9 @@ export function xmssSign(
     throw new TsbError('HSM_INTEGRITY', `XMSS index ${index} is out of range`);
   }
   const hashes = new XmssHashes(params, key.pubSeed);
-  const layers = cachedTreeLayers(privateKey, '', () => treeLayers(hashes, key.skSeed));
+  const layers = cachedTreeLayers(params.oid, key.skSeed, key.pubSeed, '', () =>
+    treeLayers(hashes, key.skSeed),
+  );
   if (!layers[params.height]!.equals(key.root)) {
     throw new TsbError('HSM_INTEGRITY', 'the XMSS private key does not match its root');
   }

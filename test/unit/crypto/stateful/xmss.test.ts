@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   XMSS_SCHEMES,
@@ -93,6 +95,36 @@ describe('XMSS known answers (liboqs / XMSS reference implementation)', () => {
   );
 });
 
+/** test/vectors.c of the XMSS reference implementation (fixtures/README.md) */
+const REFERENCE = JSON.parse(
+  readFileSync(new URL('./fixtures/xmss-reference-vectors.json', import.meta.url), 'utf8'),
+) as {
+  index: number;
+  messageHex: string;
+  vectors: { name: string; oid: number; publicKeyDigest: string; signatureDigest: string }[];
+};
+
+const fingerprint = (bytes: Uint8Array) =>
+  createHash('shake128', { outputLength: 10 }).update(bytes).digest('hex');
+
+describe('XMSS reference implementation vectors (index 512)', () => {
+  it.each(REFERENCE.vectors)(
+    '$name: the seed 00…5f gives the reference public key and signature at index 512',
+    (vector) => {
+      const params = xmssParamsByOid(vector.oid)!;
+      expect(params.name).toBe(vector.name);
+      const seed = Buffer.from(Array.from({ length: 96 }, (_, i) => i));
+      const key = xmssKeyFromSeeds(params, seed.subarray(0, 32), seed.subarray(32, 64), seed.subarray(64));
+      expect(fingerprint(key.publicKey.subarray(4))).toBe(vector.publicKeyDigest);
+      const message = Buffer.from(REFERENCE.messageHex, 'hex');
+      const signature = xmssSign(params, key.privateKey, REFERENCE.index, message);
+      expect(fingerprint(signature)).toBe(vector.signatureDigest);
+      expect(xmssVerify(key.publicKey, message, signature)).toBe(true);
+    },
+    KEYGEN_TIMEOUT,
+  );
+});
+
 describe('XMSS signatures', () => {
   it('the schemes have the TSB names, the family XMSS and the RFC 8391 sizes', () => {
     expect(XMSS_SCHEMES.map((scheme) => scheme.name)).toEqual(['XMSS-SHA256_10_256', 'XMSS-SHAKE256_10_256']);
@@ -157,7 +189,7 @@ describe('XMSS signatures', () => {
       await expect(XMSS_SHA256_10_256.sign(privateKey.subarray(1), 0, Buffer.of(1))).rejects.toThrow(
         TsbError,
       );
-      // a root that does not belong to the seeds: the tree is rebuilt and found not to match
+      // a root that does not belong to the seeds
       await expect(XMSS_SHA256_10_256.sign(flipped(privateKey, 4 + 64), 0, Buffer.of(1))).rejects.toThrow(
         'does not match its root',
       );
