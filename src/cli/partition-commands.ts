@@ -1,8 +1,32 @@
-/** `tsb partition create|webhook|list`: the partitions (tenants), each with its own partition key. */
+/** `tsb partition create|webhook|approver-keys|list`: the partitions (tenants), each with its own partition key. */
 import type { PartitionFlags } from '../keystore/partitions/partition-flags.js';
+import type { PartitionStore } from '../keystore/partitions/partition-store.js';
 import { PARTITION_NAME_PATTERN } from '../lib/partition-name.js';
 import { commandPartitions } from '../services.js';
-import { CliError, type Command, masterKeyFor, requirePartition, table, UsageError } from './command.js';
+import {
+  CliError,
+  type Command,
+  masterKeyFor,
+  type RunContext,
+  requirePartition,
+  table,
+  UsageError,
+} from './command.js';
+
+/** Changes a setting of partition `name` through the partition store, which announces it to running services. */
+async function changePartition(
+  { config, io, withDatabase }: Pick<RunContext, 'config' | 'io' | 'withDatabase'>,
+  name: string,
+  change: (partitions: PartitionStore, id: string) => Promise<void>,
+): Promise<void> {
+  await withDatabase(async (prisma) => {
+    const partition = await requirePartition(prisma, name);
+    await change(
+      commandPartitions(prisma, () => masterKeyFor(config, io)),
+      partition.id,
+    );
+  });
+}
 
 function flagsText(p: PartitionFlags): string {
   const flags = [
@@ -77,10 +101,9 @@ export const PARTITION_COMMANDS: Command[] = [
       if (url !== null && !/^https?:\/\/\S+$/.test(url)) {
         throw new UsageError(`"${url}" is not an http(s) URL`, 'partition webhook');
       }
-      await withDatabase(async (prisma) => {
-        const partition = await requirePartition(prisma, name);
-        await commandPartitions(prisma, () => masterKeyFor(config, io)).updateWebhookUrl(partition.id, url);
-      });
+      await changePartition({ config, io, withDatabase }, name, (partitions, id) =>
+        partitions.updateWebhookUrl(id, url),
+      );
       io.stdout(url ? `webhook of ${name}: ${url}\n` : `webhook of ${name} removed\n`);
     },
   },
@@ -104,13 +127,9 @@ export const PARTITION_COMMANDS: Command[] = [
         throw new UsageError('give either --on or --off', 'partition approver-keys');
       }
       const enabled = values['on'] === true;
-      await withDatabase(async (prisma) => {
-        const partition = await requirePartition(prisma, name);
-        await commandPartitions(prisma, () => masterKeyFor(config, io)).updateApproverKeyAuthentication(
-          partition.id,
-          enabled,
-        );
-      });
+      await changePartition({ config, io, withDatabase }, name, (partitions, id) =>
+        partitions.updateApproverKeyAuthentication(id, enabled),
+      );
       io.stdout(
         enabled
           ? `approvers of ${name} may work without a credential (key signatures)\n`

@@ -28,36 +28,31 @@ async function rateLimitPlugin(app: FastifyInstance, { limiter }: RateLimitPlugi
   });
 }
 
-/**
- * Counts a refused authentication against the client address: past `max` per window it answers 429
- * (errorCode 900) instead of 401. Valid credentials from the same address are never counted here.
- */
-export function limitUnauthenticated(limiter: RateLimiter, max: number) {
+/** Counts a request against its client address: past `max` per window it answers 429 (errorCode 900). */
+function limitAddress(limiter: RateLimiter, max: number, what: string) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const decision = await limiter.take(`unauthenticated:${request.ip}`, max);
     if (decision.allowed) return;
     reply.header('retry-after', String(decision.retryAfterSeconds));
     throw new TsbError(
       'RATE_LIMITED',
-      `too many unauthenticated requests from this address; try again in ${decision.retryAfterSeconds} s`,
+      `too many ${what} from this address; try again in ${decision.retryAfterSeconds} s`,
     );
   };
 }
 
 /**
+ * Counts a refused authentication against the client address: past `max` per window it answers 429
+ * (errorCode 900) instead of 401. Valid credentials from the same address are never counted here.
+ */
+export const limitUnauthenticated = (limiter: RateLimiter, max: number) =>
+  limitAddress(limiter, max, 'unauthenticated requests');
+
+/**
  * Counts an approver-route request without credential (authenticated by the approver key's signature) against
  * the client address, in the same budget as refused authentications: past `max` per window, 429.
  */
-export function limitApproverKeyRequests(limiter: RateLimiter, max: number) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const decision = await limiter.take(`unauthenticated:${request.ip}`, max);
-    if (decision.allowed) return;
-    reply.header('retry-after', String(decision.retryAfterSeconds));
-    throw new TsbError(
-      'RATE_LIMITED',
-      `too many requests without credentials from this address; try again in ${decision.retryAfterSeconds} s`,
-    );
-  };
-}
+export const limitApproverKeyRequests = (limiter: RateLimiter, max: number) =>
+  limitAddress(limiter, max, 'requests without credentials');
 
 export default fp(rateLimitPlugin, { name: 'rate-limit', fastify: '5.x', dependencies: ['auth'] });

@@ -92,15 +92,7 @@ export class ApprovalsService {
     const { signer, fingerprint } = this.taskLister(filter);
     verifyTimestampProof(filter, signer, now, this.window);
     const tasks = await this.repository.openTasks(
-      {
-        partitionId: partition.id,
-        fingerprint,
-        operations,
-        taskId: optionalUuid(filter.id, 'id'),
-        // as in the TSB, a task id wins over a request id
-        requestId: filter.id ? null : optionalUuid(filter.requestId, 'requestId'),
-        ...page(filter.paging),
-      },
+      { partitionId: partition.id, fingerprint, ...taskSelection(filter, operations) },
       now,
     );
     const level = detailLevel(filter.detailLevel);
@@ -157,14 +149,7 @@ export class ApprovalsService {
     onVerified({ fingerprint, partitionId: null });
     await this.signedTimestamps.useOnce(fingerprint, filter.timestamp);
     const tasks = await this.repository.openTasks(
-      {
-        partitionId: null,
-        fingerprint,
-        operations,
-        taskId: optionalUuid(filter.id, 'id'),
-        requestId: filter.id ? null : optionalUuid(filter.requestId, 'requestId'),
-        ...page(filter.paging),
-      },
+      { partitionId: null, fingerprint, ...taskSelection(filter, operations) },
       now,
     );
     const partitionIds = [...new Set(tasks.map((task) => task.partitionId))];
@@ -394,6 +379,16 @@ function detailLevel(value: string | null | undefined): TaskDetailLevel {
     throw new TsbError('INVALID_VALUE_FOR_ENUM', `detailLevel "${level}" is not one of level1 … level5`);
   }
   return level as TaskDetailLevel;
+}
+
+/** Which tasks a listing asks for: operations, a task or request id (as in the TSB, a task id wins), a page. */
+function taskSelection(filter: TaskFilter, operations: readonly string[] | null) {
+  return {
+    operations,
+    taskId: optionalUuid(filter.id, 'id'),
+    requestId: filter.id ? null : optionalUuid(filter.requestId, 'requestId'),
+    ...page(filter.paging),
+  };
 }
 
 function page(paging: TaskFilter['paging']): {
