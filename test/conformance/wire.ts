@@ -6,7 +6,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import type { Role } from '../../src/auth/roles.js';
-import type { PartitionFlags } from '../../src/hsm/partition-flags.js';
+import type { PartitionFlags } from '../../src/keystore/partitions/partition-flags.js';
 import { createTestContext, type TestContext, type TestContextOptions } from '../helpers/app.js';
 
 export interface WireAnswer {
