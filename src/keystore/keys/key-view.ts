@@ -1,5 +1,6 @@
 /** The TSB JSON view of a stored key (`SignedKeyAttributes.json`). */
 import { type AddressFormat, truncatedAddress } from '../../crypto/addresses/address-formats.js';
+import { isKeyAlgorithm, isStateful, statefulFamily } from '../../crypto/algorithms.js';
 import { derivationTypeOf } from '../../crypto/derivation/key-derivation.js';
 import type { Key, Prisma } from '../../generated/prisma/client.js';
 import { toBase64 } from '../../lib/encoding.js';
@@ -24,7 +25,7 @@ export function keyAttributesJson(key: Key, attestTime: Date): KeyAttributesJson
     id: key.externalId,
     uuid: key.id,
     version: key.version,
-    algorithm: key.algorithm,
+    algorithm: reportedAlgorithm(key.algorithm),
     algorithmOid: key.algorithmOid,
     curveOid: key.curveOid,
     derivedAttributes: derivedAttributesOf(key, attributes),
@@ -37,7 +38,21 @@ export function keyAttributesJson(key: Key, attestTime: Date): KeyAttributesJson
     addressTruncated: address,
     attributes: publicAttributeView(attributes),
     policy: key.policy === null ? null : wirePolicy(key.policy, key.blocked),
+    ...statefulView(key),
   };
+}
+
+/** A stateful key reports its family (`HSS-LMS`, `XMSS`), as the TSB does; its parameter set and state are OpenTSB's. */
+const reportedAlgorithm = (algorithm: string) =>
+  isKeyAlgorithm(algorithm) && isStateful(algorithm) ? statefulFamily(algorithm) : algorithm;
+
+function statefulView(key: Key): Pick<KeyAttributesJson, 'parameterSet' | 'remainingSignatures'> {
+  if (!isKeyAlgorithm(key.algorithm) || !isStateful(key.algorithm)) return {};
+  const remaining =
+    key.statefulLimit === null || key.statefulNext === null
+      ? 0
+      : Number(key.statefulLimit - key.statefulNext);
+  return { parameterSet: key.algorithm, remainingSignatures: remaining };
 }
 
 function derivedAttributesOf(key: Key, attributes: KeyAttributes): KeyAttributesJson['derivedAttributes'] {

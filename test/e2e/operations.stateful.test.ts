@@ -1,0 +1,150 @@
+/**
+ * Stateful hash-based signatures over HTTP (issue 15): HSS/LMS keys created, read (algorithm HSS-LMS,
+ * remaining signatures), signed with (every signature at a fresh index, exhaustion refused), verified;
+ * their private state never leaves (export, wrap, import refused).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hssSignatureIndex } from '../../src/crypto/stateful/hss.js';
+import { statefulScheme } from '../../src/crypto/stateful/stateful-schemes.js';
+import { createTestContext, type TestContext } from '../helpers/app.js';
+
+let t: TestContext;
+const P = 'stateful';
+const signOnly = { decrypt: false, sign: true, unwrap: false, destroyable: true, extractable: true };
+const MESSAGE = Buffer.from('firmware image 1.2.3');
+
+const manage = (url: string, body: object) => t.call(P, ['keyManagement'], { method: 'POST', url, body });
+const operate = (url: string, body: object) => t.call(P, ['keyOperation'], { method: 'POST', url, body });
+
+async function create(label: string, algorithm: string, attributes: object = signOnly) {
+  const response = await manage('/v1/key', { label, algorithm, attributes });
+  expect(response.statusCode, response.body).toBe(201);
+  return response.json().json;
+}
+
+const signRaw = (label: string, signatureAlgorithm = 'LMS', payload = MESSAGE) =>
+  operate('/v1/synchronousSign', {
+    signRequest: { payload: payload.toString('base64'), signKeyName: label, signatureAlgorithm },
+  });
+
+async function sign(label: string, signatureAlgorithm = 'LMS', payload = MESSAGE): Promise<Buffer> {
+  const response = await signRaw(label, signatureAlgorithm, payload);
+  expect(response.statusCode, response.body).toBe(200);
+  return Buffer.from(response.json().signature, 'base64');
+}
+
+async function verify(label: string, signature: Buffer, payload = MESSAGE, signatureAlgorithm = 'LMS') {
+  const response = await operate('/v1/verify', {
+    verifySignatureRequest: {
+      signKeyName: label,
+      signatureAlgorithm,
+      payload: payload.toString('base64'),
+      signature: signature.toString('base64'),
+    },
+  });
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json().signatureValid as boolean;
+}
+
+async function attributes(label: string) {
+  const response = await t.call(P, ['keyManagement'], { method: 'GET', url: `/v1/key/${label}/attributes` });
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json().json;
+}
+
+beforeAll(async () => {
+  t = await createTestContext();
+  await t.partition(P, { allowKeyExport: true });
+});
+afterAll(() => t.close());
+
+describe('HSS/LMS keys', () => {
+  it('LMS: created as HSS-LMS with 32 signatures of 8,688 bytes, each at a new index, then refused', async () => {
+    const json = await create('lms', 'LMS');
+    expect(json.algorithm).toBe('HSS-LMS');
+    expect(json.algorithmOid).toBe('1.2.840.113549.1.9.16.3.17');
+    expect(json.parameterSet).toBe('LMS');
+    expect(json.remainingSignatures).toBe(32);
+    const indices: number[] = [];
+    // in parallel: the reservations still never overlap
+    const first = await Promise.all(Array.from({ length: 16 }, () => sign('lms')));
+    for (const signature of first) {
+      expect(signature).toHaveLength(8688);
+      indices.push(hssSignatureIndex(signature));
+    }
+    expect((await attributes('lms')).remainingSignatures).toBe(16);
+    for (let i = 0; i < 16; i++) indices.push(hssSignatureIndex(await sign('lms')));
+    expect(new Set(indices).size).toBe(32);
+    expect([...indices].sort((a, b) => a - b)).toEqual(Array.from({ length: 32 }, (_, i) => i));
+    expect(await verify('lms', first[0]!)).toBe(true);
+    expect(await verify('lms', first[0]!, Buffer.from('other'))).toBe(false);
+
+    const exhausted = await signRaw('lms');
+    expect(exhausted.statusCode).toBe(403);
+    expect(exhausted.json().errorCode).toBe(614);
+    expect(exhausted.json().message).toMatch(/all of its 32 signatures/);
+    const after = await attributes('lms');
+    expect(after.remainingSignatures).toBe(0);
+    // 32 signatures and 2 verifications
+    expect(after.keyUsageCount).toBe(34);
+    // verification goes on
+    expect(await verify('lms', first[1]!)).toBe(true);
+  });
+
+  it('a two-level HSS key signs across its lower trees; the key type name is accepted as signatureAlgorithm', async () => {
+    const name = 'LMS-SHA256_M32_H5_W8-H5_W8';
+    const json = await create('hss2', name);
+    expect(json.algorithm).toBe('HSS-LMS');
+    expect(json.parameterSet).toBe(name);
+    expect(json.remainingSignatures).toBe(1024);
+    const a = await sign('hss2');
+    const b = await sign('hss2', name);
+    expect([hssSignatureIndex(a), hssSignatureIndex(b)]).toEqual([0, 1]);
+    expect(a).toHaveLength(statefulScheme(name)!.signatureLength);
+    expect(await verify('hss2', b)).toBe(true);
+  });
+
+  it('another family’s signatureAlgorithm is refused before an index is spent (607)', async () => {
+    await create('lms-607', 'LMS');
+    const wrong = await signRaw('lms-607', 'SHA256_WITH_ECDSA');
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().errorCode).toBe(607);
+    expect((await attributes('lms-607')).remainingSignatures).toBe(32);
+  });
+
+  it('the private key and its state never leave: export, wrap and private import are refused', async () => {
+    await create('lms-kept', 'LMS');
+    const exported = await manage('/v1/key/export/plain', { label: 'lms-kept' });
+    expect(exported.statusCode).toBe(403);
+    expect(exported.json().errorCode).toBe(614);
+    const kek = await manage('/v1/key', {
+      label: 'kek',
+      algorithm: 'AES',
+      keySize: 256,
+      attributes: { decrypt: true, sign: false, unwrap: true, destroyable: true, extractable: false },
+    });
+    expect(kek.statusCode, kek.body).toBe(201);
+    const wrapped = await operate('/v1/wrap', {
+      wrapKeyRequest: { keyToBeWrapped: 'lms-kept', wrapKeyName: 'kek', wrapMethod: 'AES_WRAP_PAD' },
+    });
+    expect(wrapped.json().errorCode, wrapped.body).toBe(614);
+    const imported = await manage('/v1/key/import/plain', {
+      label: 'lms-import',
+      algorithm: 'LMS',
+      privateKey: Buffer.alloc(64).toString('base64'),
+    });
+    expect(imported.statusCode).toBe(400);
+    expect([611, 407]).toContain(imported.json().errorCode);
+  });
+
+  it('XMSS key types answer 613 while no XMSS implementation is registered', async () => {
+    if (statefulScheme('XMSS-SHA256_10_256')) return;
+    const response = await manage('/v1/key', {
+      label: 'xmss',
+      algorithm: 'XMSS-SHA256_10_256',
+      attributes: signOnly,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().errorCode).toBe(613);
+  });
+});
