@@ -147,4 +147,65 @@ describe('HSS/LMS keys', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json().errorCode).toBe(613);
   });
+
+  it('backup, more signatures, restore: the restored key signs no more (no index can repeat)', async () => {
+    const name = 'LMS-SHA256_M32_H5_W8-H5_W8';
+    await t.partition('kept', {});
+    const call = (url: string, body: object, roles: Array<'keyManagement' | 'keyOperation'>) =>
+      t.call('kept', roles, { method: 'POST', url, body });
+    const created = await call('/v1/key', { label: 'backed-up', algorithm: name, attributes: signOnly }, [
+      'keyManagement',
+    ]);
+    expect(created.statusCode, created.body).toBe(201);
+    const signKept = () =>
+      call(
+        '/v1/synchronousSign',
+        {
+          signRequest: {
+            payload: MESSAGE.toString('base64'),
+            signKeyName: 'backed-up',
+            signatureAlgorithm: 'LMS',
+          },
+        },
+        ['keyOperation'],
+      );
+    const indices: number[] = [];
+    for (let i = 0; i < 3; i++)
+      indices.push(hssSignatureIndex(Buffer.from((await signKept()).json().signature, 'base64')));
+    const partition = await t.prisma.partition.findUniqueOrThrow({ where: { name: 'kept' } });
+    const backup = await t.hsm.backups.export(partition.id);
+    const afterBackup = await signKept();
+    indices.push(hssSignatureIndex(Buffer.from(afterBackup.json().signature, 'base64')));
+    expect(indices).toEqual([0, 1, 2, 3]);
+
+    await t.prisma.partition.delete({ where: { id: partition.id } });
+    const restored = await t.hsm.backups.restore(JSON.parse(JSON.stringify(backup)));
+    expect(restored.keys).toBe(1);
+    const row = await t.prisma.key.findFirstOrThrow({
+      where: { partitionId: partition.id, label: 'backed-up' },
+    });
+    expect(row.statefulNext).toBe(row.statefulLimit);
+
+    const refused = await signKept();
+    expect(refused.statusCode, refused.body).toBe(403);
+    expect(refused.json().errorCode).toBe(614);
+    const json = (
+      await t.call('kept', ['keyManagement'], { method: 'GET', url: '/v1/key/backed-up/attributes' })
+    ).json().json;
+    expect(json.remainingSignatures).toBe(0);
+    // it still verifies what it signed
+    const verified = await call(
+      '/v1/verify',
+      {
+        verifySignatureRequest: {
+          signKeyName: 'backed-up',
+          signatureAlgorithm: 'LMS',
+          payload: MESSAGE.toString('base64'),
+          signature: afterBackup.json().signature,
+        },
+      },
+      ['keyOperation'],
+    );
+    expect(verified.json().signatureValid).toBe(true);
+  });
 });
