@@ -9,6 +9,7 @@ import { statefulScheme } from '../../src/crypto/stateful/stateful-schemes.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 
 let t: TestContext;
+const logLines: string[] = [];
 const P = 'stateful';
 const signOnly = { decrypt: false, sign: true, unwrap: false, destroyable: true, extractable: true };
 const MESSAGE = Buffer.from('firmware image 1.2.3');
@@ -53,7 +54,7 @@ async function attributes(label: string) {
 }
 
 beforeAll(async () => {
-  t = await createTestContext();
+  t = await createTestContext({ logLines });
   await t.partition(P, { allowKeyExport: true });
 });
 afterAll(() => t.close());
@@ -89,6 +90,17 @@ describe('HSS/LMS keys', () => {
     expect(after.keyUsageCount).toBe(34);
     // verification goes on
     expect(await verify('lms', first[1]!)).toBe(true);
+
+    // the 29th signature (90 % of 32) was logged as a warning, naming the key
+    const warnings = logLines.filter(
+      (line) => line.includes('stateful key \\"lms\\"') || line.includes('stateful key "lms"'),
+    );
+    expect(warnings.length).toBeGreaterThanOrEqual(1);
+    expect(warnings[0]).toMatch(/has used 29 of its 32 signatures/);
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/tsb_stateful_keys\{algorithm="LMS"\} \d+/);
+    expect(metrics).toMatch(/tsb_stateful_signatures_remaining_min\{algorithm="LMS"\} 0/);
+    expect(metrics).toMatch(/tsb_stateful_keys_past_90_percent\{algorithm="LMS"\} 1/);
   });
 
   it('a two-level HSS key signs across its lower trees; the key type name is accepted as signatureAlgorithm', async () => {
