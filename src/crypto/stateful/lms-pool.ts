@@ -5,8 +5,8 @@
 import { availableParallelism } from 'node:os';
 import { WorkerPool, workerModuleUrl } from '../../lib/worker-pool.js';
 import { levelParams } from './lms-params.js';
-import { signHss } from './lms-signer.js';
-import { computeSubtree, subtreeRoot } from './lms-tree.js';
+import { signHss, subtrees } from './lms-signer.js';
+import { subtreeRoot } from './lms-tree.js';
 
 export type LmsTask =
   | { kind: 'subtreeRoot'; h: number; w: number; I: Uint8Array; seed: Uint8Array; j: number }
@@ -15,7 +15,7 @@ export type LmsTask =
 export function runLmsTask(task: LmsTask): Uint8Array {
   if (task.kind === 'sign') return signHss(task.privateKey, task.index, task.message);
   const level = levelParams(task.h, task.w);
-  return subtreeRoot(computeSubtree(level, { I: task.I, seed: task.seed }, task.j)).slice();
+  return subtreeRoot(subtrees(level, { I: task.I, seed: task.seed }, task.j)).slice();
 }
 
 const pool = new WorkerPool<LmsTask, Uint8Array>({

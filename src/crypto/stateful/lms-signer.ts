@@ -23,7 +23,8 @@ function cached(key: string, make: () => Uint8Array): Uint8Array {
   return value;
 }
 
-const subtrees: SubtreeSource = (level, seeds, j) =>
+/** Subtree j of a tree, from this thread's cache (key generation leaves its subtrees there for signing). */
+export const subtrees: SubtreeSource = (level, seeds, j) =>
   cached(`tree:${Buffer.from(seeds.I).toString('hex')}:${level.lms.id}:${level.ots.id}:${j}`, () =>
     computeSubtree(level, seeds, j),
   );
