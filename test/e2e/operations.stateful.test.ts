@@ -220,4 +220,54 @@ describe('HSS/LMS keys', () => {
     );
     expect(verified.json().signatureValid).toBe(true);
   });
+
+  it('an SKA key: /v1/sign runs through the workflow at a fresh index; the attestation names HSS-LMS', async () => {
+    const policy = {
+      ruleUse: null,
+      ruleBlock: null,
+      ruleUnblock: null,
+      ruleModify: null,
+      keyStatus: { blocked: false },
+    };
+    const created = await manage('/v1/key', {
+      label: 'lms-ska',
+      algorithm: 'LMS',
+      attributes: { ...signOnly, extractable: false },
+      policy,
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json().xml).toContain('HSS-LMS');
+    const direct = await sign('lms-ska');
+    const request = await operate('/v1/sign', {
+      signRequest: { payload: MESSAGE.toString('base64'), signKeyName: 'lms-ska', signatureAlgorithm: 'LMS' },
+    });
+    expect(request.statusCode, request.body).toBe(201);
+    const id = request.json().signRequestId;
+    let answer = await t.call(P, ['keyOperation'], { method: 'GET', url: `/v1/request/${id}` });
+    for (let i = 0; i < 50 && answer.json().status !== 'EXECUTED'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      answer = await t.call(P, ['keyOperation'], { method: 'GET', url: `/v1/request/${id}` });
+    }
+    expect(answer.json().status, answer.body).toBe('EXECUTED');
+    const viaWorkflow = Buffer.from(answer.json().result, 'base64');
+    expect([hssSignatureIndex(direct), hssSignatureIndex(viaWorkflow)]).toEqual([0, 1]);
+    expect(await verify('lms-ska', viaWorkflow)).toBe(true);
+    expect((await attributes('lms-ska')).remainingSignatures).toBe(30);
+  });
+
+  it('a public key imported for verification verifies, and cannot sign', async () => {
+    const source = await create('lms-public-source', 'LMS');
+    const signature = await sign('lms-public-source');
+    const imported = await manage('/v1/key/import/plain', {
+      label: 'lms-public',
+      algorithm: 'LMS',
+      publicKey: source.publicKey,
+      attributes: { decrypt: false, sign: false, unwrap: false, destroyable: true },
+    });
+    expect(imported.statusCode, imported.body).toBe(201);
+    expect(imported.json().json.algorithm).toBe('HSS-LMS');
+    expect(await verify('lms-public', signature)).toBe(true);
+    expect(await verify('lms-public', signature, Buffer.from('other'))).toBe(false);
+    expect((await signRaw('lms-public')).statusCode).toBeGreaterThanOrEqual(400);
+  });
 });
