@@ -16,6 +16,7 @@ import { announceChange } from './keystore/metadata-cache.js';
 import { PartitionStore } from './keystore/partitions/partition-store.js';
 import type { Logger } from './lib/logger.js';
 import { ServiceMetrics } from './observability/metrics.js';
+import { warnStatefulExhaustion } from './observability/stateful-warnings.js';
 
 /** The HSM core of a service process (API or worker); `clock` only for tests. */
 export function buildHsm(
@@ -62,6 +63,7 @@ export function buildApiServices(deps: ServiceDependencies & { workflow?: Workfl
   const metrics = new ServiceMetrics({ prisma, hsm, queue: workflow.queue, role: 'api' });
   const audit = createAudit({ prisma, hsm, config, log });
   const limiter = buildRateLimiter(config, log);
+  const stopWarnings = warnStatefulExhaustion(hsm, log);
   return {
     workflow,
     metrics,
@@ -70,6 +72,7 @@ export function buildApiServices(deps: ServiceDependencies & { workflow?: Workfl
     close: async () => {
       await limiter?.close();
       await audit.close();
+      stopWarnings();
       metrics.close();
       if (!deps.workflow) await workflow.close();
     },

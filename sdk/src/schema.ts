@@ -1488,7 +1488,7 @@ export interface operations {
                     password?: string | string[] | null;
                     /** @description optional key id */
                     id?: string | null;
-                    /** @description RSA, EC, ED, DSA, BLS, AES, ChaCha20, … */
+                    /** @description RSA, EC, ED, DSA, BLS, AES, ChaCha20, …; stateful hash-based: LMS (HSS/LMS H5/W1), LMS-SHA256_M32_H<h>_W<w>[-H<h>_W<w>], XMSS-SHA256_10_256, XMSS-SHAKE256_10_256 */
                     algorithm: string;
                     algorithmOid?: string | null;
                     /** @description curve OID (EC and ED keys) */
@@ -1817,6 +1817,10 @@ export interface operations {
                                     blocked: boolean;
                                 } | null;
                             } | null;
+                            /** @description OpenTSB, stateful hash-based keys (algorithm HSS-LMS or XMSS) only: the key type the key was created with, e.g. LMS or LMS-SHA256_M32_H10_W4 */
+                            parameterSet?: string;
+                            /** @description OpenTSB, stateful hash-based keys only: signatures the key can still make (one-time indices not yet reserved) */
+                            remainingSignatures?: number;
                         };
                         /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
                         xmlSignature: string;
@@ -2102,6 +2106,10 @@ export interface operations {
                                     blocked: boolean;
                                 } | null;
                             } | null;
+                            /** @description OpenTSB, stateful hash-based keys (algorithm HSS-LMS or XMSS) only: the key type the key was created with, e.g. LMS or LMS-SHA256_M32_H10_W4 */
+                            parameterSet?: string;
+                            /** @description OpenTSB, stateful hash-based keys only: signatures the key can still make (one-time indices not yet reserved) */
+                            remainingSignatures?: number;
                         };
                         /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
                         xmlSignature: string;
@@ -2381,6 +2389,10 @@ export interface operations {
                                     blocked: boolean;
                                 } | null;
                             } | null;
+                            /** @description OpenTSB, stateful hash-based keys (algorithm HSS-LMS or XMSS) only: the key type the key was created with, e.g. LMS or LMS-SHA256_M32_H10_W4 */
+                            parameterSet?: string;
+                            /** @description OpenTSB, stateful hash-based keys only: signatures the key can still make (one-time indices not yet reserved) */
+                            remainingSignatures?: number;
                         };
                         /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
                         xmlSignature: string;
@@ -3058,6 +3070,10 @@ export interface operations {
                                     blocked: boolean;
                                 } | null;
                             } | null;
+                            /** @description OpenTSB, stateful hash-based keys (algorithm HSS-LMS or XMSS) only: the key type the key was created with, e.g. LMS or LMS-SHA256_M32_H10_W4 */
+                            parameterSet?: string;
+                            /** @description OpenTSB, stateful hash-based keys only: signatures the key can still make (one-time indices not yet reserved) */
+                            remainingSignatures?: number;
                         };
                         /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
                         xmlSignature: string;
@@ -3662,6 +3678,10 @@ export interface operations {
                                     blocked: boolean;
                                 } | null;
                             } | null;
+                            /** @description OpenTSB, stateful hash-based keys (algorithm HSS-LMS or XMSS) only: the key type the key was created with, e.g. LMS or LMS-SHA256_M32_H10_W4 */
+                            parameterSet?: string;
+                            /** @description OpenTSB, stateful hash-based keys only: signatures the key can still make (one-time indices not yet reserved) */
+                            remainingSignatures?: number;
                         };
                         /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
                         xmlSignature: string;

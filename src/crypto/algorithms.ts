@@ -21,6 +21,28 @@ export const SLH_DSA_ALGORITHMS = [
   'SLH-DSA-SHAKE-256s',
   'SLH-DSA-SHAKE-256f',
 ] as const;
+/**
+ * Stateful hash-based signatures (NIST SP 800-208): every signature uses a one-time index that the key
+ * store reserves (crypto/stateful/). `LMS` is the TSB's HSS/LMS key type; the `LMS-…` names are the other
+ * HSS/LMS parameter sets offered (crypto/stateful/lms-params.ts); the XMSS names are the TSB's.
+ */
+export const STATEFUL_ALGORITHMS = [
+  'LMS',
+  'LMS-SHA256_M32_H5_W8',
+  'LMS-SHA256_M32_H10_W4',
+  'LMS-SHA256_M32_H10_W8',
+  'LMS-SHA256_M32_H15_W4',
+  'LMS-SHA256_M32_H15_W8',
+  'LMS-SHA256_M32_H20_W4',
+  'LMS-SHA256_M32_H20_W8',
+  'LMS-SHA256_M32_H5_W8-H5_W8',
+  'LMS-SHA256_M32_H10_W4-H10_W4',
+  'LMS-SHA256_M32_H10_W8-H10_W8',
+  'LMS-SHA256_M32_H15_W4-H10_W4',
+  'LMS-SHA256_M32_H20_W4-H10_W4',
+  'XMSS-SHA256_10_256',
+  'XMSS-SHAKE256_10_256',
+] as const;
 export const SYMMETRIC_ALGORITHMS = ['AES', 'ChaCha20', 'Camellia', 'TDEA', 'HMACSHA256'] as const;
 export const CLASSICAL_ALGORITHMS = ['RSA', 'EC', 'ED', 'DSA', 'BLS'] as const;
 
@@ -30,11 +52,13 @@ export const KEY_ALGORITHMS = [
   ...ML_DSA_ALGORITHMS,
   ...ML_KEM_ALGORITHMS,
   ...SLH_DSA_ALGORITHMS,
+  ...STATEFUL_ALGORITHMS,
 ] as const;
 
 export type MlDsaAlgorithm = (typeof ML_DSA_ALGORITHMS)[number];
 export type MlKemAlgorithm = (typeof ML_KEM_ALGORITHMS)[number];
 export type SlhDsaAlgorithm = (typeof SLH_DSA_ALGORITHMS)[number];
+export type StatefulAlgorithm = (typeof STATEFUL_ALGORITHMS)[number];
 export type SymmetricAlgorithm = (typeof SYMMETRIC_ALGORITHMS)[number];
 export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
 
@@ -102,6 +126,8 @@ export const isMlKem = (alg: KeyAlgorithm): alg is MlKemAlgorithm =>
   (ML_KEM_ALGORITHMS as readonly string[]).includes(alg);
 export const isSlhDsa = (alg: KeyAlgorithm): alg is SlhDsaAlgorithm =>
   (SLH_DSA_ALGORITHMS as readonly string[]).includes(alg);
+export const isStateful = (alg: KeyAlgorithm): alg is StatefulAlgorithm =>
+  (STATEFUL_ALGORITHMS as readonly string[]).includes(alg);
 export const isPostQuantum = (alg: KeyAlgorithm): boolean => isMlDsa(alg) || isMlKem(alg) || isSlhDsa(alg);
 
 export interface Capabilities {
@@ -116,7 +142,7 @@ export interface Capabilities {
 
 /** What a key of the algorithm can be allowed to do; used to validate key attributes. */
 export function capabilitiesOf(alg: KeyAlgorithm): Capabilities {
-  const pq = isMlDsa(alg) ? 'sign' : isSlhDsa(alg) ? 'sign' : isMlKem(alg) ? 'kem' : null;
+  const pq = isMlDsa(alg) || isSlhDsa(alg) || isStateful(alg) ? 'sign' : isMlKem(alg) ? 'kem' : null;
   const sign = pq === 'sign' || ['RSA', 'EC', 'ED', 'DSA', 'BLS', 'HMACSHA256'].includes(alg as string);
   const decrypt =
     pq === 'kem' || ['RSA', 'EC', 'AES', 'ChaCha20', 'Camellia', 'TDEA'].includes(alg as string);
@@ -274,6 +300,16 @@ export const OIDS = {
 } as const;
 
 const NIST_SIG = '2.16.840.1.101.3.4.3';
+
+/** id-alg-hss-lms-hashsig (RFC 9708), id-alg-xmss-hashsig (RFC 9802) */
+export const STATEFUL_OIDS = {
+  'HSS-LMS': '1.2.840.113549.1.9.16.3.17',
+  XMSS: '1.3.6.1.5.5.7.6.34',
+} as const;
+
+export const statefulFamily = (alg: StatefulAlgorithm): keyof typeof STATEFUL_OIDS =>
+  alg.startsWith('XMSS') ? 'XMSS' : 'HSS-LMS';
+const statefulOid = (alg: StatefulAlgorithm) => STATEFUL_OIDS[statefulFamily(alg)];
 const NIST_KEM = '2.16.840.1.101.3.4.4';
 
 export interface PostQuantumParams {
@@ -332,6 +368,7 @@ export function algorithmOidOf(alg: KeyAlgorithm, curveOid: string | null): stri
     case 'BLS':
       return OIDS.bls12381G1;
     default:
+      if (isStateful(alg)) return statefulOid(alg);
       return isSymmetric(alg) ? SYMMETRIC_OIDS[alg] : PQ_PARAMS[alg].oid;
   }
 }
@@ -371,6 +408,8 @@ export function derivedKeySize(alg: KeyAlgorithm, curve: CurveInfo | null): numb
   if (alg === 'EC' || alg === 'ED') return curve?.keySize ?? null;
   if (alg === 'BLS') return BLS_KEY_SIZE;
   if (isPostQuantum(alg)) return PQ_PARAMS[alg as MlDsaAlgorithm].securityBits;
+  // SHA-256 / SHAKE256 with n = 32 bytes
+  if (isStateful(alg)) return 256;
   return null;
 }
 

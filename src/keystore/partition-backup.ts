@@ -36,7 +36,7 @@ const COLUMNS = {
   key: {
     bytes: ['publicKey', 'certificate', 'materialSealed', 'chainCode'],
     dates: ['invalidatedAt', 'createdAt', 'updatedAt'],
-    bigints: ['useCount'],
+    bigints: ['useCount', 'statefulNext', 'statefulLimit'],
   },
   officer: { bytes: ['publicKey'], dates: ['createdAt', 'revokedAt'], bigints: [] },
 } as const satisfies Record<
@@ -114,7 +114,7 @@ export class PartitionBackups {
       throw new TsbError('INPUT_VALIDATION_FAILED', `"${name}" is not a valid partition name`);
     }
     this.assertPartitionKeyOpens(id, partition['partitionKeySealed'] as Uint8Array);
-    const keys = backup.keys.map((row) => decodeRow(row, COLUMNS.key));
+    const keys = backup.keys.map((row) => retireStatefulState(decodeRow(row, COLUMNS.key)));
     const officers = backup.officers.map((row) => decodeRow(row, COLUMNS.officer));
     if ([...keys, ...officers].some((row) => row['partitionId'] !== id)) {
       throw new TsbError('INPUT_VALIDATION_FAILED', 'the backup holds rows of another partition');
@@ -249,6 +249,17 @@ function decodeRow(row: unknown, columns: Columns): Row {
     else decoded[name] = value;
   }
   return decoded;
+}
+
+/**
+ * A stateful hash-based key comes back with all its one-time indices spent: it verifies, but never signs
+ * again. The backup cannot know how many indices the key used after it was taken (nor whether the same
+ * backup was restored elsewhere), and any lower index could repeat one (docs/stateful-signatures.md).
+ */
+function retireStatefulState(row: Row): Row {
+  if (row['statefulLimit'] !== null && row['statefulLimit'] !== undefined)
+    row['statefulNext'] = row['statefulLimit'];
+  return row;
 }
 
 /** A key row for createMany: JSON columns that are SQL NULL must say so. */

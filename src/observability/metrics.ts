@@ -11,6 +11,7 @@ import { SERVICE_VERSION } from '../features/service-info/version.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { SoftHsm } from '../hsm/soft-hsm.js';
 import { CachedSnapshot } from './cached-snapshot.js';
+import { registerStatefulKeyMetrics } from './stateful-metrics.js';
 
 /** Redis is asked for the queue's job counts at most once a second, and given half a second to answer. */
 const QUEUE_SNAPSHOT = { ttlMs: 1_000, timeoutMs: 500 };
@@ -128,6 +129,7 @@ export class ServiceMetrics {
         for (const status of REQUEST_STATUSES) this.set({ status }, counts.get(status) ?? 0);
       },
     });
+    registerStatefulKeyMetrics(registers, hsm);
   }
 
   /** The Prometheus text exposition of this instance's and the process's metrics. */

@@ -13,6 +13,7 @@ import {
   OIDS,
   PQ_PARAMS,
   type SlhDsaAlgorithm,
+  type StatefulAlgorithm,
   type SymmetricAlgorithm,
 } from '../algorithms.js';
 import { Asn1Error } from '../der.js';
@@ -62,6 +63,13 @@ export type ReadyKey =
       /** in the form noble's sign/decapsulate take (expanded for ML-DSA and ML-KEM) */
       secretKey: Uint8Array;
       /** raw public key (BLS: compressed G1 point) */
+      publicKey: Uint8Array;
+    }
+  | {
+      kind: 'stateful';
+      algorithm: StatefulAlgorithm;
+      /** the scheme's private key (crypto/stateful/): seeds, never an index */
+      privateKey: Uint8Array;
       publicKey: Uint8Array;
     }
   | { kind: 'secret'; algorithm: SymmetricAlgorithm; key: KeyObject };

@@ -9,6 +9,7 @@ import {
   isMlDsa,
   isMlKem,
   isSlhDsa,
+  isStateful,
   isSymmetric,
   type KeyAlgorithm,
   normalizeAlgorithm,
@@ -37,6 +38,7 @@ import { mlDsa } from './ml-dsa.js';
 import { mlKem } from './ml-kem.js';
 import { rsa } from './rsa.js';
 import { slhDsa } from './slh-dsa.js';
+import { statefulKeys } from './stateful-keys.js';
 import { type SecretMechanism, symmetric } from './symmetric.js';
 
 export type { ImportInput, KeyMaterial, KeySpec, ReadyKey } from './key-material.js';
@@ -59,6 +61,7 @@ export function asymmetricMechanism(algorithm: KeyAlgorithm): AsymmetricMechanis
       if (isMlDsa(algorithm)) return mlDsa;
       if (isMlKem(algorithm)) return mlKem;
       if (isSlhDsa(algorithm)) return slhDsa;
+      if (isStateful(algorithm)) return statefulKeys;
       throw fail('INVALID_KEY_TYPE', `${algorithm} is not an asymmetric algorithm`);
   }
 }

@@ -10,12 +10,14 @@ import {
   isMlDsa,
   isMlKem,
   isSlhDsa,
+  isStateful,
   isSymmetric,
   type KeyAlgorithm,
   type MlDsaAlgorithm,
   type MlKemAlgorithm,
   normalizeAlgorithm,
   type SlhDsaAlgorithm,
+  type StatefulAlgorithm,
 } from '../algorithms.js';
 import { decodeSpki } from '../spki-pkcs8.js';
 import { fail, storedMaterial } from './key-material.js';
@@ -27,7 +29,8 @@ export type ReadyPublicKey =
       algorithm: 'BLS' | MlDsaAlgorithm | MlKemAlgorithm | SlhDsaAlgorithm;
       /** raw public key (BLS: compressed G1 point) */
       publicKey: Uint8Array;
-    };
+    }
+  | { kind: 'stateful'; algorithm: StatefulAlgorithm; publicKey: Uint8Array };
 
 /** A public key ready for verification, from its SPKI DER (curveOid for EC / ED keys). */
 export function loadPublic(algorithm: KeyAlgorithm, spki: Buffer, curveOid: string | null): ReadyPublicKey {
@@ -49,7 +52,13 @@ export function loadPublic(algorithm: KeyAlgorithm, spki: Buffer, curveOid: stri
       };
     }
     default: {
-      if (canonical !== 'BLS' && !isMlDsa(canonical) && !isSlhDsa(canonical) && !isMlKem(canonical)) {
+      if (
+        canonical !== 'BLS' &&
+        !isMlDsa(canonical) &&
+        !isSlhDsa(canonical) &&
+        !isMlKem(canonical) &&
+        !isStateful(canonical)
+      ) {
         throw fail('INVALID_KEY_TYPE', `${canonical} keys have no public key for verification`);
       }
       const expectedOid = algorithmOidOf(canonical, null);
@@ -60,7 +69,9 @@ export function loadPublic(algorithm: KeyAlgorithm, spki: Buffer, curveOid: stri
           `the stored ${canonical} public key has the algorithm OID ${info.algorithm.oid}`,
         );
       }
-      return { kind: 'noble', algorithm: canonical, publicKey: new Uint8Array(info.publicKey) };
+      const publicKey = new Uint8Array(info.publicKey);
+      if (isStateful(canonical)) return { kind: 'stateful', algorithm: canonical, publicKey };
+      return { kind: 'noble', algorithm: canonical, publicKey };
     }
   }
 }

@@ -22,9 +22,19 @@
  *   pure ML-DSA signature of the message; `SHA2_xxx_WITH_ML_DSA`, `SHA3_xxx_WITH_ML_DSA`,
  *   `SHAKE_128|256_WITH_ML_DSA` = HashML-DSA (FIPS 204 §5.4) where the HSM hashes the payload.
  * - SLH-DSA (FIPS 205): `SLH_DSA` (old name `SPHINCS_PLUS`) = pure; `…_WITH_SLH_DSA` = HashSLH-DSA.
+ * - Stateful hash-based signatures (SP 800-208) of the message as given: `LMS` for every HSS/LMS key
+ *   (the key type names `LMS-…` are accepted as aliases); an XMSS key signs with its key type name.
  */
 import { TsbError } from '../../errors.js';
-import { curveByOid, isMlDsa, isSlhDsa, type KeyAlgorithm } from '../algorithms.js';
+import {
+  curveByOid,
+  isMlDsa,
+  isSlhDsa,
+  isStateful,
+  type KeyAlgorithm,
+  STATEFUL_ALGORITHMS,
+  statefulFamily,
+} from '../algorithms.js';
 
 export type SignatureFamily =
   | 'RSA_PKCS1'
@@ -34,7 +44,9 @@ export type SignatureFamily =
   | 'DSA'
   | 'BLS'
   | 'ML_DSA'
-  | 'SLH_DSA';
+  | 'SLH_DSA'
+  | 'HSS_LMS'
+  | 'XMSS';
 
 export type SignatureHash =
   | 'sha1'
@@ -155,6 +167,9 @@ function buildCatalogue(): SignatureAlgorithm[] {
     list.push(entry(`SHAKE_128_WITH_${suffix}`, family, 'shake128'));
     list.push(entry(`SHAKE_256_WITH_${suffix}`, family, 'shake256'));
   }
+  // stateful hash-based signatures
+  list.push(entry('LMS', 'HSS_LMS', 'none'));
+  for (const name of STATEFUL_ALGORITHMS) if (name.startsWith('XMSS')) list.push(entry(name, 'XMSS', 'none'));
   return list;
 }
 
@@ -164,6 +179,9 @@ const BY_NAME = new Map(SIGNATURE_ALGORITHMS.map((algorithm) => [algorithm.name,
 
 /** Obsolete names of TSB 2.1.0 and JCE-style spellings seen in clients. */
 const ALIASES: Record<string, string> = {
+  ...Object.fromEntries(
+    STATEFUL_ALGORITHMS.filter((name) => name.startsWith('LMS-')).map((name) => [name, 'LMS']),
+  ),
   DILITHIUM: 'ML_DSA',
   SPHINCS_PLUS: 'SLH_DSA',
   ED25519: 'EDDSA',
@@ -203,6 +221,10 @@ function familyFits(family: SignatureFamily, keyAlgorithm: KeyAlgorithm): boolea
       return isMlDsa(keyAlgorithm);
     case 'SLH_DSA':
       return isSlhDsa(keyAlgorithm);
+    case 'HSS_LMS':
+      return isStateful(keyAlgorithm) && statefulFamily(keyAlgorithm) === 'HSS-LMS';
+    case 'XMSS':
+      return isStateful(keyAlgorithm) && statefulFamily(keyAlgorithm) === 'XMSS';
   }
 }
 
@@ -221,7 +243,9 @@ export function signatureAlgorithmFor(
   name: unknown,
 ): SignatureAlgorithm {
   const algorithm = parseSignatureAlgorithm(name);
-  if (!familyFits(algorithm.family, keyAlgorithm)) {
+  // an XMSS signature algorithm names its parameter set: only the key of that set makes it
+  const xmssMismatch = algorithm.family === 'XMSS' && algorithm.name !== keyAlgorithm;
+  if (!familyFits(algorithm.family, keyAlgorithm) || xmssMismatch) {
     throw new TsbError(
       'ALGORITHM_NOT_SUPPORTED_BY_KEY',
       `signatureAlgorithm ${algorithm.name} cannot be used with a ${describeKey(keyAlgorithm, curveOid)}`,
@@ -247,7 +271,9 @@ export function signatureAlgorithmFits(
 
 /** The names usable with a key of the algorithm (for error messages and service information). */
 export function signatureAlgorithmsFor(keyAlgorithm: KeyAlgorithm): string[] {
-  return SIGNATURE_ALGORITHMS.filter((algorithm) => familyFits(algorithm.family, keyAlgorithm)).map(
-    (algorithm) => algorithm.name,
-  );
+  return SIGNATURE_ALGORITHMS.filter(
+    (algorithm) =>
+      familyFits(algorithm.family, keyAlgorithm) &&
+      (algorithm.family !== 'XMSS' || algorithm.name === keyAlgorithm),
+  ).map((algorithm) => algorithm.name);
 }

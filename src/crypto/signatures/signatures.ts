@@ -18,6 +18,7 @@
 import type { KeyAlgorithm } from '../algorithms.js';
 import type { ReadyKey } from '../mechanisms/key-material.js';
 import type { ReadyPublicKey } from '../mechanisms/public-keys.js';
+import { schemeOf } from '../mechanisms/stateful-keys.js';
 import { nodeSignAsync, nodeVerifyAsync } from './node-signing.js';
 import {
   checkDigestLength,
@@ -53,6 +54,8 @@ export async function sign(key: ReadyKey, request: SignRequest): Promise<Buffer>
     throw notForKey(`a ${key.algorithm} key cannot make ${algorithm.name} signatures`);
   if (key.kind === 'noble')
     return Buffer.from((await runInWorker(nobleSignTask(key, prepared, payload))) as Uint8Array);
+  if (key.kind === 'stateful')
+    throw notForKey(`a ${key.algorithm} key signs only with an index the key store reserved (signStateful)`);
   switch (key.algorithm) {
     case 'RSA':
       return signRsa(key, algorithm, payload);
@@ -76,6 +79,8 @@ export async function verify(publicKey: ReadyPublicKey, request: VerifyRequest):
   if (publicKey.kind === 'noble') {
     return (await runInWorker(nobleVerifyTask(publicKey, prepared, payload, signature))) === true;
   }
+  if (publicKey.kind === 'stateful')
+    return schemeOf(publicKey.algorithm).verify(publicKey.publicKey, payload, signature);
   switch (publicKey.algorithm) {
     case 'RSA':
       return verifyRsa(publicKey.key, algorithm, payload, signature);
@@ -100,5 +105,7 @@ export function publicOf(key: ReadyKey): ReadyPublicKey {
   if (key.kind === 'node')
     return { kind: 'node', algorithm: key.algorithm, curveOid: key.curveOid, key: key.publicKey };
   if (key.kind === 'noble') return { kind: 'noble', algorithm: key.algorithm, publicKey: key.publicKey };
+  if (key.kind === 'stateful')
+    return { kind: 'stateful', algorithm: key.algorithm, publicKey: key.publicKey };
   throw notForKey(`a ${key.algorithm} key has no public key`);
 }

@@ -1,6 +1,5 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { TsbError } from '../../errors.js';
-import type { StatefulScheme } from './stateful-scheme.js';
 import { wotsPublicKeyFromSignature, wotsSign } from './wots-plus.js';
 import { ADDRESS_TYPE, XmssAddress } from './xmss-address.js';
 import { XmssHashes } from './xmss-hashes.js';
@@ -11,7 +10,7 @@ import {
   encodeXmssPublicKey,
   splitXmssSignature,
 } from './xmss-keys.js';
-import { XMSS_SHA2_10_256, XMSS_SHAKE256_10_256, type XmssParams } from './xmss-params.js';
+import type { XmssParams } from './xmss-params.js';
 import { authenticationPath, lTree, rootFromPath, treeLayers } from './xmss-tree.js';
 import { cachedTreeLayers } from './xmss-tree-cache.js';
 
@@ -85,33 +84,3 @@ export function xmssVerify(publicKey: Uint8Array, message: Uint8Array, signature
   const root = rootFromPath(hashes, leafNode, parts.index, parts.auth);
   return timingSafeEqual(root, key.root);
 }
-
-function xmssScheme(name: string, params: XmssParams): StatefulScheme {
-  return {
-    name,
-    family: 'XMSS',
-    maxSignatures: 2 ** params.height,
-    signatureLength: params.signatureLength,
-    async generate() {
-      const n = params.n;
-      const seeds = randomBytes(3 * n);
-      return xmssKeyFromSeeds(params, seeds.subarray(0, n), seeds.subarray(n, 2 * n), seeds.subarray(2 * n));
-    },
-    async sign(privateKey, index, message) {
-      return xmssSign(params, privateKey, index, message);
-    },
-    verify(publicKey, message, signature) {
-      return decodeXmssPublicKey(publicKey)?.params === params && xmssVerify(publicKey, message, signature);
-    },
-    indexOf(signature) {
-      if (signature.length < 4) throw new TsbError('INVALID_SIGNATURE', 'the XMSS signature is too short');
-      return Buffer.from(signature.buffer, signature.byteOffset, 4).readUInt32BE(0);
-    },
-  };
-}
-
-/** The XMSS key types of the TSB, by their names on the wire (tsb-client-go) */
-export const XMSS_SHA256_10_256 = xmssScheme('XMSS-SHA256_10_256', XMSS_SHA2_10_256);
-export const XMSS_SHAKE256_10_256_SCHEME = xmssScheme('XMSS-SHAKE256_10_256', XMSS_SHAKE256_10_256);
-
-export const XMSS_SCHEMES: readonly StatefulScheme[] = [XMSS_SHA256_10_256, XMSS_SHAKE256_10_256_SCHEME];

@@ -51,7 +51,8 @@ export const CreateKeyBodySchema = Type.Object(
     algorithm: Type.String({
       minLength: 1,
       maxLength: 64,
-      description: 'RSA, EC, ED, DSA, BLS, AES, ChaCha20, …',
+      description:
+        'RSA, EC, ED, DSA, BLS, AES, ChaCha20, …; stateful hash-based: LMS (HSS/LMS H5/W1), LMS-SHA256_M32_H<h>_W<w>[-H<h>_W<w>], XMSS-SHA256_10_256, XMSS-SHAKE256_10_256',
     }),
     algorithmOid: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
     curveOid: Type.Optional(
@@ -169,6 +170,18 @@ export const SignedKeyAttributesSchema = Type.Object(
         destroyable: Type.Boolean(),
       }),
       policy: Type.Union([SkaPolicySchema, Type.Null()]),
+      parameterSet: Type.Optional(
+        Type.String({
+          description:
+            'OpenTSB, stateful hash-based keys (algorithm HSS-LMS or XMSS) only: the key type the key was created with, e.g. LMS or LMS-SHA256_M32_H10_W4',
+        }),
+      ),
+      remainingSignatures: Type.Optional(
+        Type.Integer({
+          description:
+            'OpenTSB, stateful hash-based keys only: signatures the key can still make (one-time indices not yet reserved)',
+        }),
+      ),
     }),
     xmlSignature: Type.String({ description: 'ECDSA P-256/SHA-256 signature of xml (DER, base64)' }),
     attestationKeyName: Type.String(),

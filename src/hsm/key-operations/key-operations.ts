@@ -43,7 +43,7 @@ export class KeyOperations {
     const resolver = new KeyResolver(keys, gate);
     this.keys = keys;
     this.uses = new OperationUses(useCounter);
-    this.signing = new SignVerifyOperations(resolver, gate, this.uses);
+    this.signing = new SignVerifyOperations(resolver, gate, this.uses, keys);
     this.ciphers = new EncryptDecryptOperations(keys, resolver, gate, this.uses);
     this.wrapping = new WrapUnwrapOperations(keys, resolver, gate, this.uses);
     this.derivation = new DeriveAddressOperations(keys, resolver, this.uses);

@@ -28,8 +28,9 @@ export class OperationUses {
     operation: KeyOperationName,
     authorization: Authorization | null = null,
     approvalsSpent = false,
+    detail: Pick<KeyOperationEvent, 'stateful'> = {},
   ): Promise<void> {
     if (authorization?.kind !== 'workflow' && !approvalsSpent) await this.useCounter.record(key.id);
-    for (const observer of this.observers) observer({ operation, algorithm: key.algorithm });
+    for (const observer of this.observers) observer({ operation, algorithm: key.algorithm, ...detail });
   }
 }

@@ -2,9 +2,11 @@ import { normalizeAlgorithm } from '../../crypto/algorithms.js';
 import { splitKeyName } from '../../crypto/derivation/key-derivation.js';
 import { hmac, verifyHmac } from '../../crypto/macs/hmac-sha256.js';
 import { checkSignRequest, sign, verify } from '../../crypto/signatures/signatures.js';
+import { isStatefulKey, signStateful } from '../../crypto/signatures/signatures-stateful.js';
 import { TsbError } from '../../errors.js';
 import type { Key, Partition } from '../../generated/prisma/client.js';
 import type { PasswordInput } from '../../keystore/key-password.js';
+import type { KeyStore } from '../../keystore/keys/key-store.js';
 import type { ApprovalGate, Authorization } from '../approval-gate.js';
 import type { SignInput, VerifyInput } from './key-operations.types.js';
 import type { GatedUse, KeyResolver } from './key-resolver.js';
@@ -24,6 +26,7 @@ export class SignVerifyOperations {
     private readonly resolver: KeyResolver,
     private readonly gate: ApprovalGate,
     private readonly uses: OperationUses,
+    private readonly keys: Pick<KeyStore, 'reserveSignatureIndex'>,
   ) {}
 
   async sign(partition: Partition, input: SignInput, authorization: Authorization | null): Promise<Buffer> {
@@ -41,13 +44,24 @@ export class SignVerifyOperations {
     // a request the key cannot sign is refused before its approvals are spent
     if (spend) this.checkSignRequest(key, input);
     await this.gate.spend(spend, { countUse: true });
-    const signature = await sign(ready, {
+    const request = {
       signatureAlgorithm: input.signatureAlgorithm,
       payload,
       signatureType: input.signatureType ?? null,
       payloadType: input.payloadType ?? null,
       context: optionalBinary(input.context, 'signRequest.context'),
-    });
+    };
+    if (isStatefulKey(ready)) {
+      // checked before an index is spent on it; the index is reserved (committed) before the signature is made
+      this.checkSignRequest(key, input);
+      const reserved = await this.keys.reserveSignatureIndex(key);
+      const signature = await signStateful(ready, reserved.index, request);
+      await this.uses.used(key, 'sign', authorization, spend !== null, {
+        stateful: { keyId: key.id, label: key.label, ...reserved },
+      });
+      return signature;
+    }
+    const signature = await sign(ready, request);
     await this.uses.used(key, 'sign', authorization, spend !== null);
     return signature;
   }

@@ -7,6 +7,7 @@ import type { KeyAttributes } from '../../keystore/key-attributes.js';
 import { assertImportAllowed } from '../../keystore/keys/key-input-rules.js';
 import type { KeyStore } from '../../keystore/keys/key-store.js';
 import type { SignedKeyAttributes } from '../../keystore/keys/key-store.types.js';
+import { refuseStatefulCopy } from '../../keystore/keys/stateful-indices.js';
 import type { ApprovalGate, Authorization } from '../approval-gate.js';
 import type { UnwrapInput, WrapInput } from './key-operations.types.js';
 import type { KeyResolver } from './key-resolver.js';
@@ -42,6 +43,7 @@ export class WrapUnwrapOperations {
     if (!toWrap.materialSealed) {
       throw new TsbError('OPERATION_FORBIDDEN_FOR_KEY', `key "${toWrap.label}" holds only a public key`);
     }
+    refuseStatefulCopy(toWrap, 'wrapped');
     const wrapping = splitKeyName(input.wrapKeyName);
     refuseDerivationFor(wrapping.path, 'wrapping');
     const wrappingKey = await this.resolver.wrapping(partition, wrapping.label, input.wrapKeyPassword);

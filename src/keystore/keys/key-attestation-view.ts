@@ -16,7 +16,8 @@ export function keyAttestationXml(key: Key, json: KeyAttributesJson): string {
     createTime: json.createTime,
     attestTime: json.attestTime,
     useCount: json.keyUsageCount,
-    algorithm: key.algorithm,
+    // as the JSON reports it (a stateful key: its family, HSS-LMS or XMSS)
+    algorithm: json.algorithm,
     algorithmOid: json.algorithmOid,
     curveOid: key.curveOid,
     keySize: key.keySize,

@@ -32,6 +32,7 @@ import { KeyTransfers } from './key-transfers.js';
 import { keyAttributesJson } from './key-view.js';
 import { ReadyKeys } from './ready-keys.js';
 import { SealedKeyWriter } from './sealed-key-writer.js';
+import { type SignatureIndex, StatefulIndices } from './stateful-indices.js';
 import { VerifiedPasswords } from './verified-passwords.js';
 
 /**
@@ -47,6 +48,7 @@ export class KeyStore {
   private readonly changes: KeyChanges;
   private readonly writer: SealedKeyWriter;
   private readonly transfers: KeyTransfers;
+  private readonly indices: StatefulIndices;
 
   constructor(
     prisma: PrismaClient,
@@ -61,6 +63,20 @@ export class KeyStore {
     this.writer = new SealedKeyWriter(this.repository, keyring);
     this.changes = new KeyChanges((keyId) => this.readyKeys.drop(keyId), metadata);
     this.transfers = new KeyTransfers(this, this.repository, this.writer, this.changes, clock);
+    this.indices = new StatefulIndices(this.repository);
+  }
+
+  /**
+   * Reserves the one-time index of a stateful key's next signature, durably (committed) before it returns;
+   * OPERATION_FORBIDDEN_FOR_KEY when the key has no index left. See stateful-indices.ts.
+   */
+  reserveSignatureIndex(key: Key): Promise<SignatureIndex> {
+    return this.indices.reserve(key);
+  }
+
+  /** Active stateful keys of all partitions per algorithm (metrics). */
+  statefulSummary() {
+    return this.repository.statefulSummary();
   }
 
   async create(partition: Partition, input: CreateKeyInput): Promise<SignedKeyAttributes> {

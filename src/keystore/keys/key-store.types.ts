@@ -69,6 +69,10 @@ export interface KeyAttributesJson {
   addressTruncated: null | { address: string; format: string };
   attributes: PublicKeyAttributes;
   policy: SkaPolicy | null;
+  /** OpenTSB, stateful hash-based keys only: the key type the key was created with (e.g. `LMS`) */
+  parameterSet?: string;
+  /** OpenTSB, stateful hash-based keys only: signatures the key can still make (indices never reserved) */
+  remainingSignatures?: number;
 }
 
 export interface ExportedKey {

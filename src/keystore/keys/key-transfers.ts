@@ -20,6 +20,7 @@ import {
 import type { ExportedKey, ImportKeyInput, SeedImportInput, SignedKeyAttributes } from './key-store.types.js';
 import { publicReimport } from './public-reimport.js';
 import type { SealedKeyWriter } from './sealed-key-writer.js';
+import { refuseStatefulCopy } from './stateful-indices.js';
 
 /** What the transfers need of the key store: its statement, its password check and its sealed material. */
 export interface KeyStoreAccess {
@@ -139,6 +140,7 @@ export class KeyTransfers {
         'the partition security policy does not allow exporting keys',
       );
     }
+    refuseStatefulCopy(key, 'exported');
     const exported = key.materialSealed
       ? exportPrivateKey(this.store.materialOf(partition, key))
       : { publicKey: key.publicKey ? Buffer.from(key.publicKey) : undefined };

@@ -1,6 +1,12 @@
 /** The TSB JSON view of a stored key (`SignedKeyAttributes.json`). */
 import { type AddressFormat, truncatedAddress } from '../../crypto/addresses/address-formats.js';
-import { algorithmOidOf, normalizeAlgorithm } from '../../crypto/algorithms.js';
+import {
+  algorithmOidOf,
+  isKeyAlgorithm,
+  isStateful,
+  normalizeAlgorithm,
+  statefulFamily,
+} from '../../crypto/algorithms.js';
 import { derivationTypeOf } from '../../crypto/derivation/key-derivation.js';
 import type { Key, Prisma } from '../../generated/prisma/client.js';
 import { toBase64 } from '../../lib/encoding.js';
@@ -25,7 +31,7 @@ export function keyAttributesJson(key: Key, attestTime: Date): KeyAttributesJson
     id: key.externalId,
     uuid: key.id,
     version: key.version,
-    algorithm: key.algorithm,
+    algorithm: reportedAlgorithm(key.algorithm),
     algorithmOid: reportedAlgorithmOid(key),
     curveOid: key.curveOid,
     derivedAttributes: derivedAttributesOf(key, attributes),
@@ -38,12 +44,26 @@ export function keyAttributesJson(key: Key, attestTime: Date): KeyAttributesJson
     addressTruncated: address,
     attributes: publicAttributeView(attributes),
     policy: key.policy === null ? null : wirePolicy(key.policy, key.blocked),
+    ...statefulView(key),
   };
 }
 
 /** The stored algorithm OID; secret keys stored before they had one get their family's (SYMMETRIC_OIDS). */
 export function reportedAlgorithmOid(key: Pick<Key, 'algorithm' | 'algorithmOid' | 'curveOid'>): string {
   return key.algorithmOid ?? algorithmOidOf(normalizeAlgorithm(key.algorithm), key.curveOid);
+}
+
+/** A stateful key reports its family (`HSS-LMS`, `XMSS`), as the TSB does; its parameter set and state are OpenTSB's. */
+const reportedAlgorithm = (algorithm: string) =>
+  isKeyAlgorithm(algorithm) && isStateful(algorithm) ? statefulFamily(algorithm) : algorithm;
+
+function statefulView(key: Key): Pick<KeyAttributesJson, 'parameterSet' | 'remainingSignatures'> {
+  if (!isKeyAlgorithm(key.algorithm) || !isStateful(key.algorithm)) return {};
+  const remaining =
+    key.statefulLimit === null || key.statefulNext === null
+      ? 0
+      : Number(key.statefulLimit - key.statefulNext);
+  return { parameterSet: key.algorithm, remainingSignatures: remaining };
 }
 
 function derivedAttributesOf(key: Key, attributes: KeyAttributes): KeyAttributesJson['derivedAttributes'] {

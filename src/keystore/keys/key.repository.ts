@@ -35,6 +35,15 @@ export interface NewKeyRow {
   chainCode: Buffer | null;
   derivation: { type: string; value: string } | null;
   requestId: string | null;
+  /** a stateful hash-based key: its number of one-time indices (the first to reserve is 0) */
+  statefulLimit?: number | null;
+}
+
+/** Indices reserved for one process: first … first + count − 1, and what remains after them. */
+export interface ReservedIndices {
+  first: number;
+  count: number;
+  limit: number;
 }
 
 /** The public part a re-import replaces (never a private key). */
@@ -113,6 +122,8 @@ export class KeyRepository {
           derivationType: row.derivation?.type ?? null,
           derivationValue: row.derivation?.value ?? null,
           lastRequestId: row.requestId,
+          statefulNext: row.statefulLimit == null ? null : 0n,
+          statefulLimit: row.statefulLimit == null ? null : BigInt(row.statefulLimit),
         },
       });
     } catch (error) {
@@ -179,6 +190,49 @@ export class KeyRepository {
       data: { certificate: certificate ? toBytes(certificate) : null },
     });
     return count === 1;
+  }
+
+  /**
+   * Reserves `count` one-time indices of a stateful key in one atomic statement (committed when it
+   * resolves): the row's next index moves past them only if the key is active and they fit below its limit.
+   * Concurrent callers, in this process or another, get disjoint ranges; null when they do not fit.
+   */
+  async reserveStatefulIndices(keyId: string, count: number): Promise<ReservedIndices | null> {
+    const rows = await this.prisma.$queryRaw<Array<{ first: bigint; limit: bigint }>>`
+      UPDATE "Key" SET "statefulNext" = "statefulNext" + ${count}::bigint
+      WHERE id = ${keyId}::uuid AND status = ${ACTIVE}
+        AND "statefulNext" IS NOT NULL AND "statefulNext" + ${count}::bigint <= "statefulLimit"
+      RETURNING "statefulNext" - ${count}::bigint AS first, "statefulLimit" AS limit`;
+    const row = rows[0];
+    return row ? { first: Number(row.first), count, limit: Number(row.limit) } : null;
+  }
+
+  /** The stateful key's next index and limit as stored now (not from any cache). */
+  async statefulState(keyId: string): Promise<{ next: number; limit: number } | null> {
+    const row = await this.prisma.key.findUnique({
+      where: { id: keyId },
+      select: { statefulNext: true, statefulLimit: true },
+    });
+    if (row?.statefulNext == null || row.statefulLimit == null) return null;
+    return { next: Number(row.statefulNext), limit: Number(row.statefulLimit) };
+  }
+
+  /** Per algorithm: active stateful keys, the fewest signatures one has left, how many are past 90 %. */
+  async statefulSummary(): Promise<
+    Array<{ algorithm: string; keys: number; minRemaining: number; past90: number }>
+  > {
+    const rows = await this.prisma.$queryRaw<
+      Array<{ algorithm: string; keys: bigint; minRemaining: bigint; past90: bigint }>
+    >`
+      SELECT algorithm, COUNT(*) AS keys, MIN("statefulLimit" - "statefulNext") AS "minRemaining",
+             COUNT(*) FILTER (WHERE "statefulNext" * 10 >= "statefulLimit" * 9) AS past90
+      FROM "Key" WHERE status = ${ACTIVE} AND "statefulLimit" IS NOT NULL GROUP BY algorithm`;
+    return rows.map((row) => ({
+      algorithm: row.algorithm,
+      keys: Number(row.keys),
+      minRemaining: Number(row.minRemaining),
+      past90: Number(row.past90),
+    }));
   }
 
   async countsByAlgorithmAndStatus(partitionId: string): Promise<KeyCountGroup[]> {

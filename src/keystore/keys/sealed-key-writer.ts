@@ -1,13 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressFormat } from '../../crypto/addresses/address-formats.js';
+import { isStateful } from '../../crypto/algorithms.js';
 import type { KeyMaterial } from '../../crypto/mechanisms/key-mechanisms.js';
 import { keyMaterialBinding, seal } from '../../crypto/seal.js';
+import { statefulScheme } from '../../crypto/stateful/stateful-schemes.js';
+import { TsbError } from '../../errors.js';
 import type { Key, Partition } from '../../generated/prisma/client.js';
 import type { NormalizedPolicy } from '../../ska/policy-normalized.js';
 import type { KeyAttributes } from '../key-attributes.js';
 import { hashPassword } from '../key-password.js';
 import type { PartitionKeyring } from '../partitions/partition-keyring.js';
 import type { KeyRepository } from './key.repository.js';
+
+/** a stateful private key starts with all its one-time indices; a public-only one has none to spend */
+function statefulLimitOf(material: KeyMaterial): number | null {
+  if (!isStateful(material.algorithm) || material.secret === null) return null;
+  const scheme = statefulScheme(material.algorithm);
+  if (!scheme)
+    throw new TsbError('INVALID_KEY_TYPE', `${material.algorithm} keys are not offered by this HSM`);
+  return scheme.maxSignatures;
+}
 
 /** A key about to be stored: its material in the clear (wiped once stored) and what was resolved for it. */
 export interface KeyToStore {
@@ -64,6 +76,7 @@ export class SealedKeyWriter {
         chainCode: fields.chainCode ?? null,
         derivation: fields.derivation ?? null,
         requestId: fields.requestId ?? null,
+        statefulLimit: statefulLimitOf(material),
       });
     } finally {
       material.secret?.fill(0);

@@ -12,6 +12,7 @@ import {
   normalizeAlgorithm,
   resolveCurve,
   resolveKeySize,
+  STATEFUL_ALGORITHMS,
 } from '../../../src/crypto/algorithms.js';
 import { tsbErrorOf } from './helpers.js';
 
@@ -43,7 +44,7 @@ describe('normalizeAlgorithm', () => {
     expect(normalizeAlgorithm(name)).toBe(canonical);
   });
 
-  it.each(['ROT13', 'ISS', 'LMS', 'KYBER256', 'ML-DSA-99', '', 'RSA2048'])(
+  it.each(['ROT13', 'ISS', 'LMS-SHA256_M32_H99_W4', 'KYBER256', 'ML-DSA-99', '', 'RSA2048'])(
     'refuses %j with INVALID_KEY_TYPE naming the value',
     (name) => {
       const error = tsbErrorOf(() => normalizeAlgorithm(name));
@@ -73,6 +74,7 @@ describe('capabilities', () => {
       'ML-DSA-65',
       'ML-DSA-87',
       ...KEY_ALGORITHMS.filter((a) => a.startsWith('SLH-DSA')),
+      ...STATEFUL_ALGORITHMS,
     ]);
     expect(can((a) => capabilitiesOf(a).canDecrypt)).toEqual([
       'RSA',

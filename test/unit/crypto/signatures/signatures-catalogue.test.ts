@@ -38,6 +38,10 @@ const REFERENCE_NAMES = [
     `SHAKE_128_WITH_${s}`,
     `SHAKE_256_WITH_${s}`,
   ]),
+  // stateful hash-based signatures (GOC / HCV)
+  'LMS',
+  'XMSS-SHA256_10_256',
+  'XMSS-SHAKE256_10_256',
 ];
 
 describe('signatureAlgorithm catalogue', () => {
