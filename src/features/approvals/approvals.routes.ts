@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { principalsOf } from '../../auth/caller.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
-import { EmptyResponse, errorResponses } from '../../http/common.schema.js';
+import { EmptyResponse } from '../../http/common.schema.js';
+import { COMMON_ERRORS, callerPartition } from '../../http/route-access.js';
 import type { SkaOperation } from '../../ska/challenge.js';
 import { ApprovalSchema, RejectionSchema, TaskFilterSchema, TaskListSchema } from './approvals.schema.js';
 import type { VerifiedApproverKey } from './approvals.service.js';
@@ -11,7 +12,6 @@ import type { Workflow } from './workflow.js';
 /** approver role, or no credential at all: the approver key's signature authenticates (issue 14) */
 const approver = { auth: { roles: ['approver'] as const, approverSignature: true } };
 const tags = ['Approval Tasks'];
-const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
 
 /** The task listings of the TSB (reference §2.5), each limited to requests of some operations. */
 const TASK_LISTS: { path: string; operationId: string; operations: SkaOperation[] | null }[] = [
@@ -38,8 +38,7 @@ export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow
   app,
   { hsm, workflow },
 ) => {
-  const partitionOf = (request: { caller: { partitionId: string } | null }) =>
-    hsm.partition(request.caller!.partitionId);
+  const partitionOf = callerPartition(hsm);
   /** A request without credential: remembers the approver key once its signature verified (for the audit log). */
   const keyCaller = (request: FastifyRequest) => (approver: VerifiedApproverKey) => {
     request.approverKey = approver;
@@ -55,7 +54,7 @@ export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow
           operationId: list.operationId,
           summary: `List ${list.operations ? list.operations[0]!.toLowerCase() : 'all'} approval tasks of the approver who signed the timestamp`,
           body: TaskFilterSchema,
-          response: { 200: TaskListSchema, ...commonErrors },
+          response: { 200: TaskListSchema, ...COMMON_ERRORS },
         },
       },
       async (request) => ({
@@ -75,7 +74,7 @@ export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow
         operationId: 'approveTask',
         summary: 'Approve a task with a signature over its challenge',
         body: ApprovalSchema,
-        response: { 200: EmptyResponse('approval recorded'), ...commonErrors },
+        response: { 200: EmptyResponse('approval recorded'), ...COMMON_ERRORS },
       },
     },
     async (request, reply) => {
@@ -101,7 +100,7 @@ export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow
         operationId: 'rejectTask',
         summary: 'Reject a task (OpenTSB: signed, with an optional reason)',
         body: RejectionSchema,
-        response: { 200: EmptyResponse('rejection recorded'), ...commonErrors },
+        response: { 200: EmptyResponse('rejection recorded'), ...COMMON_ERRORS },
       },
     },
     async (request, reply) => {

@@ -6,6 +6,7 @@ import { certificatePem } from '../../crypto/x509/x509.js';
 import { TsbError } from '../../errors.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import { errorResponses } from '../../http/common.schema.js';
+import { callerPartition } from '../../http/route-access.js';
 import { decodeBase64 } from '../../lib/encoding.js';
 import { LabelPasswordBodySchema } from '../keys/keys.schema.js';
 import {
@@ -22,8 +23,7 @@ const NONCE = /^[0-9]{1,78}$/;
 
 /** Key attestation (§6.2): the attestation ZIP, the published certificate chain, RFC 3161 time stamps (§6.3). */
 export const attestationRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (app, { hsm }) => {
-  const partitionOf = (request: { caller: { partitionId: string } | null }) =>
-    hsm.partition(request.caller!.partitionId);
+  const partitionOf = callerPartition(hsm);
 
   app.post(
     '/v1/key/keyAttestation',

@@ -4,6 +4,7 @@ import type { Config } from '../../config.js';
 import { TsbError } from '../../errors.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import { errorResponses } from '../../http/common.schema.js';
+import { onlyRoles } from '../../http/route-access.js';
 import {
   AUDIT_LOG_MEDIA_TYPE,
   AuditExportSchema,
@@ -13,7 +14,7 @@ import {
 } from './audit.schema.js';
 import type { AuditService } from './audit.service.js';
 
-const securityOfficer = { auth: { roles: ['securityOfficer'] as const } };
+const securityOfficer = onlyRoles('securityOfficer');
 const tags = ['Audit'];
 
 /** The tamper-evident audit log of the caller's own partition, for its security officers (docs/audit-log.md). */

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
-import { EmptyResponse, errorResponses } from '../../http/common.schema.js';
+import { EmptyResponse } from '../../http/common.schema.js';
+import { COMMON_ERRORS, onlyRoles } from '../../http/route-access.js';
 import { fileStem } from '../attestation/attestation-bundle.js';
 import {
   CertificateKeyParamsSchema,
@@ -15,9 +16,8 @@ import {
 } from './certificates.schema.js';
 import { CertificatesService } from './certificates.service.js';
 
-const keyOperation = { auth: { roles: ['keyOperation'] as const } };
+const keyOperation = onlyRoles('keyOperation');
 const tags = ['Certificate'];
-const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
 const CSR_FILE_TYPE = 'application/x-pem-file';
 
 /**
@@ -37,7 +37,7 @@ export const certificatesRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = a
         operationId: 'signCsr',
         summary: 'Create a PKCS#10 CSR for a key (the key then holds a self-signed certificate)',
         body: SynchronousCsrBodySchema,
-        response: { 200: CsrResponseSchema, ...commonErrors },
+        response: { 200: CsrResponseSchema, ...COMMON_ERRORS },
       },
     },
     async (request) => service.request(partitionId(request), request.body),
@@ -54,7 +54,7 @@ export const certificatesRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = a
         body: SynchronousCsrBodySchema,
         response: {
           200: { description: 'the CSR, PEM', content: { [CSR_FILE_TYPE]: { schema: CsrFileSchema } } },
-          ...commonErrors,
+          ...COMMON_ERRORS,
         },
       },
     },
@@ -83,7 +83,7 @@ export const certificatesRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = a
               ? 'Self-sign a certificate for a key and store it on the key'
               : 'Older name of /v1/certificate/synchronous/selfsign',
           body: SynchronousSelfSignBodySchema,
-          response: { 200: CertificateResponseSchema, ...commonErrors },
+          response: { 200: CertificateResponseSchema, ...COMMON_ERRORS },
         },
       },
       async (request) => service.selfSign(partitionId(request), request.body),
@@ -99,7 +99,7 @@ export const certificatesRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = a
         operationId: 'signCertificate',
         summary: 'Issue a certificate for a CSR with a CA key (issuer: the certificate the CA key holds)',
         body: SynchronousSignCertificateBodySchema,
-        response: { 200: CertificateResponseSchema, ...commonErrors },
+        response: { 200: CertificateResponseSchema, ...COMMON_ERRORS },
       },
     },
     async (request) => service.sign(partitionId(request), request.body),
@@ -114,7 +114,7 @@ export const certificatesRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = a
         operationId: 'importPlainCertificate',
         summary: 'Store a certificate on an existing key whose public key it certifies (replaces one held)',
         body: ImportCertificateBodySchema,
-        response: { 200: CertificateResponseSchema, ...commonErrors },
+        response: { 200: CertificateResponseSchema, ...COMMON_ERRORS },
       },
     },
     async (request) => service.importPlain(partitionId(request), request.body),
@@ -129,7 +129,7 @@ export const certificatesRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = a
         operationId: 'getCertificate',
         summary: 'The certificate a key holds (PEM, and base64 DER in rawCertificate)',
         params: CertificateKeyParamsSchema,
-        response: { 200: HeldCertificateResponseSchema, ...commonErrors },
+        response: { 200: HeldCertificateResponseSchema, ...COMMON_ERRORS },
       },
     },
     async (request) => service.get(partitionId(request), request.params.keyName),
@@ -144,7 +144,7 @@ export const certificatesRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = a
         operationId: 'deleteCertificate',
         summary: 'Remove the certificate a key holds (the key stays)',
         params: CertificateKeyParamsSchema,
-        response: { 200: EmptyResponse('deleted'), ...commonErrors },
+        response: { 200: EmptyResponse('deleted'), ...COMMON_ERRORS },
       },
     },
     async (request, reply) => {

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
-import { EmptyResponse, errorResponses } from '../../http/common.schema.js';
+import { EmptyResponse } from '../../http/common.schema.js';
+import { COMMON_ERRORS, callerPartition, onlyRoles } from '../../http/route-access.js';
 import {
   ChangePasswordBodySchema,
   CreateKeyBodySchema,
@@ -14,14 +15,12 @@ import {
   SignedKeyAttributesSchema,
 } from './keys.schema.js';
 
-const keyManagement = { auth: { roles: ['keyManagement'] as const } };
+const keyManagement = onlyRoles('keyManagement');
 const tags = ['Keys'];
-const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
 
 /** TSB v1 key store management (reference §2.2); every route needs the keyManagement role. */
 export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (app, { hsm }) => {
-  const partitionOf = (request: { caller: { partitionId: string } | null }) =>
-    hsm.partition(request.caller!.partitionId);
+  const partitionOf = callerPartition(hsm);
 
   app.post(
     '/v1/key',
@@ -32,7 +31,7 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
         operationId: 'createKey',
         summary: 'Create a key',
         body: CreateKeyBodySchema,
-        response: { 201: SignedKeyAttributesSchema, ...commonErrors },
+        response: { 201: SignedKeyAttributesSchema, ...COMMON_ERRORS },
       },
     },
     async (request, reply) => {
@@ -50,7 +49,7 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
         tags,
         operationId: 'getKeys',
         summary: 'List the labels of all keys of the partition',
-        response: { 200: Type.Array(Type.String()), ...commonErrors },
+        response: { 200: Type.Array(Type.String()), ...COMMON_ERRORS },
       },
     },
     async (request) => hsm.keys.list(await partitionOf(request)),
@@ -65,7 +64,7 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
         operationId: 'getKeyAttributesWithKeyPassword',
         summary: 'Read the signed attributes of a key',
         body: LabelPasswordBodySchema,
-        response: { 200: SignedKeyAttributesSchema, ...commonErrors },
+        response: { 200: SignedKeyAttributesSchema, ...COMMON_ERRORS },
       },
     },
     async (request) =>
@@ -83,7 +82,7 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
           'Read the signed attributes of a key without password (deprecated: use POST /v1/key/attributes)',
         deprecated: true,
         params: KeyNameParamsSchema,
-        response: { 200: SignedKeyAttributesSchema, ...commonErrors },
+        response: { 200: SignedKeyAttributesSchema, ...COMMON_ERRORS },
       },
     },
     async (request) => hsm.keys.attributes(await partitionOf(request), request.params.keyName),
@@ -98,7 +97,7 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
         operationId: 'deleteKey',
         summary: 'Delete a key (only when destroyable)',
         params: KeyNameParamsSchema,
-        response: { 200: EmptyResponse('deleted'), ...commonErrors },
+        response: { 200: EmptyResponse('deleted'), ...COMMON_ERRORS },
       },
     },
     async (request, reply) => {
@@ -116,7 +115,7 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
         operationId: 'deleteKeyWithPassword',
         summary: 'Delete a key that has a password',
         body: LabelPasswordBodySchema,
-        response: { 200: EmptyResponse('deleted'), ...commonErrors },
+        response: { 200: EmptyResponse('deleted'), ...COMMON_ERRORS },
       },
     },
     async (request, reply) => {
@@ -135,7 +134,7 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
         summary:
           'Import a key in plain: a private key with its public key or certificate, a secret key, or a public key or certificate alone (verify-only)',
         body: ImportKeyBodySchema,
-        response: { 201: SignedKeyAttributesSchema, ...commonErrors },
+        response: { 201: SignedKeyAttributesSchema, ...COMMON_ERRORS },
       },
     },
     async (request, reply) => {
@@ -155,7 +154,7 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
         summary:
           'Import the master key of a BIP32 / SLIP-10 seed; a body without seed is a plain import as in /v1/key/import/plain',
         body: ImportedKeyBodySchema,
-        response: { 201: SignedKeyAttributesSchema, ...commonErrors },
+        response: { 201: SignedKeyAttributesSchema, ...COMMON_ERRORS },
       },
     },
     async (request, reply) => {
@@ -180,7 +179,7 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
         operationId: 'exportPlainKey',
         summary: 'Export a key in plain (extractable, not sensitive, no SKA policy, partition allows export)',
         body: LabelPasswordBodySchema,
-        response: { 200: ExportedKeySchema, ...commonErrors },
+        response: { 200: ExportedKeySchema, ...COMMON_ERRORS },
       },
     },
     async (request) =>
@@ -196,7 +195,7 @@ export const keysRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (ap
         operationId: 'changePassword',
         summary: 'Set, change or remove a key password',
         body: ChangePasswordBodySchema,
-        response: { 200: EmptyResponse('changed'), ...commonErrors },
+        response: { 200: EmptyResponse('changed'), ...COMMON_ERRORS },
       },
     },
     async (request, reply) => {

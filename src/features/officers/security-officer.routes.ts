@@ -3,7 +3,7 @@ import { principalsOf } from '../../auth/caller.js';
 import type { Config } from '../../config.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
-import { errorResponses } from '../../http/common.schema.js';
+import { COMMON_ERRORS, callerPartition, onlyRoles } from '../../http/route-access.js';
 import { OfficerProposals } from './officer-proposals.service.js';
 import { OfficerRegistry } from './officer-registry.js';
 import {
@@ -18,9 +18,8 @@ import {
   RejectionBodySchema,
 } from './security-officer.schema.js';
 
-const securityOfficer = { auth: { roles: ['securityOfficer'] as const } };
+const securityOfficer = onlyRoles('securityOfficer');
 const tags = ['Security Officer'];
-const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
 
 /**
  * OpenTSB's security officer API (the TSB has none; reference §6.1): the partition security policy, the
@@ -34,8 +33,7 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
 }> = async (app, { hsm, prisma, config }) => {
   const registry = new OfficerRegistry(prisma);
   const proposals = new OfficerProposals(prisma, hsm, registry, config.officers);
-  const partitionOf = (request: { caller: { partitionId: string } | null }) =>
-    hsm.partition(request.caller!.partitionId);
+  const partitionOf = callerPartition(hsm);
 
   app.get(
     '/v1/securityOfficer/policy',
@@ -45,7 +43,7 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
         tags,
         operationId: 'getPartitionPolicy',
         summary: "Read the partition's security policy",
-        response: { 200: PolicySchema, ...commonErrors },
+        response: { 200: PolicySchema, ...COMMON_ERRORS },
       },
     },
     async (request) => {
@@ -62,7 +60,7 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
         tags,
         operationId: 'listSecurityOfficers',
         summary: "List the partition's registered security officers",
-        response: { 200: OfficerListSchema, ...commonErrors },
+        response: { 200: OfficerListSchema, ...COMMON_ERRORS },
       },
     },
     async (request) => {
@@ -87,7 +85,7 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
         tags,
         operationId: 'listOfficerProposals',
         summary: 'List proposals with their statement, status and expiry (newest first)',
-        response: { 200: ProposalListSchema, ...commonErrors },
+        response: { 200: ProposalListSchema, ...COMMON_ERRORS },
       },
     },
     async (request) => ({ proposals: await proposals.list(await partitionOf(request)) }),
@@ -102,7 +100,7 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
         operationId: 'createOfficerProposal',
         summary: 'Propose a change, signed by a registered security officer',
         body: ProposalBodySchema,
-        response: { 201: ProposalSchema, ...commonErrors },
+        response: { 201: ProposalSchema, ...COMMON_ERRORS },
       },
     },
     async (request, reply) => {
@@ -124,7 +122,7 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
         operationId: 'approveOfficerProposal',
         summary: 'Approve (and so run) a proposal of another officer, signing "APPROVE:" ‖ statement',
         body: DecisionBodySchema,
-        response: { 200: ProposalSchema, ...commonErrors },
+        response: { 200: ProposalSchema, ...COMMON_ERRORS },
       },
     },
     async (request) =>
@@ -140,7 +138,7 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
         operationId: 'rejectOfficerProposal',
         summary: 'Reject a proposal of another officer, signing "REJECT:" ‖ statement',
         body: RejectionBodySchema,
-        response: { 200: ProposalSchema, ...commonErrors },
+        response: { 200: ProposalSchema, ...COMMON_ERRORS },
       },
     },
     async (request) =>
@@ -155,7 +153,7 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
         tags,
         operationId: 'listInvalidatedKeys',
         summary: 'List the keys in the trash bin (deleted under key invalidation)',
-        response: { 200: InvalidatedKeyListSchema, ...commonErrors },
+        response: { 200: InvalidatedKeyListSchema, ...COMMON_ERRORS },
       },
     },
     async (request) => {
@@ -175,7 +173,7 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
         operationId: 'exportPartitionBackup',
         summary:
           'Export the partition as one backup document (keys stay sealed; restore: tsb partition restore)',
-        response: { 200: BackupSchema, ...commonErrors },
+        response: { 200: BackupSchema, ...COMMON_ERRORS },
       },
     },
     async (request) => hsm.backups.export(request.caller!.partitionId),

@@ -1,19 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { presentedApprovals } from '../../hsm/approval-gate.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
-import { EmptyResponse, errorResponses } from '../../http/common.schema.js';
+import { EmptyResponse } from '../../http/common.schema.js';
+import { COMMON_ERRORS, callerPartition, onlyRoles } from '../../http/route-access.js';
 import { BlockBodySchema, ModifyBodySchema, UnblockBodySchema } from '../approvals/requests.schema.js';
 
-const keyOperation = { auth: { roles: ['keyOperation'] as const } };
+const keyOperation = onlyRoles('keyOperation');
 /** A policy change is key management (reference §5.3), on the synchronous path as on `/v1/modify`. */
-const keyManagement = { auth: { roles: ['keyManagement'] as const } };
+const keyManagement = onlyRoles('keyManagement');
 const tags = ['Synchronous Key Operations'];
-const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
 
 /** Synchronous block, unblock and policy change (reference §2.3): run now when the rule needs no approval or `signedApprovals` satisfy it. */
 export const keyStatusRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (app, { hsm }) => {
-  const partitionOf = (request: { caller: { partitionId: string } | null }) =>
-    hsm.partition(request.caller!.partitionId);
+  const partitionOf = callerPartition(hsm);
 
   app.post(
     '/v1/synchronousBlock',
@@ -24,7 +23,7 @@ export const keyStatusRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asyn
         operationId: 'synchronousBlock',
         summary: 'Block a key now',
         body: BlockBodySchema,
-        response: { 200: EmptyResponse('blocked'), ...commonErrors },
+        response: { 200: EmptyResponse('blocked'), ...COMMON_ERRORS },
       },
     },
     async (request, reply) => {
@@ -48,7 +47,7 @@ export const keyStatusRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asyn
         operationId: 'synchronousUnblock',
         summary: 'Unblock a key now',
         body: UnblockBodySchema,
-        response: { 200: EmptyResponse('unblocked'), ...commonErrors },
+        response: { 200: EmptyResponse('unblocked'), ...COMMON_ERRORS },
       },
     },
     async (request, reply) => {
@@ -72,7 +71,7 @@ export const keyStatusRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asyn
         operationId: 'synchronousModify',
         summary: 'Change a key’s SKA policy now',
         body: ModifyBodySchema,
-        response: { 200: EmptyResponse('modified'), ...commonErrors },
+        response: { 200: EmptyResponse('modified'), ...COMMON_ERRORS },
       },
     },
     async (request, reply) => {

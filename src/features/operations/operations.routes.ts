@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { presentedApprovals } from '../../hsm/approval-gate.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
-import { EmptyResponse, errorResponses } from '../../http/common.schema.js';
+import { EmptyResponse } from '../../http/common.schema.js';
+import { COMMON_ERRORS, callerPartition, onlyRoles } from '../../http/route-access.js';
 import {
   AddressBodySchema,
   AddressResponseSchema,
@@ -22,14 +23,12 @@ import {
   WrapResponseSchema,
 } from './operations.schema.js';
 
-const keyOperation = { auth: { roles: ['keyOperation'] as const } };
+const keyOperation = onlyRoles('keyOperation');
 const tags = ['Synchronous Key Operations'];
-const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
 
 /** TSB v1 synchronous key operations (reference §2.3); the keyOperation role. Routes only translate. */
 export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = async (app, { hsm }) => {
-  const partitionOf = (request: { caller: { partitionId: string } | null }) =>
-    hsm.partition(request.caller!.partitionId);
+  const partitionOf = callerPartition(hsm);
   const ops = hsm.operations;
 
   app.post(
@@ -41,7 +40,7 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
         operationId: 'synchronousSign',
         summary: 'Sign a payload now',
         body: SynchronousSignBodySchema,
-        response: { 200: SignatureResponseSchema, ...commonErrors },
+        response: { 200: SignatureResponseSchema, ...COMMON_ERRORS },
       },
     },
     async (request) => {
@@ -63,7 +62,7 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
         operationId: 'verifySignature',
         summary: 'Verify a signature (verifySignatureRequest) or an HMAC (verifyHmacRequest)',
         body: VerifyBodySchema,
-        response: { 200: VerifyResponseSchema, ...commonErrors },
+        response: { 200: VerifyResponseSchema, ...COMMON_ERRORS },
       },
     },
     async (request) => ({ signatureValid: await ops.verify(await partitionOf(request), request.body) }),
@@ -78,7 +77,7 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
         operationId: 'hmac',
         summary: 'Compute an HMAC-SHA-256',
         body: HmacBodySchema,
-        response: { 200: HmacResponseSchema, ...commonErrors },
+        response: { 200: HmacResponseSchema, ...COMMON_ERRORS },
       },
     },
     async (request) => {
@@ -96,7 +95,7 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
         operationId: 'encrypt',
         summary: 'Encrypt with a secret key or an RSA public key',
         body: EncryptBodySchema,
-        response: { 200: EncryptResponseSchema, ...commonErrors },
+        response: { 200: EncryptResponseSchema, ...COMMON_ERRORS },
       },
     },
     async (request) => ops.encrypt(await partitionOf(request), request.body.encryptRequest),
@@ -111,7 +110,7 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
         operationId: 'synchronousDecrypt',
         summary: 'Decrypt now',
         body: DecryptBodySchema,
-        response: { 200: DecryptResponseSchema, ...commonErrors },
+        response: { 200: DecryptResponseSchema, ...COMMON_ERRORS },
       },
     },
     async (request) => {
@@ -133,7 +132,7 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
         operationId: 'wrap',
         summary: 'Wrap (export encrypted) a key under another key',
         body: WrapBodySchema,
-        response: { 200: WrapResponseSchema, ...commonErrors },
+        response: { 200: WrapResponseSchema, ...COMMON_ERRORS },
       },
     },
     async (request) => {
@@ -151,7 +150,7 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
         operationId: 'synchronousUnwrap',
         summary: 'Unwrap a key and store it as a new key with the given attributes and policy',
         body: UnwrapBodySchema,
-        response: { 201: EmptyResponse('unwrapped'), ...commonErrors },
+        response: { 201: EmptyResponse('unwrapped'), ...COMMON_ERRORS },
       },
     },
     async (request, reply) => {
@@ -173,7 +172,7 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
         operationId: 'getKeyAddressWithKeyPassword',
         summary: 'The crypto address of an SKA key created with an addressFormat',
         body: AddressBodySchema,
-        response: { 200: AddressResponseSchema, ...commonErrors },
+        response: { 200: AddressResponseSchema, ...COMMON_ERRORS },
       },
     },
     async (request) => ({
@@ -190,7 +189,7 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = asy
         operationId: 'deriveKey',
         summary: 'Derive a BIP32 / SLIP-10 child of a key and store it as a new key',
         body: DeriveKeyBodySchema,
-        response: { 201: DeriveKeyResponseSchema, ...commonErrors },
+        response: { 201: DeriveKeyResponseSchema, ...COMMON_ERRORS },
       },
     },
     async (request, reply) => {

@@ -2,12 +2,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { MAX_RANDOM_BYTES, type SoftHsm } from '../../hsm/soft-hsm.js';
 import { errorResponses } from '../../http/common.schema.js';
+import { onlyRoles } from '../../http/route-access.js';
 import { SERVICE_VERSION } from './version.js';
 
 /** Licence flags of the TSB that OpenTSB's features correspond to; all of them are always on. */
 export const CLIENT_FLAGS = ['KEY_AUTH', 'REST_API', 'TSB_ENGINE', 'EXTENDED_KEY_ATTRIBUTES'] as const;
 
-const service = { auth: { roles: ['service'] as const } };
+const service = onlyRoles('service');
 const tags = ['Service Information'];
 const commonErrors = errorResponses(401, 403, 500, 503);
 
