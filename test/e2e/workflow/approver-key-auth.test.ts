@@ -183,6 +183,49 @@ describe('approvers without an API credential', () => {
     expect((await requestStatus(ctx, A, id)).approvedBy).toEqual([]);
   });
 
+  it('an outsider replaying or re-aiming a keyless approval decides nothing more', async () => {
+    const key = await ctx.prisma.key.findFirstOrThrow({
+      where: { label: 'ska', partition: { name: A } },
+    });
+    // alice's approval, replayed: the task is decided once, the key used once
+    const first = await signRequest(ctx, A, 'ska', 'replayed');
+    const [aliceTask] = await listWithoutCredential(ctx, alice, first);
+    const body = approvalBody(alice, aliceTask!);
+    expect((await withoutCredential(ctx, 'POST', '/v1/approval', body)).statusCode).toBe(200);
+    const usesAfter = (await ctx.prisma.key.findUniqueOrThrow({ where: { id: key.id } })).useCount;
+    const replayed = await withoutCredential(ctx, 'POST', '/v1/approval', body);
+    expect([400, 404, 409]).toContain(replayed.statusCode);
+    expect((await ctx.prisma.key.findUniqueOrThrow({ where: { id: key.id } })).useCount).toBe(usesAfter);
+
+    // alice's signature aimed at bob's task of a new request: with alice's key it is not her task, with
+    // bob's key the signature is not his
+    const second = await signRequest(ctx, A, 'ska', 're-aimed');
+    const [bobTask] = await listWithoutCredential(ctx, bob, second);
+    const [aliceSecond] = await listWithoutCredential(ctx, alice, second);
+    const aimed = approvalBody(alice, aliceSecond!, { id: bobTask!.id });
+    expectTsbError(await withoutCredential(ctx, 'POST', '/v1/approval', aimed), 404, 652);
+    const asBob = approvalBody(alice, aliceSecond!, {
+      id: bobTask!.id,
+      approverPublicKey: bob.publicKey,
+      approvalDigestAlgorithm: bob.digest,
+    });
+    expectTsbError(await withoutCredential(ctx, 'POST', '/v1/approval', asBob), 400, 403);
+    // alice's signature over the first request's challenge, sent for her task of the second request
+    const stale = approvalBody(alice, aliceTask!, { id: aliceSecond!.id });
+    const staleAnswer = await withoutCredential(ctx, 'POST', '/v1/approval', stale);
+    expect(staleAnswer.statusCode).toBe(400);
+    const status = await requestStatus(ctx, A, second);
+    expect(status.status).toBe('PENDING');
+    expect(status.approvedBy).toEqual([]);
+  });
+
+  it('gives a request without credential nothing beyond the approver endpoints', async () => {
+    for (const url of ['/v1/synchronousSign', '/v1/sign', '/v1/filteredRequests', '/v1/key/attributes']) {
+      const response = await withoutCredential(ctx, 'POST', url, {});
+      expect(response.statusCode, url).toBe(401);
+    }
+  });
+
   it('never lets a timestamp signer work without a credential', async () => {
     const body = { ...sampleFilter(alice), timestampSigningCertificate: b64('not a certificate') };
     expectTsbError(await withoutCredential(ctx, 'POST', '/v1/filteredAllApprovalTask', body), 403, 405);
