@@ -37,6 +37,13 @@ export function resolveKeyPolicy(policy: unknown, clock: Clock): NormalizedPolic
   return validatePolicy(policy, { now: clock.now() });
 }
 
+/** Private material that was outside this HSM before its import was never always-sensitive nor never-extractable. */
+export const importedPrivateAttributes = (attributes: KeyAttributes): KeyAttributes => ({
+  ...attributes,
+  alwaysSensitive: false,
+  neverExtractable: false,
+});
+
 export function assertDerivationFits(
   attributes: KeyAttributes,
   algorithm: KeyAlgorithm,

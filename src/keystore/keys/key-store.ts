@@ -16,6 +16,7 @@ import { type KeyChange, type KeyChangeListener, KeyChanges } from './key-change
 import {
   assertDerivationFits,
   assertWritable,
+  importedPrivateAttributes,
   resolveAddressFormat,
   resolveKeyPolicy,
 } from './key-input-rules.js';
@@ -285,7 +286,7 @@ export class KeyStore {
       externalId: null,
       origin: 'imported',
       material: input.material,
-      attributes: { ...attributes, alwaysSensitive: false, neverExtractable: false },
+      attributes: importedPrivateAttributes(attributes),
       policy,
       password: normalizePassword(input.password),
       addressFormat: null,

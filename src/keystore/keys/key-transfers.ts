@@ -13,13 +13,14 @@ import type { KeyChanges } from './key-changes.js';
 import {
   assertDerivationFits,
   assertImportAllowed,
+  importedPrivateAttributes,
   optionalField,
   resolveAddressFormat,
   resolveKeyPolicy,
 } from './key-input-rules.js';
 import type { ExportedKey, ImportKeyInput, SeedImportInput, SignedKeyAttributes } from './key-store.types.js';
 import { publicReimport } from './public-reimport.js';
-import type { SealedKeyWriter } from './sealed-key-writer.js';
+import type { KeyToStore, SealedKeyWriter } from './sealed-key-writer.js';
 import { refuseStatefulCopy } from './stateful-indices.js';
 
 /** What the transfers need of the key store: its statement, its password check and its sealed material. */
@@ -69,20 +70,16 @@ export class KeyTransfers {
     });
     assertDerivationFits(attributes, algorithm, material.curveOid);
     const addressFormat = resolveAddressFormat(input.addressFormat, material, policy !== null);
-    const key = await this.writer.insert(partition, {
+    return this.insertImported(partition, {
       label,
       externalId: input.id ?? null,
-      origin: 'imported',
       material,
-      attributes: publicOnly
-        ? attributes
-        : { ...attributes, alwaysSensitive: false, neverExtractable: false },
+      attributes: publicOnly ? attributes : importedPrivateAttributes(attributes),
       policy,
       password,
       addressFormat,
       certificate,
     });
-    return this.store.statement(partition, key);
   }
 
   /**
@@ -105,18 +102,16 @@ export class KeyTransfers {
     assertDerivationFits(attributes, material.algorithm, material.curveOid);
     await this.repository.assertLabelFree(partition.id, label);
     const addressFormat = resolveAddressFormat(input.addressFormat, material, policy !== null);
-    const key = await this.writer.insert(partition, {
+    return this.insertImported(partition, {
       label,
       externalId: input.id ?? null,
-      origin: 'imported',
       material,
-      attributes: { ...attributes, alwaysSensitive: false, neverExtractable: false },
+      attributes: importedPrivateAttributes(attributes),
       policy,
       password: normalizePassword(input.password),
       addressFormat,
       chainCode: attributes.bip32 || attributes.slip10 ? master.chainCode : null,
     });
-    return this.store.statement(partition, key);
   }
 
   async exportPlain(partition: Partition, label: string, password?: PasswordInput): Promise<ExportedKey> {
@@ -152,6 +147,14 @@ export class KeyTransfers {
       secretKey: toBase64(exported.secretKey),
       certificate: toBase64(key.certificate),
     };
+  }
+
+  private async insertImported(
+    partition: Partition,
+    fields: Omit<KeyToStore, 'origin'>,
+  ): Promise<SignedKeyAttributes> {
+    const key = await this.writer.insert(partition, { ...fields, origin: 'imported' });
+    return this.store.statement(partition, key);
   }
 
   private async reimportPublicPart(
