@@ -2,7 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { ReadyKey } from '../mechanisms/key-material.js';
 import { dsaPrivateKey, dsaPublicKey, dsaSignDigest, dsaVerifyDigest } from './dsa-digest.js';
-import { nodeHashName, nodeSignAsync, verifyWithNode } from './node-signing.js';
+import { nodeHashName, nodeSignAsync, nodeVerifyAsync } from './node-signing.js';
 import { encodeRs, type RS, readRawSignature, readRs, writeRawSignature } from './signature-encoding.js';
 import type { Prepared } from './signature-request.js';
 
@@ -38,5 +38,5 @@ export async function verifyDsa(
   if (!rs) return false;
   if (algorithm.prehashed) return dsaVerifyDigest(publicKey, payload, rs);
   const raw = writeRawSignature(rs, publicKey.width);
-  return verifyWithNode(nodeHashName(algorithm.hash), payload, { key, dsaEncoding: 'ieee-p1363' }, raw);
+  return nodeVerifyAsync(nodeHashName(algorithm.hash), payload, { key, dsaEncoding: 'ieee-p1363' }, raw);
 }

@@ -15,7 +15,7 @@ import { curveByOid } from '../algorithms.js';
 import { children, decode, readOctetString } from '../der.js';
 import type { ReadyKey } from '../mechanisms/key-material.js';
 import { decodePkcs8, decodeSpki } from '../spki-pkcs8.js';
-import { nodeHashName, nodeSignAsync, verifyWithNode } from './node-signing.js';
+import { nodeHashName, nodeSignAsync, nodeVerifyAsync } from './node-signing.js';
 import type { SignatureAlgorithm } from './signature-algorithms.js';
 import {
   encodeRs,
@@ -193,7 +193,7 @@ export async function verifyEcdsa(
   if (nodeEcdsa(algorithm) || algorithm.deterministic) {
     const data = algorithm.hash === 'double-sha256' ? createHash('sha256').update(payload).digest() : payload;
     const hash = algorithm.hash === 'double-sha256' ? 'sha256' : nodeHashName(algorithm.hash);
-    return verifyWithNode(hash, data, { key, dsaEncoding: 'ieee-p1363' }, raw);
+    return nodeVerifyAsync(hash, data, { key, dsaEncoding: 'ieee-p1363' }, raw);
   }
   try {
     return curve.noble.verify(raw, ecdsaDigest(algorithm, payload), ecPoint(key), {

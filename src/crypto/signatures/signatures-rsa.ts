@@ -4,7 +4,7 @@
  */
 import { constants, type KeyObject, publicDecrypt, timingSafeEqual } from 'node:crypto';
 import type { ReadyKey } from '../mechanisms/key-material.js';
-import { nodeHashName, nodeSignAsync, verifyWithNode } from './node-signing.js';
+import { nodeHashName, nodeSignAsync, nodeVerifyAsync } from './node-signing.js';
 import type { SignatureAlgorithm } from './signature-algorithms.js';
 import {
   DIGEST_INFO_PREFIX,
@@ -68,7 +68,7 @@ export async function verifyRsa(
   signature: Buffer,
 ): Promise<boolean> {
   if (!algorithm.prehashed) {
-    return verifyWithNode(
+    return nodeVerifyAsync(
       nodeHashName(algorithm.hash),
       payload,
       { key, ...(algorithm.family === 'RSA_PSS' ? PSS : PKCS1) },

@@ -19,7 +19,7 @@ import type { KeyAlgorithm } from '../algorithms.js';
 import type { ReadyKey } from '../mechanisms/key-material.js';
 import type { ReadyPublicKey } from '../mechanisms/public-keys.js';
 import { schemeOf } from '../mechanisms/stateful-keys.js';
-import { nodeSignAsync, verifyWithNode } from './node-signing.js';
+import { nodeSignAsync, nodeVerifyAsync } from './node-signing.js';
 import {
   checkDigestLength,
   notForKey,
@@ -96,7 +96,7 @@ export async function verify(publicKey: ReadyPublicKey, request: VerifyRequest):
       }
       return false;
     case 'ED':
-      return verifyWithNode(null, payload, publicKey.key, signature);
+      return nodeVerifyAsync(null, payload, publicKey.key, signature);
   }
 }
 
