@@ -20,6 +20,7 @@ import { type ChildService, ROOT, startApi, stop } from '../test/helpers/process
 import { type ShellBlock, shellBlocks } from './readme/blocks.js';
 
 const README = path.resolve(ROOT, process.env['README_FILE'] ?? 'README.md');
+const NAME = path.basename(README);
 const POSTGRES_SERVER = 'postgresql://postgres@127.0.0.1:5432';
 const REDIS_DB = Number(process.env['README_REDIS_DB'] ?? 13);
 const TIMEOUT_MS = Number(process.env['README_TIMEOUT_SECONDS'] ?? 900) * 1000;
@@ -41,7 +42,7 @@ function script(blocks: ShellBlock[], serverUrl: string, database: string) {
   ];
   const origin: number[] = [0, 0, 0];
   blocks.forEach((block, index) => {
-    text.push(`echo ${shellQuote(`── block ${index + 1}, README.md line ${block.line} (${block.section})`)}`);
+    text.push(`echo ${shellQuote(`── block ${index + 1}, ${NAME} line ${block.line} (${block.section})`)}`);
     origin.push(0);
     block.lines.forEach((line, k) => {
       text.push(pointAtOwnServer(line, serverUrl, database));
@@ -82,7 +83,7 @@ async function main(): Promise<number> {
       TSB_RATE_LIMIT_MAX: '1000',
       TSB_RATE_LIMIT_UNAUTHENTICATED_MAX: '20',
     });
-    console.log(`README.md: ${blocks.length} shell blocks against ${server.url} (database ${run.database})`);
+    console.log(`${NAME}: ${blocks.length} shell blocks against ${server.url} (database ${run.database})`);
     const { text, origin } = script(blocks, server.url, run.database);
     const code = await runBash(text, origin, blocks, run);
     if (code !== 0) console.error(`\nserver output (last lines):\n${server.output.slice(-40).join('\n')}`);
@@ -112,14 +113,14 @@ function runBash(text: string, origin: number[], blocks: ShellBlock[], run: Run)
   });
   child.stdin.end(text);
   const timer = setTimeout(() => {
-    console.error(`\nREADME examples still running after ${TIMEOUT_MS / 1000} s: stopped`);
+    console.error(`\n${NAME} examples still running after ${TIMEOUT_MS / 1000} s: stopped`);
     child.kill('SIGKILL');
   }, TIMEOUT_MS);
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) {
-        console.log(`\nREADME.md: all ${blocks.length} shell blocks ran`);
+        console.log(`\n${NAME}: all ${blocks.length} shell blocks ran`);
         resolve(0);
         return;
       }
@@ -139,12 +140,12 @@ function failureReport(
   const scriptLine = failure ? Number.parseInt(failure.slice(FAILED.length), 10) : Number.NaN;
   const readmeLine = origin[scriptLine - 1] ?? 0;
   const block = [...blocks].reverse().find((b) => b.line <= readmeLine) ?? blocks.at(-1);
-  const blockStart = block ? output.lastIndexOf(`README.md line ${block.line} (`) : -1;
+  const blockStart = block ? output.lastIndexOf(`${NAME} line ${block.line} (`) : -1;
   return [
     '',
-    `README.md example failed (${status}): ${failure ?? 'no failing command reported'}`,
-    readmeLine ? `at README.md line ${readmeLine}` : '',
-    block ? `\nthe block (README.md line ${block.line}, ${block.section}):\n${block.lines.join('\n')}` : '',
+    `${NAME} example failed (${status}): ${failure ?? 'no failing command reported'}`,
+    readmeLine ? `at ${NAME} line ${readmeLine}` : '',
+    block ? `\nthe block (${NAME} line ${block.line}, ${block.section}):\n${block.lines.join('\n')}` : '',
     blockStart >= 0 ? `\nits output:\n${output.slice(output.indexOf('\n', blockStart) + 1)}` : '',
   ].join('\n');
 }
