@@ -11,6 +11,7 @@ import type { PrismaClient } from './generated/prisma/client.js';
 import { SoftHsm } from './hsm/soft-hsm.js';
 import { RateLimiter } from './http/rate-limiter.js';
 import type { Logger } from './lib/logger.js';
+import { OutageLog } from './lib/outage-log.js';
 import { ServiceMetrics } from './observability/metrics.js';
 import { warnStatefulExhaustion } from './observability/stateful-warnings.js';
 
@@ -78,12 +79,14 @@ export function buildApiServices(deps: ServiceDependencies & { workflow?: Workfl
 function buildRateLimiter(config: Readonly<Config>, log: Logger): RateLimiter | null {
   const { max, windowSeconds, unauthenticatedMax } = config.rateLimit;
   if (max <= 0 && unauthenticatedMax <= 0) return null;
+  const outage = new OutageLog(log, 'Redis (rate limit: requests go through uncounted)');
   return new RateLimiter({
     redisUrl: config.redisUrl,
     prefix: config.workflow.queuePrefix,
     max,
     windowSeconds,
-    onRedisUnavailable: (error) => log.warn({ err: error }, 'rate limit not counted: Redis does not answer'),
+    onRedisUnavailable: (error) => outage.failed(error),
+    onRedisAvailable: () => outage.recovered(),
   });
 }
 
