@@ -14,7 +14,7 @@ import { PartitionStore } from './keystore/partitions/partition-store.js';
  * The partitions of a short-lived command: it keeps no cache, but announces each change so that running
  * service processes drop their cached copy.
  */
-export function commandPartitions(prisma: PrismaClient, masterKey: Buffer): PartitionStore {
+export function commandPartitions(prisma: PrismaClient, masterKey: Buffer | (() => Buffer)): PartitionStore {
   return new PartitionStore(prisma, masterKey, (change) => announceChange(prisma, change));
 }
 

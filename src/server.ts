@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createPrismaClient } from './db/prisma.js';
 import { LOG_OPTIONS } from './observability/log-redaction.js';
 import { buildHsm } from './services.js';
-import { openProcessMasterKey, prepareDatabase } from './startup.js';
+import { openProcessMasterKey, prepareDatabase, prepareDevelopmentJwtKeys } from './startup.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -15,7 +15,8 @@ async function main(): Promise<void> {
   const prisma = createPrismaClient(config.databaseUrl);
   let masterKey: Buffer;
   try {
-    masterKey = await openProcessMasterKey(config, prisma, log, { usesTokenKeys: true });
+    await prepareDevelopmentJwtKeys(config, prisma, log, true);
+    masterKey = await openProcessMasterKey(config, prisma, log);
   } catch (error) {
     await prisma.$disconnect();
     throw error;

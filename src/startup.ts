@@ -17,6 +17,11 @@ export interface StartupLog {
   warn(fields: object, message: string): void;
 }
 
+/** Whether a master key is at hand without making one: configured, or a development key in TSB_DATA_DIR. */
+export function masterKeyAvailable(config: Readonly<Config>): boolean {
+  return config.masterKey !== null || existsSync(path.join(config.dataDir, 'master.key'));
+}
+
 /** host:port/name of the database, for messages (never the password). */
 export function databaseName(databaseUrl: string): string {
   const { host, port, database } = describeDatabaseUrl(databaseUrl);
@@ -34,17 +39,15 @@ export async function prepareDatabase(config: Readonly<Config>, log: StartupLog)
 
 /**
  * The master key, checked against the database (see openMasterKey); warns when it is a development key.
- * Development keys (master key, JWT keys) are made only for an unused database; `usesTokenKeys`: the process
- * signs or verifies JWTs, so a missing development JWT key is an error. Throws MasterKeyError, whose
+ * A development key is made only for an unused database (call prepareDevelopmentJwtKeys first, so that the
+ * JWT keys are made with it). Throws MasterKeyError, whose
  * message names the setting to change, when a key is not the database's or missing.
  */
 export async function openProcessMasterKey(
   config: Readonly<Config>,
   prisma: PrismaClient,
   log: StartupLog,
-  options: { usesTokenKeys: boolean },
 ): Promise<Buffer> {
-  await prepareDevelopmentJwtKeys(config, prisma, log, options.usesTokenKeys);
   const opened = await openMasterKey(config, prisma, databaseName(config.databaseUrl));
   if (opened.events.includes('development key created'))
     log.warn({ file: opened.file }, 'created a development master key');
@@ -60,7 +63,7 @@ export async function openProcessMasterKey(
  * verifies tokens (`needed`) gets an error instead of a new key: tokens of a new key would not verify where
  * the other one is used.
  */
-async function prepareDevelopmentJwtKeys(
+export async function prepareDevelopmentJwtKeys(
   config: Readonly<Config>,
   prisma: PrismaClient,
   log: StartupLog,

@@ -10,7 +10,7 @@ import { LOG_OPTIONS } from './observability/log-redaction.js';
 import { checkReadiness } from './observability/readiness.js';
 import { closeWorkerHttp, startWorkerHttp } from './observability/worker-http.js';
 import { buildHsm, buildWorkerServices } from './services.js';
-import { openProcessMasterKey, prepareDatabase } from './startup.js';
+import { openProcessMasterKey, prepareDatabase, prepareDevelopmentJwtKeys } from './startup.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -19,7 +19,8 @@ async function main(): Promise<void> {
   const prisma = createPrismaClient(config.databaseUrl);
   let masterKey: Buffer;
   try {
-    masterKey = await openProcessMasterKey(config, prisma, log, { usesTokenKeys: false });
+    await prepareDevelopmentJwtKeys(config, prisma, log, false);
+    masterKey = await openProcessMasterKey(config, prisma, log);
   } catch (error) {
     await prisma.$disconnect();
     throw error;

@@ -106,11 +106,11 @@ export const AUDIT_COMMANDS: Command[] = [
       'master key (TSB_MASTER_KEY / TSB_MASTER_KEY_FILE, else the development key in TSB_DATA_DIR).',
     options: { out: { type: 'string', description: 'write to this file instead of standard output' } },
     positionals: ['PARTITION'],
-    async run({ values, positionals, io, config, withDatabase }) {
+    async run({ values, positionals, io, config, withMasterKey }) {
       const name = positionals[0]!;
       const outFile = typeof values['out'] === 'string' ? values['out'] : null;
       let lines = 0;
-      await withDatabase(async (prisma, masterKey) => {
+      await withMasterKey(async (prisma, masterKey) => {
         const owner: ChainOwner =
           name === SERVICE_CHAIN_ARGUMENT ? null : await requirePartition(prisma, name);
         const audit = await commandAuditExport(config, prisma, masterKey, systemClock);

@@ -49,10 +49,13 @@ export interface RunContext {
   io: CliIo;
   config: Readonly<Config>;
   /**
-   * Runs `fn` on the database (created and migrated first unless TSB_RUN_MIGRATIONS=false) with the master
-   * key, checked against the database: a command never starts with a key that is not the database's.
+   * Runs `fn` on the database (created and migrated first unless TSB_RUN_MIGRATIONS=false). A master key at
+   * hand (configured, or the development key in TSB_DATA_DIR) is checked against the database first: a command
+   * never runs with a key that is not the database's; without one, nothing is made.
    */
-  withDatabase<T>(fn: (prisma: PrismaClient, masterKey: Buffer) => Promise<T>): Promise<T>;
+  withDatabase<T>(fn: (prisma: PrismaClient) => Promise<T>): Promise<T>;
+  /** withDatabase for a command that seals or opens keys: the master key is needed (made for an unused database). */
+  withMasterKey<T>(fn: (prisma: PrismaClient, masterKey: Buffer) => Promise<T>): Promise<T>;
 }
 
 export async function requirePartition(prisma: PrismaClient, name: string) {

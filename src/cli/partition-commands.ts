@@ -12,11 +12,16 @@ async function changePartition(
   name: string,
   change: (partitions: PartitionStore, id: string) => Promise<void>,
 ): Promise<void> {
-  await withDatabase(async (prisma, masterKey) => {
+  await withDatabase(async (prisma) => {
     const partition = await requirePartition(prisma, name);
-    await change(commandPartitions(prisma, masterKey), partition.id);
+    // these changes seal nothing: no master key needed
+    await change(commandPartitions(prisma, NO_MASTER_KEY), partition.id);
   });
 }
+
+const NO_MASTER_KEY = (): Buffer => {
+  throw new CliError('this command does not use the master key');
+};
 
 function flagsText(p: PartitionFlags): string {
   const flags = [
@@ -46,7 +51,7 @@ export const PARTITION_COMMANDS: Command[] = [
       'read-only': { type: 'boolean', description: 'keys can be used but not created, changed or deleted' },
     },
     positionals: ['NAME'],
-    async run({ values, positionals, io, withDatabase }) {
+    async run({ values, positionals, io, withMasterKey }) {
       const name = positionals[0]!;
       if (!PARTITION_NAME_PATTERN.test(name)) {
         throw new UsageError(
@@ -60,7 +65,7 @@ export const PARTITION_COMMANDS: Command[] = [
         keyInvalidation: values['key-invalidation'] === true,
         readOnly: values['read-only'] === true,
       };
-      const partition = await withDatabase(async (prisma, masterKey) => {
+      const partition = await withMasterKey(async (prisma, masterKey) => {
         if (await prisma.partition.findUnique({ where: { name } })) {
           throw new CliError(`partition "${name}" already exists`);
         }

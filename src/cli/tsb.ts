@@ -13,7 +13,13 @@ import { createPrismaClient } from '../db/prisma.js';
 import { TsbError } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { PROJECT_ROOT } from '../lib/project-root.js';
-import { openProcessMasterKey, prepareDatabase, type StartupLog } from '../startup.js';
+import {
+  masterKeyAvailable,
+  openProcessMasterKey,
+  prepareDatabase,
+  prepareDevelopmentJwtKeys,
+  type StartupLog,
+} from '../startup.js';
 import { API_KEY_COMMANDS } from './apikey-commands.js';
 import { APPROVER_COMMANDS } from './approver-commands.js';
 import { AUDIT_COMMANDS } from './audit-commands.js';
@@ -179,22 +185,32 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       );
     }
     const config = loadConfig(io.env);
-    const withDatabase = async <T>(
-      fn: (prisma: PrismaClient, masterKey: Buffer) => Promise<T>,
+    const open = async <T>(
+      needsMasterKey: boolean,
+      fn: (prisma: PrismaClient, masterKey: Buffer | null) => Promise<T>,
     ): Promise<T> => {
       const notes = startupNotes(io);
       await prepareDatabase(config, notes);
       const prisma = createPrismaClient(config.databaseUrl);
       try {
-        const masterKey = await openProcessMasterKey(config, prisma, notes, {
-          usesTokenKeys: command.usesTokenKeys === true,
-        });
+        await prepareDevelopmentJwtKeys(config, prisma, notes, command.usesTokenKeys === true);
+        const masterKey =
+          needsMasterKey || masterKeyAvailable(config)
+            ? await openProcessMasterKey(config, prisma, notes)
+            : null;
         return await fn(prisma, masterKey);
       } finally {
         await prisma.$disconnect().catch(() => {});
       }
     };
-    await command.run({ values: parsed.values, positionals: parsed.positionals, io, config, withDatabase });
+    await command.run({
+      values: parsed.values,
+      positionals: parsed.positionals,
+      io,
+      config,
+      withDatabase: (fn) => open(false, (prisma) => fn(prisma)),
+      withMasterKey: (fn) => open(true, (prisma, masterKey) => fn(prisma, masterKey!)),
+    });
     return EXIT_OK;
   } catch (error) {
     if (error instanceof UsageError) {
