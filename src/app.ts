@@ -30,7 +30,7 @@ import { openApiDocumentation } from './http/openapi.js';
 import rateLimitPlugin, { limitApproverKeyRequests, limitUnauthenticated } from './http/rate-limit.plugin.js';
 import { tlsServerOptions } from './http/tls.js';
 import httpMetricsPlugin from './observability/http-metrics.js';
-import { LOG_REDACTION } from './observability/log-redaction.js';
+import { LOG_OPTIONS } from './observability/log-redaction.js';
 import { buildApiServices } from './services.js';
 
 export interface AppDependencies {
@@ -70,7 +70,7 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
         ? false
         : {
             level: logger?.level ?? config.logLevel,
-            ...LOG_REDACTION,
+            ...LOG_OPTIONS,
             ...(logger?.stream ? { stream: logger.stream } : {}),
           },
     bodyLimit: config.bodyLimitBytes,

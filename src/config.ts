@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PARTITION_NAME_PATTERN } from './lib/partition-name.js';
+import { PROJECT_ROOT } from './lib/project-root.js';
 
 /**
  * The only reader of process.env. Everything else receives a frozen Config.
@@ -168,7 +169,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       'postgres:',
     ]),
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
-    dataDir: path.resolve(text('TSB_DATA_DIR', 'data')),
+    // relative to the OpenTSB folder, not the current directory: every process and `tsb` finds the same keys
+    dataDir: path.resolve(PROJECT_ROOT, text('TSB_DATA_DIR', 'data')),
     masterKey,
     tls: certFile && keyFile ? { certFile, keyFile, clientCaFile } : null,
     authNonePartition,

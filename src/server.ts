@@ -1,22 +1,27 @@
-import path from 'node:path';
 import closeWithGrace from 'close-with-grace';
+import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { NO_AUTHENTICATION_WARNING } from './auth/no-authentication.js';
 import { ConfigError, loadConfig } from './config.js';
-import { deployMigrations, ensureDatabase } from './db/migrations.js';
 import { createPrismaClient } from './db/prisma.js';
-import { DEVELOPMENT_KEY_WARNING, resolveMasterKey } from './keystore/master-key.js';
+import { LOG_OPTIONS } from './observability/log-redaction.js';
 import { buildHsm } from './services.js';
+import { openProcessMasterKey, prepareDatabase, prepareDevelopmentJwtKeys } from './startup.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const masterKey = resolveMasterKey(config.masterKey, config.dataDir);
-  if (config.runMigrations) {
-    await ensureDatabase(config.databaseUrl);
-    await deployMigrations(config.databaseUrl, path.resolve('prisma/migrations'));
-  }
+  const log = pino({ level: config.logLevel, ...LOG_OPTIONS });
+  await prepareDatabase(config, log);
   const prisma = createPrismaClient(config.databaseUrl);
-  const hsm = buildHsm(config, prisma, masterKey.key);
+  let masterKey: Buffer;
+  try {
+    await prepareDevelopmentJwtKeys(config, prisma, log, true);
+    masterKey = await openProcessMasterKey(config, prisma, log);
+  } catch (error) {
+    await prisma.$disconnect();
+    throw error;
+  }
+  const hsm = buildHsm(config, prisma, masterKey);
   const app = await buildApp({ config, prisma, hsm });
   await hsm.listenForChanges(config.databaseUrl, (error) =>
     app.log.warn(
@@ -24,7 +29,6 @@ async function main(): Promise<void> {
       'key change feed interrupted; cached key data is not used until it reconnects',
     ),
   );
-  if (masterKey.development) app.log.warn(DEVELOPMENT_KEY_WARNING(masterKey.file));
   if (config.authNonePartition !== null) {
     app.log.warn(NO_AUTHENTICATION_WARNING(config.authNonePartition));
     const name = config.authNonePartition;

@@ -1,20 +1,17 @@
 /**
  * The composition root: the services of a process, built in one place from the validated configuration,
- * a Prisma client and a logger. The API server (through `buildApp`), the worker, the CLI and the tests
- * build through these functions; nothing else constructs a service.
+ * a Prisma client and a logger. The API server (through `buildApp`), the worker and the tests build through
+ * these functions, the CLI through command-services.ts; nothing else constructs a service.
  */
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { Workflow } from './features/approvals/workflow.js';
-import { AuditRepository } from './features/audit/audit.repository.js';
-import { AuditService, attestationCheckpointSigner } from './features/audit/audit.service.js';
 import { type Audit, createAudit } from './features/audit/audit-system.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { SoftHsm } from './hsm/soft-hsm.js';
 import { RateLimiter } from './http/rate-limiter.js';
-import { announceChange } from './keystore/metadata-cache.js';
-import { PartitionStore } from './keystore/partitions/partition-store.js';
 import type { Logger } from './lib/logger.js';
+import { OutageLog } from './lib/outage-log.js';
 import { ServiceMetrics } from './observability/metrics.js';
 import { warnStatefulExhaustion } from './observability/stateful-warnings.js';
 
@@ -82,12 +79,14 @@ export function buildApiServices(deps: ServiceDependencies & { workflow?: Workfl
 function buildRateLimiter(config: Readonly<Config>, log: Logger): RateLimiter | null {
   const { max, windowSeconds, unauthenticatedMax } = config.rateLimit;
   if (max <= 0 && unauthenticatedMax <= 0) return null;
+  const outage = new OutageLog(log, 'Redis (rate limit: requests go through uncounted)');
   return new RateLimiter({
     redisUrl: config.redisUrl,
     prefix: config.workflow.queuePrefix,
     max,
     windowSeconds,
-    onRedisUnavailable: (error) => log.warn({ err: error }, 'rate limit not counted: Redis does not answer'),
+    onRedisUnavailable: (error) => outage.failed(error),
+    onRedisAvailable: () => outage.recovered(),
   });
 }
 
@@ -106,32 +105,4 @@ export function buildWorkerServices(deps: ServiceDependencies): {
       role: 'worker',
     }),
   };
-}
-
-/**
- * The partitions of a short-lived command (the CLI): it keeps no cache, but announces each change so
- * that running service processes drop their cached copy. The master key is resolved only when needed.
- */
-export function commandPartitions(prisma: PrismaClient, masterKey: Buffer | (() => Buffer)): PartitionStore {
-  return new PartitionStore(prisma, masterKey, (change) => announceChange(prisma, change));
-}
-
-/**
- * The audit export of a command (`tsb audit export`): an HSM that caches one key, to sign the closing
- * checkpoint with the partition's attestation key; `close` ends that HSM.
- */
-export function commandAuditExport(
-  config: Readonly<Config>,
-  prisma: PrismaClient,
-  masterKey: Buffer,
-  clock: Clock,
-): { service: AuditService; close(): Promise<void> } {
-  const hsm = new SoftHsm({ prisma, masterKey, keyCacheSize: 1 });
-  const service = new AuditService(
-    new AuditRepository(prisma),
-    attestationCheckpointSigner(hsm),
-    clock,
-    config.audit.checkpointEvery,
-  );
-  return { service, close: () => hsm.close() };
 }

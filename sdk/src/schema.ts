@@ -1265,14 +1265,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description ready: all checks ok; degraded: Redis is unreachable (synchronous operations work, approvals are moved on by the database sweep); unavailable: the database is unreachable or the master key does not open the stored partition keys */
+                        /** @description ready: all checks ok; degraded: Redis is unreachable (synchronous operations work, approvals are moved on by the database sweep); unavailable: the database is unreachable or the master key does not open every stored partition key */
                         status: "ready" | "degraded" | "unavailable";
                         checks: {
                             /** @description ok, or unreachable (with the driver error code) */
                             database: string;
                             /** @description ok or unreachable */
                             redis: string;
-                            /** @description loaded: the master key opens a stored partition key (or no partition exists yet); otherwise why not */
+                            /** @description loaded: the master key opens every stored partition key (or no partition exists yet; checked at most every 10 s); otherwise the partitions whose key it does not open */
                             masterKey: string;
                         };
                         /** @description what an operator must know, e.g. that the service runs without authentication */
@@ -1305,14 +1305,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description ready: all checks ok; degraded: Redis is unreachable (synchronous operations work, approvals are moved on by the database sweep); unavailable: the database is unreachable or the master key does not open the stored partition keys */
+                        /** @description ready: all checks ok; degraded: Redis is unreachable (synchronous operations work, approvals are moved on by the database sweep); unavailable: the database is unreachable or the master key does not open every stored partition key */
                         status: "ready" | "degraded" | "unavailable";
                         checks: {
                             /** @description ok, or unreachable (with the driver error code) */
                             database: string;
                             /** @description ok or unreachable */
                             redis: string;
-                            /** @description loaded: the master key opens a stored partition key (or no partition exists yet); otherwise why not */
+                            /** @description loaded: the master key opens every stored partition key (or no partition exists yet; checked at most every 10 s); otherwise the partitions whose key it does not open */
                             masterKey: string;
                         };
                         /** @description what an operator must know, e.g. that the service runs without authentication */

@@ -1,6 +1,7 @@
 /** `tsb audit …`: export a partition's tamper-evident audit log, and verify an export offline. */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { systemClock } from '../clock.js';
+import { commandAuditExport } from '../command-services.js';
 import type { ChainOwner } from '../features/audit/audit.service.js';
 import { SERVICE_CHAIN } from '../features/audit/audit-chain.js';
 import {
@@ -8,12 +9,10 @@ import {
   readVerificationKey,
   verifyAuditLog,
 } from '../features/audit/audit-verifier.js';
-import { commandAuditExport } from '../services.js';
 import {
   CliError,
   type CliIo,
   type Command,
-  masterKeyFor,
   readInputFile,
   requirePartition,
   UsageError,
@@ -107,15 +106,14 @@ export const AUDIT_COMMANDS: Command[] = [
       'master key (TSB_MASTER_KEY / TSB_MASTER_KEY_FILE, else the development key in TSB_DATA_DIR).',
     options: { out: { type: 'string', description: 'write to this file instead of standard output' } },
     positionals: ['PARTITION'],
-    async run({ values, positionals, io, config, withDatabase }) {
+    async run({ values, positionals, io, config, withMasterKey }) {
       const name = positionals[0]!;
-      const masterKey = masterKeyFor(config, io);
       const outFile = typeof values['out'] === 'string' ? values['out'] : null;
       let lines = 0;
-      await withDatabase(async (prisma) => {
+      await withMasterKey(async (prisma, masterKey) => {
         const owner: ChainOwner =
           name === SERVICE_CHAIN_ARGUMENT ? null : await requirePartition(prisma, name);
-        const audit = commandAuditExport(config, prisma, masterKey, systemClock);
+        const audit = await commandAuditExport(config, prisma, masterKey, systemClock);
         const fd = outFile === null ? null : openForWriting(outFile);
         try {
           for await (const text of await audit.service.export(owner)) {

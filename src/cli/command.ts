@@ -4,7 +4,6 @@ import type { ParseArgsConfig } from 'node:util';
 import { parseRoles, ROLES, type Role } from '../auth/roles.js';
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { DEVELOPMENT_KEY_WARNING, resolveMasterKey } from '../keystore/master-key.js';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -37,6 +36,8 @@ export interface Command {
   summary: string;
   details?: string;
   options: Options;
+  /** the command signs JWTs: a development JWT key missing for a database in use is an error */
+  usesTokenKeys?: boolean;
   /** Positional arguments: exact count. */
   positionals: string[];
   run(context: RunContext): Promise<void>;
@@ -47,7 +48,14 @@ export interface RunContext {
   positionals: string[];
   io: CliIo;
   config: Readonly<Config>;
+  /**
+   * Runs `fn` on the database (created and migrated first unless TSB_RUN_MIGRATIONS=false). A master key at
+   * hand (configured, or the development key in TSB_DATA_DIR) is checked against the database first: a command
+   * never runs with a key that is not the database's; without one, nothing is made.
+   */
   withDatabase<T>(fn: (prisma: PrismaClient) => Promise<T>): Promise<T>;
+  /** withDatabase for a command that seals or opens keys: the master key is needed (made for an unused database). */
+  withMasterKey<T>(fn: (prisma: PrismaClient, masterKey: Buffer) => Promise<T>): Promise<T>;
 }
 
 export async function requirePartition(prisma: PrismaClient, name: string) {
@@ -109,11 +117,4 @@ export function readInputFile(file: string, what?: string): Buffer {
   } catch (error) {
     throw new CliError(`cannot read ${what ? `${what} ` : ''}${file}: ${(error as Error).message}`);
   }
-}
-
-/** The configured master key, or the development key in the data folder (with a warning on stderr). */
-export function masterKeyFor(config: Readonly<Config>, io: CliIo): Buffer {
-  const master = resolveMasterKey(config.masterKey, config.dataDir);
-  if (master.development) io.stderr(`warning: ${DEVELOPMENT_KEY_WARNING(master.file)}\n`);
-  return master.key;
 }

@@ -1,32 +1,27 @@
 /** `tsb partition create|webhook|approver-keys|list`: the partitions (tenants), each with its own partition key. */
+
+import { commandPartitions } from '../command-services.js';
 import type { PartitionFlags } from '../keystore/partitions/partition-flags.js';
 import type { PartitionStore } from '../keystore/partitions/partition-store.js';
 import { PARTITION_NAME_PATTERN } from '../lib/partition-name.js';
-import { commandPartitions } from '../services.js';
-import {
-  CliError,
-  type Command,
-  masterKeyFor,
-  type RunContext,
-  requirePartition,
-  table,
-  UsageError,
-} from './command.js';
+import { CliError, type Command, type RunContext, requirePartition, table, UsageError } from './command.js';
 
 /** Changes a setting of partition `name` through the partition store, which announces it to running services. */
 async function changePartition(
-  { config, io, withDatabase }: Pick<RunContext, 'config' | 'io' | 'withDatabase'>,
+  withDatabase: RunContext['withDatabase'],
   name: string,
   change: (partitions: PartitionStore, id: string) => Promise<void>,
 ): Promise<void> {
   await withDatabase(async (prisma) => {
     const partition = await requirePartition(prisma, name);
-    await change(
-      commandPartitions(prisma, () => masterKeyFor(config, io)),
-      partition.id,
-    );
+    // these changes seal nothing: no master key needed
+    await change(commandPartitions(prisma, NO_MASTER_KEY), partition.id);
   });
 }
+
+const NO_MASTER_KEY = (): Buffer => {
+  throw new CliError('this command does not use the master key');
+};
 
 function flagsText(p: PartitionFlags): string {
   const flags = [
@@ -56,7 +51,7 @@ export const PARTITION_COMMANDS: Command[] = [
       'read-only': { type: 'boolean', description: 'keys can be used but not created, changed or deleted' },
     },
     positionals: ['NAME'],
-    async run({ values, positionals, io, config, withDatabase }) {
+    async run({ values, positionals, io, withMasterKey }) {
       const name = positionals[0]!;
       if (!PARTITION_NAME_PATTERN.test(name)) {
         throw new UsageError(
@@ -64,14 +59,13 @@ export const PARTITION_COMMANDS: Command[] = [
           'partition create',
         );
       }
-      const masterKey = masterKeyFor(config, io);
       const flags: Partial<PartitionFlags> = {
         allowKeyExport: values['key-export'] === true,
         allowKeyImport: values['no-key-import'] !== true,
         keyInvalidation: values['key-invalidation'] === true,
         readOnly: values['read-only'] === true,
       };
-      const partition = await withDatabase(async (prisma) => {
+      const partition = await withMasterKey(async (prisma, masterKey) => {
         if (await prisma.partition.findUnique({ where: { name } })) {
           throw new CliError(`partition "${name}" already exists`);
         }
@@ -92,7 +86,7 @@ export const PARTITION_COMMANDS: Command[] = [
       remove: { type: 'boolean', description: 'stop calling the webhook' },
     },
     positionals: ['NAME'],
-    async run({ values, positionals, io, config, withDatabase }) {
+    async run({ values, positionals, io, withDatabase }) {
       const name = positionals[0]!;
       const url = typeof values['url'] === 'string' ? values['url'] : null;
       if ((url === null) === (values['remove'] !== true)) {
@@ -101,9 +95,7 @@ export const PARTITION_COMMANDS: Command[] = [
       if (url !== null && !/^https?:\/\/\S+$/.test(url)) {
         throw new UsageError(`"${url}" is not an http(s) URL`, 'partition webhook');
       }
-      await changePartition({ config, io, withDatabase }, name, (partitions, id) =>
-        partitions.updateWebhookUrl(id, url),
-      );
+      await changePartition(withDatabase, name, (partitions, id) => partitions.updateWebhookUrl(id, url));
       io.stdout(url ? `webhook of ${name}: ${url}\n` : `webhook of ${name} removed\n`);
     },
   },
@@ -121,13 +113,13 @@ export const PARTITION_COMMANDS: Command[] = [
       off: { type: 'boolean', description: 'approvers need a credential too' },
     },
     positionals: ['NAME'],
-    async run({ values, positionals, io, config, withDatabase }) {
+    async run({ values, positionals, io, withDatabase }) {
       const name = positionals[0]!;
       if ((values['on'] === true) === (values['off'] === true)) {
         throw new UsageError('give either --on or --off', 'partition approver-keys');
       }
       const enabled = values['on'] === true;
-      await changePartition({ config, io, withDatabase }, name, (partitions, id) =>
+      await changePartition(withDatabase, name, (partitions, id) =>
         partitions.updateApproverKeyAuthentication(id, enabled),
       );
       io.stdout(

@@ -13,7 +13,6 @@ import { PARTITION_NAME_PATTERN } from '../lib/partition-name.js';
 import {
   CliError,
   type Command,
-  masterKeyFor,
   PARTITION_FILTER_OPTION,
   readInputFile,
   requiredString,
@@ -117,10 +116,9 @@ export const SECURITY_OFFICER_COMMANDS: Command[] = [
       'Credentials (API keys, tokens, client certificates), SKA requests and proposals are not in it.',
     options: { out: { type: 'string', description: 'the file to write (mode 600)' } },
     positionals: ['NAME'],
-    async run({ values, positionals, io, config, withDatabase }) {
+    async run({ values, positionals, io, withMasterKey }) {
       const out = requiredString(values, 'out', 'partition backup');
-      const masterKey = masterKeyFor(config, io);
-      const backup = await withDatabase(async (prisma) => {
+      const backup = await withMasterKey(async (prisma, masterKey) => {
         const partition = await requirePartition(prisma, positionals[0]!);
         return new PartitionBackups(prisma, masterKey, systemClock).export(partition.id);
       });
@@ -140,7 +138,7 @@ export const SECURITY_OFFICER_COMMANDS: Command[] = [
       'bound to it). Everything is written in one transaction.',
     options: { name: { type: 'string', description: 'restore under this partition name' } },
     positionals: ['FILE'],
-    async run({ values, positionals, io, config, withDatabase }) {
+    async run({ values, positionals, io, withMasterKey }) {
       const file = positionals[0]!;
       const name = typeof values['name'] === 'string' ? values['name'] : undefined;
       if (name !== undefined && !PARTITION_NAME_PATTERN.test(name)) {
@@ -153,8 +151,7 @@ export const SECURITY_OFFICER_COMMANDS: Command[] = [
         if (error instanceof CliError) throw error;
         throw new CliError(`${file} is not JSON: not a partition backup`);
       }
-      const masterKey = masterKeyFor(config, io);
-      const restored = await withDatabase((prisma) =>
+      const restored = await withMasterKey((prisma, masterKey) =>
         new PartitionBackups(prisma, masterKey, systemClock).restore(document, name ? { name } : {}),
       );
       io.stdout(

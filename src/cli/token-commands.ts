@@ -25,6 +25,7 @@ export const TOKEN_COMMANDS: Command[] = [
       subject: { type: 'string', description: 'the "sub" claim (default: the partition name)' },
     },
     positionals: [],
+    usesTokenKeys: true,
     async run({ values, io, config, withDatabase }) {
       const command = 'token issue';
       const partitionName = requiredString(values, 'partition', command);
@@ -34,8 +35,9 @@ export const TOKEN_COMMANDS: Command[] = [
       if (!/^\d+$/.test(ttlText) || ttlSeconds < 1) {
         throw new UsageError(`--ttl must be a positive number of seconds (got "${ttlText}")`, command);
       }
-      const issuer = createJwtIssuer(config);
+      // opening the database checks (or, for an unused one, makes) the development JWT key first
       await withDatabase((prisma) => requirePartition(prisma, partitionName));
+      const issuer = createJwtIssuer(config);
       const subject = typeof values['subject'] === 'string' ? values['subject'] : undefined;
       const token = await issuer.issueToken({
         partition: partitionName,

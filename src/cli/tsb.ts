@@ -4,14 +4,22 @@
  * JWT_*), so what it creates is what the service sees. Run through bin/tsb.js. This file dispatches
  * and prints usage; each command group has its own `*-commands.ts`.
  */
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UnknownRoleError } from '../auth/roles.js';
 import { ConfigError, loadConfig } from '../config.js';
-import { deployMigrations, ensureDatabase } from '../db/migrations.js';
 import { createPrismaClient } from '../db/prisma.js';
 import { TsbError } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { PROJECT_ROOT } from '../lib/project-root.js';
+import {
+  masterKeyAvailable,
+  openProcessMasterKey,
+  prepareDatabase,
+  prepareDevelopmentJwtKeys,
+  type StartupLog,
+} from '../startup.js';
 import { API_KEY_COMMANDS } from './apikey-commands.js';
 import { APPROVER_COMMANDS } from './approver-commands.js';
 import { AUDIT_COMMANDS } from './audit-commands.js';
@@ -22,8 +30,6 @@ import { SECURITY_OFFICER_COMMANDS } from './security-officer-commands.js';
 import { TOKEN_COMMANDS } from './token-commands.js';
 
 export type { CliIo } from './command.js';
-
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
 
 const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
@@ -43,11 +49,14 @@ const COMMANDS: Command[] = [
 
 const ENVIRONMENT_HELP = `Environment (the same as the service):
   DATABASE_URL           PostgreSQL URL (default postgresql://postgres@127.0.0.1:5432/opentsb)
-  TSB_DATA_DIR           data folder with the development keys (default ./data)
-  TSB_MASTER_KEY[_FILE]  32-byte base64 master key (partition create)
+  TSB_DATA_DIR           data folder with the development keys (default: data in the OpenTSB folder;
+                         a relative path is taken from the OpenTSB folder, not the current directory)
+  TSB_MASTER_KEY[_FILE]  32-byte base64 master key; must be the one the database was first used with
   JWT_PRIVATE_KEY_FILE   PEM key tokens are signed with (token issue)
   JWT_ISSUER, JWT_AUDIENCE
   TSB_RUN_MIGRATIONS     "false" to skip applying database migrations first
+
+Exit codes: 0 done, 1 the command failed, 2 wrong command line. 'tsb --version' prints the version.
 `;
 
 function mainHelp(): string {
@@ -78,30 +87,80 @@ function commandHelp(command: Command): string {
   );
 }
 
-/** Runs the CLI; returns the process exit code. */
+/** Exit codes: 0 done, 1 the command failed, 2 the command line was wrong (as vault and most CLIs do). */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+const HELP = new Set(['--help', '-h', 'help']);
+const VERSION = new Set(['--version', '-V', 'version']);
+
+/** The version of this OpenTSB (package.json), read only when asked for. */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+    version?: string;
+  };
+  return manifest.version ?? 'unknown';
+}
+
+/** node:util parseArgs' messages, in the words of this CLI. */
+function argumentProblem(error: unknown): string {
+  const { code, message } = error as { code?: string; message: string };
+  const option = /'(-[^']*)'/.exec(message)?.[1];
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${option ?? message}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return option && /argument missing/.test(message)
+        ? `option ${option} needs a value`
+        : option
+          ? `option ${option} takes no value`
+          : message;
+    default:
+      return message;
+  }
+}
+
+/** Runs the CLI; returns the process exit code (EXIT_OK, EXIT_FAILURE or EXIT_USAGE). */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const [group, action, ...rest] = argv;
-  if (group === undefined || group === '--help' || group === '-h' || group === 'help') {
+  if (group === undefined) {
+    io.stderr(mainHelp());
+    return EXIT_USAGE;
+  }
+  if (HELP.has(group)) {
     io.stdout(mainHelp());
-    return 0;
+    return EXIT_OK;
+  }
+  if (VERSION.has(group)) {
+    io.stdout(`tsb (OpenTSB) ${version()}\n`);
+    return EXIT_OK;
   }
   const groups = new Set(COMMANDS.map((c) => c.name.split(' ')[0]));
   if (!groups.has(group)) {
-    io.stderr(`tsb: unknown command "${group}"\n\n${mainHelp()}`);
-    return 1;
+    io.stderr(
+      group.startsWith('-')
+        ? `tsb: unknown option ${group}\nRun 'tsb --help' for the commands.\n`
+        : `tsb: unknown command "${group}"\nRun 'tsb --help' for the commands.\n`,
+    );
+    return EXIT_USAGE;
   }
-  if (action === undefined || action === '--help' || action === '-h' || action === 'help') {
+  if (action === undefined || HELP.has(action)) {
+    if (action === undefined) {
+      io.stderr(groupHelp(group));
+      return EXIT_USAGE;
+    }
     io.stdout(groupHelp(group));
-    return action === undefined ? 1 : 0;
+    return EXIT_OK;
   }
   const command = COMMANDS.find((c) => c.name === `${group} ${action}`);
   if (!command) {
     io.stderr(`tsb: unknown command "${group} ${action}"\n\n${groupHelp(group)}`);
-    return 1;
+    return EXIT_USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout(commandHelp(command));
-    return 0;
+    return EXIT_OK;
   }
 
   try {
@@ -115,7 +174,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       );
       parsed = parseArgs({ args: [...rest], options, allowPositionals: true, strict: true }) as typeof parsed;
     } catch (error) {
-      throw new UsageError((error as Error).message, command.name);
+      throw new UsageError(argumentProblem(error), command.name);
     }
     if (parsed.positionals.length !== command.positionals.length) {
       throw new UsageError(
@@ -126,26 +185,41 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       );
     }
     const config = loadConfig(io.env);
-    const withDatabase = async <T>(fn: (prisma: PrismaClient) => Promise<T>): Promise<T> => {
-      if (config.runMigrations) {
-        await ensureDatabase(config.databaseUrl);
-        await deployMigrations(config.databaseUrl, MIGRATIONS_DIR);
-      }
+    const open = async <T>(
+      needsMasterKey: boolean,
+      fn: (prisma: PrismaClient, masterKey: Buffer | null) => Promise<T>,
+    ): Promise<T> => {
+      const notes = startupNotes(io);
+      await prepareDatabase(config, notes);
       const prisma = createPrismaClient(config.databaseUrl);
       try {
-        return await fn(prisma);
+        await prepareDevelopmentJwtKeys(config, prisma, notes, command.usesTokenKeys === true);
+        const masterKey =
+          needsMasterKey || masterKeyAvailable(config)
+            ? await openProcessMasterKey(config, prisma, notes)
+            : null;
+        return await fn(prisma, masterKey);
       } finally {
         await prisma.$disconnect().catch(() => {});
       }
     };
-    await command.run({ values: parsed.values, positionals: parsed.positionals, io, config, withDatabase });
-    return 0;
+    await command.run({
+      values: parsed.values,
+      positionals: parsed.positionals,
+      io,
+      config,
+      withDatabase: (fn) => open(false, (prisma) => fn(prisma)),
+      withMasterKey: (fn) => open(true, (prisma, masterKey) => fn(prisma, masterKey!)),
+    });
+    return EXIT_OK;
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(
         `tsb ${error.command}: ${error.message}\nUsage: ${command.usage}\nRun 'tsb ${error.command} --help' for more.\n`,
       );
-    } else if (error instanceof ConfigError) {
+      return EXIT_USAGE;
+    }
+    if (error instanceof ConfigError) {
       io.stderr(`tsb: ${error.message}\n`);
     } else if (error instanceof TsbError || error instanceof CliError || error instanceof UnknownRoleError) {
       io.stderr(`tsb ${command.name}: ${error.message}\n`);
@@ -154,6 +228,20 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       io.stderr(`tsb ${command.name}: ${message}\n`);
       if (io.env['TSB_DEBUG'] && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
     }
-    return 1;
+    return EXIT_FAILURE;
   }
+}
+
+/** Start-up notes of a command on stderr (stdout stays the command's output): warnings, databases created. */
+function startupNotes(io: CliIo): StartupLog {
+  const line = (prefix: string, fields: object, message: string) => {
+    const details = Object.entries(fields)
+      .map(([name, value]) => `${name}=${Array.isArray(value) ? value.join(',') : String(value)}`)
+      .join(' ');
+    io.stderr(`${prefix}${message}${details ? ` (${details})` : ''}\n`);
+  };
+  return {
+    info: (fields, message) => line('tsb: ', fields, message),
+    warn: (fields, message) => line('warning: ', fields, message),
+  };
 }

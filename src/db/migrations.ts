@@ -11,6 +11,7 @@ import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { HistoryDiagnostic } from '@prisma/schema-engine-wasm';
 import pg from 'pg';
+import { PROJECT_ROOT } from '../lib/project-root.js';
 import {
   listMigrations,
   NO_SCHEMA_FILTER,
@@ -20,6 +21,9 @@ import {
 } from './schema-engine.js';
 
 export { SchemaEngineError } from './schema-engine.js';
+
+/** prisma/migrations of this OpenTSB folder, wherever the process was started from. */
+export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'prisma', 'migrations');
 
 /**
  * Advisory lock key held (on its own connection) around a whole deploy. It is deliberately not
@@ -235,7 +239,7 @@ async function withEngine<T>(
  */
 export async function deployMigrations(
   databaseUrl: string,
-  migrationsDir: string = path.resolve('prisma/migrations'),
+  migrationsDir: string = MIGRATIONS_DIR,
   options: MigrationOptions = {},
 ): Promise<string[]> {
   const target = describeDatabaseUrl(databaseUrl);
@@ -273,7 +277,7 @@ export async function deployMigrations(
 /** Compares the migrations on disk with those recorded in the database. Read-only. */
 export async function migrationStatus(
   databaseUrl: string,
-  migrationsDir: string = path.resolve('prisma/migrations'),
+  migrationsDir: string = MIGRATIONS_DIR,
   options: MigrationOptions = {},
 ): Promise<MigrationStatus> {
   const target = describeDatabaseUrl(databaseUrl);

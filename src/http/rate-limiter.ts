@@ -11,6 +11,8 @@ export interface RateLimitOptions {
   now?: () => number;
   /** told (at most once a minute) that Redis did not answer and requests went through uncounted */
   onRedisUnavailable?: (error: unknown) => void;
+  /** told once when Redis answers again after onRedisUnavailable */
+  onRedisAvailable?: () => void;
 }
 
 export interface RateLimitDecision {
@@ -75,6 +77,10 @@ export class RateLimiter {
         this.redis as unknown as { tsbTakeToken(key: string, ttl: number): Promise<[number, number]> }
       ).tsbTakeToken(key, this.windowMs)) as [number, number];
       [count, msLeft] = answer;
+      if (this.lastComplaint !== 0) {
+        this.lastComplaint = 0;
+        this.options.onRedisAvailable?.();
+      }
     } catch (error) {
       if (now - this.lastComplaint >= REDIS_COMPLAINT_INTERVAL_MS) {
         this.lastComplaint = now;

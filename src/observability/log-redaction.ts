@@ -6,7 +6,7 @@
  * ~100 µs per request line, while this check looks at the top-level keys of each line and walks deeper
  * only into plain objects and errors, which request lines do not carry.
  */
-import { stdSerializers } from 'pino';
+import { stdSerializers, stdTimeFunctions } from 'pino';
 
 export const CENSOR = '[redacted]';
 
@@ -107,3 +107,6 @@ export const LOG_REDACTION = {
   serializers: { err: serializeError },
   formatters: { log: censorLogObject },
 };
+
+/** The options of every pino logger of OpenTSB (API, worker): secrets redacted, ISO 8601 time (UTC). */
+export const LOG_OPTIONS = { ...LOG_REDACTION, timestamp: stdTimeFunctions.isoTime };

@@ -23,12 +23,14 @@ export interface ReadinessSources {
   requireWorker?: boolean;
 }
 
-/** The message of a master key that does not open what is stored: the process can serve nothing. */
-export const MASTER_KEY_MISMATCH = 'does not open the stored partition keys';
+/** The start of the message of a master key that does not open every stored partition key. */
+export const MASTER_KEY_MISMATCH = 'does not open the partition keys of';
+/** how many partition names the message lists */
+const NAMES_SHOWN = 5;
 
 /**
  * What `/readyz` reports. Unavailable (503) without the database, with a master key that does not open
- * the stored partition keys, or (worker) with a stopped worker; degraded (200) while Redis is
+ * every stored partition key (checked at most every 10 s), or (worker) with a stopped worker; degraded (200) while Redis is
  * unreachable: synchronous operations go on and the database sweep moves approvals on.
  */
 export async function checkReadiness({
@@ -64,7 +66,10 @@ async function databaseCheck(prisma: PrismaClient): Promise<string> {
 
 async function masterKeyCheck(hsm: SoftHsm): Promise<string> {
   try {
-    return (await hsm.partitions.masterKeyOpensPartitions()) ? 'loaded' : MASTER_KEY_MISMATCH;
+    const names = await hsm.partitions.partitionsTheMasterKeyCannotOpen();
+    if (names.length === 0) return 'loaded';
+    const more = names.length > NAMES_SHOWN ? ` and ${names.length - NAMES_SHOWN} more` : '';
+    return `${MASTER_KEY_MISMATCH}: ${names.slice(0, NAMES_SHOWN).join(', ')}${more}`;
   } catch {
     // the database went away between the two checks
     return 'unverified (no database)';

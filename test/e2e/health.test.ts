@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import { commandPartitions } from '../../src/command-services.js';
 import { SoftHsm } from '../../src/hsm/soft-hsm.js';
 import { MASTER_KEY_MISMATCH } from '../../src/observability/readiness.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
@@ -78,7 +79,7 @@ describe('/readyz reports Redis without taking the API out of service', () => {
       expect(ready.statusCode).toBe(503);
       expect(ready.json()).toEqual({
         status: 'unavailable',
-        checks: { database: 'ok', redis: 'unreachable', masterKey: MASTER_KEY_MISMATCH },
+        checks: { database: 'ok', redis: 'unreachable', masterKey: `${MASTER_KEY_MISMATCH}: no-redis` },
       });
       // the right key over the same database is loaded
       expect((await ctx.app.inject({ method: 'GET', url: '/readyz' })).json().checks.masterKey).toBe(
@@ -87,6 +88,22 @@ describe('/readyz reports Redis without taking the API out of service', () => {
     } finally {
       await app.close();
       await wrongKey.close();
+    }
+  });
+
+  it('is unavailable (503) when one partition was sealed under a second master key, naming it', async () => {
+    // what a tsb run with another data folder did before the master key check: a partition the service cannot open
+    await commandPartitions(ctx.prisma, randomBytes(32)).create('stray');
+    const hsm = new SoftHsm({ prisma: ctx.prisma, masterKey: ctx.masterKey, keyCacheSize: 10 });
+    const app = await buildApp({ config: ctx.config, prisma: ctx.prisma, hsm, logger: false });
+    try {
+      const ready = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().checks.masterKey).toBe(`${MASTER_KEY_MISMATCH}: stray`);
+    } finally {
+      await app.close();
+      await hsm.close();
+      await ctx.prisma.partition.delete({ where: { name: 'stray' } });
     }
   });
 

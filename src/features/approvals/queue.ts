@@ -31,6 +31,8 @@ export class WorkflowQueue {
   private readonly queue: Queue<WorkflowJobData, void, WorkflowJobName>;
   private worker: Worker<WorkflowJobData, void, WorkflowJobName> | null = null;
   private workerConnection: Redis | null = null;
+  /** the jobs this process's worker is running */
+  private readonly running = new Set<Promise<void>>();
 
   constructor(private readonly options: QueueOptions) {
     // The API side must not hang while Redis is away: commands fail at once, and the
@@ -96,20 +98,41 @@ export class WorkflowQueue {
     return this.worker?.isRunning() === true && !this.worker.closing;
   }
 
-  startWorker(handler: WorkflowJobHandler, concurrency: number, onError: (error: unknown) => void): void {
+  /** `redis` hears of every failed connection attempt or worker error, and of each reconnection. */
+  startWorker(
+    handler: WorkflowJobHandler,
+    concurrency: number,
+    redis: { failed(error: unknown): void; recovered(): void },
+  ): void {
     if (this.worker) return;
     this.workerConnection = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null });
-    this.workerConnection.on('error', onError);
+    this.workerConnection.on('error', (error) => redis.failed(error));
+    this.workerConnection.on('ready', () => redis.recovered());
     this.worker = new Worker<WorkflowJobData, void, WorkflowJobName>(
       QUEUE_NAME,
-      async (job) => handler(job.name, job.data),
+      (job) => {
+        const run = handler(job.name, job.data);
+        this.running.add(run);
+        return run.finally(() => this.running.delete(run));
+      },
       { connection: this.workerConnection, prefix: this.options.prefix, concurrency },
     );
-    this.worker.on('error', onError);
+    this.worker.on('error', (error) => redis.failed(error));
   }
 
+  /**
+   * Stops the worker once its running jobs have ended, then closes the connections. With Redis away, BullMQ's
+   * close would wait for a reconnection that may never come (a whole shutdown grace period): then the running
+   * jobs are awaited here and the worker closed without Redis (their completion is not recorded; the jobs are
+   * idempotent and the database decides).
+   */
   async close(): Promise<void> {
-    await this.worker?.close();
+    if (this.worker && this.workerConnection?.status !== 'ready') {
+      await Promise.allSettled([...this.running]);
+      await this.worker.close(true);
+    } else {
+      await this.worker?.close();
+    }
     await this.queue.close();
     this.workerConnection?.disconnect();
     this.producerConnection.disconnect();

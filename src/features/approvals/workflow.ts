@@ -8,6 +8,7 @@ import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import type { KeyChange } from '../../keystore/keys/key-changes.js';
 import type { Logger } from '../../lib/logger.js';
+import { OutageLog } from '../../lib/outage-log.js';
 import { ApprovalsService } from './approvals.service.js';
 import { WorkflowEngine } from './engine.js';
 import { WebhookNotifier } from './notifier.js';
@@ -74,7 +75,7 @@ export class Workflow {
         else await this.engine.evaluate(data.requestId);
       },
       WORKER_CONCURRENCY,
-      (error) => log.warn({ err: error }, 'workflow worker: Redis trouble; retrying'),
+      new OutageLog(log, 'Redis (workflow worker)'),
     );
     const rearmed = await this.engine.rearm().catch((error: unknown) => {
       log.warn({ err: error }, 'could not re-arm request timers; the database sweep will catch up');

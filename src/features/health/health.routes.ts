@@ -38,15 +38,15 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{
       description:
         'ready: all checks ok; degraded: Redis is unreachable (synchronous operations work, approvals are ' +
         'moved on by the database sweep); unavailable: the database is unreachable or the master key does ' +
-        'not open the stored partition keys',
+        'not open every stored partition key',
     }),
     checks: Type.Object({
       database: Type.String({ description: 'ok, or unreachable (with the driver error code)' }),
       redis: Type.String({ description: 'ok or unreachable' }),
       masterKey: Type.String({
         description:
-          'loaded: the master key opens a stored partition key (or no partition exists yet); ' +
-          'otherwise why not',
+          'loaded: the master key opens every stored partition key (or no partition exists yet; checked at ' +
+          'most every 10 s); otherwise the partitions whose key it does not open',
       }),
     }),
     warnings: Type.Optional(

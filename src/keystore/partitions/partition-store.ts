@@ -17,6 +17,9 @@ import { DEFAULT_PARTITION_FLAGS, type PartitionFlags } from './partition-flags.
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
+/** How long the answer of partitionsTheMasterKeyCannotOpen is kept (readiness probes come every few seconds). */
+const KEY_CHECK_INTERVAL_MS = 10_000;
+
 /** The name approval challenges give for the key that signs their timestamp (as the TSB samples do). */
 export const TIMESTAMP_KEY_NAME = 'timestamp-key';
 
@@ -35,6 +38,8 @@ function generateP256(): Promise<{ publicKey: Buffer; privateKey: Buffer }> {
  */
 export class PartitionStore {
   private readonly repository: PartitionRepository;
+  private keyCheck: { at: number; names: Promise<string[]> } | null = null;
+  private readonly verifiedPartitionKeys = new Set<string>();
 
   constructor(
     prisma: PrismaClient,
@@ -172,19 +177,35 @@ export class PartitionStore {
   }
 
   /**
-   * Whether the master key in memory is the one the stored partitions were sealed with (readiness):
-   * opens one partition key and wipes it at once. `true` as well while no partition exists yet.
+   * The partitions whose key the master key in memory does not open (readiness: such a process can serve
+   * nothing there), empty when it opens every one. Each partition key is opened and wiped at once; the answer
+   * is kept for KEY_CHECK_INTERVAL_MS, so readiness probes cost one scan per interval whatever their rate.
    */
-  async masterKeyOpensPartitions(): Promise<boolean> {
-    const partition = await this.repository.anySealedPartitionKey();
-    if (!partition) return true;
-    try {
-      this.openPartitionKey(partition).fill(0);
-      return true;
-    } catch (error) {
-      if (error instanceof UnsealError) return false;
-      throw error;
+  partitionsTheMasterKeyCannotOpen(): Promise<string[]> {
+    const now = performance.now();
+    if (this.keyCheck && now - this.keyCheck.at < KEY_CHECK_INTERVAL_MS) return this.keyCheck.names;
+    const names = this.scanPartitionKeys();
+    this.keyCheck = { at: now, names };
+    names.catch(() => {
+      if (this.keyCheck?.names === names) this.keyCheck = null;
+    });
+    return names;
+  }
+
+  private async scanPartitionKeys(): Promise<string[]> {
+    const cannotOpen: string[] = [];
+    for (const partition of await this.repository.sealedPartitionKeys()) {
+      if (this.verifiedPartitionKeys.has(partition.id)) continue;
+      try {
+        this.openPartitionKey(partition).fill(0);
+        // a partition key is sealed once, at creation: once opened, it need not be opened again
+        this.verifiedPartitionKeys.add(partition.id);
+      } catch (error) {
+        if (!(error instanceof UnsealError)) throw error;
+        cannotOpen.push(partition.name);
+      }
     }
+    return cannotOpen;
   }
 
   /** Opens the partition key. Throws when the master key is not the one the partition was sealed with. */

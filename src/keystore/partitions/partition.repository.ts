@@ -42,11 +42,11 @@ export class PartitionRepository {
     return tx.partition.findUnique({ where: { id } });
   }
 
-  /** The sealed partition key of one partition (the first by id), or null while there is none. */
-  anySealedPartitionKey(): Promise<Pick<Partition, 'id' | 'partitionKeySealed'> | null> {
-    return this.prisma.partition.findFirst({
-      select: { id: true, partitionKeySealed: true },
-      orderBy: { id: 'asc' },
+  /** The sealed partition key of every partition, by name. */
+  sealedPartitionKeys(): Promise<Array<Pick<Partition, 'id' | 'name' | 'partitionKeySealed'>>> {
+    return this.prisma.partition.findMany({
+      select: { id: true, name: true, partitionKeySealed: true },
+      orderBy: { name: 'asc' },
     });
   }
 

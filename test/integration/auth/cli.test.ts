@@ -145,15 +145,15 @@ describe('tsb CLI', () => {
       tsb('partition', 'webhook', 'hooked', '--url', 'ftp://x'),
       tsb('partition', 'webhook', 'hooked'),
     ]);
-    expect(notUrl.code).toBe(1);
+    expect(notUrl.code).toBe(2);
     expect(notUrl.stderr).toMatch(/not an http\(s\) URL/);
-    expect(neither.code).toBe(1);
+    expect(neither.code).toBe(2);
     expect((await row()).webhookUrl).toBe('https://approvals.example/hook');
     expect((await tsb('partition', 'webhook', 'hooked', '--remove')).code).toBe(0);
     expect((await row()).webhookUrl).toBeNull();
   });
 
-  it('explains errors with exit code 1', async () => {
+  it('explains errors: exit code 1 for a failure, 2 for a wrong command line', async () => {
     const [unknownPartition, unknownRole, missing, badConfig] = await Promise.all([
       tsb('token', 'issue', '--partition', 'nobody', '--roles', 'service'),
       tsb('apikey', 'create', '--partition', 'cli-tenant', '--role', 'root'),
@@ -164,10 +164,10 @@ describe('tsb CLI', () => {
     expect(unknownPartition.stderr).toMatch(/unknown partition "nobody"/);
     expect(unknownPartition.stdout).toBe('');
 
-    expect(unknownRole.code).toBe(1);
+    expect(unknownRole.code).toBe(2);
     expect(unknownRole.stderr).toMatch(/unknown role "root"/);
 
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--partition is required/);
 
     expect(badConfig.code).toBe(1);
