@@ -67,6 +67,9 @@ export async function verifyRsa(
   payload: Buffer,
   signature: Buffer,
 ): Promise<boolean> {
+  const bits = modulusBits(key);
+  // RFC 8017 8.1.2/8.2.2 step 1; OpenSSL accepts a PSS signature whose leading zero byte was dropped
+  if (signature.length !== Math.ceil(bits / 8)) return false;
   if (!algorithm.prehashed) {
     return verifyWithNode(
       nodeHashName(algorithm.hash),
@@ -75,9 +78,6 @@ export async function verifyRsa(
       signature,
     );
   }
-  const bits = modulusBits(key);
-  const k = Math.ceil(bits / 8);
-  if (signature.length !== k) return false;
   if (algorithm.family === 'RSA_PSS') {
     let block: Buffer;
     try {

@@ -196,6 +196,18 @@ describe('RSA-2048', () => {
     }
   });
 
+  it('refuses a PSS signature whose leading zero byte was dropped (not k bytes; OpenSSL alone accepts it)', async () => {
+    const payload = Buffer.from('leading zero');
+    let signature: Buffer = Buffer.alloc(0);
+    // one PSS signature in 256 starts with a zero byte; 4096 tries miss one with probability e^-16
+    for (let i = 0; i < 4096 && signature[0] !== 0; i++)
+      signature = await sign(key.ready, { signatureAlgorithm: 'SHA256_WITH_RSA_PSS', payload });
+    expect(signature[0]).toBe(0);
+    const request = { signatureAlgorithm: 'SHA256_WITH_RSA_PSS', payload };
+    expect(await verify(key.pub, { ...request, signature })).toBe(true);
+    expect(await verify(key.pub, { ...request, signature: signature.subarray(1) })).toBe(false);
+  });
+
   it('verifies signatures made by openssl', async () => {
     for (const hash of ['sha1', 'sha256', 'sha512']) {
       const pkcs1 = await opensslSign(key, ['dgst', `-${hash}`, '-sign', 'key.pem', 'in'], payload);
