@@ -18,6 +18,7 @@ import {
 } from '../algorithms.js';
 import { Asn1Error } from '../der.js';
 import { decodePkcs8, decodeSpki } from '../spki-pkcs8.js';
+import type { NodePqKeys } from './pq-node-keys.js';
 
 export interface KeySpec {
   algorithm: KeyAlgorithm;
@@ -64,6 +65,8 @@ export type ReadyKey =
       secretKey: Uint8Array;
       /** raw public key (BLS: compressed G1 point) */
       publicKey: Uint8Array;
+      /** the same key in node:crypto, where the runtime has the algorithm (pq-node-keys.ts) */
+      node?: NodePqKeys | null;
     }
   | {
       kind: 'stateful';

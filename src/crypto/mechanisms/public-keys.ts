@@ -21,6 +21,7 @@ import {
 } from '../algorithms.js';
 import { decodeSpki } from '../spki-pkcs8.js';
 import { fail, storedMaterial } from './key-material.js';
+import { nodePublicKey } from './pq-node-keys.js';
 
 export type ReadyPublicKey =
   | { kind: 'node'; algorithm: 'RSA' | 'EC' | 'ED' | 'DSA'; curveOid: string | null; key: KeyObject }
@@ -29,6 +30,8 @@ export type ReadyPublicKey =
       algorithm: 'BLS' | MlDsaAlgorithm | MlKemAlgorithm | SlhDsaAlgorithm;
       /** raw public key (BLS: compressed G1 point) */
       publicKey: Uint8Array;
+      /** the same key in node:crypto, where the runtime has the algorithm (pq-node-keys.ts) */
+      node?: KeyObject | null;
     }
   | { kind: 'stateful'; algorithm: StatefulAlgorithm; publicKey: Uint8Array };
 
@@ -71,7 +74,8 @@ export function loadPublic(algorithm: KeyAlgorithm, spki: Buffer, curveOid: stri
       }
       const publicKey = new Uint8Array(info.publicKey);
       if (isStateful(canonical)) return { kind: 'stateful', algorithm: canonical, publicKey };
-      return { kind: 'noble', algorithm: canonical, publicKey };
+      if (canonical === 'BLS') return { kind: 'noble', algorithm: canonical, publicKey };
+      return { kind: 'noble', algorithm: canonical, publicKey, node: nodePublicKey(canonical, publicKey) };
     }
   }
 }

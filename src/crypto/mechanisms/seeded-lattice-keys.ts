@@ -18,6 +18,7 @@ import {
   readSeedChoice,
   readStoredPrivateKey,
 } from './noble-keys.js';
+import { nodePrivateKeys } from './pq-node-keys.js';
 
 type SeededAlgorithm = MlDsaAlgorithm | MlKemAlgorithm;
 
@@ -128,8 +129,15 @@ export function seededLatticeMechanism<A extends SeededAlgorithm>(
     },
 
     load(key) {
-      const { secretKey, publicKey } = stored(key);
-      return { kind: 'noble', algorithm: as(key.algorithm), secretKey, publicKey };
+      const algorithm = as(key.algorithm);
+      const { seed, secretKey, publicKey } = stored(key);
+      const node = nodePrivateKeys(
+        algorithm,
+        seed
+          ? { seed }
+          : { expandedPkcs8: noblePkcs8(PQ_PARAMS[algorithm].oid, octetString(Buffer.from(secretKey))) },
+      );
+      return { kind: 'noble', algorithm, secretKey, publicKey, node };
     },
   };
 }

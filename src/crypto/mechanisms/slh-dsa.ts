@@ -21,6 +21,7 @@ import {
   readRawOrOctetString,
   readStoredPrivateKey,
 } from './noble-keys.js';
+import { nodePrivateKeys } from './pq-node-keys.js';
 import { SLH_DSA, slhDsaKeygen } from './slh-dsa-params.js';
 
 /** Parameter sets whose key generation takes more than ~50 ms with noble (measured; see the report). */
@@ -108,11 +109,13 @@ export const slhDsa: AsymmetricMechanism = {
 
   load(stored) {
     const secretKey = storedSecret(stored);
+    const algorithm = asSlhDsa(stored.algorithm);
     return {
       kind: 'noble',
-      algorithm: asSlhDsa(stored.algorithm),
+      algorithm,
       secretKey,
       publicKey: publicHalf(secretKey),
+      node: nodePrivateKeys(algorithm, { slhDsaSecretKey: secretKey }),
     };
   },
 };

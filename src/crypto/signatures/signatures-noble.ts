@@ -11,11 +11,18 @@
  *   pre-hash the TSB names, as the HSM does. Signing is hedged (fresh randomness) unless a test asks
  *   for the deterministic variant.
  * - ML_DSA_M: the message is µ (64 bytes), signed and verified with noble's `externalMu`.
+ * - pq-node-sign / pq-node-verify: pure SLH-DSA with a node KeyObject (signatures-pq-node.ts).
  * - BLS: min-pk (48-byte G1 public keys, 96-byte compressed G2 signatures) with the proof-of-
  *   possession ciphersuite DST `BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_` (RFC 9380 hash to
  *   G2), the one Ethereum's consensus layer uses: signatures verify with eth2 tooling.
  */
-import { constants, type KeyObject, privateEncrypt } from 'node:crypto';
+import {
+  constants,
+  type KeyObject,
+  sign as nodeSign,
+  verify as nodeVerify,
+  privateEncrypt,
+} from 'node:crypto';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { sha224, sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { sha3_224, sha3_256, sha3_384, sha3_512, shake128, shake256 } from '@noble/hashes/sha3.js';
@@ -104,6 +111,9 @@ export type NobleTask =
     } & PqCommon)
   | { op: 'bls-sign'; secretKey: Uint8Array; message: Uint8Array }
   | { op: 'bls-verify'; publicKey: Uint8Array; signature: Uint8Array; message: Uint8Array }
+  /** pure SLH-DSA through node:crypto (signatures-pq-node.ts) */
+  | { op: 'pq-node-sign'; key: KeyObject; message: Uint8Array; context: Uint8Array }
+  | { op: 'pq-node-verify'; key: KeyObject; message: Uint8Array; context: Uint8Array; signature: Uint8Array }
   /** RSA private-key operation on a prepared block (PKCS#1 type 1 padding or none) */
   | { op: 'rsa-private'; key: KeyObject; padding: 'pkcs1' | 'none'; data: Uint8Array };
 
@@ -171,6 +181,12 @@ export function runNobleTask(task: NobleTask): NobleResult {
           new Uint8Array(task.publicKey),
         );
       });
+    case 'pq-node-sign':
+      return new Uint8Array(nodeSign(null, task.message, { key: task.key, context: task.context }));
+    case 'pq-node-verify':
+      return verifying(() =>
+        nodeVerify(null, task.message, { key: task.key, context: task.context }, task.signature),
+      );
     case 'rsa-private':
       return new Uint8Array(
         privateEncrypt(

@@ -8,8 +8,10 @@
  *   KECCAK*, RFC 6979 deterministic, ETH recoverable signatures).
  * - dsa-digest.ts on the calling thread (about a millisecond): NONE_WITH_DSA, g^k by OpenSSL's
  *   constant-time exponentiation, the rest blinded.
- * - the signature worker pool (signatures-pool.ts): ML-DSA, SLH-DSA, BLS sign and verify, and the
- *   raw RSA private operation of the prehashed RSA forms (NONE*, NONESHA*).
+ * - pure ML-DSA and SLH-DSA through node:crypto where the runtime has them (signatures-pq-node.ts).
+ * - the signature worker pool (signatures-pool.ts): the other ML-DSA and SLH-DSA forms (and all of
+ *   them where node:crypto lacks the algorithm) and BLS with noble, SLH-DSA through node:crypto, and
+ *   the raw RSA private operation of the prehashed RSA forms (NONE*, NONESHA*).
  *
  * The request checks and their decisions are in signature-request.ts; verify answers false for
  * malformed signatures and throws only for requests that are wrong whatever the signature (unknown
@@ -32,6 +34,7 @@ import { signDsa, verifyDsa } from './signatures-dsa.js';
 import { signEcdsa, verifyEcdsa } from './signatures-ecdsa.js';
 import { nobleSignTask, nobleVerifyTask } from './signatures-noble-tasks.js';
 import { runInWorker } from './signatures-pool.js';
+import { signPqWithNode, verifyPqWithNode } from './signatures-pq-node.js';
 import { signRsa, verifyRsa } from './signatures-rsa.js';
 
 /** Checks a sign request against a key type without signing (an SKA request is checked before it is stored). */
@@ -52,8 +55,11 @@ export async function sign(key: ReadyKey, request: SignRequest): Promise<Buffer>
   checkDigestLength(algorithm, payload);
   if (key.kind === 'secret')
     throw notForKey(`a ${key.algorithm} key cannot make ${algorithm.name} signatures`);
-  if (key.kind === 'noble')
+  if (key.kind === 'noble') {
+    const signature = await signPqWithNode(key, prepared, payload);
+    if (signature) return signature;
     return Buffer.from((await runInWorker(nobleSignTask(key, prepared, payload))) as Uint8Array);
+  }
   if (key.kind === 'stateful')
     throw notForKey(`a ${key.algorithm} key signs only with an index the key store reserved (signStateful)`);
   switch (key.algorithm) {
@@ -77,6 +83,8 @@ export async function verify(publicKey: ReadyPublicKey, request: VerifyRequest):
   checkDigestLength(algorithm, payload);
   if (!Buffer.isBuffer(signature) || signature.length === 0) return false;
   if (publicKey.kind === 'noble') {
+    const verdict = await verifyPqWithNode(publicKey, prepared, payload, signature);
+    if (verdict !== null) return verdict;
     return (await runInWorker(nobleVerifyTask(publicKey, prepared, payload, signature))) === true;
   }
   if (publicKey.kind === 'stateful')
@@ -104,7 +112,13 @@ export async function verify(publicKey: ReadyPublicKey, request: VerifyRequest):
 export function publicOf(key: ReadyKey): ReadyPublicKey {
   if (key.kind === 'node')
     return { kind: 'node', algorithm: key.algorithm, curveOid: key.curveOid, key: key.publicKey };
-  if (key.kind === 'noble') return { kind: 'noble', algorithm: key.algorithm, publicKey: key.publicKey };
+  if (key.kind === 'noble')
+    return {
+      kind: 'noble',
+      algorithm: key.algorithm,
+      publicKey: key.publicKey,
+      node: key.node?.publicKey ?? null,
+    };
   if (key.kind === 'stateful')
     return { kind: 'stateful', algorithm: key.algorithm, publicKey: key.publicKey };
   throw notForKey(`a ${key.algorithm} key has no public key`);

@@ -61,6 +61,7 @@ import { type RsaScheme, rsaDecrypt, rsaEncrypt } from '../ciphers/ciphers-rsa.j
 import { type KeyMaterial, peekAlgorithmOid, type ReadyKey } from '../mechanisms/key-material.js';
 import { importKey } from '../mechanisms/key-mechanisms.js';
 import { ML_KEM } from '../mechanisms/ml-kem.js';
+import { mlKemDecapsulate, mlKemEncapsulate } from '../mechanisms/ml-kem-encapsulation.js';
 import { decodeSpki } from '../spki-pkcs8.js';
 
 const FAMILIES = ['DSA', 'EC', 'ED', 'RSA', 'BLS'] as const;
@@ -233,14 +234,23 @@ function aesKek(key: WrappingKey, method: WrapMethod): KeyObject {
   throw notSupported(`${method} needs an AES wrapping key, not ${describeKey(key)}`);
 }
 
-function mlKemPublicOf(key: WrappingKey, algorithm: MlKemAlgorithm): Uint8Array {
-  if (key.kind === 'ml-kem-public' && key.algorithm === algorithm) return key.publicKey;
-  if (key.kind === 'noble' && key.algorithm === algorithm) return key.publicKey;
+function mlKemPublicOf(
+  key: WrappingKey,
+  algorithm: MlKemAlgorithm,
+): { publicKey: Uint8Array; node: KeyObject | null } {
+  if (key.kind === 'ml-kem-public' && key.algorithm === algorithm)
+    return { publicKey: key.publicKey, node: null };
+  if (key.kind === 'noble' && key.algorithm === algorithm)
+    return { publicKey: key.publicKey, node: key.node?.publicKey ?? null };
   throw notSupported(`${algorithm} wrapping needs an ${algorithm} key, not ${describeKey(key)}`);
 }
 
-function mlKemSecretOf(key: ReadyKey, algorithm: MlKemAlgorithm): Uint8Array {
-  if (key.kind === 'noble' && key.algorithm === algorithm) return key.secretKey;
+function mlKemSecretOf(
+  key: ReadyKey,
+  algorithm: MlKemAlgorithm,
+): { secretKey: Uint8Array; node: KeyObject | null } {
+  if (key.kind === 'noble' && key.algorithm === algorithm)
+    return { secretKey: key.secretKey, node: key.node?.key ?? null };
   throw notSupported(`${algorithm} unwrapping needs an ${algorithm} key, not ${describeKey(key)}`);
 }
 
@@ -301,9 +311,9 @@ export function wrapKey(wrappingKey: WrappingKey, wrapMethod: string, keyToBeWra
       return rsaEncrypt(publicKey, spec.scheme, keyBytes(keyToBeWrapped));
     }
     case 'ml-kem': {
-      const publicKey = mlKemPublicOf(wrappingKey, spec.algorithm);
+      const { publicKey, node } = mlKemPublicOf(wrappingKey, spec.algorithm);
       const data = keyBytes(keyToBeWrapped);
-      const { cipherText, sharedSecret } = ML_KEM[spec.algorithm].encapsulate(publicKey);
+      const { cipherText, sharedSecret } = mlKemEncapsulate(spec.algorithm, publicKey, node);
       return Buffer.concat([cipherText, aesKeyWrap(mlKemKek(sharedSecret), true, data)]);
     }
   }
@@ -358,7 +368,7 @@ export function unwrapKey(
       break;
     }
     case 'ml-kem': {
-      const secretKey = mlKemSecretOf(unwrappingKey, spec.algorithm);
+      const { secretKey, node } = mlKemSecretOf(unwrappingKey, spec.algorithm);
       const kemLength = ML_KEM[spec.algorithm].lengths.cipherText!;
       if (wrapped.length < kemLength + 16) {
         throw new TsbError(
@@ -366,7 +376,8 @@ export function unwrapKey(
           `an ${spec.algorithm} wrapped key is at least ${kemLength + 16} bytes, not ${wrapped.length} bytes`,
         );
       }
-      const sharedSecret = ML_KEM[spec.algorithm].decapsulate(wrapped.subarray(0, kemLength), secretKey);
+      const cipherText = wrapped.subarray(0, kemLength);
+      const sharedSecret = mlKemDecapsulate(spec.algorithm, cipherText, secretKey, node);
       data = aesKeyUnwrap(mlKemKek(sharedSecret), true, wrapped.subarray(kemLength));
       break;
     }
