@@ -13,7 +13,7 @@ import type { KeyObject } from 'node:crypto';
 import { isSlhDsa } from '../algorithms.js';
 import type { ReadyKey } from '../mechanisms/key-material.js';
 import type { ReadyPublicKey } from '../mechanisms/public-keys.js';
-import { nodeSignAsync, verifyWithNode } from './node-signing.js';
+import { nodeSignAsync, nodeVerifyAsync } from './node-signing.js';
 import type { Prepared } from './signature-request.js';
 import { runInWorker } from './signatures-pool.js';
 
@@ -51,5 +51,5 @@ export async function verifyPqWithNode(
     const task = { op: 'pq-node-verify', key: nodeKey, message: payload, context, signature } as const;
     return (await runInWorker(task)) === true;
   }
-  return verifyWithNode(null, payload, { key: nodeKey, context }, signature);
+  return nodeVerifyAsync(null, payload, { key: nodeKey, context }, signature);
 }
