@@ -341,11 +341,24 @@ export class ApprovalsService {
     if (!recorded) throw new TsbError('TASK_ALREADY_DECIDED', `task ${task.id} was decided already`);
     // a process told not to wait for executions (TSB_APPROVAL_EXECUTION_WAIT_MS=0) leaves them to the queue
     if (this.evaluateHere && this.executionWaitMs > 0) {
-      try {
-        await this.engine.evaluate(task.requestId);
-        return true;
-      } catch {
+      const evaluated = this.engine.evaluate(task.requestId).then(
+        () => true,
         // infrastructure trouble while evaluating or executing: leave it to a worker's job (and the sweep)
+        () =>
+          this.queue.evaluate(task.requestId, `decision-${task.id}`).then(
+            () => false,
+            () => false,
+          ),
+      );
+      // as when a job runs it: the answer waits at most executionWaitMs (the evaluation goes on)
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.executionWaitMs);
+      });
+      try {
+        return await Promise.race([evaluated, waited]);
+      } finally {
+        clearTimeout(timer);
       }
     }
     try {
