@@ -67,6 +67,12 @@ const SORT_ORDERS: readonly TaskSortOrder[] = [
 ];
 export class ApprovalsService {
   private readonly timestampSigners: ReadonlySet<string>;
+  /**
+   * Set once this process runs a workflow worker (`Workflow.startWorker`): a decision is then evaluated, and
+   * a completed quorum executed, by the request that made it, instead of through a queued job and a wait for
+   * its execution. The database sweep still catches a decision whose evaluation a crash interrupted.
+   */
+  evaluateHere = false;
 
   constructor(
     private readonly repository: RequestsRepository,
@@ -106,13 +112,13 @@ export class ApprovalsService {
       throw new TsbError('INVALID_SIGNATURE', `approvalToBeSigned is not the challenge of task ${task.id}`);
     }
     this.verify(identity, challenge, input, 'approval');
-    await this.record(task, {
+    const evaluated = await this.record(task, {
       decision: 'APPROVED',
       signature: signatureOf(input),
       digestAlgorithm: input.approvalDigestAlgorithm,
     });
     // clients read the request status right after the last approval and expect its result (read your approval)
-    await this.engine.awaitExecution(task.requestId, this.executionWaitMs);
+    if (!evaluated) await this.engine.awaitExecution(task.requestId, this.executionWaitMs);
   }
 
   async reject(partition: Partition, credentialIds: readonly string[], input: RejectionInput): Promise<void> {
@@ -175,12 +181,12 @@ export class ApprovalsService {
       return challenge;
     };
     const task = await this.keyDecisionContext(input, 'approval', challengeOf, onVerified);
-    await this.record(task, {
+    const evaluated = await this.record(task, {
       decision: 'APPROVED',
       signature: signatureOf(input),
       digestAlgorithm: input.approvalDigestAlgorithm,
     });
-    await this.engine.awaitExecution(task.requestId, this.executionWaitMs);
+    if (!evaluated) await this.engine.awaitExecution(task.requestId, this.executionWaitMs);
   }
 
   async rejectByApproverKey(
@@ -314,6 +320,10 @@ export class ApprovalsService {
     }
   }
 
+  /**
+   * Stores a decision and moves its request on; true when that was done here (the request is as far on as it
+   * can get now), false when a queued job does it.
+   */
   private async record(
     task: ApprovalTask,
     decision: {
@@ -322,18 +332,42 @@ export class ApprovalsService {
       digestAlgorithm: string;
       reason?: string | null;
     },
-  ): Promise<void> {
+  ): Promise<boolean> {
     const recorded = await this.repository.decide(task.id, {
       ...decision,
       signature: toBytes(decision.signature),
       decidedAt: this.hsm.clock.now(),
     });
     if (!recorded) throw new TsbError('TASK_ALREADY_DECIDED', `task ${task.id} was decided already`);
+    // a process told not to wait for executions (TSB_APPROVAL_EXECUTION_WAIT_MS=0) leaves them to the queue
+    if (this.evaluateHere && this.executionWaitMs > 0) {
+      const evaluated = this.engine.evaluate(task.requestId).then(
+        () => true,
+        // infrastructure trouble while evaluating or executing: leave it to a worker's job (and the sweep)
+        () =>
+          this.queue.evaluate(task.requestId, `decision-${task.id}`).then(
+            () => false,
+            () => false,
+          ),
+      );
+      // as when a job runs it: the answer waits at most executionWaitMs (the evaluation goes on)
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.executionWaitMs);
+      });
+      try {
+        return await Promise.race([evaluated, waited]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
     try {
       await this.queue.evaluate(task.requestId, `decision-${task.id}`);
+      return false;
     } catch {
       // Redis is away: move the request on here rather than wait for the sweep
       await this.engine.evaluate(task.requestId);
+      return true;
     }
   }
 }

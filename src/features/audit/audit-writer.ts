@@ -11,6 +11,18 @@ interface HeadState {
   hash: Buffer;
 }
 
+/** The head this process expects: committed (written null), or that of an append still in flight. */
+interface Guess {
+  head: HeadState;
+  /** resolves true once that append committed, false when it did not */
+  written: Promise<boolean> | null;
+}
+
+function headOf(entries: readonly AuditEntry[]): HeadState {
+  const last = entries[entries.length - 1]!;
+  return { sequence: last.sequence, hash: last.hash };
+}
+
 /**
  * One statement that appends `entries` only if the chain's head is still the expected one (sequence and
  * hash): it moves the head (the UPDATE takes the row lock and re-checks the head against the latest
@@ -100,7 +112,9 @@ function appendValues(
 export class AuditWriter {
   private readonly pool: pg.Pool;
   /** the head this process last wrote per chain: a guess that saves the locking round trips when it holds */
-  private readonly heads = new Map<string, HeadState>();
+  private readonly heads = new Map<string, Guess>();
+  /** the append on the locked path per chain, while it runs */
+  private readonly locking = new Map<string, Promise<AuditEntry[]>>();
 
   constructor(databaseUrl: string, onPoolError?: (error: Error) => void) {
     this.pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
@@ -111,22 +125,61 @@ export class AuditWriter {
   /**
    * Appends records to one chain, all or nothing, without gaps even when several processes append to
    * the same chain. Fast path, one round trip: link the records after the head this process wrote last
-   * and append them if the head is still there. Otherwise (first write, or another process appended
-   * meanwhile): one transaction that locks the head row (SELECT … FOR UPDATE, inserting it at the
-   * genesis when missing), links the records after it and appends them.
+   * (or is writing: an append started while an earlier one is in flight links after the earlier one's
+   * entries, and PostgreSQL makes its head update wait for the earlier one's) and append them if the head
+   * is still there. Otherwise (first write, another process appended meanwhile, or the earlier append
+   * failed): one transaction that locks the head row (SELECT … FOR UPDATE, inserting it at the genesis
+   * when missing), links the records after it and appends them.
    */
   async append(
     chain: string,
     records: readonly AuditRecord[],
     uses: KeyUses = NO_USES,
   ): Promise<AuditEntry[]> {
-    const known = this.heads.get(chain);
-    this.heads.delete(chain);
-    if (known) {
-      const entries = chainRecords(known, records);
-      if (await this.tryAppend(this.pool, chain, known, entries, uses)) return this.advance(chain, entries);
+    let known = this.heads.get(chain);
+    const locking = known ? undefined : this.locking.get(chain);
+    if (locking) {
+      // the first append of this process takes the locked path: wait for it and link after it (in order)
+      await locking.catch(() => {});
+      known = this.heads.get(chain);
     }
-    return this.advance(chain, await this.appendLocked(chain, records, uses));
+    if (known) {
+      const entries = chainRecords(known.head, records);
+      let settle: (appended: boolean) => void = () => {};
+      const next: Guess = {
+        head: headOf(entries),
+        written: new Promise<boolean>((resolve) => {
+          settle = resolve;
+        }),
+      };
+      this.heads.set(chain, next);
+      let appended = false;
+      try {
+        appended = await this.tryAppend(this.pool, chain, known.head, entries, uses);
+        // it may have overtaken the append it is linked after: once that one is in, the same statement fits
+        if (!appended && known.written && (await known.written))
+          appended = await this.tryAppend(this.pool, chain, known.head, entries, uses);
+      } finally {
+        settle(appended);
+        // the guess was wrong (or the statement failed): nobody may link after these entries
+        if (!appended && this.heads.get(chain) === next) this.heads.delete(chain);
+      }
+      if (appended) return entries;
+    }
+    const locked = this.appendLocked(chain, records, uses);
+    this.locking.set(chain, locked);
+    let entries: AuditEntry[];
+    try {
+      entries = await locked;
+    } finally {
+      if (this.locking.get(chain) === locked) this.locking.delete(chain);
+    }
+    // an append that started meanwhile may have guessed further already; a wrong guess only costs the
+    // locked path
+    const head = headOf(entries);
+    if ((this.heads.get(chain)?.head.sequence ?? 0) < head.sequence)
+      this.heads.set(chain, { head, written: null });
+    return entries;
   }
 
   close(): Promise<void> {
@@ -186,11 +239,5 @@ export class AuditWriter {
       values: appendValues(chain, expected, entries, uses),
     });
     return rows[0]?.inserted === entries.length;
-  }
-
-  private advance(chain: string, entries: AuditEntry[]): AuditEntry[] {
-    const last = entries[entries.length - 1]!;
-    this.heads.set(chain, { sequence: last.sequence, hash: last.hash });
-    return entries;
   }
 }

@@ -44,6 +44,28 @@ describe('the status read right after the last approval', () => {
     }
   });
 
+  it('is executed by the approving request when this process runs the worker: no queued job in between', async () => {
+    const approver = createApprover('P-256');
+    await createSkaKey(ctx, P, 'rya-inline', { ruleUse: rule([{ quorum: 1, approvers: [approver] }]) });
+    const id = await signRequest(ctx, P, 'rya-inline', 'inline');
+    const task = await taskOf(ctx, P, approver, id);
+    const queue = ctx.app.workflow.queue;
+    const evaluate = queue.evaluate;
+    const queued: string[] = [];
+    queue.evaluate = (requestId, tag, at) => {
+      queued.push(tag);
+      return evaluate.call(queue, requestId, tag, at);
+    };
+    try {
+      const response = await approve(ctx, P, approver, task);
+      expect(response.statusCode, response.body).toBe(200);
+    } finally {
+      queue.evaluate = evaluate;
+    }
+    expect(queued).toEqual([]);
+    expect((await requestStatus(ctx, P, id)).status).toBe('EXECUTED');
+  });
+
   it('answers an approval that does not complete the quorum at once', async () => {
     const approvers = [createApprover('P-256'), createApprover('P-256')];
     await createSkaKey(ctx, P, 'rya-half', { ruleUse: rule([{ quorum: 2, approvers }]) });

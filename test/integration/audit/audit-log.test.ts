@@ -231,6 +231,61 @@ describe('AuditLog (group commit on PostgreSQL)', () => {
     expect((await entriesOf(chain)).map((row) => Number(row.sequence))).toEqual([1, 2]);
   });
 
+  it('overlaps flushes under load (their statements in flight together) and still writes one gapless chain', async () => {
+    const chain = (await hsm.partitions.create('overlapping')).id;
+    const { log, errors } = appender(db.prisma, 1000);
+    const writer = writers[writers.length - 1]!;
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const append = writer.append.bind(writer);
+    writer.append = async (...args) => {
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      try {
+        return await append(...args);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    const appends: Promise<void>[] = [];
+    for (let burst = 0; burst < 6; burst++) {
+      for (let i = 0; i < 40; i++) appends.push(log.append(record(chain, burst * 40 + i)));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(appends);
+    await log.close();
+    expect(errors).toEqual([]);
+    expect(mostInFlight).toBeGreaterThan(1);
+    const rows = await entriesOf(chain);
+    expect(rows.map((row) => Number(row.sequence))).toEqual(Array.from({ length: 240 }, (_, i) => i + 1));
+    // in order, and each linked to the one before
+    expect(rows.map((row) => row.keyLabel)).toEqual(Array.from({ length: 240 }, (_, i) => `key-${i}`));
+    for (let i = 1; i < rows.length; i++)
+      expect(Buffer.from(rows[i]!.prevHash)).toEqual(Buffer.from(rows[i - 1]!.hash));
+  });
+
+  it('a batch linked after one that failed is written after the real head (locked path), and answered', async () => {
+    const chain = (await hsm.partitions.create('after-a-failure')).id;
+    const { log } = appender(db.prisma, 1000);
+    await log.append(record(chain, 0));
+    await log.close();
+    // PostgreSQL refuses this batch (partitionId is no uuid) after the next batch was linked after it
+    const refused = log.append({ ...record(chain, 1), partitionId: 'not-a-uuid' });
+    refused.catch(() => {});
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = Array.from({ length: 20 }, (_, i) => log.append(record(chain, 2 + i)));
+    await expect(refused).rejects.toMatchObject({ kind: 'SERVICE_UNAVAILABLE' });
+    await Promise.all(later);
+    await log.close();
+    const rows = await entriesOf(chain);
+    expect(rows.map((row) => Number(row.sequence))).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+    expect(rows.map((row) => row.keyLabel)).toEqual([
+      'key-0',
+      ...Array.from({ length: 20 }, (_, i) => `key-${2 + i}`),
+    ]);
+    for (let i = 1; i < rows.length; i++)
+      expect(Buffer.from(rows[i]!.prevHash)).toEqual(Buffer.from(rows[i - 1]!.hash));
+  });
+
   it('rejects with 503 when the database cannot be reached', async () => {
     const { log } = appender(db.prisma, 256, 'postgresql://postgres@127.0.0.1:1/nowhere');
     await expect(log.append(record(partition.id, 1))).rejects.toMatchObject({
