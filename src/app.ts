@@ -109,7 +109,7 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CONTENT_SECURITY_POLICY });
   await app.register(healthRoutes, { prisma, hsm, workflow, config });
   await app.register(approverPageRoutes);
-  await app.register(metricsRoutes, { metrics, token: config.operations.metricsToken });
+  await app.register(metricsRoutes, { metrics, access: config.operations });
 
   // every request of the API scope, refused ones too, is in the audit log before it is answered
   await app.register(async (api) => {
