@@ -1,5 +1,6 @@
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { SERVICE_VERSION } from '../features/service-info/version.js';
+import { withComponentSchemas } from './openapi-components.js';
 import { documentOperation } from './openapi-operation.js';
 
 /**
@@ -25,6 +26,8 @@ export const DOCS_CONTENT_SECURITY_POLICY = {
  */
 export const openApiDocumentation: FastifyDynamicSwaggerOptions = {
   transform: documentOperation,
+  transformObject: (document) =>
+    withComponentSchemas('openapiObject' in document ? document.openapiObject : {}),
   // shared schemas keep their $id as component name (TsbError), so generated clients get readable types
   refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json['$id'] ?? `def-${i}`) },
   openapi: {
