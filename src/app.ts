@@ -26,8 +26,10 @@ import { ErrorBodySchema } from './http/common.schema.js';
 import { ignoreEmptyBodies } from './http/empty-body.js';
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { guardInput } from './http/input-guard.js';
-import { openApiDocumentation } from './http/openapi.js';
+import { DOCS_CONTENT_SECURITY_POLICY, openApiDocumentation } from './http/openapi.js';
 import rateLimitPlugin, { limitApproverKeyRequests, limitUnauthenticated } from './http/rate-limit.plugin.js';
+import { requestIdOf } from './http/request-id.js';
+import responseHeadersPlugin from './http/response-headers.js';
 import { tlsServerOptions } from './http/tls.js';
 import httpMetricsPlugin from './observability/http-metrics.js';
 import { LOG_OPTIONS } from './observability/log-redaction.js';
@@ -78,7 +80,9 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
     routerOptions: { maxParamLength: 1024 },
     frameworkErrors: frameworkErrorHandler,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-    requestIdHeader: 'x-request-id',
+    // the caller's X-Request-Id when sane (request-id.ts), else a UUID; echoed by response-headers.ts
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     ...(serverOptions(config) as object),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -93,6 +97,7 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
   app.decorate('workflow', workflow);
   app.addHook('onClose', () => services.close());
   await app.register(httpMetricsPlugin, { registry: metrics.registry });
+  await app.register(responseHeadersPlugin, { tls: config.tls !== null });
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
@@ -101,10 +106,10 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
   app.addSchema(ErrorBodySchema);
 
   await app.register(swagger, openApiDocumentation);
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CONTENT_SECURITY_POLICY });
   await app.register(healthRoutes, { prisma, hsm, workflow, config });
   await app.register(approverPageRoutes);
-  await app.register(metricsRoutes, { metrics, token: config.operations.metricsToken });
+  await app.register(metricsRoutes, { metrics, access: config.operations });
 
   // every request of the API scope, refused ones too, is in the audit log before it is answered
   await app.register(async (api) => {

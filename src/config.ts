@@ -62,8 +62,13 @@ export interface Config {
     statementWindow: { pastSeconds: number; futureSeconds: number };
   };
   operations: {
-    /** bearer token `GET /metrics` requires; null = /metrics is open like /healthz */
+    /** bearer token `GET /metrics` requires; null = see metricsOpen */
     metricsToken: string | null;
+    /**
+     * without a token: true = /metrics is open like /healthz (development, or TSB_METRICS_PUBLIC=true); false =
+     * it answers 401 (NODE_ENV=production without TSB_METRICS_TOKEN, as Vault keeps its metrics behind a token)
+     */
+    metricsOpen: boolean;
     /** `npm run worker` serves /healthz, /readyz and /metrics on this port; null = no HTTP listener */
     workerHttpPort: number | null;
     /** how long SIGTERM waits for running requests and jobs before the process exits anyway */
@@ -160,6 +165,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     }
   }
 
+  const metricsToken = readMetricsToken(optional('TSB_METRICS_TOKEN'), problems);
+  const metricsPublic = text('TSB_METRICS_PUBLIC', 'false') === 'true';
+  if (metricsPublic && metricsToken !== null) {
+    problems.push('give either TSB_METRICS_TOKEN or TSB_METRICS_PUBLIC=true, not both');
+  }
+
   const config: Config = {
     host: text('HOST', '0.0.0.0'),
     port: integer('PORT', 8080, 0, 65535),
@@ -217,7 +228,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       },
     },
     operations: {
-      metricsToken: metricsToken(optional('TSB_METRICS_TOKEN'), problems),
+      metricsToken,
+      metricsOpen: metricsToken === null && (metricsPublic || env.NODE_ENV !== 'production'),
       workerHttpPort: integer('TSB_WORKER_HTTP_PORT', 0, 0, 65535) || null,
       shutdownGraceMs: integer('TSB_SHUTDOWN_GRACE_MS', 10_000, 1_000, 600_000),
     },
@@ -235,7 +247,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   return Object.freeze(config);
 }
 
-function metricsToken(token: string | null, problems: string[]): string | null {
+function readMetricsToken(token: string | null, problems: string[]): string | null {
   if (token !== null && !/^[\x21-\x7e]{16,}$/.test(token)) {
     problems.push('TSB_METRICS_TOKEN must be at least 16 printable characters without spaces');
   }

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { createPrismaClient } from './db/prisma.js';
 import { LOG_OPTIONS } from './observability/log-redaction.js';
+import { METRICS_CLOSED_MESSAGE } from './observability/metrics-token.js';
 import { checkReadiness } from './observability/readiness.js';
 import { closeWorkerHttp, startWorkerHttp } from './observability/worker-http.js';
 import { buildHsm, buildWorkerServices } from './services.js';
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   );
   const { workflow, metrics } = buildWorkerServices({ config, prisma, hsm, log });
   await workflow.startWorker();
-  const { workerHttpPort, metricsToken, shutdownGraceMs } = config.operations;
+  const { workerHttpPort, shutdownGraceMs } = config.operations;
   const http =
     workerHttpPort === null
       ? null
@@ -39,10 +40,12 @@ async function main(): Promise<void> {
           host: config.host,
           port: workerHttpPort,
           metrics,
-          metricsToken,
+          metricsAccess: config.operations,
           readiness: () => checkReadiness({ prisma, hsm, queue: workflow.queue, requireWorker: true }),
         });
   if (http) log.info({ port: workerHttpPort }, 'worker serves /healthz, /readyz and /metrics');
+  if (http && config.operations.metricsToken === null && !config.operations.metricsOpen)
+    log.warn(METRICS_CLOSED_MESSAGE);
 
   closeWithGrace({ delay: shutdownGraceMs }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'worker shutting down after an error');

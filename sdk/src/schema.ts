@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The process is alive */
+        /**
+         * The process is alive
+         * @description Liveness: answers as long as the process runs its event loop. No dependency is checked.
+         */
         get: operations["healthz"];
         put?: never;
         post?: never;
@@ -28,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The service can serve requests (database reachable, master key opens the partitions; Redis reported) */
+        /**
+         * The service can serve requests (database reachable, master key opens the partitions; Redis reported)
+         * @description Readiness for a load balancer: the database answers and the master key opens the stored partitions. Redis is reported but does not make the service unready (synchronous operations do not need it).
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -47,7 +53,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics (text exposition format)
-         * @description HTTP requests and latency by route pattern and status, HSM operations by algorithm, key cache, workflow queue depth, SKA requests by status and process metrics. Needs `Authorization: Bearer <TSB_METRICS_TOKEN>` when the service is configured with a metrics token.
+         * @description HTTP requests and latency by route pattern and status, HSM operations by algorithm, key cache, workflow queue depth, SKA requests by status and process metrics. Needs `Authorization: Bearer <TSB_METRICS_TOKEN>` when the service is configured with a metrics token; without one it is open in development and with TSB_METRICS_PUBLIC=true, and answers 401 when NODE_ENV is production.
          */
         get: operations["metrics"];
         put?: never;
@@ -65,10 +71,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the labels of all keys of the partition */
+        /**
+         * List the labels of all keys of the partition
+         * @description The labels of every key in the caller’s partition, sorted.
+         */
         get: operations["getKeys"];
         put?: never;
-        /** Create a key */
+        /**
+         * Create a key
+         * @description Generates a key in the HSM with the given algorithm, size or curve and attributes. With a `policy` (Smart Key Attributes) its use, block, unblock and modify operations need approvals. The answer is the key’s attribute statement signed by the partition attestation key.
+         */
         post: operations["createKey"];
         delete?: never;
         options?: never;
@@ -85,7 +97,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Read the signed attributes of a key */
+        /**
+         * Read the signed attributes of a key
+         * @description The key’s attributes, policy, public key and use count as JSON and as XML signed by the partition attestation key. A key with a password needs it.
+         */
         post: operations["getKeyAttributesWithKeyPassword"];
         delete?: never;
         options?: never;
@@ -103,6 +118,7 @@ export interface paths {
         /**
          * Read the signed attributes of a key without password (deprecated: use POST /v1/key/attributes)
          * @deprecated
+         * @description As `POST /v1/key/attributes`, for keys without a password.
          */
         get: operations["getKeyAttributes"];
         put?: never;
@@ -123,7 +139,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a key (only when destroyable) */
+        /**
+         * Delete a key (only when destroyable)
+         * @description Deletes a key whose `destroyable` attribute is set. With key invalidation on (partition policy) it goes to the trash bin instead.
+         */
         delete: operations["deleteKey"];
         options?: never;
         head?: never;
@@ -139,7 +158,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Delete a key that has a password */
+        /**
+         * Delete a key that has a password
+         * @description As `DELETE /v1/key/{keyName}`, for a key with a password.
+         */
         post: operations["deleteKeyWithPassword"];
         delete?: never;
         options?: never;
@@ -156,7 +178,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Import a key in plain: a private key with its public key or certificate, a secret key, or a public key or certificate alone (verify-only) */
+        /**
+         * Import a key in plain: a private key with its public key or certificate, a secret key, or a public key or certificate alone (verify-only)
+         * @description Stores key material given in plain: PKCS#8 private key with its public key or certificate, a raw secret key, or a public key or certificate alone (a verify-only key). Imported keys are never `alwaysSensitive` or `neverExtractable`.
+         */
         post: operations["importPlainKey"];
         delete?: never;
         options?: never;
@@ -173,7 +198,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Import the master key of a BIP32 / SLIP-10 seed; a body without seed is a plain import as in /v1/key/import/plain */
+        /**
+         * Import the master key of a BIP32 / SLIP-10 seed; a body without seed is a plain import as in /v1/key/import/plain
+         * @description Imports the BIP32 or SLIP-10 master key derived from a seed, for deriving wallet keys in the HSM; a body without seed is a plain import.
+         */
         post: operations["importKey"];
         delete?: never;
         options?: never;
@@ -190,7 +218,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Export a key in plain (extractable, not sensitive, no SKA policy, partition allows export) */
+        /**
+         * Export a key in plain (extractable, not sensitive, no SKA policy, partition allows export)
+         * @description Answers the key material in plain. Only for keys created `extractable` and not `sensitive`, without an SKA policy, in a partition whose policy allows export.
+         */
         post: operations["exportPlainKey"];
         delete?: never;
         options?: never;
@@ -207,7 +238,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Set, change or remove a key password */
+        /**
+         * Set, change or remove a key password
+         * @description Sets (no `password`), changes or removes (no `newPassword`) the password that protects a key’s use.
+         */
         post: operations["changePassword"];
         delete?: never;
         options?: never;
@@ -222,7 +256,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Service version */
+        /**
+         * Service version
+         * @description The service and API versions, as the TSB reports them.
+         */
         get: operations["getVersionInfo"];
         put?: never;
         post?: never;
@@ -239,7 +276,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Licence flags (OpenTSB has every feature on) */
+        /**
+         * Licence flags (OpenTSB has every feature on)
+         * @description The TSB licence flags; OpenTSB reports every feature as licensed.
+         */
         get: operations["getLicenseInfo"];
         put?: never;
         post?: never;
@@ -256,7 +296,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Key counts of the caller’s partition and key cache figures */
+        /**
+         * Key counts of the caller’s partition and key cache figures
+         * @description How many keys of each kind the caller’s partition holds, and the key cache figures of this process.
+         */
         get: operations["getKeystoreStatistics"];
         put?: never;
         post?: never;
@@ -273,7 +316,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Random bytes from the HSM's generator (1 to 65536) */
+        /**
+         * Random bytes from the HSM's generator (1 to 65536)
+         * @description Random bytes from the HSM core’s generator (node:crypto CSPRNG).
+         */
         get: operations["generateRandom"];
         put?: never;
         post?: never;
@@ -292,7 +338,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign a payload now */
+        /**
+         * Sign a payload now
+         * @description Signs the payload (or, for NONE* algorithms, the given digest) with the named key and answers the signature at once. Keys whose SKA `ruleUse` needs approvals accept pre-signed `signedApprovals`, else use `POST /v1/sign`. `signatureAlgorithm` is one of the key’s family (e.g. SHA256_WITH_ECDSA, EDDSA, SHA256_WITH_RSA_PSS, ML_DSA, SLH_DSA, LMS, XMSS); TSB clients may also send the algorithm OID.
+         */
         post: operations["synchronousSign"];
         delete?: never;
         options?: never;
@@ -309,7 +358,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Verify a signature (verifySignatureRequest) or an HMAC (verifyHmacRequest) */
+        /**
+         * Verify a signature (verifySignatureRequest) or an HMAC (verifyHmacRequest)
+         * @description Verifies a signature with the public key of the named key (`verifySignatureRequest`), or an HMAC with a secret key (`verifyHmacRequest`). An invalid signature is `signatureValid: false`, not an error.
+         */
         post: operations["verifySignature"];
         delete?: never;
         options?: never;
@@ -326,7 +378,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Compute an HMAC-SHA-256 */
+        /**
+         * Compute an HMAC-SHA-256
+         * @description Computes HMAC-SHA-256 of the payload with a secret key whose `sign` attribute is set.
+         */
         post: operations["hmac"];
         delete?: never;
         options?: never;
@@ -343,7 +398,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Encrypt with a secret key or an RSA public key */
+        /**
+         * Encrypt with a secret key or an RSA public key
+         * @description Encrypts with a secret key (AES_GCM, AES_CBC_NO_PADDING, AES_CTR, AES_ECB, CHACHA20_POLY1305, CAMELLIA, TDEA, …) or the public key of an RSA key (RSA_PADDING_OAEP_WITH_SHA256, …). The service chooses the IV or nonce and answers it.
+         */
         post: operations["encrypt"];
         delete?: never;
         options?: never;
@@ -360,7 +418,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Decrypt now */
+        /**
+         * Decrypt now
+         * @description Decrypts with the named key and answers the plaintext at once. Keys whose SKA `ruleUse` needs approvals accept pre-signed `signedApprovals`, else use `POST /v1/decrypt`.
+         */
         post: operations["synchronousDecrypt"];
         delete?: never;
         options?: never;
@@ -377,7 +438,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Wrap (export encrypted) a key under another key */
+        /**
+         * Wrap (export encrypted) a key under another key
+         * @description Exports a key encrypted under a wrapping key (AES key wrap with padding, RSA OAEP, ML-KEM). The key to wrap must allow it (`extractable`) and the wrapping key must have `wrap`.
+         */
         post: operations["wrap"];
         delete?: never;
         options?: never;
@@ -394,7 +458,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Unwrap a key and store it as a new key with the given attributes and policy */
+        /**
+         * Unwrap a key and store it as a new key with the given attributes and policy
+         * @description Decrypts a wrapped key with the unwrapping key and stores it as a new key with the given label, attributes and policy.
+         */
         post: operations["synchronousUnwrap"];
         delete?: never;
         options?: never;
@@ -411,7 +478,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The crypto address of an SKA key created with an addressFormat */
+        /**
+         * The crypto address of an SKA key created with an addressFormat
+         * @description The cryptocurrency address (BTC, ETH, XLM, XRP or IOTA) of a key created with an `addressFormat`.
+         */
         post: operations["getKeyAddressWithKeyPassword"];
         delete?: never;
         options?: never;
@@ -428,7 +498,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Derive a BIP32 / SLIP-10 child of a key and store it as a new key */
+        /**
+         * Derive a BIP32 / SLIP-10 child of a key and store it as a new key
+         * @description Derives a BIP32 (secp256k1) or SLIP-10 (Ed25519, P-256) child key along the path that ends the label and stores it as a new key.
+         */
         post: operations["deriveKey"];
         delete?: never;
         options?: never;
@@ -445,7 +518,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Encrypt a file (multipart part "file") with ECIES to an EC key named in the part "SignedFileEncryptRequestDto" */
+        /**
+         * Encrypt a file (multipart part "file") with ECIES to an EC key named in the part "SignedFileEncryptRequestDto"
+         * @description Encrypts an uploaded file with ECIES to the public key of an EC key and answers the encrypted file.
+         */
         post: operations["fileEncryption"];
         delete?: never;
         options?: never;
@@ -462,7 +538,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Block a key now */
+        /**
+         * Block a key now
+         * @description Blocks a key without SKA `ruleBlock`: every use is refused until unblocked.
+         */
         post: operations["synchronousBlock"];
         delete?: never;
         options?: never;
@@ -479,7 +558,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Unblock a key now */
+        /**
+         * Unblock a key now
+         * @description Unblocks a key without SKA `ruleUnblock`.
+         */
         post: operations["synchronousUnblock"];
         delete?: never;
         options?: never;
@@ -496,7 +578,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change a key’s SKA policy now */
+        /**
+         * Change a key’s SKA policy now
+         * @description Replaces the SKA policy of a key without `ruleModify` (a key that had no policy cannot gain one).
+         */
         post: operations["synchronousModify"];
         delete?: never;
         options?: never;
@@ -513,7 +598,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Request a signature under the key’s SKA ruleUse */
+        /**
+         * Request a signature under the key’s SKA ruleUse
+         * @description Starts a signature with a key whose SKA `ruleUse` needs approvals. The request waits for the approvals of the rule; poll `GET /v1/request/{id}` (or take the webhook) for its status and, once EXECUTED, its result. A key without the rule answers 400 (use the synchronous endpoint).
+         */
         post: operations["sign"];
         delete?: never;
         options?: never;
@@ -530,7 +618,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Request a decryption under the key’s SKA ruleUse */
+        /**
+         * Request a decryption under the key’s SKA ruleUse
+         * @description Starts a decryption with a key whose SKA `ruleUse` needs approvals. The request waits for the approvals of the rule; poll `GET /v1/request/{id}` (or take the webhook) for its status and, once EXECUTED, its result. A key without the rule answers 400 (use the synchronous endpoint).
+         */
         post: operations["decrypt"];
         delete?: never;
         options?: never;
@@ -547,7 +638,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Request an unwrap under the key’s SKA ruleUse */
+        /**
+         * Request an unwrap under the key’s SKA ruleUse
+         * @description Starts an unwrap with a key whose SKA `ruleUse` needs approvals. The request waits for the approvals of the rule; poll `GET /v1/request/{id}` (or take the webhook) for its status and, once EXECUTED, its result. A key without the rule answers 400 (use the synchronous endpoint).
+         */
         post: operations["unwrap"];
         delete?: never;
         options?: never;
@@ -564,7 +658,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Request blocking a key under its SKA ruleBlock */
+        /**
+         * Request blocking a key under its SKA ruleBlock
+         * @description Starts blocking a key under its SKA `ruleBlock`. The request waits for the approvals of the rule; poll `GET /v1/request/{id}` (or take the webhook) for its status and, once EXECUTED, its result. A key without the rule answers 400 (use the synchronous endpoint).
+         */
         post: operations["block"];
         delete?: never;
         options?: never;
@@ -581,7 +678,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Request unblocking a key under its SKA ruleUnblock */
+        /**
+         * Request unblocking a key under its SKA ruleUnblock
+         * @description Starts unblocking a key under its SKA `ruleUnblock`. The request waits for the approvals of the rule; poll `GET /v1/request/{id}` (or take the webhook) for its status and, once EXECUTED, its result. A key without the rule answers 400 (use the synchronous endpoint).
+         */
         post: operations["unblock"];
         delete?: never;
         options?: never;
@@ -598,7 +698,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Request a change of a key’s SKA policy under its ruleModify */
+        /**
+         * Request a change of a key’s SKA policy under its ruleModify
+         * @description Starts replacing a key’s SKA policy under its `ruleModify`. The request waits for the approvals of the rule; poll `GET /v1/request/{id}` (or take the webhook) for its status and, once EXECUTED, its result. A key without the rule answers 400 (use the synchronous endpoint).
+         */
         post: operations["modify"];
         delete?: never;
         options?: never;
@@ -615,7 +718,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Request a CSR (and the key’s self-signed certificate) under the key’s SKA ruleUse */
+        /**
+         * Request a CSR (and the key’s self-signed certificate) under the key’s SKA ruleUse
+         * @description Starts a CSR of an SKA key. The request waits for the approvals of the rule; poll `GET /v1/request/{id}` (or take the webhook) for its status and, once EXECUTED, its result. A key without the rule answers 400 (use the synchronous endpoint).
+         */
         post: operations["signCsrWithSkaKey"];
         delete?: never;
         options?: never;
@@ -632,7 +738,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Request a self-signed certificate under the key’s SKA ruleUse */
+        /**
+         * Request a self-signed certificate under the key’s SKA ruleUse
+         * @description Starts a self-signed certificate of an SKA key. The request waits for the approvals of the rule; poll `GET /v1/request/{id}` (or take the webhook) for its status and, once EXECUTED, its result. A key without the rule answers 400 (use the synchronous endpoint).
+         */
         post: operations["selfSignCertificateWithSkaKey"];
         delete?: never;
         options?: never;
@@ -649,7 +758,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Request a certificate for a CSR, issued by a CA key under its SKA ruleUse */
+        /**
+         * Request a certificate for a CSR, issued by a CA key under its SKA ruleUse
+         * @description Starts issuing a certificate with an SKA CA key. The request waits for the approvals of the rule; poll `GET /v1/request/{id}` (or take the webhook) for its status and, once EXECUTED, its result. A key without the rule answers 400 (use the synchronous endpoint).
+         */
         post: operations["signCertificateWithSkaKey"];
         delete?: never;
         options?: never;
@@ -664,11 +776,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Status and result of a request */
+        /**
+         * Status and result of a request
+         * @description The status of a request of the caller’s partition (PENDING, APPROVED, EXECUTED, FAILED, EXPIRED, REJECTED, CANCELLED), who approved or rejected it and, once EXECUTED, its result.
+         */
         get: operations["getRequestStatus"];
         put?: never;
         post?: never;
-        /** Cancel an open request (status CANCELLED): its creator, or a keyManagement caller */
+        /**
+         * Cancel an open request (status CANCELLED): its creator, or a keyManagement caller
+         * @description Cancels a request that is still PENDING or APPROVED; its tasks disappear from the approvers’ lists.
+         */
         delete: operations["cancelRequest"];
         options?: never;
         head?: never;
@@ -684,7 +802,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The partition’s requests, filtered by status, one page at a time */
+        /**
+         * The partition’s requests, filtered by status, one page at a time
+         * @description The partition’s requests, newest or oldest first, filtered by status.
+         */
         post: operations["filteredRequests"];
         delete?: never;
         options?: never;
@@ -701,7 +822,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** List sign approval tasks of the approver who signed the timestamp */
+        /**
+         * List sign approval tasks of the approver who signed the timestamp
+         * @description The approver proves possession of its key by signing a fresh `timestamp` (within the approval window) and names itself by public key or certificate; the answer lists its open tasks with the challenge (`approvalToBeSigned`) to sign, in the detail of `detailLevel` (level1 to level5). Without credentials the listing covers every partition the approver appears in.
+         */
         post: operations["filterSignTasks"];
         delete?: never;
         options?: never;
@@ -718,7 +842,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** List decrypt approval tasks of the approver who signed the timestamp */
+        /**
+         * List decrypt approval tasks of the approver who signed the timestamp
+         * @description The approver proves possession of its key by signing a fresh `timestamp` (within the approval window) and names itself by public key or certificate; the answer lists its open tasks with the challenge (`approvalToBeSigned`) to sign, in the detail of `detailLevel` (level1 to level5). Without credentials the listing covers every partition the approver appears in.
+         */
         post: operations["filterDecryptTasks"];
         delete?: never;
         options?: never;
@@ -735,7 +862,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** List unwrap approval tasks of the approver who signed the timestamp */
+        /**
+         * List unwrap approval tasks of the approver who signed the timestamp
+         * @description The approver proves possession of its key by signing a fresh `timestamp` (within the approval window) and names itself by public key or certificate; the answer lists its open tasks with the challenge (`approvalToBeSigned`) to sign, in the detail of `detailLevel` (level1 to level5). Without credentials the listing covers every partition the approver appears in.
+         */
         post: operations["filterUnwrapKeyTasks"];
         delete?: never;
         options?: never;
@@ -752,7 +882,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** List block approval tasks of the approver who signed the timestamp */
+        /**
+         * List block approval tasks of the approver who signed the timestamp
+         * @description The approver proves possession of its key by signing a fresh `timestamp` (within the approval window) and names itself by public key or certificate; the answer lists its open tasks with the challenge (`approvalToBeSigned`) to sign, in the detail of `detailLevel` (level1 to level5). Without credentials the listing covers every partition the approver appears in.
+         */
         post: operations["filterBlockKeyTasks"];
         delete?: never;
         options?: never;
@@ -769,7 +902,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** List unblock approval tasks of the approver who signed the timestamp */
+        /**
+         * List unblock approval tasks of the approver who signed the timestamp
+         * @description The approver proves possession of its key by signing a fresh `timestamp` (within the approval window) and names itself by public key or certificate; the answer lists its open tasks with the challenge (`approvalToBeSigned`) to sign, in the detail of `detailLevel` (level1 to level5). Without credentials the listing covers every partition the approver appears in.
+         */
         post: operations["filterUnblockKeyTasks"];
         delete?: never;
         options?: never;
@@ -786,7 +922,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** List modify approval tasks of the approver who signed the timestamp */
+        /**
+         * List modify approval tasks of the approver who signed the timestamp
+         * @description The approver proves possession of its key by signing a fresh `timestamp` (within the approval window) and names itself by public key or certificate; the answer lists its open tasks with the challenge (`approvalToBeSigned`) to sign, in the detail of `detailLevel` (level1 to level5). Without credentials the listing covers every partition the approver appears in.
+         */
         post: operations["filterModifyKeyTasks"];
         delete?: never;
         options?: never;
@@ -803,7 +942,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** List all approval tasks of the approver who signed the timestamp */
+        /**
+         * List all approval tasks of the approver who signed the timestamp
+         * @description The approver proves possession of its key by signing a fresh `timestamp` (within the approval window) and names itself by public key or certificate; the answer lists its open tasks with the challenge (`approvalToBeSigned`) to sign, in the detail of `detailLevel` (level1 to level5). Without credentials the listing covers every partition the approver appears in.
+         */
         post: operations["filterAllTasks"];
         delete?: never;
         options?: never;
@@ -820,7 +962,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve a task with a signature over its challenge */
+        /**
+         * Approve a task with a signature over its challenge
+         * @description Approves a task: `signature` is the approver’s signature over the base64-decoded `approvalToBeSigned` (docs/approval-challenge.md). When the quorum is reached and any timelock has passed, the operation runs and the request becomes EXECUTED.
+         */
         post: operations["approveTask"];
         delete?: never;
         options?: never;
@@ -838,7 +983,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Reject a task (OpenTSB: signed, with an optional reason) */
+        /**
+         * Reject a task (OpenTSB: signed, with an optional reason)
+         * @description Rejects a task with the approver’s signature over its `rejectionToBeSigned`; the request becomes REJECTED once no quorum can be reached any more.
+         */
         delete: operations["rejectTask"];
         options?: never;
         head?: never;
@@ -854,7 +1002,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Key attestation: a ZIP with the signed key statement, its signature and the certificate chain */
+        /**
+         * Key attestation: a ZIP with the signed key statement, its signature and the certificate chain
+         * @description A ZIP with the key’s attribute statement (XML), its signature by the partition attestation key and the attestation certificate chain, for a third party to check where the key lives.
+         */
         post: operations["getKeyAttestation"];
         delete?: never;
         options?: never;
@@ -869,7 +1020,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The certificate chain of the partition attestation and timestamp keys (PEM) */
+        /**
+         * The certificate chain of the partition attestation and timestamp keys (PEM)
+         * @description The certificates of the partition’s attestation and timestamp keys and their chain, to check key attestations, approval timestamps and audit checkpoints.
+         */
         get: operations["getAttestationCertificates"];
         put?: never;
         post?: never;
@@ -888,7 +1042,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** An RFC 3161 time-stamp token signed by the partition timestamp key */
+        /**
+         * An RFC 3161 time-stamp token signed by the partition timestamp key
+         * @description An RFC 3161 time-stamp token over the given digest.
+         */
         post: operations["createRfcTimestamp"];
         delete?: never;
         options?: never;
@@ -903,7 +1060,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Export the partition's audit log as JSON lines, ending in a freshly signed checkpoint */
+        /**
+         * Export the partition's audit log as JSON lines, ending in a freshly signed checkpoint
+         * @description The partition’s hash-chained audit log as JSON lines (docs/audit-log.md), ending in a checkpoint signed now by the partition attestation key.
+         */
         get: operations["exportAuditLog"];
         put?: never;
         post?: never;
@@ -922,7 +1082,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Verify an exported audit log against the partition's own attestation key: edited, removed or reordered entries, checkpoint signatures, entries no checkpoint covers */
+        /**
+         * Verify an exported audit log against the partition's own attestation key: edited, removed or reordered entries, checkpoint signatures, entries no checkpoint covers
+         * @description Checks an exported audit log: hash chain, checkpoint signatures and coverage. Larger logs: `tsb audit verify`.
+         */
         post: operations["verifyAuditLog"];
         delete?: never;
         options?: never;
@@ -939,7 +1102,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create a PKCS#10 CSR for a key (the key then holds a self-signed certificate) */
+        /**
+         * Create a PKCS#10 CSR for a key (the key then holds a self-signed certificate)
+         * @description Creates a PKCS#10 CSR signed by the key, with the subject and extensions given.
+         */
         post: operations["signCsr"];
         delete?: never;
         options?: never;
@@ -956,7 +1122,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create a CSR for a key and download it as a PEM file (<label>.csr) */
+        /**
+         * Create a CSR for a key and download it as a PEM file (<label>.csr)
+         * @description As `POST /v1/certificate/synchronous/request`, answered as a file download.
+         */
         post: operations["signCsrDownload"];
         delete?: never;
         options?: never;
@@ -973,7 +1142,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Self-sign a certificate for a key and store it on the key */
+        /**
+         * Self-sign a certificate for a key and store it on the key
+         * @description Creates a self-signed X.509 certificate for the key and stores it on the key.
+         */
         post: operations["selfSignCertificate"];
         delete?: never;
         options?: never;
@@ -990,7 +1162,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Older name of /v1/certificate/synchronous/selfsign */
+        /**
+         * Older name of /v1/certificate/synchronous/selfsign
+         * @description The older name of `POST /v1/certificate/synchronous/selfsign`, same body and answer.
+         */
         post: operations["createSelfSignedCertificate"];
         delete?: never;
         options?: never;
@@ -1007,7 +1182,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Issue a certificate for a CSR with a CA key (issuer: the certificate the CA key holds) */
+        /**
+         * Issue a certificate for a CSR with a CA key (issuer: the certificate the CA key holds)
+         * @description Issues a certificate for a CSR, signed by a CA key that holds a certificate (the issuer).
+         */
         post: operations["signCertificate"];
         delete?: never;
         options?: never;
@@ -1024,7 +1202,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Store a certificate on an existing key whose public key it certifies (replaces one held) */
+        /**
+         * Store a certificate on an existing key whose public key it certifies (replaces one held)
+         * @description Stores a certificate on the key whose public key it certifies, replacing the one it held.
+         */
         post: operations["importPlainCertificate"];
         delete?: never;
         options?: never;
@@ -1039,11 +1220,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The certificate a key holds (PEM, and base64 DER in rawCertificate) */
+        /**
+         * The certificate a key holds (PEM, and base64 DER in rawCertificate)
+         * @description The certificate stored on a key.
+         */
         get: operations["getCertificate"];
         put?: never;
         post?: never;
-        /** Remove the certificate a key holds (the key stays) */
+        /**
+         * Remove the certificate a key holds (the key stays)
+         * @description Removes the certificate stored on a key; the key stays.
+         */
         delete: operations["deleteCertificate"];
         options?: never;
         head?: never;
@@ -1057,7 +1244,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read the partition's security policy */
+        /**
+         * Read the partition's security policy
+         * @description The partition’s policy flags (export, key invalidation, …). Security officer endpoints act on the caller’s partition; changes need two officers (docs/security-officers.md).
+         */
         get: operations["getPartitionPolicy"];
         put?: never;
         post?: never;
@@ -1074,7 +1264,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the partition's registered security officers */
+        /**
+         * List the partition's registered security officers
+         * @description The registered security officers of the partition. Security officer endpoints act on the caller’s partition; changes need two officers (docs/security-officers.md).
+         */
         get: operations["listSecurityOfficers"];
         put?: never;
         post?: never;
@@ -1091,7 +1284,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List proposals with their statement, status and expiry (newest first) */
+        /**
+         * List proposals with their statement, status and expiry (newest first)
+         * @description Proposals of the partition, newest first. Security officer endpoints act on the caller’s partition; changes need two officers (docs/security-officers.md).
+         */
         get: operations["listOfficerProposals"];
         put?: never;
         post?: never;
@@ -1110,7 +1306,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Propose a change, signed by a registered security officer */
+        /**
+         * Propose a change, signed by a registered security officer
+         * @description Proposes a change (policy flag, officer, key restore…) signed by a registered officer. Security officer endpoints act on the caller’s partition; changes need two officers (docs/security-officers.md).
+         */
         post: operations["createOfficerProposal"];
         delete?: never;
         options?: never;
@@ -1127,7 +1326,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve (and so run) a proposal of another officer, signing "APPROVE:" ‖ statement */
+        /**
+         * Approve (and so run) a proposal of another officer, signing "APPROVE:" ‖ statement
+         * @description A second officer approves a proposal, which then runs. Security officer endpoints act on the caller’s partition; changes need two officers (docs/security-officers.md).
+         */
         post: operations["approveOfficerProposal"];
         delete?: never;
         options?: never;
@@ -1144,7 +1346,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reject a proposal of another officer, signing "REJECT:" ‖ statement */
+        /**
+         * Reject a proposal of another officer, signing "REJECT:" ‖ statement
+         * @description A second officer rejects a proposal. Security officer endpoints act on the caller’s partition; changes need two officers (docs/security-officers.md).
+         */
         post: operations["rejectOfficerProposal"];
         delete?: never;
         options?: never;
@@ -1159,7 +1364,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the keys in the trash bin (deleted under key invalidation) */
+        /**
+         * List the keys in the trash bin (deleted under key invalidation)
+         * @description Keys deleted while key invalidation is on, which an officer proposal can restore. Security officer endpoints act on the caller’s partition; changes need two officers (docs/security-officers.md).
+         */
         get: operations["listInvalidatedKeys"];
         put?: never;
         post?: never;
@@ -1176,7 +1384,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Export the partition as one backup document (keys stay sealed; restore: tsb partition restore) */
+        /**
+         * Export the partition as one backup document (keys stay sealed; restore: tsb partition restore)
+         * @description The whole partition as one backup document; key material stays sealed under the master key. Security officer endpoints act on the caller’s partition; changes need two officers (docs/security-officers.md).
+         */
         get: operations["exportPartitionBackup"];
         put?: never;
         post?: never;
@@ -1190,6 +1401,1917 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ApproveOfficerProposalRequest: {
+            /** @description the proposal id */
+            id: string;
+            /** @description the signing officer’s public key, SubjectPublicKeyInfo DER (standard base64) */
+            officerPublicKey: string;
+            /** @description the officer’s signature (standard base64) */
+            signature: string;
+            digestAlgorithm?: string | null;
+        };
+        ApproveOfficerProposalResponse: {
+            id: string;
+            /** @description SET_POLICY, RESTORE_KEY or PURGE_KEY */
+            action: string;
+            /** @description the action parameters from the statement */
+            parameters: unknown;
+            /** @description PENDING, EXECUTED, REJECTED, EXPIRED or FAILED */
+            status: string;
+            /** @description the statement the proposer signed, base64 */
+            statement: string;
+            /** @description "APPROVE:" ‖ statement, base64: what the approving officer signs */
+            approvalToBeSigned: string;
+            /** @description "REJECT:" ‖ statement, base64: what a rejecting officer signs */
+            rejectionToBeSigned: string;
+            /** @description officer name */
+            proposedBy: string;
+            proposedByFingerprint: string;
+            /** @description officer name */
+            decidedBy: string | null;
+            /** @description SHA-256 of the deciding officer’s SPKI */
+            decidedByFingerprint: string | null;
+            /** @description the rejection reason */
+            reason: string | null;
+            /** @description why an approved proposal FAILED */
+            errorCode: number | null;
+            /** @description why an approved proposal FAILED */
+            errorMessage: string | null;
+            createdAt: string;
+            expiresAt: string;
+            /** @description when the proposal was approved or rejected */
+            decidedAt: string | null;
+        };
+        ApproveTaskRequest: {
+            /** @description task id */
+            id: string;
+            /** @description the challenge exactly as received (standard base64) */
+            approvalToBeSigned: string;
+            /** @description signature over the base64-decoded approvalToBeSigned (standard base64) */
+            signature: string;
+            /** @description digest of the signature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
+            approvalDigestAlgorithm: string;
+            approverPublicKey?: string | null;
+            approverCertificate?: string | null;
+            timestampSigningCertificate?: string | null;
+        };
+        BlockRequest: {
+            blockRequest: {
+                /** @description label of the key to block (a stored key, no derivation path) */
+                blockKeyName: string;
+                keyPassword?: components["schemas"]["KeyPassword"];
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+            };
+            signedApprovals?: string[] | null;
+            requestSignature?: {
+                signature?: string | null;
+                digestAlgorithm?: string | null;
+                publicKey?: string | null;
+            } | null;
+        };
+        BlockResponse: {
+            /**
+             * Format: uuid
+             * @description id of the stored request
+             */
+            blockKeyRequestId: string;
+        };
+        /** CertificateChain */
+        CertificateChain: {
+            /** @description the OpenTSB root certificate (PEM, self-signed) */
+            root: string;
+            /** @description the device (intermediate CA) certificate, issued by the root (PEM) */
+            device: string;
+            /** @description the partition attestation key's certificate, issued by the device key (PEM) */
+            attestation: string;
+            /** @description the partition timestamp key's certificate (extendedKeyUsage timeStamping, critical), issued by the device key (PEM) */
+            timestamp: string;
+        };
+        /** ChangePasswordRequest */
+        ChangePasswordRequest: {
+            /** @description key label (unique in the partition) */
+            label: string;
+            password?: components["schemas"]["KeyPassword"];
+            newPassword?: components["schemas"]["KeyPassword"];
+        };
+        /** CreateKeyRequest */
+        CreateKeyRequest: {
+            /** @description key label (unique in the partition) */
+            label: string;
+            password?: components["schemas"]["KeyPassword"];
+            /** @description optional key id */
+            id?: string | null;
+            /** @description RSA, EC, ED, DSA, BLS, AES, ChaCha20, …; stateful hash-based: LMS (HSS/LMS H5/W1), LMS-SHA256_M32_H<h>_W<w>[-H<h>_W<w>], XMSS-SHA256_10_256, XMSS-SHAKE256_10_256 */
+            algorithm: string;
+            algorithmOid?: string | null;
+            /** @description curve OID (EC and ED keys) */
+            curveOid?: string | null;
+            keySize?: number | null;
+            addressFormat?: {
+                /** @description BTC, ETH, XLM, XRP or IOTA (SKA keys only) */
+                format: string;
+            } | null;
+            attributes: components["schemas"]["KeyAttributesInput"];
+            policy?: components["schemas"]["SkaPolicy"] | null;
+        };
+        CreateOfficerProposalRequest: {
+            /** @description the statement bytes: canonical JSON of action, nonce, parameters, partition, proposedAt (standard base64) */
+            statement: string;
+            /** @description the signing officer’s public key, SubjectPublicKeyInfo DER (standard base64) */
+            officerPublicKey: string;
+            /** @description the officer’s signature (standard base64) */
+            signature: string;
+            digestAlgorithm?: string | null;
+        };
+        CreateOfficerProposalResponse: {
+            id: string;
+            /** @description SET_POLICY, RESTORE_KEY or PURGE_KEY */
+            action: string;
+            /** @description the action parameters from the statement */
+            parameters: unknown;
+            /** @description PENDING, EXECUTED, REJECTED, EXPIRED or FAILED */
+            status: string;
+            /** @description the statement the proposer signed, base64 */
+            statement: string;
+            /** @description "APPROVE:" ‖ statement, base64: what the approving officer signs */
+            approvalToBeSigned: string;
+            /** @description "REJECT:" ‖ statement, base64: what a rejecting officer signs */
+            rejectionToBeSigned: string;
+            /** @description officer name */
+            proposedBy: string;
+            proposedByFingerprint: string;
+            /** @description officer name */
+            decidedBy: string | null;
+            /** @description SHA-256 of the deciding officer’s SPKI */
+            decidedByFingerprint: string | null;
+            /** @description the rejection reason */
+            reason: string | null;
+            /** @description why an approved proposal FAILED */
+            errorCode: number | null;
+            /** @description why an approved proposal FAILED */
+            errorMessage: string | null;
+            createdAt: string;
+            expiresAt: string;
+            /** @description when the proposal was approved or rejected */
+            decidedAt: string | null;
+        };
+        /** CreateRfcTimestampRequest */
+        CreateRfcTimestampRequest: {
+            messageImprint?: string | null;
+            data?: string | null;
+            /** @description SHA-256, SHA-384 or SHA-512 */
+            hashAlgorithm: string;
+            nonce?: string | null;
+            certReq?: boolean | null;
+        };
+        CreateSelfSignedCertificateRequest: {
+            /** @description label of the signing key (a stored RSA, EC or ED key; no derivation path) */
+            signKeyName: string;
+            keyPassword?: components["schemas"]["KeyPassword"];
+            /** @description one of SHA224_WITH_RSA, SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA, SHA224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA512_WITH_ECDSA, EDDSA */
+            signatureAlgorithm: string;
+            keyUsage?: string[] | null;
+            extendedKeyUsage?: string[] | null;
+            /** @description days (1–36525); absent or null: 365 */
+            validity?: number | null;
+            /** @description CN of subject and issuer; when absent, standardCertificateAttributes.commonName (as the Fireblocks agent and the Keycloak provider send it) */
+            commonName?: string | null;
+            certificateAuthority?: boolean | null;
+            /** @description the subject; commonName above, when given, takes the place of its CN */
+            standardCertificateAttributes?: {
+                commonName?: string | null;
+                country?: string | null;
+                stateOrProvinceName?: string | null;
+                locality?: string | null;
+                organizationName?: string | null;
+                organizationUnitName?: string | null;
+                organizationIdentifier?: string | null;
+                email?: string | null;
+                title?: string | null;
+                surname?: string | null;
+                givenName?: string | null;
+                initials?: string | null;
+                pseudonym?: string | null;
+                generationQualifier?: string | null;
+            } | null;
+            signedApprovals?: string[] | null;
+        };
+        CreateSelfSignedCertificateResponse: {
+            label: string;
+            /** @description X.509 certificate, PEM */
+            certificate: string;
+        };
+        DecryptRequest: {
+            decryptRequest: {
+                /** @description ciphertext (with the MAC appended for AEAD ciphers) (base64) */
+                encryptedPayload: string;
+                /** @description label of the decryption key; may end in a derivation path (label/44'/0'/0') */
+                decryptKeyName: string;
+                keyPassword?: components["schemas"]["KeyPassword"];
+                /** @description the cipher: RSA, RSA_PADDING_OAEP, RSA_PADDING_OAEP_WITH_SHA1, RSA_PADDING_OAEP_WITH_SHA224, RSA_PADDING_OAEP_WITH_SHA256, RSA_PADDING_OAEP_WITH_SHA384, RSA_PADDING_OAEP_WITH_SHA512, RSA_PADDING_PKCS, RSA_NO_PADDING, AES, AES_GCM, AES_CTR, AES_ECB, AES_CBC_NO_PADDING, CHACHA20, CHACHA20_AEAD, CAMELLIA, CAMELLIA_CBC_NO_PADDING, CAMELLIA_ECB, TDEA_CBC, TDEA_ECB, TDEA_CBC_NO_PADDING */
+                cipherAlgorithm: string;
+                initializationVector?: string | null;
+                tagLength?: number | null;
+                additionalAuthenticationData?: string | null;
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+            };
+            requestSignature?: {
+                signature?: string | null;
+                digestAlgorithm?: string | null;
+                publicKey?: string | null;
+            } | null;
+        };
+        DecryptResponse: {
+            /**
+             * Format: uuid
+             * @description id of the stored request
+             */
+            decryptRequestId: string;
+        };
+        DeriveKeyRequest: {
+            /** @description the parent key and the path to derive, e.g. wallet/44'/0'/0'; may end in a derivation path (label/44'/0'/0') */
+            label: string;
+            /** @description label of the new, persisted child key */
+            newLabel: string;
+            password?: components["schemas"]["KeyPassword"];
+            newPassword?: components["schemas"]["KeyPassword"];
+            attributes?: components["schemas"]["KeyAttributesInput"] | null;
+        };
+        DeriveKeyResponse: {
+            label: string;
+            /** @description BIP32 or SLIP-10 */
+            derivationType: string;
+            /** @description chain code of the child, upper-case hex */
+            derivationValue: string;
+            /** @description the path derived, e.g. 44'/0'/0' */
+            path: string;
+        };
+        EncryptRequest: {
+            encryptRequest: {
+                /** @description plaintext (base64) */
+                payload: string;
+                /** @description label of the encryption key; may end in a derivation path (label/44'/0'/0') */
+                encryptKeyName: string;
+                keyPassword?: components["schemas"]["KeyPassword"];
+                /** @description the cipher: RSA, RSA_PADDING_OAEP, RSA_PADDING_OAEP_WITH_SHA1, RSA_PADDING_OAEP_WITH_SHA224, RSA_PADDING_OAEP_WITH_SHA256, RSA_PADDING_OAEP_WITH_SHA384, RSA_PADDING_OAEP_WITH_SHA512, RSA_PADDING_PKCS, RSA_NO_PADDING, AES, AES_GCM, AES_CTR, AES_ECB, AES_CBC_NO_PADDING, CHACHA20, CHACHA20_AEAD, CAMELLIA, CAMELLIA_CBC_NO_PADDING, CAMELLIA_ECB, TDEA_CBC, TDEA_ECB, TDEA_CBC_NO_PADDING */
+                cipherAlgorithm: string;
+                tagLength?: number | null;
+                additionalAuthenticationData?: string | null;
+            };
+        };
+        EncryptResponse: {
+            /** @description ciphertext, with the MAC appended for AEAD ciphers (base64) */
+            encryptedPayload: string;
+            encryptedPayloadWithoutMessageAuthenticationCode: string | null;
+            initializationVector: string | null;
+            messageAuthenticationCode: string | null;
+        };
+        /** ExportedKey */
+        ExportedKey: {
+            label: string;
+            algorithm: string;
+            privateKey: string | null;
+            publicKey: string | null;
+            secretKey: string | null;
+            certificate: string | null;
+        };
+        /** @description docs/security-officers.md: the partition backup; sealed material stays sealed */
+        ExportPartitionBackupResponse: {
+            /** @description opentsb-partition-backup */
+            format: string;
+            version: number;
+            createdAt: string;
+            partition: {
+                [key: string]: unknown;
+            };
+            keys: {
+                [key: string]: unknown;
+            }[];
+            officers: {
+                [key: string]: unknown;
+            }[];
+            /** @description HMAC-SHA256 under a master-key-derived key, base64 */
+            mac: string;
+        };
+        FileEncryptionRequest: {
+            /** @description JSON: {"fileEncryptRequest": {"encryptKeyName": "<EC key>"}} */
+            SignedFileEncryptRequestDto: string;
+            /**
+             * Format: binary
+             * @description the file to encrypt
+             */
+            file: string;
+        };
+        FilterAllTasksRequest: {
+            /** @description a fresh ISO-8601 time, e.g. 2026-11-29T10:00:00Z */
+            timestamp: string;
+            /** @description signature over the UTF-8 bytes of timestamp (standard base64) */
+            timestampSignature: string;
+            /** @description digest of timestampSignature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
+            timestampDigestAlgorithm: string;
+            approverPublicKey?: string | null;
+            approverCertificate?: string | null;
+            timestampSigningCertificate?: string | null;
+            id?: string | null;
+            requestId?: string | null;
+            detailLevel?: string | null;
+            paging?: {
+                pageNumber?: number | null;
+                pageSize?: number | null;
+                sortOrder?: string | null;
+            } | null;
+        };
+        FilterAllTasksResponse: {
+            tasks: ({
+                detailLevel: string;
+                /** @description task id */
+                id: string;
+                /** @description the challenge to sign, base64 (docs/approval-challenge.md) */
+                approvalToBeSigned: string;
+                approverPublicKey: string;
+                /** @description OpenTSB: the request the task belongs to */
+                requestId: string;
+                /** @description OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK or MODIFY */
+                operation: string;
+                /** @description OpenTSB: the key named by the request */
+                keyName: string;
+                /** @description OpenTSB: creation time of the request */
+                createdAt: string;
+                /** @description OpenTSB: when the request expires */
+                expiresAt: string | null;
+                /** @description OpenTSB: SHA-256 of the approved payload (base64) */
+                payloadDigest: string;
+                /** @description OpenTSB: what to sign to reject (base64) */
+                rejectionToBeSigned: string;
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+                payload?: string | null;
+                payloadType?: string | null;
+                requestBase64?: string | null;
+                /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                signedSignRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                signedModifyKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original block request as sent (its password removed), null for other operations */
+                signedBlockKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                signedUnblockKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                signedDecryptRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                signedUnwrapKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                signedCertificateRequestRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                signedSignCertificateRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                signedSelfSignCertificateRequestDto?: {
+                    [key: string]: unknown;
+                } | null;
+                timestamp?: string | null;
+                timestampSignature?: string | null;
+                timestampSignatureAlgorithm?: string | null;
+                timestampSignatureWithAlgorithm?: string | null;
+                keyAttributes?: string | null;
+                keyAttributesSignature?: string | null;
+                /** @description OpenTSB, listings without credential: the partition of the task */
+                partition?: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+        };
+        FilterBlockKeyTasksRequest: {
+            /** @description a fresh ISO-8601 time, e.g. 2026-11-29T10:00:00Z */
+            timestamp: string;
+            /** @description signature over the UTF-8 bytes of timestamp (standard base64) */
+            timestampSignature: string;
+            /** @description digest of timestampSignature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
+            timestampDigestAlgorithm: string;
+            approverPublicKey?: string | null;
+            approverCertificate?: string | null;
+            timestampSigningCertificate?: string | null;
+            id?: string | null;
+            requestId?: string | null;
+            detailLevel?: string | null;
+            paging?: {
+                pageNumber?: number | null;
+                pageSize?: number | null;
+                sortOrder?: string | null;
+            } | null;
+        };
+        FilterBlockKeyTasksResponse: {
+            tasks: ({
+                detailLevel: string;
+                /** @description task id */
+                id: string;
+                /** @description the challenge to sign, base64 (docs/approval-challenge.md) */
+                approvalToBeSigned: string;
+                approverPublicKey: string;
+                /** @description OpenTSB: the request the task belongs to */
+                requestId: string;
+                /** @description OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK or MODIFY */
+                operation: string;
+                /** @description OpenTSB: the key named by the request */
+                keyName: string;
+                /** @description OpenTSB: creation time of the request */
+                createdAt: string;
+                /** @description OpenTSB: when the request expires */
+                expiresAt: string | null;
+                /** @description OpenTSB: SHA-256 of the approved payload (base64) */
+                payloadDigest: string;
+                /** @description OpenTSB: what to sign to reject (base64) */
+                rejectionToBeSigned: string;
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+                payload?: string | null;
+                payloadType?: string | null;
+                requestBase64?: string | null;
+                /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                signedSignRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                signedModifyKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original block request as sent (its password removed), null for other operations */
+                signedBlockKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                signedUnblockKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                signedDecryptRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                signedUnwrapKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                signedCertificateRequestRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                signedSignCertificateRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                signedSelfSignCertificateRequestDto?: {
+                    [key: string]: unknown;
+                } | null;
+                timestamp?: string | null;
+                timestampSignature?: string | null;
+                timestampSignatureAlgorithm?: string | null;
+                timestampSignatureWithAlgorithm?: string | null;
+                keyAttributes?: string | null;
+                keyAttributesSignature?: string | null;
+                /** @description OpenTSB, listings without credential: the partition of the task */
+                partition?: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+        };
+        FilterDecryptTasksRequest: {
+            /** @description a fresh ISO-8601 time, e.g. 2026-11-29T10:00:00Z */
+            timestamp: string;
+            /** @description signature over the UTF-8 bytes of timestamp (standard base64) */
+            timestampSignature: string;
+            /** @description digest of timestampSignature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
+            timestampDigestAlgorithm: string;
+            approverPublicKey?: string | null;
+            approverCertificate?: string | null;
+            timestampSigningCertificate?: string | null;
+            id?: string | null;
+            requestId?: string | null;
+            detailLevel?: string | null;
+            paging?: {
+                pageNumber?: number | null;
+                pageSize?: number | null;
+                sortOrder?: string | null;
+            } | null;
+        };
+        FilterDecryptTasksResponse: {
+            tasks: ({
+                detailLevel: string;
+                /** @description task id */
+                id: string;
+                /** @description the challenge to sign, base64 (docs/approval-challenge.md) */
+                approvalToBeSigned: string;
+                approverPublicKey: string;
+                /** @description OpenTSB: the request the task belongs to */
+                requestId: string;
+                /** @description OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK or MODIFY */
+                operation: string;
+                /** @description OpenTSB: the key named by the request */
+                keyName: string;
+                /** @description OpenTSB: creation time of the request */
+                createdAt: string;
+                /** @description OpenTSB: when the request expires */
+                expiresAt: string | null;
+                /** @description OpenTSB: SHA-256 of the approved payload (base64) */
+                payloadDigest: string;
+                /** @description OpenTSB: what to sign to reject (base64) */
+                rejectionToBeSigned: string;
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+                payload?: string | null;
+                payloadType?: string | null;
+                requestBase64?: string | null;
+                /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                signedSignRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                signedModifyKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original block request as sent (its password removed), null for other operations */
+                signedBlockKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                signedUnblockKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                signedDecryptRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                signedUnwrapKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                signedCertificateRequestRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                signedSignCertificateRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                signedSelfSignCertificateRequestDto?: {
+                    [key: string]: unknown;
+                } | null;
+                timestamp?: string | null;
+                timestampSignature?: string | null;
+                timestampSignatureAlgorithm?: string | null;
+                timestampSignatureWithAlgorithm?: string | null;
+                keyAttributes?: string | null;
+                keyAttributesSignature?: string | null;
+                /** @description OpenTSB, listings without credential: the partition of the task */
+                partition?: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+        };
+        FilteredRequestsRequest: {
+            status?: string | string[] | null;
+            paging?: {
+                pageNumber?: number | null;
+                pageSize?: number | null;
+                sortOrder?: ("CREATION_DATE_ASC" | "CREATION_DATE_DESC") | null;
+            } | null;
+        };
+        FilteredRequestsResponse: {
+            requests: components["schemas"]["RequestStatus"][];
+            totalCount: number;
+        };
+        FilterModifyKeyTasksRequest: {
+            /** @description a fresh ISO-8601 time, e.g. 2026-11-29T10:00:00Z */
+            timestamp: string;
+            /** @description signature over the UTF-8 bytes of timestamp (standard base64) */
+            timestampSignature: string;
+            /** @description digest of timestampSignature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
+            timestampDigestAlgorithm: string;
+            approverPublicKey?: string | null;
+            approverCertificate?: string | null;
+            timestampSigningCertificate?: string | null;
+            id?: string | null;
+            requestId?: string | null;
+            detailLevel?: string | null;
+            paging?: {
+                pageNumber?: number | null;
+                pageSize?: number | null;
+                sortOrder?: string | null;
+            } | null;
+        };
+        FilterModifyKeyTasksResponse: {
+            tasks: ({
+                detailLevel: string;
+                /** @description task id */
+                id: string;
+                /** @description the challenge to sign, base64 (docs/approval-challenge.md) */
+                approvalToBeSigned: string;
+                approverPublicKey: string;
+                /** @description OpenTSB: the request the task belongs to */
+                requestId: string;
+                /** @description OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK or MODIFY */
+                operation: string;
+                /** @description OpenTSB: the key named by the request */
+                keyName: string;
+                /** @description OpenTSB: creation time of the request */
+                createdAt: string;
+                /** @description OpenTSB: when the request expires */
+                expiresAt: string | null;
+                /** @description OpenTSB: SHA-256 of the approved payload (base64) */
+                payloadDigest: string;
+                /** @description OpenTSB: what to sign to reject (base64) */
+                rejectionToBeSigned: string;
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+                payload?: string | null;
+                payloadType?: string | null;
+                requestBase64?: string | null;
+                /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                signedSignRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                signedModifyKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original block request as sent (its password removed), null for other operations */
+                signedBlockKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                signedUnblockKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                signedDecryptRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                signedUnwrapKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                signedCertificateRequestRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                signedSignCertificateRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                signedSelfSignCertificateRequestDto?: {
+                    [key: string]: unknown;
+                } | null;
+                timestamp?: string | null;
+                timestampSignature?: string | null;
+                timestampSignatureAlgorithm?: string | null;
+                timestampSignatureWithAlgorithm?: string | null;
+                keyAttributes?: string | null;
+                keyAttributesSignature?: string | null;
+                /** @description OpenTSB, listings without credential: the partition of the task */
+                partition?: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+        };
+        FilterSignTasksRequest: {
+            /** @description a fresh ISO-8601 time, e.g. 2026-11-29T10:00:00Z */
+            timestamp: string;
+            /** @description signature over the UTF-8 bytes of timestamp (standard base64) */
+            timestampSignature: string;
+            /** @description digest of timestampSignature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
+            timestampDigestAlgorithm: string;
+            approverPublicKey?: string | null;
+            approverCertificate?: string | null;
+            timestampSigningCertificate?: string | null;
+            id?: string | null;
+            requestId?: string | null;
+            detailLevel?: string | null;
+            paging?: {
+                pageNumber?: number | null;
+                pageSize?: number | null;
+                sortOrder?: string | null;
+            } | null;
+        };
+        FilterSignTasksResponse: {
+            tasks: ({
+                detailLevel: string;
+                /** @description task id */
+                id: string;
+                /** @description the challenge to sign, base64 (docs/approval-challenge.md) */
+                approvalToBeSigned: string;
+                approverPublicKey: string;
+                /** @description OpenTSB: the request the task belongs to */
+                requestId: string;
+                /** @description OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK or MODIFY */
+                operation: string;
+                /** @description OpenTSB: the key named by the request */
+                keyName: string;
+                /** @description OpenTSB: creation time of the request */
+                createdAt: string;
+                /** @description OpenTSB: when the request expires */
+                expiresAt: string | null;
+                /** @description OpenTSB: SHA-256 of the approved payload (base64) */
+                payloadDigest: string;
+                /** @description OpenTSB: what to sign to reject (base64) */
+                rejectionToBeSigned: string;
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+                payload?: string | null;
+                payloadType?: string | null;
+                requestBase64?: string | null;
+                /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                signedSignRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                signedModifyKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original block request as sent (its password removed), null for other operations */
+                signedBlockKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                signedUnblockKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                signedDecryptRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                signedUnwrapKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                signedCertificateRequestRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                signedSignCertificateRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                signedSelfSignCertificateRequestDto?: {
+                    [key: string]: unknown;
+                } | null;
+                timestamp?: string | null;
+                timestampSignature?: string | null;
+                timestampSignatureAlgorithm?: string | null;
+                timestampSignatureWithAlgorithm?: string | null;
+                keyAttributes?: string | null;
+                keyAttributesSignature?: string | null;
+                /** @description OpenTSB, listings without credential: the partition of the task */
+                partition?: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+        };
+        FilterUnblockKeyTasksRequest: {
+            /** @description a fresh ISO-8601 time, e.g. 2026-11-29T10:00:00Z */
+            timestamp: string;
+            /** @description signature over the UTF-8 bytes of timestamp (standard base64) */
+            timestampSignature: string;
+            /** @description digest of timestampSignature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
+            timestampDigestAlgorithm: string;
+            approverPublicKey?: string | null;
+            approverCertificate?: string | null;
+            timestampSigningCertificate?: string | null;
+            id?: string | null;
+            requestId?: string | null;
+            detailLevel?: string | null;
+            paging?: {
+                pageNumber?: number | null;
+                pageSize?: number | null;
+                sortOrder?: string | null;
+            } | null;
+        };
+        FilterUnblockKeyTasksResponse: {
+            tasks: ({
+                detailLevel: string;
+                /** @description task id */
+                id: string;
+                /** @description the challenge to sign, base64 (docs/approval-challenge.md) */
+                approvalToBeSigned: string;
+                approverPublicKey: string;
+                /** @description OpenTSB: the request the task belongs to */
+                requestId: string;
+                /** @description OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK or MODIFY */
+                operation: string;
+                /** @description OpenTSB: the key named by the request */
+                keyName: string;
+                /** @description OpenTSB: creation time of the request */
+                createdAt: string;
+                /** @description OpenTSB: when the request expires */
+                expiresAt: string | null;
+                /** @description OpenTSB: SHA-256 of the approved payload (base64) */
+                payloadDigest: string;
+                /** @description OpenTSB: what to sign to reject (base64) */
+                rejectionToBeSigned: string;
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+                payload?: string | null;
+                payloadType?: string | null;
+                requestBase64?: string | null;
+                /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                signedSignRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                signedModifyKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original block request as sent (its password removed), null for other operations */
+                signedBlockKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                signedUnblockKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                signedDecryptRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                signedUnwrapKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                signedCertificateRequestRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                signedSignCertificateRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                signedSelfSignCertificateRequestDto?: {
+                    [key: string]: unknown;
+                } | null;
+                timestamp?: string | null;
+                timestampSignature?: string | null;
+                timestampSignatureAlgorithm?: string | null;
+                timestampSignatureWithAlgorithm?: string | null;
+                keyAttributes?: string | null;
+                keyAttributesSignature?: string | null;
+                /** @description OpenTSB, listings without credential: the partition of the task */
+                partition?: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+        };
+        FilterUnwrapKeyTasksRequest: {
+            /** @description a fresh ISO-8601 time, e.g. 2026-11-29T10:00:00Z */
+            timestamp: string;
+            /** @description signature over the UTF-8 bytes of timestamp (standard base64) */
+            timestampSignature: string;
+            /** @description digest of timestampSignature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
+            timestampDigestAlgorithm: string;
+            approverPublicKey?: string | null;
+            approverCertificate?: string | null;
+            timestampSigningCertificate?: string | null;
+            id?: string | null;
+            requestId?: string | null;
+            detailLevel?: string | null;
+            paging?: {
+                pageNumber?: number | null;
+                pageSize?: number | null;
+                sortOrder?: string | null;
+            } | null;
+        };
+        FilterUnwrapKeyTasksResponse: {
+            tasks: ({
+                detailLevel: string;
+                /** @description task id */
+                id: string;
+                /** @description the challenge to sign, base64 (docs/approval-challenge.md) */
+                approvalToBeSigned: string;
+                approverPublicKey: string;
+                /** @description OpenTSB: the request the task belongs to */
+                requestId: string;
+                /** @description OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK or MODIFY */
+                operation: string;
+                /** @description OpenTSB: the key named by the request */
+                keyName: string;
+                /** @description OpenTSB: creation time of the request */
+                createdAt: string;
+                /** @description OpenTSB: when the request expires */
+                expiresAt: string | null;
+                /** @description OpenTSB: SHA-256 of the approved payload (base64) */
+                payloadDigest: string;
+                /** @description OpenTSB: what to sign to reject (base64) */
+                rejectionToBeSigned: string;
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+                payload?: string | null;
+                payloadType?: string | null;
+                requestBase64?: string | null;
+                /** @description level3: the original sign request as sent (its password removed), null for other operations */
+                signedSignRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original modify request as sent (its password removed), null for other operations */
+                signedModifyKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original block request as sent (its password removed), null for other operations */
+                signedBlockKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original unblock request as sent (its password removed), null for other operations */
+                signedUnblockKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
+                signedDecryptRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
+                signedUnwrapKeyRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original CSR request as sent (its password removed), null for other operations */
+                signedCertificateRequestRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
+                signedSignCertificateRequest?: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
+                signedSelfSignCertificateRequestDto?: {
+                    [key: string]: unknown;
+                } | null;
+                timestamp?: string | null;
+                timestampSignature?: string | null;
+                timestampSignatureAlgorithm?: string | null;
+                timestampSignatureWithAlgorithm?: string | null;
+                keyAttributes?: string | null;
+                keyAttributesSignature?: string | null;
+                /** @description OpenTSB, listings without credential: the partition of the task */
+                partition?: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+        };
+        GenerateRandomResponse: {
+            /** @description base64 */
+            random: string;
+        };
+        GetCertificateResponse: {
+            label: string;
+            /** @description X.509 certificate, PEM */
+            certificate: string;
+            /** @description the same certificate, base64 DER without PEM armour */
+            rawCertificate: string;
+        };
+        GetKeyAddressWithKeyPasswordRequest: {
+            /** @description label of an SKA key created with an addressFormat; may end in a derivation path (label/44'/0'/0') */
+            label: string;
+            password?: components["schemas"]["KeyPassword"];
+        };
+        GetKeyAddressWithKeyPasswordResponse: {
+            address: string;
+        };
+        GetKeysResponse: string[];
+        GetKeystoreStatisticsResponse: {
+            partition: string;
+            keyCount: number;
+            invalidatedKeyCount: number;
+            keysByAlgorithm: {
+                [key: string]: number;
+            };
+            keyCache: {
+                size: number;
+                capacity: number;
+                hits: number;
+                misses: number;
+            };
+        };
+        GetLicenseInfoResponse: {
+            clientFlags: string[];
+        };
+        GetPartitionPolicyResponse: {
+            /** @description partition name */
+            partition: string;
+            partitionId: string;
+            allowKeyImport: boolean;
+            allowKeyExport: boolean;
+            /** @description deleting a key moves it to the trash bin */
+            keyInvalidation: boolean;
+            readOnly: boolean;
+            allowObjectDestruction: boolean;
+            allowObjectUsage: boolean;
+        };
+        GetVersionInfoResponse: {
+            Version: string;
+        };
+        HealthzResponse: {
+            /** @enum {string} */
+            status: "ok";
+        };
+        HmacRequest: {
+            hmacRequest: {
+                /** @description label of the HMAC key; may end in a derivation path (label/44'/0'/0') */
+                keyName: string;
+                keyPassword?: components["schemas"]["KeyPassword"];
+                /** @description data (base64) */
+                payload: string;
+            };
+        };
+        HmacResponse: {
+            /** @description HMAC-SHA-256, base64 */
+            keyedHash: string;
+        };
+        /** ImportedKeyRequest */
+        ImportedKeyRequest: components["schemas"]["SeedImportRequest"] | components["schemas"]["ImportKeyRequest"];
+        /** ImportKeyRequest */
+        ImportKeyRequest: {
+            /** @description key label (unique in the partition) */
+            label: string;
+            password?: components["schemas"]["KeyPassword"];
+            id?: string | null;
+            algorithm: string;
+            curveOid?: string | null;
+            privateKey?: string | null;
+            publicKey?: string | null;
+            secretKey?: string | null;
+            certificate?: string | null;
+            addressFormat?: {
+                /** @description BTC, ETH, XLM, XRP or IOTA (SKA keys only) */
+                format: string;
+            } | null;
+            attributes?: {
+                /** @description allow encrypt (default: decrypt, for symmetric keys) */
+                encrypt?: boolean | null;
+                decrypt?: boolean | null;
+                /** @description allow verify (default: sign, for symmetric keys) */
+                verify?: boolean | null;
+                sign?: boolean | null;
+                /** @description allow wrap (default: unwrap, for symmetric keys) */
+                wrap?: boolean | null;
+                unwrap?: boolean | null;
+                /** @description allow derivation (default false) */
+                derive?: boolean | null;
+                /** @description BIP32 derivation; needs derive (default false) */
+                bip32?: boolean | null;
+                /** @description SLIP-10 derivation; needs derive (default false) */
+                slip10?: boolean | null;
+                /** @description key may be exported; never with an SKA policy (default false) */
+                extractable?: boolean | null;
+                /** @description attributes may be made stricter (default true) */
+                modifiable?: boolean | null;
+                /** @description key may be deleted (default false) */
+                destroyable?: boolean | null;
+                /** @description key must not be exported in plain (default true) */
+                sensitive?: boolean | null;
+                /** @description key may be stored externally (default false) */
+                copyable?: boolean | null;
+            } | null;
+            policy?: components["schemas"]["SkaPolicy"] | null;
+        };
+        ImportPlainCertificateRequest: {
+            /** @description key label (unique in the partition) */
+            label: string;
+            /** @description X.509 certificate of the key, base64 DER (PEM is accepted too) */
+            certificate: string;
+        };
+        ImportPlainCertificateResponse: {
+            label: string;
+            /** @description X.509 certificate, PEM */
+            certificate: string;
+        };
+        /** KeyAttributesInput */
+        KeyAttributesInput: {
+            /** @description allow encrypt (default: decrypt, for symmetric keys) */
+            encrypt?: boolean | null;
+            /** @description allow decrypt */
+            decrypt: boolean;
+            /** @description allow verify (default: sign, for symmetric keys) */
+            verify?: boolean | null;
+            /** @description allow sign */
+            sign: boolean;
+            /** @description allow wrap (default: unwrap, for symmetric keys) */
+            wrap?: boolean | null;
+            /** @description allow unwrap */
+            unwrap: boolean;
+            /** @description allow derivation (default false) */
+            derive?: boolean | null;
+            /** @description BIP32 derivation; needs derive (default false) */
+            bip32?: boolean | null;
+            /** @description SLIP-10 derivation; needs derive (default false) */
+            slip10?: boolean | null;
+            /** @description key may be exported; never with an SKA policy (default false) */
+            extractable?: boolean | null;
+            /** @description attributes may be made stricter (default true) */
+            modifiable?: boolean | null;
+            /** @description key may be deleted (default false) */
+            destroyable?: boolean | null;
+            /** @description key must not be exported in plain (default true) */
+            sensitive?: boolean | null;
+            /** @description key may be stored externally (default false) */
+            copyable?: boolean | null;
+        };
+        /**
+         * KeyPassword
+         * @description key password: a string or an array of single characters (TSB char[])
+         */
+        KeyPassword: string | string[] | null;
+        /** KeyReference */
+        KeyReference: {
+            /** @description key label (unique in the partition) */
+            label: string;
+            password?: components["schemas"]["KeyPassword"];
+        };
+        ListInvalidatedKeysResponse: {
+            keys: {
+                /** @description key uuid */
+                id: string;
+                label: string;
+                algorithm: string;
+                /** @description when the key was deleted into the trash bin */
+                invalidatedAt: string | null;
+            }[];
+        };
+        ListOfficerProposalsResponse: {
+            proposals: {
+                id: string;
+                /** @description SET_POLICY, RESTORE_KEY or PURGE_KEY */
+                action: string;
+                /** @description the action parameters from the statement */
+                parameters: unknown;
+                /** @description PENDING, EXECUTED, REJECTED, EXPIRED or FAILED */
+                status: string;
+                /** @description the statement the proposer signed, base64 */
+                statement: string;
+                /** @description "APPROVE:" ‖ statement, base64: what the approving officer signs */
+                approvalToBeSigned: string;
+                /** @description "REJECT:" ‖ statement, base64: what a rejecting officer signs */
+                rejectionToBeSigned: string;
+                /** @description officer name */
+                proposedBy: string;
+                proposedByFingerprint: string;
+                /** @description officer name */
+                decidedBy: string | null;
+                /** @description SHA-256 of the deciding officer’s SPKI */
+                decidedByFingerprint: string | null;
+                /** @description the rejection reason */
+                reason: string | null;
+                /** @description why an approved proposal FAILED */
+                errorCode: number | null;
+                /** @description why an approved proposal FAILED */
+                errorMessage: string | null;
+                createdAt: string;
+                expiresAt: string;
+                /** @description when the proposal was approved or rejected */
+                decidedAt: string | null;
+            }[];
+        };
+        ListSecurityOfficersResponse: {
+            officers: {
+                name: string;
+                /** @description lower-case hex SHA-256 of the SPKI DER */
+                fingerprint: string;
+                /** @description SPKI DER, base64 */
+                publicKey: string;
+                createdAt: string;
+                /** @description when the operator revoked the officer */
+                revokedAt: string | null;
+            }[];
+        };
+        ModifyRequest: {
+            modifyRequest: {
+                /** @description label of the SKA key whose policy changes (a stored key, no derivation path) */
+                modifyKeyName: string;
+                keyPassword?: components["schemas"]["KeyPassword"];
+                policy: components["schemas"]["SkaModifyPolicy"];
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+            };
+            signedApprovals?: string[] | null;
+            requestSignature?: {
+                signature?: string | null;
+                digestAlgorithm?: string | null;
+                publicKey?: string | null;
+            } | null;
+        };
+        ModifyResponse: {
+            /**
+             * Format: uuid
+             * @description id of the stored request
+             */
+            modifyKeyRequestId: string;
+        };
+        ReadyzResponse: {
+            /** @description ready: all checks ok; degraded: Redis is unreachable (synchronous operations work, approvals are moved on by the database sweep); unavailable: the database is unreachable or the master key does not open every stored partition key */
+            status: "ready" | "degraded" | "unavailable";
+            checks: {
+                /** @description ok, or unreachable (with the driver error code) */
+                database: string;
+                /** @description ok or unreachable */
+                redis: string;
+                /** @description loaded: the master key opens every stored partition key (or no partition exists yet; checked at most every 10 s); otherwise the partitions whose key it does not open */
+                masterKey: string;
+            };
+            /** @description what an operator must know, e.g. that the service runs without authentication */
+            warnings?: string[];
+        };
+        RejectOfficerProposalRequest: {
+            /** @description the proposal id */
+            id: string;
+            /** @description the signing officer’s public key, SubjectPublicKeyInfo DER (standard base64) */
+            officerPublicKey: string;
+            /** @description the officer’s signature (standard base64) */
+            signature: string;
+            digestAlgorithm?: string | null;
+            reason?: string | null;
+        };
+        RejectOfficerProposalResponse: {
+            id: string;
+            /** @description SET_POLICY, RESTORE_KEY or PURGE_KEY */
+            action: string;
+            /** @description the action parameters from the statement */
+            parameters: unknown;
+            /** @description PENDING, EXECUTED, REJECTED, EXPIRED or FAILED */
+            status: string;
+            /** @description the statement the proposer signed, base64 */
+            statement: string;
+            /** @description "APPROVE:" ‖ statement, base64: what the approving officer signs */
+            approvalToBeSigned: string;
+            /** @description "REJECT:" ‖ statement, base64: what a rejecting officer signs */
+            rejectionToBeSigned: string;
+            /** @description officer name */
+            proposedBy: string;
+            proposedByFingerprint: string;
+            /** @description officer name */
+            decidedBy: string | null;
+            /** @description SHA-256 of the deciding officer’s SPKI */
+            decidedByFingerprint: string | null;
+            /** @description the rejection reason */
+            reason: string | null;
+            /** @description why an approved proposal FAILED */
+            errorCode: number | null;
+            /** @description why an approved proposal FAILED */
+            errorMessage: string | null;
+            createdAt: string;
+            expiresAt: string;
+            /** @description when the proposal was approved or rejected */
+            decidedAt: string | null;
+        };
+        RejectTaskRequest: {
+            /** @description task id */
+            id: string;
+            /** @description signature over the base64-decoded rejectionToBeSigned of the task ("REJECT:" ‖ challenge) (standard base64) */
+            signature: string;
+            /** @description digest of the signature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
+            approvalDigestAlgorithm: string;
+            approverPublicKey?: string | null;
+            approverCertificate?: string | null;
+            timestampSigningCertificate?: string | null;
+            reason?: string | null;
+        };
+        /** RequestStatus */
+        RequestStatus: {
+            id: string;
+            /** @description PENDING, APPROVED, EXECUTED, FAILED, EXPIRED, REJECTED or CANCELLED */
+            status: string;
+            executionTime: string | null;
+            /** @description approver public keys (base64 SPKI) that approved */
+            approvedBy: string[];
+            /** @description approvers that have not decided */
+            notYetApprovedBy: string[];
+            /** @description approvers that rejected */
+            rejectedBy: string[];
+            /** @description base64 signature (sign) or plaintext (decrypt), PEM CSR or certificate (certificate requests); null otherwise */
+            result: string | null;
+            /** @description OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK, MODIFY, CERTIFICATE_REQUEST, SELF_SIGN_CERTIFICATE or SIGN_CERTIFICATE */
+            operation: string;
+            /** @description OpenTSB: the key named by the request */
+            keyName: string;
+            /** @description OpenTSB: creation time (the challenge time) */
+            createdAt: string;
+            executableAt: string | null;
+            expiresAt: string | null;
+            /** @description OpenTSB: who rejected, and why */
+            rejections: {
+                approverPublicKey: string;
+                reason: string | null;
+            }[];
+            /** @description OpenTSB: TSB errorCode of a FAILED request */
+            errorCode: number | null;
+            /** @description OpenTSB: why it failed or was cancelled */
+            errorMessage: string | null;
+        };
+        /** RfcTimestamp */
+        RfcTimestamp: {
+            /** @description ContentInfo (CMS SignedData of a TSTInfo), base64 DER */
+            timeStampToken: string;
+            /** @description TimeStampResp (status granted) with the token, base64 DER */
+            timeStampResponse: string;
+        };
+        /**
+         * SeedImportRequest
+         * @description the master key of a seed
+         */
+        SeedImportRequest: {
+            /** @description key label (unique in the partition) */
+            label: string;
+            password?: components["schemas"]["KeyPassword"];
+            id?: string | null;
+            /** @description the BIP32 / SLIP-10 seed, 16 to 64 bytes (32 advised) (standard base64) */
+            seed: string;
+            /** @description secp256k1 1.3.132.0.10 (BIP32), P-256 1.2.840.10045.3.1.7 or Ed25519 1.3.101.112 (SLIP-10) */
+            curveOid: string;
+            addressFormat?: {
+                /** @description BTC, ETH, XLM, XRP or IOTA (SKA keys only) */
+                format: string;
+            } | null;
+            attributes: components["schemas"]["KeyAttributesInput"];
+            policy?: components["schemas"]["SkaPolicy"] | null;
+        };
+        SelfSignCertificateRequest: {
+            /** @description label of the signing key (a stored RSA, EC or ED key; no derivation path) */
+            signKeyName: string;
+            keyPassword?: components["schemas"]["KeyPassword"];
+            /** @description one of SHA224_WITH_RSA, SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA, SHA224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA512_WITH_ECDSA, EDDSA */
+            signatureAlgorithm: string;
+            keyUsage?: string[] | null;
+            extendedKeyUsage?: string[] | null;
+            /** @description days (1–36525); absent or null: 365 */
+            validity?: number | null;
+            /** @description CN of subject and issuer; when absent, standardCertificateAttributes.commonName (as the Fireblocks agent and the Keycloak provider send it) */
+            commonName?: string | null;
+            certificateAuthority?: boolean | null;
+            /** @description the subject; commonName above, when given, takes the place of its CN */
+            standardCertificateAttributes?: {
+                commonName?: string | null;
+                country?: string | null;
+                stateOrProvinceName?: string | null;
+                locality?: string | null;
+                organizationName?: string | null;
+                organizationUnitName?: string | null;
+                organizationIdentifier?: string | null;
+                email?: string | null;
+                title?: string | null;
+                surname?: string | null;
+                givenName?: string | null;
+                initials?: string | null;
+                pseudonym?: string | null;
+                generationQualifier?: string | null;
+            } | null;
+            signedApprovals?: string[] | null;
+        };
+        SelfSignCertificateResponse: {
+            label: string;
+            /** @description X.509 certificate, PEM */
+            certificate: string;
+        };
+        SelfSignCertificateWithSkaKeyRequest: {
+            selfSignCertificateRequest: {
+                /** @description label of the signing key (a stored RSA, EC or ED key; no derivation path) */
+                signKeyName: string;
+                keyPassword?: components["schemas"]["KeyPassword"];
+                /** @description one of SHA224_WITH_RSA, SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA, SHA224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA512_WITH_ECDSA, EDDSA */
+                signatureAlgorithm: string;
+                keyUsage?: string[] | null;
+                extendedKeyUsage?: string[] | null;
+                /** @description days (1–36525); absent or null: 365 */
+                validity?: number | null;
+                /** @description CN of subject and issuer; when absent, standardCertificateAttributes.commonName (as the Fireblocks agent and the Keycloak provider send it) */
+                commonName?: string | null;
+                certificateAuthority?: boolean | null;
+                /** @description the subject; commonName above, when given, takes the place of its CN */
+                standardCertificateAttributes?: {
+                    commonName?: string | null;
+                    country?: string | null;
+                    stateOrProvinceName?: string | null;
+                    locality?: string | null;
+                    organizationName?: string | null;
+                    organizationUnitName?: string | null;
+                    organizationIdentifier?: string | null;
+                    email?: string | null;
+                    title?: string | null;
+                    surname?: string | null;
+                    givenName?: string | null;
+                    initials?: string | null;
+                    pseudonym?: string | null;
+                    generationQualifier?: string | null;
+                } | null;
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+            };
+            requestSignature?: {
+                signature?: string | null;
+                digestAlgorithm?: string | null;
+                publicKey?: string | null;
+            } | null;
+        };
+        SelfSignCertificateWithSkaKeyResponse: {
+            /**
+             * Format: uuid
+             * @description id of the stored request
+             */
+            signRequestId: string;
+        };
+        SignCertificateRequest: {
+            /** @description label of the signing key (a stored RSA, EC or ED key; no derivation path) */
+            signKeyName: string;
+            keyPassword?: components["schemas"]["KeyPassword"];
+            /** @description one of SHA224_WITH_RSA, SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA, SHA224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA512_WITH_ECDSA, EDDSA */
+            signatureAlgorithm: string;
+            keyUsage?: string[] | null;
+            extendedKeyUsage?: string[] | null;
+            /** @description PKCS#10 CSR (PEM, or base64 DER); its signature must verify */
+            certificateSigningRequest: string;
+            /** @description sets the CN of the subject (the CSR’s subject, or standardCertificateAttributes) */
+            commonName?: string | null;
+            certificateAuthority?: boolean | null;
+            /** @description days (1–36525); absent or null: 365 */
+            validity?: number | null;
+            /** @description subject of the certificate instead of the CSR’s subject */
+            standardCertificateAttributes?: {
+                commonName?: string | null;
+                country?: string | null;
+                stateOrProvinceName?: string | null;
+                locality?: string | null;
+                organizationName?: string | null;
+                organizationUnitName?: string | null;
+                organizationIdentifier?: string | null;
+                email?: string | null;
+                title?: string | null;
+                surname?: string | null;
+                givenName?: string | null;
+                initials?: string | null;
+                pseudonym?: string | null;
+                generationQualifier?: string | null;
+            } | null;
+            signedApprovals?: string[] | null;
+        };
+        SignCertificateResponse: {
+            label: string;
+            /** @description X.509 certificate, PEM */
+            certificate: string;
+        };
+        SignCertificateWithSkaKeyRequest: {
+            signCertificateRequest: {
+                /** @description label of the signing key (a stored RSA, EC or ED key; no derivation path) */
+                signKeyName: string;
+                keyPassword?: components["schemas"]["KeyPassword"];
+                /** @description one of SHA224_WITH_RSA, SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA, SHA224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA512_WITH_ECDSA, EDDSA */
+                signatureAlgorithm: string;
+                keyUsage?: string[] | null;
+                extendedKeyUsage?: string[] | null;
+                /** @description PKCS#10 CSR (PEM, or base64 DER); its signature must verify */
+                certificateSigningRequest: string;
+                /** @description sets the CN of the subject (the CSR’s subject, or standardCertificateAttributes) */
+                commonName?: string | null;
+                certificateAuthority?: boolean | null;
+                /** @description days (1–36525); absent or null: 365 */
+                validity?: number | null;
+                /** @description subject of the certificate instead of the CSR’s subject */
+                standardCertificateAttributes?: {
+                    commonName?: string | null;
+                    country?: string | null;
+                    stateOrProvinceName?: string | null;
+                    locality?: string | null;
+                    organizationName?: string | null;
+                    organizationUnitName?: string | null;
+                    organizationIdentifier?: string | null;
+                    email?: string | null;
+                    title?: string | null;
+                    surname?: string | null;
+                    givenName?: string | null;
+                    initials?: string | null;
+                    pseudonym?: string | null;
+                    generationQualifier?: string | null;
+                } | null;
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+            };
+            requestSignature?: {
+                signature?: string | null;
+                digestAlgorithm?: string | null;
+                publicKey?: string | null;
+            } | null;
+        };
+        SignCertificateWithSkaKeyResponse: {
+            /**
+             * Format: uuid
+             * @description id of the stored request
+             */
+            signRequestId: string;
+        };
+        SignCsrDownloadRequest: {
+            /** @description label of the signing key (a stored RSA, EC or ED key; no derivation path) */
+            signKeyName: string;
+            keyPassword?: components["schemas"]["KeyPassword"];
+            /** @description one of SHA224_WITH_RSA, SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA, SHA224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA512_WITH_ECDSA, EDDSA */
+            signatureAlgorithm: string;
+            keyUsage?: string[] | null;
+            extendedKeyUsage?: string[] | null;
+            /** @description days (1–36525); absent or null: 365 */
+            validity?: number | null;
+            /** @description subject distinguished name; null or empty values are left out */
+            standardCertificateAttributes: {
+                commonName?: string | null;
+                country?: string | null;
+                stateOrProvinceName?: string | null;
+                locality?: string | null;
+                organizationName?: string | null;
+                organizationUnitName?: string | null;
+                organizationIdentifier?: string | null;
+                email?: string | null;
+                title?: string | null;
+                surname?: string | null;
+                givenName?: string | null;
+                initials?: string | null;
+                pseudonym?: string | null;
+                generationQualifier?: string | null;
+            };
+            signedApprovals?: string[] | null;
+        };
+        SignCsrRequest: {
+            /** @description label of the signing key (a stored RSA, EC or ED key; no derivation path) */
+            signKeyName: string;
+            keyPassword?: components["schemas"]["KeyPassword"];
+            /** @description one of SHA224_WITH_RSA, SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA, SHA224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA512_WITH_ECDSA, EDDSA */
+            signatureAlgorithm: string;
+            keyUsage?: string[] | null;
+            extendedKeyUsage?: string[] | null;
+            /** @description days (1–36525); absent or null: 365 */
+            validity?: number | null;
+            /** @description subject distinguished name; null or empty values are left out */
+            standardCertificateAttributes: {
+                commonName?: string | null;
+                country?: string | null;
+                stateOrProvinceName?: string | null;
+                locality?: string | null;
+                organizationName?: string | null;
+                organizationUnitName?: string | null;
+                organizationIdentifier?: string | null;
+                email?: string | null;
+                title?: string | null;
+                surname?: string | null;
+                givenName?: string | null;
+                initials?: string | null;
+                pseudonym?: string | null;
+                generationQualifier?: string | null;
+            };
+            signedApprovals?: string[] | null;
+        };
+        SignCsrResponse: {
+            label: string;
+            /** @description PKCS#10 CSR, PEM */
+            certificateSigningRequest: string;
+        };
+        SignCsrWithSkaKeyRequest: {
+            csrSignRequest: {
+                /** @description label of the signing key (a stored RSA, EC or ED key; no derivation path) */
+                signKeyName: string;
+                keyPassword?: components["schemas"]["KeyPassword"];
+                /** @description one of SHA224_WITH_RSA, SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA, SHA224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA512_WITH_ECDSA, EDDSA */
+                signatureAlgorithm: string;
+                keyUsage?: string[] | null;
+                extendedKeyUsage?: string[] | null;
+                /** @description days (1–36525); absent or null: 365 */
+                validity?: number | null;
+                /** @description subject distinguished name; null or empty values are left out */
+                standardCertificateAttributes: {
+                    commonName?: string | null;
+                    country?: string | null;
+                    stateOrProvinceName?: string | null;
+                    locality?: string | null;
+                    organizationName?: string | null;
+                    organizationUnitName?: string | null;
+                    organizationIdentifier?: string | null;
+                    email?: string | null;
+                    title?: string | null;
+                    surname?: string | null;
+                    givenName?: string | null;
+                    initials?: string | null;
+                    pseudonym?: string | null;
+                    generationQualifier?: string | null;
+                };
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+            };
+            requestSignature?: {
+                signature?: string | null;
+                digestAlgorithm?: string | null;
+                publicKey?: string | null;
+            } | null;
+        };
+        SignCsrWithSkaKeyResponse: {
+            /**
+             * Format: uuid
+             * @description id of the stored request
+             */
+            signRequestId: string;
+        };
+        /** SignedKeyAttributes */
+        SignedKeyAttributes: {
+            /** @description key attributes as XML, signed by the attestation key */
+            xml: string;
+            json: {
+                label: string;
+                id: string | null;
+                uuid: string;
+                /** @description OpenTSB: the key version, changed by every block, unblock, policy or password change */
+                version: number;
+                algorithm: string;
+                /** @description SPKI algorithm OID; for secret keys the OID of the algorithm family (docs/tsb-deviations.md) */
+                algorithmOid: string;
+                curveOid: string | null;
+                derivedAttributes: {
+                    derivationType: string;
+                    derivationValue: string;
+                } | null;
+                keySize: number | null;
+                keyUsageCount: number;
+                /** Format: date-time */
+                createTime: string;
+                /** Format: date-time */
+                attestTime: string;
+                publicKey: string | null;
+                addressTruncated: {
+                    address: string;
+                    format: string;
+                } | null;
+                attributes: {
+                    decrypt: boolean;
+                    sign: boolean;
+                    ekaSign: boolean | null;
+                    unwrap: boolean;
+                    derive: boolean;
+                    sensitive: boolean;
+                    alwaysSensitive: boolean;
+                    extractable: boolean;
+                    neverExtractable: boolean;
+                    modifiable: boolean;
+                    copyable: boolean;
+                    destroyable: boolean;
+                };
+                policy: components["schemas"]["SkaPolicy"] | null;
+                /** @description OpenTSB, stateful hash-based keys (algorithm HSS-LMS or XMSS) only: the key type the key was created with, e.g. LMS or LMS-SHA256_M32_H10_W4 */
+                parameterSet?: string;
+                /** @description OpenTSB, stateful hash-based keys only: signatures the key can still make (one-time indices not yet reserved) */
+                remainingSignatures?: number;
+            };
+            /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
+            xmlSignature: string;
+            attestationKeyName: string;
+        };
+        SignRequest: {
+            signRequest: {
+                /** @description data to sign, or the digest for NONE* algorithms (base64; hex text with payloadType HEX) */
+                payload: string;
+                payloadType?: string | null;
+                /** @description label of the signing key; may end in a derivation path (label/44'/0'/0') */
+                signKeyName: string;
+                signKeyObject?: unknown | null;
+                keyPassword?: components["schemas"]["KeyPassword"];
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+                /** @description the signature algorithm, one of the key's family: SHA1_WITH_RSA, SHA1_WITH_RSA_PSS, NONESHA1_WITH_RSA, NONESHA1_WITH_RSA_PSS, SHA224_WITH_RSA, SHA224_WITH_RSA_PSS, NONESHA224_WITH_RSA, NONESHA224_WITH_RSA_PSS, SHA256_WITH_RSA, SHA256_WITH_RSA_PSS, NONESHA256_WITH_RSA, NONESHA256_WITH_RSA_PSS, SHA384_WITH_RSA, SHA384_WITH_RSA_PSS, NONESHA384_WITH_RSA, NONESHA384_WITH_RSA_PSS, SHA512_WITH_RSA, SHA512_WITH_RSA_PSS, NONESHA512_WITH_RSA, NONESHA512_WITH_RSA_PSS, NONE_WITH_RSA, NONE_WITH_RSA_PSS, NONE_WITH_ECDSA, SHA1_WITH_ECDSA, SHA224_WITH_ECDSA, SHA3224_WITH_ECDSA, KECCAK224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA3256_WITH_ECDSA, KECCAK256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA3384_WITH_ECDSA, KECCAK384_WITH_ECDSA, SHA512_WITH_ECDSA, SHA3512_WITH_ECDSA, KECCAK512_WITH_ECDSA, DOUBLE_SHA256_WITH_ECDSA, SHA256_WITH_ECDSA_DETERMINISTIC, NONE_WITH_DSA, SHA1_WITH_DSA, SHA224_WITH_DSA, SHA256_WITH_DSA, SHA384_WITH_DSA, SHA512_WITH_DSA, EDDSA, BLS, ML_DSA, ML_DSA_M, SLH_DSA, SHA2_224_WITH_ML_DSA, SHA3_224_WITH_ML_DSA, SHA2_256_WITH_ML_DSA, SHA3_256_WITH_ML_DSA, SHA2_384_WITH_ML_DSA, SHA3_384_WITH_ML_DSA, SHA2_512_WITH_ML_DSA, SHA3_512_WITH_ML_DSA, SHAKE_128_WITH_ML_DSA, SHAKE_256_WITH_ML_DSA, SHA2_224_WITH_SLH_DSA, SHA3_224_WITH_SLH_DSA, SHA2_256_WITH_SLH_DSA, SHA3_256_WITH_SLH_DSA, SHA2_384_WITH_SLH_DSA, SHA3_384_WITH_SLH_DSA, SHA2_512_WITH_SLH_DSA, SHA3_512_WITH_SLH_DSA, SHAKE_128_WITH_SLH_DSA, SHAKE_256_WITH_SLH_DSA, LMS, XMSS-SHA256_10_256, XMSS-SHAKE256_10_256 (or the algorithm OID) */
+                signatureAlgorithm: string;
+                signatureType?: string | null;
+                auxiliaryRandomData?: string | null;
+                context?: string | null;
+            };
+            requestSignature?: {
+                signature?: string | null;
+                digestAlgorithm?: string | null;
+                publicKey?: string | null;
+            } | null;
+        };
+        SignResponse: {
+            /**
+             * Format: uuid
+             * @description id of the stored request
+             */
+            signRequestId: string;
+        };
+        /**
+         * SkaApproval
+         * @description One approver of a group.
+         */
+        SkaApproval: {
+            /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
+            type: "public_key" | "certificate" | "onboarded_approver_certificate";
+            /** @description Optional display name of the approver. */
+            name?: string | null;
+            /** @description The approver key or certificate; required for `public_key` and `certificate`. */
+            value?: string | null;
+        };
+        /**
+         * SkaGroup
+         * @description A group of approvers; all groups of a token must reach their quorum (AND).
+         */
+        SkaGroup: {
+            /** @description Group name, unique within its token. */
+            name: string;
+            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
+            quorum: number;
+            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
+            approvals?: components["schemas"]["SkaApproval"][] | null;
+        };
+        /**
+         * SkaModifyPolicy
+         * @description New SKA policy of a key (the key status is changed through block/unblock, not here).
+         */
+        SkaModifyPolicy: {
+            /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
+            ruleUse?: components["schemas"]["SkaRule"] | null;
+            /** @description Rule for blocking the key. `null` = no approval. */
+            ruleBlock?: components["schemas"]["SkaRule"] | null;
+            /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
+            ruleUnblock?: components["schemas"]["SkaRule"] | null;
+            /** @description Rule for modifying the policy of the key. `null` = no approval. */
+            ruleModify?: components["schemas"]["SkaRule"] | null;
+        };
+        /**
+         * SkaPolicy
+         * @description Smart Key Attributes policy. Missing rules mean `null` (no approval needed). A non-null policy makes the key an SKA key, which can never be extractable.
+         */
+        SkaPolicy: {
+            /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
+            ruleUse?: components["schemas"]["SkaRule"] | null;
+            /** @description Rule for blocking the key. `null` = no approval. */
+            ruleBlock?: components["schemas"]["SkaRule"] | null;
+            /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
+            ruleUnblock?: components["schemas"]["SkaRule"] | null;
+            /** @description Rule for modifying the policy of the key. `null` = no approval. */
+            ruleModify?: components["schemas"]["SkaRule"] | null;
+            keyStatus?: {
+                /** @description Whether the key is blocked (no use operations possible). */
+                blocked: boolean;
+            } | null;
+        };
+        /**
+         * SkaRule
+         * @description An approval rule.
+         */
+        SkaRule: {
+            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
+            tokens?: components["schemas"]["SkaToken"][] | null;
+        };
+        /**
+         * SkaToken
+         * @description One way of satisfying a rule; any token of a rule suffices (OR).
+         */
+        SkaToken: {
+            /** @description Token name, unique within its rule. */
+            name: string;
+            /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
+            timelock: number;
+            /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
+            timeout: number;
+            /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
+            groups: components["schemas"]["SkaGroup"][] | null;
+        };
+        SynchronousBlockRequest: {
+            blockRequest: {
+                /** @description label of the key to block (a stored key, no derivation path) */
+                blockKeyName: string;
+                keyPassword?: components["schemas"]["KeyPassword"];
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+            };
+            signedApprovals?: string[] | null;
+            requestSignature?: {
+                signature?: string | null;
+                digestAlgorithm?: string | null;
+                publicKey?: string | null;
+            } | null;
+        };
+        SynchronousDecryptRequest: {
+            decryptRequest: {
+                /** @description ciphertext (with the MAC appended for AEAD ciphers) (base64) */
+                encryptedPayload: string;
+                /** @description label of the decryption key; may end in a derivation path (label/44'/0'/0') */
+                decryptKeyName: string;
+                keyPassword?: components["schemas"]["KeyPassword"];
+                /** @description the cipher: RSA, RSA_PADDING_OAEP, RSA_PADDING_OAEP_WITH_SHA1, RSA_PADDING_OAEP_WITH_SHA224, RSA_PADDING_OAEP_WITH_SHA256, RSA_PADDING_OAEP_WITH_SHA384, RSA_PADDING_OAEP_WITH_SHA512, RSA_PADDING_PKCS, RSA_NO_PADDING, AES, AES_GCM, AES_CTR, AES_ECB, AES_CBC_NO_PADDING, CHACHA20, CHACHA20_AEAD, CAMELLIA, CAMELLIA_CBC_NO_PADDING, CAMELLIA_ECB, TDEA_CBC, TDEA_ECB, TDEA_CBC_NO_PADDING */
+                cipherAlgorithm: string;
+                initializationVector?: string | null;
+                tagLength?: number | null;
+                additionalAuthenticationData?: string | null;
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+            };
+            signedApprovals?: string[] | null;
+            requestSignature?: {
+                signature?: string | null;
+                digestAlgorithm?: string | null;
+                publicKey?: string | null;
+            } | null;
+        };
+        SynchronousDecryptResponse: {
+            /** @description plaintext (base64) */
+            payload: string;
+        };
+        SynchronousModifyRequest: {
+            modifyRequest: {
+                /** @description label of the SKA key whose policy changes (a stored key, no derivation path) */
+                modifyKeyName: string;
+                keyPassword?: components["schemas"]["KeyPassword"];
+                policy: components["schemas"]["SkaModifyPolicy"];
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+            };
+            signedApprovals?: string[] | null;
+            requestSignature?: {
+                signature?: string | null;
+                digestAlgorithm?: string | null;
+                publicKey?: string | null;
+            } | null;
+        };
+        SynchronousSignRequest: {
+            signRequest: {
+                /** @description data to sign, or the digest for NONE* algorithms (base64; hex text with payloadType HEX) */
+                payload: string;
+                payloadType?: string | null;
+                /** @description label of the signing key; may end in a derivation path (label/44'/0'/0') */
+                signKeyName: string;
+                signKeyObject?: unknown | null;
+                keyPassword?: components["schemas"]["KeyPassword"];
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+                /** @description the signature algorithm, one of the key's family: SHA1_WITH_RSA, SHA1_WITH_RSA_PSS, NONESHA1_WITH_RSA, NONESHA1_WITH_RSA_PSS, SHA224_WITH_RSA, SHA224_WITH_RSA_PSS, NONESHA224_WITH_RSA, NONESHA224_WITH_RSA_PSS, SHA256_WITH_RSA, SHA256_WITH_RSA_PSS, NONESHA256_WITH_RSA, NONESHA256_WITH_RSA_PSS, SHA384_WITH_RSA, SHA384_WITH_RSA_PSS, NONESHA384_WITH_RSA, NONESHA384_WITH_RSA_PSS, SHA512_WITH_RSA, SHA512_WITH_RSA_PSS, NONESHA512_WITH_RSA, NONESHA512_WITH_RSA_PSS, NONE_WITH_RSA, NONE_WITH_RSA_PSS, NONE_WITH_ECDSA, SHA1_WITH_ECDSA, SHA224_WITH_ECDSA, SHA3224_WITH_ECDSA, KECCAK224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA3256_WITH_ECDSA, KECCAK256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA3384_WITH_ECDSA, KECCAK384_WITH_ECDSA, SHA512_WITH_ECDSA, SHA3512_WITH_ECDSA, KECCAK512_WITH_ECDSA, DOUBLE_SHA256_WITH_ECDSA, SHA256_WITH_ECDSA_DETERMINISTIC, NONE_WITH_DSA, SHA1_WITH_DSA, SHA224_WITH_DSA, SHA256_WITH_DSA, SHA384_WITH_DSA, SHA512_WITH_DSA, EDDSA, BLS, ML_DSA, ML_DSA_M, SLH_DSA, SHA2_224_WITH_ML_DSA, SHA3_224_WITH_ML_DSA, SHA2_256_WITH_ML_DSA, SHA3_256_WITH_ML_DSA, SHA2_384_WITH_ML_DSA, SHA3_384_WITH_ML_DSA, SHA2_512_WITH_ML_DSA, SHA3_512_WITH_ML_DSA, SHAKE_128_WITH_ML_DSA, SHAKE_256_WITH_ML_DSA, SHA2_224_WITH_SLH_DSA, SHA3_224_WITH_SLH_DSA, SHA2_256_WITH_SLH_DSA, SHA3_256_WITH_SLH_DSA, SHA2_384_WITH_SLH_DSA, SHA3_384_WITH_SLH_DSA, SHA2_512_WITH_SLH_DSA, SHA3_512_WITH_SLH_DSA, SHAKE_128_WITH_SLH_DSA, SHAKE_256_WITH_SLH_DSA, LMS, XMSS-SHA256_10_256, XMSS-SHAKE256_10_256 (or the algorithm OID) */
+                signatureAlgorithm: string;
+                signatureType?: string | null;
+                auxiliaryRandomData?: string | null;
+                context?: string | null;
+            };
+            signedApprovals?: string[] | null;
+            requestSignature?: {
+                signature?: string | null;
+                digestAlgorithm?: string | null;
+                publicKey?: string | null;
+            } | null;
+        };
+        SynchronousSignResponse: {
+            /** @description base64 */
+            signature: string;
+        };
+        SynchronousUnblockRequest: {
+            unblockRequest: {
+                /** @description label of the key to unblock (a stored key, no derivation path) */
+                unblockKeyName: string;
+                keyPassword?: components["schemas"]["KeyPassword"];
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+            };
+            signedApprovals?: string[] | null;
+            requestSignature?: {
+                signature?: string | null;
+                digestAlgorithm?: string | null;
+                publicKey?: string | null;
+            } | null;
+        };
+        SynchronousUnwrapRequest: {
+            unwrapKeyRequest: {
+                /** @description wrapped key (base64) */
+                wrappedKey: string;
+                /** @description label of the new key */
+                label: string;
+                /** @description label of the unwrapping key; may end in a derivation path (label/44'/0'/0') */
+                unwrapKeyName: string;
+                unwrapKeyPassword?: components["schemas"]["KeyPassword"];
+                wrapMethod: string;
+                algorithm?: string | null;
+                attributes: components["schemas"]["KeyAttributesInput"];
+                policy?: components["schemas"]["SkaPolicy"] | null;
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+            };
+            signedApprovals?: string[] | null;
+            requestSignature?: {
+                signature?: string | null;
+                digestAlgorithm?: string | null;
+                publicKey?: string | null;
+            } | null;
+        };
         /** TsbError */
         TsbError: {
             /** @description TSB business error code, e.g. 650 for a missing key */
@@ -1198,6 +3320,126 @@ export interface components {
             reason: string;
             /** @description human-readable explanation */
             message: string;
+        };
+        UnblockRequest: {
+            unblockRequest: {
+                /** @description label of the key to unblock (a stored key, no derivation path) */
+                unblockKeyName: string;
+                keyPassword?: components["schemas"]["KeyPassword"];
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+            };
+            signedApprovals?: string[] | null;
+            requestSignature?: {
+                signature?: string | null;
+                digestAlgorithm?: string | null;
+                publicKey?: string | null;
+            } | null;
+        };
+        UnblockResponse: {
+            /**
+             * Format: uuid
+             * @description id of the stored request
+             */
+            unblockKeyRequestId: string;
+        };
+        UnwrapRequest: {
+            unwrapKeyRequest: {
+                /** @description wrapped key (base64) */
+                wrappedKey: string;
+                /** @description label of the new key */
+                label: string;
+                /** @description label of the unwrapping key; may end in a derivation path (label/44'/0'/0') */
+                unwrapKeyName: string;
+                unwrapKeyPassword?: components["schemas"]["KeyPassword"];
+                wrapMethod: string;
+                algorithm?: string | null;
+                attributes: components["schemas"]["KeyAttributesInput"];
+                policy?: components["schemas"]["SkaPolicy"] | null;
+                metaData?: string | null;
+                metaDataSignature?: string | null;
+            };
+            requestSignature?: {
+                signature?: string | null;
+                digestAlgorithm?: string | null;
+                publicKey?: string | null;
+            } | null;
+        };
+        UnwrapResponse: {
+            /**
+             * Format: uuid
+             * @description id of the stored request
+             */
+            unwrapRequestId: string;
+        };
+        VerifyAuditLogRequest: {
+            /** @description the exported log, as GET /v1/audit/export returned it */
+            log: string;
+        };
+        VerifyAuditLogResponse: {
+            /** @description true when no problem was found */
+            valid: boolean;
+            /** @description the chain the log is of (a partition id) */
+            chain: string | null;
+            entries: number;
+            checkpoints: number;
+            /** @description the highest sequence a valid checkpoint signature vouches for (0: none) */
+            coveredThrough: number;
+            /** @description which key checked the signatures: here always the partition’s own attestation key ("given") */
+            keySource: "given" | "header" | "none";
+            notes: string[];
+            /** @description every problem found, by sequence (an uncovered tail last); the first is where the log stops being trustworthy */
+            problems: {
+                sequence: number | null;
+                kind: "malformed" | "edited" | "removed" | "reordered" | "checkpoint-mismatch" | "missing-signature" | "bad-signature" | "missing-checkpoint" | "broken-checkpoint-chain" | "uncovered-tail";
+                problem: string;
+            }[];
+        };
+        VerifySignatureRequest: {
+            verifySignatureRequest?: {
+                /** @description label of the key whose public key verifies; may end in a derivation path (label/44'/0'/0') */
+                signKeyName: string;
+                signKeyObject?: unknown | null;
+                masterKeyPassword?: components["schemas"]["KeyPassword"];
+                keyPassword?: components["schemas"]["KeyPassword"];
+                /** @description the signature algorithm, one of the key's family: SHA1_WITH_RSA, SHA1_WITH_RSA_PSS, NONESHA1_WITH_RSA, NONESHA1_WITH_RSA_PSS, SHA224_WITH_RSA, SHA224_WITH_RSA_PSS, NONESHA224_WITH_RSA, NONESHA224_WITH_RSA_PSS, SHA256_WITH_RSA, SHA256_WITH_RSA_PSS, NONESHA256_WITH_RSA, NONESHA256_WITH_RSA_PSS, SHA384_WITH_RSA, SHA384_WITH_RSA_PSS, NONESHA384_WITH_RSA, NONESHA384_WITH_RSA_PSS, SHA512_WITH_RSA, SHA512_WITH_RSA_PSS, NONESHA512_WITH_RSA, NONESHA512_WITH_RSA_PSS, NONE_WITH_RSA, NONE_WITH_RSA_PSS, NONE_WITH_ECDSA, SHA1_WITH_ECDSA, SHA224_WITH_ECDSA, SHA3224_WITH_ECDSA, KECCAK224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA3256_WITH_ECDSA, KECCAK256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA3384_WITH_ECDSA, KECCAK384_WITH_ECDSA, SHA512_WITH_ECDSA, SHA3512_WITH_ECDSA, KECCAK512_WITH_ECDSA, DOUBLE_SHA256_WITH_ECDSA, SHA256_WITH_ECDSA_DETERMINISTIC, NONE_WITH_DSA, SHA1_WITH_DSA, SHA224_WITH_DSA, SHA256_WITH_DSA, SHA384_WITH_DSA, SHA512_WITH_DSA, EDDSA, BLS, ML_DSA, ML_DSA_M, SLH_DSA, SHA2_224_WITH_ML_DSA, SHA3_224_WITH_ML_DSA, SHA2_256_WITH_ML_DSA, SHA3_256_WITH_ML_DSA, SHA2_384_WITH_ML_DSA, SHA3_384_WITH_ML_DSA, SHA2_512_WITH_ML_DSA, SHA3_512_WITH_ML_DSA, SHAKE_128_WITH_ML_DSA, SHAKE_256_WITH_ML_DSA, SHA2_224_WITH_SLH_DSA, SHA3_224_WITH_SLH_DSA, SHA2_256_WITH_SLH_DSA, SHA3_256_WITH_SLH_DSA, SHA2_384_WITH_SLH_DSA, SHA3_384_WITH_SLH_DSA, SHA2_512_WITH_SLH_DSA, SHA3_512_WITH_SLH_DSA, SHAKE_128_WITH_SLH_DSA, SHAKE_256_WITH_SLH_DSA, LMS, XMSS-SHA256_10_256, XMSS-SHAKE256_10_256 (or the algorithm OID) */
+                signatureAlgorithm: string;
+                /** @description signed data, or its digest for NONE* algorithms (base64; hex text with payloadType HEX) */
+                payload: string;
+                payloadType?: string | null;
+                /** @description signature (base64) */
+                signature: string;
+                signatureType?: string | null;
+                context?: string | null;
+            } | null;
+            verifyHmacRequest?: {
+                /** @description label of the HMAC key; may end in a derivation path (label/44'/0'/0') */
+                keyName: string;
+                keyPassword?: components["schemas"]["KeyPassword"];
+                /** @description data (base64) */
+                payload: string;
+                /** @description the MAC to check (base64) */
+                signature: string;
+            } | null;
+        };
+        VerifySignatureResponse: {
+            signatureValid: boolean;
+        };
+        WrapRequest: {
+            wrapKeyRequest: {
+                /** @description label of the key to wrap; may end in a derivation path (label/44'/0'/0') */
+                keyToBeWrapped: string;
+                keyToBeWrappedPassword?: components["schemas"]["KeyPassword"];
+                /** @description label of the wrapping key; may end in a derivation path (label/44'/0'/0') */
+                wrapKeyName: string;
+                wrapKeyPassword?: components["schemas"]["KeyPassword"];
+                /** @description e.g. AES_WRAP_PAD, AES_WRAP_EC, RSA_WRAP_OAEP, ML-KEM-768 */
+                wrapMethod: string;
+            };
+        };
+        WrapResponse: {
+            /** @description base64 */
+            wrappedKey: string;
         };
     };
     responses: never;
@@ -1217,16 +3459,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description alive */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        status: "ok";
-                    };
+                    "application/json": components["schemas"]["HealthzResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -1258,26 +3497,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description ready (or degraded: Redis unreachable) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description ready: all checks ok; degraded: Redis is unreachable (synchronous operations work, approvals are moved on by the database sweep); unavailable: the database is unreachable or the master key does not open every stored partition key */
-                        status: "ready" | "degraded" | "unavailable";
-                        checks: {
-                            /** @description ok, or unreachable (with the driver error code) */
-                            database: string;
-                            /** @description ok or unreachable */
-                            redis: string;
-                            /** @description loaded: the master key opens every stored partition key (or no partition exists yet; checked at most every 10 s); otherwise the partitions whose key it does not open */
-                            masterKey: string;
-                        };
-                        /** @description what an operator must know, e.g. that the service runs without authentication */
-                        warnings?: string[];
-                    };
+                    "application/json": components["schemas"]["ReadyzResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -1298,7 +3524,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Default Response */
+            /** @description not ready: the database or the master key check failed */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1378,13 +3604,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description key labels */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string[];
+                    /**
+                     * @example [
+                     *       "TSB_TUTORIAL_1-RSA",
+                     *       "kms-wrapping-key-aes",
+                     *       "test-ec-key"
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["GetKeysResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -1446,6 +3679,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1481,351 +3718,92 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description key label (unique in the partition) */
-                    label: string;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    password?: string | string[] | null;
-                    /** @description optional key id */
-                    id?: string | null;
-                    /** @description RSA, EC, ED, DSA, BLS, AES, ChaCha20, …; stateful hash-based: LMS (HSS/LMS H5/W1), LMS-SHA256_M32_H<h>_W<w>[-H<h>_W<w>], XMSS-SHA256_10_256, XMSS-SHAKE256_10_256 */
-                    algorithm: string;
-                    algorithmOid?: string | null;
-                    /** @description curve OID (EC and ED keys) */
-                    curveOid?: string | null;
-                    keySize?: number | null;
-                    addressFormat?: {
-                        /** @description BTC, ETH, XLM, XRP or IOTA (SKA keys only) */
-                        format: string;
-                    } | null;
-                    /** KeyAttributesInput */
-                    attributes: {
-                        /** @description allow encrypt (default: decrypt, for symmetric keys) */
-                        encrypt?: boolean | null;
-                        /** @description allow decrypt */
-                        decrypt: boolean;
-                        /** @description allow verify (default: sign, for symmetric keys) */
-                        verify?: boolean | null;
-                        /** @description allow sign */
-                        sign: boolean;
-                        /** @description allow wrap (default: unwrap, for symmetric keys) */
-                        wrap?: boolean | null;
-                        /** @description allow unwrap */
-                        unwrap: boolean;
-                        /** @description allow derivation (default false) */
-                        derive?: boolean | null;
-                        /** @description BIP32 derivation; needs derive (default false) */
-                        bip32?: boolean | null;
-                        /** @description SLIP-10 derivation; needs derive (default false) */
-                        slip10?: boolean | null;
-                        /** @description key may be exported; never with an SKA policy (default false) */
-                        extractable?: boolean | null;
-                        /** @description attributes may be made stricter (default true) */
-                        modifiable?: boolean | null;
-                        /** @description key may be deleted (default false) */
-                        destroyable?: boolean | null;
-                        /** @description key must not be exported in plain (default true) */
-                        sensitive?: boolean | null;
-                        /** @description key may be stored externally (default false) */
-                        copyable?: boolean | null;
-                    };
-                    policy?: {
-                        /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
-                        ruleUse?: {
-                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                            tokens?: {
-                                /** @description Token name, unique within its rule. */
-                                name: string;
-                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                timelock: number;
-                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                timeout: number;
-                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                groups: {
-                                    /** @description Group name, unique within its token. */
-                                    name: string;
-                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                    quorum: number;
-                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                    approvals?: {
-                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                        /** @description Optional display name of the approver. */
-                                        name?: string | null;
-                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                        value?: string | null;
-                                    }[] | null;
-                                }[] | null;
-                            }[] | null;
-                        } | null;
-                        /** @description Rule for blocking the key. `null` = no approval. */
-                        ruleBlock?: {
-                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                            tokens?: {
-                                /** @description Token name, unique within its rule. */
-                                name: string;
-                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                timelock: number;
-                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                timeout: number;
-                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                groups: {
-                                    /** @description Group name, unique within its token. */
-                                    name: string;
-                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                    quorum: number;
-                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                    approvals?: {
-                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                        /** @description Optional display name of the approver. */
-                                        name?: string | null;
-                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                        value?: string | null;
-                                    }[] | null;
-                                }[] | null;
-                            }[] | null;
-                        } | null;
-                        /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
-                        ruleUnblock?: {
-                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                            tokens?: {
-                                /** @description Token name, unique within its rule. */
-                                name: string;
-                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                timelock: number;
-                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                timeout: number;
-                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                groups: {
-                                    /** @description Group name, unique within its token. */
-                                    name: string;
-                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                    quorum: number;
-                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                    approvals?: {
-                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                        /** @description Optional display name of the approver. */
-                                        name?: string | null;
-                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                        value?: string | null;
-                                    }[] | null;
-                                }[] | null;
-                            }[] | null;
-                        } | null;
-                        /** @description Rule for modifying the policy of the key. `null` = no approval. */
-                        ruleModify?: {
-                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                            tokens?: {
-                                /** @description Token name, unique within its rule. */
-                                name: string;
-                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                timelock: number;
-                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                timeout: number;
-                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                groups: {
-                                    /** @description Group name, unique within its token. */
-                                    name: string;
-                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                    quorum: number;
-                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                    approvals?: {
-                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                        /** @description Optional display name of the approver. */
-                                        name?: string | null;
-                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                        value?: string | null;
-                                    }[] | null;
-                                }[] | null;
-                            }[] | null;
-                        } | null;
-                        keyStatus?: {
-                            /** @description Whether the key is blocked (no use operations possible). */
-                            blocked: boolean;
-                        } | null;
-                    } | null;
-                };
+                /**
+                 * @example {
+                 *       "label": "TSB_TUTORIAL_1-RSA",
+                 *       "algorithm": "RSA",
+                 *       "keySize": 2048,
+                 *       "attributes": {
+                 *         "decrypt": false,
+                 *         "sign": true,
+                 *         "unwrap": false,
+                 *         "destroyable": true
+                 *       },
+                 *       "policy": {
+                 *         "ruleUse": {
+                 *           "tokens": [
+                 *             {
+                 *               "name": "Token1",
+                 *               "timelock": 0,
+                 *               "timeout": 3600,
+                 *               "groups": [
+                 *                 {
+                 *                   "name": "Group1",
+                 *                   "quorum": 1,
+                 *                   "approvals": [
+                 *                     {
+                 *                       "type": "public_key",
+                 *                       "name": "ApproverKey1",
+                 *                       "value": "MFYwEAYHKoZIzj0CAQYFK4EEAAoDQgAExj9TiTebXvwks88DGbBq0MPcGwpZ8yxKZOfEyDMHE3KXTQXadp6z2fVFNFcDHszl9fU9ilLqtcNxx3lGJE1eqA=="
+                 *                     }
+                 *                   ]
+                 *                 }
+                 *               ]
+                 *             }
+                 *           ]
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateKeyRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the new key’s signed attributes */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description key attributes as XML, signed by the attestation key */
-                        xml: string;
-                        json: {
-                            label: string;
-                            id: string | null;
-                            uuid: string;
-                            /** @description OpenTSB: the key version, changed by every block, unblock, policy or password change */
-                            version: number;
-                            algorithm: string;
-                            /** @description SPKI algorithm OID; for secret keys the OID of the algorithm family (docs/tsb-deviations.md) */
-                            algorithmOid: string;
-                            curveOid: string | null;
-                            derivedAttributes: {
-                                derivationType: string;
-                                derivationValue: string;
-                            } | null;
-                            keySize: number | null;
-                            keyUsageCount: number;
-                            /** Format: date-time */
-                            createTime: string;
-                            /** Format: date-time */
-                            attestTime: string;
-                            publicKey: string | null;
-                            addressTruncated: {
-                                address: string;
-                                format: string;
-                            } | null;
-                            attributes: {
-                                decrypt: boolean;
-                                sign: boolean;
-                                ekaSign: boolean | null;
-                                unwrap: boolean;
-                                derive: boolean;
-                                sensitive: boolean;
-                                alwaysSensitive: boolean;
-                                extractable: boolean;
-                                neverExtractable: boolean;
-                                modifiable: boolean;
-                                copyable: boolean;
-                                destroyable: boolean;
-                            };
-                            policy: {
-                                /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
-                                ruleUse?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                /** @description Rule for blocking the key. `null` = no approval. */
-                                ruleBlock?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
-                                ruleUnblock?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                /** @description Rule for modifying the policy of the key. `null` = no approval. */
-                                ruleModify?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                keyStatus?: {
-                                    /** @description Whether the key is blocked (no use operations possible). */
-                                    blocked: boolean;
-                                } | null;
-                            } | null;
-                            /** @description OpenTSB, stateful hash-based keys (algorithm HSS-LMS or XMSS) only: the key type the key was created with, e.g. LMS or LMS-SHA256_M32_H10_W4 */
-                            parameterSet?: string;
-                            /** @description OpenTSB, stateful hash-based keys only: signatures the key can still make (one-time indices not yet reserved) */
-                            remainingSignatures?: number;
-                        };
-                        /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
-                        xmlSignature: string;
-                        attestationKeyName: string;
-                    };
+                    /**
+                     * @example {
+                     *       "xml": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><key><label>TSB_TUTORIAL_1-RSA</label>…</key>",
+                     *       "json": {
+                     *         "label": "TSB_TUTORIAL_1-RSA",
+                     *         "id": null,
+                     *         "uuid": "0b6f5c1e-5d0a-4c8e-9c53-0f7b8d1f6a21",
+                     *         "version": 1,
+                     *         "algorithm": "RSA",
+                     *         "algorithmOid": "1.2.840.113549.1.1.1",
+                     *         "curveOid": null,
+                     *         "derivedAttributes": null,
+                     *         "keySize": 2048,
+                     *         "keyUsageCount": 0,
+                     *         "createTime": "2026-02-24T15:10:03Z",
+                     *         "attestTime": "2026-02-24T15:10:03Z",
+                     *         "publicKey": "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEArA0bxSqhL7xfvcHbKKa8wMTMsIeJfYRdIgPxp5cU9JcmV86kyfpyRcSNSi44LVeNmAi94F3OZrXXi6CZvWrFL+VcewUtUSu+kG5oLJ9T4O6R2I5GO2Ev1HJnK3WfHOsFKFxLGzmKyjEkSLGgopY+Nh74K8Q6yxsvQPETOs9TzQiUXFYlfEZnbjUWG4eAgW9WWEopmK/X295ToOuTHFzmzO00btkjAy6vwWOabCE4kaJg+bCNW1snZz84uonr60rB9H0Mj98RbTfbDyMh6cIkaj8WrXeaYh4fxQYXApYu3nzhe3Q1bNCzV5M68rCsgVrmWcK/xUhM9BK6QHSwS/l76wIDAQAB",
+                     *         "addressTruncated": null,
+                     *         "attributes": {
+                     *           "decrypt": false,
+                     *           "sign": true,
+                     *           "ekaSign": null,
+                     *           "unwrap": false,
+                     *           "derive": false,
+                     *           "sensitive": true,
+                     *           "alwaysSensitive": true,
+                     *           "extractable": false,
+                     *           "neverExtractable": true,
+                     *           "modifiable": true,
+                     *           "copyable": false,
+                     *           "destroyable": true
+                     *         },
+                     *         "policy": null
+                     *       },
+                     *       "xmlSignature": "MEUCIQDf3n2XxkqS5k0mYq2Yb7xk0lq3p8m5Zt1c5a9m2w8o1QIgR0J3w4pK9ZfVx6p3jQZl2cQ1m2l3o4p5q6r7s8t9u0A=",
+                     *       "attestationKeyName": "attestation-key"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SignedKeyAttributes"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -1896,6 +3874,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1931,190 +3913,60 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description key label (unique in the partition) */
-                    label: string;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    password?: string | string[] | null;
-                };
+                /**
+                 * @example {
+                 *       "label": "TSB_TUTORIAL_1-RSA"
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyReference"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the signed key attributes */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description key attributes as XML, signed by the attestation key */
-                        xml: string;
-                        json: {
-                            label: string;
-                            id: string | null;
-                            uuid: string;
-                            /** @description OpenTSB: the key version, changed by every block, unblock, policy or password change */
-                            version: number;
-                            algorithm: string;
-                            /** @description SPKI algorithm OID; for secret keys the OID of the algorithm family (docs/tsb-deviations.md) */
-                            algorithmOid: string;
-                            curveOid: string | null;
-                            derivedAttributes: {
-                                derivationType: string;
-                                derivationValue: string;
-                            } | null;
-                            keySize: number | null;
-                            keyUsageCount: number;
-                            /** Format: date-time */
-                            createTime: string;
-                            /** Format: date-time */
-                            attestTime: string;
-                            publicKey: string | null;
-                            addressTruncated: {
-                                address: string;
-                                format: string;
-                            } | null;
-                            attributes: {
-                                decrypt: boolean;
-                                sign: boolean;
-                                ekaSign: boolean | null;
-                                unwrap: boolean;
-                                derive: boolean;
-                                sensitive: boolean;
-                                alwaysSensitive: boolean;
-                                extractable: boolean;
-                                neverExtractable: boolean;
-                                modifiable: boolean;
-                                copyable: boolean;
-                                destroyable: boolean;
-                            };
-                            policy: {
-                                /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
-                                ruleUse?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                /** @description Rule for blocking the key. `null` = no approval. */
-                                ruleBlock?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
-                                ruleUnblock?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                /** @description Rule for modifying the policy of the key. `null` = no approval. */
-                                ruleModify?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                keyStatus?: {
-                                    /** @description Whether the key is blocked (no use operations possible). */
-                                    blocked: boolean;
-                                } | null;
-                            } | null;
-                            /** @description OpenTSB, stateful hash-based keys (algorithm HSS-LMS or XMSS) only: the key type the key was created with, e.g. LMS or LMS-SHA256_M32_H10_W4 */
-                            parameterSet?: string;
-                            /** @description OpenTSB, stateful hash-based keys only: signatures the key can still make (one-time indices not yet reserved) */
-                            remainingSignatures?: number;
-                        };
-                        /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
-                        xmlSignature: string;
-                        attestationKeyName: string;
-                    };
+                    /**
+                     * @example {
+                     *       "xml": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><key><label>TSB_TUTORIAL_1-RSA</label>…</key>",
+                     *       "json": {
+                     *         "label": "TSB_TUTORIAL_1-RSA",
+                     *         "id": null,
+                     *         "uuid": "0b6f5c1e-5d0a-4c8e-9c53-0f7b8d1f6a21",
+                     *         "version": 1,
+                     *         "algorithm": "RSA",
+                     *         "algorithmOid": "1.2.840.113549.1.1.1",
+                     *         "curveOid": null,
+                     *         "derivedAttributes": null,
+                     *         "keySize": 2048,
+                     *         "keyUsageCount": 0,
+                     *         "createTime": "2026-02-24T15:10:03Z",
+                     *         "attestTime": "2026-02-24T15:10:03Z",
+                     *         "publicKey": "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEArA0bxSqhL7xfvcHbKKa8wMTMsIeJfYRdIgPxp5cU9JcmV86kyfpyRcSNSi44LVeNmAi94F3OZrXXi6CZvWrFL+VcewUtUSu+kG5oLJ9T4O6R2I5GO2Ev1HJnK3WfHOsFKFxLGzmKyjEkSLGgopY+Nh74K8Q6yxsvQPETOs9TzQiUXFYlfEZnbjUWG4eAgW9WWEopmK/X295ToOuTHFzmzO00btkjAy6vwWOabCE4kaJg+bCNW1snZz84uonr60rB9H0Mj98RbTfbDyMh6cIkaj8WrXeaYh4fxQYXApYu3nzhe3Q1bNCzV5M68rCsgVrmWcK/xUhM9BK6QHSwS/l76wIDAQAB",
+                     *         "addressTruncated": null,
+                     *         "attributes": {
+                     *           "decrypt": false,
+                     *           "sign": true,
+                     *           "ekaSign": null,
+                     *           "unwrap": false,
+                     *           "derive": false,
+                     *           "sensitive": true,
+                     *           "alwaysSensitive": true,
+                     *           "extractable": false,
+                     *           "neverExtractable": true,
+                     *           "modifiable": true,
+                     *           "copyable": false,
+                     *           "destroyable": true
+                     *         },
+                     *         "policy": null
+                     *       },
+                     *       "xmlSignature": "MEUCIQDf3n2XxkqS5k0mYq2Yb7xk0lq3p8m5Zt1c5a9m2w8o1QIgR0J3w4pK9ZfVx6p3jQZl2cQ1m2l3o4p5q6r7s8t9u0A=",
+                     *       "attestationKeyName": "attestation-key"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SignedKeyAttributes"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -2185,6 +4037,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2223,181 +4079,51 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description the signed key attributes */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description key attributes as XML, signed by the attestation key */
-                        xml: string;
-                        json: {
-                            label: string;
-                            id: string | null;
-                            uuid: string;
-                            /** @description OpenTSB: the key version, changed by every block, unblock, policy or password change */
-                            version: number;
-                            algorithm: string;
-                            /** @description SPKI algorithm OID; for secret keys the OID of the algorithm family (docs/tsb-deviations.md) */
-                            algorithmOid: string;
-                            curveOid: string | null;
-                            derivedAttributes: {
-                                derivationType: string;
-                                derivationValue: string;
-                            } | null;
-                            keySize: number | null;
-                            keyUsageCount: number;
-                            /** Format: date-time */
-                            createTime: string;
-                            /** Format: date-time */
-                            attestTime: string;
-                            publicKey: string | null;
-                            addressTruncated: {
-                                address: string;
-                                format: string;
-                            } | null;
-                            attributes: {
-                                decrypt: boolean;
-                                sign: boolean;
-                                ekaSign: boolean | null;
-                                unwrap: boolean;
-                                derive: boolean;
-                                sensitive: boolean;
-                                alwaysSensitive: boolean;
-                                extractable: boolean;
-                                neverExtractable: boolean;
-                                modifiable: boolean;
-                                copyable: boolean;
-                                destroyable: boolean;
-                            };
-                            policy: {
-                                /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
-                                ruleUse?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                /** @description Rule for blocking the key. `null` = no approval. */
-                                ruleBlock?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
-                                ruleUnblock?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                /** @description Rule for modifying the policy of the key. `null` = no approval. */
-                                ruleModify?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                keyStatus?: {
-                                    /** @description Whether the key is blocked (no use operations possible). */
-                                    blocked: boolean;
-                                } | null;
-                            } | null;
-                            /** @description OpenTSB, stateful hash-based keys (algorithm HSS-LMS or XMSS) only: the key type the key was created with, e.g. LMS or LMS-SHA256_M32_H10_W4 */
-                            parameterSet?: string;
-                            /** @description OpenTSB, stateful hash-based keys only: signatures the key can still make (one-time indices not yet reserved) */
-                            remainingSignatures?: number;
-                        };
-                        /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
-                        xmlSignature: string;
-                        attestationKeyName: string;
-                    };
+                    /**
+                     * @example {
+                     *       "xml": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><key><label>TSB_TUTORIAL_1-RSA</label>…</key>",
+                     *       "json": {
+                     *         "label": "TSB_TUTORIAL_1-RSA",
+                     *         "id": null,
+                     *         "uuid": "0b6f5c1e-5d0a-4c8e-9c53-0f7b8d1f6a21",
+                     *         "version": 1,
+                     *         "algorithm": "RSA",
+                     *         "algorithmOid": "1.2.840.113549.1.1.1",
+                     *         "curveOid": null,
+                     *         "derivedAttributes": null,
+                     *         "keySize": 2048,
+                     *         "keyUsageCount": 0,
+                     *         "createTime": "2026-02-24T15:10:03Z",
+                     *         "attestTime": "2026-02-24T15:10:03Z",
+                     *         "publicKey": "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEArA0bxSqhL7xfvcHbKKa8wMTMsIeJfYRdIgPxp5cU9JcmV86kyfpyRcSNSi44LVeNmAi94F3OZrXXi6CZvWrFL+VcewUtUSu+kG5oLJ9T4O6R2I5GO2Ev1HJnK3WfHOsFKFxLGzmKyjEkSLGgopY+Nh74K8Q6yxsvQPETOs9TzQiUXFYlfEZnbjUWG4eAgW9WWEopmK/X295ToOuTHFzmzO00btkjAy6vwWOabCE4kaJg+bCNW1snZz84uonr60rB9H0Mj98RbTfbDyMh6cIkaj8WrXeaYh4fxQYXApYu3nzhe3Q1bNCzV5M68rCsgVrmWcK/xUhM9BK6QHSwS/l76wIDAQAB",
+                     *         "addressTruncated": null,
+                     *         "attributes": {
+                     *           "decrypt": false,
+                     *           "sign": true,
+                     *           "ekaSign": null,
+                     *           "unwrap": false,
+                     *           "derive": false,
+                     *           "sensitive": true,
+                     *           "alwaysSensitive": true,
+                     *           "extractable": false,
+                     *           "neverExtractable": true,
+                     *           "modifiable": true,
+                     *           "copyable": false,
+                     *           "destroyable": true
+                     *         },
+                     *         "policy": null
+                     *       },
+                     *       "xmlSignature": "MEUCIQDf3n2XxkqS5k0mYq2Yb7xk0lq3p8m5Zt1c5a9m2w8o1QIgR0J3w4pK9ZfVx6p3jQZl2cQ1m2l3o4p5q6r7s8t9u0A=",
+                     *       "attestationKeyName": "attestation-key"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SignedKeyAttributes"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -2468,6 +4194,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2583,6 +4313,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2618,12 +4352,13 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description key label (unique in the partition) */
-                    label: string;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    password?: string | string[] | null;
-                };
+                /**
+                 * @example {
+                 *       "label": "old-key",
+                 *       "password": "REPLACE"
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyReference"];
             };
         };
         responses: {
@@ -2704,6 +4439,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2739,346 +4478,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description key label (unique in the partition) */
-                    label: string;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    password?: string | string[] | null;
-                    id?: string | null;
-                    algorithm: string;
-                    curveOid?: string | null;
-                    privateKey?: string | null;
-                    publicKey?: string | null;
-                    secretKey?: string | null;
-                    certificate?: string | null;
-                    addressFormat?: {
-                        /** @description BTC, ETH, XLM, XRP or IOTA (SKA keys only) */
-                        format: string;
-                    } | null;
-                    attributes?: {
-                        /** @description allow encrypt (default: decrypt, for symmetric keys) */
-                        encrypt?: boolean | null;
-                        decrypt?: boolean | null;
-                        /** @description allow verify (default: sign, for symmetric keys) */
-                        verify?: boolean | null;
-                        sign?: boolean | null;
-                        /** @description allow wrap (default: unwrap, for symmetric keys) */
-                        wrap?: boolean | null;
-                        unwrap?: boolean | null;
-                        /** @description allow derivation (default false) */
-                        derive?: boolean | null;
-                        /** @description BIP32 derivation; needs derive (default false) */
-                        bip32?: boolean | null;
-                        /** @description SLIP-10 derivation; needs derive (default false) */
-                        slip10?: boolean | null;
-                        /** @description key may be exported; never with an SKA policy (default false) */
-                        extractable?: boolean | null;
-                        /** @description attributes may be made stricter (default true) */
-                        modifiable?: boolean | null;
-                        /** @description key may be deleted (default false) */
-                        destroyable?: boolean | null;
-                        /** @description key must not be exported in plain (default true) */
-                        sensitive?: boolean | null;
-                        /** @description key may be stored externally (default false) */
-                        copyable?: boolean | null;
-                    } | null;
-                    policy?: {
-                        /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
-                        ruleUse?: {
-                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                            tokens?: {
-                                /** @description Token name, unique within its rule. */
-                                name: string;
-                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                timelock: number;
-                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                timeout: number;
-                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                groups: {
-                                    /** @description Group name, unique within its token. */
-                                    name: string;
-                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                    quorum: number;
-                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                    approvals?: {
-                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                        /** @description Optional display name of the approver. */
-                                        name?: string | null;
-                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                        value?: string | null;
-                                    }[] | null;
-                                }[] | null;
-                            }[] | null;
-                        } | null;
-                        /** @description Rule for blocking the key. `null` = no approval. */
-                        ruleBlock?: {
-                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                            tokens?: {
-                                /** @description Token name, unique within its rule. */
-                                name: string;
-                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                timelock: number;
-                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                timeout: number;
-                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                groups: {
-                                    /** @description Group name, unique within its token. */
-                                    name: string;
-                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                    quorum: number;
-                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                    approvals?: {
-                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                        /** @description Optional display name of the approver. */
-                                        name?: string | null;
-                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                        value?: string | null;
-                                    }[] | null;
-                                }[] | null;
-                            }[] | null;
-                        } | null;
-                        /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
-                        ruleUnblock?: {
-                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                            tokens?: {
-                                /** @description Token name, unique within its rule. */
-                                name: string;
-                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                timelock: number;
-                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                timeout: number;
-                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                groups: {
-                                    /** @description Group name, unique within its token. */
-                                    name: string;
-                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                    quorum: number;
-                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                    approvals?: {
-                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                        /** @description Optional display name of the approver. */
-                                        name?: string | null;
-                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                        value?: string | null;
-                                    }[] | null;
-                                }[] | null;
-                            }[] | null;
-                        } | null;
-                        /** @description Rule for modifying the policy of the key. `null` = no approval. */
-                        ruleModify?: {
-                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                            tokens?: {
-                                /** @description Token name, unique within its rule. */
-                                name: string;
-                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                timelock: number;
-                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                timeout: number;
-                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                groups: {
-                                    /** @description Group name, unique within its token. */
-                                    name: string;
-                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                    quorum: number;
-                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                    approvals?: {
-                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                        /** @description Optional display name of the approver. */
-                                        name?: string | null;
-                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                        value?: string | null;
-                                    }[] | null;
-                                }[] | null;
-                            }[] | null;
-                        } | null;
-                        keyStatus?: {
-                            /** @description Whether the key is blocked (no use operations possible). */
-                            blocked: boolean;
-                        } | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["ImportKeyRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the imported key’s signed attributes */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description key attributes as XML, signed by the attestation key */
-                        xml: string;
-                        json: {
-                            label: string;
-                            id: string | null;
-                            uuid: string;
-                            /** @description OpenTSB: the key version, changed by every block, unblock, policy or password change */
-                            version: number;
-                            algorithm: string;
-                            /** @description SPKI algorithm OID; for secret keys the OID of the algorithm family (docs/tsb-deviations.md) */
-                            algorithmOid: string;
-                            curveOid: string | null;
-                            derivedAttributes: {
-                                derivationType: string;
-                                derivationValue: string;
-                            } | null;
-                            keySize: number | null;
-                            keyUsageCount: number;
-                            /** Format: date-time */
-                            createTime: string;
-                            /** Format: date-time */
-                            attestTime: string;
-                            publicKey: string | null;
-                            addressTruncated: {
-                                address: string;
-                                format: string;
-                            } | null;
-                            attributes: {
-                                decrypt: boolean;
-                                sign: boolean;
-                                ekaSign: boolean | null;
-                                unwrap: boolean;
-                                derive: boolean;
-                                sensitive: boolean;
-                                alwaysSensitive: boolean;
-                                extractable: boolean;
-                                neverExtractable: boolean;
-                                modifiable: boolean;
-                                copyable: boolean;
-                                destroyable: boolean;
-                            };
-                            policy: {
-                                /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
-                                ruleUse?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                /** @description Rule for blocking the key. `null` = no approval. */
-                                ruleBlock?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
-                                ruleUnblock?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                /** @description Rule for modifying the policy of the key. `null` = no approval. */
-                                ruleModify?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                keyStatus?: {
-                                    /** @description Whether the key is blocked (no use operations possible). */
-                                    blocked: boolean;
-                                } | null;
-                            } | null;
-                            /** @description OpenTSB, stateful hash-based keys (algorithm HSS-LMS or XMSS) only: the key type the key was created with, e.g. LMS or LMS-SHA256_M32_H10_W4 */
-                            parameterSet?: string;
-                            /** @description OpenTSB, stateful hash-based keys only: signatures the key can still make (one-time indices not yet reserved) */
-                            remainingSignatures?: number;
-                        };
-                        /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
-                        xmlSignature: string;
-                        attestationKeyName: string;
-                    };
+                    "application/json": components["schemas"]["SignedKeyAttributes"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -3149,6 +4559,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3184,509 +4598,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description key label (unique in the partition) */
-                    label: string;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    password?: string | string[] | null;
-                    id?: string | null;
-                    /** @description the BIP32 / SLIP-10 seed, 16 to 64 bytes (32 advised) (standard base64) */
-                    seed: string;
-                    /** @description secp256k1 1.3.132.0.10 (BIP32), P-256 1.2.840.10045.3.1.7 or Ed25519 1.3.101.112 (SLIP-10) */
-                    curveOid: string;
-                    addressFormat?: {
-                        /** @description BTC, ETH, XLM, XRP or IOTA (SKA keys only) */
-                        format: string;
-                    } | null;
-                    /** KeyAttributesInput */
-                    attributes: {
-                        /** @description allow encrypt (default: decrypt, for symmetric keys) */
-                        encrypt?: boolean | null;
-                        /** @description allow decrypt */
-                        decrypt: boolean;
-                        /** @description allow verify (default: sign, for symmetric keys) */
-                        verify?: boolean | null;
-                        /** @description allow sign */
-                        sign: boolean;
-                        /** @description allow wrap (default: unwrap, for symmetric keys) */
-                        wrap?: boolean | null;
-                        /** @description allow unwrap */
-                        unwrap: boolean;
-                        /** @description allow derivation (default false) */
-                        derive?: boolean | null;
-                        /** @description BIP32 derivation; needs derive (default false) */
-                        bip32?: boolean | null;
-                        /** @description SLIP-10 derivation; needs derive (default false) */
-                        slip10?: boolean | null;
-                        /** @description key may be exported; never with an SKA policy (default false) */
-                        extractable?: boolean | null;
-                        /** @description attributes may be made stricter (default true) */
-                        modifiable?: boolean | null;
-                        /** @description key may be deleted (default false) */
-                        destroyable?: boolean | null;
-                        /** @description key must not be exported in plain (default true) */
-                        sensitive?: boolean | null;
-                        /** @description key may be stored externally (default false) */
-                        copyable?: boolean | null;
-                    };
-                    policy?: {
-                        /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
-                        ruleUse?: {
-                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                            tokens?: {
-                                /** @description Token name, unique within its rule. */
-                                name: string;
-                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                timelock: number;
-                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                timeout: number;
-                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                groups: {
-                                    /** @description Group name, unique within its token. */
-                                    name: string;
-                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                    quorum: number;
-                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                    approvals?: {
-                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                        /** @description Optional display name of the approver. */
-                                        name?: string | null;
-                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                        value?: string | null;
-                                    }[] | null;
-                                }[] | null;
-                            }[] | null;
-                        } | null;
-                        /** @description Rule for blocking the key. `null` = no approval. */
-                        ruleBlock?: {
-                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                            tokens?: {
-                                /** @description Token name, unique within its rule. */
-                                name: string;
-                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                timelock: number;
-                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                timeout: number;
-                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                groups: {
-                                    /** @description Group name, unique within its token. */
-                                    name: string;
-                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                    quorum: number;
-                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                    approvals?: {
-                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                        /** @description Optional display name of the approver. */
-                                        name?: string | null;
-                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                        value?: string | null;
-                                    }[] | null;
-                                }[] | null;
-                            }[] | null;
-                        } | null;
-                        /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
-                        ruleUnblock?: {
-                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                            tokens?: {
-                                /** @description Token name, unique within its rule. */
-                                name: string;
-                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                timelock: number;
-                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                timeout: number;
-                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                groups: {
-                                    /** @description Group name, unique within its token. */
-                                    name: string;
-                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                    quorum: number;
-                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                    approvals?: {
-                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                        /** @description Optional display name of the approver. */
-                                        name?: string | null;
-                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                        value?: string | null;
-                                    }[] | null;
-                                }[] | null;
-                            }[] | null;
-                        } | null;
-                        /** @description Rule for modifying the policy of the key. `null` = no approval. */
-                        ruleModify?: {
-                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                            tokens?: {
-                                /** @description Token name, unique within its rule. */
-                                name: string;
-                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                timelock: number;
-                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                timeout: number;
-                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                groups: {
-                                    /** @description Group name, unique within its token. */
-                                    name: string;
-                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                    quorum: number;
-                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                    approvals?: {
-                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                        /** @description Optional display name of the approver. */
-                                        name?: string | null;
-                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                        value?: string | null;
-                                    }[] | null;
-                                }[] | null;
-                            }[] | null;
-                        } | null;
-                        keyStatus?: {
-                            /** @description Whether the key is blocked (no use operations possible). */
-                            blocked: boolean;
-                        } | null;
-                    } | null;
-                } | {
-                    /** @description key label (unique in the partition) */
-                    label: string;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    password?: string | string[] | null;
-                    id?: string | null;
-                    algorithm: string;
-                    curveOid?: string | null;
-                    privateKey?: string | null;
-                    publicKey?: string | null;
-                    secretKey?: string | null;
-                    certificate?: string | null;
-                    addressFormat?: {
-                        /** @description BTC, ETH, XLM, XRP or IOTA (SKA keys only) */
-                        format: string;
-                    } | null;
-                    attributes?: {
-                        /** @description allow encrypt (default: decrypt, for symmetric keys) */
-                        encrypt?: boolean | null;
-                        decrypt?: boolean | null;
-                        /** @description allow verify (default: sign, for symmetric keys) */
-                        verify?: boolean | null;
-                        sign?: boolean | null;
-                        /** @description allow wrap (default: unwrap, for symmetric keys) */
-                        wrap?: boolean | null;
-                        unwrap?: boolean | null;
-                        /** @description allow derivation (default false) */
-                        derive?: boolean | null;
-                        /** @description BIP32 derivation; needs derive (default false) */
-                        bip32?: boolean | null;
-                        /** @description SLIP-10 derivation; needs derive (default false) */
-                        slip10?: boolean | null;
-                        /** @description key may be exported; never with an SKA policy (default false) */
-                        extractable?: boolean | null;
-                        /** @description attributes may be made stricter (default true) */
-                        modifiable?: boolean | null;
-                        /** @description key may be deleted (default false) */
-                        destroyable?: boolean | null;
-                        /** @description key must not be exported in plain (default true) */
-                        sensitive?: boolean | null;
-                        /** @description key may be stored externally (default false) */
-                        copyable?: boolean | null;
-                    } | null;
-                    policy?: {
-                        /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
-                        ruleUse?: {
-                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                            tokens?: {
-                                /** @description Token name, unique within its rule. */
-                                name: string;
-                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                timelock: number;
-                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                timeout: number;
-                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                groups: {
-                                    /** @description Group name, unique within its token. */
-                                    name: string;
-                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                    quorum: number;
-                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                    approvals?: {
-                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                        /** @description Optional display name of the approver. */
-                                        name?: string | null;
-                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                        value?: string | null;
-                                    }[] | null;
-                                }[] | null;
-                            }[] | null;
-                        } | null;
-                        /** @description Rule for blocking the key. `null` = no approval. */
-                        ruleBlock?: {
-                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                            tokens?: {
-                                /** @description Token name, unique within its rule. */
-                                name: string;
-                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                timelock: number;
-                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                timeout: number;
-                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                groups: {
-                                    /** @description Group name, unique within its token. */
-                                    name: string;
-                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                    quorum: number;
-                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                    approvals?: {
-                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                        /** @description Optional display name of the approver. */
-                                        name?: string | null;
-                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                        value?: string | null;
-                                    }[] | null;
-                                }[] | null;
-                            }[] | null;
-                        } | null;
-                        /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
-                        ruleUnblock?: {
-                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                            tokens?: {
-                                /** @description Token name, unique within its rule. */
-                                name: string;
-                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                timelock: number;
-                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                timeout: number;
-                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                groups: {
-                                    /** @description Group name, unique within its token. */
-                                    name: string;
-                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                    quorum: number;
-                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                    approvals?: {
-                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                        /** @description Optional display name of the approver. */
-                                        name?: string | null;
-                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                        value?: string | null;
-                                    }[] | null;
-                                }[] | null;
-                            }[] | null;
-                        } | null;
-                        /** @description Rule for modifying the policy of the key. `null` = no approval. */
-                        ruleModify?: {
-                            /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                            tokens?: {
-                                /** @description Token name, unique within its rule. */
-                                name: string;
-                                /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                timelock: number;
-                                /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                timeout: number;
-                                /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                groups: {
-                                    /** @description Group name, unique within its token. */
-                                    name: string;
-                                    /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                    quorum: number;
-                                    /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                    approvals?: {
-                                        /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                        type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                        /** @description Optional display name of the approver. */
-                                        name?: string | null;
-                                        /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                        value?: string | null;
-                                    }[] | null;
-                                }[] | null;
-                            }[] | null;
-                        } | null;
-                        keyStatus?: {
-                            /** @description Whether the key is blocked (no use operations possible). */
-                            blocked: boolean;
-                        } | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["ImportedKeyRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the imported key’s signed attributes */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description key attributes as XML, signed by the attestation key */
-                        xml: string;
-                        json: {
-                            label: string;
-                            id: string | null;
-                            uuid: string;
-                            /** @description OpenTSB: the key version, changed by every block, unblock, policy or password change */
-                            version: number;
-                            algorithm: string;
-                            /** @description SPKI algorithm OID; for secret keys the OID of the algorithm family (docs/tsb-deviations.md) */
-                            algorithmOid: string;
-                            curveOid: string | null;
-                            derivedAttributes: {
-                                derivationType: string;
-                                derivationValue: string;
-                            } | null;
-                            keySize: number | null;
-                            keyUsageCount: number;
-                            /** Format: date-time */
-                            createTime: string;
-                            /** Format: date-time */
-                            attestTime: string;
-                            publicKey: string | null;
-                            addressTruncated: {
-                                address: string;
-                                format: string;
-                            } | null;
-                            attributes: {
-                                decrypt: boolean;
-                                sign: boolean;
-                                ekaSign: boolean | null;
-                                unwrap: boolean;
-                                derive: boolean;
-                                sensitive: boolean;
-                                alwaysSensitive: boolean;
-                                extractable: boolean;
-                                neverExtractable: boolean;
-                                modifiable: boolean;
-                                copyable: boolean;
-                                destroyable: boolean;
-                            };
-                            policy: {
-                                /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
-                                ruleUse?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                /** @description Rule for blocking the key. `null` = no approval. */
-                                ruleBlock?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
-                                ruleUnblock?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                /** @description Rule for modifying the policy of the key. `null` = no approval. */
-                                ruleModify?: {
-                                    /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                    tokens?: {
-                                        /** @description Token name, unique within its rule. */
-                                        name: string;
-                                        /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                        timelock: number;
-                                        /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                        timeout: number;
-                                        /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                        groups: {
-                                            /** @description Group name, unique within its token. */
-                                            name: string;
-                                            /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                            quorum: number;
-                                            /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                            approvals?: {
-                                                /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                                type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                                /** @description Optional display name of the approver. */
-                                                name?: string | null;
-                                                /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                                value?: string | null;
-                                            }[] | null;
-                                        }[] | null;
-                                    }[] | null;
-                                } | null;
-                                keyStatus?: {
-                                    /** @description Whether the key is blocked (no use operations possible). */
-                                    blocked: boolean;
-                                } | null;
-                            } | null;
-                            /** @description OpenTSB, stateful hash-based keys (algorithm HSS-LMS or XMSS) only: the key type the key was created with, e.g. LMS or LMS-SHA256_M32_H10_W4 */
-                            parameterSet?: string;
-                            /** @description OpenTSB, stateful hash-based keys only: signatures the key can still make (one-time indices not yet reserved) */
-                            remainingSignatures?: number;
-                        };
-                        /** @description ECDSA P-256/SHA-256 signature of xml (DER, base64) */
-                        xmlSignature: string;
-                        attestationKeyName: string;
-                    };
+                    "application/json": components["schemas"]["SignedKeyAttributes"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -3757,6 +4679,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3792,29 +4718,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description key label (unique in the partition) */
-                    label: string;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    password?: string | string[] | null;
-                };
+                "application/json": components["schemas"]["KeyReference"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the key material (base64 DER) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        label: string;
-                        algorithm: string;
-                        privateKey: string | null;
-                        publicKey: string | null;
-                        secretKey: string | null;
-                        certificate: string | null;
-                    };
+                    "application/json": components["schemas"]["ExportedKey"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -3885,6 +4799,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3920,14 +4838,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description key label (unique in the partition) */
-                    label: string;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    password?: string | string[] | null;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    newPassword?: string | string[] | null;
-                };
+                "application/json": components["schemas"]["ChangePasswordRequest"];
             };
         };
         responses: {
@@ -4008,6 +4919,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4043,15 +4958,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description version information */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        Version: string;
-                    };
+                    "application/json": components["schemas"]["GetVersionInfoResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -4086,6 +4999,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4121,15 +5038,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description licence flags */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        clientFlags: string[];
-                    };
+                    "application/json": components["schemas"]["GetLicenseInfoResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -4164,6 +5079,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4199,26 +5118,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description statistics */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        partition: string;
-                        keyCount: number;
-                        invalidatedKeyCount: number;
-                        keysByAlgorithm: {
-                            [key: string]: number;
-                        };
-                        keyCache: {
-                            size: number;
-                            capacity: number;
-                            hits: number;
-                            misses: number;
-                        };
-                    };
+                    "application/json": components["schemas"]["GetKeystoreStatisticsResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -4253,6 +5159,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4291,16 +5201,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description the random bytes (base64) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description base64 */
-                        random: string;
-                    };
+                    "application/json": components["schemas"]["GenerateRandomResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -4353,6 +5260,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4388,44 +5299,31 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    signRequest: {
-                        /** @description data to sign, or the digest for NONE* algorithms (base64; hex text with payloadType HEX) */
-                        payload: string;
-                        payloadType?: string | null;
-                        /** @description label of the signing key; may end in a derivation path (label/44'/0'/0') */
-                        signKeyName: string;
-                        signKeyObject?: unknown | null;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyPassword?: string | string[] | null;
-                        metaData?: string | null;
-                        metaDataSignature?: string | null;
-                        /** @description e.g. SHA256_WITH_ECDSA, EDDSA, ML_DSA */
-                        signatureAlgorithm: string;
-                        signatureType?: string | null;
-                        auxiliaryRandomData?: string | null;
-                        context?: string | null;
-                    };
-                    signedApprovals?: string[] | null;
-                    requestSignature?: {
-                        signature?: string | null;
-                        digestAlgorithm?: string | null;
-                        publicKey?: string | null;
-                    } | null;
-                };
+                /**
+                 * @example {
+                 *       "signRequest": {
+                 *         "payload": "UGF5bG9hZA==",
+                 *         "signKeyName": "rsa-key",
+                 *         "signatureAlgorithm": "SHA224_WITH_RSA_PSS"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["SynchronousSignRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the signature (base64; DER, RAW or ETH per signatureType) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description base64 */
-                        signature: string;
-                    };
+                    /**
+                     * @example {
+                     *       "signature": "H3bq8PdgSiAlhB0kt1RSD6a3JYXZoj/dz3Nb/MHlgISnmh6x3TPtnV+9mUnw8PV2Ss1pq8txdMOBg9SF8uaKyUvFtLl/QFHIgllm/Q/uvrjaM205Cdz1uaSLePXaNXeC012l1sqlhnyqGKxKTKejMngzNHAnOpwU7kGCEpKPFWL5ltaBRYd3Q/I/F9IufAsKHj+3ky/p6tYN5VPhJSKiSE2YuVyOzGPHY40ipVo/7deBtUUjZmaZAgVQNC1mC79LOhIHLj8Ce4i41CbFZA+ZSMe+nx5bP/7uPA+kbGAjvNS3KLOFeZJ2OJCkTuThsXVh7rTp9tVqYqHU1LZm8f9bYA=="
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SynchronousSignResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -4496,6 +5394,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4531,47 +5433,32 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    verifySignatureRequest?: {
-                        /** @description label of the key whose public key verifies; may end in a derivation path (label/44'/0'/0') */
-                        signKeyName: string;
-                        signKeyObject?: unknown | null;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        masterKeyPassword?: string | string[] | null;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyPassword?: string | string[] | null;
-                        signatureAlgorithm: string;
-                        /** @description signed data, or its digest for NONE* algorithms (base64; hex text with payloadType HEX) */
-                        payload: string;
-                        payloadType?: string | null;
-                        /** @description signature (base64) */
-                        signature: string;
-                        signatureType?: string | null;
-                        context?: string | null;
-                    } | null;
-                    verifyHmacRequest?: {
-                        /** @description label of the HMAC key; may end in a derivation path (label/44'/0'/0') */
-                        keyName: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyPassword?: string | string[] | null;
-                        /** @description data (base64) */
-                        payload: string;
-                        /** @description the MAC to check (base64) */
-                        signature: string;
-                    } | null;
-                };
+                /**
+                 * @example {
+                 *       "verifySignatureRequest": {
+                 *         "signKeyName": "ec_slip_10/44'/0'/0'/0'",
+                 *         "signatureAlgorithm": "SHA256_WITH_ECDSA",
+                 *         "payload": "U2lnblBheWxvYWREZW1v",
+                 *         "signature": "MEQCIE/3O9poWWby9o+DRyC6INWPK2eZX4dFhrgdIFsokhWxAiBPHCdsPtRM4uRVpxAbQQEIWUMUVRIh7OMQfAEzw4TH7g=="
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["VerifySignatureRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description whether the signature is valid */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        signatureValid: boolean;
-                    };
+                    /**
+                     * @example {
+                     *       "signatureValid": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["VerifySignatureResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -4642,6 +5529,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4677,29 +5568,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    hmacRequest: {
-                        /** @description label of the HMAC key; may end in a derivation path (label/44'/0'/0') */
-                        keyName: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyPassword?: string | string[] | null;
-                        /** @description data (base64) */
-                        payload: string;
-                    };
-                };
+                "application/json": components["schemas"]["HmacRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the MAC */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description HMAC-SHA-256, base64 */
-                        keyedHash: string;
-                    };
+                    "application/json": components["schemas"]["HmacResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -4770,6 +5649,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4805,36 +5688,44 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    encryptRequest: {
-                        /** @description plaintext (base64) */
-                        payload: string;
-                        /** @description label of the encryption key; may end in a derivation path (label/44'/0'/0') */
-                        encryptKeyName: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyPassword?: string | string[] | null;
-                        /** @description e.g. AES_GCM, RSA_PADDING_OAEP_WITH_SHA256 */
-                        cipherAlgorithm: string;
-                        tagLength?: number | null;
-                        additionalAuthenticationData?: string | null;
-                    };
-                };
+                /**
+                 * @example {
+                 *       "encryptRequest": {
+                 *         "payload": "RW5jcnlwdERlY3J5cHREZW1v",
+                 *         "encryptKeyName": "aes-key",
+                 *         "keyPassword": [
+                 *           "R",
+                 *           "E",
+                 *           "P",
+                 *           "L",
+                 *           "A",
+                 *           "C",
+                 *           "E"
+                 *         ],
+                 *         "cipherAlgorithm": "AES_GCM",
+                 *         "tagLength": 128
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["EncryptRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the ciphertext, IV and authentication tag */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description ciphertext, with the MAC appended for AEAD ciphers (base64) */
-                        encryptedPayload: string;
-                        encryptedPayloadWithoutMessageAuthenticationCode: string | null;
-                        initializationVector: string | null;
-                        messageAuthenticationCode: string | null;
-                    };
+                    /**
+                     * @example {
+                     *       "encryptedPayload": "ZK/UOxbOPW9rYWe8vZqCmDzfP5r6kv2zpdsE8hnbqg2MCA==",
+                     *       "encryptedPayloadWithoutMessageAuthenticationCode": "ZK/UOxbOPW9rYWe8vZqCmDzf",
+                     *       "initializationVector": "C73HyZuY5nnKyChF",
+                     *       "messageAuthenticationCode": "P5r6kv2zpdsE8hnbqg2MCA=="
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EncryptResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -4905,6 +5796,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4940,41 +5835,42 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    decryptRequest: {
-                        /** @description ciphertext (with the MAC appended for AEAD ciphers) (base64) */
-                        encryptedPayload: string;
-                        /** @description label of the decryption key; may end in a derivation path (label/44'/0'/0') */
-                        decryptKeyName: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyPassword?: string | string[] | null;
-                        cipherAlgorithm: string;
-                        initializationVector?: string | null;
-                        tagLength?: number | null;
-                        additionalAuthenticationData?: string | null;
-                        metaData?: string | null;
-                        metaDataSignature?: string | null;
-                    };
-                    signedApprovals?: string[] | null;
-                    requestSignature?: {
-                        signature?: string | null;
-                        digestAlgorithm?: string | null;
-                        publicKey?: string | null;
-                    } | null;
-                };
+                /**
+                 * @example {
+                 *       "decryptRequest": {
+                 *         "encryptedPayload": "ZK/UOxbOPW9rYWe8vZqCmDzfP5r6kv2zpdsE8hnbqg2MCA==",
+                 *         "decryptKeyName": "aes-key",
+                 *         "keyPassword": [
+                 *           "R",
+                 *           "E",
+                 *           "P",
+                 *           "L",
+                 *           "A",
+                 *           "C",
+                 *           "E"
+                 *         ],
+                 *         "cipherAlgorithm": "AES_GCM",
+                 *         "initializationVector": "C73HyZuY5nnKyChF",
+                 *         "tagLength": 128
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["SynchronousDecryptRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the plaintext (base64) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description plaintext (base64) */
-                        payload: string;
-                    };
+                    /**
+                     * @example {
+                     *       "payload": "RW5jcnlwdERlY3J5cHREZW1v"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SynchronousDecryptResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -5045,6 +5941,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5080,33 +5980,31 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    wrapKeyRequest: {
-                        /** @description label of the key to wrap; may end in a derivation path (label/44'/0'/0') */
-                        keyToBeWrapped: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyToBeWrappedPassword?: string | string[] | null;
-                        /** @description label of the wrapping key; may end in a derivation path (label/44'/0'/0') */
-                        wrapKeyName: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        wrapKeyPassword?: string | string[] | null;
-                        /** @description e.g. AES_WRAP_PAD, AES_WRAP_EC, RSA_WRAP_OAEP, ML-KEM-768 */
-                        wrapMethod: string;
-                    };
-                };
+                /**
+                 * @example {
+                 *       "wrapKeyRequest": {
+                 *         "keyToBeWrapped": "test-ec-key",
+                 *         "wrapKeyName": "kms-wrapping-key-aes",
+                 *         "wrapMethod": "AES_WRAP_EC"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["WrapRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the wrapped key (base64) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description base64 */
-                        wrappedKey: string;
-                    };
+                    /**
+                     * @example {
+                     *       "wrappedKey": "FgqsoaNa7nA2RoHnUUWUpnZXz6RvkPNma5bLOFwU4+xSGt7O3+WKmq3SSWe9BEHSvdhKE7cTGyvaJIt2QX0XpXh6eYKXmgSwGqfsPxuAFXXAyZg+PXdrpF5waqvTVLjG/UufzRGiEiJmQ2vLsxtkFgqNy8SwPeWi7IZ9jC62QZQ0psH0EuYBCG/bzx/FaVRRozmK4SlgvVzcwGDA5JdpOQJwCg9jKAkIiDrnN8uzfnm3vpkpoV0kgg=="
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WrapResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -5177,6 +6075,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5212,177 +6114,33 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    unwrapKeyRequest: {
-                        /** @description wrapped key (base64) */
-                        wrappedKey: string;
-                        /** @description label of the new key */
-                        label: string;
-                        /** @description label of the unwrapping key; may end in a derivation path (label/44'/0'/0') */
-                        unwrapKeyName: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        unwrapKeyPassword?: string | string[] | null;
-                        wrapMethod: string;
-                        algorithm?: string | null;
-                        /** KeyAttributesInput */
-                        attributes: {
-                            /** @description allow encrypt (default: decrypt, for symmetric keys) */
-                            encrypt?: boolean | null;
-                            /** @description allow decrypt */
-                            decrypt: boolean;
-                            /** @description allow verify (default: sign, for symmetric keys) */
-                            verify?: boolean | null;
-                            /** @description allow sign */
-                            sign: boolean;
-                            /** @description allow wrap (default: unwrap, for symmetric keys) */
-                            wrap?: boolean | null;
-                            /** @description allow unwrap */
-                            unwrap: boolean;
-                            /** @description allow derivation (default false) */
-                            derive?: boolean | null;
-                            /** @description BIP32 derivation; needs derive (default false) */
-                            bip32?: boolean | null;
-                            /** @description SLIP-10 derivation; needs derive (default false) */
-                            slip10?: boolean | null;
-                            /** @description key may be exported; never with an SKA policy (default false) */
-                            extractable?: boolean | null;
-                            /** @description attributes may be made stricter (default true) */
-                            modifiable?: boolean | null;
-                            /** @description key may be deleted (default false) */
-                            destroyable?: boolean | null;
-                            /** @description key must not be exported in plain (default true) */
-                            sensitive?: boolean | null;
-                            /** @description key may be stored externally (default false) */
-                            copyable?: boolean | null;
-                        };
-                        policy?: {
-                            /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
-                            ruleUse?: {
-                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                tokens?: {
-                                    /** @description Token name, unique within its rule. */
-                                    name: string;
-                                    /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                    timelock: number;
-                                    /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                    timeout: number;
-                                    /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                    groups: {
-                                        /** @description Group name, unique within its token. */
-                                        name: string;
-                                        /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                        quorum: number;
-                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                        approvals?: {
-                                            /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                            type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                            /** @description Optional display name of the approver. */
-                                            name?: string | null;
-                                            /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                            value?: string | null;
-                                        }[] | null;
-                                    }[] | null;
-                                }[] | null;
-                            } | null;
-                            /** @description Rule for blocking the key. `null` = no approval. */
-                            ruleBlock?: {
-                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                tokens?: {
-                                    /** @description Token name, unique within its rule. */
-                                    name: string;
-                                    /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                    timelock: number;
-                                    /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                    timeout: number;
-                                    /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                    groups: {
-                                        /** @description Group name, unique within its token. */
-                                        name: string;
-                                        /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                        quorum: number;
-                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                        approvals?: {
-                                            /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                            type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                            /** @description Optional display name of the approver. */
-                                            name?: string | null;
-                                            /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                            value?: string | null;
-                                        }[] | null;
-                                    }[] | null;
-                                }[] | null;
-                            } | null;
-                            /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
-                            ruleUnblock?: {
-                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                tokens?: {
-                                    /** @description Token name, unique within its rule. */
-                                    name: string;
-                                    /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                    timelock: number;
-                                    /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                    timeout: number;
-                                    /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                    groups: {
-                                        /** @description Group name, unique within its token. */
-                                        name: string;
-                                        /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                        quorum: number;
-                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                        approvals?: {
-                                            /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                            type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                            /** @description Optional display name of the approver. */
-                                            name?: string | null;
-                                            /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                            value?: string | null;
-                                        }[] | null;
-                                    }[] | null;
-                                }[] | null;
-                            } | null;
-                            /** @description Rule for modifying the policy of the key. `null` = no approval. */
-                            ruleModify?: {
-                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                tokens?: {
-                                    /** @description Token name, unique within its rule. */
-                                    name: string;
-                                    /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                    timelock: number;
-                                    /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                    timeout: number;
-                                    /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                    groups: {
-                                        /** @description Group name, unique within its token. */
-                                        name: string;
-                                        /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                        quorum: number;
-                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                        approvals?: {
-                                            /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                            type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                            /** @description Optional display name of the approver. */
-                                            name?: string | null;
-                                            /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                            value?: string | null;
-                                        }[] | null;
-                                    }[] | null;
-                                }[] | null;
-                            } | null;
-                            keyStatus?: {
-                                /** @description Whether the key is blocked (no use operations possible). */
-                                blocked: boolean;
-                            } | null;
-                        } | null;
-                        metaData?: string | null;
-                        metaDataSignature?: string | null;
-                    };
-                    signedApprovals?: string[] | null;
-                    requestSignature?: {
-                        signature?: string | null;
-                        digestAlgorithm?: string | null;
-                        publicKey?: string | null;
-                    } | null;
-                };
+                /**
+                 * @example {
+                 *       "unwrapKeyRequest": {
+                 *         "wrappedKey": "FgqsoaNa7nA2RoHnUUWUpnZXz6RvkPNma5bLOFwU4+xSGt7O3+WKmq3SSWe9BEHSvdhKE7cTGyvaJIt2QX0XpXh6eYKXmgSwGqfsPxuAFXXAyZg+PXdrpF5waqvTVLjG/UufzRGiEiJmQ2vLsxtkFgqNy8SwPeWi7IZ9jC62QZQ0psH0EuYBCG/bzx/FaVRRozmK4SlgvVzcwGDA5JdpOQJwCg9jKAkIiDrnN8uzfnm3vpkpoV0kgg==",
+                 *         "label": "unwrapped-ec-key",
+                 *         "attributes": {
+                 *           "encrypt": true,
+                 *           "decrypt": true,
+                 *           "verify": true,
+                 *           "sign": true,
+                 *           "wrap": true,
+                 *           "unwrap": true,
+                 *           "derive": false,
+                 *           "bip32": false,
+                 *           "slip10": false,
+                 *           "extractable": false,
+                 *           "modifiable": true,
+                 *           "destroyable": false,
+                 *           "sensitive": true,
+                 *           "copyable": false
+                 *         },
+                 *         "unwrapKeyName": "kms-wrapping-key-aes",
+                 *         "wrapMethod": "AES_WRAP_EC"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["SynchronousUnwrapRequest"];
             };
         };
         responses: {
@@ -5463,6 +6221,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5498,24 +6260,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description label of an SKA key created with an addressFormat; may end in a derivation path (label/44'/0'/0') */
-                    label: string;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    password?: string | string[] | null;
-                };
+                "application/json": components["schemas"]["GetKeyAddressWithKeyPasswordRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the address */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        address: string;
-                    };
+                    "application/json": components["schemas"]["GetKeyAddressWithKeyPasswordResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -5586,6 +6341,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5621,64 +6380,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description the parent key and the path to derive, e.g. wallet/44'/0'/0'; may end in a derivation path (label/44'/0'/0') */
-                    label: string;
-                    /** @description label of the new, persisted child key */
-                    newLabel: string;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    password?: string | string[] | null;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    newPassword?: string | string[] | null;
-                    attributes?: {
-                        /** @description allow encrypt (default: decrypt, for symmetric keys) */
-                        encrypt?: boolean | null;
-                        /** @description allow decrypt */
-                        decrypt: boolean;
-                        /** @description allow verify (default: sign, for symmetric keys) */
-                        verify?: boolean | null;
-                        /** @description allow sign */
-                        sign: boolean;
-                        /** @description allow wrap (default: unwrap, for symmetric keys) */
-                        wrap?: boolean | null;
-                        /** @description allow unwrap */
-                        unwrap: boolean;
-                        /** @description allow derivation (default false) */
-                        derive?: boolean | null;
-                        /** @description BIP32 derivation; needs derive (default false) */
-                        bip32?: boolean | null;
-                        /** @description SLIP-10 derivation; needs derive (default false) */
-                        slip10?: boolean | null;
-                        /** @description key may be exported; never with an SKA policy (default false) */
-                        extractable?: boolean | null;
-                        /** @description attributes may be made stricter (default true) */
-                        modifiable?: boolean | null;
-                        /** @description key may be deleted (default false) */
-                        destroyable?: boolean | null;
-                        /** @description key must not be exported in plain (default true) */
-                        sensitive?: boolean | null;
-                        /** @description key may be stored externally (default false) */
-                        copyable?: boolean | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["DeriveKeyRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the derived key’s label, derivation type, chain code and path */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        label: string;
-                        /** @description BIP32 or SLIP-10 */
-                        derivationType: string;
-                        /** @description chain code of the child, upper-case hex */
-                        derivationValue: string;
-                        /** @description the path derived, e.g. 44'/0'/0' */
-                        path: string;
-                    };
+                    "application/json": components["schemas"]["DeriveKeyResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -5749,6 +6461,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5784,15 +6500,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": {
-                    /** @description JSON: {"fileEncryptRequest": {"encryptKeyName": "<EC key>"}} */
-                    SignedFileEncryptRequestDto: string;
-                    /**
-                     * Format: binary
-                     * @description the file to encrypt
-                     */
-                    file: string;
-                };
+                "multipart/form-data": components["schemas"]["FileEncryptionRequest"];
             };
         };
         responses: {
@@ -5864,6 +6572,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5899,22 +6611,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    blockRequest: {
-                        /** @description label of the key to block (a stored key, no derivation path) */
-                        blockKeyName: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyPassword?: string | string[] | null;
-                        metaData?: string | null;
-                        metaDataSignature?: string | null;
-                    };
-                    signedApprovals?: string[] | null;
-                    requestSignature?: {
-                        signature?: string | null;
-                        digestAlgorithm?: string | null;
-                        publicKey?: string | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["SynchronousBlockRequest"];
             };
         };
         responses: {
@@ -5995,6 +6692,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6030,22 +6731,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    unblockRequest: {
-                        /** @description label of the key to unblock (a stored key, no derivation path) */
-                        unblockKeyName: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyPassword?: string | string[] | null;
-                        metaData?: string | null;
-                        metaDataSignature?: string | null;
-                    };
-                    signedApprovals?: string[] | null;
-                    requestSignature?: {
-                        signature?: string | null;
-                        digestAlgorithm?: string | null;
-                        publicKey?: string | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["SynchronousUnblockRequest"];
             };
         };
         responses: {
@@ -6126,6 +6812,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6161,137 +6851,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    modifyRequest: {
-                        /** @description label of the SKA key whose policy changes (a stored key, no derivation path) */
-                        modifyKeyName: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyPassword?: string | string[] | null;
-                        /** @description New SKA policy of a key (the key status is changed through block/unblock, not here). */
-                        policy: {
-                            /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
-                            ruleUse?: {
-                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                tokens?: {
-                                    /** @description Token name, unique within its rule. */
-                                    name: string;
-                                    /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                    timelock: number;
-                                    /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                    timeout: number;
-                                    /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                    groups: {
-                                        /** @description Group name, unique within its token. */
-                                        name: string;
-                                        /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                        quorum: number;
-                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                        approvals?: {
-                                            /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                            type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                            /** @description Optional display name of the approver. */
-                                            name?: string | null;
-                                            /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                            value?: string | null;
-                                        }[] | null;
-                                    }[] | null;
-                                }[] | null;
-                            } | null;
-                            /** @description Rule for blocking the key. `null` = no approval. */
-                            ruleBlock?: {
-                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                tokens?: {
-                                    /** @description Token name, unique within its rule. */
-                                    name: string;
-                                    /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                    timelock: number;
-                                    /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                    timeout: number;
-                                    /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                    groups: {
-                                        /** @description Group name, unique within its token. */
-                                        name: string;
-                                        /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                        quorum: number;
-                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                        approvals?: {
-                                            /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                            type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                            /** @description Optional display name of the approver. */
-                                            name?: string | null;
-                                            /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                            value?: string | null;
-                                        }[] | null;
-                                    }[] | null;
-                                }[] | null;
-                            } | null;
-                            /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
-                            ruleUnblock?: {
-                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                tokens?: {
-                                    /** @description Token name, unique within its rule. */
-                                    name: string;
-                                    /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                    timelock: number;
-                                    /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                    timeout: number;
-                                    /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                    groups: {
-                                        /** @description Group name, unique within its token. */
-                                        name: string;
-                                        /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                        quorum: number;
-                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                        approvals?: {
-                                            /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                            type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                            /** @description Optional display name of the approver. */
-                                            name?: string | null;
-                                            /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                            value?: string | null;
-                                        }[] | null;
-                                    }[] | null;
-                                }[] | null;
-                            } | null;
-                            /** @description Rule for modifying the policy of the key. `null` = no approval. */
-                            ruleModify?: {
-                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                tokens?: {
-                                    /** @description Token name, unique within its rule. */
-                                    name: string;
-                                    /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                    timelock: number;
-                                    /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                    timeout: number;
-                                    /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                    groups: {
-                                        /** @description Group name, unique within its token. */
-                                        name: string;
-                                        /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                        quorum: number;
-                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                        approvals?: {
-                                            /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                            type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                            /** @description Optional display name of the approver. */
-                                            name?: string | null;
-                                            /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                            value?: string | null;
-                                        }[] | null;
-                                    }[] | null;
-                                }[] | null;
-                            } | null;
-                        };
-                        metaData?: string | null;
-                        metaDataSignature?: string | null;
-                    };
-                    signedApprovals?: string[] | null;
-                    requestSignature?: {
-                        signature?: string | null;
-                        digestAlgorithm?: string | null;
-                        publicKey?: string | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["SynchronousModifyRequest"];
             };
         };
         responses: {
@@ -6372,6 +6932,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6407,46 +6971,32 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    signRequest: {
-                        /** @description data to sign, or the digest for NONE* algorithms (base64; hex text with payloadType HEX) */
-                        payload: string;
-                        payloadType?: string | null;
-                        /** @description label of the signing key; may end in a derivation path (label/44'/0'/0') */
-                        signKeyName: string;
-                        signKeyObject?: unknown | null;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyPassword?: string | string[] | null;
-                        metaData?: string | null;
-                        metaDataSignature?: string | null;
-                        /** @description e.g. SHA256_WITH_ECDSA, EDDSA, ML_DSA */
-                        signatureAlgorithm: string;
-                        signatureType?: string | null;
-                        auxiliaryRandomData?: string | null;
-                        context?: string | null;
-                    };
-                    requestSignature?: {
-                        signature?: string | null;
-                        digestAlgorithm?: string | null;
-                        publicKey?: string | null;
-                    } | null;
-                };
+                /**
+                 * @example {
+                 *       "signRequest": {
+                 *         "payload": "QXBwcm92ZVNpZ25UYXNrUGF5bG9hZA==",
+                 *         "payloadType": "UNSPECIFIED",
+                 *         "signKeyName": "TSB_TUTORIAL_1-RSA",
+                 *         "signatureAlgorithm": "SHA256_WITH_RSA"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["SignRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the request id */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description id of the stored request
-                         */
-                        signRequestId: string;
-                    };
+                    /**
+                     * @example {
+                     *       "signRequestId": "4e8731d8-0ae6-4444-8a8c-b73ab5f0ba18"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SignResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -6517,6 +7067,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6552,43 +7106,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    decryptRequest: {
-                        /** @description ciphertext (with the MAC appended for AEAD ciphers) (base64) */
-                        encryptedPayload: string;
-                        /** @description label of the decryption key; may end in a derivation path (label/44'/0'/0') */
-                        decryptKeyName: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyPassword?: string | string[] | null;
-                        cipherAlgorithm: string;
-                        initializationVector?: string | null;
-                        tagLength?: number | null;
-                        additionalAuthenticationData?: string | null;
-                        metaData?: string | null;
-                        metaDataSignature?: string | null;
-                    };
-                    requestSignature?: {
-                        signature?: string | null;
-                        digestAlgorithm?: string | null;
-                        publicKey?: string | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["DecryptRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the request id */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description id of the stored request
-                         */
-                        decryptRequestId: string;
-                    };
+                    "application/json": components["schemas"]["DecryptResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -6659,6 +7187,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6694,192 +7226,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    unwrapKeyRequest: {
-                        /** @description wrapped key (base64) */
-                        wrappedKey: string;
-                        /** @description label of the new key */
-                        label: string;
-                        /** @description label of the unwrapping key; may end in a derivation path (label/44'/0'/0') */
-                        unwrapKeyName: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        unwrapKeyPassword?: string | string[] | null;
-                        wrapMethod: string;
-                        algorithm?: string | null;
-                        /** KeyAttributesInput */
-                        attributes: {
-                            /** @description allow encrypt (default: decrypt, for symmetric keys) */
-                            encrypt?: boolean | null;
-                            /** @description allow decrypt */
-                            decrypt: boolean;
-                            /** @description allow verify (default: sign, for symmetric keys) */
-                            verify?: boolean | null;
-                            /** @description allow sign */
-                            sign: boolean;
-                            /** @description allow wrap (default: unwrap, for symmetric keys) */
-                            wrap?: boolean | null;
-                            /** @description allow unwrap */
-                            unwrap: boolean;
-                            /** @description allow derivation (default false) */
-                            derive?: boolean | null;
-                            /** @description BIP32 derivation; needs derive (default false) */
-                            bip32?: boolean | null;
-                            /** @description SLIP-10 derivation; needs derive (default false) */
-                            slip10?: boolean | null;
-                            /** @description key may be exported; never with an SKA policy (default false) */
-                            extractable?: boolean | null;
-                            /** @description attributes may be made stricter (default true) */
-                            modifiable?: boolean | null;
-                            /** @description key may be deleted (default false) */
-                            destroyable?: boolean | null;
-                            /** @description key must not be exported in plain (default true) */
-                            sensitive?: boolean | null;
-                            /** @description key may be stored externally (default false) */
-                            copyable?: boolean | null;
-                        };
-                        policy?: {
-                            /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
-                            ruleUse?: {
-                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                tokens?: {
-                                    /** @description Token name, unique within its rule. */
-                                    name: string;
-                                    /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                    timelock: number;
-                                    /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                    timeout: number;
-                                    /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                    groups: {
-                                        /** @description Group name, unique within its token. */
-                                        name: string;
-                                        /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                        quorum: number;
-                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                        approvals?: {
-                                            /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                            type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                            /** @description Optional display name of the approver. */
-                                            name?: string | null;
-                                            /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                            value?: string | null;
-                                        }[] | null;
-                                    }[] | null;
-                                }[] | null;
-                            } | null;
-                            /** @description Rule for blocking the key. `null` = no approval. */
-                            ruleBlock?: {
-                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                tokens?: {
-                                    /** @description Token name, unique within its rule. */
-                                    name: string;
-                                    /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                    timelock: number;
-                                    /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                    timeout: number;
-                                    /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                    groups: {
-                                        /** @description Group name, unique within its token. */
-                                        name: string;
-                                        /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                        quorum: number;
-                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                        approvals?: {
-                                            /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                            type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                            /** @description Optional display name of the approver. */
-                                            name?: string | null;
-                                            /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                            value?: string | null;
-                                        }[] | null;
-                                    }[] | null;
-                                }[] | null;
-                            } | null;
-                            /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
-                            ruleUnblock?: {
-                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                tokens?: {
-                                    /** @description Token name, unique within its rule. */
-                                    name: string;
-                                    /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                    timelock: number;
-                                    /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                    timeout: number;
-                                    /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                    groups: {
-                                        /** @description Group name, unique within its token. */
-                                        name: string;
-                                        /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                        quorum: number;
-                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                        approvals?: {
-                                            /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                            type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                            /** @description Optional display name of the approver. */
-                                            name?: string | null;
-                                            /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                            value?: string | null;
-                                        }[] | null;
-                                    }[] | null;
-                                }[] | null;
-                            } | null;
-                            /** @description Rule for modifying the policy of the key. `null` = no approval. */
-                            ruleModify?: {
-                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                tokens?: {
-                                    /** @description Token name, unique within its rule. */
-                                    name: string;
-                                    /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                    timelock: number;
-                                    /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                    timeout: number;
-                                    /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                    groups: {
-                                        /** @description Group name, unique within its token. */
-                                        name: string;
-                                        /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                        quorum: number;
-                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                        approvals?: {
-                                            /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                            type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                            /** @description Optional display name of the approver. */
-                                            name?: string | null;
-                                            /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                            value?: string | null;
-                                        }[] | null;
-                                    }[] | null;
-                                }[] | null;
-                            } | null;
-                            keyStatus?: {
-                                /** @description Whether the key is blocked (no use operations possible). */
-                                blocked: boolean;
-                            } | null;
-                        } | null;
-                        metaData?: string | null;
-                        metaDataSignature?: string | null;
-                    };
-                    requestSignature?: {
-                        signature?: string | null;
-                        digestAlgorithm?: string | null;
-                        publicKey?: string | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["UnwrapRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the request id */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description id of the stored request
-                         */
-                        unwrapRequestId: string;
-                    };
+                    "application/json": components["schemas"]["UnwrapResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -6950,6 +7307,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6985,38 +7346,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    blockRequest: {
-                        /** @description label of the key to block (a stored key, no derivation path) */
-                        blockKeyName: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyPassword?: string | string[] | null;
-                        metaData?: string | null;
-                        metaDataSignature?: string | null;
-                    };
-                    signedApprovals?: string[] | null;
-                    requestSignature?: {
-                        signature?: string | null;
-                        digestAlgorithm?: string | null;
-                        publicKey?: string | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["BlockRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the request id */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description id of the stored request
-                         */
-                        blockKeyRequestId: string;
-                    };
+                    "application/json": components["schemas"]["BlockResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -7087,6 +7427,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7122,38 +7466,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    unblockRequest: {
-                        /** @description label of the key to unblock (a stored key, no derivation path) */
-                        unblockKeyName: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyPassword?: string | string[] | null;
-                        metaData?: string | null;
-                        metaDataSignature?: string | null;
-                    };
-                    signedApprovals?: string[] | null;
-                    requestSignature?: {
-                        signature?: string | null;
-                        digestAlgorithm?: string | null;
-                        publicKey?: string | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["UnblockRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the request id */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description id of the stored request
-                         */
-                        unblockKeyRequestId: string;
-                    };
+                    "application/json": components["schemas"]["UnblockResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -7224,6 +7547,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7259,153 +7586,123 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    modifyRequest: {
-                        /** @description label of the SKA key whose policy changes (a stored key, no derivation path) */
-                        modifyKeyName: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyPassword?: string | string[] | null;
-                        /** @description New SKA policy of a key (the key status is changed through block/unblock, not here). */
-                        policy: {
-                            /** @description Rule for using the key: sign, decrypt, unwrap and certificate operations. `null` = no approval. */
-                            ruleUse?: {
-                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                tokens?: {
-                                    /** @description Token name, unique within its rule. */
-                                    name: string;
-                                    /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                    timelock: number;
-                                    /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                    timeout: number;
-                                    /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                    groups: {
-                                        /** @description Group name, unique within its token. */
-                                        name: string;
-                                        /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                        quorum: number;
-                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                        approvals?: {
-                                            /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                            type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                            /** @description Optional display name of the approver. */
-                                            name?: string | null;
-                                            /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                            value?: string | null;
-                                        }[] | null;
-                                    }[] | null;
-                                }[] | null;
-                            } | null;
-                            /** @description Rule for blocking the key. `null` = no approval. */
-                            ruleBlock?: {
-                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                tokens?: {
-                                    /** @description Token name, unique within its rule. */
-                                    name: string;
-                                    /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                    timelock: number;
-                                    /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                    timeout: number;
-                                    /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                    groups: {
-                                        /** @description Group name, unique within its token. */
-                                        name: string;
-                                        /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                        quorum: number;
-                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                        approvals?: {
-                                            /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                            type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                            /** @description Optional display name of the approver. */
-                                            name?: string | null;
-                                            /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                            value?: string | null;
-                                        }[] | null;
-                                    }[] | null;
-                                }[] | null;
-                            } | null;
-                            /** @description Rule for unblocking the key. `null` = no approval. Required when the key is created blocked. */
-                            ruleUnblock?: {
-                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                tokens?: {
-                                    /** @description Token name, unique within its rule. */
-                                    name: string;
-                                    /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                    timelock: number;
-                                    /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                    timeout: number;
-                                    /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                    groups: {
-                                        /** @description Group name, unique within its token. */
-                                        name: string;
-                                        /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                        quorum: number;
-                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                        approvals?: {
-                                            /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                            type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                            /** @description Optional display name of the approver. */
-                                            name?: string | null;
-                                            /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                            value?: string | null;
-                                        }[] | null;
-                                    }[] | null;
-                                }[] | null;
-                            } | null;
-                            /** @description Rule for modifying the policy of the key. `null` = no approval. */
-                            ruleModify?: {
-                                /** @description Alternative tokens (OR); `null`, absent or `[]`: no approval is needed. */
-                                tokens?: {
-                                    /** @description Token name, unique within its rule. */
-                                    name: string;
-                                    /** @description Minimum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = none). */
-                                    timelock: number;
-                                    /** @description Maximum time in seconds between the request timestamp and an approval (a multiple of 60; 0 = no timeout). When non-zero it must be at least the timelock. */
-                                    timeout: number;
-                                    /** @description The groups of the token. `null` or `[]` means the token needs no approval, which makes the whole rule need no approval; a rule must then consist of such tokens only. */
-                                    groups: {
-                                        /** @description Group name, unique within its token. */
-                                        name: string;
-                                        /** @description Number of distinct approvals of this group needed; at most the number of approvals. */
-                                        quorum: number;
-                                        /** @description The approvers of this group (null or absent: none, so no quorum can be reached). */
-                                        approvals?: {
-                                            /** @description How the approver is identified: `public_key` (value = base64 DER SubjectPublicKeyInfo), `certificate` (value = base64 DER X.509 certificate) or `onboarded_approver_certificate` (an approver registered through approver management, referenced by name; not supported by OpenTSB). */
-                                            type: "public_key" | "certificate" | "onboarded_approver_certificate";
-                                            /** @description Optional display name of the approver. */
-                                            name?: string | null;
-                                            /** @description The approver key or certificate; required for `public_key` and `certificate`. */
-                                            value?: string | null;
-                                        }[] | null;
-                                    }[] | null;
-                                }[] | null;
-                            } | null;
-                        };
-                        metaData?: string | null;
-                        metaDataSignature?: string | null;
-                    };
-                    signedApprovals?: string[] | null;
-                    requestSignature?: {
-                        signature?: string | null;
-                        digestAlgorithm?: string | null;
-                        publicKey?: string | null;
-                    } | null;
-                };
+                /**
+                 * @example {
+                 *       "modifyRequest": {
+                 *         "modifyKeyName": "TSB_TUTORIAL_1-RSA",
+                 *         "keyPassword": null,
+                 *         "metaData": "U29tZU1ldGFEYXRh",
+                 *         "metaDataSignature": "TWV0YURhdGFTaWduYXR1cmU=",
+                 *         "policy": {
+                 *           "ruleUse": {
+                 *             "tokens": [
+                 *               {
+                 *                 "name": "Token1",
+                 *                 "timelock": 0,
+                 *                 "timeout": 3600,
+                 *                 "groups": [
+                 *                   {
+                 *                     "name": "Group1",
+                 *                     "quorum": 1,
+                 *                     "approvals": [
+                 *                       {
+                 *                         "type": "public_key",
+                 *                         "name": "ApproverKey1",
+                 *                         "value": "MFYwEAYHKoZIzj0CAQYFK4EEAAoDQgAExj9TiTebXvwks88DGbBq0MPcGwpZ8yxKZOfEyDMHE3KXTQXadp6z2fVFNFcDHszl9fU9ilLqtcNxx3lGJE1eqA=="
+                 *                       }
+                 *                     ]
+                 *                   }
+                 *                 ]
+                 *               }
+                 *             ]
+                 *           },
+                 *           "ruleBlock": {
+                 *             "tokens": [
+                 *               {
+                 *                 "name": "Token1",
+                 *                 "timelock": 0,
+                 *                 "timeout": 3600,
+                 *                 "groups": [
+                 *                   {
+                 *                     "name": "Group1",
+                 *                     "quorum": 1,
+                 *                     "approvals": [
+                 *                       {
+                 *                         "type": "public_key",
+                 *                         "name": "ApproverKey1",
+                 *                         "value": "MFYwEAYHKoZIzj0CAQYFK4EEAAoDQgAExj9TiTebXvwks88DGbBq0MPcGwpZ8yxKZOfEyDMHE3KXTQXadp6z2fVFNFcDHszl9fU9ilLqtcNxx3lGJE1eqA=="
+                 *                       }
+                 *                     ]
+                 *                   }
+                 *                 ]
+                 *               }
+                 *             ]
+                 *           },
+                 *           "ruleUnblock": {
+                 *             "tokens": [
+                 *               {
+                 *                 "name": "Token1",
+                 *                 "timelock": 0,
+                 *                 "timeout": 3600,
+                 *                 "groups": [
+                 *                   {
+                 *                     "name": "Group1",
+                 *                     "quorum": 1,
+                 *                     "approvals": [
+                 *                       {
+                 *                         "type": "public_key",
+                 *                         "name": "ApproverKey1",
+                 *                         "value": "MFYwEAYHKoZIzj0CAQYFK4EEAAoDQgAExj9TiTebXvwks88DGbBq0MPcGwpZ8yxKZOfEyDMHE3KXTQXadp6z2fVFNFcDHszl9fU9ilLqtcNxx3lGJE1eqA=="
+                 *                       }
+                 *                     ]
+                 *                   }
+                 *                 ]
+                 *               }
+                 *             ]
+                 *           },
+                 *           "ruleModify": {
+                 *             "tokens": [
+                 *               {
+                 *                 "name": "Token1",
+                 *                 "timelock": 0,
+                 *                 "timeout": 3600,
+                 *                 "groups": [
+                 *                   {
+                 *                     "name": "Group1",
+                 *                     "quorum": 1,
+                 *                     "approvals": [
+                 *                       {
+                 *                         "type": "public_key",
+                 *                         "name": "ApproverKey1",
+                 *                         "value": "MFYwEAYHKoZIzj0CAQYFK4EEAAoDQgAExj9TiTebXvwks88DGbBq0MPcGwpZ8yxKZOfEyDMHE3KXTQXadp6z2fVFNFcDHszl9fU9ilLqtcNxx3lGJE1eqA=="
+                 *                       }
+                 *                     ]
+                 *                   }
+                 *                 ]
+                 *               }
+                 *             ]
+                 *           }
+                 *         }
+                 *       },
+                 *       "requestSignature": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["ModifyRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the request id */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description id of the stored request
-                         */
-                        modifyKeyRequestId: string;
-                    };
+                    /**
+                     * @example {
+                     *       "modifyKeyRequestId": "6db61033-40c0-4ee1-97c3-6686d61353c7"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ModifyResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -7476,6 +7773,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7511,60 +7812,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    csrSignRequest: {
-                        /** @description label of the signing key (a stored RSA, EC or ED key; no derivation path) */
-                        signKeyName: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyPassword?: string | string[] | null;
-                        /** @description one of SHA224_WITH_RSA, SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA, SHA224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA512_WITH_ECDSA, EDDSA */
-                        signatureAlgorithm: string;
-                        keyUsage?: string[] | null;
-                        extendedKeyUsage?: string[] | null;
-                        /** @description days (1–36525); absent or null: 365 */
-                        validity?: number | null;
-                        /** @description subject distinguished name; null or empty values are left out */
-                        standardCertificateAttributes: {
-                            commonName?: string | null;
-                            country?: string | null;
-                            stateOrProvinceName?: string | null;
-                            locality?: string | null;
-                            organizationName?: string | null;
-                            organizationUnitName?: string | null;
-                            organizationIdentifier?: string | null;
-                            email?: string | null;
-                            title?: string | null;
-                            surname?: string | null;
-                            givenName?: string | null;
-                            initials?: string | null;
-                            pseudonym?: string | null;
-                            generationQualifier?: string | null;
-                        };
-                        metaData?: string | null;
-                        metaDataSignature?: string | null;
-                    };
-                    requestSignature?: {
-                        signature?: string | null;
-                        digestAlgorithm?: string | null;
-                        publicKey?: string | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["SignCsrWithSkaKeyRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the request id */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description id of the stored request
-                         */
-                        signRequestId: string;
-                    };
+                    "application/json": components["schemas"]["SignCsrWithSkaKeyResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -7635,6 +7893,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7670,63 +7932,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    selfSignCertificateRequest: {
-                        /** @description label of the signing key (a stored RSA, EC or ED key; no derivation path) */
-                        signKeyName: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyPassword?: string | string[] | null;
-                        /** @description one of SHA224_WITH_RSA, SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA, SHA224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA512_WITH_ECDSA, EDDSA */
-                        signatureAlgorithm: string;
-                        keyUsage?: string[] | null;
-                        extendedKeyUsage?: string[] | null;
-                        /** @description days (1–36525); absent or null: 365 */
-                        validity?: number | null;
-                        /** @description CN of subject and issuer; when absent, standardCertificateAttributes.commonName (as the Fireblocks agent and the Keycloak provider send it) */
-                        commonName?: string | null;
-                        certificateAuthority?: boolean | null;
-                        /** @description the subject; commonName above, when given, takes the place of its CN */
-                        standardCertificateAttributes?: {
-                            commonName?: string | null;
-                            country?: string | null;
-                            stateOrProvinceName?: string | null;
-                            locality?: string | null;
-                            organizationName?: string | null;
-                            organizationUnitName?: string | null;
-                            organizationIdentifier?: string | null;
-                            email?: string | null;
-                            title?: string | null;
-                            surname?: string | null;
-                            givenName?: string | null;
-                            initials?: string | null;
-                            pseudonym?: string | null;
-                            generationQualifier?: string | null;
-                        } | null;
-                        metaData?: string | null;
-                        metaDataSignature?: string | null;
-                    };
-                    requestSignature?: {
-                        signature?: string | null;
-                        digestAlgorithm?: string | null;
-                        publicKey?: string | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["SelfSignCertificateWithSkaKeyRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the request id */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description id of the stored request
-                         */
-                        signRequestId: string;
-                    };
+                    "application/json": components["schemas"]["SelfSignCertificateWithSkaKeyResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -7797,6 +8013,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7832,65 +8052,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    signCertificateRequest: {
-                        /** @description label of the signing key (a stored RSA, EC or ED key; no derivation path) */
-                        signKeyName: string;
-                        /** @description key password: a string or an array of single characters (TSB char[]) */
-                        keyPassword?: string | string[] | null;
-                        /** @description one of SHA224_WITH_RSA, SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA, SHA224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA512_WITH_ECDSA, EDDSA */
-                        signatureAlgorithm: string;
-                        keyUsage?: string[] | null;
-                        extendedKeyUsage?: string[] | null;
-                        /** @description PKCS#10 CSR (PEM, or base64 DER); its signature must verify */
-                        certificateSigningRequest: string;
-                        /** @description sets the CN of the subject (the CSR’s subject, or standardCertificateAttributes) */
-                        commonName?: string | null;
-                        certificateAuthority?: boolean | null;
-                        /** @description days (1–36525); absent or null: 365 */
-                        validity?: number | null;
-                        /** @description subject of the certificate instead of the CSR’s subject */
-                        standardCertificateAttributes?: {
-                            commonName?: string | null;
-                            country?: string | null;
-                            stateOrProvinceName?: string | null;
-                            locality?: string | null;
-                            organizationName?: string | null;
-                            organizationUnitName?: string | null;
-                            organizationIdentifier?: string | null;
-                            email?: string | null;
-                            title?: string | null;
-                            surname?: string | null;
-                            givenName?: string | null;
-                            initials?: string | null;
-                            pseudonym?: string | null;
-                            generationQualifier?: string | null;
-                        } | null;
-                        metaData?: string | null;
-                        metaDataSignature?: string | null;
-                    };
-                    requestSignature?: {
-                        signature?: string | null;
-                        digestAlgorithm?: string | null;
-                        publicKey?: string | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["SignCertificateWithSkaKeyRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the request id */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description id of the stored request
-                         */
-                        signRequestId: string;
-                    };
+                    "application/json": components["schemas"]["SignCertificateWithSkaKeyResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -7961,6 +8133,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7998,43 +8174,34 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description the request status */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        id: string;
-                        /** @description PENDING, APPROVED, EXECUTED, FAILED, EXPIRED, REJECTED or CANCELLED */
-                        status: string;
-                        executionTime: string | null;
-                        /** @description approver public keys (base64 SPKI) that approved */
-                        approvedBy: string[];
-                        /** @description approvers that have not decided */
-                        notYetApprovedBy: string[];
-                        /** @description approvers that rejected */
-                        rejectedBy: string[];
-                        /** @description base64 signature (sign) or plaintext (decrypt), PEM CSR or certificate (certificate requests); null otherwise */
-                        result: string | null;
-                        /** @description OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK, MODIFY, CERTIFICATE_REQUEST, SELF_SIGN_CERTIFICATE or SIGN_CERTIFICATE */
-                        operation: string;
-                        /** @description OpenTSB: the key named by the request */
-                        keyName: string;
-                        /** @description OpenTSB: creation time (the challenge time) */
-                        createdAt: string;
-                        executableAt: string | null;
-                        expiresAt: string | null;
-                        /** @description OpenTSB: who rejected, and why */
-                        rejections: {
-                            approverPublicKey: string;
-                            reason: string | null;
-                        }[];
-                        /** @description OpenTSB: TSB errorCode of a FAILED request */
-                        errorCode: number | null;
-                        /** @description OpenTSB: why it failed or was cancelled */
-                        errorMessage: string | null;
-                    };
+                    /**
+                     * @example {
+                     *       "id": "4e8731d8-0ae6-4444-8a8c-b73ab5f0ba18",
+                     *       "status": "EXECUTED",
+                     *       "executionTime": "2026-06-24T08:54:47Z",
+                     *       "approvedBy": [
+                     *         "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEArA0bxSqhL7xfvcHbKKa8wMTMsIeJfYRdIgPxp5cU9JcmV86kyfpyRcSNSi44LVeNmAi94F3OZrXXi6CZvWrFL+VcewUtUSu+kG5oLJ9T4O6R2I5GO2Ev1HJnK3WfHOsFKFxLGzmKyjEkSLGgopY+Nh74K8Q6yxsvQPETOs9TzQiUXFYlfEZnbjUWG4eAgW9WWEopmK/X295ToOuTHFzmzO00btkjAy6vwWOabCE4kaJg+bCNW1snZz84uonr60rB9H0Mj98RbTfbDyMh6cIkaj8WrXeaYh4fxQYXApYu3nzhe3Q1bNCzV5M68rCsgVrmWcK/xUhM9BK6QHSwS/l76wIDAQAB"
+                     *       ],
+                     *       "notYetApprovedBy": [],
+                     *       "rejectedBy": [],
+                     *       "result": "H3bq8PdgSiAlhB0kt1RSD6a3JYXZoj/dz3Nb/MHlgISnmh6x3TPtnV+9mUnw8PV2Ss1pq8txdMOBg9SF8uaKyUvFtLl/QFHIgllm/Q/uvrjaM205Cdz1uaSLePXaNXeC012l1sqlhnyqGKxKTKejMngzNHAnOpwU7kGCEpKPFWL5ltaBRYd3Q/I/F9IufAsKHj+3ky/p6tYN5VPhJSKiSE2YuVyOzGPHY40ipVo/7deBtUUjZmaZAgVQNC1mC79LOhIHLj8Ce4i41CbFZA+ZSMe+nx5bP/7uPA+kbGAjvNS3KLOFeZJ2OJCkTuThsXVh7rTp9tVqYqHU1LZm8f9bYA==",
+                     *       "operation": "SIGN",
+                     *       "keyName": "TSB_TUTORIAL_1-RSA",
+                     *       "createdAt": "2026-06-24T08:52:10Z",
+                     *       "executableAt": "2026-06-24T08:54:47Z",
+                     *       "expiresAt": "2026-06-24T09:52:10Z",
+                     *       "rejections": [],
+                     *       "errorCode": null,
+                     *       "errorMessage": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RequestStatus"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -8105,6 +8272,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8219,6 +8390,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8254,57 +8429,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    status?: string | string[] | null;
-                    paging?: {
-                        pageNumber?: number | null;
-                        pageSize?: number | null;
-                        sortOrder?: ("CREATION_DATE_ASC" | "CREATION_DATE_DESC") | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["FilteredRequestsRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description a page of requests */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        requests: {
-                            id: string;
-                            /** @description PENDING, APPROVED, EXECUTED, FAILED, EXPIRED, REJECTED or CANCELLED */
-                            status: string;
-                            executionTime: string | null;
-                            /** @description approver public keys (base64 SPKI) that approved */
-                            approvedBy: string[];
-                            /** @description approvers that have not decided */
-                            notYetApprovedBy: string[];
-                            /** @description approvers that rejected */
-                            rejectedBy: string[];
-                            /** @description base64 signature (sign) or plaintext (decrypt), PEM CSR or certificate (certificate requests); null otherwise */
-                            result: string | null;
-                            /** @description OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK, MODIFY, CERTIFICATE_REQUEST, SELF_SIGN_CERTIFICATE or SIGN_CERTIFICATE */
-                            operation: string;
-                            /** @description OpenTSB: the key named by the request */
-                            keyName: string;
-                            /** @description OpenTSB: creation time (the challenge time) */
-                            createdAt: string;
-                            executableAt: string | null;
-                            expiresAt: string | null;
-                            /** @description OpenTSB: who rejected, and why */
-                            rejections: {
-                                approverPublicKey: string;
-                                reason: string | null;
-                            }[];
-                            /** @description OpenTSB: TSB errorCode of a FAILED request */
-                            errorCode: number | null;
-                            /** @description OpenTSB: why it failed or was cancelled */
-                            errorMessage: string | null;
-                        }[];
-                        totalCount: number;
-                    };
+                    "application/json": components["schemas"]["FilteredRequestsResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -8375,6 +8510,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8410,109 +8549,31 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description a fresh ISO-8601 time, e.g. 2026-11-29T10:00:00Z */
-                    timestamp: string;
-                    /** @description signature over the UTF-8 bytes of timestamp (standard base64) */
-                    timestampSignature: string;
-                    /** @description digest of timestampSignature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
-                    timestampDigestAlgorithm: string;
-                    approverPublicKey?: string | null;
-                    approverCertificate?: string | null;
-                    timestampSigningCertificate?: string | null;
-                    id?: string | null;
-                    requestId?: string | null;
-                    detailLevel?: string | null;
-                    paging?: {
-                        pageNumber?: number | null;
-                        pageSize?: number | null;
-                        sortOrder?: string | null;
-                    } | null;
-                };
+                /**
+                 * @example {
+                 *       "timestamp": "2026-10-30T17:30:24+00:00",
+                 *       "timestampSignature": "VuZ0f/VEM2iq0zGCAVFTgWWD5zLJGCtUs/Eh3ecz4lYXSU42TwTWjwL6EQ4SHXf2gYZoci5q5nwswxkd0i4gvQ5fKd3lM8RzleDUziWqicrak65guIKynYuOvvYE29yqkwQ20N4FTKHAoseokIch8ByhxTeURFAinWHJZ9Rhf9ShojGn5f5/sP6G8C7WHMOaOB7f5e+FrjRfQs660rVaVjQU6XKmRrtKHsQQcMTz2Npm4/ikBolVSUXV4ZWUofA8ZR3+/aBsINw/CALnNIp+9mU6WEbneRz6nK1/LWV/VMT8A9J4gEo8GIGGSCFWlbq2P6DxTxLSHByEiNelYxOkqA==",
+                 *       "approverPublicKey": "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEArA0bxSqhL7xfvcHbKKa8wMTMsIeJfYRdIgPxp5cU9JcmV86kyfpyRcSNSi44LVeNmAi94F3OZrXXi6CZvWrFL+VcewUtUSu+kG5oLJ9T4O6R2I5GO2Ev1HJnK3WfHOsFKFxLGzmKyjEkSLGgopY+Nh74K8Q6yxsvQPETOs9TzQiUXFYlfEZnbjUWG4eAgW9WWEopmK/X295ToOuTHFzmzO00btkjAy6vwWOabCE4kaJg+bCNW1snZz84uonr60rB9H0Mj98RbTfbDyMh6cIkaj8WrXeaYh4fxQYXApYu3nzhe3Q1bNCzV5M68rCsgVrmWcK/xUhM9BK6QHSwS/l76wIDAQAB",
+                 *       "timestampDigestAlgorithm": "SHA-256",
+                 *       "detailLevel": "level1",
+                 *       "paging": {
+                 *         "pageNumber": 0,
+                 *         "pageSize": 1,
+                 *         "sortOrder": "CREATION_DATE_ASC"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["FilterSignTasksRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the approver’s sign tasks */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        tasks: ({
-                            detailLevel: string;
-                            /** @description task id */
-                            id: string;
-                            /** @description the challenge to sign, base64 (docs/approval-challenge.md) */
-                            approvalToBeSigned: string;
-                            approverPublicKey: string;
-                            /** @description OpenTSB: the request the task belongs to */
-                            requestId: string;
-                            /** @description OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK or MODIFY */
-                            operation: string;
-                            /** @description OpenTSB: the key named by the request */
-                            keyName: string;
-                            /** @description OpenTSB: creation time of the request */
-                            createdAt: string;
-                            /** @description OpenTSB: when the request expires */
-                            expiresAt: string | null;
-                            /** @description OpenTSB: SHA-256 of the approved payload (base64) */
-                            payloadDigest: string;
-                            /** @description OpenTSB: what to sign to reject (base64) */
-                            rejectionToBeSigned: string;
-                            metaData?: string | null;
-                            metaDataSignature?: string | null;
-                            payload?: string | null;
-                            payloadType?: string | null;
-                            requestBase64?: string | null;
-                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
-                            signedSignRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
-                            signedModifyKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original block request as sent (its password removed), null for other operations */
-                            signedBlockKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
-                            signedUnblockKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
-                            signedDecryptRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
-                            signedUnwrapKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
-                            signedCertificateRequestRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
-                            signedSignCertificateRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
-                            signedSelfSignCertificateRequestDto?: {
-                                [key: string]: unknown;
-                            } | null;
-                            timestamp?: string | null;
-                            timestampSignature?: string | null;
-                            timestampSignatureAlgorithm?: string | null;
-                            timestampSignatureWithAlgorithm?: string | null;
-                            keyAttributes?: string | null;
-                            keyAttributesSignature?: string | null;
-                            /** @description OpenTSB, listings without credential: the partition of the task */
-                            partition?: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
-                    };
+                    "application/json": components["schemas"]["FilterSignTasksResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -8583,6 +8644,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8618,109 +8683,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description a fresh ISO-8601 time, e.g. 2026-11-29T10:00:00Z */
-                    timestamp: string;
-                    /** @description signature over the UTF-8 bytes of timestamp (standard base64) */
-                    timestampSignature: string;
-                    /** @description digest of timestampSignature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
-                    timestampDigestAlgorithm: string;
-                    approverPublicKey?: string | null;
-                    approverCertificate?: string | null;
-                    timestampSigningCertificate?: string | null;
-                    id?: string | null;
-                    requestId?: string | null;
-                    detailLevel?: string | null;
-                    paging?: {
-                        pageNumber?: number | null;
-                        pageSize?: number | null;
-                        sortOrder?: string | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["FilterDecryptTasksRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the approver’s decrypt tasks */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        tasks: ({
-                            detailLevel: string;
-                            /** @description task id */
-                            id: string;
-                            /** @description the challenge to sign, base64 (docs/approval-challenge.md) */
-                            approvalToBeSigned: string;
-                            approverPublicKey: string;
-                            /** @description OpenTSB: the request the task belongs to */
-                            requestId: string;
-                            /** @description OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK or MODIFY */
-                            operation: string;
-                            /** @description OpenTSB: the key named by the request */
-                            keyName: string;
-                            /** @description OpenTSB: creation time of the request */
-                            createdAt: string;
-                            /** @description OpenTSB: when the request expires */
-                            expiresAt: string | null;
-                            /** @description OpenTSB: SHA-256 of the approved payload (base64) */
-                            payloadDigest: string;
-                            /** @description OpenTSB: what to sign to reject (base64) */
-                            rejectionToBeSigned: string;
-                            metaData?: string | null;
-                            metaDataSignature?: string | null;
-                            payload?: string | null;
-                            payloadType?: string | null;
-                            requestBase64?: string | null;
-                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
-                            signedSignRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
-                            signedModifyKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original block request as sent (its password removed), null for other operations */
-                            signedBlockKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
-                            signedUnblockKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
-                            signedDecryptRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
-                            signedUnwrapKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
-                            signedCertificateRequestRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
-                            signedSignCertificateRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
-                            signedSelfSignCertificateRequestDto?: {
-                                [key: string]: unknown;
-                            } | null;
-                            timestamp?: string | null;
-                            timestampSignature?: string | null;
-                            timestampSignatureAlgorithm?: string | null;
-                            timestampSignatureWithAlgorithm?: string | null;
-                            keyAttributes?: string | null;
-                            keyAttributesSignature?: string | null;
-                            /** @description OpenTSB, listings without credential: the partition of the task */
-                            partition?: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
-                    };
+                    "application/json": components["schemas"]["FilterDecryptTasksResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -8791,6 +8764,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8826,109 +8803,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description a fresh ISO-8601 time, e.g. 2026-11-29T10:00:00Z */
-                    timestamp: string;
-                    /** @description signature over the UTF-8 bytes of timestamp (standard base64) */
-                    timestampSignature: string;
-                    /** @description digest of timestampSignature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
-                    timestampDigestAlgorithm: string;
-                    approverPublicKey?: string | null;
-                    approverCertificate?: string | null;
-                    timestampSigningCertificate?: string | null;
-                    id?: string | null;
-                    requestId?: string | null;
-                    detailLevel?: string | null;
-                    paging?: {
-                        pageNumber?: number | null;
-                        pageSize?: number | null;
-                        sortOrder?: string | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["FilterUnwrapKeyTasksRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the approver’s unwrap tasks */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        tasks: ({
-                            detailLevel: string;
-                            /** @description task id */
-                            id: string;
-                            /** @description the challenge to sign, base64 (docs/approval-challenge.md) */
-                            approvalToBeSigned: string;
-                            approverPublicKey: string;
-                            /** @description OpenTSB: the request the task belongs to */
-                            requestId: string;
-                            /** @description OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK or MODIFY */
-                            operation: string;
-                            /** @description OpenTSB: the key named by the request */
-                            keyName: string;
-                            /** @description OpenTSB: creation time of the request */
-                            createdAt: string;
-                            /** @description OpenTSB: when the request expires */
-                            expiresAt: string | null;
-                            /** @description OpenTSB: SHA-256 of the approved payload (base64) */
-                            payloadDigest: string;
-                            /** @description OpenTSB: what to sign to reject (base64) */
-                            rejectionToBeSigned: string;
-                            metaData?: string | null;
-                            metaDataSignature?: string | null;
-                            payload?: string | null;
-                            payloadType?: string | null;
-                            requestBase64?: string | null;
-                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
-                            signedSignRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
-                            signedModifyKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original block request as sent (its password removed), null for other operations */
-                            signedBlockKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
-                            signedUnblockKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
-                            signedDecryptRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
-                            signedUnwrapKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
-                            signedCertificateRequestRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
-                            signedSignCertificateRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
-                            signedSelfSignCertificateRequestDto?: {
-                                [key: string]: unknown;
-                            } | null;
-                            timestamp?: string | null;
-                            timestampSignature?: string | null;
-                            timestampSignatureAlgorithm?: string | null;
-                            timestampSignatureWithAlgorithm?: string | null;
-                            keyAttributes?: string | null;
-                            keyAttributesSignature?: string | null;
-                            /** @description OpenTSB, listings without credential: the partition of the task */
-                            partition?: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
-                    };
+                    "application/json": components["schemas"]["FilterUnwrapKeyTasksResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -8999,6 +8884,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9034,109 +8923,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description a fresh ISO-8601 time, e.g. 2026-11-29T10:00:00Z */
-                    timestamp: string;
-                    /** @description signature over the UTF-8 bytes of timestamp (standard base64) */
-                    timestampSignature: string;
-                    /** @description digest of timestampSignature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
-                    timestampDigestAlgorithm: string;
-                    approverPublicKey?: string | null;
-                    approverCertificate?: string | null;
-                    timestampSigningCertificate?: string | null;
-                    id?: string | null;
-                    requestId?: string | null;
-                    detailLevel?: string | null;
-                    paging?: {
-                        pageNumber?: number | null;
-                        pageSize?: number | null;
-                        sortOrder?: string | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["FilterBlockKeyTasksRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the approver’s block tasks */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        tasks: ({
-                            detailLevel: string;
-                            /** @description task id */
-                            id: string;
-                            /** @description the challenge to sign, base64 (docs/approval-challenge.md) */
-                            approvalToBeSigned: string;
-                            approverPublicKey: string;
-                            /** @description OpenTSB: the request the task belongs to */
-                            requestId: string;
-                            /** @description OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK or MODIFY */
-                            operation: string;
-                            /** @description OpenTSB: the key named by the request */
-                            keyName: string;
-                            /** @description OpenTSB: creation time of the request */
-                            createdAt: string;
-                            /** @description OpenTSB: when the request expires */
-                            expiresAt: string | null;
-                            /** @description OpenTSB: SHA-256 of the approved payload (base64) */
-                            payloadDigest: string;
-                            /** @description OpenTSB: what to sign to reject (base64) */
-                            rejectionToBeSigned: string;
-                            metaData?: string | null;
-                            metaDataSignature?: string | null;
-                            payload?: string | null;
-                            payloadType?: string | null;
-                            requestBase64?: string | null;
-                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
-                            signedSignRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
-                            signedModifyKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original block request as sent (its password removed), null for other operations */
-                            signedBlockKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
-                            signedUnblockKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
-                            signedDecryptRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
-                            signedUnwrapKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
-                            signedCertificateRequestRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
-                            signedSignCertificateRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
-                            signedSelfSignCertificateRequestDto?: {
-                                [key: string]: unknown;
-                            } | null;
-                            timestamp?: string | null;
-                            timestampSignature?: string | null;
-                            timestampSignatureAlgorithm?: string | null;
-                            timestampSignatureWithAlgorithm?: string | null;
-                            keyAttributes?: string | null;
-                            keyAttributesSignature?: string | null;
-                            /** @description OpenTSB, listings without credential: the partition of the task */
-                            partition?: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
-                    };
+                    "application/json": components["schemas"]["FilterBlockKeyTasksResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -9207,6 +9004,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9242,109 +9043,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description a fresh ISO-8601 time, e.g. 2026-11-29T10:00:00Z */
-                    timestamp: string;
-                    /** @description signature over the UTF-8 bytes of timestamp (standard base64) */
-                    timestampSignature: string;
-                    /** @description digest of timestampSignature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
-                    timestampDigestAlgorithm: string;
-                    approverPublicKey?: string | null;
-                    approverCertificate?: string | null;
-                    timestampSigningCertificate?: string | null;
-                    id?: string | null;
-                    requestId?: string | null;
-                    detailLevel?: string | null;
-                    paging?: {
-                        pageNumber?: number | null;
-                        pageSize?: number | null;
-                        sortOrder?: string | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["FilterUnblockKeyTasksRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the approver’s unblock tasks */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        tasks: ({
-                            detailLevel: string;
-                            /** @description task id */
-                            id: string;
-                            /** @description the challenge to sign, base64 (docs/approval-challenge.md) */
-                            approvalToBeSigned: string;
-                            approverPublicKey: string;
-                            /** @description OpenTSB: the request the task belongs to */
-                            requestId: string;
-                            /** @description OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK or MODIFY */
-                            operation: string;
-                            /** @description OpenTSB: the key named by the request */
-                            keyName: string;
-                            /** @description OpenTSB: creation time of the request */
-                            createdAt: string;
-                            /** @description OpenTSB: when the request expires */
-                            expiresAt: string | null;
-                            /** @description OpenTSB: SHA-256 of the approved payload (base64) */
-                            payloadDigest: string;
-                            /** @description OpenTSB: what to sign to reject (base64) */
-                            rejectionToBeSigned: string;
-                            metaData?: string | null;
-                            metaDataSignature?: string | null;
-                            payload?: string | null;
-                            payloadType?: string | null;
-                            requestBase64?: string | null;
-                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
-                            signedSignRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
-                            signedModifyKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original block request as sent (its password removed), null for other operations */
-                            signedBlockKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
-                            signedUnblockKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
-                            signedDecryptRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
-                            signedUnwrapKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
-                            signedCertificateRequestRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
-                            signedSignCertificateRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
-                            signedSelfSignCertificateRequestDto?: {
-                                [key: string]: unknown;
-                            } | null;
-                            timestamp?: string | null;
-                            timestampSignature?: string | null;
-                            timestampSignatureAlgorithm?: string | null;
-                            timestampSignatureWithAlgorithm?: string | null;
-                            keyAttributes?: string | null;
-                            keyAttributesSignature?: string | null;
-                            /** @description OpenTSB, listings without credential: the partition of the task */
-                            partition?: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
-                    };
+                    "application/json": components["schemas"]["FilterUnblockKeyTasksResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -9415,6 +9124,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9450,109 +9163,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description a fresh ISO-8601 time, e.g. 2026-11-29T10:00:00Z */
-                    timestamp: string;
-                    /** @description signature over the UTF-8 bytes of timestamp (standard base64) */
-                    timestampSignature: string;
-                    /** @description digest of timestampSignature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
-                    timestampDigestAlgorithm: string;
-                    approverPublicKey?: string | null;
-                    approverCertificate?: string | null;
-                    timestampSigningCertificate?: string | null;
-                    id?: string | null;
-                    requestId?: string | null;
-                    detailLevel?: string | null;
-                    paging?: {
-                        pageNumber?: number | null;
-                        pageSize?: number | null;
-                        sortOrder?: string | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["FilterModifyKeyTasksRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the approver’s modify tasks */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        tasks: ({
-                            detailLevel: string;
-                            /** @description task id */
-                            id: string;
-                            /** @description the challenge to sign, base64 (docs/approval-challenge.md) */
-                            approvalToBeSigned: string;
-                            approverPublicKey: string;
-                            /** @description OpenTSB: the request the task belongs to */
-                            requestId: string;
-                            /** @description OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK or MODIFY */
-                            operation: string;
-                            /** @description OpenTSB: the key named by the request */
-                            keyName: string;
-                            /** @description OpenTSB: creation time of the request */
-                            createdAt: string;
-                            /** @description OpenTSB: when the request expires */
-                            expiresAt: string | null;
-                            /** @description OpenTSB: SHA-256 of the approved payload (base64) */
-                            payloadDigest: string;
-                            /** @description OpenTSB: what to sign to reject (base64) */
-                            rejectionToBeSigned: string;
-                            metaData?: string | null;
-                            metaDataSignature?: string | null;
-                            payload?: string | null;
-                            payloadType?: string | null;
-                            requestBase64?: string | null;
-                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
-                            signedSignRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
-                            signedModifyKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original block request as sent (its password removed), null for other operations */
-                            signedBlockKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
-                            signedUnblockKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
-                            signedDecryptRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
-                            signedUnwrapKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
-                            signedCertificateRequestRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
-                            signedSignCertificateRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
-                            signedSelfSignCertificateRequestDto?: {
-                                [key: string]: unknown;
-                            } | null;
-                            timestamp?: string | null;
-                            timestampSignature?: string | null;
-                            timestampSignatureAlgorithm?: string | null;
-                            timestampSignatureWithAlgorithm?: string | null;
-                            keyAttributes?: string | null;
-                            keyAttributesSignature?: string | null;
-                            /** @description OpenTSB, listings without credential: the partition of the task */
-                            partition?: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
-                    };
+                    "application/json": components["schemas"]["FilterModifyKeyTasksResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -9623,6 +9244,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9658,109 +9283,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description a fresh ISO-8601 time, e.g. 2026-11-29T10:00:00Z */
-                    timestamp: string;
-                    /** @description signature over the UTF-8 bytes of timestamp (standard base64) */
-                    timestampSignature: string;
-                    /** @description digest of timestampSignature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
-                    timestampDigestAlgorithm: string;
-                    approverPublicKey?: string | null;
-                    approverCertificate?: string | null;
-                    timestampSigningCertificate?: string | null;
-                    id?: string | null;
-                    requestId?: string | null;
-                    detailLevel?: string | null;
-                    paging?: {
-                        pageNumber?: number | null;
-                        pageSize?: number | null;
-                        sortOrder?: string | null;
-                    } | null;
-                };
+                "application/json": components["schemas"]["FilterAllTasksRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description all the approver’s tasks */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        tasks: ({
-                            detailLevel: string;
-                            /** @description task id */
-                            id: string;
-                            /** @description the challenge to sign, base64 (docs/approval-challenge.md) */
-                            approvalToBeSigned: string;
-                            approverPublicKey: string;
-                            /** @description OpenTSB: the request the task belongs to */
-                            requestId: string;
-                            /** @description OpenTSB: SIGN, DECRYPT, UNWRAP, BLOCK, UNBLOCK or MODIFY */
-                            operation: string;
-                            /** @description OpenTSB: the key named by the request */
-                            keyName: string;
-                            /** @description OpenTSB: creation time of the request */
-                            createdAt: string;
-                            /** @description OpenTSB: when the request expires */
-                            expiresAt: string | null;
-                            /** @description OpenTSB: SHA-256 of the approved payload (base64) */
-                            payloadDigest: string;
-                            /** @description OpenTSB: what to sign to reject (base64) */
-                            rejectionToBeSigned: string;
-                            metaData?: string | null;
-                            metaDataSignature?: string | null;
-                            payload?: string | null;
-                            payloadType?: string | null;
-                            requestBase64?: string | null;
-                            /** @description level3: the original sign request as sent (its password removed), null for other operations */
-                            signedSignRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original modify request as sent (its password removed), null for other operations */
-                            signedModifyKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original block request as sent (its password removed), null for other operations */
-                            signedBlockKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original unblock request as sent (its password removed), null for other operations */
-                            signedUnblockKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original decrypt request as sent (its password removed), null for other operations */
-                            signedDecryptRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original unwrap request as sent (its password removed), null for other operations */
-                            signedUnwrapKeyRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original CSR request as sent (its password removed), null for other operations */
-                            signedCertificateRequestRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original certificate signing request as sent (its password removed), null for other operations */
-                            signedSignCertificateRequest?: {
-                                [key: string]: unknown;
-                            } | null;
-                            /** @description level3: the original self-signed certificate request as sent (its password removed), null for other operations */
-                            signedSelfSignCertificateRequestDto?: {
-                                [key: string]: unknown;
-                            } | null;
-                            timestamp?: string | null;
-                            timestampSignature?: string | null;
-                            timestampSignatureAlgorithm?: string | null;
-                            timestampSignatureWithAlgorithm?: string | null;
-                            keyAttributes?: string | null;
-                            keyAttributesSignature?: string | null;
-                            /** @description OpenTSB, listings without credential: the partition of the task */
-                            partition?: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
-                    };
+                    "application/json": components["schemas"]["FilterAllTasksResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -9831,6 +9364,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9866,19 +9403,16 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description task id */
-                    id: string;
-                    /** @description the challenge exactly as received (standard base64) */
-                    approvalToBeSigned: string;
-                    /** @description signature over the base64-decoded approvalToBeSigned (standard base64) */
-                    signature: string;
-                    /** @description digest of the signature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
-                    approvalDigestAlgorithm: string;
-                    approverPublicKey?: string | null;
-                    approverCertificate?: string | null;
-                    timestampSigningCertificate?: string | null;
-                };
+                /**
+                 * @example {
+                 *       "id": "6947856a-e3a1-44cf-bb99-bbd2995642ca",
+                 *       "approvalToBeSigned": "4AAAADsABAABAAAAAhASAFRTQl9UVVRPUklBTF8xLVJTQQAAVBBAADwAAABXEBYAQXBwcm92ZVNpZ25UYXNrUGF5bG9hZAAABwEIANcU814AAAAAAhANAHRpbWVzdGFtcC1rZXkAAABWEFkAMFcwDAYIKoZIzj0EAwIFAANHADBEAiADPniQDGELMUTqJCJ17kW3bUInXIf8dy9mwsseJ7voJAIgK3Kh4JjkR+RDugYKlp4x3M6UQIXkyQ5OuavkL0V5b5sAAABXEBYAQXBwcm92ZVNpZ25UYXNrUGF5bG9hZAAA",
+                 *       "signature": "Mn/DQgm2yQbmFgcsEB+v3ACJgIbVo6IFSa7bDfMXmQXJZU21lVE0Bv46dTN6D4oWU/LYTuUYcIXmmRMChVgvRQvF254CctvDww99/ZUB+RrJ5LKE4t4gbHMgORntY/u3lM1CtmD5LwxONcB+3FwIyiODGPiDtfabgAucoGQ1X3Gdvn6KuESfFxtQfr3yn/FcMHBCGZDPPCIDDRaql3u9rI81emhyh7Oi1iXEypHAi9jzAUWRjnFCFtbOOs5MERN+54HxZF8wfY58aZLlHPF0GIhpC9+92NS7GRe0oO+gwlYX43NvewHwitTUMBE0ctd5xoNDkhuu8zMPTJJwiHqbmA==",
+                 *       "approvalDigestAlgorithm": "SHA-256",
+                 *       "approverPublicKey": "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEArA0bxSqhL7xfvcHbKKa8wMTMsIeJfYRdIgPxp5cU9JcmV86kyfpyRcSNSi44LVeNmAi94F3OZrXXi6CZvWrFL+VcewUtUSu+kG5oLJ9T4O6R2I5GO2Ev1HJnK3WfHOsFKFxLGzmKyjEkSLGgopY+Nh74K8Q6yxsvQPETOs9TzQiUXFYlfEZnbjUWG4eAgW9WWEopmK/X295ToOuTHFzmzO00btkjAy6vwWOabCE4kaJg+bCNW1snZz84uonr60rB9H0Mj98RbTfbDyMh6cIkaj8WrXeaYh4fxQYXApYu3nzhe3Q1bNCzV5M68rCsgVrmWcK/xUhM9BK6QHSwS/l76wIDAQAB"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ApproveTaskRequest"];
             };
         };
         responses: {
@@ -9959,6 +9493,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9994,18 +9532,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description task id */
-                    id: string;
-                    /** @description signature over the base64-decoded rejectionToBeSigned of the task ("REJECT:" ‖ challenge) (standard base64) */
-                    signature: string;
-                    /** @description digest of the signature: SHA-224, SHA-256, SHA-384, SHA-512, SHA3-224, SHA3-256, SHA3-384, SHA3-512, EdDSA or ML-DSA */
-                    approvalDigestAlgorithm: string;
-                    approverPublicKey?: string | null;
-                    approverCertificate?: string | null;
-                    timestampSigningCertificate?: string | null;
-                    reason?: string | null;
-                };
+                "application/json": components["schemas"]["RejectTaskRequest"];
             };
         };
         responses: {
@@ -10086,6 +9613,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10121,12 +9652,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description key label (unique in the partition) */
-                    label: string;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    password?: string | string[] | null;
-                };
+                "application/json": components["schemas"]["KeyReference"];
             };
         };
         responses: {
@@ -10198,6 +9724,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10233,22 +9763,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description the certificates (PEM) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description the OpenTSB root certificate (PEM, self-signed) */
-                        root: string;
-                        /** @description the device (intermediate CA) certificate, issued by the root (PEM) */
-                        device: string;
-                        /** @description the partition attestation key's certificate, issued by the device key (PEM) */
-                        attestation: string;
-                        /** @description the partition timestamp key's certificate (extendedKeyUsage timeStamping, critical), issued by the device key (PEM) */
-                        timestamp: string;
-                    };
+                    "application/json": components["schemas"]["CertificateChain"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -10283,6 +9804,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10318,29 +9843,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    messageImprint?: string | null;
-                    data?: string | null;
-                    /** @description SHA-256, SHA-384 or SHA-512 */
-                    hashAlgorithm: string;
-                    nonce?: string | null;
-                    certReq?: boolean | null;
-                };
+                "application/json": components["schemas"]["CreateRfcTimestampRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the time-stamp token (DER, base64) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description ContentInfo (CMS SignedData of a TSTInfo), base64 DER */
-                        timeStampToken: string;
-                        /** @description TimeStampResp (status granted) with the token, base64 DER */
-                        timeStampResponse: string;
-                    };
+                    "application/json": components["schemas"]["RfcTimestamp"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -10402,6 +9915,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10478,6 +9995,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10513,40 +10034,19 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description the exported log, as GET /v1/audit/export returned it */
-                    log: string;
-                };
+                "application/json": components["schemas"]["VerifyAuditLogRequest"];
                 "application/x-ndjson": string;
                 "text/plain": string;
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the verification report */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description true when no problem was found */
-                        valid: boolean;
-                        /** @description the chain the log is of (a partition id) */
-                        chain: string | null;
-                        entries: number;
-                        checkpoints: number;
-                        /** @description the highest sequence a valid checkpoint signature vouches for (0: none) */
-                        coveredThrough: number;
-                        /** @description which key checked the signatures: here always the partition’s own attestation key ("given") */
-                        keySource: "given" | "header" | "none";
-                        notes: string[];
-                        /** @description every problem found, by sequence (an uncovered tail last); the first is where the log stops being trustworthy */
-                        problems: {
-                            sequence: number | null;
-                            kind: "malformed" | "edited" | "removed" | "reordered" | "checkpoint-mismatch" | "missing-signature" | "bad-signature" | "missing-checkpoint" | "broken-checkpoint-chain" | "uncovered-tail";
-                            problem: string;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["VerifyAuditLogResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -10599,6 +10099,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10634,50 +10138,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description label of the signing key (a stored RSA, EC or ED key; no derivation path) */
-                    signKeyName: string;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    keyPassword?: string | string[] | null;
-                    /** @description one of SHA224_WITH_RSA, SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA, SHA224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA512_WITH_ECDSA, EDDSA */
-                    signatureAlgorithm: string;
-                    keyUsage?: string[] | null;
-                    extendedKeyUsage?: string[] | null;
-                    /** @description days (1–36525); absent or null: 365 */
-                    validity?: number | null;
-                    /** @description subject distinguished name; null or empty values are left out */
-                    standardCertificateAttributes: {
-                        commonName?: string | null;
-                        country?: string | null;
-                        stateOrProvinceName?: string | null;
-                        locality?: string | null;
-                        organizationName?: string | null;
-                        organizationUnitName?: string | null;
-                        organizationIdentifier?: string | null;
-                        email?: string | null;
-                        title?: string | null;
-                        surname?: string | null;
-                        givenName?: string | null;
-                        initials?: string | null;
-                        pseudonym?: string | null;
-                        generationQualifier?: string | null;
-                    };
-                    signedApprovals?: string[] | null;
-                };
+                "application/json": components["schemas"]["SignCsrRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the CSR (PEM) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        label: string;
-                        /** @description PKCS#10 CSR, PEM */
-                        certificateSigningRequest: string;
-                    };
+                    "application/json": components["schemas"]["SignCsrResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -10748,6 +10219,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10783,36 +10258,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description label of the signing key (a stored RSA, EC or ED key; no derivation path) */
-                    signKeyName: string;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    keyPassword?: string | string[] | null;
-                    /** @description one of SHA224_WITH_RSA, SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA, SHA224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA512_WITH_ECDSA, EDDSA */
-                    signatureAlgorithm: string;
-                    keyUsage?: string[] | null;
-                    extendedKeyUsage?: string[] | null;
-                    /** @description days (1–36525); absent or null: 365 */
-                    validity?: number | null;
-                    /** @description subject distinguished name; null or empty values are left out */
-                    standardCertificateAttributes: {
-                        commonName?: string | null;
-                        country?: string | null;
-                        stateOrProvinceName?: string | null;
-                        locality?: string | null;
-                        organizationName?: string | null;
-                        organizationUnitName?: string | null;
-                        organizationIdentifier?: string | null;
-                        email?: string | null;
-                        title?: string | null;
-                        surname?: string | null;
-                        givenName?: string | null;
-                        initials?: string | null;
-                        pseudonym?: string | null;
-                        generationQualifier?: string | null;
-                    };
-                    signedApprovals?: string[] | null;
-                };
+                "application/json": components["schemas"]["SignCsrDownloadRequest"];
             };
         };
         responses: {
@@ -10893,6 +10339,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10928,53 +10378,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description label of the signing key (a stored RSA, EC or ED key; no derivation path) */
-                    signKeyName: string;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    keyPassword?: string | string[] | null;
-                    /** @description one of SHA224_WITH_RSA, SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA, SHA224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA512_WITH_ECDSA, EDDSA */
-                    signatureAlgorithm: string;
-                    keyUsage?: string[] | null;
-                    extendedKeyUsage?: string[] | null;
-                    /** @description days (1–36525); absent or null: 365 */
-                    validity?: number | null;
-                    /** @description CN of subject and issuer; when absent, standardCertificateAttributes.commonName (as the Fireblocks agent and the Keycloak provider send it) */
-                    commonName?: string | null;
-                    certificateAuthority?: boolean | null;
-                    /** @description the subject; commonName above, when given, takes the place of its CN */
-                    standardCertificateAttributes?: {
-                        commonName?: string | null;
-                        country?: string | null;
-                        stateOrProvinceName?: string | null;
-                        locality?: string | null;
-                        organizationName?: string | null;
-                        organizationUnitName?: string | null;
-                        organizationIdentifier?: string | null;
-                        email?: string | null;
-                        title?: string | null;
-                        surname?: string | null;
-                        givenName?: string | null;
-                        initials?: string | null;
-                        pseudonym?: string | null;
-                        generationQualifier?: string | null;
-                    } | null;
-                    signedApprovals?: string[] | null;
-                };
+                "application/json": components["schemas"]["SelfSignCertificateRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the certificate (PEM) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        label: string;
-                        /** @description X.509 certificate, PEM */
-                        certificate: string;
-                    };
+                    "application/json": components["schemas"]["SelfSignCertificateResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -11045,6 +10459,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11080,53 +10498,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description label of the signing key (a stored RSA, EC or ED key; no derivation path) */
-                    signKeyName: string;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    keyPassword?: string | string[] | null;
-                    /** @description one of SHA224_WITH_RSA, SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA, SHA224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA512_WITH_ECDSA, EDDSA */
-                    signatureAlgorithm: string;
-                    keyUsage?: string[] | null;
-                    extendedKeyUsage?: string[] | null;
-                    /** @description days (1–36525); absent or null: 365 */
-                    validity?: number | null;
-                    /** @description CN of subject and issuer; when absent, standardCertificateAttributes.commonName (as the Fireblocks agent and the Keycloak provider send it) */
-                    commonName?: string | null;
-                    certificateAuthority?: boolean | null;
-                    /** @description the subject; commonName above, when given, takes the place of its CN */
-                    standardCertificateAttributes?: {
-                        commonName?: string | null;
-                        country?: string | null;
-                        stateOrProvinceName?: string | null;
-                        locality?: string | null;
-                        organizationName?: string | null;
-                        organizationUnitName?: string | null;
-                        organizationIdentifier?: string | null;
-                        email?: string | null;
-                        title?: string | null;
-                        surname?: string | null;
-                        givenName?: string | null;
-                        initials?: string | null;
-                        pseudonym?: string | null;
-                        generationQualifier?: string | null;
-                    } | null;
-                    signedApprovals?: string[] | null;
-                };
+                "application/json": components["schemas"]["CreateSelfSignedCertificateRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the certificate (PEM) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        label: string;
-                        /** @description X.509 certificate, PEM */
-                        certificate: string;
-                    };
+                    "application/json": components["schemas"]["CreateSelfSignedCertificateResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -11197,6 +10579,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11232,55 +10618,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description label of the signing key (a stored RSA, EC or ED key; no derivation path) */
-                    signKeyName: string;
-                    /** @description key password: a string or an array of single characters (TSB char[]) */
-                    keyPassword?: string | string[] | null;
-                    /** @description one of SHA224_WITH_RSA, SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA, SHA224_WITH_ECDSA, SHA256_WITH_ECDSA, SHA384_WITH_ECDSA, SHA512_WITH_ECDSA, EDDSA */
-                    signatureAlgorithm: string;
-                    keyUsage?: string[] | null;
-                    extendedKeyUsage?: string[] | null;
-                    /** @description PKCS#10 CSR (PEM, or base64 DER); its signature must verify */
-                    certificateSigningRequest: string;
-                    /** @description sets the CN of the subject (the CSR’s subject, or standardCertificateAttributes) */
-                    commonName?: string | null;
-                    certificateAuthority?: boolean | null;
-                    /** @description days (1–36525); absent or null: 365 */
-                    validity?: number | null;
-                    /** @description subject of the certificate instead of the CSR’s subject */
-                    standardCertificateAttributes?: {
-                        commonName?: string | null;
-                        country?: string | null;
-                        stateOrProvinceName?: string | null;
-                        locality?: string | null;
-                        organizationName?: string | null;
-                        organizationUnitName?: string | null;
-                        organizationIdentifier?: string | null;
-                        email?: string | null;
-                        title?: string | null;
-                        surname?: string | null;
-                        givenName?: string | null;
-                        initials?: string | null;
-                        pseudonym?: string | null;
-                        generationQualifier?: string | null;
-                    } | null;
-                    signedApprovals?: string[] | null;
-                };
+                "application/json": components["schemas"]["SignCertificateRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the certificate (PEM) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        label: string;
-                        /** @description X.509 certificate, PEM */
-                        certificate: string;
-                    };
+                    "application/json": components["schemas"]["SignCertificateResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -11351,6 +10699,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11386,26 +10738,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description key label (unique in the partition) */
-                    label: string;
-                    /** @description X.509 certificate of the key, base64 DER (PEM is accepted too) */
-                    certificate: string;
-                };
+                "application/json": components["schemas"]["ImportPlainCertificateRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description stored (empty body) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        label: string;
-                        /** @description X.509 certificate, PEM */
-                        certificate: string;
-                    };
+                    "application/json": components["schemas"]["ImportPlainCertificateResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -11476,6 +10819,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11514,19 +10861,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description the certificate (PEM and base64 DER) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        label: string;
-                        /** @description X.509 certificate, PEM */
-                        certificate: string;
-                        /** @description the same certificate, base64 DER without PEM armour */
-                        rawCertificate: string;
-                    };
+                    "application/json": components["schemas"]["GetCertificateResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -11597,6 +10938,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11712,6 +11057,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11747,24 +11096,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description the partition policy */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description partition name */
-                        partition: string;
-                        partitionId: string;
-                        allowKeyImport: boolean;
-                        allowKeyExport: boolean;
-                        /** @description deleting a key moves it to the trash bin */
-                        keyInvalidation: boolean;
-                        readOnly: boolean;
-                        allowObjectDestruction: boolean;
-                        allowObjectUsage: boolean;
-                    };
+                    "application/json": components["schemas"]["GetPartitionPolicyResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -11826,6 +11164,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11861,24 +11203,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description the officers */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        officers: {
-                            name: string;
-                            /** @description lower-case hex SHA-256 of the SPKI DER */
-                            fingerprint: string;
-                            /** @description SPKI DER, base64 */
-                            publicKey: string;
-                            createdAt: string;
-                            /** @description when the operator revoked the officer */
-                            revokedAt: string | null;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["ListSecurityOfficersResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -11940,6 +11271,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11975,46 +11310,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description the proposals */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        proposals: {
-                            id: string;
-                            /** @description SET_POLICY, RESTORE_KEY or PURGE_KEY */
-                            action: string;
-                            /** @description the action parameters from the statement */
-                            parameters: unknown;
-                            /** @description PENDING, EXECUTED, REJECTED, EXPIRED or FAILED */
-                            status: string;
-                            /** @description the statement the proposer signed, base64 */
-                            statement: string;
-                            /** @description "APPROVE:" ‖ statement, base64: what the approving officer signs */
-                            approvalToBeSigned: string;
-                            /** @description "REJECT:" ‖ statement, base64: what a rejecting officer signs */
-                            rejectionToBeSigned: string;
-                            /** @description officer name */
-                            proposedBy: string;
-                            proposedByFingerprint: string;
-                            /** @description officer name */
-                            decidedBy: string | null;
-                            /** @description SHA-256 of the deciding officer’s SPKI */
-                            decidedByFingerprint: string | null;
-                            /** @description the rejection reason */
-                            reason: string | null;
-                            /** @description why an approved proposal FAILED */
-                            errorCode: number | null;
-                            /** @description why an approved proposal FAILED */
-                            errorMessage: string | null;
-                            createdAt: string;
-                            expiresAt: string;
-                            /** @description when the proposal was approved or rejected */
-                            decidedAt: string | null;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["ListOfficerProposalsResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -12076,6 +11378,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12111,56 +11417,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description the statement bytes: canonical JSON of action, nonce, parameters, partition, proposedAt (standard base64) */
-                    statement: string;
-                    /** @description the signing officer’s public key, SubjectPublicKeyInfo DER (standard base64) */
-                    officerPublicKey: string;
-                    /** @description the officer’s signature (standard base64) */
-                    signature: string;
-                    digestAlgorithm?: string | null;
-                };
+                "application/json": components["schemas"]["CreateOfficerProposalRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the proposal */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        id: string;
-                        /** @description SET_POLICY, RESTORE_KEY or PURGE_KEY */
-                        action: string;
-                        /** @description the action parameters from the statement */
-                        parameters: unknown;
-                        /** @description PENDING, EXECUTED, REJECTED, EXPIRED or FAILED */
-                        status: string;
-                        /** @description the statement the proposer signed, base64 */
-                        statement: string;
-                        /** @description "APPROVE:" ‖ statement, base64: what the approving officer signs */
-                        approvalToBeSigned: string;
-                        /** @description "REJECT:" ‖ statement, base64: what a rejecting officer signs */
-                        rejectionToBeSigned: string;
-                        /** @description officer name */
-                        proposedBy: string;
-                        proposedByFingerprint: string;
-                        /** @description officer name */
-                        decidedBy: string | null;
-                        /** @description SHA-256 of the deciding officer’s SPKI */
-                        decidedByFingerprint: string | null;
-                        /** @description the rejection reason */
-                        reason: string | null;
-                        /** @description why an approved proposal FAILED */
-                        errorCode: number | null;
-                        /** @description why an approved proposal FAILED */
-                        errorMessage: string | null;
-                        createdAt: string;
-                        expiresAt: string;
-                        /** @description when the proposal was approved or rejected */
-                        decidedAt: string | null;
-                    };
+                    "application/json": components["schemas"]["CreateOfficerProposalResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -12231,6 +11498,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12266,56 +11537,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description the proposal id */
-                    id: string;
-                    /** @description the signing officer’s public key, SubjectPublicKeyInfo DER (standard base64) */
-                    officerPublicKey: string;
-                    /** @description the officer’s signature (standard base64) */
-                    signature: string;
-                    digestAlgorithm?: string | null;
-                };
+                "application/json": components["schemas"]["ApproveOfficerProposalRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the proposal, executed */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        id: string;
-                        /** @description SET_POLICY, RESTORE_KEY or PURGE_KEY */
-                        action: string;
-                        /** @description the action parameters from the statement */
-                        parameters: unknown;
-                        /** @description PENDING, EXECUTED, REJECTED, EXPIRED or FAILED */
-                        status: string;
-                        /** @description the statement the proposer signed, base64 */
-                        statement: string;
-                        /** @description "APPROVE:" ‖ statement, base64: what the approving officer signs */
-                        approvalToBeSigned: string;
-                        /** @description "REJECT:" ‖ statement, base64: what a rejecting officer signs */
-                        rejectionToBeSigned: string;
-                        /** @description officer name */
-                        proposedBy: string;
-                        proposedByFingerprint: string;
-                        /** @description officer name */
-                        decidedBy: string | null;
-                        /** @description SHA-256 of the deciding officer’s SPKI */
-                        decidedByFingerprint: string | null;
-                        /** @description the rejection reason */
-                        reason: string | null;
-                        /** @description why an approved proposal FAILED */
-                        errorCode: number | null;
-                        /** @description why an approved proposal FAILED */
-                        errorMessage: string | null;
-                        createdAt: string;
-                        expiresAt: string;
-                        /** @description when the proposal was approved or rejected */
-                        decidedAt: string | null;
-                    };
+                    "application/json": components["schemas"]["ApproveOfficerProposalResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -12386,6 +11618,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12421,57 +11657,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description the proposal id */
-                    id: string;
-                    /** @description the signing officer’s public key, SubjectPublicKeyInfo DER (standard base64) */
-                    officerPublicKey: string;
-                    /** @description the officer’s signature (standard base64) */
-                    signature: string;
-                    digestAlgorithm?: string | null;
-                    reason?: string | null;
-                };
+                "application/json": components["schemas"]["RejectOfficerProposalRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description the proposal, rejected */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        id: string;
-                        /** @description SET_POLICY, RESTORE_KEY or PURGE_KEY */
-                        action: string;
-                        /** @description the action parameters from the statement */
-                        parameters: unknown;
-                        /** @description PENDING, EXECUTED, REJECTED, EXPIRED or FAILED */
-                        status: string;
-                        /** @description the statement the proposer signed, base64 */
-                        statement: string;
-                        /** @description "APPROVE:" ‖ statement, base64: what the approving officer signs */
-                        approvalToBeSigned: string;
-                        /** @description "REJECT:" ‖ statement, base64: what a rejecting officer signs */
-                        rejectionToBeSigned: string;
-                        /** @description officer name */
-                        proposedBy: string;
-                        proposedByFingerprint: string;
-                        /** @description officer name */
-                        decidedBy: string | null;
-                        /** @description SHA-256 of the deciding officer’s SPKI */
-                        decidedByFingerprint: string | null;
-                        /** @description the rejection reason */
-                        reason: string | null;
-                        /** @description why an approved proposal FAILED */
-                        errorCode: number | null;
-                        /** @description why an approved proposal FAILED */
-                        errorMessage: string | null;
-                        createdAt: string;
-                        expiresAt: string;
-                        /** @description when the proposal was approved or rejected */
-                        decidedAt: string | null;
-                    };
+                    "application/json": components["schemas"]["RejectOfficerProposalResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -12542,6 +11738,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12577,22 +11777,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description the keys in the trash bin */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        keys: {
-                            /** @description key uuid */
-                            id: string;
-                            label: string;
-                            algorithm: string;
-                            /** @description when the key was deleted into the trash bin */
-                            invalidatedAt: string | null;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["ListInvalidatedKeysResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -12654,6 +11845,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12695,23 +11890,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description opentsb-partition-backup */
-                        format: string;
-                        version: number;
-                        createdAt: string;
-                        partition: {
-                            [key: string]: unknown;
-                        };
-                        keys: {
-                            [key: string]: unknown;
-                        }[];
-                        officers: {
-                            [key: string]: unknown;
-                        }[];
-                        /** @description HMAC-SHA256 under a master-key-derived key, base64 */
-                        mac: string;
-                    };
+                    "application/json": components["schemas"]["ExportPartitionBackupResponse"];
                 };
             };
             /** @description The request is invalid: a body field, parameter or value the service refuses (errorCode 600 validation failed, 621 invalid JSON, 607 algorithm not supported by the key, …) */
@@ -12773,6 +11952,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window admits requests again */
                     "retry-after"?: number;
+                    /** @description the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>` */
+                    ratelimit?: string;
+                    /** @description the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones) */
+                    "ratelimit-policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {

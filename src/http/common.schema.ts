@@ -20,7 +20,10 @@ export const PasswordSchema = Type.Union(
     Type.Array(Type.String({ minLength: 1, maxLength: 2 }), { maxItems: 256 }),
     Type.Null(),
   ],
-  { description: 'key password: a string or an array of single characters (TSB char[])' },
+  {
+    title: 'KeyPassword',
+    description: 'key password: a string or an array of single characters (TSB char[])',
+  },
 );
 
 export const LabelSchema = Type.String({

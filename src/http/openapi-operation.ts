@@ -7,6 +7,8 @@
  */
 import type { SwaggerTransform } from '@fastify/swagger';
 import type { RouteAuth } from './auth.plugin.js';
+import { OPERATION_DESCRIPTIONS } from './openapi-descriptions.js';
+import { OPERATION_EXAMPLES } from './openapi-examples.js';
 
 /** Every authenticated route accepts any one of the three credential kinds (OpenAPI: alternatives). */
 export const API_SECURITY_REQUIREMENT: Array<Record<string, string[]>> = [
@@ -41,11 +43,21 @@ export const ERROR_DESCRIPTIONS: Record<number, string> = {
   503: 'The key store database is not reachable (errorCode 2); try again shortly',
 };
 
-const RETRY_AFTER_HEADER = {
+const RATE_LIMIT_HEADERS = {
   'retry-after': {
     type: 'integer',
     minimum: 1,
     description: 'seconds until the window admits requests again',
+  },
+  ratelimit: {
+    type: 'string',
+    description:
+      'the budget left (draft-ietf-httpapi-ratelimit-headers): `"caller";r=0;t=<seconds to the next window>`',
+  },
+  'ratelimit-policy': {
+    type: 'string',
+    description:
+      'the limit: `"caller";q=<requests>;w=<window seconds>` (`"address"` for unauthenticated ones)',
   },
 };
 
@@ -60,7 +72,7 @@ function errorResponse(status: number): Schema {
   return {
     $ref: 'TsbError',
     description: ERROR_DESCRIPTIONS[status] ?? 'TSB error',
-    ...(status === 429 ? { headers: RETRY_AFTER_HEADER } : {}),
+    ...(status === 429 ? { headers: RATE_LIMIT_HEADERS } : {}),
   };
 }
 
@@ -82,11 +94,17 @@ export function commonErrorStatuses(options: { auth: RouteAuth | undefined; body
 export const documentOperation: SwaggerTransform = ({ schema, url, route }) => {
   if (!schema || (schema as Schema)['hide']) return { schema, url };
   const auth = (route.config as { auth?: RouteAuth } | undefined)?.auth;
+  const operationId = String((schema as Schema)['operationId'] ?? '');
+  const described = OPERATION_DESCRIPTIONS[operationId];
+  const examples = OPERATION_EXAMPLES[operationId];
   const declared = ((schema as Schema)['response'] ?? {}) as Responses;
   const responses: Responses = {};
   for (const [status, response] of Object.entries(declared)) {
     // route-declared TSB errors keep their status and get the shared description
-    responses[status] = isTsbErrorReference(response) ? errorResponse(Number(status)) : response;
+    if (isTsbErrorReference(response)) responses[status] = errorResponse(Number(status));
+    else if (status.startsWith('2'))
+      responses[status] = successResponse(response as Schema, described, examples);
+    else responses[status] = response;
   }
   for (const status of commonErrorStatuses({ auth, body: 'body' in schema, url })) {
     responses[String(status)] ??= errorResponse(status);
@@ -96,5 +114,26 @@ export const documentOperation: SwaggerTransform = ({ schema, url, route }) => {
     auth === false
       ? { security: [] }
       : { security: API_SECURITY_REQUIREMENT, ...(auth ? { 'x-tsb-roles': [...auth.roles] } : {}) };
-  return { schema: { ...schema, ...security, response: sorted }, url };
+  const body = (schema as Schema)['body'] as Schema | undefined;
+  const documented = {
+    ...schema,
+    ...((schema as Schema)['description'] || !described ? {} : { description: described.description }),
+    ...(body && examples?.request !== undefined ? { body: { ...body, examples: [examples.request] } } : {}),
+  };
+  return { schema: { ...documented, ...security, response: sorted }, url };
 };
+
+/** A success answer with a description (the route's, else the catalog's) and its example. */
+function successResponse(
+  response: Schema,
+  described: { success: string } | undefined,
+  examples: { response?: unknown } | undefined,
+): Schema {
+  return {
+    ...response,
+    ...(response['description'] || !described ? {} : { 'x-response-description': described.success }),
+    ...(examples?.response !== undefined && !('content' in response)
+      ? { examples: [examples.response] }
+      : {}),
+  };
+}

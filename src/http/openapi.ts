@@ -1,6 +1,23 @@
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { SERVICE_VERSION } from '../features/service-info/version.js';
+import { withComponentSchemas } from './openapi-components.js';
 import { documentOperation } from './openapi-operation.js';
+
+/**
+ * The Content-Security-Policy of the Swagger UI under /docs: its scripts and styles come from its own files;
+ * it fetches the document and, with "Try it out", the API of this origin. No inline script, no other origin.
+ */
+export const DOCS_CONTENT_SECURITY_POLICY = {
+  'default-src': "'none'",
+  'script-src': "'self'",
+  'style-src': "'self' 'unsafe-inline'",
+  'img-src': "'self' data:",
+  'font-src': "'self' data:",
+  'connect-src': "'self'",
+  'base-uri': "'none'",
+  'form-action': "'none'",
+  'frame-ancestors': "'none'",
+};
 
 /**
  * The OpenAPI 3.1 frame; paths come from the route schemas, their security requirement and common error
@@ -9,6 +26,8 @@ import { documentOperation } from './openapi-operation.js';
  */
 export const openApiDocumentation: FastifyDynamicSwaggerOptions = {
   transform: documentOperation,
+  transformObject: (document) =>
+    withComponentSchemas('openapiObject' in document ? document.openapiObject : {}),
   // shared schemas keep their $id as component name (TsbError), so generated clients get readable types
   refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json['$id'] ?? `def-${i}`) },
   openapi: {

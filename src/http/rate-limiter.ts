@@ -19,6 +19,10 @@ export interface RateLimitDecision {
   allowed: boolean;
   /** whole seconds until the caller's window ends (at least 1 when refused) */
   retryAfterSeconds: number;
+  /** requests the caller has left in this window; null when Redis did not answer (the request went uncounted) */
+  remaining: number | null;
+  /** whole seconds until the window ends (at least 1) */
+  resetSeconds: number;
 }
 
 /** INCR the window's counter, give it its lifetime on first use; answers [count, ms left]. */
@@ -58,13 +62,20 @@ export class RateLimiter {
     this.redis.defineCommand('tsbTakeToken', { numberOfKeys: 1, lua: TAKE_SCRIPT });
   }
 
+  /** The RateLimit-Policy header (draft-ietf-httpapi-ratelimit-headers) of a policy of `max` requests per window. */
+  policyHeader(name: string, max = this.options.max): string {
+    return `"${name}";q=${max};w=${this.options.windowSeconds}`;
+  }
+
   /** Counts one request of `caller`; `max` overrides the limit of the options (a second kind of caller). */
   async take(caller: string, max = this.options.max): Promise<RateLimitDecision> {
     const now = this.now();
     const until = this.refusedUntil.get(caller);
     if (until !== undefined) {
-      if (until > now)
-        return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((until - now) / 1000)) };
+      if (until > now) {
+        const seconds = Math.max(1, Math.ceil((until - now) / 1000));
+        return { allowed: false, retryAfterSeconds: seconds, remaining: 0, resetSeconds: seconds };
+      }
       this.refusedUntil.delete(caller);
     }
     const window = Math.floor(now / this.windowMs);
@@ -86,13 +97,14 @@ export class RateLimiter {
         this.lastComplaint = now;
         this.options.onRedisUnavailable?.(error);
       }
-      return { allowed: true, retryAfterSeconds: 0 };
+      return { allowed: true, retryAfterSeconds: 0, remaining: null, resetSeconds: 1 };
     }
     if (msLeft < 0) msLeft = (window + 1) * this.windowMs - now;
-    if (count <= max) return { allowed: true, retryAfterSeconds: 0 };
+    const resetSeconds = Math.max(1, Math.ceil(msLeft / 1000));
+    if (count <= max) return { allowed: true, retryAfterSeconds: 0, remaining: max - count, resetSeconds };
     this.refusedUntil.set(caller, now + msLeft);
     if (this.refusedUntil.size > 100_000) this.forgetEnded(now);
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(msLeft / 1000)) };
+    return { allowed: false, retryAfterSeconds: resetSeconds, remaining: 0, resetSeconds };
   }
 
   async close(): Promise<void> {

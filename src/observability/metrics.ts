@@ -4,7 +4,7 @@
  * in one process); the process metrics (CPU, memory, event loop, GC) live in one registry per process.
  * Label values are bounded sets (operation, algorithm, state, status): never key names, ids or URLs.
  */
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { WorkflowQueue } from '../features/approvals/queue.js';
 import { REQUEST_STATUSES } from '../features/approvals/request-status.js';
 import { SERVICE_VERSION } from '../features/service-info/version.js';
@@ -17,6 +17,10 @@ import { registerStatefulKeyMetrics } from './stateful-metrics.js';
 const QUEUE_SNAPSHOT = { ttlMs: 1_000, timeoutMs: 500 };
 /** The grouped count of SKA requests is read at most every ten seconds, so scrapes cannot load the database. */
 const REQUESTS_SNAPSHOT = { ttlMs: 10_000, timeoutMs: 2_000 };
+/** Seconds: an Ed25519 signature with a cached key takes tens of microseconds, SLH-DSA and RSA-4096 up to seconds. */
+const OPERATION_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
 
 export interface ServiceMetricsSources {
   prisma: PrismaClient;
@@ -55,9 +59,18 @@ export class ServiceMetrics {
       labelNames: ['operation', 'algorithm'],
       registers,
     });
-    this.stopObserving = hsm.operations.observe(({ operation, algorithm }) =>
-      operations.inc({ operation, algorithm }),
-    );
+    const latency = new Histogram({
+      name: 'tsb_hsm_operation_seconds',
+      help: 'Duration of completed HSM key operations (key lookup, approval check, mechanism, use count) by operation and key algorithm',
+      labelNames: ['operation', 'algorithm'],
+      buckets: OPERATION_BUCKETS,
+      registers,
+    });
+    this.stopObserving = hsm.operations.observe(({ operation, algorithm, seconds }) => {
+      const labels = { operation, algorithm };
+      operations.inc(labels);
+      latency.observe(labels, seconds);
+    });
 
     const cache = () => hsm.keyCacheStatistics();
     new Counter({

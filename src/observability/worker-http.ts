@@ -4,8 +4,9 @@
  * nothing else and reads no request body.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Config } from '../config.js';
 import type { ServiceMetrics } from './metrics.js';
-import { presentsMetricsToken } from './metrics-token.js';
+import { metricsRefusal } from './metrics-token.js';
 import type { Readiness } from './readiness.js';
 
 export interface WorkerHttpOptions {
@@ -13,7 +14,7 @@ export interface WorkerHttpOptions {
   port: number;
   metrics: ServiceMetrics;
   readiness: () => Promise<Readiness>;
-  metricsToken: string | null;
+  metricsAccess: Pick<Config['operations'], 'metricsToken' | 'metricsOpen'>;
 }
 
 export async function startWorkerHttp(options: WorkerHttpOptions): Promise<Server> {
@@ -61,7 +62,7 @@ const json = (status: number, value: unknown): Answer => ({
 
 async function answer(
   request: IncomingMessage,
-  { metrics, readiness, metricsToken }: WorkerHttpOptions,
+  { metrics, readiness, metricsAccess }: WorkerHttpOptions,
 ): Promise<Answer> {
   const path = (request.url ?? '/').split('?')[0];
   if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -73,9 +74,8 @@ async function answer(
     return json(result.status === 'unavailable' ? 503 : 200, result);
   }
   if (path === '/metrics') {
-    if (metricsToken !== null && !presentsMetricsToken(request.headers.authorization, metricsToken)) {
-      return json(401, { message: 'send Authorization: Bearer <TSB_METRICS_TOKEN>' });
-    }
+    const refusal = metricsRefusal(request.headers.authorization, metricsAccess);
+    if (refusal) return json(401, { message: refusal.message });
     const { contentType, body } = await metrics.render();
     return { status: 200, type: contentType, body };
   }

@@ -73,7 +73,7 @@ export const SkaApprovalSchema = Type.Object(
       ),
     ),
   },
-  { description: 'One approver of a group.' },
+  { title: 'SkaApproval', description: 'One approver of a group.' },
 );
 
 export const SkaGroupSchema = Type.Object(
@@ -98,7 +98,10 @@ export const SkaGroupSchema = Type.Object(
       { description: 'The approvers of this group (null or absent: none, so no quorum can be reached).' },
     ),
   },
-  { description: 'A group of approvers; all groups of a token must reach their quorum (AND).' },
+  {
+    title: 'SkaGroup',
+    description: 'A group of approvers; all groups of a token must reach their quorum (AND).',
+  },
 );
 
 export const SkaTokenSchema = Type.Object(
@@ -137,7 +140,7 @@ export const SkaTokenSchema = Type.Object(
       },
     ),
   },
-  { description: 'One way of satisfying a rule; any token of a rule suffices (OR).' },
+  { title: 'SkaToken', description: 'One way of satisfying a rule; any token of a rule suffices (OR).' },
 );
 
 function ruleSchema(description: string) {
@@ -153,7 +156,7 @@ function ruleSchema(description: string) {
             { description: 'Alternative tokens (OR); `null`, absent or `[]`: no approval is needed.' },
           ),
         },
-        { description: 'An approval rule.' },
+        { title: 'SkaRule', description: 'An approval rule.' },
       ),
       Type.Null(),
     ],
@@ -193,6 +196,7 @@ export const SkaPolicySchema = Type.Object(
     keyStatus: OptionalOrNull(keyStatusSchema('Initial key status; default not blocked.')),
   },
   {
+    title: 'SkaPolicy',
     description:
       'Smart Key Attributes policy. Missing rules mean `null` (no approval needed). A non-null policy makes ' +
       'the key an SKA key, which can never be extractable.',
@@ -200,6 +204,7 @@ export const SkaPolicySchema = Type.Object(
 );
 
 export const SkaModifyPolicySchema = Type.Object(rules, {
+  title: 'SkaModifyPolicy',
   description: 'New SKA policy of a key (the key status is changed through block/unblock, not here).',
 });
 

@@ -166,6 +166,23 @@ describe('GET /metrics', () => {
     ).toBeUndefined();
   });
 
+  it('observes the duration of HSM operations per operation and key algorithm', async () => {
+    const { samples } = await scrape(t);
+    const ecSign = { operation: 'sign', algorithm: 'EC' };
+    expect(sampleValue(samples, 'tsb_hsm_operation_seconds_count', ecSign)).toBe(3);
+    expect(sampleValue(samples, 'tsb_hsm_operation_seconds_bucket', { ...ecSign, le: '+Inf' })).toBe(3);
+    expect(sampleValue(samples, 'tsb_hsm_operation_seconds_bucket', { ...ecSign, le: '5' })).toBe(3);
+    const seconds = sampleValue(samples, 'tsb_hsm_operation_seconds_sum', ecSign)!;
+    expect(seconds).toBeGreaterThan(0);
+    expect(seconds).toBeLessThan(5);
+    const aesEncrypt = { operation: 'encrypt', algorithm: 'AES' };
+    expect(sampleValue(samples, 'tsb_hsm_operation_seconds_count', aesEncrypt)).toBe(1);
+    // the request waiting for its approval has not run
+    expect(
+      sampleValue(samples, 'tsb_hsm_operation_seconds_count', { operation: 'sign', algorithm: 'ED' }),
+    ).toBeUndefined();
+  });
+
   it('reports the key cache as the HSM core counts it', async () => {
     const { samples } = await scrape(t);
     const cache = t.hsm.keyCacheStatistics();
@@ -258,5 +275,40 @@ describe('GET /metrics with TSB_METRICS_TOKEN', () => {
     expect(sampleValue(samples, 'tsb_http_requests_total', { route: '/metrics', status_code: '401' })).toBe(
       3,
     );
+  });
+});
+
+describe('GET /metrics in production mode', () => {
+  it('answers 401 without TSB_METRICS_TOKEN, and says how to open it', async () => {
+    const logLines: string[] = [];
+    const t = await createTestContext({ env: { NODE_ENV: 'production' }, logLines });
+    try {
+      const closed = await t.app.inject({ method: 'GET', url: '/metrics' });
+      expect(closed.statusCode).toBe(401);
+      expect(closed.json()).toMatchObject({ errorCode: 406 });
+      expect(closed.json().message).toContain('TSB_METRICS_TOKEN');
+      expect(closed.json().message).toContain('TSB_METRICS_PUBLIC=true');
+      // a TSB credential does not open it either
+      const jwt = await t.app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: await t.as('any', ['service']),
+      });
+      expect(jwt.statusCode).toBe(401);
+      // the operator was told at start-up
+      const warnings = logLines.map((line) => JSON.parse(line)).filter((line) => line.level === 40);
+      expect(warnings.map((line) => line.msg)).toContainEqual(expect.stringContaining('/metrics is closed'));
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('is open with TSB_METRICS_PUBLIC=true', async () => {
+    const t = await createTestContext({ env: { NODE_ENV: 'production', TSB_METRICS_PUBLIC: 'true' } });
+    try {
+      await scrape(t);
+    } finally {
+      await t.close();
+    }
   });
 });

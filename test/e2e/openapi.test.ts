@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { renderOpenApiDocument } from '../../src/http/openapi-document.js';
 
@@ -74,16 +76,118 @@ describe('openapi/openapi.json', () => {
   });
 });
 
+describe('openapi/openapi.json for people and generated clients', () => {
+  const load = async () => JSON.parse(await renderOpenApiDocument()) as OpenApiDocument;
+  const operationsOf = (document: OpenApiDocument) =>
+    Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ name: `${method} ${path}`, operation })),
+    );
+
+  it('describes every operation and every answer (no "Default Response")', async () => {
+    const document = await load();
+    for (const { name, operation } of operationsOf(document)) {
+      expect(operation.description?.length ?? 0, `${name}: description`).toBeGreaterThan(20);
+      for (const [status, response] of Object.entries(operation.responses)) {
+        expect(response.description, `${name} ${status}`).toBeTruthy();
+        expect(response.description, `${name} ${status}`).not.toBe('Default Response');
+      }
+    }
+  });
+
+  it('names the request and answer bodies as component schemas', async () => {
+    const document = await load();
+    const schemas = document.components.schemas;
+    for (const name of [
+      'SynchronousSignRequest',
+      'SynchronousSignResponse',
+      'SignedKeyAttributes',
+      'RequestStatus',
+      'SkaPolicy',
+      'KeyAttributesInput',
+      'KeyPassword',
+    ]) {
+      expect(schemas[name], name).toBeDefined();
+    }
+    expect(
+      document.paths['/v1/synchronousSign']?.['post']?.requestBody?.content['application/json']?.schema,
+    ).toEqual({ $ref: '#/components/schemas/SynchronousSignRequest' });
+    // every reference resolves
+    const references = [...JSON.stringify(document).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)];
+    for (const [, name] of references) expect(schemas[name!], name).toBeDefined();
+  });
+
+  it('has examples for the main operations, and each validates against its schema', async () => {
+    const document = await load();
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    ajv.addSchema({ $id: 'openapi.json', components: document.components } as object);
+    const validate = (schema: unknown, example: unknown, where: string) => {
+      const reference = (schema as { $ref?: string }).$ref;
+      const check = ajv.compile(reference ? { $ref: `openapi.json${reference}` } : (schema as object));
+      expect(check(example), `${where}: ${ajv.errorsText(check.errors)}`).toBe(true);
+    };
+    let examples = 0;
+    const withExamples = new Set<string>();
+    for (const { name, operation } of operationsOf(document)) {
+      const body = operation.requestBody?.content['application/json'];
+      if (body?.example !== undefined) {
+        validate(body.schema, body.example, `${name} request`);
+        withExamples.add(`${operation.operationId} request`);
+        examples++;
+      }
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const media = response.content?.['application/json'];
+        if (media?.example === undefined) continue;
+        validate(media.schema, media.example, `${name} ${status}`);
+        withExamples.add(`${operation.operationId} response`);
+        examples++;
+      }
+    }
+    expect(examples).toBeGreaterThanOrEqual(20);
+    for (const id of [
+      'synchronousSign',
+      'verifySignature',
+      'encrypt',
+      'synchronousDecrypt',
+      'wrap',
+      'createKey',
+      'sign',
+      'modify',
+    ]) {
+      expect(withExamples.has(`${id} request`), `${id} request`).toBe(true);
+      expect(withExamples.has(`${id} response`), `${id} response`).toBe(true);
+    }
+    for (const id of ['getKeys', 'getKeyAttributesWithKeyPassword', 'getRequestStatus'])
+      expect(withExamples.has(`${id} response`), `${id} response`).toBe(true);
+    for (const id of ['synchronousUnwrap', 'approveTask', 'filterSignTasks', 'deleteKeyWithPassword'])
+      expect(withExamples.has(`${id} request`), `${id} request`).toBe(true);
+  });
+
+  it('a wrong example is caught by the same validation', async () => {
+    const document = await load();
+    const ajv = new Ajv2020({ strict: false });
+    addFormats.default(ajv);
+    ajv.addSchema({ $id: 'openapi.json', components: document.components } as object);
+    const check = ajv.compile({ $ref: 'openapi.json#/components/schemas/SynchronousSignRequest' });
+    expect(check({ signRequest: { payload: 'UGF5bG9hZA==', signatureAlgorithm: 'EDDSA' } })).toBe(false);
+  });
+});
+
 interface OpenApiOperation {
   operationId: string;
   summary?: string;
   tags?: string[];
   security?: Array<Record<string, string[]>>;
   'x-tsb-roles'?: string[];
-  requestBody?: unknown;
+  description?: string;
+  requestBody?: { content: Record<string, { schema?: unknown; example?: unknown }> };
   responses: Record<
     string,
-    { description: string; headers?: object; content?: Record<string, { schema?: unknown }> }
+    {
+      description: string;
+      headers?: object;
+      content?: Record<string, { schema?: unknown; example?: unknown }>;
+    }
   >;
 }
 

@@ -275,7 +275,13 @@ describe('graceful shutdown with work in flight', () => {
     const httpPort = await freePort();
     const [api, worker] = await Promise.all([
       startApi('api-only', env),
-      startWorker('worker', { ...env, TSB_WORKER_HTTP_PORT: String(httpPort), HOST: '127.0.0.1' }),
+      startWorker('worker', {
+        ...env,
+        TSB_WORKER_HTTP_PORT: String(httpPort),
+        HOST: '127.0.0.1',
+        // a production process: /metrics needs a token or this opt-out
+        TSB_METRICS_PUBLIC: 'true',
+      }),
     ]);
     const workerUrl = `http://127.0.0.1:${httpPort}`;
     await until('the worker to listen', () =>

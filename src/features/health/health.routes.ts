@@ -64,7 +64,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{
         operationId: 'readyz',
         summary:
           'The service can serve requests (database reachable, master key opens the partitions; Redis reported)',
-        response: { 200: ReadinessSchema, 503: ReadinessSchema },
+        response: {
+          200: ReadinessSchema,
+          503: { ...ReadinessSchema, description: 'not ready: the database or the master key check failed' },
+        },
       },
     },
     async (_request, reply) => {

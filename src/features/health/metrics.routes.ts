@@ -1,18 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import type { Config } from '../../config.js';
 import { TsbError } from '../../errors.js';
 import { errorResponses } from '../../http/common.schema.js';
 import type { ServiceMetrics } from '../../observability/metrics.js';
-import { presentsMetricsToken } from '../../observability/metrics-token.js';
+import { METRICS_CLOSED_MESSAGE, metricsRefusal } from '../../observability/metrics-token.js';
 
 /**
- * `GET /metrics`, the Prometheus text exposition. Open like /healthz unless TSB_METRICS_TOKEN is set;
- * then it asks for `Authorization: Bearer <token>` (not a TSB credential: the route has no partition).
+ * `GET /metrics`, the Prometheus text exposition. With TSB_METRICS_TOKEN it asks for `Authorization: Bearer
+ * <token>` (not a TSB credential: the route has no partition); without one it is open in development and
+ * with TSB_METRICS_PUBLIC=true, and closed (401) when NODE_ENV is production.
  */
 export const metricsRoutes: FastifyPluginAsyncTypebox<{
   metrics: ServiceMetrics;
-  token: string | null;
-}> = async (app, { metrics, token }) => {
+  access: Pick<Config['operations'], 'metricsToken' | 'metricsOpen'>;
+}> = async (app, { metrics, access }) => {
+  if (access.metricsToken === null && !access.metricsOpen) app.log.warn(METRICS_CLOSED_MESSAGE);
   app.get(
     '/metrics',
     {
@@ -24,7 +27,8 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<{
         description:
           'HTTP requests and latency by route pattern and status, HSM operations by algorithm, key cache, ' +
           'workflow queue depth, SKA requests by status and process metrics. Needs `Authorization: Bearer ' +
-          '<TSB_METRICS_TOKEN>` when the service is configured with a metrics token.',
+          '<TSB_METRICS_TOKEN>` when the service is configured with a metrics token; without one it is open in ' +
+          'development and with TSB_METRICS_PUBLIC=true, and answers 401 when NODE_ENV is production.',
         response: {
           200: {
             description: 'Prometheus text format 0.0.4',
@@ -35,13 +39,8 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      if (token !== null) {
-        const authorization = request.headers.authorization;
-        if (authorization === undefined)
-          throw new TsbError('MISSING_ACCESS_TOKEN', 'send Authorization: Bearer <TSB_METRICS_TOKEN>');
-        if (!presentsMetricsToken(authorization, token))
-          throw new TsbError('INVALID_ACCESS_TOKEN', 'this is not the metrics token');
-      }
+      const refusal = metricsRefusal(request.headers.authorization, access);
+      if (refusal) throw new TsbError(refusal.code, refusal.message);
       const { contentType, body } = await metrics.render();
       return reply.type(contentType).send(body);
     },

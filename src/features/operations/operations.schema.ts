@@ -1,4 +1,6 @@
 import { Type } from 'typebox';
+import { CIPHER_ALGORITHMS } from '../../crypto/ciphers/ciphers.js';
+import { SIGNATURE_ALGORITHMS } from '../../crypto/signatures/signature-algorithms.js';
 import { PasswordSchema } from '../../http/common.schema.js';
 import { OptionalOrNull } from '../../lib/schema-fields.js';
 import { SkaPolicySchema } from '../../ska/policy.schema.js';
@@ -23,6 +25,21 @@ export const KeyName = (description: string) =>
     maxLength: 1024,
     description: `${description}; may end in a derivation path (label/44'/0'/0')`,
   });
+
+/**
+ * The algorithm names the service knows, listed in the description rather than enforced as an enum: TSB
+ * clients also send OIDs and spellings the parsers map (test/conformance), and those must keep working.
+ */
+const SIGNATURE_ALGORITHM = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: `the signature algorithm, one of the key's family: ${SIGNATURE_ALGORITHMS.map((a) => a.name).join(', ')} (or the algorithm OID)`,
+});
+const CIPHER_ALGORITHM = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: `the cipher: ${CIPHER_ALGORITHMS.join(', ')}`,
+});
 
 /** Pre-signed approvals for keys whose SKA rule needs approval (docs/approval-challenge.md, "Pre-signed approvals"). */
 export const SignedApprovals = Type.Optional(
@@ -51,11 +68,7 @@ export const SignRequestSchema = Type.Object({
   keyPassword: Type.Optional(PasswordSchema),
   metaData: OptionalBinary('document shown to approvers'),
   metaDataSignature: OptionalBinary('signature over the decoded metaData'),
-  signatureAlgorithm: Type.String({
-    minLength: 1,
-    maxLength: 64,
-    description: 'e.g. SHA256_WITH_ECDSA, EDDSA, ML_DSA',
-  }),
+  signatureAlgorithm: SIGNATURE_ALGORITHM,
   signatureType: OptionalText('DER (default), RAW (r‖s) or ETH (r‖s‖v)'),
   auxiliaryRandomData: OptionalBinary('auxiliary randomness (not used)'),
   context: OptionalBinary('ML-DSA / SLH-DSA context string'),
@@ -76,7 +89,7 @@ export const VerifySignatureRequestSchema = Type.Object({
   ),
   masterKeyPassword: Type.Optional(PasswordSchema),
   keyPassword: Type.Optional(PasswordSchema),
-  signatureAlgorithm: Type.String({ minLength: 1, maxLength: 64 }),
+  signatureAlgorithm: SIGNATURE_ALGORITHM,
   payload: SignPayload('signed data, or its digest for NONE* algorithms'),
   payloadType: OptionalText('as for signing'),
   signature: Binary('signature'),
@@ -115,11 +128,7 @@ export const EncryptBodySchema = Type.Object({
     payload: Binary('plaintext'),
     encryptKeyName: KeyName('label of the encryption key'),
     keyPassword: Type.Optional(PasswordSchema),
-    cipherAlgorithm: Type.String({
-      minLength: 1,
-      maxLength: 64,
-      description: 'e.g. AES_GCM, RSA_PADDING_OAEP_WITH_SHA256',
-    }),
+    cipherAlgorithm: CIPHER_ALGORITHM,
     tagLength: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 1024 }), Type.Null()])),
     additionalAuthenticationData: OptionalBinary('additional authenticated data (AEAD ciphers)'),
   }),
@@ -142,7 +151,7 @@ export const DecryptBodySchema = Type.Object({
     encryptedPayload: Binary('ciphertext (with the MAC appended for AEAD ciphers)'),
     decryptKeyName: KeyName('label of the decryption key'),
     keyPassword: Type.Optional(PasswordSchema),
-    cipherAlgorithm: Type.String({ minLength: 1, maxLength: 64 }),
+    cipherAlgorithm: CIPHER_ALGORITHM,
     initializationVector: OptionalBinary('IV or nonce'),
     tagLength: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 1024 }), Type.Null()])),
     additionalAuthenticationData: OptionalBinary('additional authenticated data'),

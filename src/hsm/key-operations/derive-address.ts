@@ -29,6 +29,7 @@ export class DeriveAddressOperations {
     partition: Partition,
     input: DeriveInput,
   ): Promise<{ label: string; derivationType: string; derivationValue: string; path: string }> {
+    const startedAt = performance.now();
     const { label, path } = splitKeyName(input.label);
     if (!path || path.length === 0) {
       throw new TsbError(
@@ -67,7 +68,7 @@ export class DeriveAddressOperations {
       chainCode: derived.chainCode,
       derivation: { type: derivationType, value: derived.derivationValue },
     });
-    await this.uses.used(key, 'derive');
+    await this.uses.used(key, 'derive', { startedAt });
     return {
       label: stored.json.label,
       derivationType,

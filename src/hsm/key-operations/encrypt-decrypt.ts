@@ -28,6 +28,7 @@ export class EncryptDecryptOperations {
   ) {}
 
   async encrypt(partition: Partition, input: EncryptInput): Promise<EncryptResponse> {
+    const startedAt = performance.now();
     const payload = payloadOf(input.payload, 'encryptRequest.payload');
     const aad = optionalBinary(
       input.additionalAuthenticationData,
@@ -64,7 +65,7 @@ export class EncryptDecryptOperations {
         },
       );
     }
-    await this.uses.used(key, 'encrypt');
+    await this.uses.used(key, 'encrypt', { startedAt });
     return {
       encryptedPayload: result.encryptedPayload.toString('base64'),
       encryptedPayloadWithoutMessageAuthenticationCode: base64OrNull(
@@ -80,6 +81,7 @@ export class EncryptDecryptOperations {
    * public half is used, but the TSB asks for the key's `derive` attribute (key agreement), and so does OpenTSB.
    */
   async fileEncrypt(partition: Partition, input: FileEncryptInput, file: Buffer): Promise<Buffer> {
+    const startedAt = performance.now();
     const { label, path } = splitKeyName(input.encryptKeyName);
     refuseDerivationFor(path, 'file encryption');
     const key = await this.keys.unlock(partition, label, input.keyPassword, { cached: true });
@@ -92,7 +94,7 @@ export class EncryptDecryptOperations {
     authorizeKeyUse(partition, key, 'derive', { secretKey: false });
     const publicKey = createPublicKey({ key: Buffer.from(key.publicKey), format: 'der', type: 'spki' });
     const cryptogram = eciesEncrypt(publicKey, file);
-    await this.uses.used(key, 'encrypt');
+    await this.uses.used(key, 'encrypt', { startedAt });
     return cryptogram;
   }
 
@@ -101,6 +103,7 @@ export class EncryptDecryptOperations {
     input: DecryptInput,
     authorization: Authorization | null,
   ): Promise<Buffer> {
+    const startedAt = performance.now();
     const encryptedPayload = payloadOf(input.encryptedPayload, 'decryptRequest.encryptedPayload');
     const { key, ready, path, spend } = await this.resolver.ready(
       partition,
@@ -122,7 +125,7 @@ export class EncryptDecryptOperations {
         'decryptRequest.additionalAuthenticationData',
       ),
     });
-    await this.uses.used(key, 'decrypt', authorization, spend !== null);
+    await this.uses.used(key, 'decrypt', { startedAt, authorization, approvalsSpent: spend !== null });
     return plaintext;
   }
 

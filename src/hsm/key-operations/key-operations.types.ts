@@ -104,6 +104,8 @@ export type KeyOperationName =
 export interface KeyOperationEvent {
   operation: KeyOperationName;
   algorithm: string;
+  /** from the operation's start (key lookup included) to its use being counted */
+  seconds: number;
   /** a signature of a stateful hash-based key: the index it used and what the key has left */
   stateful?: { keyId: string; label: string; index: number; remaining: number; limit: number };
 }

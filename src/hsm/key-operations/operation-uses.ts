@@ -3,6 +3,15 @@ import type { UseCounter } from '../../keystore/use-counter.js';
 import type { Authorization } from '../approval-gate.js';
 import type { KeyOperationEvent, KeyOperationName } from './key-operations.types.js';
 
+/** How a completed operation went: when it started (`performance.now()`), who authorized it, what it spent. */
+export interface OperationUse {
+  startedAt: number;
+  authorization?: Authorization | null;
+  /** its pre-signed approvals were spent, and the use counted in the spending transaction */
+  approvalsSpent?: boolean;
+  stateful?: KeyOperationEvent['stateful'];
+}
+
 /** The end of every completed key operation: its use counted, its observers told. */
 export class OperationUses {
   private readonly observers = new Set<(event: KeyOperationEvent) => void>();
@@ -26,11 +35,17 @@ export class OperationUses {
   async used(
     key: Pick<Key, 'id' | 'algorithm'>,
     operation: KeyOperationName,
-    authorization: Authorization | null = null,
-    approvalsSpent = false,
-    detail: Pick<KeyOperationEvent, 'stateful'> = {},
+    use: OperationUse,
   ): Promise<void> {
+    const { startedAt, authorization = null, approvalsSpent = false, stateful } = use;
     if (authorization?.kind !== 'workflow' && !approvalsSpent) await this.useCounter.record(key.id);
-    for (const observer of this.observers) observer({ operation, algorithm: key.algorithm, ...detail });
+    if (this.observers.size === 0) return;
+    const event: KeyOperationEvent = {
+      operation,
+      algorithm: key.algorithm,
+      seconds: (performance.now() - startedAt) / 1_000,
+      ...(stateful ? { stateful } : {}),
+    };
+    for (const observer of this.observers) observer(event);
   }
 }

@@ -30,6 +30,7 @@ export class SignVerifyOperations {
   ) {}
 
   async sign(partition: Partition, input: SignInput, authorization: Authorization | null): Promise<Buffer> {
+    const startedAt = performance.now();
     refuseKeyObject(input.signKeyObject);
     const payload = signPayloadOf(input.payload, input.payloadType, 'signRequest.payload');
     optionalBinary(input.metaData, 'signRequest.metaData');
@@ -56,17 +57,21 @@ export class SignVerifyOperations {
       this.checkSignRequest(key, input);
       const reserved = await this.keys.reserveSignatureIndex(key);
       const signature = await signStateful(ready, reserved.index, request);
-      await this.uses.used(key, 'sign', authorization, spend !== null, {
+      await this.uses.used(key, 'sign', {
+        startedAt,
+        authorization,
+        approvalsSpent: spend !== null,
         stateful: { keyId: key.id, label: key.label, ...reserved },
       });
       return signature;
     }
     const signature = await sign(ready, request);
-    await this.uses.used(key, 'sign', authorization, spend !== null);
+    await this.uses.used(key, 'sign', { startedAt, authorization, approvalsSpent: spend !== null });
     return signature;
   }
 
   async verify(partition: Partition, input: VerifyInput): Promise<boolean> {
+    const startedAt = performance.now();
     const { verifySignatureRequest: signature, verifyHmacRequest: mac } = input;
     // null is absent: a client may send the other request as null
     if ((signature == null) === (mac == null)) {
@@ -82,7 +87,7 @@ export class SignVerifyOperations {
         payloadOf(mac.payload, 'verifyHmacRequest.payload'),
         binary(mac.signature, 'verifyHmacRequest.signature'),
       );
-      await this.uses.used(key, 'verify');
+      await this.uses.used(key, 'verify', { startedAt });
       return valid;
     }
     const request = signature!;
@@ -103,7 +108,7 @@ export class SignVerifyOperations {
       payloadType: request.payloadType ?? null,
       context: optionalBinary(request.context, 'verifySignatureRequest.context'),
     });
-    await this.uses.used(key, 'verify');
+    await this.uses.used(key, 'verify', { startedAt });
     return valid;
   }
 
@@ -111,6 +116,7 @@ export class SignVerifyOperations {
     partition: Partition,
     input: { keyName: string; keyPassword?: PasswordInput; payload: string },
   ): Promise<Buffer> {
+    const startedAt = performance.now();
     const payload = payloadOf(input.payload, 'hmacRequest.payload');
     const { key, ready } = await this.resolver.ready(partition, input.keyName, input.keyPassword, 'sign', {
       operation: 'SIGN',
@@ -119,7 +125,7 @@ export class SignVerifyOperations {
       authorization: null,
     });
     const mac = hmac(ready, payload);
-    await this.uses.used(key, 'hmac');
+    await this.uses.used(key, 'hmac', { startedAt });
     return mac;
   }
 
@@ -134,6 +140,7 @@ export class SignVerifyOperations {
     request: { keyName: string; keyPassword: PasswordInput; signatureAlgorithm: string; gated: GatedUse },
     build: (key: Key, signer: (data: Buffer) => Promise<Buffer>) => Promise<T>,
   ): Promise<T> {
+    const startedAt = performance.now();
     refuseDerivationFor(splitKeyName(request.keyName).path, 'certificates');
     const { key, ready, spend } = await this.resolver.ready(
       partition,
@@ -146,7 +153,11 @@ export class SignVerifyOperations {
     const result = await build(key, (data) =>
       sign(ready, { signatureAlgorithm: request.signatureAlgorithm, payload: data }),
     );
-    await this.uses.used(key, 'sign', request.gated.authorization, spend !== null);
+    await this.uses.used(key, 'sign', {
+      startedAt,
+      authorization: request.gated.authorization,
+      approvalsSpent: spend !== null,
+    });
     return result;
   }
 

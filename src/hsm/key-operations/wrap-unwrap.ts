@@ -24,6 +24,7 @@ export class WrapUnwrapOperations {
   ) {}
 
   async wrap(partition: Partition, input: WrapInput): Promise<Buffer> {
+    const startedAt = performance.now();
     if (!partition.allowKeyExport) {
       throw new TsbError(
         'SECURITY_NOT_ALLOWED',
@@ -48,7 +49,7 @@ export class WrapUnwrapOperations {
     refuseDerivationFor(wrapping.path, 'wrapping');
     const wrappingKey = await this.resolver.wrapping(partition, wrapping.label, input.wrapKeyPassword);
     const wrapped = wrapKey(wrappingKey.key, input.wrapMethod, this.keys.materialOf(partition, toWrap));
-    await this.uses.used(wrappingKey, 'wrap');
+    await this.uses.used(wrappingKey, 'wrap', { startedAt });
     return wrapped;
   }
 
@@ -58,6 +59,7 @@ export class WrapUnwrapOperations {
     authorization: Authorization | null,
     options: { requestId?: string } = {},
   ): Promise<SignedKeyAttributes> {
+    const startedAt = performance.now();
     // refused before any unwrapping: a read-only partition stores no new key
     assertImportAllowed(partition, 'importing keys, wrapped or plain');
     const wrapped = binary(input.wrappedKey, 'unwrapKeyRequest.wrappedKey');
@@ -81,7 +83,7 @@ export class WrapUnwrapOperations {
       policy: input.policy,
       requestId: options.requestId ?? null,
     });
-    await this.uses.used(key, 'unwrap', authorization, spend !== null);
+    await this.uses.used(key, 'unwrap', { startedAt, authorization, approvalsSpent: spend !== null });
     return stored;
   }
 }

@@ -43,9 +43,19 @@ describe('rate limit per caller, shared through Redis', () => {
     const token = await issueTestToken(t.config, 'limited', ['service'], 'alice');
     await atWindowStart(WINDOW_SECONDS);
     const statuses = [];
-    for (const app of [t.app, second, t.app, second, t.app])
-      statuses.push((await versionInfo(app, token)).statusCode);
+    const remaining = [];
+    for (const app of [t.app, second, t.app, second, t.app]) {
+      const answer = await versionInfo(app, token);
+      statuses.push(answer.statusCode);
+      expect(answer.headers['ratelimit-policy']).toBe(`"caller";q=5;w=${WINDOW_SECONDS}`);
+      const budget = /^"caller";r=(\d+);t=(\d+)$/.exec(String(answer.headers['ratelimit']));
+      expect(budget, String(answer.headers['ratelimit'])).not.toBeNull();
+      expect(Number(budget![2])).toBeGreaterThanOrEqual(1);
+      expect(Number(budget![2])).toBeLessThanOrEqual(WINDOW_SECONDS);
+      remaining.push(Number(budget![1]));
+    }
     expect(statuses).toEqual([200, 200, 200, 200, 200]);
+    expect(remaining).toEqual([4, 3, 2, 1, 0]);
 
     const refused = await versionInfo(second, token);
     expect(refused.statusCode).toBe(429);
@@ -53,6 +63,7 @@ describe('rate limit per caller, shared through Redis', () => {
     const retryAfter = Number(refused.headers['retry-after']);
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(WINDOW_SECONDS);
+    expect(refused.headers['ratelimit']).toBe(`"caller";r=0;t=${retryAfter}`);
     expect((await versionInfo(t.app, token)).statusCode).toBe(429);
 
     // a new token of the same subject is the same caller; another subject is not
@@ -82,7 +93,9 @@ describe('rate limit per caller, shared through Redis', () => {
 
   it('does not count public routes, and lets requests through when Redis does not answer', async () => {
     for (let i = 0; i < 8; i++) {
-      expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+      const answer = await t.app.inject({ method: 'GET', url: '/healthz' });
+      expect(answer.statusCode).toBe(200);
+      expect(answer.headers['ratelimit']).toBeUndefined();
     }
     const noRedis = await appWith({
       ...t.config,
@@ -91,7 +104,12 @@ describe('rate limit per caller, shared through Redis', () => {
     });
     try {
       const token = await issueTestToken(t.config, 'limited', ['service'], 'dave');
-      for (let i = 0; i < 3; i++) expect((await versionInfo(noRedis, token)).statusCode).toBe(200);
+      for (let i = 0; i < 3; i++) {
+        const answer = await versionInfo(noRedis, token);
+        expect(answer.statusCode).toBe(200);
+        // uncounted: no budget is claimed
+        expect(answer.headers['ratelimit']).toBeUndefined();
+      }
     } finally {
       await noRedis.close();
     }

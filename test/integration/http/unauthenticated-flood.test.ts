@@ -90,6 +90,8 @@ describe('a flood of unauthenticated requests', () => {
       expect(limited.json()).toMatchObject({ errorCode: 900, reason: 'res.error.rate.limit.exceeded' });
       expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(WINDOW_SECONDS);
+      expect(limited.headers['ratelimit-policy']).toBe(`"address";q=${THRESHOLD};w=${WINDOW_SECONDS}`);
+      expect(limited.headers['ratelimit']).toBe(`"address";r=0;t=${limited.headers['retry-after']}`);
 
       // another address is not limited, and neither is a caller with valid credentials from the flooder's
       const other = await unauthenticated(app, BYSTANDER, 0);

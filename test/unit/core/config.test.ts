@@ -50,6 +50,7 @@ describe('loadConfig', () => {
   it('reads the operations settings and refuses a short or spaced metrics token', () => {
     expect(loadConfig({}).operations).toEqual({
       metricsToken: null,
+      metricsOpen: true,
       workerHttpPort: null,
       shutdownGraceMs: 10_000,
     });
@@ -60,12 +61,23 @@ describe('loadConfig', () => {
     });
     expect(set.operations).toEqual({
       metricsToken: 'abcdefghijklmnop',
+      metricsOpen: false,
       workerHttpPort: 9464,
       shutdownGraceMs: 25_000,
     });
     expect(() => loadConfig({ TSB_METRICS_TOKEN: 'short' })).toThrow(/TSB_METRICS_TOKEN/);
     expect(() => loadConfig({ TSB_METRICS_TOKEN: 'sixteen chars or more' })).toThrow(/TSB_METRICS_TOKEN/);
     expect(() => loadConfig({ TSB_SHUTDOWN_GRACE_MS: '10' })).toThrow(/TSB_SHUTDOWN_GRACE_MS/);
+  });
+
+  it('closes /metrics in production unless a token is set or TSB_METRICS_PUBLIC=true opts out', () => {
+    const production = { NODE_ENV: 'production' };
+    expect(loadConfig(production).operations.metricsOpen).toBe(false);
+    expect(loadConfig({ ...production, TSB_METRICS_PUBLIC: 'true' }).operations.metricsOpen).toBe(true);
+    expect(loadConfig({ ...production, TSB_METRICS_PUBLIC: 'yes' }).operations.metricsOpen).toBe(false);
+    expect(() => loadConfig({ TSB_METRICS_PUBLIC: 'true', TSB_METRICS_TOKEN: 'abcdefghijklmnop' })).toThrow(
+      /TSB_METRICS_TOKEN or TSB_METRICS_PUBLIC/,
+    );
   });
 
   it('refuses both master key variables together', () => {
