@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { connectionSettled } from '../lib/redis-connection.js';
+import { answeredWithin, connectionSettled } from '../lib/redis-connection.js';
 
 export interface RateLimitOptions {
   redisUrl: string;
@@ -35,6 +35,8 @@ return {count, redis.call('PTTL', KEYS[1])}
 const REDIS_COMPLAINT_INTERVAL_MS = 60_000;
 /** a process just started waits this long for its first connection rather than let a burst through uncounted */
 const CONNECT_SETTLE_MS = 1_000;
+/** a request waits this long for its count before it goes through uncounted */
+const ANSWER_WAIT_MS = 500;
 
 /**
  * Requests per caller and fixed window, counted in Redis so that every process of a deployment shares
@@ -56,7 +58,8 @@ export class RateLimiter {
     this.redis = new Redis(options.redisUrl, {
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
-      commandTimeout: 500,
+      // a backstop for a connection that hangs; take() itself waits ANSWER_WAIT_MS
+      commandTimeout: 5_000,
     });
     this.redis.on('error', () => {});
     this.redis.defineCommand('tsbTakeToken', { numberOfKeys: 1, lua: TAKE_SCRIPT });
@@ -84,9 +87,10 @@ export class RateLimiter {
     let msLeft: number;
     try {
       await connectionSettled(this.redis, CONNECT_SETTLE_MS);
-      const answer = (await (
-        this.redis as unknown as { tsbTakeToken(key: string, ttl: number): Promise<[number, number]> }
-      ).tsbTakeToken(key, this.windowMs)) as [number, number];
+      const redis = this.redis as unknown as {
+        tsbTakeToken(key: string, ttl: number): Promise<[number, number]>;
+      };
+      const answer = await answeredWithin(redis.tsbTakeToken(key, this.windowMs), ANSWER_WAIT_MS);
       [count, msLeft] = answer;
       if (this.lastComplaint !== 0) {
         this.lastComplaint = 0;
