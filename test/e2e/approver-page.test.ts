@@ -4,21 +4,19 @@
  * extractable, in IndexedDB), the test puts that public key into an SKA policy, and the page lists,
  * reviews, approves (request EXECUTED, signature verified with node:crypto) and rejects with a reason.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/api-keys.js';
 import { APPROVER_PAGE_CSP } from '../../src/features/approver-page/approver-page.routes.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 import { waitForStatus } from '../helpers/approvers.js';
+import { HAVE_CHROMIUM, launchChromium, warnWithoutChromium } from '../helpers/chromium.js';
 import { createSkaKey, signRequest, verifiesWithKey } from './workflow/fixtures.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const SCREENSHOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '../artifacts/approver-page.png',
@@ -26,11 +24,7 @@ const SCREENSHOT = path.resolve(
 const PARTITION = 'web-approvers';
 const LABEL = 'ska-web';
 
-if (!HAVE_CHROMIUM) {
-  console.warn(
-    `approver-page.test.ts skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
-  );
-}
+warnWithoutChromium('approver-page.test.ts');
 
 describe.skipIf(!HAVE_CHROMIUM)('the approver page in headless Chromium', () => {
   let ctx: TestContext;
@@ -47,19 +41,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the approver page in headless Chromium', () => 
     approverApiKey = (await createApiKey(ctx.prisma, partition.id, 'approver')).key;
     await ctx.app.listen({ port: 0, host: '127.0.0.1' });
     baseUrl = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     // a fresh profile (newContext is incognito-like), its own IndexedDB and session storage
     page = await (await browser.newContext({ viewport: { width: 1280, height: 1000 } })).newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));

@@ -3,19 +3,13 @@
  * real service: it renders the operations under the Content-Security-Policy of DOCS_CONTENT_SECURITY_POLICY,
  * and the browser reports no refused script, style or fetch.
  */
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/app.js';
+import { HAVE_CHROMIUM, launchChromium, warnWithoutChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) {
-  console.warn(
-    `docs-page.test.ts skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
-  );
-}
+warnWithoutChromium('docs-page.test.ts');
 
 describe.skipIf(!HAVE_CHROMIUM)('the Swagger UI at /docs in headless Chromium', () => {
   let ctx: TestContext;
@@ -26,16 +20,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the Swagger UI at /docs in headless Chromium', 
     ctx = await createTestContext();
     await ctx.app.listen({ port: 0, host: '127.0.0.1' });
     baseUrl = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

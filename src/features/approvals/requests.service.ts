@@ -231,7 +231,13 @@ export class RequestsService {
 export function statusView(request: RequestWithTasks, result: string | null): RequestStatusView {
   const key = (task: { approverPublicKey: Uint8Array }) =>
     Buffer.from(task.approverPublicKey).toString('base64');
-  const decided = (decision: string | null) => request.tasks.filter((task) => task.decision === decision);
+  // decisions in the order they were made; the database returns the tasks in no particular order
+  const tasks = [...request.tasks].sort(
+    (a, b) =>
+      (a.decidedAt?.getTime() ?? Number.POSITIVE_INFINITY) -
+        (b.decidedAt?.getTime() ?? Number.POSITIVE_INFINITY) || a.fingerprint.localeCompare(b.fingerprint),
+  );
+  const decided = (decision: string | null) => tasks.filter((task) => task.decision === decision);
   return {
     id: request.id,
     status: request.status as RequestStatus,

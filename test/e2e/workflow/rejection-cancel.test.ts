@@ -74,13 +74,12 @@ describe('rejection and cancellation', () => {
       await rejectOk(b, id, 'unknown beneficiary');
       const done = await waitForStatus(ctx, P, id, ['REJECTED', 'EXECUTED']);
       expect(done['status']).toBe('REJECTED');
-      expect((done['rejectedBy'] as string[]).sort()).toEqual([a.publicKey, b.publicKey].sort());
-      expect(done['rejections']).toEqual(
-        expect.arrayContaining([
-          { approverPublicKey: a.publicKey, reason: 'amount too high' },
-          { approverPublicKey: b.publicKey, reason: 'unknown beneficiary' },
-        ]),
-      );
+      // in the order the decisions were made, whatever order the database returns the tasks in
+      expect(done['rejectedBy']).toEqual([a.publicKey, b.publicKey]);
+      expect(done['rejections']).toEqual([
+        { approverPublicKey: a.publicKey, reason: 'amount too high' },
+        { approverPublicKey: b.publicKey, reason: 'unknown beneficiary' },
+      ]);
       expect(done['approvedBy']).toEqual([]);
       expect(done['notYetApprovedBy']).toEqual([c.publicKey]);
       expect(done['result']).toBeNull();
