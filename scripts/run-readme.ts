@@ -79,6 +79,8 @@ async function main(): Promise<number> {
   try {
     server = await startApi('readme server', {
       ...run.env,
+      // as `npm start` runs it: NODE_ENV unset, not the production mode of the test helpers' services
+      NODE_ENV: 'development',
       TSB_RUN_MIGRATIONS: 'true',
       TSB_RATE_LIMIT_MAX: '1000',
       TSB_RATE_LIMIT_UNAUTHENTICATED_MAX: '20',
