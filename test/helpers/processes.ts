@@ -143,6 +143,8 @@ export function serviceEnvironment(settings: Record<string, string>): NodeJS.Pro
   return {
     ...env,
     NODE_ENV: 'production',
+    // the tests and benches scrape /metrics, which production mode closes without a token (and warns)
+    TSB_METRICS_PUBLIC: 'true',
     TSB_RUN_MIGRATIONS: 'false',
     TSB_RATE_LIMIT_MAX: '0',
     TSB_RATE_LIMIT_UNAUTHENTICATED_MAX: '0',
