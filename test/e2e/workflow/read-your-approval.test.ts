@@ -66,6 +66,28 @@ describe('the status read right after the last approval', () => {
     expect((await requestStatus(ctx, P, id)).status).toBe('EXECUTED');
   });
 
+  it('an approval sent six times at once decides and executes once, in-request (attack: replay in a race)', async () => {
+    const approver = createApprover('P-256');
+    await createSkaKey(ctx, P, 'rya-race', { ruleUse: rule([{ quorum: 1, approvers: [approver] }]) });
+    const id = await signRequest(ctx, P, 'rya-race', 'race');
+    const task = await taskOf(ctx, P, approver, id);
+    const responses = await Promise.all(Array.from({ length: 6 }, () => approve(ctx, P, approver, task)));
+    const codes = responses.map((response) => response.statusCode).sort();
+    expect(codes, responses.map((response) => response.body).join('\n')).toEqual([
+      200, 409, 409, 409, 409, 409,
+    ]);
+    const done = await requestStatus(ctx, P, id);
+    expect(done.status).toBe('EXECUTED');
+    // once more after the execution: refused, and the result stays the one signature made
+    expect((await approve(ctx, P, approver, task)).statusCode).toBe(409);
+    expect((await requestStatus(ctx, P, id)).result).toBe(done.result);
+    const partition = await ctx.prisma.partition.findUniqueOrThrow({ where: { name: P } });
+    const key = await ctx.prisma.key.findFirstOrThrow({
+      where: { partitionId: partition.id, label: 'rya-race' },
+    });
+    expect(Number(key.useCount)).toBe(1);
+  });
+
   it('answers an approval that does not complete the quorum at once', async () => {
     const approvers = [createApprover('P-256'), createApprover('P-256')];
     await createSkaKey(ctx, P, 'rya-half', { ruleUse: rule([{ quorum: 2, approvers }]) });
