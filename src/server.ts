@@ -3,24 +3,14 @@ import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { NO_AUTHENTICATION_WARNING } from './auth/no-authentication.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createPrismaClient } from './db/prisma.js';
 import { LOG_OPTIONS } from './observability/log-redaction.js';
 import { buildHsm } from './services.js';
-import { openProcessMasterKey, prepareDatabase, prepareDevelopmentJwtKeys } from './startup.js';
+import { openProcessDatabase } from './startup.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino({ level: config.logLevel, ...LOG_OPTIONS });
-  await prepareDatabase(config, log);
-  const prisma = createPrismaClient(config.databaseUrl);
-  let masterKey: Buffer;
-  try {
-    await prepareDevelopmentJwtKeys(config, prisma, log, true);
-    masterKey = await openProcessMasterKey(config, prisma, log);
-  } catch (error) {
-    await prisma.$disconnect();
-    throw error;
-  }
+  const { prisma, masterKey } = await openProcessDatabase(config, log, true);
   const hsm = buildHsm(config, prisma, masterKey);
   const app = await buildApp({ config, prisma, hsm });
   await hsm.listenForChanges(config.databaseUrl, (error) =>

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { DEVELOPMENT_JWT_PRIVATE_KEY_FILE, ensureDevelopmentJwtKeys } from './auth/jwt-keys.js';
 import type { Config } from './config.js';
 import { deployMigrations, describeDatabaseUrl, ensureDatabase, MIGRATIONS_DIR } from './db/migrations.js';
+import { createPrismaClient } from './db/prisma.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { DEVELOPMENT_KEY_WARNING, MasterKeyError, openMasterKey } from './keystore/master-key.js';
 import { MasterKeyCheckRepository } from './keystore/master-key-check.repository.js';
@@ -82,4 +83,25 @@ export async function prepareDevelopmentJwtKeys(
   }
   if (ensureDevelopmentJwtKeys(config.dataDir).created)
     log.warn({ dataDir: config.dataDir }, 'created development token keys (JWT)');
+}
+
+/**
+ * The start of a long-running process (API, worker): the database prepared, a Prisma client, the development
+ * JWT keys (`signsTokens`: see prepareDevelopmentJwtKeys) and the master key; the client is closed again when
+ * a step fails.
+ */
+export async function openProcessDatabase(
+  config: Readonly<Config>,
+  log: StartupLog,
+  signsTokens: boolean,
+): Promise<{ prisma: PrismaClient; masterKey: Buffer }> {
+  await prepareDatabase(config, log);
+  const prisma = createPrismaClient(config.databaseUrl);
+  try {
+    await prepareDevelopmentJwtKeys(config, prisma, log, signsTokens);
+    return { prisma, masterKey: await openProcessMasterKey(config, prisma, log) };
+  } catch (error) {
+    await prisma.$disconnect();
+    throw error;
+  }
 }

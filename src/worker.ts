@@ -5,27 +5,17 @@
 import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
-import { createPrismaClient } from './db/prisma.js';
 import { LOG_OPTIONS } from './observability/log-redaction.js';
 import { METRICS_CLOSED_MESSAGE } from './observability/metrics-token.js';
 import { checkReadiness } from './observability/readiness.js';
 import { closeWorkerHttp, startWorkerHttp } from './observability/worker-http.js';
 import { buildHsm, buildWorkerServices } from './services.js';
-import { openProcessMasterKey, prepareDatabase, prepareDevelopmentJwtKeys } from './startup.js';
+import { openProcessDatabase } from './startup.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino({ level: config.logLevel, base: { role: 'worker' }, ...LOG_OPTIONS });
-  await prepareDatabase(config, log);
-  const prisma = createPrismaClient(config.databaseUrl);
-  let masterKey: Buffer;
-  try {
-    await prepareDevelopmentJwtKeys(config, prisma, log, false);
-    masterKey = await openProcessMasterKey(config, prisma, log);
-  } catch (error) {
-    await prisma.$disconnect();
-    throw error;
-  }
+  const { prisma, masterKey } = await openProcessDatabase(config, log, false);
   const hsm = buildHsm(config, prisma, masterKey);
   await hsm.listenForChanges(config.databaseUrl, (error) =>
     log.warn({ err: error }, 'key change feed interrupted; cached key data is not used until it reconnects'),
