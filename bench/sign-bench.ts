@@ -384,21 +384,7 @@ async function rawSignRate(c: BenchCase): Promise<RawFigures> {
   });
   const ready = loadPrivate(material);
   const request = { signatureAlgorithm: c.signatureAlgorithm, payload: randomBytes(32) };
-  const runFor = async (seconds: number): Promise<number> => {
-    let count = 0;
-    const end = performance.now() + seconds * 1000;
-    const lane = async () => {
-      while (performance.now() < end) {
-        await sign(ready, request);
-        count++;
-      }
-    };
-    const start = performance.now();
-    await Promise.all(Array.from({ length: RAW_IN_FLIGHT }, lane));
-    return count / ((performance.now() - start) / 1000);
-  };
-  await runFor(Math.min(0.5, RAW_SECONDS / 4));
-  return { signsPerSecond: await runFor(RAW_SECONDS), inFlight: RAW_IN_FLIGHT, seconds: RAW_SECONDS };
+  return signsPerSecondOf(() => sign(ready, request));
 }
 
 /** node:crypto alone: crypto.sign's callback form with a generated KeyObject, RAW_IN_FLIGHT in flight. */
@@ -408,6 +394,11 @@ async function rawNodeCryptoRate(type: KeyType, payload: Buffer): Promise<RawFig
     new Promise<void>((resolve, reject) =>
       nodeSign(null, payload, privateKey, (error) => (error ? reject(error) : resolve())),
     );
+  return signsPerSecondOf(signOnce);
+}
+
+/** Signs per second with RAW_IN_FLIGHT signs in flight for RAW_SECONDS, after a short warm-up. */
+async function signsPerSecondOf(signOnce: () => Promise<unknown>): Promise<RawFigures> {
   const runFor = async (seconds: number): Promise<number> => {
     let count = 0;
     const end = performance.now() + seconds * 1000;
