@@ -46,6 +46,28 @@ export function readRawSignature(raw: Uint8Array, width: number): RS | null {
   return r > 0n && s > 0n ? { r, s } : null;
 }
 
+/**
+ * RAW r ‖ s of a DER signature node:crypto made (well formed, r and s below the order), without going
+ * through BigInt.
+ */
+export function derToRaw(der: Uint8Array, width: number): Buffer {
+  let at = 2 + (der[1]! & 0x80 ? der[1]! & 0x7f : 0); // SEQUENCE header (long form on P-521)
+  const out = Buffer.alloc(2 * width);
+  for (let part = 0; part < 2; part++) {
+    if (der[at] !== TAG.INTEGER) throw new RangeError('not a DER ECDSA signature');
+    let length = der[at + 1]!;
+    let start = at + 2;
+    at = start + length;
+    while (length > 0 && der[start] === 0) {
+      start++;
+      length--;
+    }
+    if (length > width) throw new RangeError('signature value wider than the group order');
+    out.set(der.subarray(start, start + length), (part + 1) * width - length);
+  }
+  return out;
+}
+
 export const writeRawSignature = ({ r, s }: RS, width: number): Buffer =>
   Buffer.concat([toBytes(r, width), toBytes(s, width)]);
 

@@ -18,13 +18,16 @@ import { decodePkcs8, decodeSpki } from '../spki-pkcs8.js';
 import { nodeHashName, nodeSignAsync, nodeVerifyAsync } from './node-signing.js';
 import type { SignatureAlgorithm } from './signature-algorithms.js';
 import {
+  derToRaw,
   encodeRs,
   type RS,
+  readDerSignature,
   readRawSignature,
   readRs,
   toBigInt,
   toBytes,
   lowS as toLowS,
+  writeDerSignature,
   writeRawSignature,
 } from './signature-encoding.js';
 import type { Prepared } from './signature-request.js';
@@ -139,8 +142,10 @@ export async function signEcdsa(
   if (nodeEcdsa(algorithm)) {
     const data = algorithm.hash === 'double-sha256' ? createHash('sha256').update(payload).digest() : payload;
     const hash = algorithm.hash === 'double-sha256' ? 'sha256' : nodeHashName(algorithm.hash);
-    const raw = await nodeSignAsync(hash, data, { key: key.key, dsaEncoding: 'ieee-p1363' });
-    rs = readRawSignature(raw, curve.width)!;
+    // a bare KeyObject (DER out): an options object with dsaEncoding costs ~15 µs more per call on Node 24
+    const der = await nodeSignAsync(hash, data, key.key);
+    if (!k1) return type === 'RAW' ? derToRaw(der, curve.width) : der;
+    rs = readDerSignature(der)!;
   } else {
     const digest = ecdsaDigest(algorithm, payload);
     const scalar = ecScalar(key, curve);
@@ -189,12 +194,14 @@ export async function verifyEcdsa(
   }
   const rs = readRs(signature, type, curve.width, curve.order);
   if (!rs) return false;
-  const raw = writeRawSignature(rs, curve.width);
   if (nodeEcdsa(algorithm) || algorithm.deterministic) {
     const data = algorithm.hash === 'double-sha256' ? createHash('sha256').update(payload).digest() : payload;
     const hash = algorithm.hash === 'double-sha256' ? 'sha256' : nodeHashName(algorithm.hash);
-    return nodeVerifyAsync(hash, data, { key, dsaEncoding: 'ieee-p1363' }, raw);
+    // readRs accepted only minimal DER, so the DER given is the one writeDerSignature would make
+    const der = type === 'RAW' ? writeDerSignature(rs) : signature;
+    return nodeVerifyAsync(hash, data, key, der);
   }
+  const raw = writeRawSignature(rs, curve.width);
   try {
     return curve.noble.verify(raw, ecdsaDigest(algorithm, payload), ecPoint(key), {
       prehash: false,
