@@ -15,7 +15,7 @@ import { curveByOid } from '../algorithms.js';
 import { children, decode, readOctetString } from '../der.js';
 import type { ReadyKey } from '../mechanisms/key-material.js';
 import { decodePkcs8, decodeSpki } from '../spki-pkcs8.js';
-import { nodeHashName, nodeSignAsync, nodeVerifyAsync } from './node-signing.js';
+import { nodeHashName, nodeSignAsync, nodeSignCheap, nodeVerifyAsync } from './node-signing.js';
 import type { SignatureAlgorithm } from './signature-algorithms.js';
 import {
   derToRaw,
@@ -91,6 +91,9 @@ function ecCurve(curveOid: string | null): EcCurve {
   return curve;
 }
 
+/** curves whose signature takes tens of microseconds (see nodeSignCheap) */
+const CHEAP_CURVES = new Set(['secp256r1', 'secp256k1']);
+
 const ecScalars = new WeakMap<KeyObject, Uint8Array>();
 const ecPoints = new WeakMap<KeyObject, Uint8Array>();
 
@@ -143,7 +146,7 @@ export async function signEcdsa(
     const data = algorithm.hash === 'double-sha256' ? createHash('sha256').update(payload).digest() : payload;
     const hash = algorithm.hash === 'double-sha256' ? 'sha256' : nodeHashName(algorithm.hash);
     // a bare KeyObject (DER out): an options object with dsaEncoding costs ~15 µs more per call on Node 24
-    const der = await nodeSignAsync(hash, data, key.key);
+    const der = await (CHEAP_CURVES.has(curve.name) ? nodeSignCheap : nodeSignAsync)(hash, data, key.key);
     if (!k1) return type === 'RAW' ? derToRaw(der, curve.width) : der;
     rs = readDerSignature(der)!;
   } else {

@@ -21,7 +21,7 @@ import type { KeyAlgorithm } from '../algorithms.js';
 import type { ReadyKey } from '../mechanisms/key-material.js';
 import type { ReadyPublicKey } from '../mechanisms/public-keys.js';
 import { schemeOf } from '../mechanisms/stateful-keys.js';
-import { nodeSignAsync, nodeVerifyAsync } from './node-signing.js';
+import { nodeSignCheap, nodeVerifyAsync } from './node-signing.js';
 import {
   checkDigestLength,
   notForKey,
@@ -70,7 +70,7 @@ export async function sign(key: ReadyKey, request: SignRequest): Promise<Buffer>
     case 'DSA':
       return signDsa(key, prepared, payload);
     case 'ED':
-      return nodeSignAsync(null, payload, key.key);
+      return nodeSignCheap(null, payload, key.key);
   }
 }
 
