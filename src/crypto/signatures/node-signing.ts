@@ -1,6 +1,9 @@
-/** node:crypto sign and verify in their callback form, so that the work runs on libuv's thread pool. */
+/**
+ * node:crypto sign and verify in their callback form (the work runs in libuv's thread pool), and cheap
+ * signatures, which sign-placement.ts places on the calling thread or in the pool.
+ */
 import { sign as nodeSign, verify as nodeVerify } from 'node:crypto';
-import { eventLoopHasSpareTime } from './event-loop-load.js';
+import { signedOnCallingThread, signOnCallingThread } from './sign-placement.js';
 import type { SignatureAlgorithm } from './signature-algorithms.js';
 
 export const nodeSignAsync = (
@@ -12,23 +15,20 @@ export const nodeSignAsync = (
     nodeSign(hash, data, key, (error, signature) => (error ? reject(error) : resolve(signature)));
   });
 
-/**
- * A signature that takes tens of microseconds (Ed25519, ECDSA on P-256 and secp256k1): made on the calling
- * thread while its event loop has time to spare, where the thread pool's two hand-offs cost more than the
- * signature (bench, c=1: p50 0.74 → 0.68 ms, 505 → 429 µs CPU per request), and in the thread pool once the
- * loop is busy, which takes the work off the thread that is then the limit (c=64: 6.6k req/s on the
- * calling thread against 7.7k in the pool).
- */
+/** A signature of tens of microseconds: on the calling thread or in the pool, as sign-placement.ts decides. */
 export const nodeSignCheap = (
   hash: string | null,
   data: Buffer,
   key: Parameters<typeof nodeSign>[2],
 ): Promise<Buffer> => {
-  if (!eventLoopHasSpareTime()) return nodeSignAsync(hash, data, key);
+  if (!signOnCallingThread()) return nodeSignAsync(hash, data, key);
+  const started = performance.now();
   try {
     return Promise.resolve(nodeSign(hash, data, key));
   } catch (error) {
     return Promise.reject(error);
+  } finally {
+    signedOnCallingThread(performance.now() - started);
   }
 };
 
