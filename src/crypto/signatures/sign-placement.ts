@@ -1,8 +1,8 @@
 /**
  * Where a cheap signature (tens of microseconds: Ed25519, ECDSA on P-256 and secp256k1) is made: on the
  * calling thread, or in libuv's thread pool. The pool's two hand-offs cost more than such a signature, so at
- * low load the calling thread is faster and cheaper (bench, c=1: P-256 p50 0.74 → 0.64 ms, 433 → 330 µs CPU
- * per request). The pool wins when the calling thread is the limit (HTTP under load: c=64 6.6k req/s on the
+ * low load the calling thread is faster and cheaper (bench, c=1, against the pool alone: Ed25519 p50 0.78 →
+ * 0.72 ms and 529 → 459 µs CPU per request, P-256 0.83 → 0.70 ms and 530 → 414 µs). The pool wins when the calling thread is the limit (HTTP under load: c=64 6.6k req/s on the
  * calling thread against 7.7k in the pool) or when signing itself is the load, which the pool spreads over
  * the cores (many signatures in flight: 45k/s in the pool against 30k/s on one thread).
  *
@@ -14,9 +14,9 @@ import { performance } from 'node:perf_hooks';
 
 const SAMPLE_MS = 50;
 /** the calling thread once the loop's utilization is below this … */
-const SPARE_BELOW = 0.7;
+const SPARE_BELOW = 0.6;
 /** … and the pool again above this one */
-const BUSY_ABOVE = 0.85;
+const BUSY_ABOVE = 0.75;
 const MAX_SIGNING_SHARE = 0.1;
 
 let sampledAt = performance.now();
