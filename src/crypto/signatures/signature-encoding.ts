@@ -5,7 +5,7 @@
  * encoding and verification of RFC 8017 §9.1 with MGF1 and salt length = hash length).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { children, decode, expectTag, integer, readInteger, sequence, TAG } from '../der.js';
+import { Asn1Error, children, decode, expectTag, integer, readInteger, sequence, TAG } from '../der.js';
 
 export const toBigInt = (bytes: Uint8Array): bigint =>
   bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
@@ -46,25 +46,18 @@ export function readRawSignature(raw: Uint8Array, width: number): RS | null {
   return r > 0n && s > 0n ? { r, s } : null;
 }
 
-/**
- * RAW r ‖ s of a DER signature node:crypto made (well formed, r and s below the order), without going
- * through BigInt.
- */
+/** RAW r ‖ s of a DER signature (each value left-padded to `width`), without going through BigInt. */
 export function derToRaw(der: Uint8Array, width: number): Buffer {
-  let at = 2 + (der[1]! & 0x80 ? der[1]! & 0x7f : 0); // SEQUENCE header (long form on P-521)
+  const parts = children(expectTag(decode(der), TAG.SEQUENCE, 'signature'));
+  if (parts.length !== 2) throw new Asn1Error('an ECDSA signature holds two INTEGERs');
   const out = Buffer.alloc(2 * width);
-  for (let part = 0; part < 2; part++) {
-    if (der[at] !== TAG.INTEGER) throw new RangeError('not a DER ECDSA signature');
-    let length = der[at + 1]!;
-    let start = at + 2;
-    at = start + length;
-    while (length > 0 && der[start] === 0) {
-      start++;
-      length--;
-    }
-    if (length > width) throw new RangeError('signature value wider than the group order');
-    out.set(der.subarray(start, start + length), (part + 1) * width - length);
-  }
+  parts.forEach((part, index) => {
+    const { content } = expectTag(part, TAG.INTEGER, 'signature value');
+    let start = 0;
+    while (start < content.length && content[start] === 0) start++;
+    if (content.length - start > width) throw new Asn1Error('signature value wider than the group order');
+    content.copy(out, (index + 1) * width - (content.length - start), start);
+  });
   return out;
 }
 

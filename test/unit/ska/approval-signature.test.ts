@@ -1,6 +1,6 @@
 import { ml_dsa44, ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { children, decode, expectTag, TAG } from '../../../src/crypto/der.js';
+import { derToRaw } from '../../../src/crypto/signatures/signature-encoding.js';
 import {
   APPROVAL_DIGEST_ALGORITHMS,
   canonicalDigestAlgorithm,
@@ -25,16 +25,6 @@ function flipped(signature: Buffer, bit = 0): Buffer {
 }
 
 /** ECDSA DER → raw r ‖ s with each half left-padded to the field size. */
-function derToRaw(der: Buffer, fieldBytes: number): Buffer {
-  const [r, s] = children(expectTag(decode(der), TAG.SEQUENCE, 'SEQUENCE'));
-  const half = (el: typeof r) => {
-    const bytes = Buffer.from(el!.content);
-    const trimmed = bytes[0] === 0 ? bytes.subarray(1) : bytes;
-    return Buffer.concat([Buffer.alloc(fieldBytes - trimmed.length), trimmed]);
-  };
-  return Buffer.concat([half(r), half(s)]);
-}
-
 interface Signed extends OpensslSignature {
   key: ApproverKeyInfo;
 }
