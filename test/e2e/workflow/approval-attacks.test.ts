@@ -1,8 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createPublicKey, randomBytes, randomUUID, verify } from 'node:crypto';
+import { p256 } from '@noble/curves/nist.js';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../../src/auth/api-keys.js';
 import type { Role } from '../../../src/auth/roles.js';
+import { readDerSignature, writeDerSignature } from '../../../src/crypto/signatures/signature-encoding.js';
 import { createTestContext, type TestContext } from '../../helpers/app.js';
 import {
   approve,
@@ -167,6 +169,37 @@ describe('approval attacks', () => {
     await refused(id, () => approve(ctx, P, a, found), 409, 500);
     // and the decided task is no longer listed
     expect(await openTasks(ctx, P, a, new Date(), { requestId: id })).toEqual([]);
+  });
+
+  it('an ECDSA approval re-encoded (trailing byte, long-form length) is refused; its mirror (r, n − s) counts once', async () => {
+    const id = await signRequest(ctx, P, 'target');
+    const found = await task(a, id);
+    const der = unb64(approvalBody(a, found).signature);
+    const { r, s } = readDerSignature(der)!;
+    // the same (r, s) in encodings that are not DER: each is refused as a bad signature
+    const longForm = Buffer.concat([Buffer.of(0x30, 0x81, der[1]!), der.subarray(2)]);
+    for (const signature of [Buffer.concat([der, Buffer.of(0)]), longForm]) {
+      await refused(
+        id,
+        () => postApproval(ctx, P, approvalBody(a, found, { signature: b64(signature) })),
+        400,
+        403,
+      );
+    }
+    // ECDSA's mirror signature is valid for the same challenge, so it may decide the task once, not twice
+    const mirror = b64(writeDerSignature({ r, s: p256.Point.Fn.ORDER - s }));
+    const challenge = unb64(found.approvalToBeSigned);
+    expect(
+      verify(
+        'sha256',
+        challenge,
+        createPublicKey({ key: unb64(a.publicKey), format: 'der', type: 'spki' }),
+        unb64(mirror),
+      ),
+    ).toBe(true);
+    expect((await postApproval(ctx, P, approvalBody(a, found))).statusCode).toBe(200);
+    await refused(id, () => postApproval(ctx, P, approvalBody(a, found, { signature: mirror })), 409, 500);
+    expect((await evaluated(ctx, P, id)).approvedBy).toEqual([a.publicKey]);
   });
 
   it('the JWT that created a request cannot approve it (403 / 400); another credential can', async () => {
