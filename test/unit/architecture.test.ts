@@ -40,7 +40,7 @@ const RULES: Record<string, Rule> = {
     pure: false,
   },
   'features/approvals': {
-    parts: ['hsm', 'keystore', 'ska', 'auth', 'errors.ts', 'lib', 'clock.ts', 'config.ts', 'generated'],
+    parts: ['hsm', 'keystore', 'ska', 'auth', 'db', 'errors.ts', 'lib', 'clock.ts', 'config.ts', 'generated'],
     packages: [],
     pure: false,
   },

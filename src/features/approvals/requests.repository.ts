@@ -1,13 +1,17 @@
 /**
- * Database access of the SKA workflow. Every status change is a compare-and-set (`updateMany` with the
- * expected status in `where`): whichever process gets there first wins, the others change nothing.
+ * Database access of the SKA workflow. Every status change is a compare-and-set (an UPDATE with the
+ * expected status in its WHERE): whichever process gets there first wins, the others change nothing.
+ *
+ * The statements of a request's path (create, list its task, decide, move it on, run it, read its status)
+ * are prepared `pg` statements (src/db/sql.ts): through Prisma each cost about as much Node CPU again as
+ * the statement itself, and a read with its relation took two round trips where one join does.
+ * The rarer ones (listings, the sweep, start-up) stay with Prisma.
  */
-import {
-  type ApprovalTask,
-  Prisma,
-  type PrismaClient,
-  type SkaRequest,
-} from '../../generated/prisma/client.js';
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { sqlPoolOf } from '../../db/prisma.js';
+import { allColumns, execute, queryRows, rowObject, type Statement, timestampParam } from '../../db/sql.js';
+import type { ApprovalTask, Prisma, PrismaClient, SkaRequest } from '../../generated/prisma/client.js';
 import { ENDED_STATUSES, OPEN_STATUSES, type RequestStatus } from './request-status.js';
 
 export type RequestWithTasks = SkaRequest & { tasks: ApprovalTask[] };
@@ -67,55 +71,233 @@ export type TaskQuery = {
     }
 );
 
-const TASK_ORDER: Record<TaskSortOrder, Prisma.ApprovalTaskOrderByWithRelationInput[]> = {
-  CREATION_DATE_ASC: [{ createdAt: 'asc' }, { id: 'asc' }],
-  CREATION_DATE_DESC: [{ createdAt: 'desc' }, { id: 'desc' }],
-  LAST_FETCHED_DATE_ASC: [{ lastFetchedAt: 'asc' }, { id: 'asc' }],
-  LAST_FETCHED_DATE_DESC: [{ lastFetchedAt: 'desc' }, { id: 'desc' }],
+const TASK_ORDER: Record<TaskSortOrder, string> = {
+  CREATION_DATE_ASC: '"t.createdAt" ASC, "t.id" ASC',
+  CREATION_DATE_DESC: '"t.createdAt" DESC, "t.id" DESC',
+  LAST_FETCHED_DATE_ASC: '"t.lastFetchedAt" ASC, "t.id" ASC',
+  LAST_FETCHED_DATE_DESC: '"t.lastFetchedAt" DESC, "t.id" DESC',
 };
 
+/** What a status change may set besides the status (`updatedAt` is set by every change). */
+export type RequestChange = { status: RequestStatus } & Partial<
+  Pick<
+    SkaRequest,
+    | 'executableAt'
+    | 'executionClaimedAt'
+    | 'evaluatedAt'
+    | 'expiresAt'
+    | 'executedAt'
+    | 'result'
+    | 'errorCode'
+    | 'errorMessage'
+  >
+>;
+
+const REQUEST_COLUMNS = allColumns<SkaRequest>()([
+  'id',
+  'partitionId',
+  'keyId',
+  'keyLabel',
+  'operation',
+  'status',
+  'body',
+  'passwordSealed',
+  'metaData',
+  'metaDataSignature',
+  'rule',
+  'ruleDigest',
+  'payloadDigest',
+  'challenge',
+  'createdBy',
+  'createdAt',
+  'executableAt',
+  'expiresAt',
+  'evaluatedAt',
+  'executionClaimedAt',
+  'executedAt',
+  'result',
+  'errorCode',
+  'errorMessage',
+  'updatedAt',
+]);
+
+const TASK_COLUMNS = allColumns<ApprovalTask>()([
+  'id',
+  'requestId',
+  'partitionId',
+  'fingerprint',
+  'approverPublicKey',
+  'approverCertificate',
+  'approverName',
+  'decision',
+  'signature',
+  'digestAlgorithm',
+  'reason',
+  'decidedAt',
+  'createdAt',
+  'lastFetchedAt',
+]);
+
+const TIMESTAMP_COLUMNS: ReadonlySet<string> = new Set([
+  'executableAt',
+  'executionClaimedAt',
+  'evaluatedAt',
+  'expiresAt',
+  'executedAt',
+]);
+
+/** `alias.column AS "alias.column"` for each column: request and task columns share names. */
+const selectList = (alias: string, columns: readonly string[]) =>
+  columns.map((column) => `${alias}."${column}" AS "${alias}.${column}"`).join(', ');
+
+/** A statement named after its text, so that statements built from parts are prepared once each. */
+function statement(text: string): Statement {
+  const digest = createHash('sha256').update(text).digest('hex').slice(0, 24);
+  return { name: `opentsb-req-${digest}`, text };
+}
+
+const REQUEST_WITH_TASKS = `
+  SELECT ${selectList('r', REQUEST_COLUMNS)}, ${selectList('t', TASK_COLUMNS)}
+  FROM "SkaRequest" r LEFT JOIN "ApprovalTask" t ON t."requestId" = r."id"`;
+const TASK_WITH_REQUEST = `
+  SELECT ${selectList('t', TASK_COLUMNS)}, ${selectList('r', REQUEST_COLUMNS)}
+  FROM "ApprovalTask" t JOIN "SkaRequest" r ON r."id" = t."requestId"`;
+
+const FIND = statement(`${REQUEST_WITH_TASKS} WHERE r."id" = $1::uuid ORDER BY t."fingerprint"`);
+const FIND_IN_PARTITION = statement(
+  `${REQUEST_WITH_TASKS} WHERE r."id" = $1::uuid AND r."partitionId" = $2::uuid ORDER BY t."fingerprint"`,
+);
+const FIND_TASK = statement(`${TASK_WITH_REQUEST} WHERE t."id" = $1::uuid`);
+const FIND_TASK_IN_PARTITION = statement(
+  `${TASK_WITH_REQUEST} WHERE t."id" = $1::uuid AND t."partitionId" = $2::uuid`,
+);
+
+const CREATE = statement(`
+  WITH request AS (
+    INSERT INTO "SkaRequest" ("id", "partitionId", "keyId", "keyLabel", "operation", "status", "body",
+      "passwordSealed", "metaData", "metaDataSignature", "rule", "ruleDigest", "payloadDigest", "challenge",
+      "createdBy", "createdAt", "expiresAt", "updatedAt")
+    VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, 'PENDING', $6::jsonb, $7::bytea, $8, $9, $10::jsonb,
+      $11::bytea, $12::bytea, $13::bytea, $14, $15::timestamp(3), $16::timestamp(3), $15::timestamp(3))
+    RETURNING "id"
+  )
+  INSERT INTO "ApprovalTask" ("id", "requestId", "partitionId", "fingerprint", "approverPublicKey",
+    "approverCertificate", "approverName", "createdAt", "lastFetchedAt")
+  SELECT task.id, request."id", $2::uuid, task.fingerprint, task.public_key, task.certificate, task.name,
+    $15::timestamp(3), $15::timestamp(3)
+  FROM request, unnest($17::uuid[], $18::text[], $19::bytea[], $20::bytea[], $21::text[])
+    AS task(id, fingerprint, public_key, certificate, name)`);
+
+const DECIDE = statement(`
+  UPDATE "ApprovalTask"
+  SET "decision" = $2, "signature" = $3::bytea, "digestAlgorithm" = $4, "reason" = $5,
+    "decidedAt" = $6::timestamp(3)
+  WHERE "id" = $1::uuid AND "decision" IS NULL`);
+
+const CLAIM_EXECUTION = statement(`
+  UPDATE "SkaRequest" SET "executionClaimedAt" = $2::timestamp(3), "updatedAt" = $2::timestamp(3)
+  WHERE "id" = $1::uuid AND "status" = 'APPROVED' AND "executableAt" <= $2::timestamp(3)
+    AND ("executionClaimedAt" IS NULL OR "executionClaimedAt" < $3::timestamp(3))`);
+
+const COMPLETE_EXECUTION = statement(`
+  WITH done AS (
+    UPDATE "SkaRequest"
+    SET "status" = 'EXECUTED', "result" = $3, "executedAt" = $4::timestamp(3), "updatedAt" = $5::timestamp(3)
+    WHERE "id" = $1::uuid AND "status" = 'APPROVED' AND "executionClaimedAt" = $2::timestamp(3)
+    RETURNING "id"
+  ), used AS (
+    UPDATE "Key" SET "useCount" = "useCount" + 1
+    WHERE "id" = $6::uuid AND EXISTS (SELECT 1 FROM done)
+    RETURNING 1
+  )
+  SELECT count(*)::int AS moved FROM done`);
+
+/** The status change statements, one per set of columns changed and per kind of condition. */
+const transitions = new Map<string, Statement>();
+
+function transitionStatement(
+  columns: readonly string[],
+  fromMany: boolean,
+  claimCondition: boolean,
+): Statement {
+  const key = `${columns.join(',')}|${fromMany}|${claimCondition}`;
+  let prepared = transitions.get(key);
+  if (!prepared) {
+    // $1 id, $2 expected status(es), $3 updatedAt, $4 the claim condition (when any), then the columns
+    const first = claimCondition ? 5 : 4;
+    const sets = columns
+      .map((column, index) => {
+        const cast = TIMESTAMP_COLUMNS.has(column) ? '::timestamp(3)' : column === 'errorCode' ? '::int' : '';
+        return `"${column}" = $${first + index}${cast}`;
+      })
+      .concat('"updatedAt" = $3::timestamp(3)');
+    const status = fromMany ? `"status" = ANY($2::text[])` : `"status" = $2`;
+    const claim = claimCondition ? ` AND "executionClaimedAt" IS NOT DISTINCT FROM $4::timestamp(3)` : '';
+    prepared = statement(
+      `UPDATE "SkaRequest" SET ${sets.join(', ')} WHERE "id" = $1::uuid AND ${status}${claim}`,
+    );
+    transitions.set(key, prepared);
+  }
+  return prepared;
+}
+
+/** A request row with its task rows joined to it (one row per task; task columns null when it has none). */
+function requestWithTasks(rows: readonly unknown[][]): RequestWithTasks | null {
+  const first = rows[0];
+  if (!first) return null;
+  const request = rowObject<SkaRequest>(REQUEST_COLUMNS, first);
+  const tasks = rows
+    .filter((row) => row[REQUEST_COLUMNS.length] !== null)
+    .map((row) => rowObject<ApprovalTask>(TASK_COLUMNS, row, REQUEST_COLUMNS.length));
+  return { ...request, tasks };
+}
+
+function taskWithRequest(row: readonly unknown[]): ApprovalTask & { request: SkaRequest } {
+  const task = rowObject<ApprovalTask>(TASK_COLUMNS, row);
+  return { ...task, request: rowObject<SkaRequest>(REQUEST_COLUMNS, row, TASK_COLUMNS.length) };
+}
+
 export class RequestsRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  private readonly pool: pg.Pool;
+
+  constructor(private readonly prisma: PrismaClient) {
+    this.pool = sqlPoolOf(prisma);
+  }
 
   /** Stores the request and its tasks in one statement (so, atomically). */
   async create(request: NewRequest): Promise<void> {
-    const base64 = (bytes: Uint8Array | null) => (bytes ? Buffer.from(bytes).toString('base64') : null);
-    const tasks = JSON.stringify(
-      request.tasks.map((task) => ({
-        id: task.id,
-        fingerprint: task.fingerprint,
-        publicKey: base64(task.approverPublicKey),
-        certificate: base64(task.approverCertificate),
-        name: task.approverName,
-      })),
-    );
-    await this.prisma.$executeRaw`
-      WITH request AS (
-        INSERT INTO "SkaRequest" ("id", "partitionId", "keyId", "keyLabel", "operation", "status", "body",
-          "passwordSealed", "metaData", "metaDataSignature", "rule", "ruleDigest", "payloadDigest", "challenge",
-          "createdBy", "createdAt", "expiresAt", "updatedAt")
-        VALUES (${request.id}::uuid, ${request.partitionId}::uuid, ${request.keyId}::uuid, ${request.keyLabel},
-          ${request.operation}, 'PENDING', ${JSON.stringify(request.body)}::jsonb, ${request.passwordSealed},
-          ${request.metaData}, ${request.metaDataSignature}, ${JSON.stringify(request.rule)}::jsonb,
-          ${request.ruleDigest}, ${request.payloadDigest}, ${request.challenge}, ${request.createdBy},
-          ${request.createdAt}, ${request.expiresAt}, ${request.createdAt})
-        RETURNING "id"
-      )
-      INSERT INTO "ApprovalTask" ("id", "requestId", "partitionId", "fingerprint", "approverPublicKey",
-        "approverCertificate", "approverName", "createdAt", "lastFetchedAt")
-      SELECT task.id::uuid, request."id", ${request.partitionId}::uuid, task.fingerprint,
-        decode(task."publicKey", 'base64'), decode(task.certificate, 'base64'), task.name,
-        ${request.createdAt}, ${request.createdAt}
-      FROM request, jsonb_to_recordset(${tasks}::jsonb)
-        AS task(id text, fingerprint text, "publicKey" text, certificate text, name text)`;
+    const tasks = request.tasks;
+    await execute(this.pool, CREATE, [
+      request.id,
+      request.partitionId,
+      request.keyId,
+      request.keyLabel,
+      request.operation,
+      JSON.stringify(request.body),
+      request.passwordSealed,
+      request.metaData,
+      request.metaDataSignature,
+      JSON.stringify(request.rule),
+      request.ruleDigest,
+      request.payloadDigest,
+      request.challenge,
+      request.createdBy,
+      timestampParam(request.createdAt),
+      timestampParam(request.expiresAt),
+      tasks.map((task) => task.id),
+      tasks.map((task) => task.fingerprint),
+      tasks.map((task) => task.approverPublicKey),
+      tasks.map((task) => task.approverCertificate),
+      tasks.map((task) => task.approverName),
+    ]);
   }
 
-  find(id: string): Promise<RequestWithTasks | null> {
-    return this.prisma.skaRequest.findUnique({ where: { id }, include: { tasks: true } });
+  async find(id: string): Promise<RequestWithTasks | null> {
+    return requestWithTasks(await queryRows(this.pool, FIND, [id]));
   }
 
-  findInPartition(partitionId: string, id: string): Promise<RequestWithTasks | null> {
-    return this.prisma.skaRequest.findFirst({ where: { id, partitionId }, include: { tasks: true } });
+  async findInPartition(partitionId: string, id: string): Promise<RequestWithTasks | null> {
+    return requestWithTasks(await queryRows(this.pool, FIND_IN_PARTITION, [id, partitionId]));
   }
 
   async list(
@@ -143,30 +325,39 @@ export class RequestsRepository {
     return { total, requests };
   }
 
-  /** Moves an open request from one status to another; false when it was not in `from` any more. */
+  /**
+   * Moves an open request from one status to another; false when it was not in `from` any more (or, with
+   * `where.executionClaimedAt`, when the execution claim is not that one: null for unclaimed).
+   */
   async transition(
     id: string,
     from: RequestStatus | readonly RequestStatus[],
-    data: Prisma.SkaRequestUpdateManyMutationInput & { status: RequestStatus },
-    extra: Prisma.SkaRequestWhereInput = {},
+    data: RequestChange,
+    where: Partial<Pick<SkaRequest, 'executionClaimedAt'>> = {},
   ): Promise<boolean> {
-    const status = typeof from === 'string' ? from : { in: [...from] };
-    const { count } = await this.prisma.skaRequest.updateMany({ where: { id, status, ...extra }, data });
-    return count === 1;
+    const columns = Object.keys(data).filter(
+      (column) => data[column as keyof RequestChange] !== undefined,
+    ) as (keyof RequestChange)[];
+    const claimCondition = 'executionClaimedAt' in where && where.executionClaimedAt !== undefined;
+    const fromMany = typeof from !== 'string';
+    const values: unknown[] = [id, from, timestampParam(new Date())];
+    if (claimCondition) values.push(timestampParam(where.executionClaimedAt));
+    for (const column of columns) {
+      const value = data[column];
+      values.push(value instanceof Date ? timestampParam(value) : value);
+    }
+    const changed = await execute(this.pool, transitionStatement(columns, fromMany, claimCondition), values);
+    return changed === 1;
   }
 
   /** Claims an approved request whose time has come for one executor; a claim older than `staleBefore` is taken over. */
   async claimExecution(id: string, now: Date, staleBefore: Date): Promise<boolean> {
-    const { count } = await this.prisma.skaRequest.updateMany({
-      where: {
-        id,
-        status: 'APPROVED',
-        executableAt: { lte: now },
-        OR: [{ executionClaimedAt: null }, { executionClaimedAt: { lt: staleBefore } }],
-      },
-      data: { executionClaimedAt: now },
-    });
-    return count === 1;
+    const changed = await execute(this.pool, CLAIM_EXECUTION, [
+      id,
+      timestampParam(now),
+      timestampParam(staleBefore),
+    ]);
+    return changed === 1;
   }
 
   /**
@@ -180,20 +371,15 @@ export class RequestsRepository {
     data: { result: string | null; executedAt: Date },
     usedKeyId: string | null,
   ): Promise<boolean> {
-    const rows = await this.prisma.$queryRaw<{ moved: number }[]>`
-      WITH done AS (
-        UPDATE "SkaRequest"
-        SET "status" = 'EXECUTED', "result" = ${data.result}, "executedAt" = ${data.executedAt},
-            "updatedAt" = ${new Date()}
-        WHERE "id" = ${id}::uuid AND "status" = 'APPROVED' AND "executionClaimedAt" = ${claimedAt}
-        RETURNING "id"
-      ), used AS (
-        UPDATE "Key" SET "useCount" = "useCount" + 1
-        WHERE "id" = ${usedKeyId}::uuid AND EXISTS (SELECT 1 FROM done)
-        RETURNING 1
-      )
-      SELECT count(*)::int AS moved FROM done`;
-    return rows[0]?.moved === 1;
+    const rows = await queryRows(this.pool, COMPLETE_EXECUTION, [
+      id,
+      timestampParam(claimedAt),
+      data.result,
+      timestampParam(data.executedAt),
+      timestampParam(new Date()),
+      usedKeyId,
+    ]);
+    return rows[0]?.[0] === 1;
   }
 
   /** Drops the stored result of an ended request (its status, times and audit entries stay). */
@@ -225,59 +411,75 @@ export class RequestsRepository {
   /** Records an approver's decision once; false when the task was decided already. */
   async decide(
     taskId: string,
-    data: Pick<Prisma.ApprovalTaskUpdateManyMutationInput, 'signature' | 'digestAlgorithm' | 'reason'> & {
+    data: {
       decision: 'APPROVED' | 'REJECTED';
       decidedAt: Date;
+      signature?: Uint8Array | null;
+      digestAlgorithm?: string | null;
+      reason?: string | null;
     },
   ): Promise<boolean> {
-    const { count } = await this.prisma.approvalTask.updateMany({
-      where: { id: taskId, decision: null },
-      data,
-    });
-    return count === 1;
+    const changed = await execute(this.pool, DECIDE, [
+      taskId,
+      data.decision,
+      data.signature ?? null,
+      data.digestAlgorithm ?? null,
+      data.reason ?? null,
+      timestampParam(data.decidedAt),
+    ]);
+    return changed === 1;
   }
 
   /** A task of any partition, by its id (the approver-key routes find the partition from the task). */
-  findTaskById(taskId: string): Promise<(ApprovalTask & { request: SkaRequest }) | null> {
-    return this.prisma.approvalTask.findUnique({ where: { id: taskId }, include: { request: true } });
+  async findTaskById(taskId: string): Promise<(ApprovalTask & { request: SkaRequest }) | null> {
+    const [row] = await queryRows(this.pool, FIND_TASK, [taskId]);
+    return row ? taskWithRequest(row) : null;
   }
 
-  findTask(partitionId: string, taskId: string): Promise<(ApprovalTask & { request: SkaRequest }) | null> {
-    return this.prisma.approvalTask.findFirst({
-      where: { id: taskId, partitionId },
-      include: { request: true },
-    });
+  async findTask(
+    partitionId: string,
+    taskId: string,
+  ): Promise<(ApprovalTask & { request: SkaRequest }) | null> {
+    const [row] = await queryRows(this.pool, FIND_TASK_IN_PARTITION, [taskId, partitionId]);
+    return row ? taskWithRequest(row) : null;
   }
 
-  /** Undecided tasks of pending requests, one page; marks them fetched now. */
+  /**
+   * Undecided tasks of pending requests, one page, as they were before this call; marks them fetched now.
+   * One statement: the page, and the update of its rows.
+   */
   async openTasks(query: TaskQuery, now: Date): Promise<(ApprovalTask & { request: SkaRequest })[]> {
-    const tasks = await this.prisma.approvalTask.findMany({
-      // a page of rows with their relations: separate queries beat JSON aggregation (≈ 4× here)
-      relationLoadStrategy: 'query',
-      where: {
-        ...(query.partitionId === null ? {} : { partitionId: query.partitionId }),
-        decision: null,
-        ...(query.fingerprint ? { fingerprint: query.fingerprint } : {}),
-        ...(query.taskId ? { id: query.taskId } : {}),
-        ...(query.requestId ? { requestId: query.requestId } : {}),
-        request: {
-          status: 'PENDING',
-          ...(query.operations ? { operation: { in: [...query.operations] } } : {}),
-          ...(query.partitionId === null ? { partition: { approverKeyAuthentication: true } } : {}),
-        },
-      },
-      include: { request: true },
-      orderBy: TASK_ORDER[query.sortOrder],
-      skip: query.pageNumber * query.pageSize,
-      take: query.pageSize,
-    });
-    if (tasks.length > 0) {
-      await this.prisma.approvalTask.updateMany({
-        where: { id: { in: tasks.map((task) => task.id) } },
-        data: { lastFetchedAt: now },
-      });
-    }
-    return tasks;
+    const values: unknown[] = [timestampParam(now), query.pageNumber * query.pageSize, query.pageSize];
+    const conditions = ['t."decision" IS NULL', `r."status" = 'PENDING'`];
+    const condition = (sql: (parameter: string) => string, value: unknown) => {
+      values.push(value);
+      conditions.push(sql(`$${values.length}`));
+    };
+    if (query.partitionId !== null) condition((p) => `t."partitionId" = ${p}::uuid`, query.partitionId);
+    if (query.fingerprint) condition((p) => `t."fingerprint" = ${p}`, query.fingerprint);
+    if (query.taskId) condition((p) => `t."id" = ${p}::uuid`, query.taskId);
+    if (query.requestId) condition((p) => `t."requestId" = ${p}::uuid`, query.requestId);
+    if (query.operations) condition((p) => `r."operation" = ANY(${p}::text[])`, query.operations);
+    const partitionJoin =
+      query.partitionId === null
+        ? `JOIN "Partition" p ON p."id" = r."partitionId" AND p."approverKeyAuthentication"`
+        : '';
+    const order = TASK_ORDER[query.sortOrder];
+    const rows = await queryRows(
+      this.pool,
+      statement(`
+        WITH page AS (
+          ${TASK_WITH_REQUEST} ${partitionJoin}
+          WHERE ${conditions.join(' AND ')}
+          ORDER BY ${order} OFFSET $2 LIMIT $3
+        ), fetched AS (
+          UPDATE "ApprovalTask" SET "lastFetchedAt" = $1::timestamp(3)
+          FROM page WHERE "ApprovalTask"."id" = page."t.id"
+        )
+        SELECT * FROM page ORDER BY ${order}`),
+      values,
+    );
+    return rows.map(taskWithRequest);
   }
 
   /**
@@ -316,6 +518,3 @@ export class RequestsRepository {
     }
   }
 }
-
-export const isUniqueViolation = (error: unknown): boolean =>
-  error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';

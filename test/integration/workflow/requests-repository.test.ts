@@ -1,0 +1,275 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type NewRequest, RequestsRepository } from '../../../src/features/approvals/requests.repository.js';
+import type { Partition } from '../../../src/generated/prisma/client.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+
+/**
+ * The workflow's prepared statements (src/db/sql.ts) against Prisma's view of the same rows: every column
+ * comes back as Prisma reads it, dates exact to the millisecond in a process whose time zone is not UTC
+ * (Prisma stores UTC in `timestamp(3)`; `pg` alone would read and write local time), and each status
+ * change is a compare-and-set.
+ */
+describe('RequestsRepository (prepared statements)', () => {
+  let db: TestDatabase;
+  let repository: RequestsRepository;
+  let partition: Partition;
+  const originalTimeZone = process.env.TZ;
+
+  beforeAll(async () => {
+    // UTC+05:45: a time zone offset that no rounding to hours hides
+    process.env.TZ = 'Asia/Kathmandu';
+    db = await createTestDatabase();
+    repository = new RequestsRepository(db.prisma);
+    partition = await db.prisma.partition.create({
+      data: {
+        name: 'repository',
+        partitionKeySealed: randomBytes(8),
+        attestationKeySealed: randomBytes(8),
+        attestationPublicKey: randomBytes(8),
+      },
+    });
+  });
+  afterAll(async () => {
+    if (originalTimeZone === undefined) delete process.env.TZ;
+    else process.env.TZ = originalTimeZone;
+    await db?.drop();
+  });
+
+  /** Bytes as hex and dates as ISO strings, so that Buffer and Uint8Array compare equal. */
+  const plain = (value: unknown): unknown => {
+    if (value instanceof Date) return value.toISOString();
+    if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
+    if (Array.isArray(value)) return value.map(plain);
+    if (value && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, plain(inner)]));
+    return value;
+  };
+
+  const newRequest = (overrides: Partial<NewRequest> = {}): NewRequest => ({
+    id: randomUUID(),
+    partitionId: partition.id,
+    keyId: randomUUID(),
+    keyLabel: 'key',
+    operation: 'SIGN',
+    body: { payload: 'cGF5bG9hZA==', nested: { list: [1, 'two', null] } },
+    passwordSealed: randomBytes(40),
+    metaData: 'bWV0YQ==',
+    metaDataSignature: null,
+    rule: { tokens: [{ groups: [{ quorum: 1 }] }] },
+    ruleDigest: randomBytes(32),
+    payloadDigest: randomBytes(32),
+    challenge: randomBytes(100),
+    createdBy: 'credential-1',
+    createdAt: new Date('2026-03-29T01:30:07.000Z'),
+    expiresAt: new Date('2026-03-29T01:40:07.123Z'),
+    tasks: [
+      {
+        id: randomUUID(),
+        fingerprint: 'aa'.repeat(32),
+        approverPublicKey: randomBytes(44),
+        approverCertificate: null,
+        approverName: null,
+      },
+      {
+        id: randomUUID(),
+        fingerprint: 'bb'.repeat(32),
+        approverPublicKey: randomBytes(91),
+        approverCertificate: randomBytes(300),
+        approverName: 'Bob "the approver", \\ 1',
+      },
+    ],
+    ...overrides,
+  });
+
+  const prismaView = (id: string) =>
+    db.prisma.skaRequest.findUniqueOrThrow({
+      where: { id },
+      include: { tasks: { orderBy: { fingerprint: 'asc' } } },
+    });
+
+  it('runs in a time zone other than UTC', () => {
+    expect(new Date('2026-03-29T01:30:07.000Z').getTimezoneOffset()).toBe(-345);
+  });
+
+  it('stores a request with its tasks and reads it back as Prisma does, dates exact', async () => {
+    const request = newRequest();
+    await repository.create(request);
+    const found = await repository.find(request.id);
+    expect(found).not.toBeNull();
+    expect(plain(found)).toEqual(plain(await prismaView(request.id)));
+    expect(found!.createdAt.toISOString()).toBe('2026-03-29T01:30:07.000Z');
+    expect(found!.expiresAt!.toISOString()).toBe('2026-03-29T01:40:07.123Z');
+    expect(found!.body).toEqual(request.body);
+    expect(found!.tasks.map((task) => task.approverName)).toEqual([null, 'Bob "the approver", \\ 1']);
+    expect(Buffer.from(found!.tasks[1]!.approverCertificate!)).toEqual(request.tasks[1]!.approverCertificate);
+    expect(plain(await repository.findInPartition(partition.id, request.id))).toEqual(plain(found));
+    expect(await repository.findInPartition(randomUUID(), request.id)).toBeNull();
+    expect(await repository.find(randomUUID())).toBeNull();
+
+    const task = request.tasks[0]!;
+    const withRequest = await repository.findTask(partition.id, task.id);
+    const { tasks: _tasks, ...requestRow } = found!;
+    expect(plain(withRequest)).toEqual(plain({ ...found!.tasks[0], request: requestRow }));
+    expect(plain(await repository.findTaskById(task.id))).toEqual(plain(withRequest));
+    expect(await repository.findTask(randomUUID(), task.id)).toBeNull();
+  });
+
+  it('moves a request by compare-and-set, and runs it once under its claim', async () => {
+    const request = newRequest();
+    await repository.create(request);
+    const claimedAt = new Date('2026-03-29T01:35:00.456Z');
+    const approved = {
+      status: 'APPROVED' as const,
+      executableAt: new Date('2026-03-29T01:34:00.001Z'),
+      executionClaimedAt: claimedAt,
+    };
+    expect(await repository.transition(request.id, 'APPROVED', approved)).toBe(false);
+    expect(await repository.transition(request.id, 'PENDING', approved)).toBe(true);
+    expect(await repository.transition(request.id, 'PENDING', approved)).toBe(false);
+    const stored = await prismaView(request.id);
+    expect(stored.status).toBe('APPROVED');
+    expect(stored.executableAt?.toISOString()).toBe('2026-03-29T01:34:00.001Z');
+    expect(stored.executionClaimedAt?.toISOString()).toBe(claimedAt.toISOString());
+    expect(stored.updatedAt.getTime()).toBeGreaterThan(request.createdAt.getTime());
+
+    // cancelling needs an unclaimed request
+    expect(
+      await repository.transition(
+        request.id,
+        ['PENDING', 'APPROVED'],
+        { status: 'CANCELLED', errorMessage: 'no' },
+        { executionClaimedAt: null },
+      ),
+    ).toBe(false);
+    // a fresh claim is not taken over; a stale one is, by exactly one executor
+    const later = new Date(claimedAt.getTime() + 1000);
+    expect(await repository.claimExecution(request.id, later, new Date(claimedAt.getTime() - 1))).toBe(false);
+    expect(await repository.claimExecution(request.id, later, new Date(claimedAt.getTime() + 1))).toBe(true);
+    const outcome = { result: 'c2lnbmF0dXJl', executedAt: new Date('2026-03-29T01:35:02.789Z') };
+    expect(await repository.completeExecution(request.id, claimedAt, outcome, null)).toBe(false);
+    expect(await repository.completeExecution(request.id, later, outcome, null)).toBe(true);
+    expect(await repository.completeExecution(request.id, later, outcome, null)).toBe(false);
+    const done = await prismaView(request.id);
+    expect(done.status).toBe('EXECUTED');
+    expect(done.result).toBe('c2lnbmF0dXJl');
+    expect(done.executedAt?.toISOString()).toBe('2026-03-29T01:35:02.789Z');
+  });
+
+  it('does not run a request before its time, and cancels an unclaimed one', async () => {
+    const request = newRequest();
+    await repository.create(request);
+    const executableAt = new Date('2026-03-29T02:00:00.000Z');
+    expect(await repository.transition(request.id, 'PENDING', { status: 'APPROVED', executableAt })).toBe(
+      true,
+    );
+    const before = new Date(executableAt.getTime() - 1);
+    expect(await repository.claimExecution(request.id, before, before)).toBe(false);
+    expect(
+      await repository.transition(
+        request.id,
+        ['PENDING', 'APPROVED'],
+        { status: 'CANCELLED', errorMessage: 'cancelled: by the test', errorCode: 42 },
+        { executionClaimedAt: null },
+      ),
+    ).toBe(true);
+    const cancelled = await prismaView(request.id);
+    expect([cancelled.status, cancelled.errorMessage, cancelled.errorCode]).toEqual([
+      'CANCELLED',
+      'cancelled: by the test',
+      42,
+    ]);
+    expect(await repository.claimExecution(request.id, executableAt, executableAt)).toBe(false);
+  });
+
+  it('records a decision once', async () => {
+    const request = newRequest();
+    await repository.create(request);
+    const taskId = request.tasks[1]!.id;
+    const decision = {
+      decision: 'APPROVED' as const,
+      signature: randomBytes(64),
+      digestAlgorithm: 'SHA-256',
+      decidedAt: new Date('2026-03-29T01:31:00.321Z'),
+    };
+    expect(await repository.decide(taskId, decision)).toBe(true);
+    expect(await repository.decide(taskId, { ...decision, decision: 'REJECTED', reason: 'late' })).toBe(
+      false,
+    );
+    const task = await db.prisma.approvalTask.findUniqueOrThrow({ where: { id: taskId } });
+    expect(plain([task.decision, task.signature, task.digestAlgorithm, task.reason, task.decidedAt])).toEqual(
+      plain(['APPROVED', decision.signature, 'SHA-256', null, decision.decidedAt]),
+    );
+  });
+
+  it('lists open tasks a page at a time, as they were, and marks them fetched', async () => {
+    const fingerprint = 'cc'.repeat(32);
+    const requests = [0, 1, 2].map((index) =>
+      newRequest({
+        createdAt: new Date(Date.UTC(2026, 2, 29, 3, 0, index)),
+        tasks: [
+          {
+            id: randomUUID(),
+            fingerprint,
+            approverPublicKey: randomBytes(44),
+            approverCertificate: null,
+            approverName: `approver ${index}`,
+          },
+        ],
+      }),
+    );
+    for (const request of requests) await repository.create(request);
+    await repository.decide(requests[1]!.tasks[0]!.id, {
+      decision: 'REJECTED',
+      decidedAt: new Date(),
+    });
+    const query = {
+      partitionId: partition.id,
+      fingerprint,
+      operations: ['SIGN'],
+      taskId: null,
+      requestId: null,
+      pageNumber: 0,
+      pageSize: 10,
+      sortOrder: 'CREATION_DATE_DESC' as const,
+    };
+    const fetchedAt = new Date('2026-03-29T04:00:00.555Z');
+    const page = await repository.openTasks(query, fetchedAt);
+    expect(page.map((task) => task.approverName)).toEqual(['approver 2', 'approver 0']);
+    // the rows as they were before this listing marked them
+    expect(page.map((task) => task.lastFetchedAt.toISOString())).toEqual([
+      requests[2]!.createdAt.toISOString(),
+      requests[0]!.createdAt.toISOString(),
+    ]);
+    expect(page[0]!.request.id).toBe(requests[2]!.id);
+    const marked = await db.prisma.approvalTask.findMany({
+      where: { fingerprint },
+      orderBy: { createdAt: 'asc' },
+    });
+    expect(marked.map((task) => task.lastFetchedAt.toISOString())).toEqual([
+      fetchedAt.toISOString(),
+      requests[1]!.createdAt.toISOString(),
+      fetchedAt.toISOString(),
+    ]);
+
+    const second = await repository.openTasks({ ...query, pageNumber: 1, pageSize: 1 }, fetchedAt);
+    expect(second.map((task) => task.approverName)).toEqual(['approver 0']);
+    expect(await repository.openTasks({ ...query, operations: ['DECRYPT'] }, fetchedAt)).toEqual([]);
+    expect(
+      (await repository.openTasks({ ...query, requestId: requests[0]!.id }, fetchedAt)).map((t) => t.id),
+    ).toEqual([requests[0]!.tasks[0]!.id]);
+
+    // an approver without credential sees only partitions that let approver keys authenticate
+    const everywhere = { ...query, partitionId: null, fingerprint };
+    expect(await repository.openTasks(everywhere, fetchedAt)).toHaveLength(2);
+    await db.prisma.partition.update({
+      where: { id: partition.id },
+      data: { approverKeyAuthentication: false },
+    });
+    expect(await repository.openTasks(everywhere, fetchedAt)).toEqual([]);
+    await db.prisma.partition.update({
+      where: { id: partition.id },
+      data: { approverKeyAuthentication: true },
+    });
+  });
+});
