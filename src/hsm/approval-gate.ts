@@ -8,6 +8,7 @@
  */
 import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
 import type { Clock } from '../clock.js';
+import { VerifiedSignatures } from '../crypto/signatures/verified-signatures.js';
 import { TsbError } from '../errors.js';
 import type { Key, Partition } from '../generated/prisma/client.js';
 import { BoundedTtlCache } from '../lib/ttl-cache.js';
@@ -75,7 +76,13 @@ export function ruleOf(key: Pick<Key, 'policy'>, ruleName: RuleName): Normalized
   return (key.policy as unknown as NormalizedPolicy)[ruleName] ?? null;
 }
 
+/** How the partition's timestamp key signs a challenge's timestamp block (ECDSA P-256, SHA-256, DER). */
+const TIMESTAMP_SCHEME = 'ECDSA-SHA256-DER';
+
 export class ApprovalGate {
+  /** the partitions' signatures over challenges, made or verified by this process */
+  private readonly challengeSignatures = new VerifiedSignatures(8192);
+
   constructor(
     private readonly clock: Clock,
     private readonly window: FreshnessWindow,
@@ -109,6 +116,11 @@ export class ApprovalGate {
     return this.authorizePresented(rule!, { ...operation, key }, authorization.entries, what);
   }
 
+  /** Notes a challenge's timestamp signature this process has just made with the partition's timestamp key. */
+  challengeSigned(timestampPublicKey: Uint8Array, timestampBlock: Uint8Array, signature: Uint8Array): void {
+    this.challengeSignatures.remember(timestampPublicKey, TIMESTAMP_SCHEME, timestampBlock, signature);
+  }
+
   /**
    * Spends accepted pre-signed approvals: records them as used, counts one key use when `countUse`, and
    * runs `alongside` (a key change), all in one transaction. MISSING_APPROVAL, with nothing changed, when
@@ -137,8 +149,16 @@ export class ApprovalGate {
         `${what}: the request's challenge carries no partition timestamp`,
       );
     }
-    const partitionKey = timestampPublicKeyOf(partition.timestampPublicKey);
-    if (!verify('sha256', challenge.timestampBlock, partitionKey, challenge.timestampSignature)) {
+    const { timestampPublicKey } = partition;
+    const { timestampBlock, timestampSignature } = challenge;
+    const signedByPartition = this.challengeSignatures.check(
+      timestampPublicKey,
+      TIMESTAMP_SCHEME,
+      timestampBlock,
+      timestampSignature,
+      () => verify('sha256', timestampBlock, timestampPublicKeyOf(timestampPublicKey), timestampSignature),
+    );
+    if (!signedByPartition) {
       throw new TsbError('MISSING_APPROVAL', `${what}: the challenge was not signed by this partition`);
     }
     const mismatch =

@@ -51,6 +51,7 @@ export class SoftHsm {
   readonly partitions: PartitionStore;
   readonly keys: KeyStore;
   readonly keyring: PartitionKeyring;
+  private readonly gate: ApprovalGate;
   readonly operations: KeyOperations;
   readonly useCounter: UseCounter;
   /** partition and key rows in memory, kept true across processes by the change feed (`listenForChanges`) */
@@ -70,11 +71,12 @@ export class SoftHsm {
   constructor(options: SoftHsmOptions) {
     const clock = options.clock ?? systemClock;
     this.clock = clock;
-    const gate = new ApprovalGate(
+    this.gate = new ApprovalGate(
       clock,
       options.approvalWindow ?? { pastSeconds: 600, futureSeconds: 0 },
       new ApprovalLedger(options.prisma),
     );
+    const gate = this.gate;
     this.metadata = new MetadataCache(options.prisma, {
       capacity: options.keyCacheSize,
       ttlMs: METADATA_TTL_MS,
@@ -131,7 +133,11 @@ export class SoftHsm {
     content: Omit<ChallengeContent, 'timestampKeyName'>,
   ): Promise<Buffer> {
     const full = { ...content, timestampKeyName: TIMESTAMP_KEY_NAME };
-    return encodeChallenge(full, await this.signWithTimestampKey(partition, timestampBlock(full)));
+    const withKey = await this.partitions.ensureTimestampKey(partition);
+    const block = timestampBlock(full);
+    const signature = await this.signWithTimestampKey(withKey, block);
+    this.gate.challengeSigned(withKey.timestampPublicKey!, block, signature);
+    return encodeChallenge(full, signature);
   }
 
   /** ECDSA P-256 / SHA-256 (DER) by the partition's timestamp key; its public key is `timestampPublicKey`. */

@@ -6,6 +6,7 @@
  */
 import { createPublicKey, constants as cryptoConstants, type KeyObject, verify } from 'node:crypto';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
+import { VerifiedSignatures } from '../crypto/signatures/verified-signatures.js';
 import { decodeSpki } from '../crypto/spki-pkcs8.js';
 import { TsbError } from '../errors.js';
 import { BoundedTtlCache } from '../lib/ttl-cache.js';
@@ -69,6 +70,9 @@ export function canonicalDigestAlgorithm(name: string): string {
   return match;
 }
 
+/** An approval is verified when it arrives and again by the HSM's gate before the operation runs. */
+const verifiedApprovals = new VerifiedSignatures(8192);
+
 /**
  * True when `signature` is the approver's signature over `data`. A wrong or malformed signature gives
  * false; an unknown digest name, or one that cannot go with the key type (EdDSA for an RSA key), is a
@@ -82,17 +86,23 @@ export function verifyApproverSignature(
 ): boolean {
   const digest = canonicalDigestAlgorithm(digestAlgorithm);
   const nodeDigest = NODE_DIGESTS[digest];
+  const once = (check: () => boolean) =>
+    verifiedApprovals.check(approver.spki, digest, data, signature, check);
   switch (approver.keyType) {
-    case 'RSA':
-      return verifyRsa(approver, data, signature, requireShaDigest(nodeDigest, digest, approver));
-    case 'EC':
-      return verifyEcdsa(approver, data, signature, requireShaDigest(nodeDigest, digest, approver));
+    case 'RSA': {
+      const shaDigest = requireShaDigest(nodeDigest, digest, approver);
+      return once(() => verifyRsa(approver, data, signature, shaDigest));
+    }
+    case 'EC': {
+      const shaDigest = requireShaDigest(nodeDigest, digest, approver);
+      return once(() => verifyEcdsa(approver, data, signature, shaDigest));
+    }
     case 'ED':
       requireOneShotDigest(digest, 'EdDSA', approver);
-      return safely(() => verify(null, data, publicKey(approver), signature));
+      return once(() => safely(() => verify(null, data, publicKey(approver), signature)));
     case 'ML-DSA':
       requireOneShotDigest(digest, 'ML-DSA', approver);
-      return verifyMlDsa(approver, data, signature);
+      return once(() => verifyMlDsa(approver, data, signature));
   }
 }
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../../src/auth/api-keys.js';
 import type { Role } from '../../../src/auth/roles.js';
 import { readDerSignature, writeDerSignature } from '../../../src/crypto/signatures/signature-encoding.js';
+import { decodeChallenge } from '../../../src/ska/challenge-decoder.js';
 import { createTestContext, type TestContext } from '../../helpers/app.js';
 import {
   approve,
@@ -253,6 +254,27 @@ describe('approval attacks', () => {
       });
     await refused(id, () => post('alice'), 403, 400);
     expect((await post('bob')).statusCode).toBe(200);
+  });
+
+  it('a challenge whose partition signature was changed in the database does not run, though its approvers signed it', async () => {
+    // the HSM's gate remembers the partition signatures this process made and verified: a changed one must
+    // be verified afresh, and fail
+    const id = await signRequest(ctx, P, 'target', 'tampered');
+    const stored = await ctx.prisma.skaRequest.findUniqueOrThrow({ where: { id } });
+    const challenge = Buffer.from(stored.challenge);
+    const signature = decodeChallenge(challenge).timestampSignature!;
+    const at = challenge.indexOf(signature);
+    expect(at).toBeGreaterThan(0);
+    const tampered = Buffer.from(challenge);
+    tampered[at + signature.length - 1]! ^= 0x01;
+    await ctx.prisma.skaRequest.update({ where: { id }, data: { challenge: tampered } });
+
+    await approveTask(ctx, P, a, id);
+    await approveTask(ctx, P, b, id);
+    const ended = await waitForStatus(ctx, P, id, ['EXECUTED', 'FAILED']);
+    expect(ended['status']).toBe('FAILED');
+    expect(String(ended['errorMessage'])).toContain('not signed by this partition');
+    expect(ended['result'] ?? null).toBeNull();
   });
 
   it('an API key that created a request cannot approve it, even beside another key (403 / 400)', async () => {
