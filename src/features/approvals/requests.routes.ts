@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { TSchema } from 'typebox';
-import { Value } from 'typebox/value';
 import { type Caller, principalsOf } from '../../auth/caller.js';
 import type { Role } from '../../auth/roles.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import { EmptyResponse, errorResponses } from '../../http/common.schema.js';
+import { knownFieldsOf } from '../../http/known-fields.js';
 import type { SkaOperation } from '../../ska/challenge.js';
 import {
   AsyncCsrBodySchema,
@@ -72,8 +72,9 @@ export const requestsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow:
     operation: SkaOperation;
     inner: (body: Body) => object;
     answer: Answer;
-  }) =>
-    app.post(
+  }) => {
+    const knownFields = knownFieldsOf(options.body);
+    return app.post(
       options.path,
       {
         config: options.roles,
@@ -88,11 +89,12 @@ export const requestsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow:
       async (request, reply) => {
         // unknown fields are accepted (as by the TSB) but dropped: only what the schema names is stored and
         // shown to approvers
-        const known = Value.Clean(options.body, structuredClone(request.body)) as Body;
+        const known = knownFields(request.body) as Body;
         const id = await create(request, options.operation, options.inner(known));
         return reply.code(201).send({ [options.answer]: id });
       },
     );
+  };
 
   asyncRoute<{ signRequest: object }, 'signRequestId'>({
     path: '/v1/sign',
