@@ -146,6 +146,15 @@ const TIMESTAMP_COLUMNS: ReadonlySet<string> = new Set([
   'executedAt',
 ]);
 
+/** The columns a status change may set: names go into the statement's text, so only these are accepted. */
+const CHANGE_COLUMNS: ReadonlySet<string> = new Set([
+  'status',
+  ...TIMESTAMP_COLUMNS,
+  'result',
+  'errorCode',
+  'errorMessage',
+]);
+
 /** `alias.column AS "alias.column"` for each column: request and task columns share names. */
 const selectList = (alias: string, columns: readonly string[]) =>
   columns.map((column) => `${alias}."${column}" AS "${alias}.${column}"`).join(', ');
@@ -338,6 +347,9 @@ export class RequestsRepository {
     const columns = Object.keys(data).filter(
       (column) => data[column as keyof RequestChange] !== undefined,
     ) as (keyof RequestChange)[];
+    const unknown = columns.find((column) => !CHANGE_COLUMNS.has(column));
+    if (unknown !== undefined)
+      throw new Error(`a status change cannot set the column ${JSON.stringify(unknown)}`);
     const claimCondition = 'executionClaimedAt' in where && where.executionClaimedAt !== undefined;
     const fromMany = typeof from !== 'string';
     const values: unknown[] = [id, from, timestampParam(new Date())];
@@ -464,6 +476,7 @@ export class RequestsRepository {
       query.partitionId === null
         ? `JOIN "Partition" p ON p."id" = r."partitionId" AND p."approverKeyAuthentication"`
         : '';
+    if (!Object.hasOwn(TASK_ORDER, query.sortOrder)) throw new Error(`unknown task order ${query.sortOrder}`);
     const order = TASK_ORDER[query.sortOrder];
     const rows = await queryRows(
       this.pool,

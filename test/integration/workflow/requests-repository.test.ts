@@ -182,6 +182,33 @@ describe('RequestsRepository (prepared statements)', () => {
     expect(await repository.claimExecution(request.id, executableAt, executableAt)).toBe(false);
   });
 
+  it('refuses, before any statement, a status change of a column it does not know or an unknown task order', async () => {
+    const request = newRequest();
+    await repository.create(request);
+    const hostile = { status: 'EXECUTED', 'result" = NULL, "status': 'x' } as unknown as Parameters<
+      RequestsRepository['transition']
+    >[2];
+    await expect(repository.transition(request.id, 'PENDING', hostile)).rejects.toThrow(
+      /cannot set the column/,
+    );
+    await expect(
+      repository.openTasks(
+        {
+          partitionId: partition.id,
+          fingerprint: null,
+          operations: null,
+          taskId: null,
+          requestId: null,
+          pageNumber: 0,
+          pageSize: 1,
+          sortOrder: 'constructor' as never,
+        },
+        new Date(),
+      ),
+    ).rejects.toThrow(/unknown task order/);
+    expect((await prismaView(request.id)).status).toBe('PENDING');
+  });
+
   it('records a decision once', async () => {
     const request = newRequest();
     await repository.create(request);
