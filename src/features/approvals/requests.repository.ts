@@ -12,6 +12,7 @@ import type pg from 'pg';
 import { sqlPoolOf } from '../../db/prisma.js';
 import { allColumns, execute, queryRows, rowObject, type Statement, timestampParam } from '../../db/sql.js';
 import type { ApprovalTask, Prisma, PrismaClient, SkaRequest } from '../../generated/prisma/client.js';
+import { ExecutionResults } from './execution-results.js';
 import { ENDED_STATUSES, OPEN_STATUSES, type RequestStatus } from './request-status.js';
 
 export type RequestWithTasks = SkaRequest & { tasks: ApprovalTask[] };
@@ -208,19 +209,6 @@ const CLAIM_EXECUTION = statement(`
   WHERE "id" = $1::uuid AND "status" = 'APPROVED' AND "executableAt" <= $2::timestamp(3)
     AND ("executionClaimedAt" IS NULL OR "executionClaimedAt" < $3::timestamp(3))`);
 
-const COMPLETE_EXECUTION = statement(`
-  WITH done AS (
-    UPDATE "SkaRequest"
-    SET "status" = 'EXECUTED', "result" = $3, "executedAt" = $4::timestamp(3), "updatedAt" = $5::timestamp(3)
-    WHERE "id" = $1::uuid AND "status" = 'APPROVED' AND "executionClaimedAt" = $2::timestamp(3)
-    RETURNING "id"
-  ), used AS (
-    UPDATE "Key" SET "useCount" = "useCount" + 1
-    WHERE "id" = $6::uuid AND EXISTS (SELECT 1 FROM done)
-    RETURNING 1
-  )
-  SELECT count(*)::int AS moved FROM done`);
-
 /** The status change statements, one per set of columns changed and per kind of condition. */
 const transitions = new Map<string, Statement>();
 
@@ -268,9 +256,11 @@ function taskWithRequest(row: readonly unknown[]): ApprovalTask & { request: Ska
 
 export class RequestsRepository {
   private readonly pool: pg.Pool;
+  private readonly executionResults: ExecutionResults;
 
   constructor(private readonly prisma: PrismaClient) {
     this.pool = sqlPoolOf(prisma);
+    this.executionResults = new ExecutionResults(this.pool);
   }
 
   /** Stores the request and its tasks in one statement (so, atomically). */
@@ -376,22 +366,15 @@ export class RequestsRepository {
    * Stores the result of a claimed execution (compare-and-set on the claim) and counts the key use in the
    * same statement, so a workflow use is counted exactly when its result is stored. `usedKeyId` null: the
    * operation is no key use (block, unblock, modify). False when the claim was no longer this executor's.
+   * Results that arrive together are stored together (`execution-results.ts`).
    */
-  async completeExecution(
+  completeExecution(
     id: string,
     claimedAt: Date,
     data: { result: string | null; executedAt: Date },
     usedKeyId: string | null,
   ): Promise<boolean> {
-    const rows = await queryRows(this.pool, COMPLETE_EXECUTION, [
-      id,
-      timestampParam(claimedAt),
-      data.result,
-      timestampParam(data.executedAt),
-      timestampParam(new Date()),
-      usedKeyId,
-    ]);
-    return rows[0]?.[0] === 1;
+    return this.executionResults.store({ requestId: id, claimedAt, ...data, usedKeyId });
   }
 
   /** Drops the stored result of an ended request (its status, times and audit entries stay). */

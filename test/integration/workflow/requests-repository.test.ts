@@ -156,6 +156,64 @@ describe('RequestsRepository (prepared statements)', () => {
     expect(done.executedAt?.toISOString()).toBe('2026-03-29T01:35:02.789Z');
   });
 
+  it('stores results that arrive together in one go, each on its claim, and counts each stored use once', async () => {
+    const key = await db.prisma.key.create({
+      data: {
+        partitionId: partition.id,
+        label: 'counted',
+        algorithm: 'EC',
+        origin: 'generated',
+        attributes: {},
+      },
+    });
+    const useCount = async () =>
+      Number((await db.prisma.key.findUniqueOrThrow({ where: { id: key.id } })).useCount);
+    const claimedAt = new Date('2026-03-29T01:35:00.456Z');
+    const requests = Array.from({ length: 20 }, () => newRequest({ keyId: key.id }));
+    for (const request of requests) {
+      await repository.create(request);
+      await repository.transition(request.id, 'PENDING', {
+        status: 'APPROVED',
+        executableAt: claimedAt,
+        executionClaimedAt: claimedAt,
+      });
+    }
+    const outcome = (index: number) => ({ result: `cmVzdWx0${index}`, executedAt: new Date() });
+    // the first ten together: six on their claim and with a key use, two on a wrong claim, two without key use
+    const first = await Promise.all(
+      requests
+        .slice(0, 10)
+        .map((request, index) =>
+          repository.completeExecution(
+            request.id,
+            index === 3 || index === 7 ? new Date(claimedAt.getTime() + 1) : claimedAt,
+            outcome(index),
+            index === 4 || index === 8 ? null : key.id,
+          ),
+        ),
+    );
+    expect(first).toEqual([true, true, true, false, true, true, true, false, true, true]);
+    expect(await useCount()).toBe(6);
+    // the same request twice in one batch is stored, and counted, once
+    const twice = await Promise.all([
+      repository.completeExecution(requests[10]!.id, claimedAt, outcome(10), key.id),
+      repository.completeExecution(requests[10]!.id, claimedAt, outcome(10), key.id),
+    ]);
+    expect(twice.sort()).toEqual([false, true]);
+    expect(await useCount()).toBe(7);
+    // the rest, and everything again: each stored and counted exactly once
+    const rest = await Promise.all(
+      requests.map((request, index) =>
+        repository.completeExecution(request.id, claimedAt, outcome(index), key.id),
+      ),
+    );
+    expect(rest.filter(Boolean)).toHaveLength(9 + 2);
+    expect(await useCount()).toBe(7 + 9 + 2);
+    const stored = await db.prisma.skaRequest.findMany({ where: { keyId: key.id } });
+    expect(stored.every((request) => request.status === 'EXECUTED')).toBe(true);
+    expect(stored.find((request) => request.id === requests[5]!.id)?.result).toBe('cmVzdWx05');
+  });
+
   it('does not run a request before its time, and cancels an unclaimed one', async () => {
     const request = newRequest();
     await repository.create(request);

@@ -1,0 +1,105 @@
+/**
+ * Stores the results of claimed executions, several in one statement. Each result is stored on condition of
+ * its claim (compare-and-set), and the key uses of the stored ones are added to `Key.useCount` in the same
+ * statement, so a workflow use is counted exactly when its result is stored, as before.
+ *
+ * Why batched: every approval flow of a key used to increment that key's row on its own, and concurrent
+ * completions then waited for each other's row lock; measured here (16 in flight, one key), a completion cost
+ * PostgreSQL ≈ 500 µs of CPU against ≈ 150 µs without the increment, and capped completions at ≈ 1,000/s.
+ * Batched, the key row is updated once per batch. A batch goes out on the next turn of the event loop, or,
+ * while one is in flight, once it is done (group commit: a lone completion waits for nothing).
+ */
+import type pg from 'pg';
+import { queryRows, type Statement, timestampParam } from '../../db/sql.js';
+
+export interface ExecutionResult {
+  requestId: string;
+  /** the claim the result is stored on */
+  claimedAt: Date;
+  result: string | null;
+  executedAt: Date;
+  /** the key whose use this execution was; null for operations that are no key use (block, unblock, modify) */
+  usedKeyId: string | null;
+}
+
+/**
+ * The key rows are locked in the order of their id (as the audit statement and `use-count-writers.ts` do), after
+ * the request rows, so no two writers wait for each other in a circle.
+ */
+const STORE_RESULTS: Statement = {
+  name: 'opentsb-store-execution-results',
+  text: `
+    WITH input AS (
+      SELECT * FROM unnest($1::uuid[], $2::timestamp(3)[], $3::text[], $4::timestamp(3)[], $5::uuid[])
+        AS i(id, claimed_at, result, executed_at, key_id)
+    ), done AS (
+      UPDATE "SkaRequest" AS r
+      SET "status" = 'EXECUTED', "result" = i.result, "executedAt" = i.executed_at, "updatedAt" = $6::timestamp(3)
+      FROM input AS i
+      WHERE r."id" = i.id AND r."status" = 'APPROVED' AND r."executionClaimedAt" = i.claimed_at
+      RETURNING r."id", i.key_id
+    ), uses AS (
+      SELECT key_id, count(*)::bigint AS n FROM done WHERE key_id IS NOT NULL GROUP BY key_id
+    ), locked AS (
+      SELECT k."id", uses.n FROM "Key" AS k JOIN uses ON k."id" = uses.key_id ORDER BY k."id" FOR UPDATE OF k
+    ), used AS (
+      UPDATE "Key" AS k SET "useCount" = k."useCount" + locked.n FROM locked WHERE k."id" = locked."id"
+    )
+    SELECT "id"::text FROM done`,
+};
+
+interface Waiting {
+  result: ExecutionResult;
+  resolve(stored: boolean): void;
+  reject(error: unknown): void;
+}
+
+export class ExecutionResults {
+  private waiting: Waiting[] = [];
+  private flushing = false;
+  private scheduled = false;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Stores the result on condition of its claim; false when the claim was no longer this executor's. */
+  store(result: ExecutionResult): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.waiting.push({ result, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.waiting;
+    if (batch.length === 0) return;
+    this.waiting = [];
+    this.flushing = true;
+    try {
+      const rows = await queryRows(this.pool, STORE_RESULTS, [
+        batch.map(({ result }) => result.requestId),
+        batch.map(({ result }) => timestampParam(result.claimedAt)),
+        batch.map(({ result }) => result.result),
+        batch.map(({ result }) => timestampParam(result.executedAt)),
+        batch.map(({ result }) => result.usedKeyId),
+        timestampParam(new Date()),
+      ]);
+      const stored = new Set(rows.map((row) => row[0] as string));
+      // a request stored twice in one batch (never by one claim) counts for the first caller only
+      for (const { result, resolve } of batch) resolve(stored.delete(result.requestId.toLowerCase()));
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+    } finally {
+      this.flushing = false;
+      if (this.waiting.length > 0) this.schedule();
+    }
+  }
+}
