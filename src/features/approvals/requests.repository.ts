@@ -205,7 +205,7 @@ const DECIDE = statement(`
   WHERE "id" = $1::uuid AND "decision" IS NULL`);
 
 const CLAIM_EXECUTION = statement(`
-  UPDATE "SkaRequest" SET "executionClaimedAt" = $2::timestamp(3), "updatedAt" = $2::timestamp(3)
+  UPDATE "SkaRequest" SET "executionClaimedAt" = $2::timestamp(3), "updatedAt" = $4::timestamp(3)
   WHERE "id" = $1::uuid AND "status" = 'APPROVED' AND "executableAt" <= $2::timestamp(3)
     AND ("executionClaimedAt" IS NULL OR "executionClaimedAt" < $3::timestamp(3))`);
 
@@ -358,6 +358,7 @@ export class RequestsRepository {
       id,
       timestampParam(now),
       timestampParam(staleBefore),
+      timestampParam(new Date()),
     ]);
     return changed === 1;
   }
