@@ -209,17 +209,25 @@ const CLAIM_EXECUTION = statement(`
   WHERE "id" = $1::uuid AND "status" = 'APPROVED' AND "executableAt" <= $2::timestamp(3)
     AND ("executionClaimedAt" IS NULL OR "executionClaimedAt" < $3::timestamp(3))`);
 
-/** The status change statements, one per set of columns changed and per kind of condition. */
-const transitions = new Map<string, Statement>();
+/** Statements built from parts (status changes, task listings), each built and named once per shape. */
+const builtStatements = new Map<string, Statement>();
 
+function builtStatement(shape: string, text: () => string): Statement {
+  let built = builtStatements.get(shape);
+  if (!built) {
+    built = statement(text());
+    builtStatements.set(shape, built);
+  }
+  return built;
+}
+
+/** The status change statement for one set of columns changed and one kind of condition. */
 function transitionStatement(
   columns: readonly string[],
   fromMany: boolean,
   claimCondition: boolean,
 ): Statement {
-  const key = `${columns.join(',')}|${fromMany}|${claimCondition}`;
-  let prepared = transitions.get(key);
-  if (!prepared) {
+  return builtStatement(`transition|${columns.join(',')}|${fromMany}|${claimCondition}`, () => {
     // $1 id, $2 expected status(es), $3 updatedAt, $4 the claim condition (when any), then the columns
     const first = claimCondition ? 5 : 4;
     const sets = columns
@@ -230,12 +238,8 @@ function transitionStatement(
       .concat('"updatedAt" = $3::timestamp(3)');
     const status = fromMany ? `"status" = ANY($2::text[])` : `"status" = $2`;
     const claim = claimCondition ? ` AND "executionClaimedAt" IS NOT DISTINCT FROM $4::timestamp(3)` : '';
-    prepared = statement(
-      `UPDATE "SkaRequest" SET ${sets.join(', ')} WHERE "id" = $1::uuid AND ${status}${claim}`,
-    );
-    transitions.set(key, prepared);
-  }
-  return prepared;
+    return `UPDATE "SkaRequest" SET ${sets.join(', ')} WHERE "id" = $1::uuid AND ${status}${claim}`;
+  });
 }
 
 /** A request row with its task rows joined to it (one row per task; task columns null when it has none). */
@@ -462,20 +466,22 @@ export class RequestsRepository {
         : '';
     if (!Object.hasOwn(TASK_ORDER, query.sortOrder)) throw new Error(`unknown task order ${query.sortOrder}`);
     const order = TASK_ORDER[query.sortOrder];
-    const rows = await queryRows(
-      this.pool,
-      statement(`
+    const where = conditions.join(' AND ');
+    // the conditions name the partition join too: it is there exactly when no partition condition is
+    const listing = builtStatement(
+      `listing|${where}|${order}`,
+      () => `
         WITH page AS (
           ${TASK_WITH_REQUEST} ${partitionJoin}
-          WHERE ${conditions.join(' AND ')}
+          WHERE ${where}
           ORDER BY ${order} OFFSET $2 LIMIT $3
         ), fetched AS (
           UPDATE "ApprovalTask" SET "lastFetchedAt" = $1::timestamp(3)
           FROM page WHERE "ApprovalTask"."id" = page."t.id"
         )
-        SELECT * FROM page ORDER BY ${order}`),
-      values,
+        SELECT * FROM page ORDER BY ${order}`,
     );
+    const rows = await queryRows(this.pool, listing, values);
     return rows.map(taskWithRequest);
   }
 

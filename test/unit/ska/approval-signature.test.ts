@@ -24,7 +24,6 @@ function flipped(signature: Buffer, bit = 0): Buffer {
   return copy;
 }
 
-/** ECDSA DER → raw r ‖ s with each half left-padded to the field size. */
 interface Signed extends OpensslSignature {
   key: ApproverKeyInfo;
 }
