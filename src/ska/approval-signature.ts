@@ -6,6 +6,7 @@
  */
 import { createPublicKey, constants as cryptoConstants, type KeyObject, verify } from 'node:crypto';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
+import { nodeVerifyCheap } from '../crypto/signatures/node-signing.js';
 import { VerifiedSignatures } from '../crypto/signatures/verified-signatures.js';
 import { decodeSpki } from '../crypto/spki-pkcs8.js';
 import { TsbError } from '../errors.js';
@@ -73,6 +74,53 @@ export function canonicalDigestAlgorithm(name: string): string {
 /** An approval is verified when it arrives and again by the HSM's gate before the operation runs. */
 const verifiedApprovals = new VerifiedSignatures(8192);
 
+/** One node:crypto verification to try: a signature is valid when any attempt verifies. */
+interface Attempt {
+  hash: string | null;
+  key: Parameters<typeof verify>[2];
+}
+
+/**
+ * How a signature of this approver with this digest is verified: node:crypto attempts, or (ML-DSA) noble.
+ * An unknown digest name, or one that cannot go with the key type (EdDSA for an RSA key), is a TsbError 600.
+ */
+function verification(
+  approver: ApproverKeyInfo,
+  signature: Uint8Array,
+  digestAlgorithm: string,
+): { digest: string; attempts: readonly Attempt[] } | { digest: string; attempts: null } {
+  const digest = canonicalDigestAlgorithm(digestAlgorithm);
+  const nodeDigest = NODE_DIGESTS[digest];
+  switch (approver.keyType) {
+    case 'RSA': {
+      const key = { key: publicKey(approver), padding: cryptoConstants.RSA_PKCS1_PADDING };
+      return { digest, attempts: [{ hash: requireShaDigest(nodeDigest, digest, approver), key }] };
+    }
+    case 'EC': {
+      // DER (what Java returns) is node's default for an EC key, and a bare KeyObject is ~15 µs cheaper than
+      // an options object; raw r‖s of exactly twice the field size is accepted too
+      const hash = requireShaDigest(nodeDigest, digest, approver);
+      const key = publicKey(approver);
+      const raw = signature.length === 2 * (EC_FIELD_BYTES[approver.keyAlgorithm] ?? 0);
+      return {
+        digest,
+        attempts: raw
+          ? [
+              { hash, key },
+              { hash, key: { key, dsaEncoding: 'ieee-p1363' } },
+            ]
+          : [{ hash, key }],
+      };
+    }
+    case 'ED':
+      requireOneShotDigest(digest, 'EdDSA', approver);
+      return { digest, attempts: [{ hash: null, key: publicKey(approver) }] };
+    case 'ML-DSA':
+      requireOneShotDigest(digest, 'ML-DSA', approver);
+      return { digest, attempts: null };
+  }
+}
+
 /**
  * True when `signature` is the approver's signature over `data`. A wrong or malformed signature gives
  * false; an unknown digest name, or one that cannot go with the key type (EdDSA for an RSA key), is a
@@ -84,50 +132,30 @@ export function verifyApproverSignature(
   signature: Uint8Array,
   digestAlgorithm: string,
 ): boolean {
-  const digest = canonicalDigestAlgorithm(digestAlgorithm);
-  const nodeDigest = NODE_DIGESTS[digest];
-  const once = (check: () => boolean) =>
-    verifiedApprovals.check(approver.spki, digest, data, signature, check);
-  switch (approver.keyType) {
-    case 'RSA': {
-      const shaDigest = requireShaDigest(nodeDigest, digest, approver);
-      return once(() => verifyRsa(approver, data, signature, shaDigest));
-    }
-    case 'EC': {
-      const shaDigest = requireShaDigest(nodeDigest, digest, approver);
-      return once(() => verifyEcdsa(approver, data, signature, shaDigest));
-    }
-    case 'ED':
-      requireOneShotDigest(digest, 'EdDSA', approver);
-      return once(() => safely(() => verify(null, data, publicKey(approver), signature)));
-    case 'ML-DSA':
-      requireOneShotDigest(digest, 'ML-DSA', approver);
-      return once(() => verifyMlDsa(approver, data, signature));
-  }
+  const { digest, attempts } = verification(approver, signature, digestAlgorithm);
+  return verifiedApprovals.check(approver.spki, digest, data, signature, () =>
+    attempts
+      ? attempts.some(({ hash, key }) => safely(() => verify(hash, data, key, signature)))
+      : verifyMlDsa(approver, data, signature),
+  );
 }
 
-function verifyRsa(
+/**
+ * {@link verifyApproverSignature} for the request path: under load the node:crypto verification runs in
+ * libuv's thread pool instead of on the event loop (sign-placement.ts decides, as for cheap signatures).
+ */
+export async function verifyApproverSignatureAsync(
   approver: ApproverKeyInfo,
   data: Uint8Array,
   signature: Uint8Array,
-  digest: string,
-): boolean {
-  const key = { key: publicKey(approver), padding: cryptoConstants.RSA_PKCS1_PADDING };
-  return safely(() => verify(digest, data, key, signature));
-}
-
-/** DER (what Java returns); raw r‖s of exactly twice the field size is accepted too. */
-function verifyEcdsa(
-  approver: ApproverKeyInfo,
-  data: Uint8Array,
-  signature: Uint8Array,
-  digest: string,
-): boolean {
-  const key = publicKey(approver);
-  // DER is node's default for an EC key; a bare KeyObject is ~15 µs cheaper than an options object
-  if (safely(() => verify(digest, data, key, signature))) return true;
-  if (signature.length !== 2 * (EC_FIELD_BYTES[approver.keyAlgorithm] ?? 0)) return false;
-  return safely(() => verify(digest, data, { key, dsaEncoding: 'ieee-p1363' }, signature));
+  digestAlgorithm: string,
+): Promise<boolean> {
+  const { digest, attempts } = verification(approver, signature, digestAlgorithm);
+  return verifiedApprovals.checkAsync(approver.spki, digest, data, signature, async () => {
+    if (!attempts) return verifyMlDsa(approver, data, signature);
+    for (const { hash, key } of attempts) if (await nodeVerifyCheap(hash, data, key, signature)) return true;
+    return false;
+  });
 }
 
 function verifyMlDsa(approver: ApproverKeyInfo, data: Uint8Array, signature: Uint8Array): boolean {

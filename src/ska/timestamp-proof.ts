@@ -4,7 +4,7 @@
  * certificate. Here: the identity fields, the timestamp syntax, its freshness (404) and the signature (403).
  */
 import { TsbError } from '../errors.js';
-import { verifyApproverSignature } from './approval-signature.js';
+import { verifyApproverSignatureAsync } from './approval-signature.js';
 import {
   type ApproverCertificateInfo,
   type ApproverKeyInfo,
@@ -124,14 +124,28 @@ export function certificateValidAt(
 
 /**
  * Checks a timestamp proof: syntax (600), freshness (404), then the signature over the UTF-8 bytes of
- * the timestamp text exactly as sent (403). Returns the parsed time.
+ * the timestamp text exactly as sent (403), in the thread pool under load. Returns the parsed time.
  */
-export function verifyTimestampProof(
+export async function verifyTimestampProof(
   input: TimestampProof,
   signer: ApproverKeyInfo,
   now: Date,
   window: FreshnessWindow,
-): Date {
+): Promise<Date> {
+  const proof = timestampProofParts(input, now, window);
+  if (
+    !(await verifyApproverSignatureAsync(signer, proof.data, proof.signature, input.timestampDigestAlgorithm))
+  )
+    throw badTimestampSignature(signer);
+  return proof.timestamp;
+}
+
+/** The syntax and freshness checks of a timestamp proof, and what its signature must verify over. */
+function timestampProofParts(
+  input: TimestampProof,
+  now: Date,
+  window: FreshnessWindow,
+): { timestamp: Date; data: Buffer; signature: Buffer } {
   const timestamp = parseIsoTimestamp(input.timestamp);
   checkTimestampFreshness(timestamp, now, window);
   const signature = decodeBase64Field(
@@ -139,15 +153,14 @@ export function verifyTimestampProof(
     'timestampSignature',
     'INPUT_VALIDATION_FAILED',
   );
-  const data = Buffer.from(input.timestamp, 'utf8');
-  if (!verifyApproverSignature(signer, data, signature, input.timestampDigestAlgorithm)) {
-    throw new TsbError(
-      'INVALID_SIGNATURE',
-      `timestampSignature does not verify over the timestamp with the ${signer.keyAlgorithm} approver key`,
-    );
-  }
-  return timestamp;
+  return { timestamp, data: Buffer.from(input.timestamp, 'utf8'), signature };
 }
+
+const badTimestampSignature = (signer: ApproverKeyInfo): TsbError =>
+  new TsbError(
+    'INVALID_SIGNATURE',
+    `timestampSignature does not verify over the timestamp with the ${signer.keyAlgorithm} approver key`,
+  );
 
 function decodeBase64Field(
   text: unknown,

@@ -34,9 +34,9 @@ export const nodeSignCheap = (
 
 export const nodeVerifyAsync = (
   hash: string | null,
-  data: Buffer,
+  data: Uint8Array,
   key: Parameters<typeof nodeVerify>[2],
-  signature: Buffer,
+  signature: Uint8Array,
 ): Promise<boolean> =>
   new Promise((resolve) => {
     try {
@@ -45,5 +45,27 @@ export const nodeVerifyAsync = (
       resolve(false);
     }
   });
+
+/**
+ * A verification of tens of microseconds (an approver's ECDSA, EdDSA or RSA signature): on the calling
+ * thread or in the pool, as sign-placement.ts decides for cheap signatures. False for an invalid signature
+ * and for input node:crypto refuses.
+ */
+export const nodeVerifyCheap = (
+  hash: string | null,
+  data: Uint8Array,
+  key: Parameters<typeof nodeVerify>[2],
+  signature: Uint8Array,
+): Promise<boolean> => {
+  if (!signOnCallingThread()) return nodeVerifyAsync(hash, data, key, signature);
+  const started = performance.now();
+  try {
+    return Promise.resolve(nodeVerify(hash, data, key, signature));
+  } catch {
+    return Promise.resolve(false);
+  } finally {
+    signedOnCallingThread(performance.now() - started);
+  }
+};
 
 export const nodeHashName = (hash: SignatureAlgorithm['hash']): string => hash; // sha1, sha224…, sha3-256…

@@ -42,6 +42,21 @@ export class VerifiedSignatures {
     return valid;
   }
 
+  /** {@link check} with a verification that answers later (in the thread pool). */
+  async checkAsync(
+    publicKey: Uint8Array | string,
+    scheme: string,
+    data: Uint8Array,
+    signature: Uint8Array,
+    verify: () => Promise<boolean>,
+  ): Promise<boolean> {
+    const key = VerifiedSignatures.key(publicKey, scheme, data, signature);
+    if (this.valid.get(key)) return true;
+    const valid = await verify();
+    if (valid) this.valid.set(key, true, Number.POSITIVE_INFINITY);
+    return valid;
+  }
+
   /** Records a signature this process has just made with the private half of `publicKey`. */
   remember(publicKey: Uint8Array | string, scheme: string, data: Uint8Array, signature: Uint8Array): void {
     this.valid.set(

@@ -9,7 +9,7 @@ import { TsbError } from '../../errors.js';
 import type { ApprovalTask, Partition, SkaRequest } from '../../generated/prisma/client.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import { toBytes, UUID_PATTERN } from '../../lib/encoding.js';
-import { rejectionToBeSigned, verifyApproverSignature } from '../../ska/approval-signature.js';
+import { rejectionToBeSigned, verifyApproverSignatureAsync } from '../../ska/approval-signature.js';
 import { decodeBase64Strict, parseApproverCertificate, sha256Hex } from '../../ska/approver-key.js';
 import {
   type ApproverIdentity,
@@ -96,7 +96,7 @@ export class ApprovalsService {
   ): Promise<TaskView[]> {
     const now = this.hsm.clock.now();
     const { signer, fingerprint } = this.taskLister(filter);
-    verifyTimestampProof(filter, signer, now, this.window);
+    await verifyTimestampProof(filter, signer, now, this.window);
     const tasks = await this.repository.openTasks(
       { partitionId: partition.id, fingerprint, ...taskSelection(filter, operations) },
       now,
@@ -111,7 +111,7 @@ export class ApprovalsService {
     if (!challenge?.equals(Buffer.from(task.request.challenge))) {
       throw new TsbError('INVALID_SIGNATURE', `approvalToBeSigned is not the challenge of task ${task.id}`);
     }
-    this.verify(identity, challenge, input, 'approval');
+    await this.verify(identity, challenge, input, 'approval');
     const evaluated = await this.record(task, {
       decision: 'APPROVED',
       signature: signatureOf(input),
@@ -123,7 +123,7 @@ export class ApprovalsService {
 
   async reject(partition: Partition, credentialIds: readonly string[], input: RejectionInput): Promise<void> {
     const { task, identity } = await this.decisionContext(partition, credentialIds, input, 'rejection');
-    this.verify(identity, rejectionToBeSigned(task.request.challenge), input, 'rejection');
+    await this.verify(identity, rejectionToBeSigned(task.request.challenge), input, 'rejection');
     await this.record(task, {
       decision: 'REJECTED',
       signature: signatureOf(input),
@@ -151,7 +151,7 @@ export class ApprovalsService {
     const now = this.hsm.clock.now();
     const identity = approverIdentity(filter, 'task filter');
     const fingerprint = identity.key.fingerprint;
-    verifyTimestampProof(filter, identity.key, now, this.window);
+    await verifyTimestampProof(filter, identity.key, now, this.window);
     onVerified({ fingerprint, partitionId: null });
     await this.signedTimestamps.useOnce(fingerprint, filter.timestamp);
     const tasks = await this.repository.openTasks(
@@ -277,7 +277,7 @@ export class ApprovalsService {
     if (!task || task.fingerprint !== identity.key.fingerprint) {
       throw new TsbError('TASK_NOT_EXISTENT', `task ${taskId} does not exist for this approver key`);
     }
-    this.verify(identity, signed(task), input, what);
+    await this.verify(identity, signed(task), input, what);
     onVerified({ fingerprint: identity.key.fingerprint, partitionId: task.partitionId });
     const partition = await this.hsm.partition(task.partitionId);
     if (!partition.approverKeyAuthentication) {
@@ -309,13 +309,14 @@ export class ApprovalsService {
     }
   }
 
-  private verify(
+  private async verify(
     identity: ApproverIdentity,
     data: Uint8Array,
     input: ApprovalInput | RejectionInput,
     what: string,
-  ): void {
-    if (!verifyApproverSignature(identity.key, data, signatureOf(input), input.approvalDigestAlgorithm)) {
+  ): Promise<void> {
+    const signature = signatureOf(input);
+    if (!(await verifyApproverSignatureAsync(identity.key, data, signature, input.approvalDigestAlgorithm))) {
       throw new TsbError('INVALID_SIGNATURE', `the ${what} signature does not verify with the approver key`);
     }
   }

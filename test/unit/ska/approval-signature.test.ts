@@ -5,12 +5,14 @@ import {
   APPROVAL_DIGEST_ALGORITHMS,
   canonicalDigestAlgorithm,
   verifyApproverSignature,
+  verifyApproverSignatureAsync,
 } from '../../../src/ska/approval-signature.js';
 import {
   type ApproverKeyInfo,
   parseApproverCertificate,
   parseApproverPublicKey,
 } from '../../../src/ska/approver-key.js';
+import { placeCheapCrypto } from '../../helpers/event-loop.js';
 import { type OpensslSignature, opensslSign } from '../../helpers/signatures.js';
 import { bitString, errorOf, ML_DSA_OIDS, oid, seq, tsbSample } from './helpers.js';
 
@@ -152,6 +154,49 @@ describe('verifyApproverSignature with signatures made by the openssl CLI', () =
         errorOf(() => verifyApproverSignature(signed.key, DATA, signed.signature, 'ML-DSA')).errorCode,
       ).toBe(600);
     });
+  });
+});
+
+describe('verifyApproverSignatureAsync: the same answers on the calling thread and in the thread pool', () => {
+  const cases: [string, string[], { digest: string } | 'raw', string, number?][] = [
+    ['RSA-2048 PKCS#1 v1.5', RSA, { digest: 'sha256' }, 'SHA-256'],
+    ['EC P-256, DER', ec('P-256'), { digest: 'sha256' }, 'SHA-256'],
+    ['EC P-256, raw r ‖ s', ec('P-256'), { digest: 'sha256' }, 'SHA-256', 32],
+    ['EC P-384, raw r ‖ s', ec('P-384'), { digest: 'sha384' }, 'SHA-384', 48],
+    ['Ed25519', ED25519, 'raw', 'EdDSA'],
+  ];
+
+  it.each(cases)('%s (openssl CLI)', async (_name, genpkey, how, digest, rawFieldBytes) => {
+    for (const busy of [false, true]) {
+      // new keys each round: a valid signature verified once is remembered and not verified again
+      const signed = await signWithOpenssl(genpkey, how);
+      const signature = rawFieldBytes ? derToRaw(signed.signature, rawFieldBytes) : signed.signature;
+      const other = (await signWithOpenssl(genpkey, how)).key;
+      expect(await placeCheapCrypto(busy)).toBe(!busy);
+      // issued together, in the turn the placement was decided for
+      const answers = await Promise.all([
+        verifyApproverSignatureAsync(signed.key, DATA, signature, digest),
+        verifyApproverSignatureAsync(signed.key, DATA, flipped(signature), digest),
+        verifyApproverSignatureAsync(signed.key, Buffer.from('other data'), signature, digest),
+        verifyApproverSignatureAsync(other, DATA, signature, digest),
+        verifyApproverSignatureAsync(signed.key, DATA, signature.subarray(1), digest),
+        verifyApproverSignatureAsync(signed.key, DATA, Buffer.alloc(4096, 0x30), digest),
+      ]);
+      expect(answers).toEqual([true, false, false, false, false, false]);
+      // and the synchronous form agrees
+      expect(verifyApproverSignature(signed.key, DATA, flipped(signature), digest)).toBe(false);
+      expect(verifyApproverSignature(signed.key, DATA, signature, digest)).toBe(true);
+    }
+  });
+
+  it('ML-DSA-44 (noble) answers alike, and a digest name that does not fit is refused with 600', async () => {
+    const { publicKey, secretKey } = ml_dsa44.keygen();
+    const key = parseApproverPublicKey(seq(seq(oid(ML_DSA_OIDS[44])), bitString(publicKey)));
+    const signature = Buffer.from(ml_dsa44.sign(DATA, secretKey));
+    expect(await verifyApproverSignatureAsync(key, DATA, signature, 'ML-DSA')).toBe(true);
+    expect(await verifyApproverSignatureAsync(key, DATA, flipped(signature), 'ML-DSA')).toBe(false);
+    const err = await verifyApproverSignatureAsync(key, DATA, signature, 'EdDSA').catch((error) => error);
+    expect(err.errorCode).toBe(600);
   });
 });
 

@@ -29,6 +29,17 @@ export function errorOf(fn: () => unknown): TsbError {
   throw new Error('expected a TsbError');
 }
 
+/** {@link errorOf} for a function that answers with a promise. */
+export async function rejectionOf(fn: () => Promise<unknown>): Promise<TsbError> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof TsbError) return err;
+    throw err;
+  }
+  throw new Error('expected a TsbError');
+}
+
 // --- minimal DER encoder for building test keys and certificates ---
 
 function len(n: number): Buffer {

@@ -3,17 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { nodeSignCheap } from '../../../../src/crypto/signatures/node-signing.js';
 import { signOnCallingThread } from '../../../../src/crypto/signatures/sign-placement.js';
-
-function keepBusy(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
-
-/** Lets one sample period pass idle and starts the next (so the period before a check is the one given). */
-async function freshPeriod(): Promise<void> {
-  await sleep(60);
-  signOnCallingThread();
-}
+import { freshPeriod, keepBusy, placeCheapCrypto } from '../../../helpers/event-loop.js';
 
 describe('signOnCallingThread', () => {
   it('says yes while the loop idles, no after a busy spell, and yes again once the loop idles', async () => {
@@ -47,10 +37,7 @@ describe('nodeSignCheap', () => {
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const data = Buffer.from('payload');
     for (const busy of [false, true]) {
-      await freshPeriod();
-      if (busy) keepBusy(100);
-      else await sleep(60);
-      expect(signOnCallingThread()).toBe(!busy);
+      expect(await placeCheapCrypto(busy)).toBe(!busy);
       const edSignature = await nodeSignCheap(null, data, ed.privateKey);
       const ecSignature = await nodeSignCheap('sha256', data, ec.privateKey);
       expect(verify(null, data, ed.publicKey, edSignature)).toBe(true);
