@@ -33,7 +33,6 @@ import { createApprover, rule } from '../test/helpers/approvers.js';
 import {
   approvalBody,
   type ChildService,
-  call,
   type HttpTask,
   listTasksOver,
   type PrivateRedis,
@@ -57,6 +56,7 @@ import {
   processCpuSeconds,
   RESULTS_DIR,
 } from './bench-support.js';
+import { call } from './keep-alive-call.js';
 
 function numberFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -234,7 +234,10 @@ async function createRequest(world: World, services: Services): Promise<string> 
 }
 
 async function taskOf(world: World, services: Services, requestId: string): Promise<HttpTask> {
-  const [task] = await listTasksOver(services.api.url, world.keys.approver, world.approver, { requestId });
+  const [task] = await listTasksOver(services.api.url, world.keys.approver, world.approver, {
+    requestId,
+    send: call,
+  });
   if (!task) throw new Error(`no task for request ${requestId}`);
   return task;
 }

@@ -268,11 +268,12 @@ export async function listTasksOver(
   base: string,
   apiKey: string,
   approver: TestApprover,
-  options: { requestId?: string; path?: string } = {},
+  options: { requestId?: string; path?: string; send?: typeof call } = {},
 ): Promise<HttpTask[]> {
   // a second in the past: the service refuses timestamps from its future
   const timestamp = new Date(Date.now() - 1_000).toISOString();
-  const answer = await call<{ tasks: HttpTask[] }>(
+  const send = options.send ?? call;
+  const answer = await send<{ tasks: HttpTask[] }>(
     base,
     'POST',
     options.path ?? '/v1/filteredSignApprovalTask',
