@@ -334,15 +334,15 @@ export class ApprovalsService {
       reason?: string | null;
     },
   ): Promise<boolean> {
-    const recorded = await this.repository.decide(task.id, {
+    const seen = await this.repository.decide(task.id, {
       ...decision,
       signature: toBytes(decision.signature),
       decidedAt: this.hsm.clock.now(),
     });
-    if (!recorded) throw new TsbError('TASK_ALREADY_DECIDED', `task ${task.id} was decided already`);
+    if (!seen) throw new TsbError('TASK_ALREADY_DECIDED', `task ${task.id} was decided already`);
     // a process told not to wait for executions (TSB_APPROVAL_EXECUTION_WAIT_MS=0) leaves them to the queue
     if (this.evaluateHere && this.executionWaitMs > 0) {
-      const evaluated = this.engine.evaluate(task.requestId).then(
+      const evaluated = this.engine.evaluate(task.requestId, seen).then(
         () => true,
         // infrastructure trouble while evaluating or executing: leave it to a worker's job (and the sweep)
         () =>
@@ -367,7 +367,7 @@ export class ApprovalsService {
       return false;
     } catch {
       // Redis is away: move the request on here rather than wait for the sweep
-      await this.engine.evaluate(task.requestId);
+      await this.engine.evaluate(task.requestId, seen);
       return true;
     }
   }

@@ -35,8 +35,26 @@ export class WorkflowEngine {
     return this.hsm.clock.now();
   }
 
-  /** Looks at a request again: counts its decisions and moves it on. */
-  async evaluate(requestId: string): Promise<void> {
+  /**
+   * Looks at a request again: counts its decisions and moves it on. `seen` is the request as the statement
+   * that recorded a decision saw it (`RequestsRepository.decide`): when its quorum is complete there, the
+   * request is approved and run without reading it again, since decisions only ever add to a complete quorum
+   * (one committed meanwhile races this as it would race the read). Anything short of that is read afresh, so
+   * that of approvers deciding at once the last one sees every decision.
+   */
+  async evaluate(requestId: string, seen?: RequestWithTasks): Promise<void> {
+    if (seen?.status === 'PENDING') {
+      const result = evaluateRule(
+        seen.rule as unknown as NormalizedRule,
+        decisionsOf(seen.tasks),
+        seen.createdAt,
+        this.now(),
+      );
+      if (result.state === 'met') {
+        await this.approveAndRun(seen, result.executableAt);
+        return;
+      }
+    }
     const lookedAt = this.now();
     const request = await this.repository.find(requestId);
     if (!request) return;
@@ -53,17 +71,9 @@ export class WorkflowEngine {
       now,
     );
     switch (result.state) {
-      case 'met': {
-        // approved and claimed for execution in one step: this evaluation runs it
-        const claimedAt = this.now();
-        const moved = await this.repository.transition(request.id, 'PENDING', {
-          status: 'APPROVED',
-          executableAt: result.executableAt,
-          executionClaimedAt: claimedAt,
-        });
-        if (moved) await this.run(request, claimedAt);
+      case 'met':
+        await this.approveAndRun(request, result.executableAt);
         return;
-      }
       case 'approved': {
         const moved = await this.repository.transition(request.id, 'PENDING', {
           status: 'APPROVED',
@@ -87,6 +97,17 @@ export class WorkflowEngine {
         await this.finish(request, 'PENDING', result.state === 'rejected' ? 'REJECTED' : 'EXPIRED', {});
         return;
     }
+  }
+
+  /** Approves a PENDING request whose quorum is complete and claims it for execution in one step, then runs it. */
+  private async approveAndRun(request: RequestWithTasks, executableAt: Date): Promise<void> {
+    const claimedAt = this.now();
+    const moved = await this.repository.transition(request.id, 'PENDING', {
+      status: 'APPROVED',
+      executableAt,
+      executionClaimedAt: claimedAt,
+    });
+    if (moved) await this.run(request, claimedAt);
   }
 
   /**

@@ -198,11 +198,25 @@ const CREATE = statement(`
   FROM request, unnest($17::uuid[], $18::text[], $19::bytea[], $20::bytea[], $21::text[])
     AS task(id, fingerprint, public_key, certificate, name)`);
 
+/**
+ * Records a decision (once: only on an undecided task) and reads its request with all its tasks in the same
+ * statement: the decided task as the UPDATE left it, the others as the statement's snapshot shows them.
+ */
 const DECIDE = statement(`
-  UPDATE "ApprovalTask"
-  SET "decision" = $2, "signature" = $3::bytea, "digestAlgorithm" = $4, "reason" = $5,
-    "decidedAt" = $6::timestamp(3)
-  WHERE "id" = $1::uuid AND "decision" IS NULL`);
+  WITH decided AS (
+    UPDATE "ApprovalTask"
+    SET "decision" = $2, "signature" = $3::bytea, "digestAlgorithm" = $4, "reason" = $5,
+      "decidedAt" = $6::timestamp(3)
+    WHERE "id" = $1::uuid AND "decision" IS NULL
+    RETURNING *
+  )
+  SELECT ${selectList('r', REQUEST_COLUMNS)},
+    ${TASK_COLUMNS.map((column) => `CASE WHEN d."id" IS NULL THEN t."${column}" ELSE d."${column}" END AS "t.${column}"`).join(', ')}
+  FROM decided mine
+  JOIN "SkaRequest" r ON r."id" = mine."requestId"
+  JOIN "ApprovalTask" t ON t."requestId" = r."id"
+  LEFT JOIN decided d ON d."id" = t."id"
+  ORDER BY t."fingerprint"`);
 
 const CLAIM_EXECUTION = statement(`
   UPDATE "SkaRequest" SET "executionClaimedAt" = $2::timestamp(3), "updatedAt" = $4::timestamp(3)
@@ -408,7 +422,11 @@ export class RequestsRepository {
     return cancelled.map((request) => request.id);
   }
 
-  /** Records an approver's decision once; false when the task was decided already. */
+  /**
+   * Records an approver's decision once; null when the task was decided already. Otherwise its request with
+   * every task, as the recording statement saw them: this decision is in it, one another approver committed
+   * while the statement ran may not be (read the request again before concluding it is incomplete).
+   */
   async decide(
     taskId: string,
     data: {
@@ -418,8 +436,8 @@ export class RequestsRepository {
       digestAlgorithm?: string | null;
       reason?: string | null;
     },
-  ): Promise<boolean> {
-    const changed = await execute(this.pool, DECIDE, [
+  ): Promise<RequestWithTasks | null> {
+    const rows = await queryRows(this.pool, DECIDE, [
       taskId,
       data.decision,
       data.signature ?? null,
@@ -427,7 +445,7 @@ export class RequestsRepository {
       data.reason ?? null,
       timestampParam(data.decidedAt),
     ]);
-    return changed === 1;
+    return requestWithTasks(rows);
   }
 
   /** A task of any partition, by its id (the approver-key routes find the partition from the task). */

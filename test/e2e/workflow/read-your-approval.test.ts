@@ -88,6 +88,41 @@ describe('the status read right after the last approval', () => {
     expect(Number(key.useCount)).toBe(1);
   });
 
+  it('all three approvers of a 3-of-3 quorum approving at once: their own requests execute it, once, with no job', async () => {
+    // each approval's statement may see only its own decision; the approver that commits last reads the
+    // request again and finds the quorum complete (nothing is left to a queued job or the sweep)
+    const approvers = [createApprover('P-256'), createApprover('Ed25519'), createApprover('P-384')];
+    await createSkaKey(ctx, P, 'rya-all', { ruleUse: rule([{ quorum: 3, approvers }]) });
+    for (let round = 0; round < 3; round++) {
+      const id = await signRequest(ctx, P, 'rya-all', `all three, round ${round}`);
+      const tasks = await Promise.all(approvers.map((approver) => taskOf(ctx, P, approver, id)));
+      const queue = ctx.app.workflow.queue;
+      const evaluate = queue.evaluate;
+      const queued: string[] = [];
+      queue.evaluate = (requestId, tag, at) => {
+        queued.push(tag);
+        return evaluate.call(queue, requestId, tag, at);
+      };
+      try {
+        const responses = await Promise.all(
+          approvers.map((approver, index) => approve(ctx, P, approver, tasks[index]!)),
+        );
+        for (const response of responses) expect(response.statusCode, response.body).toBe(200);
+      } finally {
+        queue.evaluate = evaluate;
+      }
+      expect(queued).toEqual([]);
+      const done = await requestStatus(ctx, P, id);
+      expect(done.status).toBe('EXECUTED');
+      expect(done.approvedBy).toHaveLength(3);
+    }
+    const partition = await ctx.prisma.partition.findUniqueOrThrow({ where: { name: P } });
+    const key = await ctx.prisma.key.findFirstOrThrow({
+      where: { partitionId: partition.id, label: 'rya-all' },
+    });
+    expect(Number(key.useCount)).toBe(3);
+  });
+
   it('answers an approval that does not complete the quorum at once', async () => {
     const approvers = [createApprover('P-256'), createApprover('P-256')];
     await createSkaKey(ctx, P, 'rya-half', { ruleUse: rule([{ quorum: 2, approvers }]) });

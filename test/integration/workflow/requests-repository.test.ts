@@ -1,6 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NewRequest, RequestsRepository } from '../../../src/features/approvals/requests.repository.js';
+import {
+  type NewRequest,
+  type NewTask,
+  RequestsRepository,
+} from '../../../src/features/approvals/requests.repository.js';
 import type { Partition } from '../../../src/generated/prisma/client.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 
@@ -277,14 +281,45 @@ describe('RequestsRepository (prepared statements)', () => {
       digestAlgorithm: 'SHA-256',
       decidedAt: new Date('2026-03-29T01:31:00.321Z'),
     };
-    expect(await repository.decide(taskId, decision)).toBe(true);
-    expect(await repository.decide(taskId, { ...decision, decision: 'REJECTED', reason: 'late' })).toBe(
-      false,
+    const seen = await repository.decide(taskId, decision);
+    expect(await repository.decide(taskId, { ...decision, decision: 'REJECTED', reason: 'late' })).toBeNull();
+    // what the recording statement saw is the request as it now is, every column and task of it
+    expect(seen).not.toBeNull();
+    expect(plain(seen)).toEqual(plain(await repository.find(request.id)));
+    expect(seen!.tasks.map((task) => task.decision)).toEqual(
+      seen!.tasks.map((task) => (task.id === taskId ? 'APPROVED' : null)),
     );
     const task = await db.prisma.approvalTask.findUniqueOrThrow({ where: { id: taskId } });
     expect(plain([task.decision, task.signature, task.digestAlgorithm, task.reason, task.decidedAt])).toEqual(
       plain(['APPROVED', decision.signature, 'SHA-256', null, decision.decidedAt]),
     );
+  });
+
+  it('a decision reads back the decisions made before it, with their dates exact', async () => {
+    const request = newRequest();
+    await repository.create(request);
+    const [first, second] = request.tasks as [NewTask, NewTask];
+    const rejectedAt = new Date('2026-03-29T01:30:59.001Z');
+    await repository.decide(first.id, { decision: 'REJECTED', reason: 'not today', decidedAt: rejectedAt });
+    const approvedAt = new Date('2026-03-29T01:31:00.999Z');
+    const seen = await repository.decide(second.id, {
+      decision: 'APPROVED',
+      signature: randomBytes(71),
+      digestAlgorithm: 'SHA-384',
+      decidedAt: approvedAt,
+    });
+    const byId = new Map(seen!.tasks.map((task) => [task.id, task]));
+    expect(
+      plain([byId.get(first.id)!.decision, byId.get(first.id)!.reason, byId.get(first.id)!.decidedAt]),
+    ).toEqual(plain(['REJECTED', 'not today', rejectedAt]));
+    expect(
+      plain([
+        byId.get(second.id)!.decision,
+        byId.get(second.id)!.digestAlgorithm,
+        byId.get(second.id)!.decidedAt,
+      ]),
+    ).toEqual(plain(['APPROVED', 'SHA-384', approvedAt]));
+    expect(plain(seen)).toEqual(plain(await prismaView(request.id)));
   });
 
   it('lists open tasks a page at a time, as they were, and marks them fetched', async () => {
