@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { ChannelListener } from '../db/channel-listener.js';
 import type { Key, Partition, PrismaClient } from '../generated/prisma/client.js';
 import { BoundedTtlCache } from '../lib/ttl-cache.js';
 
@@ -30,11 +30,8 @@ export async function announceChange(prisma: PrismaClient, change: MetadataChang
 export class MetadataCache {
   private readonly partitions: BoundedTtlCache<Partition>;
   private readonly keys: BoundedTtlCache<Key>;
-  private listener: pg.Client | null = null;
-  private listening = false;
+  private listener: ChannelListener | null = null;
   private feedConfigured = false;
-  private closed = false;
-  private reconnectTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -46,7 +43,7 @@ export class MetadataCache {
 
   /** Cached entries are served only when no other process can change them unheard. */
   private get trusted(): boolean {
-    return !this.feedConfigured || this.listening;
+    return !this.feedConfigured || (this.listener?.isListening ?? false);
   }
 
   private expiry(): number {
@@ -89,50 +86,27 @@ export class MetadataCache {
   /** Listens for other processes' changes on a connection of its own; reconnects after a failure. */
   async listen(databaseUrl: string, onError: (error: unknown) => void = () => {}): Promise<void> {
     this.feedConfigured = true;
-    const connect = async () => {
-      if (this.closed) return;
-      const client = new pg.Client({ connectionString: databaseUrl });
-      const retry = (error: unknown) => {
-        if (this.listener !== client) return;
-        this.listening = false;
-        this.listener = null;
-        this.clear();
-        client.end().catch(() => {});
-        if (!this.closed) {
-          onError(error);
-          this.reconnectTimer = setTimeout(() => void connect(), 1_000);
-          this.reconnectTimer.unref();
-        }
-      };
-      this.listener = client;
-      client.on('error', retry);
-      client.on('end', () => retry(new Error('change feed connection ended')));
-      client.on('notification', (message) => {
-        if (message.channel !== CHANGE_CHANNEL || !message.payload) return;
+    this.listener ??= new ChannelListener({
+      connection: { connectionString: databaseUrl },
+      channel: CHANGE_CHANNEL,
+      onNotification: (payload) => {
         try {
-          this.forget(JSON.parse(message.payload) as MetadataChange);
+          this.forget(JSON.parse(payload) as MetadataChange);
         } catch {
           this.clear();
         }
-      });
-      try {
-        await client.connect();
-        await client.query(`LISTEN ${CHANGE_CHANNEL}`);
-        this.clear(); // whatever was cached before we listened may be stale
-        this.listening = true;
-      } catch (error) {
-        retry(error);
-      }
-    };
-    await connect();
+      },
+      // whatever was cached before we listened (again) may be stale
+      onListening: () => this.clear(),
+      onError: (error) => {
+        this.clear();
+        onError(error);
+      },
+    });
+    await this.listener.start();
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    const client = this.listener;
-    this.listener = null;
-    this.listening = false;
-    await client?.end().catch(() => {});
+    await this.listener?.close();
   }
 }

@@ -30,7 +30,7 @@ const RULES: Record<string, Rule> = {
   crypto: { parts: ['errors.ts', 'lib'], packages: DATABASE_QUEUE_WEB, pure: true },
   ska: { parts: ['crypto', 'errors.ts', 'lib'], packages: DATABASE_QUEUE_WEB, pure: true },
   keystore: {
-    parts: ['crypto', 'ska', 'errors.ts', 'lib', 'clock.ts', 'config.ts', 'generated'],
+    parts: ['crypto', 'ska', 'db', 'errors.ts', 'lib', 'clock.ts', 'config.ts', 'generated'],
     packages: [/^ioredis$/, /^bullmq$/, ...FASTIFY],
     pure: false,
   },

@@ -15,6 +15,7 @@ import type { SkaOperation } from '../../ska/challenge.js';
 import { type ApproverDecision, evaluateRule } from '../../ska/evaluator.js';
 import type { NormalizedRule } from '../../ska/policy-normalized.js';
 import type { WorkflowQueue } from './queue.js';
+import type { RequestEndings } from './request-endings.js';
 import { OPERATIONS, runOperation } from './request-operations.js';
 import type { RequestStatus } from './request-status.js';
 import type { RequestsRepository, RequestWithTasks } from './requests.repository.js';
@@ -22,6 +23,8 @@ import type { RequestsRepository, RequestWithTasks } from './requests.repository
 /** An execution claim older than this is taken over (its worker is presumed dead). */
 export const EXECUTION_LEASE_MS = 30_000;
 const SWEEP_BATCH = 200;
+/** How often an approval waiting for its execution reads the request while ending notifications arrive. */
+const SAFETY_POLL_MS = 250;
 
 export class WorkflowEngine {
   constructor(
@@ -29,6 +32,8 @@ export class WorkflowEngine {
     private readonly hsm: SoftHsm,
     private readonly queue: WorkflowQueue,
     private readonly log: Logger,
+    /** when given, `awaitExecution` wakes as soon as the execution is stored instead of at its next poll */
+    private readonly endings?: Pick<RequestEndings, 'watch'>,
   ) {}
 
   private now(): Date {
@@ -113,16 +118,31 @@ export class WorkflowEngine {
   /**
    * Waits (at most `maxWaitMs`, real time) while the request is about to run: its quorum is complete and no
    * timelock holds it back, but its execution is not stored yet. Answers at once for a request still waiting
-   * for approvals or a timelock, and for one that has ended.
+   * for approvals or a timelock, and for one that has ended. Wakes at the notification of its end
+   * (`request-endings.ts`) when this process listens for them, and reads the request again now and then.
    */
   async awaitExecution(requestId: string, maxWaitMs: number): Promise<void> {
     const deadline = performance.now() + maxWaitMs;
     for (let pause = 10; ; pause = Math.min(pause * 2, 100)) {
-      const request = await this.repository.find(requestId);
-      if (!request || !this.aboutToRun(request)) return;
-      const left = deadline - performance.now();
-      if (left <= 0) return;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+      // watched before the read, so that an execution stored in between is not missed
+      const watch = this.endings?.watch(requestId);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const request = await this.repository.find(requestId);
+        if (!request || !this.aboutToRun(request)) return;
+        const left = deadline - performance.now();
+        if (left <= 0) return;
+        // while notifications can come, the poll is only the safety net
+        const wait = Math.min(watch?.listening ? SAFETY_POLL_MS : pause, left);
+        const paused = new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), wait);
+        });
+        // the notification is sent by the commit of an ended status: nothing left to read
+        if (await Promise.race([watch ? watch.ended.then(() => true) : paused, paused])) return;
+      } finally {
+        clearTimeout(timer);
+        watch?.stop();
+      }
     }
   }
 

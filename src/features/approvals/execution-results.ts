@@ -1,7 +1,8 @@
 /**
  * Stores the results of claimed executions, several in one statement. Each result is stored on condition of
  * its claim (compare-and-set), and the key uses of the stored ones are added to `Key.useCount` in the same
- * statement, so a workflow use is counted exactly when its result is stored, as before.
+ * statement, so a workflow use is counted exactly when its result is stored, as before. The statement also
+ * notifies the processes waiting for these executions (`request-endings.ts`), at its commit.
  *
  * Why batched: every approval flow of a key used to increment that key's row on its own, and concurrent
  * completions then waited for each other's row lock; measured here (16 in flight, one key), a completion cost
@@ -11,6 +12,7 @@
  */
 import type pg from 'pg';
 import { queryRows, type Statement, timestampParam } from '../../db/sql.js';
+import { REQUEST_ENDED_CHANNEL } from './request-endings.js';
 
 export interface ExecutionResult {
   requestId: string;
@@ -45,7 +47,7 @@ const STORE_RESULTS: Statement = {
     ), used AS (
       UPDATE "Key" AS k SET "useCount" = k."useCount" + locked.n FROM locked WHERE k."id" = locked."id"
     )
-    SELECT "id"::text FROM done`,
+    SELECT "id"::text, pg_notify('${REQUEST_ENDED_CHANNEL}', "id"::text) FROM done`,
 };
 
 interface Waiting {

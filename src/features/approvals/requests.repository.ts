@@ -13,7 +13,8 @@ import { sqlPoolOf } from '../../db/prisma.js';
 import { allColumns, execute, queryRows, rowObject, type Statement, timestampParam } from '../../db/sql.js';
 import type { ApprovalTask, Prisma, PrismaClient, SkaRequest } from '../../generated/prisma/client.js';
 import { ExecutionResults } from './execution-results.js';
-import { ENDED_STATUSES, OPEN_STATUSES, type RequestStatus } from './request-status.js';
+import { REQUEST_ENDED_CHANNEL } from './request-endings.js';
+import { ENDED_STATUSES, isOpen, OPEN_STATUSES, type RequestStatus } from './request-status.js';
 
 export type RequestWithTasks = SkaRequest & { tasks: ApprovalTask[] };
 
@@ -235,13 +236,17 @@ function builtStatement(shape: string, text: () => string): Statement {
   return built;
 }
 
-/** The status change statement for one set of columns changed and one kind of condition. */
+/**
+ * The status change statement for one set of columns changed and one kind of condition. A change to an ended
+ * status notifies the processes waiting for the request (`request-endings.ts`), at its commit.
+ */
 function transitionStatement(
   columns: readonly string[],
   fromMany: boolean,
   claimCondition: boolean,
+  ends: boolean,
 ): Statement {
-  return builtStatement(`transition|${columns.join(',')}|${fromMany}|${claimCondition}`, () => {
+  return builtStatement(`transition|${columns.join(',')}|${fromMany}|${claimCondition}|${ends}`, () => {
     // $1 id, $2 expected status(es), $3 updatedAt, $4 the claim condition (when any), then the columns
     const first = claimCondition ? 5 : 4;
     const sets = columns
@@ -252,7 +257,8 @@ function transitionStatement(
       .concat('"updatedAt" = $3::timestamp(3)');
     const status = fromMany ? `"status" = ANY($2::text[])` : `"status" = $2`;
     const claim = claimCondition ? ` AND "executionClaimedAt" IS NOT DISTINCT FROM $4::timestamp(3)` : '';
-    return `UPDATE "SkaRequest" SET ${sets.join(', ')} WHERE "id" = $1::uuid AND ${status}${claim}`;
+    const notify = ends ? ` RETURNING pg_notify('${REQUEST_ENDED_CHANNEL}', "id"::text)` : '';
+    return `UPDATE "SkaRequest" SET ${sets.join(', ')} WHERE "id" = $1::uuid AND ${status}${claim}${notify}`;
   });
 }
 
@@ -366,7 +372,8 @@ export class RequestsRepository {
       const value = data[column];
       values.push(value instanceof Date ? timestampParam(value) : value);
     }
-    const changed = await execute(this.pool, transitionStatement(columns, fromMany, claimCondition), values);
+    const statement = transitionStatement(columns, fromMany, claimCondition, !isOpen(data.status));
+    const changed = await execute(this.pool, statement, values);
     return changed === 1;
   }
 

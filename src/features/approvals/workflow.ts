@@ -4,6 +4,7 @@
  */
 
 import type { Config } from '../../config.js';
+import { sqlPoolOf } from '../../db/prisma.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import type { KeyChange } from '../../keystore/keys/key-changes.js';
@@ -13,6 +14,7 @@ import { ApprovalsService } from './approvals.service.js';
 import { WorkflowEngine } from './engine.js';
 import { WebhookNotifier } from './notifier.js';
 import { WorkflowQueue } from './queue.js';
+import { RequestEndings } from './request-endings.js';
 import { RequestsRepository } from './requests.repository.js';
 import { RequestsService } from './requests.service.js';
 import { SignedTimestamps } from './signed-timestamps.js';
@@ -38,19 +40,21 @@ export class Workflow {
   readonly approvals: ApprovalsService;
   private readonly notifier: WebhookNotifier;
   private readonly signedTimestamps: SignedTimestamps;
+  private readonly endings: RequestEndings;
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<unknown> | null = null;
 
   constructor(private readonly deps: WorkflowDependencies) {
     const { prisma, hsm, config, log } = deps;
     const repository = new RequestsRepository(prisma);
+    this.endings = new RequestEndings(sqlPoolOf(prisma).options, log);
     this.queue = new WorkflowQueue({ redisUrl: config.redisUrl, prefix: config.workflow.queuePrefix });
     this.signedTimestamps = new SignedTimestamps({
       redisUrl: config.redisUrl,
       prefix: config.workflow.queuePrefix,
       window: config.workflow.approvalWindow,
     });
-    this.engine = new WorkflowEngine(repository, hsm, this.queue, log);
+    this.engine = new WorkflowEngine(repository, hsm, this.queue, log, this.endings);
     this.requests = new RequestsService(repository, hsm, this.engine);
     this.approvals = new ApprovalsService(
       repository,
@@ -101,5 +105,6 @@ export class Workflow {
     await this.sweeping;
     await this.queue.close();
     this.signedTimestamps.close();
+    await this.endings.close();
   }
 }

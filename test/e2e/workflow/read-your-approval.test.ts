@@ -3,7 +3,9 @@
  * execution is stored, so the status read right after it (as the TSB docs' SKA sample and the Vault plugin
  * do) shows EXECUTED with the result. The real BullMQ worker runs the execution.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { RequestsRepository } from '../../../src/features/approvals/requests.repository.js';
 import type { TestContext } from '../../helpers/app.js';
 import { approve, createApprover, rule, taskOf } from '../../helpers/approvers.js';
 import {
@@ -121,6 +123,39 @@ describe('the status read right after the last approval', () => {
       where: { partitionId: partition.id, label: 'rya-all' },
     });
     expect(Number(key.useCount)).toBe(3);
+  });
+
+  it('an approval that leaves the execution to another worker answers at the notification of its end, not at a poll', async () => {
+    const approver = createApprover('P-256');
+    await createSkaKey(ctx, P, 'rya-notified', { ruleUse: rule([{ quorum: 1, approvers: [approver] }]) });
+    const id = await signRequest(ctx, P, 'rya-notified', 'notified');
+    // approved and claimed by a worker elsewhere, which stores its result 300 ms later
+    const elsewhere = new RequestsRepository(ctx.prisma);
+    const claimedAt = new Date();
+    const approved = { status: 'APPROVED' as const, executableAt: claimedAt, executionClaimedAt: claimedAt };
+    expect(await elsewhere.transition(id, 'PENDING', approved)).toBe(true);
+    const { engine } = ctx.app.workflow;
+    const find = vi.spyOn(RequestsRepository.prototype, 'find');
+    try {
+      // the first wait only starts listening; the second is the one measured
+      await engine.awaitExecution(randomUUID(), 50);
+      await vi.waitFor(() => expect(find.mock.calls.length).toBeGreaterThan(0));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      find.mockClear();
+      const started = performance.now();
+      const waited = engine.awaitExecution(id, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const outcome = { result: 'c2ln', executedAt: new Date() };
+      expect(await elsewhere.completeExecution(id, claimedAt, outcome, null)).toBe(true);
+      const stored = performance.now();
+      await waited;
+      // polling alone reads the request every 10–100 ms (about eight times by now), and while notifications
+      // arrive every 250 ms: the wait ends at the notification, not at the next read (at 500 ms)
+      expect(find.mock.calls.length).toBeLessThanOrEqual(1 + Math.ceil((stored - started) / 250));
+      expect(performance.now() - stored).toBeLessThan(150);
+    } finally {
+      find.mockRestore();
+    }
   });
 
   it('answers an approval that does not complete the quorum at once', async () => {
