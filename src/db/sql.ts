@@ -31,9 +31,12 @@ export function timestampParam(date: Date | null | undefined): string | null {
   return date ? date.toISOString() : null;
 }
 
+/** Where statements go: the pool (each on any connection) or one connection (in a transaction). */
+export type Queryable = pg.Pool | pg.PoolClient;
+
 /** Runs a prepared statement; rows as arrays of column values, in the order of the statement's columns. */
 export async function queryRows(
-  pool: pg.Pool,
+  pool: Queryable,
   statement: Statement,
   values: readonly unknown[],
 ): Promise<unknown[][]> {
@@ -43,12 +46,36 @@ export async function queryRows(
 
 /** Runs a prepared statement; the number of rows it changed. */
 export async function execute(
-  pool: pg.Pool,
+  pool: Queryable,
   statement: Statement,
   values: readonly unknown[],
 ): Promise<number> {
   const result = await pool.query({ ...statement, values: [...values], types });
   return result.rowCount ?? 0;
+}
+
+/** Runs `work` in one transaction on one connection of the pool: committed when it answers, rolled back when it throws. */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const answer = await work(client);
+    await client.query('COMMIT');
+    return answer;
+  } catch (error) {
+    // a connection that cannot even roll back leaves the pool
+    broken = await client.query('ROLLBACK').then(
+      () => false,
+      () => true,
+    );
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /**

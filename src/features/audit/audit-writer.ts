@@ -4,6 +4,7 @@
  * through a prepared `pg` statement (PostgreSQL under load; a bare commit took 3 ms).
  */
 import pg from 'pg';
+import { inTransaction } from '../../db/sql.js';
 import { type AuditEntry, type AuditRecord, chainRecords, GENESIS_HASH } from './audit-chain.js';
 
 interface HeadState {
@@ -191,21 +192,13 @@ export class AuditWriter {
     records: readonly AuditRecord[],
     uses: KeyUses,
   ): Promise<AuditEntry[]> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       const head = await this.lockHead(client, chain);
       const entries = chainRecords(head, records);
       if (!(await this.tryAppend(client, chain, head, entries, uses)))
         throw new Error(`the head of audit chain ${chain} moved while it was locked`);
-      await client.query('COMMIT');
       return entries;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   private async lockHead(client: pg.PoolClient, chain: string): Promise<HeadState> {

@@ -1,9 +1,11 @@
+import type pg from 'pg';
+import { sqlPoolOf } from '../../db/prisma.js';
+import { execute, inTransaction, queryRows, type Statement, timestampParam } from '../../db/sql.js';
 import type {
   AuditCheckpoint as CheckpointRow,
   AuditEntry as EntryRow,
   PrismaClient,
 } from '../../generated/prisma/client.js';
-import { toBytes } from '../../lib/encoding.js';
 import {
   type AuditCheckpoint,
   type AuditEntry,
@@ -27,7 +29,19 @@ const toEntry = ({ count, firstAt, clientAddress, ...row }: EntryRow): AuditEntr
     count === null || firstAt === null || clientAddress === null ? null : { count, firstAt, clientAddress },
 });
 
-const toCheckpoint = (row: CheckpointRow): AuditCheckpoint => ({
+/** A checkpoint row as Prisma reads it, or as `pg` does (its bigints as text). */
+type CheckpointFields = Omit<
+  CheckpointRow,
+  'sequence' | 'previousSequence' | 'hash' | 'signature' | 'previousHash'
+> & {
+  sequence: bigint | string;
+  previousSequence: bigint | string | null;
+  hash: Uint8Array;
+  signature: Uint8Array;
+  previousHash: Uint8Array | null;
+};
+
+const toCheckpoint = (row: CheckpointFields): AuditCheckpoint => ({
   chain: row.chain,
   sequence: Number(row.sequence),
   hash: Buffer.from(row.hash),
@@ -46,12 +60,60 @@ const toCheckpoint = (row: CheckpointRow): AuditCheckpoint => ({
 /** Key (with the chain's hashtext) of the advisory lock that makes a chain's checkpoints one at a time: "AUDT". */
 const CHECKPOINT_LOCK = 0x41554454;
 
+/** Takes the chain's checkpoint lock, waiting at most 10 s for it (the FROM item sets the limit first). */
+const CHECKPOINT_LOCK_STATEMENT: Statement = {
+  name: 'opentsb-audit-checkpoint-lock',
+  text: `SELECT pg_advisory_xact_lock($1::int, hashtext($2))
+    FROM (SELECT set_config('lock_timeout', '10s', true)) AS lock_timeout`,
+};
+
+/** bigints as text (named apart from the table's columns, so that ORDER BY "sequence" sorts numbers) */
+const CHECKPOINT_COLUMNS = `"chain", "sequence"::text AS "sequenceText", "hash", "at", "signature", "every",
+  "previousSequence"::text AS "previousSequenceText", "previousHash"`;
+
+/** The chain's checkpoint at the sequence, and the one with the highest sequence below it (each when there is one). */
+const CHECKPOINT_NEIGHBOURS: Statement = {
+  name: 'opentsb-audit-checkpoint-neighbours',
+  text: `
+    (SELECT ${CHECKPOINT_COLUMNS} FROM "AuditCheckpoint" WHERE "chain" = $1 AND "sequence" = $2::bigint)
+    UNION ALL
+    (SELECT ${CHECKPOINT_COLUMNS} FROM "AuditCheckpoint" WHERE "chain" = $1 AND "sequence" < $2::bigint
+      ORDER BY "sequence" DESC LIMIT 1)`,
+};
+
+const CHECKPOINT_INSERT: Statement = {
+  name: 'opentsb-audit-checkpoint-insert',
+  text: `
+    INSERT INTO "AuditCheckpoint" ("chain", "sequence", "hash", "at", "signature", "every", "previousSequence",
+      "previousHash")
+    VALUES ($1, $2::bigint, $3::bytea, $4::timestamp(3), $5::bytea, $6::int, $7::bigint, $8::bytea)`,
+};
+
+/** A row of {@link CHECKPOINT_COLUMNS} as the checkpoint it holds. */
+function checkpointOfRow(row: readonly unknown[]): AuditCheckpoint {
+  const [chain, sequence, hash, at, signature, every, previousSequence, previousHash] = row as [
+    string,
+    string,
+    Buffer,
+    Date,
+    Buffer,
+    number | null,
+    string | null,
+    Buffer | null,
+  ];
+  return toCheckpoint({ chain, sequence, hash, at, signature, every, previousSequence, previousHash });
+}
+
 /** Signs a checkpoint statement; null when the chain is not signed. */
 export type StatementSigner = (statement: Buffer) => Promise<Buffer | null>;
 
 /** Reads of the audit tables, and the checkpoints (entries are appended by AuditWriter). */
 export class AuditRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  private readonly pool: pg.Pool;
+
+  constructor(private readonly prisma: PrismaClient) {
+    this.pool = sqlPoolOf(prisma);
+  }
 
   async head(chain: string): Promise<AuditHeadState | null> {
     const row = await this.prisma.auditHead.findUnique({ where: { chain } });
@@ -97,41 +159,31 @@ export class AuditRepository {
     sign: StatementSigner,
   ): Promise<AuditCheckpoint | null> {
     const { chain, sequence, hash } = entry;
-    return this.prisma.$transaction(
-      async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHECKPOINT_LOCK}::int, hashtext(${chain}))`;
-        const existing = await tx.auditCheckpoint.findUnique({
-          where: { chain_sequence: { chain, sequence: BigInt(sequence) } },
-        });
-        if (existing) return toCheckpoint(existing);
-        const previous = await tx.auditCheckpoint.findFirst({
-          where: { chain, sequence: { lt: BigInt(sequence) } },
-          orderBy: { sequence: 'desc' },
-        });
-        const link: CheckpointLink = previous
-          ? {
-              every,
-              previousSequence: Number(previous.sequence),
-              previousHash: checkpointHash(toCheckpoint(previous)),
-            }
-          : { every, previousSequence: 0, previousHash: GENESIS_HASH };
-        const signature = await sign(checkpointStatement({ chain, sequence, hash, at, link }));
-        if (!signature) return null;
-        await tx.auditCheckpoint.create({
-          data: {
-            chain,
-            sequence: BigInt(sequence),
-            hash: toBytes(hash),
-            at,
-            signature: toBytes(signature),
-            every,
-            previousSequence: BigInt(link.previousSequence),
-            previousHash: toBytes(link.previousHash),
-          },
-        });
-        return { chain, sequence, hash, at, signature, link };
-      },
-      { maxWait: 10_000, timeout: 10_000 },
-    );
+    return inTransaction(this.pool, async (client) => {
+      await execute(client, CHECKPOINT_LOCK_STATEMENT, [CHECKPOINT_LOCK, chain]);
+      // read after the lock (a statement of its own, so it sees what the holder before us committed)
+      const found = (await queryRows(client, CHECKPOINT_NEIGHBOURS, [chain, String(sequence)])).map(
+        checkpointOfRow,
+      );
+      const existing = found.find((checkpoint) => checkpoint.sequence === sequence);
+      if (existing) return existing;
+      const previous = found.find((checkpoint) => checkpoint.sequence < sequence);
+      const link: CheckpointLink = previous
+        ? { every, previousSequence: previous.sequence, previousHash: checkpointHash(previous) }
+        : { every, previousSequence: 0, previousHash: GENESIS_HASH };
+      const signature = await sign(checkpointStatement({ chain, sequence, hash, at, link }));
+      if (!signature) return null;
+      await execute(client, CHECKPOINT_INSERT, [
+        chain,
+        String(sequence),
+        hash,
+        timestampParam(at),
+        signature,
+        every,
+        String(link.previousSequence),
+        link.previousHash,
+      ]);
+      return { chain, sequence, hash, at, signature, link };
+    });
   }
 }
