@@ -6,7 +6,7 @@
  * for the sign bench. The tests keep `fetch`, which copes with servers they kill and restart.
  */
 import http from 'node:http';
-import type { HttpAnswer } from '../test/helpers/processes.js';
+import { type HttpAnswer, httpAnswer } from '../test/helpers/processes.js';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
 
@@ -30,16 +30,9 @@ export function call<T = Record<string, unknown>>(
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('error', reject);
-      response.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown = text;
-        try {
-          json = text === '' ? {} : JSON.parse(text);
-        } catch {
-          // keep the text
-        }
-        resolve({ status: response.statusCode ?? 0, json: json as T });
-      });
+      response.on('end', () =>
+        resolve(httpAnswer<T>(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))),
+      );
     });
     // the socket's idle timer: no answer (or no progress) for timeoutMs fails the call
     request.setTimeout(timeoutMs, () =>

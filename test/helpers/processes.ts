@@ -246,14 +246,18 @@ export async function call<T = Record<string, unknown>>(
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     signal: AbortSignal.timeout(timeoutMs),
   });
-  const text = await response.text();
+  return httpAnswer<T>(response.status, await response.text());
+}
+
+/** An answer's status and JSON body (`{}` when empty, the text itself when it is not JSON). */
+export function httpAnswer<T>(status: number, text: string): HttpAnswer<T> {
   let json: unknown = text;
   try {
     json = text === '' ? {} : JSON.parse(text);
   } catch {
     // keep the text
   }
-  return { status: response.status, json: json as T };
+  return { status, json: json as T };
 }
 
 export interface HttpTask {

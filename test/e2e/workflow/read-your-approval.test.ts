@@ -26,6 +26,23 @@ describe('the status read right after the last approval', () => {
   });
   afterAll(async () => ctx?.close());
 
+  /** Runs `act`; the tags of the evaluate jobs queued meanwhile (none when the approving request did the work). */
+  async function evaluationsQueuedDuring(act: () => Promise<void>): Promise<string[]> {
+    const queue = ctx.app.workflow.queue;
+    const evaluate = queue.evaluate;
+    const queued: string[] = [];
+    queue.evaluate = (requestId, tag, at) => {
+      queued.push(tag);
+      return evaluate.call(queue, requestId, tag, at);
+    };
+    try {
+      await act();
+    } finally {
+      queue.evaluate = evaluate;
+    }
+    return queued;
+  }
+
   it('shows EXECUTED with the signature when the quorum is complete and no timelock holds it', async () => {
     const approvers = [createApprover('P-256'), createApprover('Ed25519')];
     await createSkaKey(ctx, P, 'rya-sign', { ruleUse: rule([{ quorum: 2, approvers }]) });
@@ -51,19 +68,10 @@ describe('the status read right after the last approval', () => {
     await createSkaKey(ctx, P, 'rya-inline', { ruleUse: rule([{ quorum: 1, approvers: [approver] }]) });
     const id = await signRequest(ctx, P, 'rya-inline', 'inline');
     const task = await taskOf(ctx, P, approver, id);
-    const queue = ctx.app.workflow.queue;
-    const evaluate = queue.evaluate;
-    const queued: string[] = [];
-    queue.evaluate = (requestId, tag, at) => {
-      queued.push(tag);
-      return evaluate.call(queue, requestId, tag, at);
-    };
-    try {
+    const queued = await evaluationsQueuedDuring(async () => {
       const response = await approve(ctx, P, approver, task);
       expect(response.statusCode, response.body).toBe(200);
-    } finally {
-      queue.evaluate = evaluate;
-    }
+    });
     expect(queued).toEqual([]);
     expect((await requestStatus(ctx, P, id)).status).toBe('EXECUTED');
   });
@@ -98,21 +106,12 @@ describe('the status read right after the last approval', () => {
     for (let round = 0; round < 3; round++) {
       const id = await signRequest(ctx, P, 'rya-all', `all three, round ${round}`);
       const tasks = await Promise.all(approvers.map((approver) => taskOf(ctx, P, approver, id)));
-      const queue = ctx.app.workflow.queue;
-      const evaluate = queue.evaluate;
-      const queued: string[] = [];
-      queue.evaluate = (requestId, tag, at) => {
-        queued.push(tag);
-        return evaluate.call(queue, requestId, tag, at);
-      };
-      try {
+      const queued = await evaluationsQueuedDuring(async () => {
         const responses = await Promise.all(
           approvers.map((approver, index) => approve(ctx, P, approver, tasks[index]!)),
         );
         for (const response of responses) expect(response.statusCode, response.body).toBe(200);
-      } finally {
-        queue.evaluate = evaluate;
-      }
+      });
       expect(queued).toEqual([]);
       const done = await requestStatus(ctx, P, id);
       expect(done.status).toBe('EXECUTED');
