@@ -81,14 +81,15 @@ interface Attempt {
 }
 
 /**
- * How a signature of this approver with this digest is verified: node:crypto attempts, or (ML-DSA) noble.
+ * How a signature of this approver with this digest is verified: node:crypto attempts, or (ML-DSA, attempts
+ * null) noble.
  * An unknown digest name, or one that cannot go with the key type (EdDSA for an RSA key), is a TsbError 600.
  */
 function verification(
   approver: ApproverKeyInfo,
   signature: Uint8Array,
   digestAlgorithm: string,
-): { digest: string; attempts: readonly Attempt[] } | { digest: string; attempts: null } {
+): { digest: string; attempts: readonly Attempt[] | null } {
   const digest = canonicalDigestAlgorithm(digestAlgorithm);
   const nodeDigest = NODE_DIGESTS[digest];
   switch (approver.keyType) {

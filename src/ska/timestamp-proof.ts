@@ -132,20 +132,6 @@ export async function verifyTimestampProof(
   now: Date,
   window: FreshnessWindow,
 ): Promise<Date> {
-  const proof = timestampProofParts(input, now, window);
-  if (
-    !(await verifyApproverSignatureAsync(signer, proof.data, proof.signature, input.timestampDigestAlgorithm))
-  )
-    throw badTimestampSignature(signer);
-  return proof.timestamp;
-}
-
-/** The syntax and freshness checks of a timestamp proof, and what its signature must verify over. */
-function timestampProofParts(
-  input: TimestampProof,
-  now: Date,
-  window: FreshnessWindow,
-): { timestamp: Date; data: Buffer; signature: Buffer } {
   const timestamp = parseIsoTimestamp(input.timestamp);
   checkTimestampFreshness(timestamp, now, window);
   const signature = decodeBase64Field(
@@ -153,14 +139,15 @@ function timestampProofParts(
     'timestampSignature',
     'INPUT_VALIDATION_FAILED',
   );
-  return { timestamp, data: Buffer.from(input.timestamp, 'utf8'), signature };
+  const data = Buffer.from(input.timestamp, 'utf8');
+  if (!(await verifyApproverSignatureAsync(signer, data, signature, input.timestampDigestAlgorithm))) {
+    throw new TsbError(
+      'INVALID_SIGNATURE',
+      `timestampSignature does not verify over the timestamp with the ${signer.keyAlgorithm} approver key`,
+    );
+  }
+  return timestamp;
 }
-
-const badTimestampSignature = (signer: ApproverKeyInfo): TsbError =>
-  new TsbError(
-    'INVALID_SIGNATURE',
-    `timestampSignature does not verify over the timestamp with the ${signer.keyAlgorithm} approver key`,
-  );
 
 function decodeBase64Field(
   text: unknown,

@@ -15,22 +15,32 @@ export const nodeSignAsync = (
     nodeSign(hash, data, key, (error, signature) => (error ? reject(error) : resolve(signature)));
   });
 
-/** A signature of tens of microseconds: on the calling thread or in the pool, as sign-placement.ts decides. */
-export const nodeSignCheap = (
-  hash: string | null,
-  data: Buffer,
-  key: Parameters<typeof nodeSign>[2],
-): Promise<Buffer> => {
-  if (!signOnCallingThread()) return nodeSignAsync(hash, data, key);
+/**
+ * Cheap node:crypto work (tens of microseconds) where sign-placement.ts puts it: `here` on the calling thread
+ * (timed for the placement), or `pooled` in libuv's thread pool. A throw of `here` becomes a rejection.
+ */
+function placed<T>(pooled: () => Promise<T>, here: () => T): Promise<T> {
+  if (!signOnCallingThread()) return pooled();
   const started = performance.now();
   try {
-    return Promise.resolve(nodeSign(hash, data, key));
+    return Promise.resolve(here());
   } catch (error) {
     return Promise.reject(error);
   } finally {
     signedOnCallingThread(performance.now() - started);
   }
-};
+}
+
+/** A signature of tens of microseconds: on the calling thread or in the pool, as sign-placement.ts decides. */
+export const nodeSignCheap = (
+  hash: string | null,
+  data: Buffer,
+  key: Parameters<typeof nodeSign>[2],
+): Promise<Buffer> =>
+  placed(
+    () => nodeSignAsync(hash, data, key),
+    () => nodeSign(hash, data, key),
+  );
 
 export const nodeVerifyAsync = (
   hash: string | null,
@@ -56,16 +66,10 @@ export const nodeVerifyCheap = (
   data: Uint8Array,
   key: Parameters<typeof nodeVerify>[2],
   signature: Uint8Array,
-): Promise<boolean> => {
-  if (!signOnCallingThread()) return nodeVerifyAsync(hash, data, key, signature);
-  const started = performance.now();
-  try {
-    return Promise.resolve(nodeVerify(hash, data, key, signature));
-  } catch {
-    return Promise.resolve(false);
-  } finally {
-    signedOnCallingThread(performance.now() - started);
-  }
-};
+): Promise<boolean> =>
+  placed(
+    () => nodeVerifyAsync(hash, data, key, signature),
+    () => nodeVerify(hash, data, key, signature),
+  ).catch(() => false);
 
 export const nodeHashName = (hash: SignatureAlgorithm['hash']): string => hash; // sha1, sha224…, sha3-256…

@@ -36,10 +36,7 @@ export class VerifiedSignatures {
     verify: () => boolean,
   ): boolean {
     const key = VerifiedSignatures.key(publicKey, scheme, data, signature);
-    if (this.valid.get(key)) return true;
-    const valid = verify();
-    if (valid) this.valid.set(key, true, Number.POSITIVE_INFINITY);
-    return valid;
+    return this.valid.get(key) === true || this.learned(key, verify());
   }
 
   /** {@link check} with a verification that answers later (in the thread pool). */
@@ -51,8 +48,11 @@ export class VerifiedSignatures {
     verify: () => Promise<boolean>,
   ): Promise<boolean> {
     const key = VerifiedSignatures.key(publicKey, scheme, data, signature);
-    if (this.valid.get(key)) return true;
-    const valid = await verify();
+    return this.valid.get(key) === true || this.learned(key, await verify());
+  }
+
+  /** A verification's answer, remembered when it is a success (failures are always verified again). */
+  private learned(key: string, valid: boolean): boolean {
     if (valid) this.valid.set(key, true, Number.POSITIVE_INFINITY);
     return valid;
   }

@@ -12,7 +12,7 @@
  */
 import type pg from 'pg';
 import { queryRows, type Statement, timestampParam } from '../../db/sql.js';
-import { REQUEST_ENDED_CHANNEL } from './request-endings.js';
+import { notifyEnded } from './request-endings.js';
 
 export interface ExecutionResult {
   requestId: string;
@@ -47,7 +47,7 @@ const STORE_RESULTS: Statement = {
     ), used AS (
       UPDATE "Key" AS k SET "useCount" = k."useCount" + locked.n FROM locked WHERE k."id" = locked."id"
     )
-    SELECT "id"::text, pg_notify('${REQUEST_ENDED_CHANNEL}', "id"::text) FROM done`,
+    SELECT "id"::text, ${notifyEnded('"id"')} FROM done`,
 };
 
 interface Waiting {

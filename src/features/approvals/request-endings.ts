@@ -18,6 +18,10 @@ import { OutageLog } from '../../lib/outage-log.js';
 
 export const REQUEST_ENDED_CHANNEL = 'opentsb_request_ended';
 
+/** The SQL that notifies the end of the request whose id is in `idColumn` (delivered at the commit). */
+export const notifyEnded = (idColumn: string): string =>
+  `pg_notify('${REQUEST_ENDED_CHANNEL}', ${idColumn}::text)`;
+
 export interface EndingWatch {
   /** resolves once the request has ended (its execution stored, or another end); never rejects, may never resolve */
   ended: Promise<void>;

@@ -13,7 +13,7 @@ import { sqlPoolOf } from '../../db/prisma.js';
 import { allColumns, execute, queryRows, rowObject, type Statement, timestampParam } from '../../db/sql.js';
 import type { ApprovalTask, Prisma, PrismaClient, SkaRequest } from '../../generated/prisma/client.js';
 import { ExecutionResults } from './execution-results.js';
-import { REQUEST_ENDED_CHANNEL } from './request-endings.js';
+import { notifyEnded } from './request-endings.js';
 import { ENDED_STATUSES, isOpen, OPEN_STATUSES, type RequestStatus } from './request-status.js';
 
 export type RequestWithTasks = SkaRequest & { tasks: ApprovalTask[] };
@@ -257,7 +257,7 @@ function transitionStatement(
       .concat('"updatedAt" = $3::timestamp(3)');
     const status = fromMany ? `"status" = ANY($2::text[])` : `"status" = $2`;
     const claim = claimCondition ? ` AND "executionClaimedAt" IS NOT DISTINCT FROM $4::timestamp(3)` : '';
-    const notify = ends ? ` RETURNING pg_notify('${REQUEST_ENDED_CHANNEL}', "id"::text)` : '';
+    const notify = ends ? ` RETURNING ${notifyEnded('"id"')}` : '';
     return `UPDATE "SkaRequest" SET ${sets.join(', ')} WHERE "id" = $1::uuid AND ${status}${claim}${notify}`;
   });
 }
