@@ -1,10 +1,11 @@
 import { createPublicKey, randomBytes, randomUUID, verify } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiKey } from '../../../src/auth/api-keys.js';
 import type { Role } from '../../../src/auth/roles.js';
 import { readDerSignature, writeDerSignature } from '../../../src/crypto/signatures/signature-encoding.js';
+import { RequestsRepository } from '../../../src/features/approvals/requests.repository.js';
 import { decodeChallenge } from '../../../src/ska/challenge-decoder.js';
 import { createTestContext, type TestContext } from '../../helpers/app.js';
 import {
@@ -392,6 +393,89 @@ describe('approval attacks', () => {
       await refused(id, () => postApproval(ctx, P, approvalBody(a, newcomerTask)), 403, 413);
       expect((await approve(ctx, P, stranger, newcomerTask)).statusCode).toBe(200);
       expect((await waitForStatus(ctx, P, id, ['EXECUTED', 'FAILED']))['status']).toBe('EXECUTED');
+    });
+  });
+  describe('attacks on the workflow shortcuts', () => {
+    const usesOfTarget = async () => {
+      const partition = await ctx.prisma.partition.findUniqueOrThrow({ where: { name: P } });
+      const key = await ctx.prisma.key.findFirstOrThrow({
+        where: { partitionId: partition.id, label: 'target' },
+      });
+      return Number(key.useCount);
+    };
+
+    it('a decision whose read-back shows the quorum complete does not run a request cancelled meanwhile', async () => {
+      const id = await signRequest(ctx, P, 'target', 'stale read-back');
+      await approveTask(ctx, P, a, id);
+      // b's decision, recorded as the approve route records it: its read-back shows 2 of 2, PENDING
+      const body = approvalBody(b, await task(b, id));
+      const seen = await new RequestsRepository(ctx.prisma).decide(body.id, {
+        decision: 'APPROVED',
+        signature: unb64(body.signature),
+        digestAlgorithm: body.approvalDigestAlgorithm,
+        decidedAt: new Date(),
+      });
+      expect(seen?.status).toBe('PENDING');
+      expect(seen?.tasks.filter((t) => t.decision === 'APPROVED')).toHaveLength(2);
+      // the request is cancelled before the approving request goes on from its read-back
+      const { engine } = ctx.app.workflow;
+      expect(
+        await engine.cancel({ id, partitionId: seen!.partitionId }, 'cancelled during the approval'),
+      ).toBe(true);
+      const uses = await usesOfTarget();
+      // the operation must not even run (its result would be refused by the completion's own condition)
+      const completions = vi.spyOn(RequestsRepository.prototype, 'completeExecution');
+      try {
+        await engine.evaluate(id, seen!);
+        expect(completions).not.toHaveBeenCalled();
+      } finally {
+        completions.mockRestore();
+      }
+      const after = await ctx.prisma.skaRequest.findUniqueOrThrow({ where: { id } });
+      expect(after.status).toBe('CANCELLED');
+      expect(after.result).toBeNull();
+      expect(after.executedAt).toBeNull();
+      expect(await usesOfTarget()).toBe(uses);
+    });
+
+    it('a forged ending notification only ends a wait: the request stays as it is, and its status says so', async () => {
+      const id = await signRequest(ctx, P, 'target', 'forged ending');
+      const repository = new RequestsRepository(ctx.prisma);
+      const claimedAt = new Date();
+      // about to run: approved and claimed by a worker elsewhere (which has not stored anything yet)
+      expect(
+        await repository.transition(id, 'PENDING', {
+          status: 'APPROVED',
+          executableAt: claimedAt,
+          executionClaimedAt: claimedAt,
+        }),
+      ).toBe(true);
+      const { engine } = ctx.app.workflow;
+      try {
+        // the first wait only starts listening
+        await engine.awaitExecution(randomUUID(), 50);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const started = performance.now();
+        const waited = engine.awaitExecution(id, 10_000);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        // anyone with a database connection can send one
+        await ctx.prisma.$executeRaw`SELECT pg_notify('opentsb_request_ended', ${id})`;
+        await waited;
+        expect(performance.now() - started).toBeLessThan(5_000);
+        const status = await requestStatus(ctx, P, id);
+        expect(status.status).toBe('APPROVED');
+        expect(status.result ?? null).toBeNull();
+        const row = await ctx.prisma.skaRequest.findUniqueOrThrow({ where: { id } });
+        expect(row.executionClaimedAt?.getTime()).toBe(claimedAt.getTime());
+        expect(row.executedAt).toBeNull();
+      } finally {
+        await repository.transition(
+          id,
+          'APPROVED',
+          { status: 'CANCELLED', errorMessage: 'end of test' },
+          { executionClaimedAt: claimedAt },
+        );
+      }
     });
   });
 });
