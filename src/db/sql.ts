@@ -40,7 +40,7 @@ export async function queryRows(
   statement: Statement,
   values: readonly unknown[],
 ): Promise<unknown[][]> {
-  const result = await pool.query({ ...statement, values: [...values], rowMode: 'array', types });
+  const result = await send(pool, new PreparedQuery(statement, values));
   return result.rows as unknown[][];
 }
 
@@ -50,8 +50,98 @@ export async function execute(
   statement: Statement,
   values: readonly unknown[],
 ): Promise<number> {
-  const result = await pool.query({ ...statement, values: [...values], types });
+  const result = await send(pool, new PreparedQuery(statement, values));
   return result.rowCount ?? 0;
+}
+
+function send(pool: Queryable, query: PreparedQuery): Promise<pg.QueryResult> {
+  return new Promise((resolve, reject) => {
+    const answered = (error: Error | undefined, result: pg.QueryResult) =>
+      error ? reject(error) : resolve(result);
+    (pool as unknown as { query(query: PreparedQuery, callback: typeof answered): void }).query(
+      query,
+      answered,
+    );
+  });
+}
+
+/** What PostgreSQL said a prepared statement's rows hold: their columns, and the parser of each column. */
+interface RowDescription {
+  fields: unknown[];
+  parsers: ((text: string) => unknown)[];
+}
+
+/** The row descriptions of the prepared statements, by text: a statement gives the same rows on every connection. */
+const rowDescriptions = new Map<string, RowDescription>();
+
+/** The parts of `pg`'s Query and Connection (pg 8) a {@link PreparedQuery} works with. */
+interface QueryInternals {
+  text: string;
+  _accumulateRows: boolean;
+  _result: { fields: unknown[]; _parsers: RowDescription['parsers'] | undefined };
+}
+interface ConnectionInternals {
+  describe(message: { type: 'P'; name: string }): void;
+}
+interface QueryMessages {
+  prepare(connection: ConnectionInternals): void;
+  handleRowDescription(message: unknown): void;
+  handleCommandComplete(message: unknown, connection: unknown): void;
+}
+const pgQuery = pg.Query.prototype as unknown as QueryMessages;
+const skipDescribe: ConnectionInternals['describe'] = () => {};
+
+/**
+ * A named prepared statement that asks PostgreSQL for its row description only the first time this process
+ * runs it: pg asks on every execution and builds its row parsers again from the answer (≈ 5 % of the API's
+ * event loop in the approval flow, bench/results/README.md). Later executions use the parsers kept from the
+ * first answer, on any connection: a statement's columns and their types are fixed by its text.
+ */
+class PreparedQuery extends pg.Query {
+  private described = false;
+
+  constructor(statement: Statement, values: readonly unknown[]) {
+    super({
+      name: statement.name,
+      text: statement.text,
+      values: [...values],
+      rowMode: 'array',
+      types,
+    } as pg.QueryConfig);
+  }
+
+  prepare(connection: ConnectionInternals): void {
+    const self = this as unknown as QueryInternals;
+    const known = rowDescriptions.get(self.text);
+    if (!known) {
+      pgQuery.prepare.call(this, connection);
+      return;
+    }
+    self._result.fields = known.fields;
+    self._result._parsers = known.parsers;
+    self._accumulateRows = true;
+    // pg's own steps (parse when new to this connection, bind, execute, sync), without the describe
+    connection.describe = skipDescribe;
+    try {
+      pgQuery.prepare.call(this, connection);
+    } finally {
+      delete (connection as Partial<ConnectionInternals>).describe;
+    }
+  }
+
+  handleRowDescription(message: unknown): void {
+    pgQuery.handleRowDescription.call(this, message);
+    this.described = true;
+    const { text, _result } = this as unknown as QueryInternals;
+    rowDescriptions.set(text, { fields: _result.fields, parsers: _result._parsers ?? [] });
+  }
+
+  handleCommandComplete(message: unknown, connection: unknown): void {
+    pgQuery.handleCommandComplete.call(this, message, connection);
+    const { text } = this as unknown as QueryInternals;
+    // asked, and no row description came: the statement returns no rows (PostgreSQL answered NoData)
+    if (!this.described && !rowDescriptions.has(text)) rowDescriptions.set(text, { fields: [], parsers: [] });
+  }
 }
 
 /** Runs `work` in one transaction on one connection of the pool: committed when it answers, rolled back when it throws. */
