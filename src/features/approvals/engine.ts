@@ -107,12 +107,8 @@ export class WorkflowEngine {
   /** Approves a PENDING request whose quorum is complete and claims it for execution in one step, then runs it. */
   private async approveAndRun(request: RequestWithTasks, executableAt: Date): Promise<void> {
     const claimedAt = this.now();
-    const moved = await this.repository.transition(request.id, 'PENDING', {
-      status: 'APPROVED',
-      executableAt,
-      executionClaimedAt: claimedAt,
-    });
-    if (moved) await this.run(request, claimedAt);
+    if (await this.repository.approveAndClaim(request.id, executableAt, claimedAt))
+      await this.run(request, claimedAt);
   }
 
   /**

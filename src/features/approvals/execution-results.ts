@@ -7,11 +7,12 @@
  * Why batched: every approval flow of a key used to increment that key's row on its own, and concurrent
  * completions then waited for each other's row lock; measured here (16 in flight, one key), a completion cost
  * PostgreSQL ≈ 500 µs of CPU against ≈ 150 µs without the increment, and capped completions at ≈ 1,000/s.
- * Batched, the key row is updated once per batch. A batch goes out on the next turn of the event loop, or,
- * while one is in flight, once it is done (group commit: a lone completion waits for nothing).
+ * Batched (`db/statement-batch.ts`: group commit, a lone completion waits for nothing), the key row is updated
+ * once per batch.
  */
 import type pg from 'pg';
 import { queryRows, type Statement, timestampParam } from '../../db/sql.js';
+import { StatementBatch } from '../../db/statement-batch.js';
 import { notifyEnded } from './request-endings.js';
 
 export interface ExecutionResult {
@@ -50,58 +51,29 @@ const STORE_RESULTS: Statement = {
     SELECT "id"::text, ${notifyEnded('"id"')} FROM done`,
 };
 
-interface Waiting {
-  result: ExecutionResult;
-  resolve(stored: boolean): void;
-  reject(error: unknown): void;
-}
-
 export class ExecutionResults {
-  private waiting: Waiting[] = [];
-  private flushing = false;
-  private scheduled = false;
+  private readonly batch = new StatementBatch((results: readonly ExecutionResult[]) =>
+    this.storeAll(results),
+  );
 
   constructor(private readonly pool: pg.Pool) {}
 
   /** Stores the result on condition of its claim; false when the claim was no longer this executor's. */
   store(result: ExecutionResult): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      this.waiting.push({ result, resolve, reject });
-      this.schedule();
-    });
+    return this.batch.submit(result);
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.flushing) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.waiting;
-    if (batch.length === 0) return;
-    this.waiting = [];
-    this.flushing = true;
-    try {
-      const rows = await queryRows(this.pool, STORE_RESULTS, [
-        batch.map(({ result }) => result.requestId),
-        batch.map(({ result }) => timestampParam(result.claimedAt)),
-        batch.map(({ result }) => result.result),
-        batch.map(({ result }) => timestampParam(result.executedAt)),
-        batch.map(({ result }) => result.usedKeyId),
-        timestampParam(new Date()),
-      ]);
-      const stored = new Set(rows.map((row) => row[0] as string));
-      // a request stored twice in one batch (never by one claim) counts for the first caller only
-      for (const { result, resolve } of batch) resolve(stored.delete(result.requestId.toLowerCase()));
-    } catch (error) {
-      for (const { reject } of batch) reject(error);
-    } finally {
-      this.flushing = false;
-      if (this.waiting.length > 0) this.schedule();
-    }
+  private async storeAll(results: readonly ExecutionResult[]): Promise<boolean[]> {
+    const rows = await queryRows(this.pool, STORE_RESULTS, [
+      results.map((result) => result.requestId),
+      results.map((result) => timestampParam(result.claimedAt)),
+      results.map((result) => result.result),
+      results.map((result) => timestampParam(result.executedAt)),
+      results.map((result) => result.usedKeyId),
+      timestampParam(new Date()),
+    ]);
+    const stored = new Set(rows.map((row) => row[0] as string));
+    // a request stored twice in one batch (never by one claim) counts for the first caller only
+    return results.map((result) => stored.delete(result.requestId.toLowerCase()));
   }
 }

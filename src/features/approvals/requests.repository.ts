@@ -12,6 +12,7 @@ import type pg from 'pg';
 import { sqlPoolOf } from '../../db/prisma.js';
 import { allColumns, execute, queryRows, rowObject, type Statement, timestampParam } from '../../db/sql.js';
 import type { ApprovalTask, Prisma, PrismaClient, SkaRequest } from '../../generated/prisma/client.js';
+import { ExecutionClaims } from './execution-claims.js';
 import { ExecutionResults } from './execution-results.js';
 import { notifyEnded } from './request-endings.js';
 import { ENDED_STATUSES, isOpen, OPEN_STATUSES, type RequestStatus } from './request-status.js';
@@ -281,10 +282,12 @@ function taskWithRequest(row: readonly unknown[]): ApprovalTask & { request: Ska
 export class RequestsRepository {
   private readonly pool: pg.Pool;
   private readonly executionResults: ExecutionResults;
+  private readonly executionClaims: ExecutionClaims;
 
   constructor(private readonly prisma: PrismaClient) {
     this.pool = sqlPoolOf(prisma);
     this.executionResults = new ExecutionResults(this.pool);
+    this.executionClaims = new ExecutionClaims(this.pool);
   }
 
   /** Stores the request and its tasks in one statement (so, atomically). */
@@ -375,6 +378,15 @@ export class RequestsRepository {
     const statement = transitionStatement(columns, fromMany, claimCondition, !isOpen(data.status));
     const changed = await execute(this.pool, statement, values);
     return changed === 1;
+  }
+
+  /**
+   * Approves a PENDING request whose quorum is complete and claims its execution for the caller, at
+   * `claimedAt`; false when it was not PENDING any more. Claims that arrive together are made together
+   * (`execution-claims.ts`).
+   */
+  approveAndClaim(id: string, executableAt: Date, claimedAt: Date): Promise<boolean> {
+    return this.executionClaims.claim({ requestId: id, executableAt, claimedAt });
   }
 
   /** Claims an approved request whose time has come for one executor; a claim older than `staleBefore` is taken over. */

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sqlPoolOf } from '../../../src/db/prisma.js';
 import {
   type NewRequest,
   type NewTask,
@@ -158,6 +159,58 @@ describe('RequestsRepository (prepared statements)', () => {
     expect(done.status).toBe('EXECUTED');
     expect(done.result).toBe('c2lnbmF0dXJl');
     expect(done.executedAt?.toISOString()).toBe('2026-03-29T01:35:02.789Z');
+  });
+
+  it('approves and claims requests that complete together in one statement, each from PENDING and for one caller', async () => {
+    const requests = Array.from({ length: 8 }, () => newRequest());
+    for (const request of requests) await repository.create(request);
+    const ended = requests[6]!.id;
+    const approvedElsewhere = requests[7]!.id;
+    expect(await repository.transition(ended, 'PENDING', { status: 'CANCELLED', errorMessage: 'no' })).toBe(
+      true,
+    );
+    const elsewhereClaim = new Date('2026-03-29T01:33:00.000Z');
+    expect(
+      await repository.transition(approvedElsewhere, 'PENDING', {
+        status: 'APPROVED',
+        executableAt: elsewhereClaim,
+        executionClaimedAt: elsewhereClaim,
+      }),
+    ).toBe(true);
+    const executableAt = new Date('2026-03-29T01:34:00.001Z');
+    const claimAt = (index: number) => new Date(Date.UTC(2026, 2, 29, 1, 35, 0, index));
+    const pool = sqlPoolOf(db.prisma);
+    const statements = vi.spyOn(pool, 'query');
+    let claims: boolean[];
+    try {
+      claims = await Promise.all([
+        ...requests.map((request, index) =>
+          repository.approveAndClaim(request.id.toUpperCase(), executableAt, claimAt(index)),
+        ),
+        // a second executor of request 0 in the same batch, and of request 1 in the next
+        repository.approveAndClaim(requests[0]!.id, executableAt, claimAt(100)),
+      ]);
+      expect(statements).toHaveBeenCalledTimes(1);
+      expect(await repository.approveAndClaim(requests[1]!.id, executableAt, claimAt(101))).toBe(false);
+    } finally {
+      statements.mockRestore();
+    }
+    expect(claims).toEqual([true, true, true, true, true, true, false, false, false]);
+    for (const [index, request] of requests.slice(0, 6).entries()) {
+      const stored = await prismaView(request.id);
+      expect(stored.status).toBe('APPROVED');
+      expect(stored.executableAt?.toISOString()).toBe('2026-03-29T01:34:00.001Z');
+      expect(stored.executionClaimedAt?.toISOString()).toBe(claimAt(index).toISOString());
+      expect(stored.updatedAt.getTime()).toBeGreaterThan(request.createdAt.getTime());
+    }
+    expect((await prismaView(ended)).status).toBe('CANCELLED');
+    expect((await prismaView(approvedElsewhere)).executionClaimedAt?.toISOString()).toBe(
+      elsewhereClaim.toISOString(),
+    );
+    // the claim is what the result is stored on
+    const outcome = { result: 'cmVzdWx0', executedAt: new Date('2026-03-29T01:35:02.789Z') };
+    expect(await repository.completeExecution(requests[0]!.id, claimAt(100), outcome, null)).toBe(false);
+    expect(await repository.completeExecution(requests[0]!.id, claimAt(0), outcome, null)).toBe(true);
   });
 
   it('stores results that arrive together in one go, each on its claim, and counts each stored use once', async () => {
