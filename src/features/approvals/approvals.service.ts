@@ -22,6 +22,7 @@ import type { WorkflowEngine } from './engine.js';
 import type { WorkflowQueue } from './queue.js';
 import type { RequestsRepository, TaskSortOrder } from './requests.repository.js';
 import type { SignedTimestamps } from './signed-timestamps.js';
+import { type DecisionTask, TaskSnapshots } from './task-snapshots.js';
 import { type TaskDetailLevel, type TaskView, taskView } from './task-view.js';
 
 export interface TaskFilter {
@@ -73,6 +74,8 @@ export class ApprovalsService {
    * its execution. The database sweep still catches a decision whose evaluation a crash interrupted.
    */
   evaluateHere = false;
+  /** the fixed parts of the tasks this process listed, for the decisions that follow */
+  private readonly snapshots = new TaskSnapshots();
 
   constructor(
     private readonly repository: RequestsRepository,
@@ -101,17 +104,28 @@ export class ApprovalsService {
       { partitionId: partition.id, fingerprint, ...taskSelection(filter, operations) },
       now,
     );
+    this.snapshots.remember(tasks);
     const level = detailLevel(filter.detailLevel);
     return Promise.all(tasks.map((task) => taskView(this.hsm, partition, task, level)));
   }
 
   async approve(partition: Partition, credentialIds: readonly string[], input: ApprovalInput): Promise<void> {
-    const { task, identity } = await this.decisionContext(partition, credentialIds, input, 'approval');
-    const challenge = decodeBase64Strict(input.approvalToBeSigned);
-    if (!challenge?.equals(Buffer.from(task.request.challenge))) {
-      throw new TsbError('INVALID_SIGNATURE', `approvalToBeSigned is not the challenge of task ${task.id}`);
-    }
-    await this.verify(identity, challenge, input, 'approval');
+    const task = await this.checkedDecision(
+      partition,
+      credentialIds,
+      input,
+      'approval',
+      (found, identity) => {
+        const challenge = decodeBase64Strict(input.approvalToBeSigned);
+        if (!challenge?.equals(Buffer.from(found.request.challenge))) {
+          throw new TsbError(
+            'INVALID_SIGNATURE',
+            `approvalToBeSigned is not the challenge of task ${found.id}`,
+          );
+        }
+        return this.verify(identity, challenge, input, 'approval');
+      },
+    );
     const evaluated = await this.record(task, {
       decision: 'APPROVED',
       signature: signatureOf(input),
@@ -122,8 +136,9 @@ export class ApprovalsService {
   }
 
   async reject(partition: Partition, credentialIds: readonly string[], input: RejectionInput): Promise<void> {
-    const { task, identity } = await this.decisionContext(partition, credentialIds, input, 'rejection');
-    await this.verify(identity, rejectionToBeSigned(task.request.challenge), input, 'rejection');
+    const task = await this.checkedDecision(partition, credentialIds, input, 'rejection', (found, identity) =>
+      this.verify(identity, rejectionToBeSigned(found.request.challenge), input, 'rejection'),
+    );
     await this.record(task, {
       decision: 'REJECTED',
       signature: signatureOf(input),
@@ -227,29 +242,59 @@ export class ApprovalsService {
     return { signer, fingerprint: approver?.key.fingerprint ?? null };
   }
 
-  private async decisionContext(
+  /**
+   * The task a decision with a credential is about, once every check before recording it passed: the task's
+   * own (`decisionChecks`), then `signed` (the challenge and the approver's signature). A task this process
+   * listed lately is checked as listed (`task-snapshots.ts`), without reading it; the statement that records the
+   * decision then requires it undecided and its request PENDING. Refused there, it is checked again as read now,
+   * so that the answer is the one a fresh read gives (a request cancelled since the listing is not open, even
+   * for the wrong approver).
+   */
+  private async checkedDecision(
     partition: Partition,
     credentialIds: readonly string[],
     input: ApprovalInput | RejectionInput,
     what: 'approval' | 'rejection',
-  ): Promise<{ task: ApprovalTask & { request: SkaRequest }; identity: ApproverIdentity }> {
+    signed: (task: DecisionTask, identity: ApproverIdentity) => Promise<void>,
+  ): Promise<DecisionTask> {
     if (input.timestampSigningCertificate) {
       throw new TsbError('TIMESTAMP_SIGNER_NOT_ALLOWED', `a timestamp signer cannot submit an ${what}`);
     }
     const taskId = optionalUuid(input.id, 'id');
     if (taskId === null) throw new TsbError('INVALID_UUID', 'id must be the task id (a UUID)');
-    const task = await this.repository.findTask(partition.id, taskId);
-    if (!task) throw new TsbError('TASK_NOT_EXISTENT', `task ${taskId} does not exist`);
+    const check = async (task: DecisionTask | null) => {
+      if (!task) throw new TsbError('TASK_NOT_EXISTENT', `task ${taskId} does not exist`);
+      await signed(task, this.decisionChecks(task, credentialIds, input, what));
+      return task;
+    };
+    const listed = this.snapshots.find(partition.id, taskId);
+    if (listed) {
+      try {
+        return await check(listed);
+      } catch (error) {
+        if (!(error instanceof TsbError)) throw error;
+      }
+    }
+    return check(await this.repository.findTask(partition.id, taskId));
+  }
+
+  /** The checks of a task before its approver's signature: open, not its creator's, this approver's; its identity. */
+  private decisionChecks(
+    task: DecisionTask,
+    credentialIds: readonly string[],
+    input: ApprovalInput | RejectionInput,
+    what: 'approval' | 'rejection',
+  ): ApproverIdentity {
     checkOpen(task, credentialIds, what);
     const identity = approverIdentity(input, what);
     if (identity.key.fingerprint !== task.fingerprint) {
       throw new TsbError(
         'APPROVER_NOT_EXISTENT',
-        `task ${taskId} belongs to another approver of the request's policy`,
+        `task ${task.id} belongs to another approver of the request's policy`,
       );
     }
     this.checkCertificate(task, identity);
-    return { task, identity };
+    return identity;
   }
 
   /**
@@ -291,7 +336,10 @@ export class ApprovalsService {
     return task;
   }
 
-  private checkCertificate(task: ApprovalTask, identity: ApproverIdentity): void {
+  private checkCertificate(
+    task: Pick<ApprovalTask, 'approverCertificate'>,
+    identity: ApproverIdentity,
+  ): void {
     if (!task.approverCertificate) return;
     // the certificate the policy pins counts, not one the approver brings for the same key
     const certificate = parseApproverCertificate(task.approverCertificate);
@@ -326,7 +374,7 @@ export class ApprovalsService {
    * can get now), false when a queued job does it.
    */
   private async record(
-    task: ApprovalTask,
+    task: Pick<DecisionTask, 'id' | 'requestId' | 'partitionId'>,
     decision: {
       decision: 'APPROVED' | 'REJECTED';
       signature: Buffer;
@@ -334,12 +382,15 @@ export class ApprovalsService {
       reason?: string | null;
     },
   ): Promise<boolean> {
+    // decided now, or refused for good: either way the listed state of this task is over
+    this.snapshots.forget(task.id);
     const seen = await this.repository.decide(task.id, {
       ...decision,
       signature: toBytes(decision.signature),
       decidedAt: this.hsm.clock.now(),
     });
-    if (!seen) throw new TsbError('TASK_ALREADY_DECIDED', `task ${task.id} was decided already`);
+    if (!seen)
+      throw await this.refusedDecision(task, decision.decision === 'APPROVED' ? 'approval' : 'rejection');
     // a process told not to wait for executions (TSB_APPROVAL_EXECUTION_WAIT_MS=0) leaves them to the queue
     if (this.evaluateHere && this.executionWaitMs > 0) {
       const evaluated = this.engine.evaluate(task.requestId, seen).then(
@@ -371,26 +422,42 @@ export class ApprovalsService {
       return true;
     }
   }
+
+  /** Why the statement that records a decision refused it, read afresh: the task is gone, its request ended, or it was decided. */
+  private async refusedDecision(
+    task: Pick<DecisionTask, 'id' | 'requestId' | 'partitionId'>,
+    what: 'approval' | 'rejection',
+  ): Promise<TsbError> {
+    const now = await this.repository.findTask(task.partitionId, task.id);
+    if (!now) return new TsbError('TASK_NOT_EXISTENT', `task ${task.id} does not exist`);
+    if (now.request.status !== 'PENDING') return notOpen(now, what);
+    return new TsbError('TASK_ALREADY_DECIDED', `task ${task.id} was decided already`);
+  }
 }
 
 /** The request still takes decisions, and not from whoever created it (separation of duties). */
 function checkOpen(
-  task: ApprovalTask & { request: SkaRequest },
+  task: Pick<DecisionTask, 'requestId' | 'request'>,
   principals: readonly string[],
   what: 'approval' | 'rejection',
 ): void {
-  if (task.request.status !== 'PENDING') {
-    throw new TsbError(
-      'REQUEST_NOT_OPEN',
-      `request ${task.requestId} is ${task.request.status} and takes no ${what}s`,
-    );
-  }
+  if (task.request.status !== 'PENDING') throw notOpen(task, what);
   if (task.request.createdBy.split(',').some((id) => principals.includes(id))) {
     throw new TsbError(
       'SECURITY_NOT_ALLOWED',
       `the credential that created request ${task.requestId} cannot decide on it`,
     );
   }
+}
+
+function notOpen(
+  task: Pick<DecisionTask, 'requestId' | 'request'>,
+  what: 'approval' | 'rejection',
+): TsbError {
+  return new TsbError(
+    'REQUEST_NOT_OPEN',
+    `request ${task.requestId} is ${task.request.status} and takes no ${what}s`,
+  );
 }
 
 /** The principal of an approver that works without credential: its key. */

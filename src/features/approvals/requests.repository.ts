@@ -210,6 +210,7 @@ const DECIDE = statement(`
     SET "decision" = $2, "signature" = $3::bytea, "digestAlgorithm" = $4, "reason" = $5,
       "decidedAt" = $6::timestamp(3)
     WHERE "id" = $1::uuid AND "decision" IS NULL
+      AND EXISTS (SELECT 1 FROM "SkaRequest" WHERE "id" = "ApprovalTask"."requestId" AND "status" = 'PENDING')
     RETURNING *
   )
   SELECT ${selectList('r', REQUEST_COLUMNS)},
@@ -442,7 +443,8 @@ export class RequestsRepository {
   }
 
   /**
-   * Records an approver's decision once; null when the task was decided already. Otherwise its request with
+   * Records an approver's decision once, while its request is PENDING; null when the task was decided already,
+   * its request had ended, or there is no such task. Otherwise its request with
    * every task, as the recording statement saw them: this decision is in it, one another approver committed
    * while the statement ran may not be (read the request again before concluding it is incomplete).
    */

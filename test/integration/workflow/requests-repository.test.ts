@@ -348,6 +348,18 @@ describe('RequestsRepository (prepared statements)', () => {
     );
   });
 
+  it('records no decision once the request has ended, nor on a task that does not exist', async () => {
+    const decision = { decision: 'APPROVED' as const, signature: randomBytes(64), decidedAt: new Date() };
+    for (const status of ['APPROVED', 'EXECUTED', 'CANCELLED', 'EXPIRED', 'REJECTED', 'FAILED'] as const) {
+      const request = newRequest();
+      await repository.create(request);
+      expect(await repository.transition(request.id, 'PENDING', { status })).toBe(true);
+      expect(await repository.decide(request.tasks[0]!.id, decision)).toBeNull();
+      expect((await prismaView(request.id)).tasks.every((task) => task.decision === null)).toBe(true);
+    }
+    expect(await repository.decide(randomUUID(), decision)).toBeNull();
+  });
+
   it('a decision reads back the decisions made before it, with their dates exact', async () => {
     const request = newRequest();
     await repository.create(request);
