@@ -95,7 +95,8 @@ const skipDescribe: ConnectionInternals['describe'] = () => {};
  * A named prepared statement that asks PostgreSQL for its row description only the first time this process
  * runs it: pg asks on every execution and builds its row parsers again from the answer (≈ 5 % of the API's
  * event loop in the approval flow, bench/results/README.md). Later executions use the parsers kept from the
- * first answer, on any connection: a statement's columns and their types are fixed by its text.
+ * first answer, on any connection: a statement's columns and their types are fixed by its text (and by the
+ * schema, which migrations change only before the service starts).
  */
 class PreparedQuery extends pg.Query {
   private described = false;
