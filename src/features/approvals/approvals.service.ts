@@ -110,21 +110,8 @@ export class ApprovalsService {
   }
 
   async approve(partition: Partition, credentialIds: readonly string[], input: ApprovalInput): Promise<void> {
-    const task = await this.checkedDecision(
-      partition,
-      credentialIds,
-      input,
-      'approval',
-      (found, identity) => {
-        const challenge = decodeBase64Strict(input.approvalToBeSigned);
-        if (!challenge?.equals(Buffer.from(found.request.challenge))) {
-          throw new TsbError(
-            'INVALID_SIGNATURE',
-            `approvalToBeSigned is not the challenge of task ${found.id}`,
-          );
-        }
-        return this.verify(identity, challenge, input, 'approval');
-      },
+    const task = await this.checkedDecision(partition, credentialIds, input, 'approval', (found, identity) =>
+      this.verify(identity, approvedChallenge(input, found), input, 'approval'),
     );
     const evaluated = await this.record(task, {
       decision: 'APPROVED',
@@ -188,14 +175,12 @@ export class ApprovalsService {
     input: ApprovalInput,
     onVerified: (approver: VerifiedApproverKey) => void,
   ): Promise<void> {
-    const challengeOf = (task: ApprovalTask & { request: SkaRequest }) => {
-      const challenge = decodeBase64Strict(input.approvalToBeSigned);
-      if (!challenge?.equals(Buffer.from(task.request.challenge))) {
-        throw new TsbError('INVALID_SIGNATURE', `approvalToBeSigned is not the challenge of task ${task.id}`);
-      }
-      return challenge;
-    };
-    const task = await this.keyDecisionContext(input, 'approval', challengeOf, onVerified);
+    const task = await this.keyDecisionContext(
+      input,
+      'approval',
+      (found) => approvedChallenge(input, found),
+      onVerified,
+    );
     const evaluated = await this.record(task, {
       decision: 'APPROVED',
       signature: signatureOf(input),
@@ -448,6 +433,18 @@ function checkOpen(
       `the credential that created request ${task.requestId} cannot decide on it`,
     );
   }
+}
+
+/** The challenge the approval says it signs, which must be its task's request's challenge. */
+function approvedChallenge(
+  input: Pick<ApprovalInput, 'approvalToBeSigned'>,
+  task: Pick<DecisionTask, 'id' | 'request'>,
+): Buffer {
+  const challenge = decodeBase64Strict(input.approvalToBeSigned);
+  if (!challenge?.equals(Buffer.from(task.request.challenge))) {
+    throw new TsbError('INVALID_SIGNATURE', `approvalToBeSigned is not the challenge of task ${task.id}`);
+  }
+  return challenge;
 }
 
 function notOpen(

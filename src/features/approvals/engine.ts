@@ -49,12 +49,7 @@ export class WorkflowEngine {
    */
   async evaluate(requestId: string, seen?: RequestWithTasks): Promise<void> {
     if (seen?.status === 'PENDING') {
-      const result = evaluateRule(
-        seen.rule as unknown as NormalizedRule,
-        decisionsOf(seen.tasks),
-        seen.createdAt,
-        this.now(),
-      );
+      const result = ruleState(seen, this.now());
       if (result.state === 'met') {
         await this.approveAndRun(seen, result.executableAt);
         return;
@@ -69,12 +64,7 @@ export class WorkflowEngine {
     }
     if (request.status !== 'PENDING') return;
     const now = this.now();
-    const result = evaluateRule(
-      request.rule as unknown as NormalizedRule,
-      decisionsOf(request.tasks),
-      request.createdAt,
-      now,
-    );
+    const result = ruleState(request, now);
     switch (result.state) {
       case 'met':
         await this.approveAndRun(request, result.executableAt);
@@ -147,12 +137,7 @@ export class WorkflowEngine {
     if (request.status === 'APPROVED')
       return (request.executableAt ?? request.createdAt).getTime() <= now.getTime();
     if (request.status !== 'PENDING') return false;
-    const result = evaluateRule(
-      request.rule as unknown as NormalizedRule,
-      decisionsOf(request.tasks),
-      request.createdAt,
-      now,
-    );
+    const result = ruleState(request, now);
     return result.state === 'met';
   }
 
@@ -326,6 +311,10 @@ export class WorkflowEngine {
     }
   }
 }
+
+/** Where a request stands under its frozen rule, with its stored decisions, at `now`. */
+const ruleState = (request: RequestWithTasks, now: Date) =>
+  evaluateRule(request.rule as unknown as NormalizedRule, decisionsOf(request.tasks), request.createdAt, now);
 
 type DecidedTask = ApprovalTask & { decision: string; decidedAt: Date };
 
