@@ -34,13 +34,13 @@ const STORE_RESULTS: Statement = {
   text: `
     WITH input AS (
       SELECT * FROM unnest($1::uuid[], $2::timestamp(3)[], $3::text[], $4::timestamp(3)[], $5::uuid[])
-        AS i(id, claimed_at, result, executed_at, key_id)
+        WITH ORDINALITY AS i(id, claimed_at, result, executed_at, key_id, n)
     ), done AS (
       UPDATE "SkaRequest" AS r
       SET "status" = 'EXECUTED', "result" = i.result, "executedAt" = i.executed_at, "updatedAt" = $6::timestamp(3)
       FROM input AS i
       WHERE r."id" = i.id AND r."status" = 'APPROVED' AND r."executionClaimedAt" = i.claimed_at
-      RETURNING r."id", i.key_id
+      RETURNING r."id", i.key_id, i.n
     ), uses AS (
       SELECT key_id, count(*)::bigint AS n FROM done WHERE key_id IS NOT NULL GROUP BY key_id
     ), locked AS (
@@ -48,7 +48,7 @@ const STORE_RESULTS: Statement = {
     ), used AS (
       UPDATE "Key" AS k SET "useCount" = k."useCount" + locked.n FROM locked WHERE k."id" = locked."id"
     )
-    SELECT "id"::text, ${notifyEnded('"id"')} FROM done`,
+    SELECT n::int, ${notifyEnded('"id"')} FROM done`,
 };
 
 export class ExecutionResults {
@@ -72,8 +72,9 @@ export class ExecutionResults {
       results.map((result) => result.usedKeyId),
       timestampParam(new Date()),
     ]);
-    const stored = new Set(rows.map((row) => row[0] as string));
-    // a request stored twice in one batch (never by one claim) counts for the first caller only
-    return results.map((result) => stored.delete(result.requestId.toLowerCase()));
+    // each stored row names the input (1-based) it was stored from: of several results of one request in a
+    // batch, the one whose claim held is the one stored, and only its caller is told so
+    const stored = new Set(rows.map((row) => row[0] as number));
+    return results.map((_, index) => stored.has(index + 1));
   }
 }

@@ -258,17 +258,25 @@ describe('RequestsRepository (prepared statements)', () => {
     ]);
     expect(twice.sort()).toEqual([false, true]);
     expect(await useCount()).toBe(7);
+    // a stale claim and the live one of a request in one batch: the live one's caller is told it was stored
+    const staleFirst = await Promise.all([
+      repository.completeExecution(requests[11]!.id, new Date(claimedAt.getTime() - 1), outcome(99), key.id),
+      repository.completeExecution(requests[11]!.id, claimedAt, outcome(11), key.id),
+    ]);
+    expect(staleFirst).toEqual([false, true]);
+    expect(await useCount()).toBe(8);
     // the rest, and everything again: each stored and counted exactly once
     const rest = await Promise.all(
       requests.map((request, index) =>
         repository.completeExecution(request.id, claimedAt, outcome(index), key.id),
       ),
     );
-    expect(rest.filter(Boolean)).toHaveLength(9 + 2);
-    expect(await useCount()).toBe(7 + 9 + 2);
+    expect(rest.filter(Boolean)).toHaveLength(8 + 2);
+    expect(await useCount()).toBe(8 + 8 + 2);
     const stored = await db.prisma.skaRequest.findMany({ where: { keyId: key.id } });
     expect(stored.every((request) => request.status === 'EXECUTED')).toBe(true);
     expect(stored.find((request) => request.id === requests[5]!.id)?.result).toBe('cmVzdWx05');
+    expect(stored.find((request) => request.id === requests[11]!.id)?.result).toBe('cmVzdWx011');
   });
 
   it('does not run a request before its time, and cancels an unclaimed one', async () => {
