@@ -114,6 +114,30 @@ export function ruleDeadline(rule: NormalizedRule | null, createdAt: Date): Date
   return latest === Number.POSITIVE_INFINITY ? null : new Date(latest);
 }
 
+/**
+ * Until when (epoch ms; Infinity without timeout) an approval by `fingerprint` alone makes `evaluateRule` answer
+ * `met` with `executableAt` = `createdAt`, whatever the other approvers decide or have decided: some token's
+ * groups are all met by this one approval, and no token has a timelock (so that whichever token is met, the
+ * request is executable at once, at `createdAt`). Decisions only add approvals, and a met token wins over
+ * rejections, so no other decision can change that answer. null when this approval alone never does.
+ */
+export function soleApprovalDeadline(
+  rule: NormalizedRule | null,
+  fingerprint: string,
+  createdAt: Date,
+): number | null {
+  if (!rule || isEmptyRule(rule) || rule.tokens.some((token) => token.timelock !== 0)) return null;
+  const createdAtMs = createdAt.getTime();
+  if (Number.isNaN(createdAtMs)) return null;
+  const alone: DecisionIndex = new Map([[fingerprint, { fingerprint, decision: 'approve', at: createdAt }]]);
+  let latest: number | null = null;
+  for (const token of rule.tokens) {
+    const status = tokenStatus(token, alone, createdAtMs, createdAtMs);
+    if (status.met && (latest === null || status.deadline > latest)) latest = status.deadline;
+  }
+  return latest;
+}
+
 function approvalFreeTokenName(rule: NormalizedRule | null): string {
   return rule?.tokens.find((t) => !t.groups || t.groups.length === 0)?.name ?? '';
 }

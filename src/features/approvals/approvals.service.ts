@@ -22,7 +22,7 @@ import type { WorkflowEngine } from './engine.js';
 import type { WorkflowQueue } from './queue.js';
 import type { RequestsRepository, TaskSortOrder } from './requests.repository.js';
 import type { SignedTimestamps } from './signed-timestamps.js';
-import { type DecisionTask, TaskSnapshots } from './task-snapshots.js';
+import { type DecisionTask, decisionTaskOf, TaskSnapshots } from './task-snapshots.js';
 import { type TaskDetailLevel, type TaskView, taskView } from './task-view.js';
 
 export interface TaskFilter {
@@ -260,7 +260,8 @@ export class ApprovalsService {
         if (!(error instanceof TsbError)) throw error;
       }
     }
-    return check(await this.repository.findTask(partition.id, taskId));
+    const found = await this.repository.findTask(partition.id, taskId);
+    return check(found && decisionTaskOf(found));
   }
 
   /** The checks of a task before its approver's signature: open, not its creator's, this approver's; its identity. */
@@ -293,7 +294,7 @@ export class ApprovalsService {
     what: 'approval' | 'rejection',
     signed: (task: ApprovalTask & { request: SkaRequest }) => Uint8Array,
     onVerified: (approver: VerifiedApproverKey) => void,
-  ): Promise<ApprovalTask & { request: SkaRequest }> {
+  ): Promise<DecisionTask> {
     if (input.timestampSigningCertificate) {
       throw new TsbError(
         'TIMESTAMP_SIGNER_NOT_ALLOWED',
@@ -318,7 +319,7 @@ export class ApprovalsService {
     }
     this.checkCertificate(task, identity);
     checkOpen(task, [approverKeyPrincipal(identity.key.fingerprint)], what);
-    return task;
+    return decisionTaskOf(task);
   }
 
   private checkCertificate(
@@ -359,7 +360,7 @@ export class ApprovalsService {
    * can get now), false when a queued job does it.
    */
   private async record(
-    task: Pick<DecisionTask, 'id' | 'requestId' | 'partitionId'>,
+    task: Pick<DecisionTask, 'id' | 'requestId' | 'partitionId' | 'soleApprovalDeadline'>,
     decision: {
       decision: 'APPROVED' | 'REJECTED';
       signature: Buffer;
@@ -369,16 +370,29 @@ export class ApprovalsService {
   ): Promise<boolean> {
     // decided now, or refused for good: either way the listed state of this task is over
     this.snapshots.forget(task.id);
-    const seen = await this.repository.decide(task.id, {
-      ...decision,
-      signature: toBytes(decision.signature),
-      decidedAt: this.hsm.clock.now(),
-    });
+    const decidedAt = this.hsm.clock.now();
+    // a process told not to wait for executions (TSB_APPROVAL_EXECUTION_WAIT_MS=0) leaves them to the queue
+    const runHere = this.evaluateHere && this.executionWaitMs > 0;
+    // an approval that meets the rule by itself approves the request, and claims it to run here, as it is
+    // recorded (a worker elsewhere approves and claims it in one statement of its own: one row update less)
+    const approves =
+      runHere &&
+      decision.decision === 'APPROVED' &&
+      task.soleApprovalDeadline !== null &&
+      decidedAt.getTime() <= task.soleApprovalDeadline;
+    const seen = await this.repository.decide(
+      task.id,
+      { ...decision, signature: toBytes(decision.signature), decidedAt },
+      approves ? { claimedAt: decidedAt } : null,
+    );
     if (!seen)
       throw await this.refusedDecision(task, decision.decision === 'APPROVED' ? 'approval' : 'rejection');
-    // a process told not to wait for executions (TSB_APPROVAL_EXECUTION_WAIT_MS=0) leaves them to the queue
-    if (this.evaluateHere && this.executionWaitMs > 0) {
-      const evaluated = this.engine.evaluate(task.requestId, seen).then(
+    if (runHere) {
+      const moved =
+        seen.status === 'APPROVED'
+          ? this.engine.runClaimed(seen)
+          : this.engine.evaluate(task.requestId, seen);
+      const evaluated = moved.then(
         () => true,
         // infrastructure trouble while evaluating or executing: leave it to a worker's job (and the sweep)
         () =>

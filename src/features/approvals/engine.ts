@@ -159,17 +159,34 @@ export class WorkflowEngine {
 
   /**
    * Runs an approved request exactly once: one executor claims it, the HSM core re-checks the stored
-   * approvals and runs the operation, and the result is stored with the claim as condition.
+   * approvals and runs the operation, and the result is stored with the claim as condition. False when it was
+   * not this executor's to claim (not approved, not due, or claimed by a live executor).
    */
-  async execute(requestId: string): Promise<void> {
+  async execute(requestId: string): Promise<boolean> {
     const now = this.now();
-    if (
-      !(await this.repository.claimExecution(requestId, now, new Date(now.getTime() - EXECUTION_LEASE_MS)))
-    ) {
-      return;
-    }
-    const request = await this.repository.find(requestId);
-    if (request) await this.run(request, now);
+    const claimed = await this.repository.claimExecution(
+      requestId,
+      now,
+      new Date(now.getTime() - EXECUTION_LEASE_MS),
+    );
+    if (!claimed) return false;
+    await this.run(claimed, now);
+    return true;
+  }
+
+  /** An execute job: runs the request when it is due, else looks at it again (an early job re-arms its timer). */
+  async executeDue(requestId: string): Promise<void> {
+    if (!(await this.execute(requestId))) await this.evaluate(requestId);
+  }
+
+  /**
+   * Runs a request that the statement recording its last decision approved and claimed
+   * (`RequestsRepository.decide` with an approval): `request` as that statement read it back.
+   */
+  async runClaimed(request: RequestWithTasks): Promise<void> {
+    if (request.status !== 'APPROVED' || !request.executionClaimedAt)
+      throw new Error(`request ${request.id} is not approved and claimed`);
+    await this.run(request, request.executionClaimedAt);
   }
 
   /** Runs a request this executor has claimed (at `claimedAt`) and stores the outcome on that condition. */

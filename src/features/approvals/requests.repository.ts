@@ -203,28 +203,63 @@ const CREATE = statement(`
 /**
  * Records a decision (once: only on an undecided task) and reads its request with all its tasks in the same
  * statement: the decided task as the UPDATE left it, the others as the statement's snapshot shows them.
+ * With `approves`, a decision that meets the request's rule by itself (`soleApprovalDeadline`) also approves
+ * the request, executable at its creation, and claims its execution at $7, in the same statement; the request
+ * is then read as that UPDATE left it. The UPDATE re-checks PENDING on the latest row
+ * version, so a request cancelled while the statement ran keeps the decision but is not approved.
  */
-const DECIDE = statement(`
-  WITH decided AS (
-    UPDATE "ApprovalTask"
-    SET "decision" = $2, "signature" = $3::bytea, "digestAlgorithm" = $4, "reason" = $5,
-      "decidedAt" = $6::timestamp(3)
-    WHERE "id" = $1::uuid AND "decision" IS NULL
-      AND EXISTS (SELECT 1 FROM "SkaRequest" WHERE "id" = "ApprovalTask"."requestId" AND "status" = 'PENDING')
+function decideStatement(approves: boolean): Statement {
+  const approved = approves
+    ? `, approved AS (
+        UPDATE "SkaRequest"
+        SET "status" = 'APPROVED', "executableAt" = "createdAt", "executionClaimedAt" = $7::timestamp(3),
+          "updatedAt" = $6::timestamp(3)
+        WHERE "id" = (SELECT "requestId" FROM decided) AND "status" = 'PENDING'
+        RETURNING *
+      )`
+    : '';
+  const requestColumns = approves
+    ? REQUEST_COLUMNS.map(
+        (column) => `CASE WHEN a."id" IS NULL THEN r."${column}" ELSE a."${column}" END AS "r.${column}"`,
+      ).join(', ')
+    : selectList('r', REQUEST_COLUMNS);
+  return statement(`
+    WITH decided AS (
+      UPDATE "ApprovalTask"
+      SET "decision" = $2, "signature" = $3::bytea, "digestAlgorithm" = $4, "reason" = $5,
+        "decidedAt" = $6::timestamp(3)
+      WHERE "id" = $1::uuid AND "decision" IS NULL
+        AND EXISTS (SELECT 1 FROM "SkaRequest" WHERE "id" = "ApprovalTask"."requestId" AND "status" = 'PENDING')
+      RETURNING *
+    )${approved}
+    SELECT ${requestColumns},
+      ${TASK_COLUMNS.map((column) => `CASE WHEN d."id" IS NULL THEN t."${column}" ELSE d."${column}" END AS "t.${column}"`).join(', ')}
+    FROM decided mine
+    JOIN "SkaRequest" r ON r."id" = mine."requestId"
+    ${approves ? 'LEFT JOIN approved a ON a."id" = r."id"' : ''}
+    JOIN "ApprovalTask" t ON t."requestId" = r."id"
+    LEFT JOIN decided d ON d."id" = t."id"
+    ORDER BY t."fingerprint"`);
+}
+
+const DECIDE = decideStatement(false);
+const DECIDE_AND_APPROVE = decideStatement(true);
+
+/**
+ * Claims an approved, due request for one executor (taking over a claim older than $3) and reads it with its
+ * tasks. The tasks come from the statement's snapshot, in which the request was already APPROVED (a row first
+ * approved after the snapshot is not claimed): the decisions that approved it committed no later than that.
+ */
+const CLAIM_EXECUTION = statement(`
+  WITH claimed AS (
+    UPDATE "SkaRequest" SET "executionClaimedAt" = $2::timestamp(3), "updatedAt" = $4::timestamp(3)
+    WHERE "id" = $1::uuid AND "status" = 'APPROVED' AND "executableAt" <= $2::timestamp(3)
+      AND ("executionClaimedAt" IS NULL OR "executionClaimedAt" < $3::timestamp(3))
     RETURNING *
   )
-  SELECT ${selectList('r', REQUEST_COLUMNS)},
-    ${TASK_COLUMNS.map((column) => `CASE WHEN d."id" IS NULL THEN t."${column}" ELSE d."${column}" END AS "t.${column}"`).join(', ')}
-  FROM decided mine
-  JOIN "SkaRequest" r ON r."id" = mine."requestId"
-  JOIN "ApprovalTask" t ON t."requestId" = r."id"
-  LEFT JOIN decided d ON d."id" = t."id"
+  SELECT ${selectList('r', REQUEST_COLUMNS)}, ${selectList('t', TASK_COLUMNS)}
+  FROM claimed r LEFT JOIN "ApprovalTask" t ON t."requestId" = r."id"
   ORDER BY t."fingerprint"`);
-
-const CLAIM_EXECUTION = statement(`
-  UPDATE "SkaRequest" SET "executionClaimedAt" = $2::timestamp(3), "updatedAt" = $4::timestamp(3)
-  WHERE "id" = $1::uuid AND "status" = 'APPROVED' AND "executableAt" <= $2::timestamp(3)
-    AND ("executionClaimedAt" IS NULL OR "executionClaimedAt" < $3::timestamp(3))`);
 
 /** Statements built from parts (status changes, task listings), each built and named once per shape. */
 const builtStatements = new Map<string, Statement>();
@@ -390,15 +425,18 @@ export class RequestsRepository {
     return this.executionClaims.claim({ requestId: id, executableAt, claimedAt });
   }
 
-  /** Claims an approved request whose time has come for one executor; a claim older than `staleBefore` is taken over. */
-  async claimExecution(id: string, now: Date, staleBefore: Date): Promise<boolean> {
-    const changed = await execute(this.pool, CLAIM_EXECUTION, [
+  /**
+   * Claims an approved request whose time has come for one executor, and reads it with its tasks; a claim
+   * older than `staleBefore` is taken over. null when it was not this executor's to claim.
+   */
+  async claimExecution(id: string, now: Date, staleBefore: Date): Promise<RequestWithTasks | null> {
+    const rows = await queryRows(this.pool, CLAIM_EXECUTION, [
       id,
       timestampParam(now),
       timestampParam(staleBefore),
       timestampParam(new Date()),
     ]);
-    return changed === 1;
+    return requestWithTasks(rows);
   }
 
   /**
@@ -447,6 +485,12 @@ export class RequestsRepository {
    * its request had ended, or there is no such task. Otherwise its request with
    * every task, as the recording statement saw them: this decision is in it, one another approver committed
    * while the statement ran may not be (read the request again before concluding it is incomplete).
+   *
+   * `approval`: this decision meets the request's rule by itself, with no timelock (the caller checked
+   * `soleApprovalDeadline` at `decidedAt`); the same statement then also approves the PENDING request,
+   * executable at its creation, with its execution claimed for the caller at `claimedAt` (as
+   * `approveAndClaim` does). The request read back is then APPROVED; it stays PENDING when it changed while the
+   * statement ran (say, cancelled).
    */
   async decide(
     taskId: string,
@@ -457,15 +501,20 @@ export class RequestsRepository {
       digestAlgorithm?: string | null;
       reason?: string | null;
     },
+    approval: { claimedAt: Date } | null = null,
   ): Promise<RequestWithTasks | null> {
-    const rows = await queryRows(this.pool, DECIDE, [
+    if (approval && data.decision !== 'APPROVED') throw new Error('only an approval approves a request');
+    const values = [
       taskId,
       data.decision,
       data.signature ?? null,
       data.digestAlgorithm ?? null,
       data.reason ?? null,
       timestampParam(data.decidedAt),
-    ]);
+    ];
+    const rows = approval
+      ? await queryRows(this.pool, DECIDE_AND_APPROVE, [...values, timestampParam(approval.claimedAt)])
+      : await queryRows(this.pool, DECIDE, values);
     return requestWithTasks(rows);
   }
 

@@ -76,6 +76,7 @@ export class Workflow {
     this.queue.startWorker(
       async (name, data) => {
         if (name === 'notify') await this.notifier.deliver(data.requestId, data.event ?? 'ended');
+        else if (name === 'execute') await this.engine.executeDue(data.requestId);
         else await this.engine.evaluate(data.requestId);
       },
       WORKER_CONCURRENCY,

@@ -76,6 +76,73 @@ describe('the status read right after the last approval', () => {
     expect((await requestStatus(ctx, P, id)).status).toBe('EXECUTED');
   });
 
+  it('an approval that meets the rule alone is approved and claimed by the statement that records it; one that does not is not', async () => {
+    const [alone, other] = [createApprover('P-256'), createApprover('Ed25519')];
+    // either approver alone meets "1 of 2"; "2 of 2" needs both
+    await createSkaKey(ctx, P, 'rya-either', { ruleUse: rule([{ quorum: 1, approvers: [alone, other] }]) });
+    await createSkaKey(ctx, P, 'rya-both', { ruleUse: rule([{ quorum: 2, approvers: [alone, other] }]) });
+    const claims = vi.spyOn(RequestsRepository.prototype, 'approveAndClaim');
+    const reads = vi.spyOn(RequestsRepository.prototype, 'find');
+    try {
+      const either = await signRequest(ctx, P, 'rya-either', 'either');
+      const [mine, theirs] = [await taskOf(ctx, P, other, either), await taskOf(ctx, P, alone, either)];
+      const response = await approve(ctx, P, other, mine);
+      expect(response.statusCode, response.body).toBe(200);
+      expect([claims.mock.calls.length, reads.mock.calls.length]).toEqual([0, 0]);
+      const done = await requestStatus(ctx, P, either);
+      expect(done.status).toBe('EXECUTED');
+      expect(await verifiesWithKey(ctx, P, 'rya-either', Buffer.from('either'), unb64(done.result!))).toBe(
+        true,
+      );
+      // the other approver comes too late: the request has run, once
+      expect((await approve(ctx, P, alone, theirs)).statusCode).toBe(409);
+      expect((await requestStatus(ctx, P, either)).approvedBy).toEqual([other.publicKey]);
+
+      const both = await signRequest(ctx, P, 'rya-both', 'both');
+      const tasks = [await taskOf(ctx, P, alone, both), await taskOf(ctx, P, other, both)];
+      expect((await approve(ctx, P, alone, tasks[0]!)).statusCode).toBe(200);
+      expect((await requestStatus(ctx, P, both)).status).toBe('PENDING');
+      claims.mockClear();
+      expect((await approve(ctx, P, other, tasks[1]!)).statusCode).toBe(200);
+      // the quorum completed by two decisions: approved and claimed by the engine's own statement
+      expect(claims.mock.calls.map((call) => call[0])).toEqual([both]);
+      expect((await requestStatus(ctx, P, both)).status).toBe('EXECUTED');
+    } finally {
+      claims.mockRestore();
+      reads.mockRestore();
+    }
+  });
+
+  it('an approval in a process that leaves executions to the worker only records the decision; the worker approves and runs it', async () => {
+    const approver = createApprover('P-256');
+    await createSkaKey(ctx, P, 'rya-queued', { ruleUse: rule([{ quorum: 1, approvers: [approver] }]) });
+    const id = await signRequest(ctx, P, 'rya-queued', 'queued');
+    const task = await taskOf(ctx, P, approver, id);
+    const { approvals } = ctx.app.workflow;
+    const decisions = vi.spyOn(RequestsRepository.prototype, 'decide');
+    const claims = vi.spyOn(RequestsRepository.prototype, 'approveAndClaim');
+    approvals.evaluateHere = false;
+    try {
+      const queued = await evaluationsQueuedDuring(async () => {
+        const response = await approve(ctx, P, approver, task);
+        expect(response.statusCode, response.body).toBe(200);
+      });
+      expect(queued).toEqual([`decision-${task.id}`]);
+      // the decision's statement approved nothing: the worker's job approved and claimed it
+      expect(decisions.mock.calls.map((call) => call[2] ?? null)).toEqual([null]);
+      expect(claims.mock.calls.map((call) => call[0])).toEqual([id]);
+      const done = await requestStatus(ctx, P, id);
+      expect(done.status).toBe('EXECUTED');
+      expect(await verifiesWithKey(ctx, P, 'rya-queued', Buffer.from('queued'), unb64(done.result!))).toBe(
+        true,
+      );
+    } finally {
+      approvals.evaluateHere = true;
+      decisions.mockRestore();
+      claims.mockRestore();
+    }
+  });
+
   it('an approval sent six times at once decides and executes once, in-request (attack: replay in a race)', async () => {
     const approver = createApprover('P-256');
     await createSkaKey(ctx, P, 'rya-race', { ruleUse: rule([{ quorum: 1, approvers: [approver] }]) });

@@ -1,7 +1,8 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { QUEUE_NAME } from '../../../src/features/approvals/queue.js';
+import { RequestsRepository } from '../../../src/features/approvals/requests.repository.js';
 import type { TestContext } from '../../helpers/app.js';
 import {
   approve,
@@ -127,6 +128,45 @@ describe('SKA timelock and timeout', () => {
         unb64(String(done.result)),
       ),
     ).toBe(true);
+  });
+
+  it('an execute job that comes early re-arms its timer; on time it claims and reads the request in one statement', async () => {
+    const { engine, queue } = ctx.app.workflow;
+    const id = await signRequest(ctx, P, 'timelocked', 'run by its job');
+    const createdAt = Date.parse((await requestStatus(ctx, P, id)).createdAt);
+    await approveNow(a, id);
+    expect((await waitForStatus(ctx, P, id, ['APPROVED', 'EXECUTED']))['status']).toBe('APPROVED');
+    const reads = vi.spyOn(RequestsRepository.prototype, 'find');
+    const executes = vi.spyOn(queue, 'execute');
+    try {
+      clock.advance(60);
+      await engine.executeDue(id);
+      expect((await requestStatus(ctx, P, id)).status).toBe('APPROVED');
+      expect(executes.mock.calls.map((call) => [call[0], call[1].getTime()])).toEqual([
+        [id, createdAt + 120_000],
+      ]);
+      clock.advance(60);
+      reads.mockClear();
+      await engine.executeDue(id);
+      expect(reads).not.toHaveBeenCalled();
+      const done = await requestStatus(ctx, P, id);
+      expect(done.status).toBe('EXECUTED');
+      expect(
+        await verifiesWithKey(
+          ctx,
+          P,
+          'timelocked',
+          Buffer.from('run by its job'),
+          unb64(String(done.result)),
+        ),
+      ).toBe(true);
+      // a job repeated after the run finds nothing to claim and changes nothing
+      await engine.executeDue(id);
+      expect((await requestStatus(ctx, P, id)).result).toBe(done.result);
+    } finally {
+      reads.mockRestore();
+      executes.mockRestore();
+    }
   });
 
   it('a request approved in time runs after its timelock even though the timeout passed meanwhile', async () => {

@@ -123,7 +123,7 @@ describe('request ending notifications', () => {
         ).toBe(true),
       ),
     ).toEqual([]);
-    expect(await repository.claimExecution(one, claimedAt, new Date(claimedAt.getTime() - 1))).toBe(true);
+    expect(await repository.claimExecution(one, claimedAt, new Date(claimedAt.getTime() - 1))).not.toBeNull();
     // the id is matched whatever its case
     expect(
       await notifiedWithin([one.toUpperCase(), other], 150, async () =>

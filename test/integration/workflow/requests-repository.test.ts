@@ -149,8 +149,13 @@ describe('RequestsRepository (prepared statements)', () => {
     ).toBe(false);
     // a fresh claim is not taken over; a stale one is, by exactly one executor
     const later = new Date(claimedAt.getTime() + 1000);
-    expect(await repository.claimExecution(request.id, later, new Date(claimedAt.getTime() - 1))).toBe(false);
-    expect(await repository.claimExecution(request.id, later, new Date(claimedAt.getTime() + 1))).toBe(true);
+    expect(await repository.claimExecution(request.id, later, new Date(claimedAt.getTime() - 1))).toBeNull();
+    // the claim reads the request back with its tasks, as a read after it would
+    const claimed = await repository.claimExecution(request.id, later, new Date(claimedAt.getTime() + 1));
+    expect(claimed?.executionClaimedAt?.toISOString()).toBe(later.toISOString());
+    expect(plain(claimed)).toEqual(plain(await prismaView(request.id)));
+    expect(claimed!.tasks).toHaveLength(2);
+    expect(await repository.claimExecution(request.id, later, new Date(claimedAt.getTime() + 1))).toBeNull();
     const outcome = { result: 'c2lnbmF0dXJl', executedAt: new Date('2026-03-29T01:35:02.789Z') };
     expect(await repository.completeExecution(request.id, claimedAt, outcome, null)).toBe(false);
     expect(await repository.completeExecution(request.id, later, outcome, null)).toBe(true);
@@ -287,7 +292,7 @@ describe('RequestsRepository (prepared statements)', () => {
       true,
     );
     const before = new Date(executableAt.getTime() - 1);
-    expect(await repository.claimExecution(request.id, before, before)).toBe(false);
+    expect(await repository.claimExecution(request.id, before, before)).toBeNull();
     expect(
       await repository.transition(
         request.id,
@@ -302,7 +307,7 @@ describe('RequestsRepository (prepared statements)', () => {
       'cancelled: by the test',
       42,
     ]);
-    expect(await repository.claimExecution(request.id, executableAt, executableAt)).toBe(false);
+    expect(await repository.claimExecution(request.id, executableAt, executableAt)).toBeNull();
   });
 
   it('refuses, before any statement, a status change of a column it does not know or an unknown task order', async () => {
@@ -354,6 +359,85 @@ describe('RequestsRepository (prepared statements)', () => {
     expect(plain([task.decision, task.signature, task.digestAlgorithm, task.reason, task.decidedAt])).toEqual(
       plain(['APPROVED', decision.signature, 'SHA-256', null, decision.decidedAt]),
     );
+  });
+
+  it('an approval that meets the rule alone approves and claims the request in its own statement', async () => {
+    const request = newRequest();
+    await repository.create(request);
+    const decidedAt = new Date('2026-03-29T01:31:00.321Z');
+    const approval = {
+      decision: 'APPROVED' as const,
+      signature: randomBytes(64),
+      digestAlgorithm: 'SHA-256',
+      decidedAt,
+    };
+    const seen = await repository.decide(request.tasks[0]!.id, approval, { claimedAt: decidedAt });
+    // read back as the statement left it: approved, executable at its creation, claimed, the decision in it
+    expect(plain(seen)).toEqual(plain(await prismaView(request.id)));
+    expect(seen!.status).toBe('APPROVED');
+    expect(seen!.executableAt!.toISOString()).toBe(request.createdAt.toISOString());
+    expect(seen!.executionClaimedAt!.toISOString()).toBe(decidedAt.toISOString());
+    expect(seen!.updatedAt.toISOString()).toBe(decidedAt.toISOString());
+    // a second decision on the approved request is refused, and so approves nothing again
+    expect(await repository.decide(request.tasks[1]!.id, approval, { claimedAt: new Date() })).toBeNull();
+    expect((await prismaView(request.id)).executionClaimedAt!.toISOString()).toBe(decidedAt.toISOString());
+
+    // an approved request is claimed and read back with its tasks in one statement
+    const other = newRequest();
+    await repository.create(other);
+    await repository.decide(other.tasks[1]!.id, approval);
+    expect(
+      await repository.transition(other.id, 'PENDING', { status: 'APPROVED', executableAt: decidedAt }),
+    ).toBe(true);
+    const claimed = await repository.claimExecution(other.id, decidedAt, decidedAt);
+    expect(claimed!.tasks.find((task) => task.id === other.tasks[1]!.id)!.decision).toBe('APPROVED');
+
+    // a rejection never approves
+    await expect(
+      repository.decide(
+        newRequest().tasks[0]!.id,
+        { ...approval, decision: 'REJECTED' },
+        { claimedAt: decidedAt },
+      ),
+    ).rejects.toThrow(/only an approval/);
+  });
+
+  it('an approval that meets the rule alone does not approve a request cancelled while it is recorded', async () => {
+    const request = newRequest();
+    await repository.create(request);
+    const canceller = await sqlPoolOf(db.prisma).connect();
+    try {
+      await canceller.query('BEGIN');
+      await canceller.query(`UPDATE "SkaRequest" SET "status" = 'CANCELLED' WHERE "id" = $1`, [request.id]);
+      // the decision's statement sees PENDING, records the decision, then waits for the request row's lock
+      const deciding = repository.decide(
+        request.tasks[0]!.id,
+        { decision: 'APPROVED', signature: randomBytes(64), decidedAt: new Date() },
+        { claimedAt: new Date() },
+      );
+      await vi.waitFor(
+        async () => {
+          const [row] = await db.prisma.$queryRawUnsafe<{ waiting: number }[]>(
+            `SELECT count(*)::int AS waiting FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          expect(row!.waiting).toBeGreaterThan(0);
+        },
+        { timeout: 5000, interval: 20 },
+      );
+      await canceller.query('COMMIT');
+      const seen = await deciding;
+      // the decision stands, the request is not approved: read back as the statement's snapshot had it
+      expect(seen!.status).toBe('PENDING');
+      const stored = await prismaView(request.id);
+      expect([stored.status, stored.executionClaimedAt, stored.executableAt]).toEqual([
+        'CANCELLED',
+        null,
+        null,
+      ]);
+    } finally {
+      canceller.release();
+    }
   });
 
   it('records no decision once the request has ended, nor on a task that does not exist', async () => {

@@ -6,6 +6,7 @@ import {
   type RuleEvaluation,
   ruleApprovers,
   ruleDeadline,
+  soleApprovalDeadline,
 } from '../../../src/ska/evaluator.js';
 import type {
   NormalizedApproval,
@@ -610,5 +611,73 @@ describe('evaluateRule properties', () => {
         evaluateRule(w.rule, w.decisions, T0, w.now),
       );
     }
+  });
+});
+
+describe('soleApprovalDeadline', () => {
+  const HOUR = 3600_000;
+
+  it('is the deadline of a token one approval meets alone, and only without any timelock', () => {
+    const oneOfOne = rule(token('T', { timeout: 3600 }, group('G', 1, 'a')));
+    expect(soleApprovalDeadline(oneOfOne, 'fp-a', T0)).toBe(T0.getTime() + HOUR);
+    expect(soleApprovalDeadline(oneOfOne, 'fp-b', T0)).toBeNull();
+    const noTimeout = rule(token('T', { timeout: 0 }, group('G', 1, 'a', 'b')));
+    expect(soleApprovalDeadline(noTimeout, 'fp-b', T0)).toBe(Number.POSITIVE_INFINITY);
+    // the latest of the tokens it meets alone
+    const twoWays = rule(
+      token('short', { timeout: 60 }, group('G', 1, 'a')),
+      token('long', { timeout: 600 }, group('G', 1, 'a', 'b')),
+      token('never', { timeout: 6000 }, group('G', 2, 'a', 'b')),
+    );
+    expect(soleApprovalDeadline(twoWays, 'fp-a', T0)).toBe(T0.getTime() + 600_000);
+    expect(soleApprovalDeadline(twoWays, 'fp-b', T0)).toBe(T0.getTime() + 600_000);
+  });
+
+  it('is null when another approver is needed, when any token has a timelock, and for an empty rule', () => {
+    expect(soleApprovalDeadline(twoOfThree, 'fp-a', T0)).toBeNull();
+    expect(
+      soleApprovalDeadline(rule(token('T', {}, group('G1', 1, 'a'), group('G2', 1, 'b'))), 'fp-a', T0),
+    ).toBeNull();
+    // met alone, but another token's timelock could make it executable later (or another token earlier)
+    const timelocked = rule(
+      token('now', {}, group('G', 1, 'a')),
+      token('later', { timelock: 60 }, group('G', 1, 'b')),
+    );
+    expect(soleApprovalDeadline(timelocked, 'fp-a', T0)).toBeNull();
+    expect(
+      soleApprovalDeadline(rule(token('T', { timelock: 1 }, group('G', 1, 'a'))), 'fp-a', T0),
+    ).toBeNull();
+    expect(soleApprovalDeadline(rule(), 'fp-a', T0)).toBeNull();
+    expect(soleApprovalDeadline(null, 'fp-a', T0)).toBeNull();
+  });
+
+  it('agrees with evaluateRule: before it the approval makes any set of other decisions met at createdAt, after it alone it does not', () => {
+    const random = prng(5);
+    let shortcuts = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const w = randomWorld(random);
+      // half of the worlds without timelocks, or the shortcut would hardly ever apply
+      const r: NormalizedRule | null =
+        w.rule && random() < 0.5 ? { tokens: w.rule.tokens.map((tk) => ({ ...tk, timelock: 0 })) } : w.rule;
+      const who = w.pick(POOL);
+      const deadline = soleApprovalDeadline(r, `fp-${who}`, T0);
+      const decidedAt = t(Math.floor(random() * 5000));
+      const now = new Date(decidedAt.getTime() + Math.floor(random() * 100) * 1000);
+      const mine = approve(who, decidedAt);
+      const alone = evaluateRule(r, [mine], T0, decidedAt);
+      const untimed = r !== null && r.tokens.length > 0 && r.tokens.every((tk) => tk.timelock === 0);
+      const within = deadline !== null && decidedAt.getTime() <= deadline;
+      // tight for rules a policy can hold (a group of quorum 0 is met by nobody, at any time)
+      const valid = r?.tokens.every((tk) => tk.groups.length > 0 && tk.groups.every((g) => g.quorum >= 1));
+      if (untimed && valid) expect(within).toBe(alone.state === 'met');
+      if (!within) continue;
+      shortcuts++;
+      // the task of `who` was undecided: the others are everyone else's decisions
+      const others = w.decisions.filter((decision) => decision.fingerprint !== `fp-${who}`);
+      const result = evaluateRule(r, [...others, mine], T0, now);
+      expect(result.state).toBe('met');
+      if (result.state === 'met') expect(result.executableAt).toStrictEqual(T0);
+    }
+    expect(shortcuts).toBeGreaterThan(100);
   });
 });
