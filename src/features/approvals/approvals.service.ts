@@ -113,13 +113,11 @@ export class ApprovalsService {
     const task = await this.checkedDecision(partition, credentialIds, input, 'approval', (found, identity) =>
       this.verify(identity, approvedChallenge(input, found), input, 'approval'),
     );
-    const evaluated = await this.record(task, {
+    await this.record(task, {
       decision: 'APPROVED',
       signature: signatureOf(input),
       digestAlgorithm: input.approvalDigestAlgorithm,
     });
-    // clients read the request status right after the last approval and expect its result (read your approval)
-    if (!evaluated) await this.engine.awaitExecution(task.requestId, this.executionWaitMs);
   }
 
   async reject(partition: Partition, credentialIds: readonly string[], input: RejectionInput): Promise<void> {
@@ -181,12 +179,11 @@ export class ApprovalsService {
       (found) => approvedChallenge(input, found),
       onVerified,
     );
-    const evaluated = await this.record(task, {
+    await this.record(task, {
       decision: 'APPROVED',
       signature: signatureOf(input),
       digestAlgorithm: input.approvalDigestAlgorithm,
     });
-    if (!evaluated) await this.engine.awaitExecution(task.requestId, this.executionWaitMs);
   }
 
   async rejectByApproverKey(
@@ -356,8 +353,9 @@ export class ApprovalsService {
   }
 
   /**
-   * Stores a decision and moves its request on; true when that was done here (the request is as far on as it
-   * can get now), false when a queued job does it.
+   * Stores a decision and moves its request on, here or through a queued job. An approval answers once the
+   * execution it completed is stored (at most TSB_APPROVAL_EXECUTION_WAIT_MS): clients read the request status
+   * right after the last approval and expect its result (read your approval).
    */
   private async record(
     task: Pick<DecisionTask, 'id' | 'requestId' | 'partitionId' | 'soleApprovalDeadline'>,
@@ -367,12 +365,13 @@ export class ApprovalsService {
       digestAlgorithm: string;
       reason?: string | null;
     },
-  ): Promise<boolean> {
+  ): Promise<void> {
     // decided now, or refused for good: either way the listed state of this task is over
     this.snapshots.forget(task.id);
     const decidedAt = this.hsm.clock.now();
     // a process told not to wait for executions (TSB_APPROVAL_EXECUTION_WAIT_MS=0) leaves them to the queue
     const runHere = this.evaluateHere && this.executionWaitMs > 0;
+    const approving = decision.decision === 'APPROVED' && this.executionWaitMs > 0;
     // an approval that meets the rule by itself approves the request, and claims it to run here, as it is
     // recorded (a worker elsewhere approves and claims it in one statement of its own: one row update less)
     const approves =
@@ -406,20 +405,28 @@ export class ApprovalsService {
       const waited = new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(true), this.executionWaitMs);
       });
+      let done: boolean;
       try {
-        return await Promise.race([evaluated, waited]);
+        done = await Promise.race([evaluated, waited]);
       } finally {
         clearTimeout(timer);
       }
+      if (!done && approving) await this.engine.awaitExecution(task.requestId, this.executionWaitMs);
+      return;
     }
+    // the watch of the request's end starts before its job is queued, so that the worker's end cannot pass
+    // unheard, and the first look at the request is the one the decision's statement returned
+    const watch = approving ? this.engine.watchEnding(task.requestId) : undefined;
     try {
       await this.queue.evaluate(task.requestId, `decision-${task.id}`);
-      return false;
     } catch {
+      watch?.stop();
       // Redis is away: move the request on here rather than wait for the sweep
       await this.engine.evaluate(task.requestId, seen);
-      return true;
+      return;
     }
+    if (approving)
+      await this.engine.awaitExecution(task.requestId, this.executionWaitMs, { request: seen, watch });
   }
 
   /** Why the statement that records a decision refused it, read afresh: the task is gone, its request ended, or it was decided. */

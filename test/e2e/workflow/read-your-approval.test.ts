@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TsbError } from '../../../src/errors.js';
 import { RequestsRepository } from '../../../src/features/approvals/requests.repository.js';
 import type { TestContext } from '../../helpers/app.js';
 import { approve, createApprover, rule, taskOf } from '../../helpers/approvers.js';
@@ -41,6 +42,18 @@ describe('the status read right after the last approval', () => {
       queue.evaluate = evaluate;
     }
     return queued;
+  }
+
+  /** Waits until this process hears of request endings (its listener starts with the first watch). */
+  async function listeningForEndings(): Promise<void> {
+    await vi.waitFor(
+      () => {
+        const watch = ctx.app.workflow.engine.watchEnding(randomUUID());
+        watch?.stop();
+        expect(watch?.listening).toBe(true);
+      },
+      { timeout: 5_000, interval: 20 },
+    );
   }
 
   it('shows EXECUTED with the signature when the quorum is complete and no timelock holds it', async () => {
@@ -121,16 +134,23 @@ describe('the status read right after the last approval', () => {
     const { approvals } = ctx.app.workflow;
     const decisions = vi.spyOn(RequestsRepository.prototype, 'decide');
     const claims = vi.spyOn(RequestsRepository.prototype, 'approveAndClaim');
+    const reads = vi.spyOn(RequestsRepository.prototype, 'find');
     approvals.evaluateHere = false;
     try {
+      await listeningForEndings();
+      const started = performance.now();
       const queued = await evaluationsQueuedDuring(async () => {
         const response = await approve(ctx, P, approver, task);
         expect(response.statusCode, response.body).toBe(200);
       });
+      const answered = performance.now();
       expect(queued).toEqual([`decision-${task.id}`]);
       // the decision's statement approved nothing: the worker's job approved and claimed it
       expect(decisions.mock.calls.map((call) => call[2] ?? null)).toEqual([null]);
       expect(claims.mock.calls.map((call) => call[0])).toEqual([id]);
+      // the job read it once; the approval waited from its decision's read-back for the end's notification
+      // (it reads the request only at its safety poll, every 250 ms)
+      expect(reads.mock.calls.length).toBeLessThanOrEqual(1 + Math.floor((answered - started) / 250));
       const done = await requestStatus(ctx, P, id);
       expect(done.status).toBe('EXECUTED');
       expect(await verifiesWithKey(ctx, P, 'rya-queued', Buffer.from('queued'), unb64(done.result!))).toBe(
@@ -140,6 +160,34 @@ describe('the status read right after the last approval', () => {
       approvals.evaluateHere = true;
       decisions.mockRestore();
       claims.mockRestore();
+      reads.mockRestore();
+    }
+  });
+
+  it('an approval whose in-request run meets infrastructure trouble releases its claim; the queued job runs it, once', async () => {
+    const approver = createApprover('P-256');
+    await createSkaKey(ctx, P, 'rya-trouble', { ruleUse: rule([{ quorum: 1, approvers: [approver] }]) });
+    const id = await signRequest(ctx, P, 'rya-trouble', 'after trouble');
+    const task = await taskOf(ctx, P, approver, id);
+    const { operations } = ctx.hsm;
+    const sign = vi
+      .spyOn(operations, 'sign')
+      .mockRejectedValueOnce(new TsbError('SERVICE_UNAVAILABLE', 'the database is away for a moment'));
+    try {
+      const queued = await evaluationsQueuedDuring(async () => {
+        const response = await approve(ctx, P, approver, task);
+        expect(response.statusCode, response.body).toBe(200);
+      });
+      // the approval's own run failed; its job, run by the worker, signed
+      expect(queued).toEqual([`decision-${task.id}`]);
+      const done = await requestStatus(ctx, P, id);
+      expect(done.status).toBe('EXECUTED');
+      expect(sign).toHaveBeenCalledTimes(2);
+      expect(
+        await verifiesWithKey(ctx, P, 'rya-trouble', Buffer.from('after trouble'), unb64(done.result!)),
+      ).toBe(true);
+    } finally {
+      sign.mockRestore();
     }
   });
 
