@@ -4,7 +4,7 @@
  * through a prepared `pg` statement (PostgreSQL under load; a bare commit took 3 ms).
  */
 import pg from 'pg';
-import { inTransaction } from '../../db/sql.js';
+import { inTransaction, queryRows, type Statement } from '../../db/sql.js';
 import { type AuditEntry, type AuditRecord, chainRecords, GENESIS_HASH } from './audit-chain.js';
 
 interface HeadState {
@@ -35,7 +35,7 @@ function headOf(entries: readonly AuditEntry[]): HeadState {
  * The head row is locked first (`moved` runs before `counted` reads it), then the key rows in the order of
  * their id (as `use-count-writers.ts` does), so no two writers wait for each other in a circle.
  */
-const APPEND = {
+const APPEND: Statement = {
   name: 'opentsb-audit-append',
   text: `
     WITH moved AS (
@@ -227,10 +227,7 @@ export class AuditWriter {
     entries: readonly AuditEntry[],
     uses: KeyUses,
   ): Promise<boolean> {
-    const { rows } = await client.query<{ inserted: number }>({
-      ...APPEND,
-      values: appendValues(chain, expected, entries, uses),
-    });
-    return rows[0]?.inserted === entries.length;
+    const [row] = await queryRows(client, APPEND, appendValues(chain, expected, entries, uses));
+    return row?.[0] === entries.length;
   }
 }
