@@ -371,12 +371,14 @@ export class ApprovalsService {
     const decidedAt = this.hsm.clock.now();
     // a process told not to wait for executions (TSB_APPROVAL_EXECUTION_WAIT_MS=0) leaves them to the queue
     const runHere = this.evaluateHere && this.executionWaitMs > 0;
-    const approving = decision.decision === 'APPROVED' && this.executionWaitMs > 0;
+    const isApproval = decision.decision === 'APPROVED';
+    // an approval answers once the execution it completed is stored
+    const approving = isApproval && this.executionWaitMs > 0;
     // an approval that meets the rule by itself approves the request, and claims it to run here, as it is
     // recorded (a worker elsewhere approves and claims it in one statement of its own: one row update less)
     const approves =
       runHere &&
-      decision.decision === 'APPROVED' &&
+      isApproval &&
       task.soleApprovalDeadline !== null &&
       decidedAt.getTime() <= task.soleApprovalDeadline;
     const seen = await this.repository.decide(
@@ -384,8 +386,7 @@ export class ApprovalsService {
       { ...decision, signature: toBytes(decision.signature), decidedAt },
       approves ? { claimedAt: decidedAt } : null,
     );
-    if (!seen)
-      throw await this.refusedDecision(task, decision.decision === 'APPROVED' ? 'approval' : 'rejection');
+    if (!seen) throw await this.refusedDecision(task, isApproval ? 'approval' : 'rejection');
     if (runHere) {
       const moved =
         seen.status === 'APPROVED'

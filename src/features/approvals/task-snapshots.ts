@@ -4,8 +4,8 @@
  * the challenge, who created the request, the partition). A decision on a listed task then checks them
  * without reading the task again; what does change (the task still undecided, its request still PENDING) is
  * the condition of the statement that records the decision (`RequestsRepository.decide`), so a snapshot can
- * be old but never wrong. The rule is not kept either, only what it says of this task's approval (until when it
- * alone approves the request), since a request's rule is frozen at its creation. Request bodies are not kept
+ * be old but never wrong. Of the request's rule, frozen at its creation, only what it says of this task's
+ * approval is kept (until when that approval alone approves the request); request bodies are not kept at all
  * (they can be large): at most MAX_SNAPSHOTS small entries, each for SNAPSHOT_MS.
  */
 import type { ApprovalTask, SkaRequest } from '../../generated/prisma/client.js';

@@ -44,6 +44,14 @@ describe('the status read right after the last approval', () => {
     return queued;
   }
 
+  /** A new key whose rule is one approver's approval, one sign request on it, and that approver's task. */
+  async function oneOfOneRequest(label: string, payload: string) {
+    const approver = createApprover('P-256');
+    await createSkaKey(ctx, P, label, { ruleUse: rule([{ quorum: 1, approvers: [approver] }]) });
+    const id = await signRequest(ctx, P, label, payload);
+    return { approver, id, task: await taskOf(ctx, P, approver, id) };
+  }
+
   /** Waits until this process hears of request endings (its listener starts with the first watch). */
   async function listeningForEndings(): Promise<void> {
     await vi.waitFor(
@@ -77,10 +85,7 @@ describe('the status read right after the last approval', () => {
   });
 
   it('is executed by the approving request when this process runs the worker: no queued job in between', async () => {
-    const approver = createApprover('P-256');
-    await createSkaKey(ctx, P, 'rya-inline', { ruleUse: rule([{ quorum: 1, approvers: [approver] }]) });
-    const id = await signRequest(ctx, P, 'rya-inline', 'inline');
-    const task = await taskOf(ctx, P, approver, id);
+    const { approver, id, task } = await oneOfOneRequest('rya-inline', 'inline');
     const queued = await evaluationsQueuedDuring(async () => {
       const response = await approve(ctx, P, approver, task);
       expect(response.statusCode, response.body).toBe(200);
@@ -127,10 +132,7 @@ describe('the status read right after the last approval', () => {
   });
 
   it('an approval in a process that leaves executions to the worker only records the decision; the worker approves and runs it', async () => {
-    const approver = createApprover('P-256');
-    await createSkaKey(ctx, P, 'rya-queued', { ruleUse: rule([{ quorum: 1, approvers: [approver] }]) });
-    const id = await signRequest(ctx, P, 'rya-queued', 'queued');
-    const task = await taskOf(ctx, P, approver, id);
+    const { approver, id, task } = await oneOfOneRequest('rya-queued', 'queued');
     const { approvals } = ctx.app.workflow;
     const decisions = vi.spyOn(RequestsRepository.prototype, 'decide');
     const claims = vi.spyOn(RequestsRepository.prototype, 'approveAndClaim');
@@ -165,10 +167,7 @@ describe('the status read right after the last approval', () => {
   });
 
   it('an approval whose in-request run meets infrastructure trouble releases its claim; the queued job runs it, once', async () => {
-    const approver = createApprover('P-256');
-    await createSkaKey(ctx, P, 'rya-trouble', { ruleUse: rule([{ quorum: 1, approvers: [approver] }]) });
-    const id = await signRequest(ctx, P, 'rya-trouble', 'after trouble');
-    const task = await taskOf(ctx, P, approver, id);
+    const { approver, id, task } = await oneOfOneRequest('rya-trouble', 'after trouble');
     const { operations } = ctx.hsm;
     const sign = vi
       .spyOn(operations, 'sign')
@@ -192,10 +191,7 @@ describe('the status read right after the last approval', () => {
   });
 
   it('an approval sent six times at once decides and executes once, in-request (attack: replay in a race)', async () => {
-    const approver = createApprover('P-256');
-    await createSkaKey(ctx, P, 'rya-race', { ruleUse: rule([{ quorum: 1, approvers: [approver] }]) });
-    const id = await signRequest(ctx, P, 'rya-race', 'race');
-    const task = await taskOf(ctx, P, approver, id);
+    const { approver, id, task } = await oneOfOneRequest('rya-race', 'race');
     const responses = await Promise.all(Array.from({ length: 6 }, () => approve(ctx, P, approver, task)));
     const codes = responses.map((response) => response.statusCode).sort();
     expect(codes, responses.map((response) => response.body).join('\n')).toEqual([
