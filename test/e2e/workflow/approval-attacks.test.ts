@@ -478,4 +478,125 @@ describe('approval attacks', () => {
       }
     });
   });
+
+  describe('attacks on an approval that approves and runs its request by itself (its own statement)', () => {
+    // either a or b alone approves "solo": each approval goes through the statement that approves and claims
+    beforeAll(async () => {
+      await createSkaKey(ctx, P, 'solo', { ruleUse: rule([{ quorum: 1, approvers: [a, b] }]) });
+    });
+    const useCount = async () => {
+      const partition = await ctx.prisma.partition.findUniqueOrThrow({ where: { name: P } });
+      const key = await ctx.prisma.key.findFirstOrThrow({
+        where: { partitionId: partition.id, label: 'solo' },
+      });
+      return Number(key.useCount);
+    };
+
+    it('a replayed approval, or a valid one aimed at the other approver’s task, approves nothing', async () => {
+      const [first, second] = [
+        await signRequest(ctx, P, 'solo', 'one'),
+        await signRequest(ctx, P, 'solo', 'two'),
+      ];
+      const [firstOfA, secondOfA, secondOfB] = [
+        await task(a, first),
+        await task(a, second),
+        await task(b, second),
+      ];
+      const used = await useCount();
+      // the first request's whole approval, aimed at the second request's task
+      await refused(
+        second,
+        () => postApproval(ctx, P, { ...approvalBody(a, firstOfA), id: secondOfA.id }),
+        400,
+        403,
+      );
+      // a's valid approval of the second request, with b's task id
+      await refused(
+        second,
+        () => postApproval(ctx, P, { ...approvalBody(a, secondOfA), id: secondOfB.id }),
+        403,
+        413,
+      );
+      // signed by a stranger, claiming a's key
+      await refused(
+        second,
+        () => postApproval(ctx, P, approvalBody(stranger, secondOfA, { approverPublicKey: a.publicKey })),
+        400,
+        403,
+      );
+      expect(await useCount()).toBe(used);
+      // the approval is good for its own request only: that one runs, the other stays as it was
+      expect((await postApproval(ctx, P, approvalBody(a, firstOfA))).statusCode).toBe(200);
+      expect((await requestStatus(ctx, P, first)).status).toBe('EXECUTED');
+      expect((await evaluated(ctx, P, second)).status).toBe('PENDING');
+      expect(await useCount()).toBe(used + 1);
+    });
+
+    it('a credential without the approver role, or the one that created the request, approves nothing', async () => {
+      const id = await signRequest(ctx, P, 'solo', 'roles');
+      const body = approvalBody(b, await task(b, id));
+      await refused(
+        id,
+        () => ctx.call(P, ['keyOperation'], { method: 'POST', url: '/v1/approval', body }),
+        403,
+        400,
+      );
+      const headers = await ctx.as(P, ['keyOperation', 'approver']);
+      const created = await ctx.app.inject({
+        method: 'POST',
+        url: '/v1/sign',
+        headers,
+        payload: {
+          signRequest: { payload: b64('mine'), signKeyName: 'solo', signatureAlgorithm: 'SHA256_WITH_ECDSA' },
+        },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const own = created.json().signRequestId as string;
+      const ownBody = approvalBody(a, await task(a, own));
+      await refused(
+        own,
+        () => ctx.app.inject({ method: 'POST', url: '/v1/approval', headers, payload: ownBody }),
+        403,
+        400,
+      );
+      // another credential's approval of the same body runs it
+      expect((await postApproval(ctx, P, ownBody)).statusCode).toBe(200);
+      expect((await requestStatus(ctx, P, own)).status).toBe('EXECUTED');
+    });
+
+    it('both approvers, each enough alone, approving at once: the request runs once', async () => {
+      for (let round = 0; round < 4; round++) {
+        const payload = `both at once ${round}`;
+        const id = await signRequest(ctx, P, 'solo', payload);
+        const tasks = [await task(a, id), await task(b, id)];
+        const used = await useCount();
+        const responses = await Promise.all([
+          postApproval(ctx, P, approvalBody(a, tasks[0]!)),
+          postApproval(ctx, P, approvalBody(b, tasks[1]!)),
+        ]);
+        const codes = responses.map((response) => response.statusCode);
+        expect(
+          codes.every((code) => code === 200 || code === 409),
+          responses.map((r) => r.body).join('\n'),
+        ).toBe(true);
+        expect(codes).toContain(200);
+        const done = await requestStatus(ctx, P, id);
+        expect(done.status).toBe('EXECUTED');
+        expect(await useCount()).toBe(used + 1);
+        const signature = unb64(String(done.result));
+        const partition = await ctx.prisma.partition.findUniqueOrThrow({ where: { name: P } });
+        const key = await ctx.prisma.key.findFirstOrThrow({
+          where: { partitionId: partition.id, label: 'solo' },
+        });
+        expect(
+          verify(
+            'sha256',
+            Buffer.from(payload),
+            createPublicKey({ key: Buffer.from(key.publicKey!), format: 'der', type: 'spki' }),
+            signature,
+          ),
+        ).toBe(true);
+      }
+    });
+  });
 });
