@@ -1,7 +1,7 @@
 /**
  * The appender, with group commit: `append` buffers a record and resolves once the transaction that
  * holds it has committed. A flush takes everything buffered; records that arrive meanwhile wait for the
- * next flush, which starts as soon as this one is done, or at once when MIN_OVERLAP records are waiting
+ * next flush, which starts as soon as this one is done, or at once when enough records wait (MIN_OVERLAP)
  * (up to MAX_IN_FLIGHT flushes then overlap: a later batch is linked after the earlier one's entries before
  * those commit, and its statement waits in PostgreSQL for the earlier one's head update, so the commits
  * stay in order and a failed batch makes the ones linked after it take the locked path). A lone request
@@ -43,8 +43,12 @@ interface Pending {
 }
 
 /**
- * A flush beyond the first starts only for this many waiting records: small batches cost more commits (with
- * a threshold of 1 ms in flight instead, bench/audit-ab.ts measured 3 × the transactions and fewer req/s).
+ * A flush beyond the first starts only once as many records wait as the flush started last took, and at
+ * least this many: small batches cost more commits (with a threshold of 1 ms in flight instead,
+ * bench/audit-ab.ts measured 3 × the transactions and fewer req/s). Matching the batch in flight keeps the
+ * overlapping batches about equal, so overlap at most doubles the commits per record; with this floor alone
+ * (16), 64 clients made 0.050 transactions per request against 0.036–0.041 and 5–10 % fewer req/s
+ * (bench/results/README.md, twelfth session).
  */
 const MIN_OVERLAP = 16;
 /** most flushes in flight (the writer's pool has one connection more, for the locked path) */
@@ -58,6 +62,8 @@ export class AuditLog {
   private last: Promise<void> = Promise.resolve();
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  /** how many records the flush started last took */
+  private lastFlushSize = 0;
 
   constructor(private readonly options: AuditLogOptions) {
     this.maxBatch = options.maxBatch ?? 1000;
@@ -87,7 +93,8 @@ export class AuditLog {
   private schedule(): void {
     if (this.scheduled) return;
     const may =
-      this.inFlight === 0 || (this.inFlight < this.maxInFlight && this.buffer.length >= MIN_OVERLAP);
+      this.inFlight === 0 ||
+      (this.inFlight < this.maxInFlight && this.buffer.length >= Math.max(MIN_OVERLAP, this.lastFlushSize));
     if (!may) return;
     this.scheduled = true;
     // setImmediate: the records of every request answered in this turn of the event loop go together
@@ -101,6 +108,7 @@ export class AuditLog {
     if (this.buffer.length === 0) return;
     const batch = this.buffer;
     this.buffer = [];
+    this.lastFlushSize = batch.length;
     this.inFlight += 1;
     const chains = new Map<string, Pending[]>();
     for (const pending of batch) {

@@ -27,7 +27,9 @@ function headOf(entries: readonly AuditEntry[]): HeadState {
 /**
  * One statement that appends `entries` only if the chain's head is still the expected one (sequence and
  * hash): it moves the head (the UPDATE takes the row lock and re-checks the head against the latest
- * committed row) and inserts the rows in one multi-row INSERT (unnest of one array per column), all or nothing.
+ * committed row) and inserts the rows in one multi-row INSERT, all or nothing. The rows travel as one JSON
+ * array (`json_to_recordset`): serializing it costs this process about a quarter less CPU per entry than
+ * one `pg` array literal per column did (bench/results/README.md, twelfth session). Hashes go as hex.
  * Answers how many rows it inserted: 0 when another writer moved the head first.
  *
  * In the same statement, and only when the head moved, it adds the key uses of the batch's requests to
@@ -40,25 +42,21 @@ const APPEND: Statement = {
   text: `
     WITH moved AS (
       UPDATE "AuditHead" SET "sequence" = $1::bigint, "hash" = $2::bytea
-      WHERE "chain" = $3 AND "sequence" = $4::bigint AND "hash" = $18::bytea
+      WHERE "chain" = $3 AND "sequence" = $4::bigint AND "hash" = $5::bytea
       RETURNING 1
     ), inserted AS (
       INSERT INTO "AuditEntry" ("chain", "sequence", "partitionId", "at", "credentialId", "roles", "action",
         "keyLabel", "requestId", "outcome", "statusCode", "errorCode", "count", "firstAt", "clientAddress",
         "prevHash", "hash")
-      SELECT $3, e.sequence, e.partition_id::uuid, e.at::timestamp(3), e.credential_id,
-        string_to_array(e.roles, ','), e.action, e.key_label, e.request_id, e.outcome, e.status_code,
-        e.error_code, e.count, e.first_at::timestamp(3), e.client_address, e.prev_hash, e.hash
-      FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-        $12::text[], $13::text[], $14::int[], $15::int[], $16::bytea[], $17::bytea[], $19::int[],
-        $20::text[], $21::text[])
-        AS e(sequence, partition_id, at, credential_id, roles, action, key_label, request_id, outcome,
-          status_code, error_code, prev_hash, hash, count, first_at, client_address)
+      SELECT $3, e.s, e.p::uuid, e.a::timestamp(3), e.c, string_to_array(e.r, ','), e.x, e.k, e.q, e.o, e.sc,
+        e.ec, e.n, e.f::timestamp(3), e.ca, decode(e.ph, 'hex'), decode(e.h, 'hex')
+      FROM json_to_recordset($6::json) AS e(s bigint, p text, a text, c text, r text, x text, k text, q text,
+        o text, sc int, ec int, n int, f text, ca text, ph text, h text)
       WHERE EXISTS (SELECT 1 FROM moved)
       RETURNING 1
     ), counted AS (
       SELECT k.id, u.n FROM "Key" AS k
-      JOIN unnest($22::uuid[], $23::bigint[]) AS u(id, n) ON k.id = u.id
+      JOIN unnest($7::uuid[], $8::bigint[]) AS u(id, n) ON k.id = u.id
       WHERE EXISTS (SELECT 1 FROM moved)
       ORDER BY k.id FOR UPDATE OF k
     ), used AS (
@@ -75,6 +73,29 @@ export interface KeyUses {
 
 const NO_USES: KeyUses = { ids: [], counts: [] };
 
+/** An entry as one element of the statement's JSON rows (the column names of its `json_to_recordset`). */
+function rowOf(entry: AuditEntry) {
+  const { summary } = entry;
+  return {
+    s: entry.sequence,
+    p: entry.partitionId,
+    a: entry.at.toISOString(),
+    c: entry.credentialId,
+    r: entry.roles.join(','),
+    x: entry.action,
+    k: entry.keyLabel,
+    q: entry.requestId,
+    o: entry.outcome,
+    sc: entry.statusCode,
+    ec: entry.errorCode,
+    n: summary?.count ?? null,
+    f: summary?.firstAt.toISOString() ?? null,
+    ca: summary?.clientAddress ?? null,
+    ph: entry.prevHash.toString('hex'),
+    h: entry.hash.toString('hex'),
+  };
+}
+
 function appendValues(
   chain: string,
   expected: HeadState,
@@ -82,29 +103,13 @@ function appendValues(
   uses: KeyUses,
 ): unknown[] {
   const last = entries[entries.length - 1]!;
-  const column = <T>(pick: (entry: AuditEntry) => T) => entries.map(pick);
   return [
     last.sequence,
     last.hash,
     chain,
     expected.sequence,
-    column((e) => e.sequence),
-    column((e) => e.partitionId),
-    column((e) => e.at.toISOString()),
-    column((e) => e.credentialId),
-    column((e) => e.roles.join(',')),
-    column((e) => e.action),
-    column((e) => e.keyLabel),
-    column((e) => e.requestId),
-    column((e) => e.outcome),
-    column((e) => e.statusCode),
-    column((e) => e.errorCode),
-    column((e) => e.prevHash),
-    column((e) => e.hash),
     expected.hash,
-    column((e) => e.summary?.count ?? null),
-    column((e) => e.summary?.firstAt.toISOString() ?? null),
-    column((e) => e.summary?.clientAddress ?? null),
+    JSON.stringify(entries.map(rowOf)),
     uses.ids,
     uses.counts,
   ];

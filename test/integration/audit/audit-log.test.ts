@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient } from '../../../src/db/prisma.js';
 import { TsbError } from '../../../src/errors.js';
@@ -7,6 +7,7 @@ import { AuditService, attestationCheckpointSigner } from '../../../src/features
 import {
   type AuditRecord,
   checkpointStatement,
+  encodeEntry,
   GENESIS_HASH,
   SERVICE_CHAIN,
 } from '../../../src/features/audit/audit-chain.js';
@@ -182,6 +183,71 @@ describe('AuditLog (group commit on PostgreSQL)', () => {
       sequence: 8,
       kind: 'missing-checkpoint',
     });
+  });
+
+  it('stores every field exactly as it was hashed, whatever characters the text holds', async () => {
+    const chain = (await hsm.partitions.create('awkward')).id;
+    const { log } = appender(db.prisma);
+    const awkward = [
+      'quote " backslash \\ slash / \\u0041 not an escape',
+      'line\nbreak\ttab\r\u0001\u001f control',
+      'ümlaut 鍵 🔑 emoji',
+      '{"looks":["like","json"]}, with a comma',
+      'null',
+    ];
+    const records: AuditRecord[] = awkward.map((text, n) => ({
+      ...record(chain, n),
+      credentialId: `jwt:${text}`,
+      keyLabel: text,
+      requestId: n % 2 === 0 ? text : null,
+      errorCode: n % 2 === 0 ? null : 4711,
+      statusCode: n % 2 === 0 ? 200 : 400,
+      outcome: n % 2 === 0 ? 'success' : 'failure',
+      roles: n === 4 ? [] : ['approver', 'keyOperation'],
+    }));
+    const summary: AuditRecord = {
+      ...record(chain, 9),
+      credentialId: null,
+      roles: [],
+      keyLabel: null,
+      outcome: 'failure',
+      statusCode: 401,
+      errorCode: 1,
+      at: new Date('2026-12-06T10:00:00.123Z'),
+      summary: { count: 17, firstAt: new Date('2026-12-06T09:59:00.007Z'), clientAddress: '2001:db8::7' },
+    };
+    await Promise.all([...records, summary].map((r) => log.append(r)));
+
+    const rows = await entriesOf(chain);
+    expect(rows).toHaveLength(records.length + 1);
+    let prevHash = GENESIS_HASH;
+    for (const [i, row] of rows.entries()) {
+      const written = i < records.length ? records[i]! : summary;
+      expect(row).toMatchObject({
+        credentialId: written.credentialId,
+        keyLabel: written.keyLabel,
+        requestId: written.requestId,
+        roles: written.roles,
+        statusCode: written.statusCode,
+        errorCode: written.errorCode,
+        outcome: written.outcome,
+        at: written.at,
+        count: written.summary?.count ?? null,
+        firstAt: written.summary?.firstAt ?? null,
+        clientAddress: written.summary?.clientAddress ?? null,
+      });
+      const stored = {
+        ...written,
+        outcome: row.outcome,
+        sequence: Number(row.sequence),
+        prevHash: Buffer.from(row.prevHash),
+      };
+      // the hash recomputed from the stored fields (SHA-256 by node:crypto over the documented encoding)
+      const recomputed = createHash('sha256').update(stored.prevHash).update(encodeEntry(stored)).digest();
+      expect(stored.prevHash).toEqual(prevHash);
+      expect(Buffer.from(row.hash)).toEqual(recomputed);
+      prevHash = recomputed;
+    }
   });
 
   it('a lone record waits for one transaction, not for a timer', async () => {
