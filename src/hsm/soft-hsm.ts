@@ -4,6 +4,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { shutdownKeygenPool } from '../crypto/mechanisms/key-mechanisms.js';
 import { type RequestSecretPurpose, requestSecretBinding, seal, unseal } from '../crypto/seal.js';
 import { shutdownSignaturePool } from '../crypto/signatures/signatures-pool.js';
+import { shutdownSigningLane } from '../crypto/signatures/signing-lane.js';
 import { shutdownLmsPool } from '../crypto/stateful/lms-pool.js';
 import { shutdownXmssPool } from '../crypto/stateful/xmss-pool.js';
 import { type IssuedTimestamp, issueTimestamp, type TimestampInput } from '../crypto/x509/rfc3161.js';
@@ -114,7 +115,13 @@ export class SoftHsm {
   async close(): Promise<void> {
     await this.metadata.close();
     await this.useCounter.flush();
-    await Promise.all([shutdownKeygenPool(), shutdownSignaturePool(), shutdownLmsPool(), shutdownXmssPool()]);
+    await Promise.all([
+      shutdownKeygenPool(),
+      shutdownSignaturePool(),
+      shutdownSigningLane(),
+      shutdownLmsPool(),
+      shutdownXmssPool(),
+    ]);
   }
 
   async partition(partitionId: string): Promise<Partition> {

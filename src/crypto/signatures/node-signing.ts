@@ -1,10 +1,11 @@
 /**
  * node:crypto sign and verify in their callback form (the work runs in libuv's thread pool), and cheap
- * signatures, which sign-placement.ts places on the calling thread or in the pool.
+ * signatures, which sign-placement.ts places on the calling thread or in the signing lane (signing-lane.ts).
  */
-import { sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+import { type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { signedOnCallingThread, signOnCallingThread } from './sign-placement.js';
 import type { SignatureAlgorithm } from './signature-algorithms.js';
+import { signInLane } from './signing-lane.js';
 
 export const nodeSignAsync = (
   hash: string | null,
@@ -31,14 +32,13 @@ function placed<T>(pooled: () => Promise<T>, here: () => T): Promise<T> {
   }
 }
 
-/** A signature of tens of microseconds: on the calling thread or in the pool, as sign-placement.ts decides. */
-export const nodeSignCheap = (
-  hash: string | null,
-  data: Buffer,
-  key: Parameters<typeof nodeSign>[2],
-): Promise<Buffer> =>
+/**
+ * A signature of tens of microseconds: on the calling thread or in the signing lane, as sign-placement.ts
+ * decides.
+ */
+export const nodeSignCheap = (hash: string | null, data: Buffer, key: KeyObject): Promise<Buffer> =>
   placed(
-    () => nodeSignAsync(hash, data, key),
+    () => signInLane(hash, data, key),
     () => nodeSign(hash, data, key),
   );
 

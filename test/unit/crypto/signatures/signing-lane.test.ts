@@ -1,0 +1,66 @@
+import { generateKeyPairSync, randomBytes, verify } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  shutdownSigningLane,
+  signInLane,
+  signingLaneStats,
+} from '../../../../src/crypto/signatures/signing-lane.js';
+
+const ed25519 = generateKeyPairSync('ed25519');
+const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const secp256k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+
+afterAll(() => shutdownSigningLane());
+
+describe('the signing lane', () => {
+  it('signs what one turn asks for as one batch in a worker thread; every signature verifies with node:crypto', async () => {
+    await signInLane(null, randomBytes(8), ed25519.privateKey); // the worker is up
+    const before = signingLaneStats();
+    const asked = Array.from({ length: 30 }, (_, i) => ({
+      data: randomBytes(16 + i),
+      pair: [ed25519, p256, secp256k1][i % 3]!,
+      hash: i % 3 === 0 ? null : 'sha256',
+    }));
+    const signatures = await Promise.all(
+      asked.map(({ data, pair, hash }) => signInLane(hash, data, pair.privateKey)),
+    );
+    const after = signingLaneStats();
+    expect(after.worker - before.worker).toBe(1);
+    expect(after.inline).toBe(before.inline);
+    for (const [i, { data, pair, hash }] of asked.entries()) {
+      expect(Buffer.isBuffer(signatures[i])).toBe(true);
+      expect(verify(hash, data, pair.publicKey, signatures[i]!)).toBe(true);
+      expect(verify(hash, Buffer.concat([data, Buffer.of(0)]), pair.publicKey, signatures[i]!)).toBe(false);
+    }
+  });
+
+  it('signatures asked for in different turns go in different batches', async () => {
+    const before = signingLaneStats().worker;
+    await signInLane(null, randomBytes(8), ed25519.privateKey);
+    await signInLane('sha256', randomBytes(8), p256.privateKey);
+    expect(signingLaneStats().worker - before).toBe(2);
+  });
+
+  it('a signature node:crypto refuses rejects alone; the rest of its batch is signed', async () => {
+    const data = randomBytes(32);
+    const [good, refused, alsoGood] = await Promise.allSettled([
+      signInLane('sha256', data, p256.privateKey),
+      signInLane('no-such-digest', data, p256.privateKey),
+      signInLane(null, data, ed25519.privateKey),
+    ]);
+    expect(refused).toMatchObject({ status: 'rejected' });
+    expect((refused as PromiseRejectedResult).reason).toBeInstanceOf(Error);
+    expect(good.status === 'fulfilled' && verify('sha256', data, p256.publicKey, good.value)).toBe(true);
+    expect(alsoGood.status === 'fulfilled' && verify(null, data, ed25519.publicKey, alsoGood.value)).toBe(
+      true,
+    );
+  });
+
+  it('starts again after a shutdown', async () => {
+    await shutdownSigningLane();
+    const data = randomBytes(32);
+    const signature = await signInLane(null, data, ed25519.privateKey);
+    expect(verify(null, data, ed25519.publicKey, signature)).toBe(true);
+    expect(signingLaneStats().workers).toBe(1);
+  });
+});
