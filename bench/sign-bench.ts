@@ -2,7 +2,8 @@
  * `npm run bench`: /v1/synchronousSign throughput and latency of the real service, beside
  *   (a) a Fastify baseline with the same authentication, schemas and route but no crypto
  *       (bench/baseline-server.ts),
- *   (b) the raw in-process sign rate of the same algorithm through the HSM library
+ *   (b) the raw in-process sign rate of the same algorithm through the HSM library (for Ed25519 and ECDSA,
+ *       node:crypto's pool sign of the same key where that is faster: the ceiling is the hardware's pace)
  *       (generateKey + loadPrivate + sign, 16 signs in flight),
  *   (c) a bare Fastify echo (bench/echo-server.ts: no auth, no schemas, a constant answer); with (b) it gives
  *       the composite ceiling 1 / (1/echo + 1/raw),
