@@ -7,6 +7,7 @@
 import { createPublicKey, constants as cryptoConstants, type KeyObject, verify } from 'node:crypto';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { nodeVerifyCheap } from '../crypto/signatures/node-signing.js';
+import type { LaneVerifyKey } from '../crypto/signatures/signing-lane.js';
 import { VerifiedSignatures } from '../crypto/signatures/verified-signatures.js';
 import { decodeSpki } from '../crypto/spki-pkcs8.js';
 import { TsbError } from '../errors.js';
@@ -77,7 +78,7 @@ const verifiedApprovals = new VerifiedSignatures(8192);
 /** One node:crypto verification to try: a signature is valid when any attempt verifies. */
 interface Attempt {
   hash: string | null;
-  key: Parameters<typeof verify>[2];
+  key: LaneVerifyKey;
 }
 
 /**
@@ -143,7 +144,8 @@ export function verifyApproverSignature(
 
 /**
  * {@link verifyApproverSignature} for the request path: under load the node:crypto verification runs in
- * libuv's thread pool instead of on the event loop (sign-placement.ts decides, as for cheap signatures).
+ * the signing lane's worker thread instead of on the event loop (sign-placement.ts decides, as for cheap
+ * signatures).
  */
 export async function verifyApproverSignatureAsync(
   approver: ApproverKeyInfo,

@@ -5,7 +5,7 @@
 import { type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { signedOnCallingThread, signOnCallingThread } from './sign-placement.js';
 import type { SignatureAlgorithm } from './signature-algorithms.js';
-import { signInLane } from './signing-lane.js';
+import { type LaneVerifyKey, signInLane, verifyInLane } from './signing-lane.js';
 
 export const nodeSignAsync = (
   hash: string | null,
@@ -58,17 +58,17 @@ export const nodeVerifyAsync = (
 
 /**
  * A verification of tens of microseconds (an approver's ECDSA, EdDSA or RSA signature): on the calling
- * thread or in the pool, as sign-placement.ts decides for cheap signatures. False for an invalid signature
- * and for input node:crypto refuses.
+ * thread or in the signing lane, as sign-placement.ts decides for cheap signatures. False for an invalid
+ * signature and for input node:crypto refuses.
  */
 export const nodeVerifyCheap = (
   hash: string | null,
   data: Uint8Array,
-  key: Parameters<typeof nodeVerify>[2],
+  key: LaneVerifyKey,
   signature: Uint8Array,
 ): Promise<boolean> =>
   placed(
-    () => nodeVerifyAsync(hash, data, key, signature),
+    () => verifyInLane(hash, data, key, signature),
     () => nodeVerify(hash, data, key, signature),
   ).catch(() => false);
 

@@ -1,7 +1,7 @@
 /**
  * Where a cheap signature (tens of microseconds: Ed25519, ECDSA on P-256 and secp256k1) is made, or a cheap
- * verification (an approver's signature) runs: on the calling thread, or away from it (signatures in the
- * signing lane's worker thread, signing-lane.ts; verifications in libuv's thread pool). The hand-offs cost more
+ * verification (an approver's signature) runs: on the calling thread, or away from it, in the signing lane's
+ * worker thread (signing-lane.ts; libuv's thread pool before the twelfth session). The hand-offs cost more
  * than such a signature, so at low load the calling thread is faster and cheaper (bench, c=1, against the pool
  * alone: Ed25519 p50 0.78 → 0.72 ms and 529 → 459 µs CPU per request, P-256 0.83 → 0.70 ms and 530 → 414 µs).
  * Away from it wins when the calling thread is the limit (HTTP under load: c=64 6.6k req/s on the calling

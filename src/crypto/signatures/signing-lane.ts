@@ -1,29 +1,44 @@
 /**
- * The signing lane: worker threads that make the cheap signatures (Ed25519, ECDSA on P-256 and secp256k1)
- * sent to them in one turn of the event loop as one batch, one message each way. In libuv's thread pool each
- * signature was its own job, and each job woke a sleeping pool thread, which on a virtual machine costs the
- * waker more kernel time than the signature itself (bench/results/README.md, twelfth session: 20–35 µs less
- * CPU per HTTP sign at c=64). The key objects travel with each batch (node:crypto shares them with the
- * worker thread; no key material is copied into JavaScript), so a worker keeps no key after its batch.
+ * The signing lane: worker threads that make the cheap signatures (Ed25519, ECDSA on P-256 and secp256k1) and
+ * cheap verifications (an approver's signature) sent to them in one turn of the event loop, as one batch, one
+ * message each way. In libuv's thread pool each was its own job, and each job woke a sleeping pool thread,
+ * which on a virtual machine costs the waker more kernel time than the signature itself
+ * (bench/results/README.md, twelfth session: 17–57 µs less CPU per HTTP sign at c=64). The key objects travel
+ * with each batch (node:crypto shares them with the worker thread; no key material is copied into JavaScript),
+ * so a worker keeps no key after its batch.
  */
-import { type KeyObject, sign as nodeSign } from 'node:crypto';
+import { type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { WorkerPool, workerModuleUrl } from '../../lib/worker-pool.js';
 
-export interface LaneSignature {
-  hash: string | null;
-  data: Uint8Array;
-  key: KeyObject;
-}
+/** A public key as node:crypto's verify takes it: a key object, or one with options (padding, dsaEncoding). */
+export type LaneVerifyKey =
+  | KeyObject
+  | { key: KeyObject; padding?: number; dsaEncoding?: 'der' | 'ieee-p1363' };
 
-/** Per signature of a batch: the signature, or the message of the error that refused it. */
-export type LaneOutcome = Uint8Array | { error: string };
+/** A signature to make, or (with `signature`) one to verify. */
+export type LaneTask =
+  | { hash: string | null; data: Uint8Array; key: KeyObject }
+  | { hash: string | null; data: Uint8Array; key: LaneVerifyKey; signature: Uint8Array };
 
-/** Makes each signature of a batch; one that fails does not fail the others. */
-export function signBatch(batch: readonly LaneSignature[]): LaneOutcome[] {
-  return batch.map(({ hash, data, key }) => {
+/** Per task of a batch: the signature, the verdict, or the message of the error that refused a signature. */
+export type LaneOutcome = Uint8Array | boolean | { error: string };
+
+/**
+ * Runs each task of a batch; one that fails does not fail the others. A verification node:crypto refuses
+ * (malformed input) is false, as an invalid signature is.
+ */
+export function runBatch(batch: readonly LaneTask[]): LaneOutcome[] {
+  return batch.map((task) => {
+    if ('signature' in task) {
+      try {
+        return nodeVerify(task.hash, task.data, task.key, task.signature);
+      } catch {
+        return false;
+      }
+    }
     try {
-      return nodeSign(hash, data, key);
+      return nodeSign(task.hash, task.data, task.key);
     } catch (error) {
       return { error: error instanceof Error ? error.message : String(error) };
     }
@@ -33,15 +48,16 @@ export function signBatch(batch: readonly LaneSignature[]): LaneOutcome[] {
 /** one worker on two cores (the other is the event loop's), at most four */
 const LANE_SIZE = Math.max(1, Math.min(4, availableParallelism() - 1));
 
-const lane = new WorkerPool<readonly LaneSignature[], LaneOutcome[]>({
+const lane = new WorkerPool<readonly LaneTask[], LaneOutcome[]>({
   name: 'signing lane',
   workerUrl: workerModuleUrl(import.meta.url, 'signing-lane.worker'),
   size: LANE_SIZE,
-  inline: signBatch,
+  inline: runBatch,
 });
 
-interface Waiting extends LaneSignature {
-  resolve(signature: Buffer): void;
+interface Waiting {
+  task: LaneTask;
+  resolve(outcome: Buffer | boolean): void;
   reject(error: Error): void;
 }
 
@@ -50,11 +66,12 @@ let waiting: Waiting[] = [];
 function sendBatch(): void {
   const batch = waiting;
   waiting = [];
-  lane.run(batch.map(({ hash, data, key }) => ({ hash, data, key }))).then(
+  lane.run(batch.map(({ task }) => task)).then(
     (outcomes) => {
       for (const [i, outcome] of outcomes.entries()) {
         const job = batch[i]!;
-        if (outcome instanceof Uint8Array)
+        if (typeof outcome === 'boolean') job.resolve(outcome);
+        else if (outcome instanceof Uint8Array)
           job.resolve(Buffer.from(outcome.buffer, outcome.byteOffset, outcome.byteLength));
         else job.reject(new Error(outcome.error));
       }
@@ -65,13 +82,28 @@ function sendBatch(): void {
   );
 }
 
-/** A signature made in the lane, with the others asked for in this turn of the event loop. */
-export function signInLane(hash: string | null, data: Uint8Array, key: KeyObject): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+/** Queues a task for the batch of this turn of the event loop. */
+function inLane<T extends Buffer | boolean>(task: LaneTask): Promise<T> {
+  return new Promise<Buffer | boolean>((resolve, reject) => {
     if (waiting.length === 0) setImmediate(sendBatch);
-    waiting.push({ hash, data, key, resolve, reject });
-  });
+    waiting.push({ task, resolve, reject });
+  }) as Promise<T>;
 }
+
+/** A signature made in the lane, with the others asked for in this turn of the event loop. */
+export const signInLane = (hash: string | null, data: Uint8Array, key: KeyObject): Promise<Buffer> =>
+  inLane<Buffer>({ hash, data, key });
+
+/**
+ * A verification in the lane, with the other work of this turn of the event loop: false for an invalid
+ * signature and for input node:crypto refuses; rejects only when the lane itself fails.
+ */
+export const verifyInLane = (
+  hash: string | null,
+  data: Uint8Array,
+  key: LaneVerifyKey,
+  signature: Uint8Array,
+): Promise<boolean> => inLane<boolean>({ hash, data, key, signature });
 
 /** How many batches ran in a worker or inline. */
 export const signingLaneStats = () => lane.stats();

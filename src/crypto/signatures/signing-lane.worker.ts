@@ -1,5 +1,5 @@
-/** Worker thread of signing-lane.ts: signs each batch it is sent. */
+/** Worker thread of signing-lane.ts: runs each batch it is sent. */
 import { serveTasks } from '../../lib/worker-pool.js';
-import { signBatch } from './signing-lane.js';
+import { runBatch } from './signing-lane.js';
 
-serveTasks(signBatch);
+serveTasks(runBatch);

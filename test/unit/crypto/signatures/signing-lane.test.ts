@@ -1,9 +1,10 @@
-import { generateKeyPairSync, randomBytes, verify } from 'node:crypto';
+import { constants, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   shutdownSigningLane,
   signInLane,
   signingLaneStats,
+  verifyInLane,
 } from '../../../../src/crypto/signatures/signing-lane.js';
 
 const ed25519 = generateKeyPairSync('ed25519');
@@ -54,6 +55,30 @@ describe('the signing lane', () => {
     expect(alsoGood.status === 'fulfilled' && verify(null, data, ed25519.publicKey, alsoGood.value)).toBe(
       true,
     );
+  });
+
+  it('verifies in the same batches: true for a valid signature, false for a wrong or malformed one', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const data = randomBytes(40);
+    const other = Buffer.concat([data, Buffer.of(1)]);
+    const edSignature = sign(null, data, ed25519.privateKey);
+    const p1363 = sign('sha256', data, { key: p256.privateKey, dsaEncoding: 'ieee-p1363' });
+    const pkcs1 = sign('sha256', data, { key: rsa.privateKey, padding: constants.RSA_PKCS1_PADDING });
+    const rsaKey = { key: rsa.publicKey, padding: constants.RSA_PKCS1_PADDING };
+    const p1363Key = { key: p256.publicKey, dsaEncoding: 'ieee-p1363' as const };
+    const before = signingLaneStats().worker;
+    const verdicts = await Promise.all([
+      verifyInLane(null, data, ed25519.publicKey, edSignature),
+      verifyInLane(null, other, ed25519.publicKey, edSignature),
+      verifyInLane('sha256', data, p1363Key, p1363),
+      verifyInLane('sha256', data, p256.publicKey, p1363), // P1363 bytes read as DER
+      verifyInLane('sha256', data, rsaKey, pkcs1),
+      verifyInLane('sha256', other, rsaKey, pkcs1),
+      verifyInLane('no-such-digest', data, rsaKey, pkcs1),
+      signInLane(null, data, ed25519.privateKey).then((s) => verify(null, data, ed25519.publicKey, s)),
+    ]);
+    expect(verdicts).toEqual([true, false, true, false, true, false, false, true]);
+    expect(signingLaneStats().worker - before).toBe(1);
   });
 
   it('starts again after a shutdown', async () => {
