@@ -82,6 +82,15 @@ function sendBatch(): void {
   );
 }
 
+/**
+ * The bytes of a view in a buffer of their own. Posting a view to a worker copies its whole ArrayBuffer, and a
+ * small Buffer (a decoded payload, say) is a view into Node's shared 64 KiB pool: each message would copy the
+ * pool, with whatever else it holds.
+ */
+export function ownBytes(view: Uint8Array): Uint8Array {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view : new Uint8Array(view);
+}
+
 /** Queues a task for the batch of this turn of the event loop. */
 function inLane<T extends Buffer | boolean>(task: LaneTask): Promise<T> {
   return new Promise<Buffer | boolean>((resolve, reject) => {
@@ -92,7 +101,7 @@ function inLane<T extends Buffer | boolean>(task: LaneTask): Promise<T> {
 
 /** A signature made in the lane, with the others asked for in this turn of the event loop. */
 export const signInLane = (hash: string | null, data: Uint8Array, key: KeyObject): Promise<Buffer> =>
-  inLane<Buffer>({ hash, data, key });
+  inLane<Buffer>({ hash, data: ownBytes(data), key });
 
 /**
  * A verification in the lane, with the other work of this turn of the event loop: false for an invalid
@@ -103,7 +112,7 @@ export const verifyInLane = (
   data: Uint8Array,
   key: LaneVerifyKey,
   signature: Uint8Array,
-): Promise<boolean> => inLane<boolean>({ hash, data, key, signature });
+): Promise<boolean> => inLane<boolean>({ hash, data: ownBytes(data), key, signature: ownBytes(signature) });
 
 /** How many batches ran in a worker or inline. */
 export const signingLaneStats = () => lane.stats();

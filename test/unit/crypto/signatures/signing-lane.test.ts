@@ -1,6 +1,7 @@
 import { constants, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  ownBytes,
   shutdownSigningLane,
   signInLane,
   signingLaneStats,
@@ -79,6 +80,17 @@ describe('the signing lane', () => {
     ]);
     expect(verdicts).toEqual([true, false, true, false, true, false, false, true]);
     expect(signingLaneStats().worker - before).toBe(1);
+  });
+
+  it('sends only the bytes of a view, not the pool it lives in', () => {
+    const pooled = Buffer.from('aGVsbG8gd29ybGQ=', 'base64');
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.byteLength); // Node's shared pool
+    const own = ownBytes(pooled);
+    expect(own.buffer.byteLength).toBe(11);
+    expect(Buffer.from(own).toString()).toBe('hello world');
+    expect(structuredClone(own).buffer.byteLength).toBe(11);
+    const exact = new Uint8Array(32);
+    expect(ownBytes(exact)).toBe(exact);
   });
 
   it('starts again after a shutdown', async () => {
