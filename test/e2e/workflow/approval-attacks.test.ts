@@ -84,6 +84,25 @@ describe('approval attacks', () => {
   };
   const auditedFailures = (statusCode: number, errorCode: number) =>
     ctx.prisma.auditEntry.count({ where: { outcome: 'failure', statusCode, errorCode } });
+  /** The row of key `label` in partition P. */
+  const keyRow = async (label: string) => {
+    const partition = await ctx.prisma.partition.findUniqueOrThrow({ where: { name: P } });
+    return ctx.prisma.key.findFirstOrThrow({ where: { partitionId: partition.id, label } });
+  };
+  const usesOf = async (label: string) => Number((await keyRow(label)).useCount);
+  /** A sign request on `keyName` created with `headers`: its id. */
+  const signRequestAs = async (headers: Record<string, string>, keyName: string) => {
+    const created = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/sign',
+      headers,
+      payload: {
+        signRequest: { payload: b64('mine'), signKeyName: keyName, signatureAlgorithm: 'SHA256_WITH_ECDSA' },
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    return created.json().signRequestId as string;
+  };
 
   it('replaying an approval (same signature and challenge) onto another request’s task is refused', async () => {
     const first = await signRequest(ctx, P, 'target', 'first');
@@ -206,16 +225,7 @@ describe('approval attacks', () => {
 
   it('the JWT that created a request cannot approve it (403 / 400); another credential can', async () => {
     const headers = await ctx.as(P, ['keyOperation', 'approver']);
-    const created = await ctx.app.inject({
-      method: 'POST',
-      url: '/v1/sign',
-      headers,
-      payload: {
-        signRequest: { payload: b64('mine'), signKeyName: 'target', signatureAlgorithm: 'SHA256_WITH_ECDSA' },
-      },
-    });
-    expect(created.statusCode, created.body).toBe(201);
-    const id = created.json().signRequestId as string;
+    const id = await signRequestAs(headers, 'target');
     const body = approvalBody(a, await task(a, id));
     await refused(
       id,
@@ -396,13 +406,7 @@ describe('approval attacks', () => {
     });
   });
   describe('attacks on the workflow shortcuts', () => {
-    const usesOfTarget = async () => {
-      const partition = await ctx.prisma.partition.findUniqueOrThrow({ where: { name: P } });
-      const key = await ctx.prisma.key.findFirstOrThrow({
-        where: { partitionId: partition.id, label: 'target' },
-      });
-      return Number(key.useCount);
-    };
+    const usesOfTarget = () => usesOf('target');
 
     it('a decision whose read-back shows the quorum complete does not run a request cancelled meanwhile', async () => {
       const id = await signRequest(ctx, P, 'target', 'stale read-back');
@@ -484,13 +488,7 @@ describe('approval attacks', () => {
     beforeAll(async () => {
       await createSkaKey(ctx, P, 'solo', { ruleUse: rule([{ quorum: 1, approvers: [a, b] }]) });
     });
-    const useCount = async () => {
-      const partition = await ctx.prisma.partition.findUniqueOrThrow({ where: { name: P } });
-      const key = await ctx.prisma.key.findFirstOrThrow({
-        where: { partitionId: partition.id, label: 'solo' },
-      });
-      return Number(key.useCount);
-    };
+    const useCount = () => usesOf('solo');
 
     it('a replayed approval, or a valid one aimed at the other approver’s task, approves nothing', async () => {
       const [first, second] = [
@@ -542,16 +540,7 @@ describe('approval attacks', () => {
         400,
       );
       const headers = await ctx.as(P, ['keyOperation', 'approver']);
-      const created = await ctx.app.inject({
-        method: 'POST',
-        url: '/v1/sign',
-        headers,
-        payload: {
-          signRequest: { payload: b64('mine'), signKeyName: 'solo', signatureAlgorithm: 'SHA256_WITH_ECDSA' },
-        },
-      });
-      expect(created.statusCode, created.body).toBe(201);
-      const own = created.json().signRequestId as string;
+      const own = await signRequestAs(headers, 'solo');
       const ownBody = approvalBody(a, await task(a, own));
       await refused(
         own,
@@ -584,10 +573,7 @@ describe('approval attacks', () => {
         expect(done.status).toBe('EXECUTED');
         expect(await useCount()).toBe(used + 1);
         const signature = unb64(String(done.result));
-        const partition = await ctx.prisma.partition.findUniqueOrThrow({ where: { name: P } });
-        const key = await ctx.prisma.key.findFirstOrThrow({
-          where: { partitionId: partition.id, label: 'solo' },
-        });
+        const key = await keyRow('solo');
         expect(
           verify(
             'sha256',
