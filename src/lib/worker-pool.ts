@@ -40,6 +40,15 @@ export interface WorkerPoolOptions<Task, Result> {
   revive?: (result: Result) => Result;
 }
 
+/**
+ * The bytes of a view in a buffer of their own, for a task to post. Posting a view to a worker copies its whole
+ * ArrayBuffer, and a small Buffer (a decoded payload, say) is a view into Node's shared 64 KiB pool: each message
+ * would copy the pool, with whatever else it holds.
+ */
+export function ownBytes(view: Uint8Array): Uint8Array {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view : new Uint8Array(view);
+}
+
 /** Loads a TypeScript worker through tsx (the same API bin/tsb.js uses). */
 const TSX_BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');

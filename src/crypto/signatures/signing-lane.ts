@@ -9,7 +9,7 @@
  */
 import { type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { WorkerPool, workerModuleUrl } from '../../lib/worker-pool.js';
+import { ownBytes, WorkerPool, workerModuleUrl } from '../../lib/worker-pool.js';
 
 /** A public key as node:crypto's verify takes it: a key object, or one with options (padding, dsaEncoding). */
 export type LaneVerifyKey =
@@ -80,15 +80,6 @@ function sendBatch(): void {
       for (const job of batch) job.reject(error);
     },
   );
-}
-
-/**
- * The bytes of a view in a buffer of their own. Posting a view to a worker copies its whole ArrayBuffer, and a
- * small Buffer (a decoded payload, say) is a view into Node's shared 64 KiB pool: each message would copy the
- * pool, with whatever else it holds.
- */
-export function ownBytes(view: Uint8Array): Uint8Array {
-  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view : new Uint8Array(view);
 }
 
 /** Queues a task for the batch of this turn of the event loop. */

@@ -1,12 +1,12 @@
 import { constants, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  ownBytes,
   shutdownSigningLane,
   signInLane,
   signingLaneStats,
   verifyInLane,
 } from '../../../../src/crypto/signatures/signing-lane.js';
+import { ownBytes } from '../../../../src/lib/worker-pool.js';
 
 const ed25519 = generateKeyPairSync('ed25519');
 const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
