@@ -8,7 +8,8 @@
  * - If a worker cannot be started, or dies, its tasks run on the calling thread instead.
  *
  * Protocol: the pool posts `{ id, task }`; the worker (see `serveTasks`) answers `{ ready: true }`
- * once, then `{ id, result }` or `{ id, error }` per task.
+ * once, then `{ id, result }` or `{ id, error }` per task. Byte views in tasks and results travel as their own
+ * bytes only (`postable`), never as the larger buffer they may be part of.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -47,6 +48,42 @@ export interface WorkerPoolOptions<Task, Result> {
  */
 export function ownBytes(view: Uint8Array): Uint8Array {
   return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view : new Uint8Array(view);
+}
+
+/** how many levels of arrays and objects `postable` looks into: a batch of tasks, a task, an object in a task */
+const POSTABLE_DEPTH = 3;
+
+/**
+ * A message as it may be posted: every byte view in it (in arrays and plain objects, POSTABLE_DEPTH levels
+ * down) in a buffer of its own (`ownBytes`). Anything else (key objects, numbers, text) is posted as it is;
+ * the message is only rebuilt where a view had to be copied.
+ */
+export function postable<T>(message: T, depth = POSTABLE_DEPTH): T {
+  // a view of shared memory is shared with the worker, not copied
+  if (message instanceof Uint8Array)
+    return (message.buffer instanceof SharedArrayBuffer ? message : ownBytes(message)) as T;
+  if (depth === 0 || message === null || typeof message !== 'object') return message;
+  if (Array.isArray(message)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < message.length; i++) {
+      const item: unknown = message[i];
+      const posted = postable(item, depth - 1);
+      if (posted === item) continue;
+      copy ??= [...message];
+      copy[i] = posted;
+    }
+    return (copy ?? message) as T;
+  }
+  if (Object.getPrototypeOf(message) !== Object.prototype) return message;
+  const fields = message as Record<string, unknown>;
+  let copy: Record<string, unknown> | undefined;
+  for (const [name, value] of Object.entries(fields)) {
+    const posted = postable(value, depth - 1);
+    if (posted === value) continue;
+    copy ??= { ...fields };
+    copy[name] = posted;
+  }
+  return (copy ?? message) as T;
 }
 
 /** Loads a TypeScript worker through tsx (the same API bin/tsb.js uses). */
@@ -98,7 +135,7 @@ export class WorkerPool<Task, Result> {
     return new Promise<Result>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject, task });
       slot.worker.ref();
-      slot.worker.postMessage({ id, task });
+      slot.worker.postMessage({ id, task: postable(task) });
     });
   }
 
@@ -183,7 +220,7 @@ export class WorkerPool<Task, Result> {
 export function serveTasks<Task, Result>(handler: (task: Task) => Result): void {
   parentPort?.on('message', ({ id, task }: { id: number; task: Task }) => {
     try {
-      parentPort?.postMessage({ id, result: handler(task) });
+      parentPort?.postMessage({ id, result: postable(handler(task)) });
     } catch (error) {
       parentPort?.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
     }

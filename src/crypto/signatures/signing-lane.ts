@@ -9,7 +9,7 @@
  */
 import { type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { ownBytes, WorkerPool, workerModuleUrl } from '../../lib/worker-pool.js';
+import { WorkerPool, workerModuleUrl } from '../../lib/worker-pool.js';
 
 /** A public key as node:crypto's verify takes it: a key object, or one with options (padding, dsaEncoding). */
 export type LaneVerifyKey =
@@ -92,7 +92,7 @@ function inLane<T extends Buffer | boolean>(task: LaneTask): Promise<T> {
 
 /** A signature made in the lane, with the others asked for in this turn of the event loop. */
 export const signInLane = (hash: string | null, data: Uint8Array, key: KeyObject): Promise<Buffer> =>
-  inLane<Buffer>({ hash, data: ownBytes(data), key });
+  inLane<Buffer>({ hash, data, key });
 
 /**
  * A verification in the lane, with the other work of this turn of the event loop: false for an invalid
@@ -103,7 +103,7 @@ export const verifyInLane = (
   data: Uint8Array,
   key: LaneVerifyKey,
   signature: Uint8Array,
-): Promise<boolean> => inLane<boolean>({ hash, data: ownBytes(data), key, signature: ownBytes(signature) });
+): Promise<boolean> => inLane<boolean>({ hash, data, key, signature });
 
 /** How many batches ran in a worker or inline. */
 export const signingLaneStats = () => lane.stats();

@@ -1,0 +1,77 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { ownBytes, postable, WorkerPool } from '../../../src/lib/worker-pool.js';
+import type { ArrivedView } from './byte-views.worker.js';
+
+type Task = { describe: unknown } | { pooled: string };
+
+const pool = new WorkerPool<Task, unknown>({
+  name: 'byte views',
+  workerUrl: new URL('./byte-views.worker.ts', import.meta.url),
+  size: 1,
+  inline: () => {
+    throw new Error('the worker must run these tasks');
+  },
+});
+
+afterAll(() => pool.shutdown());
+
+/** A small Buffer decoded from base64: a view into Node's shared pool. */
+const pooledView = (text: string) => {
+  const view = Buffer.from(Buffer.from(text).toString('base64'), 'base64');
+  expect(view.buffer.byteLength).toBeGreaterThan(view.byteLength);
+  return view;
+};
+
+describe('WorkerPool posts byte views as their own bytes', () => {
+  it('copies a pooled view to a buffer of its own, and leaves an exact one as it is', () => {
+    const own = ownBytes(pooledView('hello world'));
+    expect(own.buffer.byteLength).toBe(11);
+    expect(Buffer.from(own).toString()).toBe('hello world');
+    expect(structuredClone(own).buffer.byteLength).toBe(11);
+    const exact = new Uint8Array(32);
+    expect(ownBytes(exact)).toBe(exact);
+  });
+
+  it('sends a worker only the bytes of each view in a task, at every level a batch has', async () => {
+    const slice = Buffer.alloc(4096, 7).subarray(100, 104);
+    const task = {
+      describe: [
+        { data: pooledView('abc'), signature: pooledView('de'), label: 'x', count: 3 },
+        { data: slice },
+      ],
+    };
+    const arrived = (await pool.run(task)) as [
+      { data: ArrivedView; signature: ArrivedView; label: string; count: number },
+      { data: ArrivedView },
+    ];
+    expect(arrived[0]).toEqual({
+      data: { hex: '616263', backing: 3 },
+      signature: { hex: '6465', backing: 2 },
+      label: 'x',
+      count: 3,
+    });
+    expect(arrived[1]).toEqual({ data: { hex: '07070707', backing: 4 } });
+    expect(pool.stats().worker).toBeGreaterThan(0);
+  });
+
+  it('answers with only the bytes of a view the worker returns', async () => {
+    const result = (await pool.run({ pooled: Buffer.from('signature').toString('base64') })) as Uint8Array;
+    expect(Buffer.from(result).toString()).toBe('signature');
+    expect(result.buffer.byteLength).toBe(9);
+  });
+
+  it('rebuilds a message only where a view was copied, and shares views of shared memory', () => {
+    const exact = new Uint8Array(8);
+    const plain = { hash: 'sha256', data: exact, list: [1, 2, exact] };
+    expect(postable(plain)).toBe(plain);
+    const shared = new Uint8Array(new SharedArrayBuffer(64), 8, 8);
+    expect(postable({ shared }).shared).toBe(shared);
+    const pooled = pooledView('xyz');
+    const original = { data: pooled, keep: exact };
+    const posted = postable(original);
+    expect(posted).not.toBe(original);
+    expect(posted.keep).toBe(exact);
+    expect(original.data).toBe(pooled);
+    expect(posted.data.buffer.byteLength).toBe(3);
+  });
+});
