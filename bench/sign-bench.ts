@@ -574,10 +574,12 @@ function targetChecks(algorithm: string, rows: readonly Row[], commitP50Ms: numb
     );
     if (busiest !== lone) {
       const cpu = (row: Row) => row.service.cpuMicrosPerRequest.server;
+      // the same ratio for a bare Fastify route: what one-request-at-a-time costs on this machine by itself
+      const echoCpu = (row: Row) => row.echo.cpuMicrosPerRequest.server;
       check(
         `2b: c=1 CPU/req ≤ 2 × c=${busiest.connections}`,
         cpu(lone) <= 2 * cpu(busiest),
-        `${fmt(cpu(lone))} µs vs 2 × ${fmt(cpu(busiest))} µs`,
+        `${fmt(cpu(lone))} µs vs 2 × ${fmt(cpu(busiest))} µs (× ${fmt(cpu(lone) / cpu(busiest), 1)}; the bare echo: ${fmt(echoCpu(lone))} vs ${fmt(echoCpu(busiest))} µs, × ${fmt(echoCpu(lone) / echoCpu(busiest), 1)})`,
       );
     }
   }
