@@ -1,7 +1,7 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signingLaneStats } from '../../../src/crypto/signatures/signing-lane.js';
-import { createTestContext, type TestContext } from '../../helpers/app.js';
+import type { TestContext } from '../../helpers/app.js';
 import { createApprover, rule, type TestApprover, taskOf } from '../../helpers/approvers.js';
 import {
   approvalBody,
@@ -11,6 +11,7 @@ import {
   requestStatus,
   signRequest,
   unb64,
+  workflowContext,
 } from './fixtures.js';
 
 // every cheap signature and approver-signature check goes to the signing lane, as under load
@@ -34,8 +35,7 @@ describe('approvals verified in the signing lane', () => {
   ];
 
   beforeAll(async () => {
-    ctx = await createTestContext({ worker: true });
-    await ctx.partition(P);
+    ctx = await workflowContext(P);
     await createSkaKey(ctx, P, 'solo', { ruleUse: rule([{ quorum: 1, approvers: [a, b] }]) });
   });
   afterAll(async () => ctx?.close());
