@@ -549,4 +549,73 @@ describe('RequestsRepository (prepared statements)', () => {
       data: { approverKeyAuthentication: true },
     });
   });
+
+  it('a listing, deep or racing, shows and marks only its own page of its own tasks', async () => {
+    const [mine, theirs] = ['dd'.repeat(32), 'ee'.repeat(32)];
+    const elsewhere = await db.prisma.partition.create({
+      data: {
+        name: 'repository-elsewhere',
+        partitionKeySealed: randomBytes(8),
+        attestationKeySealed: randomBytes(8),
+        attestationPublicKey: randomBytes(8),
+      },
+    });
+    const taskFor = (fingerprint: string) => ({
+      id: randomUUID(),
+      fingerprint,
+      approverPublicKey: randomBytes(44),
+      approverCertificate: null,
+      approverName: fingerprint === mine ? 'mine' : 'theirs',
+    });
+    // the same creation second for all: the pages are told apart by task id alone
+    const createdAt = new Date(Date.UTC(2026, 2, 29, 5, 0, 0));
+    const requests = Array.from({ length: 5 }, () =>
+      newRequest({ createdAt, tasks: [taskFor(mine), taskFor(theirs)] }),
+    );
+    const foreign = newRequest({ partitionId: elsewhere.id, createdAt, tasks: [taskFor(mine)] });
+    for (const request of [...requests, foreign]) await repository.create(request);
+    const query = {
+      partitionId: partition.id,
+      fingerprint: mine,
+      operations: null,
+      taskId: null,
+      requestId: null,
+      pageSize: 2,
+      sortOrder: 'CREATION_DATE_ASC' as const,
+    };
+    const fetchedAt = new Date('2026-03-29T06:00:00.777Z');
+
+    const pages = await Promise.all(
+      [0, 1, 2, 3].map((pageNumber) => repository.openTasks({ ...query, pageNumber }, fetchedAt)),
+    );
+    expect(pages.map((page) => page.length)).toEqual([2, 2, 1, 0]);
+    const listed = pages.flat();
+    const myTaskIds = requests.map((request) => request.tasks[0]!.id).sort();
+    expect(listed.map((task) => task.id)).toEqual(myTaskIds);
+    for (const task of listed) {
+      expect(task.fingerprint).toBe(mine);
+      expect(task.partitionId).toBe(partition.id);
+      expect(task.request.id).toBe(task.requestId);
+      // as the rows were before this listing
+      expect(task.lastFetchedAt.toISOString()).toBe(createdAt.toISOString());
+    }
+
+    const marks = await db.prisma.approvalTask.findMany({
+      where: { requestId: { in: [...requests, foreign].map((request) => request.id) } },
+    });
+    for (const task of marks) {
+      const own = task.fingerprint === mine && task.partitionId === partition.id;
+      expect(task.lastFetchedAt.toISOString(), `${task.fingerprint} in ${task.partitionId}`).toBe(
+        (own ? fetchedAt : createdAt).toISOString(),
+      );
+    }
+    // another partition's request named by id: not listed, not marked
+    expect(await repository.openTasks({ ...query, pageNumber: 0, requestId: foreign.id }, fetchedAt)).toEqual(
+      [],
+    );
+    const foreignTask = await db.prisma.approvalTask.findUniqueOrThrow({
+      where: { id: foreign.tasks[0]!.id },
+    });
+    expect(foreignTask.lastFetchedAt.toISOString()).toBe(createdAt.toISOString());
+  });
 });
