@@ -123,8 +123,9 @@ describe('key use counts of HTTP requests, committed with their audit entries', 
       for (let i = 0; i < 10; i++) answers.push((await sign()).statusCode);
     });
     expect(answers).toEqual(Array(10).fill(200));
-    // no use-count statement of its own, no BEGIN/COMMIT: one autocommitted append per request
-    expect(statements).toEqual(Array(10).fill('opentsb-audit-append'));
+    // no use-count statement of its own, no BEGIN/COMMIT: one autocommitted append per request, in the form
+    // for one key
+    expect(statements).toEqual(Array(10).fill('opentsb-audit-append-one-key'));
     // answered means committed: count and entries are there without any flush
     expect(await stored('ec')).toBe(before + 10);
     expect(await auditEntries()).toBe(entries + 10);
@@ -154,7 +155,7 @@ describe('key use counts of HTTP requests, committed with their audit entries', 
       for (let i = 0; i < 5; i++) answers.push(await httpSign());
     });
     expect(answers).toEqual(Array(5).fill(200));
-    expect(statements).toEqual(Array(5).fill('opentsb-audit-append'));
+    expect(statements).toEqual(Array(5).fill('opentsb-audit-append-one-key'));
     expect(await stored('ec')).toBe(before + 5);
   });
 
@@ -168,7 +169,7 @@ describe('key use counts of HTTP requests, committed with their audit entries', 
       ).map((answer) => answer.statusCode);
     });
     expect(answers).toEqual(Array(40).fill(200));
-    expect(statements.filter((name) => name !== 'opentsb-audit-append')).toEqual([]);
+    expect(statements.filter((name) => !name.startsWith('opentsb-audit-append'))).toEqual([]);
     expect(statements.length).toBeLessThan(40);
     expect({ ec: await stored('ec'), other: await stored('other') }).toEqual({
       ec: before.ec + 30,
@@ -302,6 +303,84 @@ describe('deferred key uses (UseCounter.deferInto) and the audit log', () => {
       ec: before.ec + 3,
       other: before.other + 1,
     });
+  });
+
+  it('appends a batch without key uses in the form for no key, and changes no count', async () => {
+    const audit = createAudit({ prisma: t.prisma, hsm: t.hsm, config: t.config });
+    onTestFinished(() => audit.close());
+    const labels = ['ec', 'other', 'free'];
+    const before = await Promise.all(labels.map(stored));
+    const entries = await auditEntries();
+    const statements = await statementsDuring(async () => {
+      await audit.log.append(record()); // the locked path: this process's first append
+      await audit.log.append(record());
+    });
+    expect(statements.filter((name) => name.startsWith('opentsb-audit-append'))).toEqual(
+      Array(2).fill('opentsb-audit-append-no-key'),
+    );
+    expect(await auditEntries()).toBe(entries + 2);
+    expect(await Promise.all(labels.map(stored))).toEqual(before);
+  });
+
+  it('adds nothing, in the forms for one key and for several, when the batch’s entries cannot be inserted', async () => {
+    const audit = createAudit({ prisma: t.prisma, hsm: t.hsm, config: t.config });
+    onTestFinished(() => audit.close());
+    const [ec, other] = [ids.get('ec')!, ids.get('other')!];
+    await audit.log.append(record()); // this process's head is known: the next appends take the fast path
+    const before = { ec: await stored('ec'), other: await stored('other') };
+    const entries = await auditEntries();
+    const undo = await refuseWith('AuditEntry', 'INSERT');
+    let statements: string[] = [];
+    try {
+      statements = await statementsDuring(async () => {
+        await expect(audit.log.append(record(), new Map([[ec, 1]]))).rejects.toMatchObject({
+          statusCode: 503,
+          errorCode: 2,
+        });
+        await expect(
+          audit.log.append(
+            record(),
+            new Map([
+              [ec, 1],
+              [other, 2],
+            ]),
+          ),
+        ).rejects.toMatchObject({ statusCode: 503, errorCode: 2 });
+      });
+    } finally {
+      await undo();
+    }
+    expect(statements).toEqual(
+      expect.arrayContaining(['opentsb-audit-append-one-key', 'opentsb-audit-append']),
+    );
+    expect({ ec: await stored('ec'), other: await stored('other') }).toEqual(before);
+    expect(await auditEntries()).toBe(entries);
+  });
+
+  it('two processes appending one key’s uses to one chain at once count each use once (the one-key form after a head that moved)', async () => {
+    const processes = [
+      createAudit({ prisma: t.prisma, hsm: t.hsm, config: t.config }),
+      createAudit({ prisma: t.prisma, hsm: t.hsm, config: t.config }),
+    ];
+    onTestFinished(async () => {
+      await Promise.all(processes.map((audit) => audit.close()));
+    });
+    const ec = ids.get('ec')!;
+    const before = await stored('ec');
+    const appends: Promise<void>[] = [];
+    const statements = await statementsDuring(async () => {
+      for (let round = 0; round < 40; round++) {
+        for (const audit of processes) appends.push(audit.log.append(record(), new Map([[ec, 1]])));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await Promise.all(appends);
+    });
+    const oneKey = statements.filter((name) => name === 'opentsb-audit-append-one-key').length;
+    // more statements than batches that went in: some found the head moved by the other process, inserted
+    // nothing and were sent again on the locked path
+    expect(oneKey).toBeGreaterThan(0);
+    expect(statements.filter((name) => name === 'opentsb-audit-append')).toEqual([]);
+    expect(await stored('ec')).toBe(before + 80);
   });
 
   it('two processes appending uses of the same keys in opposite orders, and a counter of its own, neither deadlock nor lose a count', async () => {

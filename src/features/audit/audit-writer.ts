@@ -25,21 +25,14 @@ function headOf(entries: readonly AuditEntry[]): HeadState {
 }
 
 /**
- * One statement that appends `entries` only if the chain's head is still the expected one (sequence and
- * hash): it moves the head (the UPDATE takes the row lock and re-checks the head against the latest
- * committed row) and inserts the rows in one multi-row INSERT, all or nothing. The rows travel as one JSON
- * array (`json_to_recordset`): serializing it costs this process about a quarter less CPU per entry than
- * one `pg` array literal per column did (bench/results/README.md, twelfth session). Hashes go as hex.
- * Answers how many rows it inserted: 0 when another writer moved the head first.
- *
- * In the same statement, and only when the head moved, it adds the key uses of the batch's requests to
- * `Key.useCount` (see `UseCounter.deferInto`): a request's use count commits with its entry, or neither does.
- * The head row is locked first (`moved` runs before `counted` reads it), then the key rows in the order of
- * their id (as `use-count-writers.ts` does), so no two writers wait for each other in a circle.
+ * Moves the chain's head and inserts the rows, only if the head is still the expected one (sequence and
+ * hash): the UPDATE takes the row lock and re-checks the head against the latest committed row, and the rows
+ * go in one multi-row INSERT, all or nothing. The rows travel as one JSON array (`json_to_recordset`):
+ * serializing it costs this process about a quarter less CPU per entry than one `pg` array literal per column
+ * did (bench/results/README.md, twelfth session). Hashes go as hex. The statements below answer how many rows
+ * they inserted: 0 when another writer moved the head first.
  */
-const APPEND: Statement = {
-  name: 'opentsb-audit-append',
-  text: `
+const MOVE_AND_INSERT = `
     WITH moved AS (
       UPDATE "AuditHead" SET "sequence" = $1::bigint, "hash" = $2::bytea
       WHERE "chain" = $3 AND "sequence" = $4::bigint AND "hash" = $5::bytea
@@ -54,7 +47,42 @@ const APPEND: Statement = {
         o text, sc int, ec int, n int, f text, ca text, ph text, h text)
       WHERE EXISTS (SELECT 1 FROM moved)
       RETURNING 1
-    ), counted AS (
+    )`;
+
+const INSERTED = 'SELECT count(*)::int AS inserted FROM inserted';
+
+/** A batch whose requests used no key. */
+const APPEND_NO_KEY: Statement = {
+  name: 'opentsb-audit-append-no-key',
+  text: `${MOVE_AND_INSERT} ${INSERTED}`,
+};
+
+/**
+ * A batch whose requests used one key (a lone sign, and most batches of one client): `$8` uses of the key `$7`,
+ * added to `Key.useCount` in the same statement, only when the head moved (see `UseCounter.deferInto`). One
+ * UPDATE by id: at c = 1 the general form's join and row locks took ≈ 0.1 ms more per statement (PostgreSQL
+ * 15, bench/results/README.md, fourteenth session). The head row is locked before the key row, as in the
+ * general form: the UPDATE's EXISTS is a one-time filter that runs `moved` before the key row is read.
+ */
+const APPEND_ONE_KEY: Statement = {
+  name: 'opentsb-audit-append-one-key',
+  text: `${MOVE_AND_INSERT}, used AS (
+      UPDATE "Key" SET "useCount" = "useCount" + $8::bigint
+      WHERE "id" = $7::uuid AND EXISTS (SELECT 1 FROM moved)
+    )
+    ${INSERTED}`,
+};
+
+/**
+ * A batch whose requests used several keys: as above, the key uses of the batch's requests added to
+ * `Key.useCount` in the same statement, only when the head moved: a request's use count commits with its
+ * entry, or neither does. The head row is locked first (`moved` runs before `counted` reads it), then the
+ * key rows in the order of their id (as `use-count-writers.ts` does), so no two writers wait for each other in
+ * a circle.
+ */
+const APPEND_KEYS: Statement = {
+  name: 'opentsb-audit-append',
+  text: `${MOVE_AND_INSERT}, counted AS (
       SELECT k.id, u.n FROM "Key" AS k
       JOIN unnest($7::uuid[], $8::bigint[]) AS u(id, n) ON k.id = u.id
       WHERE EXISTS (SELECT 1 FROM moved)
@@ -62,7 +90,7 @@ const APPEND: Statement = {
     ), used AS (
       UPDATE "Key" AS k SET "useCount" = k."useCount" + counted.n FROM counted WHERE k.id = counted.id
     )
-    SELECT count(*)::int AS inserted FROM inserted`,
+    ${INSERTED}`,
 };
 
 /** Key uses to add to `Key.useCount` with a batch: `counts[i]` uses of the key `ids[i]`, each id once. */
@@ -96,23 +124,25 @@ function rowOf(entry: AuditEntry) {
   };
 }
 
-function appendValues(
+/** The statement that appends `entries` with `uses`, and its values. */
+function appendStatement(
   chain: string,
   expected: HeadState,
   entries: readonly AuditEntry[],
   uses: KeyUses,
-): unknown[] {
+): [Statement, unknown[]] {
   const last = entries[entries.length - 1]!;
-  return [
+  const values = [
     last.sequence,
     last.hash,
     chain,
     expected.sequence,
     expected.hash,
     JSON.stringify(entries.map(rowOf)),
-    uses.ids,
-    uses.counts,
   ];
+  if (uses.ids.length === 0) return [APPEND_NO_KEY, values];
+  if (uses.ids.length === 1) return [APPEND_ONE_KEY, [...values, uses.ids[0], uses.counts[0]]];
+  return [APPEND_KEYS, [...values, uses.ids, uses.counts]];
 }
 
 export class AuditWriter {
@@ -232,7 +262,7 @@ export class AuditWriter {
     entries: readonly AuditEntry[],
     uses: KeyUses,
   ): Promise<boolean> {
-    const [row] = await queryRows(client, APPEND, appendValues(chain, expected, entries, uses));
+    const [row] = await queryRows(client, ...appendStatement(chain, expected, entries, uses));
     return row?.[0] === entries.length;
   }
 }
