@@ -68,6 +68,7 @@ describe('key use count across SIGKILL of the API', () => {
    */
   async function streamThenKill(killAfter: number) {
     const before = await storedUseCount();
+    const loggedBefore = await loggedSigns();
     let sent = 0;
     let answered = 0;
     let cut = 0;
@@ -105,26 +106,35 @@ describe('key use count across SIGKILL of the API', () => {
       cut,
       other,
       counted: (await storedUseCount()) - before,
+      logged: (await loggedSigns()) - loggedBefore,
     };
   }
 
   const storedUseCount = async () =>
     Number((await db.prisma.key.findFirstOrThrow({ where: { label: 'counted' } })).useCount);
 
+  /** The audit entries of signatures made (the entry commits in the statement that adds the use). */
+  const loggedSigns = () =>
+    db.prisma.auditEntry.count({
+      where: { action: 'POST /v1/synchronousSign', statusCode: 200, keyLabel: 'counted' },
+    });
+
   it('has counted every answered signature each time the process is killed mid-burst', async () => {
     const port = Number(new URL(api.url).port);
     for (const [round, killAfter] of KILL_AFTER.entries()) {
       if (round > 0) api = await startApi('use-count-api', env, { port });
-      const { killed, sent, answered, cut, other, counted } = await streamThenKill(killAfter);
+      const { killed, sent, answered, cut, other, counted, logged } = await streamThenKill(killAfter);
       console.log(
         `[use-count-sigkill] kill after ${killAfter}: sent=${sent} answered200=${answered} cut=${cut} ` +
-          `other=${other.length} counted=${counted} (counted, not answered: ${counted - answered})`,
+          `other=${other.length} counted=${counted} logged=${logged} (counted, not answered: ${counted - answered})`,
       );
       expect(killed, 'the callers stopped before the kill').toBe(true);
       expect(cut, 'the kill must cut requests in flight').toBeGreaterThan(0);
       expect(other).toEqual([]);
       expect(counted, 'every answered signature is counted').toBeGreaterThanOrEqual(answered);
       expect(counted).toBeLessThanOrEqual(sent);
+      // the kill cuts no statement in half: every counted use has its entry, every entry its use
+      expect(logged, 'audit entries of signatures made = uses counted').toBe(counted);
     }
   });
 });
