@@ -70,7 +70,7 @@ interface Waiting {
  * requests, at four messages a turn. Over HTTP (Ed25519, c = 16 / 64, medians of 5–6 alternating rounds,
  * bench/results/README.md, fifteenth session), against one batch per turn: without the audit log
  * 8,367–9,175 → 11,196–11,399 and 9,065–10,948 → 9,425–11,684 req/s; with it 4,821–5,665 → 5,041–5,834 and
- * 6,606–6,942 → 7,113–7,337, p50 at c = 64 about 8 % lower. A fixed limit of 4 did as well at c = 16 and sent
+ * 6,606–6,942 → 7,113–7,337, p50 at c = 64 8–11 % lower. A fixed limit of 4 did as well at c = 16 and sent
  * 16 messages a turn at c = 64.
  */
 export const MIN_BATCH_LIMIT = 4;
