@@ -79,7 +79,7 @@ export const BATCHES_PER_TURN = 4;
 let waiting: Waiting[] = [];
 /** whether the end of this turn sends what waits */
 let sendScheduled = false;
-/** tasks asked for in this turn, and in the last one */
+/** tasks asked for in this turn; its end sets the next turn's batchLimit from them */
 let askedThisTurn = 0;
 let batchLimit = MIN_BATCH_LIMIT;
 
