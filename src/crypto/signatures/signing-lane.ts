@@ -77,14 +77,11 @@ export const MIN_BATCH_LIMIT = 4;
 export const BATCHES_PER_TURN = 4;
 
 let waiting: Waiting[] = [];
-/** whether the end of this turn sends what waits */
-let sendScheduled = false;
-/** tasks asked for in this turn; its end sets the next turn's batchLimit from them */
+/** tasks asked for in this turn (the first schedules its end, which sets the next turn's batchLimit from them) */
 let askedThisTurn = 0;
 let batchLimit = MIN_BATCH_LIMIT;
 
 function sendAtEndOfTurn(): void {
-  sendScheduled = false;
   batchLimit = Math.max(MIN_BATCH_LIMIT, Math.ceil(askedThisTurn / BATCHES_PER_TURN));
   askedThisTurn = 0;
   if (waiting.length > 0) sendBatch();
@@ -112,13 +109,9 @@ function sendBatch(): void {
 /** Queues a task for the next batch: sent when full, else at the end of this turn of the event loop. */
 function inLane<T extends Buffer | boolean>(task: LaneTask): Promise<T> {
   return new Promise<Buffer | boolean>((resolve, reject) => {
+    if (askedThisTurn++ === 0) setImmediate(sendAtEndOfTurn);
     waiting.push({ task, resolve, reject });
-    askedThisTurn++;
     if (waiting.length >= batchLimit) sendBatch();
-    else if (!sendScheduled) {
-      sendScheduled = true;
-      setImmediate(sendAtEndOfTurn);
-    }
   }) as Promise<T>;
 }
 
