@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { ownBytes, postable, WorkerPool } from '../../../src/lib/worker-pool.js';
 import type { ArrivedView } from './byte-views.worker.js';
 
@@ -73,5 +73,32 @@ describe('WorkerPool posts byte views as their own bytes', () => {
     expect(posted.keep).toBe(exact);
     expect(original.data).toBe(pooled);
     expect(posted.data.buffer.byteLength).toBe(3);
+  });
+});
+
+describe('WorkerPool when its worker dies', () => {
+  it('runs every task still in flight on the calling thread, then starts a new worker', async () => {
+    const inlined: (number | 'exit')[] = [];
+    const dying = new WorkerPool<number | 'exit', number>({
+      name: 'exiting',
+      workerUrl: new URL('./exiting.worker.ts', import.meta.url),
+      size: 1,
+      inline: (task) => {
+        inlined.push(task);
+        return task === 'exit' ? -1 : task * 2;
+      },
+    });
+    onTestFinished(() => dying.shutdown());
+    expect(await dying.run(1)).toBe(2); // the worker is up
+    // several tasks in flight on one worker, as the signing lane's batches of one turn are
+    const results = await Promise.all([3, 4, 'exit' as const, 5, 6].map((task) => dying.run(task)));
+    expect(results).toEqual([6, 8, -1, 10, 12]);
+    // the worker answered what it finished before it died; the rest ran here, none twice
+    expect(inlined).toContain('exit');
+    expect(inlined).toEqual(expect.arrayContaining([5, 6]));
+    expect(dying.stats()).toMatchObject({ workerFailures: 1, inline: inlined.length, disabled: false });
+    expect(dying.stats().worker + inlined.length).toBe(6);
+    expect(await dying.run(7)).toBe(14);
+    expect(dying.stats()).toMatchObject({ workers: 1, inline: inlined.length });
   });
 });
