@@ -6,7 +6,8 @@
  *    with keys drawn at random from all of them, where the bounded key cache (TSB_KEY_CACHE_SIZE) misses.
  *    The memory of the key cache is measured as heap growth per cached key (node --expose-gc).
  * 2. SCALE_PENDING (default 10,000) pending SKA requests for one approver: the latency of a task listing page
- *    (first, middle, last) and of a request listing, and how long after their timeout all of them are EXPIRED.
+ *    (first, middle, last) and of a request listing, the sweep's run with all of them open and none due, and how
+ *    long after their timeout all of them are EXPIRED.
  *
  * Results: bench/results/scale-latest.md and .json. Needs PostgreSQL and Redis as the tests do.
  */
@@ -297,6 +298,16 @@ await run.run(async () => {
   }
   listing['requests, page 50 of PENDING'] = distribution(requestListing);
 
+  // the safety net that every worker runs every TSB_WORKFLOW_SWEEP_MS, with all these requests open and none due
+  const sweeps: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t0 = performance.now();
+    const moved = await app.workflow.engine.sweep();
+    sweeps.push(performance.now() - t0);
+    if (moved !== 0) throw new Error(`the sweep moved ${moved} requests that were not due`);
+  }
+  const sweep = distribution(sweeps);
+
   run.log(
     `waiting for the timeout (${EXPIRY_TIMEOUT_SECONDS} s after creation) and the expiry of all ${PENDING}`,
   );
@@ -332,7 +343,13 @@ await run.run(async () => {
     largeOverSmallP50: Math.round(p50Ratio * 1000) / 1000,
     randomKeyCache: randomCache,
     cacheMemory,
-    pending: { created: PENDING, creationSeconds: Math.round(creationSeconds * 10) / 10, listing, expiry },
+    pending: {
+      created: PENDING,
+      creationSeconds: Math.round(creationSeconds * 10) / 10,
+      listing,
+      sweep,
+      expiry,
+    },
   };
   const row = (name: string, l: Distribution) =>
     `| ${name} | ${l.count} | ${l.p50} | ${l.p90} | ${l.p99} | ${l.mean} |`;
@@ -364,6 +381,8 @@ await run.run(async () => {
     '| listing (page of 100) | n | p50 | p90 | p99 | mean |',
     '|---|--:|--:|--:|--:|--:|',
     ...Object.entries(listing).map(([name, l]) => row(name, l)),
+    '',
+    `The sweep (every worker, every TSB_WORKFLOW_SWEEP_MS) with ${PENDING} requests open and none due: p50 ${sweep.p50} ms, p99 ${sweep.p99} ms (n = ${sweep.count}).`,
     '',
     `Expiry (timeout ${EXPIRY_TIMEOUT_SECONDS} s): ${PENDING - expiry.stillOpen} of ${PENDING} EXPIRED; status change after the timeout p50 ${expiry.lagAfterTimeoutMs.p50} ms, p99 ${expiry.lagAfterTimeoutMs.p99} ms, max ${expiry.lagAfterTimeoutMs.max} ms.`,
     '',

@@ -293,6 +293,7 @@ export class WorkflowEngine {
 
   /** Evaluates every request whose timer is due, whether or not its job still exists. */
   async sweep(): Promise<number> {
+    await this.repository.settleDecisions();
     const now = this.now();
     const due = await this.repository.dueRequests(
       now,

@@ -138,6 +138,7 @@ const TASK_COLUMNS = allColumns<ApprovalTask>()([
   'digestAlgorithm',
   'reason',
   'decidedAt',
+  'decisionSettled',
   'createdAt',
   'lastFetchedAt',
 ]);
@@ -204,6 +205,7 @@ const CREATE = statement(`
 /**
  * Records a decision (once: only on an undecided task) and reads its request with all its tasks in the same
  * statement: the decided task as the UPDATE left it, the others as the statement's snapshot shows them.
+ * The decision is left unsettled for the sweep (`SETTLE_DECISIONS`), except one that approves the request.
  * With `approves`, a decision that meets the request's rule by itself (`soleApprovalDeadline`) also approves
  * the request, executable at its creation, and claims its execution at $7, in the same statement; the request
  * is then read as that UPDATE left it. The UPDATE re-checks PENDING on the latest row
@@ -228,7 +230,7 @@ function decideStatement(approves: boolean): Statement {
     WITH decided AS (
       UPDATE "ApprovalTask"
       SET "decision" = $2, "signature" = $3::bytea, "digestAlgorithm" = $4, "reason" = $5,
-        "decidedAt" = $6::timestamp(3)
+        "decidedAt" = $6::timestamp(3), "decisionSettled" = ${approves}
       WHERE "id" = $1::uuid AND "decision" IS NULL
         AND EXISTS (SELECT 1 FROM "SkaRequest" WHERE "id" = "ApprovalTask"."requestId" AND "status" = 'PENDING')
       RETURNING *
@@ -261,6 +263,49 @@ const CLAIM_EXECUTION = statement(`
   SELECT ${selectList('r', REQUEST_COLUMNS)}, ${selectList('t', TASK_COLUMNS)}
   FROM claimed r LEFT JOIN "ApprovalTask" t ON t."requestId" = r."id"
   ORDER BY t."fingerprint"`);
+
+/**
+ * The sweep's question (a safety net for jobs lost with Redis): which open requests need a look, oldest first,
+ * at most $3 of them: expiry ($1) or timelock due, an execution claim older than $2, or a decision recorded since
+ * the engine last evaluated the request. Each question reads an index of the rows it asks for
+ * (`SkaRequest_status_expiresAt_idx`, and the partial `SkaRequest_approved_executableAt_idx` and
+ * `ApprovalTask_unsettled_decision_idx`), so a sweep costs what is due, not what is open.
+ */
+export const DUE_REQUESTS = statement(`
+  SELECT "id" FROM (
+    (SELECT "id", "createdAt" FROM "SkaRequest"
+     WHERE "status" = 'PENDING' AND "expiresAt" <= $1::timestamp(3)
+     ORDER BY "createdAt" LIMIT $3)
+    UNION
+    (SELECT "id", "createdAt" FROM "SkaRequest"
+     WHERE "status" = 'APPROVED' AND "executableAt" <= $1::timestamp(3)
+       AND ("executionClaimedAt" IS NULL OR "executionClaimedAt" < $2::timestamp(3))
+     ORDER BY "createdAt" LIMIT $3)
+    UNION
+    (SELECT DISTINCT r."id", r."createdAt" FROM "ApprovalTask" t JOIN "SkaRequest" r ON r."id" = t."requestId"
+     WHERE t."decisionSettled" IS FALSE AND r."status" = 'PENDING' AND t."decidedAt" >= COALESCE(r."evaluatedAt", r."createdAt")
+     ORDER BY r."createdAt" LIMIT $3)
+  ) due
+  ORDER BY "createdAt"
+  LIMIT $3`);
+
+/**
+ * Settles the decisions the sweep has nothing more to ask about: an evaluation looked at them (it started after
+ * the decision), or their request has left PENDING (it never returns). What is settled leaves the partial index
+ * the sweep reads, which so holds the decisions since the last sweep and the ones still waiting for a look.
+ * Rows another sweep is settling are skipped, not waited for (no lock order between two sweeps).
+ * `IS FALSE`, here and in `DUE_REQUESTS`, matches the index's predicate and is estimated from the column's
+ * statistics; `NOT "decisionSettled"` is estimated as "every row that is not true", undecided tasks included,
+ * and planned as a scan of every task.
+ */
+export const SETTLE_DECISIONS = statement(`
+  WITH settled AS (
+    SELECT t."id" FROM "ApprovalTask" t JOIN "SkaRequest" r ON r."id" = t."requestId"
+    WHERE t."decisionSettled" IS FALSE
+      AND (r."status" <> 'PENDING' OR t."decidedAt" < COALESCE(r."evaluatedAt", r."createdAt"))
+    FOR UPDATE OF t SKIP LOCKED
+  )
+  UPDATE "ApprovalTask" SET "decisionSettled" = true FROM settled WHERE "ApprovalTask"."id" = settled."id"`);
 
 /** Statements built from parts (status changes, task listings), each built and named once per shape. */
 const builtStatements = new Map<string, Statement>();
@@ -578,21 +623,19 @@ export class RequestsRepository {
     return rows.map(taskWithRequest);
   }
 
-  /**
-   * Open requests that need a look (a safety net for jobs lost with Redis): expiry or timelock due, a stale
-   * execution claim, or a decision recorded since the engine last evaluated the request.
-   */
+  /** Settles the decisions the sweep need not look at any more (`SETTLE_DECISIONS`); how many it settled. */
+  settleDecisions(): Promise<number> {
+    return execute(this.pool, SETTLE_DECISIONS, []);
+  }
+
+  /** Open requests that need a look, oldest first (`DUE_REQUESTS`). */
   async dueRequests(now: Date, staleBefore: Date, limit: number): Promise<{ id: string }[]> {
-    return this.prisma.$queryRaw<{ id: string }[]>`
-      SELECT r."id" FROM "SkaRequest" r
-      WHERE (r."status" = 'PENDING' AND r."expiresAt" <= ${now})
-         OR (r."status" = 'APPROVED' AND r."executableAt" <= ${now}
-             AND (r."executionClaimedAt" IS NULL OR r."executionClaimedAt" < ${staleBefore}))
-         OR (r."status" = 'PENDING' AND EXISTS (
-               SELECT 1 FROM "ApprovalTask" t
-               WHERE t."requestId" = r."id" AND t."decidedAt" >= COALESCE(r."evaluatedAt", r."createdAt")))
-      ORDER BY r."createdAt"
-      LIMIT ${limit}`;
+    const rows = await queryRows(this.pool, DUE_REQUESTS, [
+      timestampParam(now),
+      timestampParam(staleBefore),
+      limit,
+    ]);
+    return rows.map(([id]) => ({ id: id as string }));
   }
 
   /** Every open request, in pages, for re-arming timers at start-up. */

@@ -11,6 +11,7 @@ describe('workflow recovery from the database alone', () => {
   let ctx: TestContext;
   const clock = new ManualClock();
   const approver: TestApprover = createApprover('Ed25519');
+  const pair: TestApprover[] = [createApprover('Ed25519'), createApprover('P-256')];
 
   beforeAll(async () => {
     ctx = await createTestContext({ clock });
@@ -29,17 +30,31 @@ describe('workflow recovery from the database alone', () => {
       },
     });
     expect(created.statusCode, created.body).toBe(201);
+    const pairKey = await ctx.call('sweep', ['keyManagement'], {
+      method: 'POST',
+      url: '/v1/key',
+      body: {
+        label: 'sweep-pair-key',
+        algorithm: 'ED',
+        attributes: { decrypt: false, sign: true, unwrap: false },
+        policy: {
+          ruleUse: rule([{ quorum: 2, approvers: pair }], { timeout: 600 }),
+          keyStatus: { blocked: false },
+        },
+      },
+    });
+    expect(pairKey.statusCode, pairKey.body).toBe(201);
   });
   afterAll(async () => ctx?.close());
 
   const status = async (id: string) =>
     (await ctx.call('sweep', ['keyOperation'], { method: 'GET', url: `/v1/request/${id}` })).json();
-  const newRequest = async () =>
+  const newRequest = async (signKeyName = 'sweep-key') =>
     (
       await ctx.call('sweep', ['keyOperation'], {
         method: 'POST',
         url: '/v1/sign',
-        body: { signRequest: { payload: 'c3dlZXA=', signKeyName: 'sweep-key', signatureAlgorithm: 'EDDSA' } },
+        body: { signRequest: { payload: 'c3dlZXA=', signKeyName, signatureAlgorithm: 'EDDSA' } },
       })
     ).json().signRequestId as string;
 
@@ -68,6 +83,30 @@ describe('workflow recovery from the database alone', () => {
     clock.advance(600);
     expect(await ctx.app.workflow.engine.sweep()).toBe(1);
     expect((await status(forgotten)).status).toBe('EXPIRED');
+  });
+
+  it('looks once at each decision of a quorum that no job evaluated', async () => {
+    const id = await newRequest('sweep-pair-key');
+    const decide = async (who: TestApprover) => {
+      const task = await taskOf(ctx, 'sweep', who, id, { now: clock.now() });
+      expect((await approve(ctx, 'sweep', who, task)).statusCode).toBe(200);
+    };
+    await decide(pair[0]!);
+    // (a look in the same millisecond as a decision may have missed it: the next sweep looks again)
+    clock.advance(1);
+    // the first of two approvals: looked at once, and still waiting for the second
+    expect(await ctx.app.workflow.engine.sweep()).toBe(1);
+    const looked = await status(id);
+    expect(looked.status).toBe('PENDING');
+    expect(looked.approvedBy).toHaveLength(1);
+    expect(looked.notYetApprovedBy).toHaveLength(1);
+    expect(await ctx.app.workflow.engine.sweep()).toBe(0);
+
+    clock.advance(1);
+    await decide(pair[1]!);
+    expect(await ctx.app.workflow.engine.sweep()).toBe(1);
+    expect((await status(id)).status).toBe('EXECUTED');
+    expect(await ctx.app.workflow.engine.sweep()).toBe(0);
   });
 
   it('re-arms the timers of every open request at start-up', async () => {

@@ -18,6 +18,7 @@ function task(name: string, decision: 'APPROVED' | 'REJECTED' | null, decidedAt:
     digestAlgorithm: null,
     reason: decision === 'REJECTED' ? `reason of ${name}` : null,
     decidedAt,
+    decisionSettled: decidedAt === null ? null : true,
     createdAt: at(0),
     lastFetchedAt: at(0),
   };
