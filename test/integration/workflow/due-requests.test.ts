@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlPoolOf } from '../../../src/db/prisma.js';
@@ -9,6 +9,7 @@ import {
   SETTLE_DECISIONS,
 } from '../../../src/features/approvals/requests.repository.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import { storedRequest } from '../../helpers/stored-requests.js';
 
 const NOW = new Date('2026-03-29T02:00:00.000Z');
 const STALE_BEFORE = new Date(NOW.getTime() - 30_000);
@@ -53,32 +54,13 @@ describe('RequestsRepository.dueRequests (the sweep)', () => {
 
   const newRequest = async (expiresAt: Date | null = at(3600)): Promise<NewRequest> => {
     created += 1;
-    const request: NewRequest = {
-      id: randomUUID(),
-      partitionId,
-      keyId: randomUUID(),
-      keyLabel: 'key',
-      operation: 'SIGN',
-      body: { payload: 'cGF5bG9hZA==' },
-      passwordSealed: null,
-      metaData: null,
-      metaDataSignature: null,
-      rule: { tokens: [{ groups: [{ quorum: 2 }] }] },
-      ruleDigest: randomBytes(32),
-      payloadDigest: randomBytes(32),
-      challenge: randomBytes(100),
-      createdBy: 'credential-1',
-      // oldest first, one second apart, the first an hour ago
+    // oldest first, one second apart, the first an hour ago
+    const request = storedRequest(partitionId, {
+      quorum: 2,
+      fingerprints: ['aa'.repeat(32), 'bb'.repeat(32)],
       createdAt: at(-3600 + created),
       expiresAt,
-      tasks: ['aa', 'bb'].map((fingerprint) => ({
-        id: randomUUID(),
-        fingerprint: fingerprint.repeat(32),
-        approverPublicKey: randomBytes(44),
-        approverCertificate: null,
-        approverName: null,
-      })),
-    };
+    });
     await repository.create(request);
     return request;
   };

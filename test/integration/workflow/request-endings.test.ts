@@ -6,6 +6,7 @@ import { RequestEndings } from '../../../src/features/approvals/request-endings.
 import { RequestsRepository } from '../../../src/features/approvals/requests.repository.js';
 import type { Partition } from '../../../src/generated/prisma/client.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import { storedRequest } from '../../helpers/stored-requests.js';
 
 /**
  * Ending notifications (request-endings.ts): sent by the commit of an ended status, to every process that
@@ -50,34 +51,12 @@ describe('request ending notifications', () => {
 
   /** A request of one approver, approved and claimed for execution at `claimedAt`. */
   async function claimedRequest(claimedAt: Date): Promise<string> {
-    const id = randomUUID();
-    await repository.create({
-      id,
-      partitionId: partition.id,
-      keyId: randomUUID(),
-      keyLabel: 'key',
-      operation: 'SIGN',
-      body: { payload: 'cGF5bG9hZA==' },
-      passwordSealed: null,
-      metaData: null,
-      metaDataSignature: null,
-      rule: { tokens: [{ groups: [{ quorum: 1 }] }] },
-      ruleDigest: randomBytes(32),
-      payloadDigest: randomBytes(32),
-      challenge: randomBytes(64),
-      createdBy: 'credential',
+    const request = storedRequest(partition.id, {
       createdAt: new Date(claimedAt.getTime() - 60_000),
       expiresAt: null,
-      tasks: [
-        {
-          id: randomUUID(),
-          fingerprint: 'ab'.repeat(32),
-          approverPublicKey: randomBytes(44),
-          approverCertificate: null,
-          approverName: null,
-        },
-      ],
     });
+    const { id } = request;
+    await repository.create(request);
     const approved = { status: 'APPROVED' as const, executableAt: claimedAt, executionClaimedAt: claimedAt };
     expect(await repository.transition(id, 'PENDING', approved)).toBe(true);
     return id;
