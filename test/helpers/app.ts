@@ -83,7 +83,10 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
   const app = await buildApp({ config, prisma: database.prisma, hsm, logger });
   await app.ready();
   if (leaks) recordInjections(app, leaks);
-  if (options.worker) await app.workflow.startWorker();
+  if (options.worker) {
+    await app.workflow.startWorker();
+    await app.workflow.rearmed;
+  }
 
   // one token per partition and roles: the calls of a test with the same roles are one principal (the
   // creator of a request can cancel it), as a client reusing its token would be

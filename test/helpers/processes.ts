@@ -192,7 +192,12 @@ export async function startApi(
   throw new Error(`${name} was not ready within 60 s:\n${service.output.join('\n')}`);
 }
 
-/** `node --import tsx src/worker.ts`; resolves once it logged that its worker started (timers re-armed). */
+const REARM_ENDED = ['re-armed the timers of open requests', 'could not re-arm request timers'];
+
+/**
+ * `node --import tsx src/worker.ts`; resolves once its worker has re-armed the open requests' timers (or logged
+ * that it could not), which it does in the background after it started.
+ */
 export async function startWorker(
   name: string,
   env: Record<string, string>,
@@ -207,7 +212,7 @@ export async function startWorker(
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (!service.alive()) throw new Error(`${name} exited during start-up:\n${service.output.join('\n')}`);
-    if (service.output.some((line) => line.includes('workflow worker started'))) return service;
+    if (service.output.some((line) => REARM_ENDED.some((message) => line.includes(message)))) return service;
     await sleep(50);
   }
   throw new Error(`${name} did not start its worker within 60 s:\n${service.output.join('\n')}`);

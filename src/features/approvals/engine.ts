@@ -14,7 +14,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { SkaOperation } from '../../ska/challenge.js';
 import { type ApproverDecision, evaluateRule } from '../../ska/evaluator.js';
 import type { NormalizedRule } from '../../ska/policy-normalized.js';
-import type { WorkflowQueue } from './queue.js';
+import type { RequestTimer, WorkflowQueue } from './queue.js';
 import type { EndingWatch, RequestEndings } from './request-endings.js';
 import { OPERATIONS, runOperation } from './request-operations.js';
 import type { RequestStatus } from './request-status.js';
@@ -23,6 +23,7 @@ import type { RequestsRepository, RequestWithTasks } from './requests.repository
 /** An execution claim older than this is taken over (its worker is presumed dead). */
 export const EXECUTION_LEASE_MS = 30_000;
 const SWEEP_BATCH = 200;
+const REARM_PAGE = 500;
 /** How often an approval waiting for its execution reads the request while ending notifications arrive. */
 const SAFETY_POLL_MS = 250;
 
@@ -272,21 +273,32 @@ export class WorkflowEngine {
     for (const id of ids) await this.notify({ id, partitionId: change.partitionId }, 'ended');
   }
 
-  /** Arms the timers of every open request from the database (at start-up: Redis may have lost them). */
-  async rearm(): Promise<number> {
+  /**
+   * Arms the timers of every open request from the database (at start-up: Redis may have lost them), a page at a
+   * time, each page's timers in one round trip; stops between pages once `stop` is aborted. Every pending request
+   * is also looked at once (a decision whose evaluation a crash interrupted may predate its request's last look).
+   */
+  async rearm(stop?: AbortSignal): Promise<number> {
     let count = 0;
-    for await (const batch of this.repository.openRequests(500)) {
-      for (const request of batch) {
-        count++;
+    for await (const page of this.repository.openRequests(REARM_PAGE)) {
+      if (stop?.aborted) break;
+      const timers: RequestTimer[] = [];
+      for (const request of page) {
         if (request.status === 'APPROVED') {
-          await this.queue.execute(request.id, request.executableAt ?? this.now());
-        } else {
-          await this.queue.evaluate(request.id, 'rearm', null);
-          if (request.expiresAt) {
-            await this.queue.evaluate(request.id, `expiry-${request.expiresAt.getTime()}`, request.expiresAt);
-          }
+          timers.push({ job: 'execute', requestId: request.id, at: request.executableAt ?? this.now() });
+          continue;
         }
+        timers.push({ job: 'evaluate', requestId: request.id, tag: 'rearm', at: null });
+        if (request.expiresAt)
+          timers.push({
+            job: 'evaluate',
+            requestId: request.id,
+            tag: `expiry-${request.expiresAt.getTime()}`,
+            at: request.expiresAt,
+          });
       }
+      await this.queue.arm(timers);
+      count += page.length;
     }
     return count;
   }

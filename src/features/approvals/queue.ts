@@ -10,6 +10,8 @@ import { connectionSettled } from '../../lib/redis-connection.js';
 export const QUEUE_NAME = 'ska-workflow';
 /** BullMQ waits for a connection that is not there; the API must not: the sweep catches up later. */
 const ADD_TIMEOUT_MS = 1_000;
+/** A bulk of re-armed timers (at most a thousand) runs in the background: it may take longer. */
+const BULK_ADD_TIMEOUT_MS = 10_000;
 
 export type WorkflowJobName = 'evaluate' | 'execute' | 'notify';
 
@@ -58,11 +60,30 @@ export class WorkflowQueue {
 
   /** Asks for a look at the request at `at` (now when omitted or past). `tag` makes the job id unique per event. */
   async evaluate(requestId: string, tag: string, at?: Date | null): Promise<void> {
-    await this.add('evaluate', { requestId }, `evaluate-${requestId}-${tag}`, at);
+    await this.add(
+      'evaluate',
+      { requestId },
+      timerJobId({ job: 'evaluate', requestId, tag, at: at ?? null }),
+      at,
+    );
   }
 
   async execute(requestId: string, at: Date): Promise<void> {
-    await this.add('execute', { requestId }, `execute-${requestId}-${at.getTime()}`, at);
+    await this.add('execute', { requestId }, timerJobId({ job: 'execute', requestId, at }), at);
+  }
+
+  /**
+   * Queues many timers in one round trip (`addBulk`), each under the job id `evaluate` or `execute` gives it, so
+   * a timer already queued is not queued twice. For re-arming every open request as a worker starts.
+   */
+  async arm(timers: readonly RequestTimer[]): Promise<void> {
+    if (timers.length === 0) return;
+    const jobs = timers.map((timer) => ({
+      name: timer.job,
+      data: { requestId: timer.requestId },
+      opts: { jobId: timerJobId(timer), delay: delayUntil(timer.at) },
+    }));
+    await withinTime(this.queue.addBulk(jobs), BULK_ADD_TIMEOUT_MS, `queueing ${jobs.length} jobs`);
   }
 
   async notify(requestId: string, event: string): Promise<void> {
@@ -145,13 +166,27 @@ export class WorkflowQueue {
     at: Date | null | undefined,
     options: { attempts?: number; backoff?: { type: 'exponential'; delay: number } } = {},
   ): Promise<void> {
-    const delay = at ? Math.max(0, at.getTime() - Date.now()) : 0;
     await withinTime(
-      this.queue.add(name, data, { jobId, delay, ...options }),
+      this.queue.add(name, data, { jobId, delay: delayUntil(at), ...options }),
       ADD_TIMEOUT_MS,
       'queueing a job',
     );
   }
+}
+
+/** What `evaluate` or `execute` queues, as data (`arm` queues many at once). */
+export type RequestTimer =
+  | { job: 'evaluate'; requestId: string; tag: string; at: Date | null }
+  | { job: 'execute'; requestId: string; at: Date };
+
+function timerJobId(timer: RequestTimer): string {
+  return timer.job === 'evaluate'
+    ? `evaluate-${timer.requestId}-${timer.tag}`
+    : `execute-${timer.requestId}-${timer.at.getTime()}`;
+}
+
+function delayUntil(at: Date | null | undefined): number {
+  return at ? Math.max(0, at.getTime() - Date.now()) : 0;
 }
 
 /** Rejects when `promise` has not settled after `ms` (it may still settle later, harmlessly: jobs are idempotent). */

@@ -43,6 +43,12 @@ export class Workflow {
   private readonly endings: RequestEndings;
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<unknown> | null = null;
+  private readonly stopRearm = new AbortController();
+  /**
+   * The re-arming of every open request's timers that `startWorker` began: how many it re-armed (0 when it
+   * failed; the sweep catches up). In the background, so that a process with many open requests starts at once.
+   */
+  rearmed: Promise<number> = Promise.resolve(0);
 
   constructor(private readonly deps: WorkflowDependencies) {
     const { prisma, hsm, config, log } = deps;
@@ -70,7 +76,10 @@ export class Workflow {
     hsm.keys.onChange((change) => this.engine.cancelForKey(change, CANCEL_REASON[change.kind]));
   }
 
-  /** Starts this process's worker: re-arms every open request's timers, then sweeps the database now and then. */
+  /**
+   * Starts this process's worker: re-arms every open request's timers in the background (`rearmed`), and sweeps
+   * the database now and then from now on.
+   */
   async startWorker(): Promise<void> {
     const { log, config } = this.deps;
     this.queue.startWorker(
@@ -82,11 +91,17 @@ export class Workflow {
       WORKER_CONCURRENCY,
       new OutageLog(log, 'Redis (workflow worker)'),
     );
-    const rearmed = await this.engine.rearm().catch((error: unknown) => {
-      log.warn({ err: error }, 'could not re-arm request timers; the database sweep will catch up');
-      return 0;
-    });
-    log.info({ rearmed }, 'workflow worker started');
+    this.rearmed = this.engine.rearm(this.stopRearm.signal).then(
+      (rearmed) => {
+        log.info({ rearmed }, 're-armed the timers of open requests');
+        return rearmed;
+      },
+      (error: unknown) => {
+        log.warn({ err: error }, 'could not re-arm request timers; the database sweep will catch up');
+        return 0;
+      },
+    );
+    log.info('workflow worker started');
     this.sweepTimer = setInterval(() => {
       if (this.sweeping) return;
       this.sweeping = this.engine
@@ -103,6 +118,8 @@ export class Workflow {
   /** Stops taking jobs, lets running ones finish, and closes the Redis connections. */
   async close(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.stopRearm.abort();
+    await this.rearmed;
     await this.sweeping;
     await this.queue.close();
     this.signedTimestamps.close();

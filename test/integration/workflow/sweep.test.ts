@@ -109,8 +109,24 @@ describe('workflow recovery from the database alone', () => {
     expect(await ctx.app.workflow.engine.sweep()).toBe(0);
   });
 
-  it('re-arms the timers of every open request at start-up', async () => {
+  it('re-arms the timers of every open request at start-up, each once, under the ids its own job would have', async () => {
+    const { engine, queue } = ctx.app.workflow;
     const open = [await newRequest(), await newRequest()];
-    expect(await ctx.app.workflow.engine.rearm()).toBe(open.length);
+    const before = await queue.depth();
+    expect(await engine.rearm()).toBe(open.length);
+    // a look now for each (their expiry timers were armed as they were created)
+    expect(await queue.depth()).toBe(before + open.length);
+    expect(await engine.rearm()).toBe(open.length);
+    for (const id of open) {
+      await queue.evaluate(id, 'rearm');
+      await queue.evaluate(
+        id,
+        `expiry-${Date.parse((await status(id)).expiresAt)}`,
+        new Date(Date.now() + 60_000),
+      );
+    }
+    expect(await queue.depth()).toBe(before + open.length);
+    // a process that is closing stops between pages
+    expect(await engine.rearm(AbortSignal.abort())).toBe(0);
   });
 });
