@@ -1,8 +1,9 @@
 -- The sweep (the safety net for workflow jobs that Redis lost) asked every open request whether it was due: an
 -- EXISTS probe of the tasks of each pending request, linear in open requests. Each of its three questions now
--- reads an index of the rows it asks for. A decision that no evaluation has looked at is found through the
--- decided tasks that are not settled yet. The sweep settles them once looked at or once their request has left
--- PENDING, and this migration settles the decisions stored before it in the same way.
+-- reads an index of the rows it asks for. A decision that no evaluation has read is found through the decided
+-- tasks that are not settled yet: an evaluation settles the decisions it read, and the sweep those of requests
+-- that have left PENDING. This migration settles the decisions stored before it as the old question judged
+-- them, by their time against the last look at their request.
 
 -- DropIndex
 DROP INDEX "SkaRequest_status_idx";

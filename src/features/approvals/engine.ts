@@ -85,6 +85,8 @@ export class WorkflowEngine {
           evaluatedAt: lookedAt,
           ...(expiryMoved ? { expiresAt: result.expiresAt } : {}),
         });
+        // the decisions this look read need no other: the sweep asks only about the ones it did not read
+        await this.repository.settleRead(request.tasks);
         if (expiryMoved) await this.armExpiry(request.id, result.expiresAt);
         return;
       }
@@ -275,8 +277,8 @@ export class WorkflowEngine {
 
   /**
    * Arms the timers of every open request from the database (at start-up: Redis may have lost them), a page at a
-   * time, each page's timers in one round trip; stops between pages once `stop` is aborted. Every pending request
-   * is also looked at once (a decision whose evaluation a crash interrupted may predate its request's last look).
+   * time, each page's timers in one round trip; stops between pages once `stop` is aborted. A decision whose
+   * evaluation a crash or Redis lost is the sweep's to find (it stays unsettled until an evaluation reads it).
    */
   async rearm(stop?: AbortSignal): Promise<number> {
     let count = 0;
@@ -288,7 +290,6 @@ export class WorkflowEngine {
           timers.push({ job: 'execute', requestId: request.id, at: request.executableAt ?? this.now() });
           continue;
         }
-        timers.push({ job: 'evaluate', requestId: request.id, tag: 'rearm', at: null });
         if (request.expiresAt)
           timers.push({
             job: 'evaluate',

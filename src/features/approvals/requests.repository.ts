@@ -266,8 +266,8 @@ const CLAIM_EXECUTION = statement(`
 
 /**
  * The sweep's question (a safety net for jobs lost with Redis): which open requests need a look, oldest first,
- * at most $3 of them: expiry ($1) or timelock due, an execution claim older than $2, or a decision recorded since
- * the engine last evaluated the request. Each question reads an index of the rows it asks for
+ * at most $3 of them: expiry ($1) or timelock due, an execution claim older than $2, or a decision that no
+ * evaluation has read (unsettled) on a pending request. Each question reads an index of the rows it asks for
  * (`SkaRequest_status_expiresAt_idx`, and the partial `SkaRequest_approved_executableAt_idx` and
  * `ApprovalTask_unsettled_decision_idx`), so a sweep costs what is due, not what is open.
  */
@@ -283,17 +283,17 @@ export const DUE_REQUESTS = statement(`
      ORDER BY "createdAt" LIMIT $3)
     UNION
     (SELECT DISTINCT r."id", r."createdAt" FROM "ApprovalTask" t JOIN "SkaRequest" r ON r."id" = t."requestId"
-     WHERE t."decisionSettled" IS FALSE AND r."status" = 'PENDING' AND t."decidedAt" >= COALESCE(r."evaluatedAt", r."createdAt")
+     WHERE t."decisionSettled" IS FALSE AND r."status" = 'PENDING'
      ORDER BY r."createdAt" LIMIT $3)
   ) due
   ORDER BY "createdAt"
   LIMIT $3`);
 
 /**
- * Settles the decisions the sweep has nothing more to ask about: an evaluation looked at them (it started after
- * the decision), or their request has left PENDING (it never returns). What is settled leaves the partial index
- * the sweep reads, which so holds the decisions since the last sweep and the ones still waiting for a look.
- * Rows another sweep is settling are skipped, not waited for (no lock order between two sweeps).
+ * Settles the decisions of requests that have left PENDING (they never return to it): the sweep has nothing more
+ * to ask about them, and they leave the partial index it reads, which so holds the decisions since the last
+ * sweep and the ones no evaluation has read yet (an evaluation settles what it read: `SETTLE_READ`). Rows another
+ * sweep is settling are skipped, not waited for (no lock order between two sweeps).
  * `IS FALSE`, here and in `DUE_REQUESTS`, matches the index's predicate and is estimated from the column's
  * statistics; `NOT "decisionSettled"` is estimated as "every row that is not true", undecided tasks included,
  * and planned as a scan of every task.
@@ -301,11 +301,14 @@ export const DUE_REQUESTS = statement(`
 export const SETTLE_DECISIONS = statement(`
   WITH settled AS (
     SELECT t."id" FROM "ApprovalTask" t JOIN "SkaRequest" r ON r."id" = t."requestId"
-    WHERE t."decisionSettled" IS FALSE
-      AND (r."status" <> 'PENDING' OR t."decidedAt" < COALESCE(r."evaluatedAt", r."createdAt"))
+    WHERE t."decisionSettled" IS FALSE AND r."status" <> 'PENDING'
     FOR UPDATE OF t SKIP LOCKED
   )
   UPDATE "ApprovalTask" SET "decisionSettled" = true FROM settled WHERE "ApprovalTask"."id" = settled."id"`);
+
+/** Settles the decisions an evaluation read ($1: their task ids). */
+const SETTLE_READ = statement(`
+  UPDATE "ApprovalTask" SET "decisionSettled" = true WHERE "id" = ANY($1::uuid[]) AND "decisionSettled" IS FALSE`);
 
 /** Statements built from parts (status changes, task listings), each built and named once per shape. */
 const builtStatements = new Map<string, Statement>();
@@ -623,7 +626,16 @@ export class RequestsRepository {
     return rows.map(taskWithRequest);
   }
 
-  /** Settles the decisions the sweep need not look at any more (`SETTLE_DECISIONS`); how many it settled. */
+  /**
+   * Settles the decisions an evaluation read (it looked at them: the sweep need not ask about them again). Only
+   * those: a decision recorded after the evaluation's read stays unsettled, whatever its time says.
+   */
+  async settleRead(tasks: readonly Pick<ApprovalTask, 'id' | 'decisionSettled'>[]): Promise<void> {
+    const read = tasks.filter((task) => task.decisionSettled === false).map((task) => task.id);
+    if (read.length > 0) await execute(this.pool, SETTLE_READ, [read]);
+  }
+
+  /** Settles the decisions of requests that have left PENDING (`SETTLE_DECISIONS`); how many it settled. */
   settleDecisions(): Promise<number> {
     return execute(this.pool, SETTLE_DECISIONS, []);
   }
