@@ -27,6 +27,9 @@ const REARM_PAGE = 500;
 /** How often an approval waiting for its execution reads the request while ending notifications arrive. */
 const SAFETY_POLL_MS = 250;
 
+/** The expiry timer's tag: one job id per request and expiry, whether armed at creation or re-armed at start-up. */
+const expiryTag = (expiresAt: Date) => `expiry-${expiresAt.getTime()}`;
+
 export class WorkflowEngine {
   constructor(
     private readonly repository: RequestsRepository,
@@ -160,8 +163,7 @@ export class WorkflowEngine {
 
   /** Arms the timer that expires a new request (the sweep is the safety net). */
   async armExpiry(requestId: string, expiresAt: Date | null): Promise<void> {
-    if (expiresAt)
-      await this.schedule(() => this.queue.evaluate(requestId, `expiry-${expiresAt.getTime()}`, expiresAt));
+    if (expiresAt) await this.schedule(() => this.queue.evaluate(requestId, expiryTag(expiresAt), expiresAt));
   }
 
   /** Runs an approved request whose timelock has passed; arms its timer when it has not. */
@@ -294,7 +296,7 @@ export class WorkflowEngine {
           timers.push({
             job: 'evaluate',
             requestId: request.id,
-            tag: `expiry-${request.expiresAt.getTime()}`,
+            tag: expiryTag(request.expiresAt),
             at: request.expiresAt,
           });
       }
