@@ -227,4 +227,15 @@ describe('RequestsRepository.dueRequests (the sweep)', () => {
     expect(rowsRead(settling.rows[0]!['QUERY PLAN'][0].Plan)).toBeLessThanOrEqual(20);
     expect(await repository.settleDecisions()).toBe(0);
   });
+
+  it('two sweeps settling at once each settle a decision once, without waiting for each other', async () => {
+    const ended: NewRequest[] = [];
+    for (let i = 0; i < 40; i++) ended.push(await newRequest());
+    for (const request of ended) await decide(request, 0, at(-1));
+    for (const request of ended)
+      expect(await repository.transition(request.id, 'PENDING', { status: 'CANCELLED' })).toBe(true);
+    const counts = await Promise.all([repository.settleDecisions(), repository.settleDecisions()]);
+    expect(counts[0]! + counts[1]!).toBe(ended.length);
+    expect(await repository.settleDecisions()).toBe(0);
+  });
 });
