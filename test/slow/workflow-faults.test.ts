@@ -80,6 +80,9 @@ describe('SKA workflow under process faults', () => {
       TSB_QUEUE_PREFIX: 'faults',
       TSB_WORKFLOW_WORKER: 'false',
       TSB_WORKFLOW_SWEEP_MS: '500',
+      // these APIs leave every decision to the workers' queue, whose faults (a) and (b) are about; an API that
+      // runs the approvals it records (the default) is API 2 of (c) and the one with a worker in (d)
+      TSB_APPROVAL_EXECUTION_WAIT_MS: '0',
     };
     await tsb(['partition', 'create', PARTITION], env);
     const apiKey = async (role: string) =>
@@ -376,7 +379,11 @@ describe('SKA workflow under process faults', () => {
   it('(c) two APIs and two workers, one of each SIGKILLed under load: every request runs exactly once', async () => {
     const label = 'c-key';
     await createSkaKey(label, 1, [approverA]);
-    const [api2, w4, w5] = await Promise.all([startApi('api2', env), worker('w4'), worker('w5')]);
+    const [api2, w4, w5] = await Promise.all([
+      startApi('api2', { ...env, TSB_APPROVAL_EXECUTION_WAIT_MS: '2000' }),
+      worker('w4'),
+      worker('w5'),
+    ]);
     try {
       await twoOfEach(label, api2, w4, w5);
     } finally {
@@ -385,7 +392,8 @@ describe('SKA workflow under process faults', () => {
   }, 120_000);
 
   async function twoOfEach(label: string, api2: ChildService, w4: ChildService, w5: ChildService) {
-    // across processes: created on API 1, approved through API 2, executed by either worker
+    // across processes: created on API 1, approved through API 2, which runs it itself (approvals through API 1
+    // are left to either worker)
     const first = await createRequest(api1.url, label);
     const [task] = await listTasksOver(api2.url, keys.approver, approverA, { requestId: first.id });
     expect((await approveOver(api2.url, keys.approver, approverA, task!)).status).toBe(200);
@@ -435,20 +443,21 @@ describe('SKA workflow under process faults', () => {
           await sleep(20);
         }
       }, index);
-      if (++completedOps === 20) killing = Promise.all([kill(w4), kill(api1)]);
+      // API 2 runs the approvals it records: killed, it leaves claims that a worker's sweep takes over
+      if (++completedOps === 20) killing = Promise.all([kill(w4), kill(api2)]);
     };
     await mapLimit(Array.from({ length: OPS }), 8, flow);
     await killing;
-    expect(api1.alive()).toBe(false);
+    expect(api2.alive()).toBe(false);
     const all = await db.prisma.skaRequest.findMany({
       where: { keyLabel: label },
       select: { id: true, status: true },
     });
     const known = new Set([first.id, ...accepted.map((r) => r.id)]);
-    // a create whose answer was lost with API 1 leaves a request nobody approves (the client made a new one)
+    // a create whose answer was lost with API 2 leaves a request nobody approves (the client made a new one)
     const orphans = all.filter((request) => !known.has(request.id));
     expect(orphans.every((request) => request.status === 'PENDING')).toBe(true);
-    await account('c two APIs', api2.url, label, [first, ...accepted], sent + 1, {
+    await account('c two APIs', api1.url, label, [first, ...accepted], sent + 1, {
       retries,
       orphanedCreates: orphans.length,
     });
@@ -458,7 +467,11 @@ describe('SKA workflow under process faults', () => {
   it('(d) SIGTERM under load: API (worker in-process) and worker exit at once and cleanly, no claim left behind', async () => {
     const label = 'd-key';
     const [apiWithWorker, apiOnly, w6] = await Promise.all([
-      startApi('api-with-worker', { ...env, TSB_WORKFLOW_WORKER: 'true' }),
+      startApi('api-with-worker', {
+        ...env,
+        TSB_WORKFLOW_WORKER: 'true',
+        TSB_APPROVAL_EXECUTION_WAIT_MS: '2000',
+      }),
       startApi('api-only', env),
       worker('w6'),
     ]);

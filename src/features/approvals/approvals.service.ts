@@ -68,12 +68,6 @@ const SORT_ORDERS: readonly TaskSortOrder[] = [
 ];
 export class ApprovalsService {
   private readonly timestampSigners: ReadonlySet<string>;
-  /**
-   * Set once this process runs a workflow worker (`Workflow.startWorker`): a decision is then evaluated, and
-   * a completed quorum executed, by the request that made it, instead of through a queued job and a wait for
-   * its execution. The database sweep still catches a decision whose evaluation a crash interrupted.
-   */
-  evaluateHere = false;
   /** the fixed parts of the tasks this process listed, for the decisions that follow */
   private readonly snapshots = new TaskSnapshots();
 
@@ -369,16 +363,16 @@ export class ApprovalsService {
     // decided now, or refused for good: either way the listed state of this task is over
     this.snapshots.forget(task.id);
     const decidedAt = this.hsm.clock.now();
-    // a process told not to wait for executions (TSB_APPROVAL_EXECUTION_WAIT_MS=0) leaves them to the queue
-    const runHere = this.evaluateHere && this.executionWaitMs > 0;
-    const isApproval = decision.decision === 'APPROVED';
-    // an approval answers once the execution it completed is stored
-    const approving = isApproval && this.executionWaitMs > 0;
+    // the request that made a decision evaluates it, and runs the execution a completed quorum asks for, in
+    // every process, with a worker or without: waiting here for another process's job would cost a queue round
+    // trip and a second process's reads for the same answer. Only a process told not to wait for executions
+    // (TSB_APPROVAL_EXECUTION_WAIT_MS=0) leaves them to the workers' queue.
+    const runHere = this.executionWaitMs > 0;
     // an approval that meets the rule by itself approves the request, and claims it to run here, as it is
-    // recorded (a worker elsewhere approves and claims it in one statement of its own: one row update less)
+    // recorded
     const approves =
       runHere &&
-      isApproval &&
+      decision.decision === 'APPROVED' &&
       task.soleApprovalDeadline !== null &&
       decidedAt.getTime() <= task.soleApprovalDeadline;
     const seen = await this.repository.decide(
@@ -386,48 +380,42 @@ export class ApprovalsService {
       { ...decision, signature: toBytes(decision.signature), decidedAt },
       approves ? { claimedAt: decidedAt } : null,
     );
-    if (!seen) throw await this.refusedDecision(task, isApproval ? 'approval' : 'rejection');
-    if (runHere) {
-      const moved =
-        seen.status === 'APPROVED'
-          ? this.engine.runClaimed(seen)
-          : this.engine.evaluate(task.requestId, seen);
-      const evaluated = moved.then(
-        () => true,
-        // infrastructure trouble while evaluating or executing: leave it to a worker's job (and the sweep)
-        () =>
-          this.queue.evaluate(task.requestId, `decision-${task.id}`).then(
-            () => false,
-            () => false,
-          ),
-      );
-      // as when a job runs it: the answer waits at most executionWaitMs (the evaluation goes on)
-      let timer: NodeJS.Timeout | undefined;
-      const waited = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), this.executionWaitMs);
-      });
-      let done: boolean;
+    if (!seen)
+      throw await this.refusedDecision(task, decision.decision === 'APPROVED' ? 'approval' : 'rejection');
+    if (!runHere) {
       try {
-        done = await Promise.race([evaluated, waited]);
-      } finally {
-        clearTimeout(timer);
+        await this.queue.evaluate(task.requestId, `decision-${task.id}`);
+      } catch {
+        // Redis is away: move the request on here rather than wait for the sweep
+        await this.engine.evaluate(task.requestId, seen);
       }
-      if (!done && approving) await this.engine.awaitExecution(task.requestId, this.executionWaitMs);
       return;
     }
-    // the watch of the request's end starts before its job is queued, so that the worker's end cannot pass
-    // unheard, and the first look at the request is the one the decision's statement returned
-    const watch = approving ? this.engine.watchEnding(task.requestId) : undefined;
+    const moved =
+      seen.status === 'APPROVED' ? this.engine.runClaimed(seen) : this.engine.evaluate(task.requestId, seen);
+    const evaluated = moved.then(
+      () => true,
+      // infrastructure trouble while evaluating or executing: leave it to a worker's job (and the sweep)
+      () =>
+        this.queue.evaluate(task.requestId, `decision-${task.id}`).then(
+          () => false,
+          () => false,
+        ),
+    );
+    // the answer waits at most executionWaitMs (the evaluation goes on)
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), this.executionWaitMs);
+    });
+    let done: boolean;
     try {
-      await this.queue.evaluate(task.requestId, `decision-${task.id}`);
-    } catch {
-      watch?.stop();
-      // Redis is away: move the request on here rather than wait for the sweep
-      await this.engine.evaluate(task.requestId, seen);
-      return;
+      done = await Promise.race([evaluated, waited]);
+    } finally {
+      clearTimeout(timer);
     }
-    if (approving)
-      await this.engine.awaitExecution(task.requestId, this.executionWaitMs, { request: seen, watch });
+    // an approval whose run was left to a worker's job answers once that job has stored it (or the wait is over)
+    if (!done && decision.decision === 'APPROVED')
+      await this.engine.awaitExecution(task.requestId, this.executionWaitMs);
   }
 
   /** Why the statement that records a decision refused it, read afresh: the task is gone, its request ended, or it was decided. */

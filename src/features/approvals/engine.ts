@@ -15,7 +15,7 @@ import type { SkaOperation } from '../../ska/challenge.js';
 import { type ApproverDecision, evaluateRule } from '../../ska/evaluator.js';
 import type { NormalizedRule } from '../../ska/policy-normalized.js';
 import type { RequestTimer, WorkflowQueue } from './queue.js';
-import type { EndingWatch, RequestEndings } from './request-endings.js';
+import type { RequestEndings } from './request-endings.js';
 import { OPERATIONS, runOperation } from './request-operations.js';
 import type { RequestStatus } from './request-status.js';
 import type { RequestsRepository, RequestWithTasks } from './requests.repository.js';
@@ -112,24 +112,15 @@ export class WorkflowEngine {
    * timelock holds it back, but its execution is not stored yet. Answers at once for a request still waiting
    * for approvals or a timelock, and for one that has ended. Wakes at the notification of its end
    * (`request-endings.ts`) when this process listens for them, and reads the request again now and then.
-   *
-   * `known`: the request as the caller last read it, with a watch of its end started before anything could
-   * end it since (`watchEnding`), say before queueing its job: the first look uses these instead of a read.
    */
-  async awaitExecution(
-    requestId: string,
-    maxWaitMs: number,
-    known?: { request: RequestWithTasks; watch: EndingWatch | undefined },
-  ): Promise<void> {
+  async awaitExecution(requestId: string, maxWaitMs: number): Promise<void> {
     const deadline = performance.now() + maxWaitMs;
-    let first = known;
     for (let pause = 10; ; pause = Math.min(pause * 2, 100)) {
       // watched before the read, so that an execution stored in between is not missed
-      const watch = first ? first.watch : this.endings?.watch(requestId);
+      const watch = this.endings?.watch(requestId);
       let timer: NodeJS.Timeout | undefined;
       try {
-        const request = first ? first.request : await this.repository.find(requestId);
-        first = undefined;
+        const request = await this.repository.find(requestId);
         if (!request || !this.aboutToRun(request)) return;
         const left = deadline - performance.now();
         if (left <= 0) return;
@@ -145,11 +136,6 @@ export class WorkflowEngine {
         watch?.stop();
       }
     }
-  }
-
-  /** Starts watching for the end of a request (for `awaitExecution`); undefined when this process cannot hear of it. */
-  watchEnding(requestId: string): EndingWatch | undefined {
-    return this.endings?.watch(requestId);
   }
 
   private aboutToRun(request: RequestWithTasks): boolean {

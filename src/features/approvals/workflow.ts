@@ -112,7 +112,6 @@ export class Workflow {
         });
     }, config.workflow.sweepIntervalMs);
     this.sweepTimer.unref();
-    this.approvals.evaluateHere = true;
   }
 
   /** Stops taking jobs, lets running ones finish, and closes the Redis connections. */

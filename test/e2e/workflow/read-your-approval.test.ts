@@ -1,13 +1,14 @@
 /**
  * Read your approval (issue 14): the approval that completes a quorum without timelock answers once the
  * execution is stored, so the status read right after it (as the TSB docs' SKA sample and the Vault plugin
- * do) shows EXECUTED with the result. The real BullMQ worker runs the execution.
+ * do) shows EXECUTED with the result. The approving request runs the execution itself, with a worker in its
+ * process or without; a process told not to wait leaves it to the real BullMQ worker.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TsbError } from '../../../src/errors.js';
 import { RequestsRepository } from '../../../src/features/approvals/requests.repository.js';
-import type { TestContext } from '../../helpers/app.js';
+import { createTestContext, type TestContext } from '../../helpers/app.js';
 import { approve, createApprover, rule, taskOf } from '../../helpers/approvers.js';
 import {
   createSkaKey,
@@ -28,8 +29,11 @@ describe('the status read right after the last approval', () => {
   afterAll(async () => ctx?.close());
 
   /** Runs `act`; the tags of the evaluate jobs queued meanwhile (none when the approving request did the work). */
-  async function evaluationsQueuedDuring(act: () => Promise<void>): Promise<string[]> {
-    const queue = ctx.app.workflow.queue;
+  async function evaluationsQueuedDuring(
+    act: () => Promise<void>,
+    { app }: Pick<TestContext, 'app'> = ctx,
+  ): Promise<string[]> {
+    const queue = app.workflow.queue;
     const evaluate = queue.evaluate;
     const queued: string[] = [];
     queue.evaluate = (requestId, tag, at) => {
@@ -45,23 +49,11 @@ describe('the status read right after the last approval', () => {
   }
 
   /** A new key whose rule is one approver's approval, one sign request on it, and that approver's task. */
-  async function oneOfOneRequest(label: string, payload: string) {
+  async function oneOfOneRequest(label: string, payload: string, where: TestContext = ctx) {
     const approver = createApprover('P-256');
-    await createSkaKey(ctx, P, label, { ruleUse: rule([{ quorum: 1, approvers: [approver] }]) });
-    const id = await signRequest(ctx, P, label, payload);
-    return { approver, id, task: await taskOf(ctx, P, approver, id) };
-  }
-
-  /** Waits until this process hears of request endings (its listener starts with the first watch). */
-  async function listeningForEndings(): Promise<void> {
-    await vi.waitFor(
-      () => {
-        const watch = ctx.app.workflow.engine.watchEnding(randomUUID());
-        watch?.stop();
-        expect(watch?.listening).toBe(true);
-      },
-      { timeout: 5_000, interval: 20 },
-    );
+    await createSkaKey(where, P, label, { ruleUse: rule([{ quorum: 1, approvers: [approver] }]) });
+    const id = await signRequest(where, P, label, payload);
+    return { approver, id, task: await taskOf(where, P, approver, id) };
   }
 
   it('shows EXECUTED with the signature when the quorum is complete and no timelock holds it', async () => {
@@ -131,38 +123,65 @@ describe('the status read right after the last approval', () => {
     }
   });
 
-  it('an approval in a process that leaves executions to the worker only records the decision; the worker approves and runs it', async () => {
-    const { approver, id, task } = await oneOfOneRequest('rya-queued', 'queued');
-    const { approvals } = ctx.app.workflow;
-    const decisions = vi.spyOn(RequestsRepository.prototype, 'decide');
-    const claims = vi.spyOn(RequestsRepository.prototype, 'approveAndClaim');
-    const reads = vi.spyOn(RequestsRepository.prototype, 'find');
-    approvals.evaluateHere = false;
+  it('an API without worker (workers run apart) runs the approval it records itself, as one with a worker does: no queued job', async () => {
+    const apart = await createTestContext({ env: { TSB_APPROVAL_EXECUTION_WAIT_MS: '2000' } });
     try {
-      await listeningForEndings();
-      const started = performance.now();
-      const queued = await evaluationsQueuedDuring(async () => {
-        const response = await approve(ctx, P, approver, task);
-        expect(response.statusCode, response.body).toBe(200);
-      });
-      const answered = performance.now();
-      expect(queued).toEqual([`decision-${task.id}`]);
-      // the decision's statement approved nothing: the worker's job approved and claimed it
-      expect(decisions.mock.calls.map((call) => call[2] ?? null)).toEqual([null]);
-      expect(claims.mock.calls.map((call) => call[0])).toEqual([id]);
-      // the job read it once; the approval waited from its decision's read-back for the end's notification
-      // (it reads the request only at its safety poll, every 250 ms)
-      expect(reads.mock.calls.length).toBeLessThanOrEqual(1 + Math.floor((answered - started) / 250));
-      const done = await requestStatus(ctx, P, id);
+      await apart.partition(P);
+      const { approver, id, task } = await oneOfOneRequest('rya-apart', 'apart', apart);
+      const claimedByDecision = vi.spyOn(RequestsRepository.prototype, 'decide');
+      try {
+        const queued = await evaluationsQueuedDuring(async () => {
+          const response = await approve(apart, P, approver, task);
+          expect(response.statusCode, response.body).toBe(200);
+        }, apart);
+        // no worker runs in this world: only the approving request can have approved, claimed and signed
+        expect(queued).toEqual([]);
+        expect(claimedByDecision.mock.calls.map((call) => call[2] !== null)).toEqual([true]);
+      } finally {
+        claimedByDecision.mockRestore();
+      }
+      const done = await requestStatus(apart, P, id);
       expect(done.status).toBe('EXECUTED');
-      expect(await verifiesWithKey(ctx, P, 'rya-queued', Buffer.from('queued'), unb64(done.result!))).toBe(
+      expect(await verifiesWithKey(apart, P, 'rya-apart', Buffer.from('apart'), unb64(done.result!))).toBe(
         true,
       );
     } finally {
-      approvals.evaluateHere = true;
-      decisions.mockRestore();
-      claims.mockRestore();
-      reads.mockRestore();
+      await apart.close();
+    }
+  });
+
+  it('a process told not to wait for executions (TSB_APPROVAL_EXECUTION_WAIT_MS=0) only records the decision; a worker approves and runs it', async () => {
+    const queuedOnly = await workflowContext(P, { env: { TSB_APPROVAL_EXECUTION_WAIT_MS: '0' } });
+    try {
+      const { approver, id, task } = await oneOfOneRequest('rya-queued', 'queued', queuedOnly);
+      const decisions = vi.spyOn(RequestsRepository.prototype, 'decide');
+      const claims = vi.spyOn(RequestsRepository.prototype, 'approveAndClaim');
+      try {
+        const queued = await evaluationsQueuedDuring(async () => {
+          const response = await approve(queuedOnly, P, approver, task);
+          expect(response.statusCode, response.body).toBe(200);
+        }, queuedOnly);
+        expect(queued).toEqual([`decision-${task.id}`]);
+        // the decision's statement approved nothing: the worker's job approved and claimed it
+        expect(decisions.mock.calls.map((call) => call[2] ?? null)).toEqual([null]);
+        await vi.waitFor(() => expect(claims.mock.calls.map((call) => call[0])).toEqual([id]), {
+          timeout: 10_000,
+          interval: 20,
+        });
+      } finally {
+        decisions.mockRestore();
+        claims.mockRestore();
+      }
+      await vi.waitFor(async () => expect((await requestStatus(queuedOnly, P, id)).status).toBe('EXECUTED'), {
+        timeout: 10_000,
+        interval: 50,
+      });
+      const done = await requestStatus(queuedOnly, P, id);
+      expect(
+        await verifiesWithKey(queuedOnly, P, 'rya-queued', Buffer.from('queued'), unb64(done.result!)),
+      ).toBe(true);
+    } finally {
+      await queuedOnly.close();
     }
   });
 
@@ -235,7 +254,7 @@ describe('the status read right after the last approval', () => {
     expect(Number(key.useCount)).toBe(3);
   });
 
-  it('an approval that leaves the execution to another worker answers at the notification of its end, not at a poll', async () => {
+  it('a wait for an execution that another process stores ends at the notification of its end, not at a poll', async () => {
     const approver = createApprover('P-256');
     await createSkaKey(ctx, P, 'rya-notified', { ruleUse: rule([{ quorum: 1, approvers: [approver] }]) });
     const id = await signRequest(ctx, P, 'rya-notified', 'notified');
