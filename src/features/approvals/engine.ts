@@ -59,7 +59,6 @@ export class WorkflowEngine {
         return;
       }
     }
-    const lookedAt = this.now();
     const request = await this.repository.find(requestId);
     if (!request) return;
     if (request.status === 'APPROVED') {
@@ -82,15 +81,15 @@ export class WorkflowEngine {
         return;
       }
       case 'pending': {
-        const expiryMoved = result.expiresAt?.getTime() !== request.expiresAt?.getTime();
-        await this.repository.transition(request.id, 'PENDING', {
-          status: 'PENDING',
-          evaluatedAt: lookedAt,
-          ...(expiryMoved ? { expiresAt: result.expiresAt } : {}),
-        });
         // the decisions this look read need no other: the sweep asks only about the ones it did not read
         await this.repository.settleRead(request.tasks);
-        if (expiryMoved) await this.armExpiry(request.id, result.expiresAt);
+        if (result.expiresAt?.getTime() !== request.expiresAt?.getTime()) {
+          await this.repository.transition(request.id, 'PENDING', {
+            status: 'PENDING',
+            expiresAt: result.expiresAt,
+          });
+          await this.armExpiry(request.id, result.expiresAt);
+        }
         return;
       }
       case 'rejected':

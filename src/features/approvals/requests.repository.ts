@@ -88,7 +88,6 @@ export type RequestChange = { status: RequestStatus } & Partial<
     SkaRequest,
     | 'executableAt'
     | 'executionClaimedAt'
-    | 'evaluatedAt'
     | 'expiresAt'
     | 'executedAt'
     | 'result'

@@ -292,10 +292,22 @@ describe('the status read right after the last approval', () => {
     await createSkaKey(ctx, P, 'rya-half', { ruleUse: rule([{ quorum: 2, approvers }]) });
     const id = await signRequest(ctx, P, 'rya-half');
     const task = await taskOf(ctx, P, approvers[0]!, id);
-    const started = performance.now();
-    const response = await approve(ctx, P, approvers[0]!, task);
-    expect(response.statusCode, response.body).toBe(200);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    const transitions = vi.spyOn(RequestsRepository.prototype, 'transition');
+    const settles = vi.spyOn(RequestsRepository.prototype, 'settleRead');
+    try {
+      const started = performance.now();
+      const response = await approve(ctx, P, approvers[0]!, task);
+      expect(response.statusCode, response.body).toBe(200);
+      expect(performance.now() - started).toBeLessThan(1_000);
+      // the look that leaves it pending writes only that it read the decision: no status change, no time
+      expect(transitions).not.toHaveBeenCalled();
+      expect(
+        settles.mock.calls.map(([tasks]) => tasks.filter((t) => t.decisionSettled === false).length),
+      ).toEqual([1]);
+    } finally {
+      transitions.mockRestore();
+      settles.mockRestore();
+    }
     expect((await requestStatus(ctx, P, id)).status).toBe('PENDING');
   });
 
