@@ -48,6 +48,17 @@ describe('the status read right after the last approval', () => {
     return queued;
   }
 
+  /** Approves `task` in `where` (answered 200); the tags of the evaluate jobs queued meanwhile. */
+  const approvedQueuing = (
+    approver: Parameters<typeof approve>[2],
+    task: Parameters<typeof approve>[3],
+    where: TestContext = ctx,
+  ) =>
+    evaluationsQueuedDuring(async () => {
+      const response = await approve(where, P, approver, task);
+      expect(response.statusCode, response.body).toBe(200);
+    }, where);
+
   /** A new key whose rule is one approver's approval, one sign request on it, and that approver's task. */
   async function oneOfOneRequest(label: string, payload: string, where: TestContext = ctx) {
     const approver = createApprover('P-256');
@@ -78,10 +89,7 @@ describe('the status read right after the last approval', () => {
 
   it('is executed by the approving request when this process runs the worker: no queued job in between', async () => {
     const { approver, id, task } = await oneOfOneRequest('rya-inline', 'inline');
-    const queued = await evaluationsQueuedDuring(async () => {
-      const response = await approve(ctx, P, approver, task);
-      expect(response.statusCode, response.body).toBe(200);
-    });
+    const queued = await approvedQueuing(approver, task);
     expect(queued).toEqual([]);
     expect((await requestStatus(ctx, P, id)).status).toBe('EXECUTED');
   });
@@ -130,10 +138,7 @@ describe('the status read right after the last approval', () => {
       const { approver, id, task } = await oneOfOneRequest('rya-apart', 'apart', apart);
       const claimedByDecision = vi.spyOn(RequestsRepository.prototype, 'decide');
       try {
-        const queued = await evaluationsQueuedDuring(async () => {
-          const response = await approve(apart, P, approver, task);
-          expect(response.statusCode, response.body).toBe(200);
-        }, apart);
+        const queued = await approvedQueuing(approver, task, apart);
         // no worker runs in this world: only the approving request can have approved, claimed and signed
         expect(queued).toEqual([]);
         expect(claimedByDecision.mock.calls.map((call) => call[2] !== null)).toEqual([true]);
@@ -157,10 +162,7 @@ describe('the status read right after the last approval', () => {
       const decisions = vi.spyOn(RequestsRepository.prototype, 'decide');
       const claims = vi.spyOn(RequestsRepository.prototype, 'approveAndClaim');
       try {
-        const queued = await evaluationsQueuedDuring(async () => {
-          const response = await approve(queuedOnly, P, approver, task);
-          expect(response.statusCode, response.body).toBe(200);
-        }, queuedOnly);
+        const queued = await approvedQueuing(approver, task, queuedOnly);
         expect(queued).toEqual([`decision-${task.id}`]);
         // the decision's statement approved nothing: the worker's job approved and claimed it
         expect(decisions.mock.calls.map((call) => call[2] ?? null)).toEqual([null]);
@@ -192,10 +194,7 @@ describe('the status read right after the last approval', () => {
       .spyOn(operations, 'sign')
       .mockRejectedValueOnce(new TsbError('SERVICE_UNAVAILABLE', 'the database is away for a moment'));
     try {
-      const queued = await evaluationsQueuedDuring(async () => {
-        const response = await approve(ctx, P, approver, task);
-        expect(response.statusCode, response.body).toBe(200);
-      });
+      const queued = await approvedQueuing(approver, task);
       // the approval's own run failed; its job, run by the worker, signed
       expect(queued).toEqual([`decision-${task.id}`]);
       const done = await requestStatus(ctx, P, id);
