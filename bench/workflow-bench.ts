@@ -5,7 +5,8 @@
  * signs with P-256 (node:crypto, in this process).
  *
  * Two worker placements ("modes"): `in-process` (the API runs the worker, TSB_WORKFLOW_WORKER=true) and
- * `separate` (API with TSB_WORKFLOW_WORKER=false plus one `src/worker.ts` process). Per mode:
+ * `separate` (API with TSB_WORKFLOW_WORKER=false plus one `src/worker.ts` process; the API runs the approvals it
+ * records either way, the worker the timers and the sweep). Per mode:
  *   1. latency: one request at a time — create, list its task, then time the approval: from sending it
  *      (and from its response) to the first `GET /v1/request/{id}` that shows EXECUTED, polling back to
  *      back (one GET in flight, no pause); plus the server's own decidedAt → executedAt from the database;
@@ -536,7 +537,8 @@ interface ModeResult {
 
 const MODE_DESCRIPTION: Record<Mode, string> = {
   'in-process': 'one process: src/server.ts with the worker in-process (TSB_WORKFLOW_WORKER=true)',
-  separate: 'two processes: src/server.ts (TSB_WORKFLOW_WORKER=false) + src/worker.ts',
+  separate:
+    'two processes: src/server.ts (TSB_WORKFLOW_WORKER=false; it runs the approvals it records, since 146d2f3) + src/worker.ts (timers, sweep)',
 };
 
 async function runMode(world: World, mode: Mode): Promise<ModeResult> {

@@ -60,7 +60,8 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     // the rate limit has its own tests; elsewhere it would only count the tests' bursts
     TSB_RATE_LIMIT_MAX: '0',
     TSB_RATE_LIMIT_UNAUTHENTICATED_MAX: '0',
-    // without a worker nobody executes what the last approval completes: do not wait for it
+    // without a worker, decisions go to a queue nobody reads (the app runs none it records itself), so that
+    // tests see them recorded, not run; an app given a wait runs them as an API without worker does
     ...(options.worker ? {} : { TSB_APPROVAL_EXECUTION_WAIT_MS: '0' }),
     ...options.env,
   });
