@@ -368,11 +368,11 @@ export class ApprovalsService {
     // trip and a second process's reads for the same answer. Only a process told not to wait for executions
     // (TSB_APPROVAL_EXECUTION_WAIT_MS=0) leaves them to the workers' queue.
     const runHere = this.executionWaitMs > 0;
-    // an approval that meets the rule by itself approves the request, and claims it to run here, as it is
-    // recorded
+    const isApproval = decision.decision === 'APPROVED';
+    // an approval that meets the rule by itself approves the request, and claims it to run here, as it is recorded
     const approves =
       runHere &&
-      decision.decision === 'APPROVED' &&
+      isApproval &&
       task.soleApprovalDeadline !== null &&
       decidedAt.getTime() <= task.soleApprovalDeadline;
     const seen = await this.repository.decide(
@@ -380,8 +380,7 @@ export class ApprovalsService {
       { ...decision, signature: toBytes(decision.signature), decidedAt },
       approves ? { claimedAt: decidedAt } : null,
     );
-    if (!seen)
-      throw await this.refusedDecision(task, decision.decision === 'APPROVED' ? 'approval' : 'rejection');
+    if (!seen) throw await this.refusedDecision(task, isApproval ? 'approval' : 'rejection');
     if (!runHere) {
       try {
         await this.queue.evaluate(task.requestId, `decision-${task.id}`);
@@ -414,8 +413,7 @@ export class ApprovalsService {
       clearTimeout(timer);
     }
     // an approval whose run was left to a worker's job answers once that job has stored it (or the wait is over)
-    if (!done && decision.decision === 'APPROVED')
-      await this.engine.awaitExecution(task.requestId, this.executionWaitMs);
+    if (!done && isApproval) await this.engine.awaitExecution(task.requestId, this.executionWaitMs);
   }
 
   /** Why the statement that records a decision refused it, read afresh: the task is gone, its request ended, or it was decided. */

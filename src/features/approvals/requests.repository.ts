@@ -145,7 +145,6 @@ const TASK_COLUMNS = allColumns<ApprovalTask>()([
 const TIMESTAMP_COLUMNS: ReadonlySet<string> = new Set([
   'executableAt',
   'executionClaimedAt',
-  'evaluatedAt',
   'expiresAt',
   'executedAt',
 ]);
