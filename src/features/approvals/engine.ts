@@ -81,15 +81,17 @@ export class WorkflowEngine {
         return;
       }
       case 'pending': {
-        // the decisions this look read need no other: the sweep asks only about the ones it did not read
-        await this.repository.settleRead(request.tasks);
-        if (result.expiresAt?.getTime() !== request.expiresAt?.getTime()) {
+        const expiryMoved = result.expiresAt?.getTime() !== request.expiresAt?.getTime();
+        // what the decisions changed is stored before they are settled: a process stopped in between leaves
+        // them unsettled, for the sweep to look at again (a rejection can bring the expiry forward)
+        if (expiryMoved)
           await this.repository.transition(request.id, 'PENDING', {
             status: 'PENDING',
             expiresAt: result.expiresAt,
           });
-          await this.armExpiry(request.id, result.expiresAt);
-        }
+        // the decisions this look read need no other: the sweep asks only about the ones it did not read
+        await this.repository.settleRead(request.tasks);
+        if (expiryMoved) await this.armExpiry(request.id, result.expiresAt);
         return;
       }
       case 'rejected':

@@ -1,8 +1,17 @@
 import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { QUEUE_NAME } from '../../../src/features/approvals/queue.js';
+import { RequestsRepository } from '../../../src/features/approvals/requests.repository.js';
 import { createTestContext, type TestContext } from '../../helpers/app.js';
-import { approve, createApprover, rule, type TestApprover, taskOf } from '../../helpers/approvers.js';
+import {
+  approve,
+  createApprover,
+  reject,
+  rule,
+  type TestApprover,
+  taskOf,
+  tokenOf,
+} from '../../helpers/approvers.js';
 import { ManualClock } from '../../helpers/clock.js';
 
 /**
@@ -135,5 +144,54 @@ describe('workflow recovery from the database alone', () => {
     expect(await queue.depth()).toBe(open.length);
     // a process that is closing stops between pages
     expect(await engine.rearm(AbortSignal.abort())).toBe(0);
+  });
+
+  it('a look that moves the expiry stores it before it settles what it read: a process stopped in between leaves the decision to the sweep', async () => {
+    const quick = createApprover('Ed25519');
+    const slow = createApprover('P-256');
+    const created = await ctx.call('sweep', ['keyManagement'], {
+      method: 'POST',
+      url: '/v1/key',
+      body: {
+        label: 'sweep-two-tokens-key',
+        algorithm: 'ED',
+        attributes: { decrypt: false, sign: true, unwrap: false },
+        policy: {
+          ruleUse: {
+            tokens: [
+              tokenOf([{ quorum: 1, approvers: [quick] }], { name: 'quick', timeout: 600 }),
+              tokenOf([{ quorum: 1, approvers: [slow] }], { name: 'slow', timeout: 3600 }),
+            ],
+          },
+          keyStatus: { blocked: false },
+        },
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = await newRequest('sweep-two-tokens-key');
+    const lifetime = async () => {
+      const now = await status(id);
+      expect(now.status).toBe('PENDING');
+      return Date.parse(now.expiresAt) - Date.parse(now.createdAt);
+    };
+    // the later of the two tokens' deadlines, until the slow token can no longer be met
+    expect(await lifetime()).toBe(3_600_000);
+    const task = await taskOf(ctx, 'sweep', slow, id, { now: clock.now() });
+    expect((await reject(ctx, 'sweep', slow, task, 'not this one')).statusCode).toBe(200);
+
+    // the process stops at the statement that moves the expiry (its evaluate job is in Redis, with nobody to run it)
+    const stopped = vi
+      .spyOn(RequestsRepository.prototype, 'transition')
+      .mockRejectedValueOnce(new Error('process stopped'));
+    try {
+      await expect(ctx.app.workflow.engine.evaluate(id)).rejects.toThrow('process stopped');
+    } finally {
+      stopped.mockRestore();
+    }
+    expect(await lifetime()).toBe(3_600_000);
+
+    // the rejection is still unsettled, so the sweep looks again and stores the quick token's deadline
+    expect(await ctx.app.workflow.engine.sweep()).toBeGreaterThanOrEqual(1);
+    expect(await lifetime()).toBe(600_000);
   });
 });
