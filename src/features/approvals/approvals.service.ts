@@ -381,9 +381,11 @@ export class ApprovalsService {
       approves ? { claimedAt: decidedAt } : null,
     );
     if (!seen) throw await this.refusedDecision(task, isApproval ? 'approval' : 'rejection');
+    // the decision's evaluate job, under the one id of this decision whichever path queues it
+    const leaveToWorkers = () => this.queue.evaluate(task.requestId, `decision-${task.id}`);
     if (!runHere) {
       try {
-        await this.queue.evaluate(task.requestId, `decision-${task.id}`);
+        await leaveToWorkers();
       } catch {
         // Redis is away: move the request on here rather than wait for the sweep
         await this.engine.evaluate(task.requestId, seen);
@@ -396,7 +398,7 @@ export class ApprovalsService {
       () => true,
       // infrastructure trouble while evaluating or executing: leave it to a worker's job (and the sweep)
       () =>
-        this.queue.evaluate(task.requestId, `decision-${task.id}`).then(
+        leaveToWorkers().then(
           () => false,
           () => false,
         ),
