@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { QUEUE_NAME } from '../../../src/features/approvals/queue.js';
 import { RequestsRepository } from '../../../src/features/approvals/requests.repository.js';
+import { createKey } from '../../e2e/workflow/fixtures.js';
 import { createTestContext, type TestContext } from '../../helpers/app.js';
 import {
   approve,
@@ -23,38 +24,23 @@ describe('workflow recovery from the database alone', () => {
   const clock = new ManualClock();
   const approver: TestApprover = createApprover('Ed25519');
   const pair: TestApprover[] = [createApprover('Ed25519'), createApprover('P-256')];
+  /** an Ed25519 signing key whose use the rule governs */
+  const signingKey = (label: string, ruleUse: unknown) =>
+    createKey(ctx, 'sweep', {
+      label,
+      algorithm: 'ED',
+      attributes: { decrypt: false, sign: true, unwrap: false },
+      policy: { ruleUse, keyStatus: { blocked: false } },
+    });
 
   beforeAll(async () => {
     ctx = await createTestContext({ clock });
     await ctx.partition('sweep');
-    const created = await ctx.call('sweep', ['keyManagement'], {
-      method: 'POST',
-      url: '/v1/key',
-      body: {
-        label: 'sweep-key',
-        algorithm: 'ED',
-        attributes: { decrypt: false, sign: true, unwrap: false },
-        policy: {
-          ruleUse: rule([{ quorum: 1, approvers: [approver] }], { timelock: 120, timeout: 600 }),
-          keyStatus: { blocked: false },
-        },
-      },
-    });
-    expect(created.statusCode, created.body).toBe(201);
-    const pairKey = await ctx.call('sweep', ['keyManagement'], {
-      method: 'POST',
-      url: '/v1/key',
-      body: {
-        label: 'sweep-pair-key',
-        algorithm: 'ED',
-        attributes: { decrypt: false, sign: true, unwrap: false },
-        policy: {
-          ruleUse: rule([{ quorum: 2, approvers: pair }], { timeout: 600 }),
-          keyStatus: { blocked: false },
-        },
-      },
-    });
-    expect(pairKey.statusCode, pairKey.body).toBe(201);
+    await signingKey(
+      'sweep-key',
+      rule([{ quorum: 1, approvers: [approver] }], { timelock: 120, timeout: 600 }),
+    );
+    await signingKey('sweep-pair-key', rule([{ quorum: 2, approvers: pair }], { timeout: 600 }));
   });
   afterAll(async () => ctx?.close());
 
@@ -149,25 +135,12 @@ describe('workflow recovery from the database alone', () => {
   it('a look that moves the expiry stores it before it settles what it read: a process stopped in between leaves the decision to the sweep', async () => {
     const quick = createApprover('Ed25519');
     const slow = createApprover('P-256');
-    const created = await ctx.call('sweep', ['keyManagement'], {
-      method: 'POST',
-      url: '/v1/key',
-      body: {
-        label: 'sweep-two-tokens-key',
-        algorithm: 'ED',
-        attributes: { decrypt: false, sign: true, unwrap: false },
-        policy: {
-          ruleUse: {
-            tokens: [
-              tokenOf([{ quorum: 1, approvers: [quick] }], { name: 'quick', timeout: 600 }),
-              tokenOf([{ quorum: 1, approvers: [slow] }], { name: 'slow', timeout: 3600 }),
-            ],
-          },
-          keyStatus: { blocked: false },
-        },
-      },
+    await signingKey('sweep-two-tokens-key', {
+      tokens: [
+        tokenOf([{ quorum: 1, approvers: [quick] }], { name: 'quick', timeout: 600 }),
+        tokenOf([{ quorum: 1, approvers: [slow] }], { name: 'slow', timeout: 3600 }),
+      ],
     });
-    expect(created.statusCode, created.body).toBe(201);
     const id = await newRequest('sweep-two-tokens-key');
     const lifetime = async () => {
       const now = await status(id);
