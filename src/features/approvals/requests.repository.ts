@@ -115,7 +115,6 @@ const REQUEST_COLUMNS = allColumns<SkaRequest>()([
   'createdAt',
   'executableAt',
   'expiresAt',
-  'evaluatedAt',
   'executionClaimedAt',
   'executedAt',
   'result',

@@ -44,7 +44,6 @@ function request(tasks: ReturnType<typeof task>[]): RequestWithTasks {
     createdAt: at(0),
     executableAt: null,
     expiresAt: null,
-    evaluatedAt: null,
     executionClaimedAt: null,
     executedAt: null,
     result: null,

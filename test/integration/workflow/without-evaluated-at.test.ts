@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKey } from '../../e2e/workflow/fixtures.js';
+import { createTestContext, type TestContext } from '../../helpers/app.js';
+import { approve, createApprover, reject, rule, type TestApprover, taskOf } from '../../helpers/approvers.js';
+import { ManualClock } from '../../helpers/clock.js';
+
+/**
+ * `SkaRequest.evaluatedAt` is neither written nor read by this release (prisma/schema.prisma: `@ignore`); the
+ * release after drops the column. Every path of a request runs here against a database without it: if any
+ * statement still named the column, or Prisma still selected it, PostgreSQL would refuse it.
+ */
+describe('the workflow without SkaRequest.evaluatedAt', () => {
+  let ctx: TestContext;
+  const clock = new ManualClock();
+  const approver: TestApprover = createApprover('Ed25519');
+  const partition = 'no-evaluated-at';
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ clock });
+    await ctx.partition(partition);
+    await createKey(ctx, partition, {
+      label: 'governed',
+      algorithm: 'ED',
+      attributes: { decrypt: false, sign: true, unwrap: false },
+      policy: {
+        ruleUse: rule([{ quorum: 1, approvers: [approver] }], { timeout: 600 }),
+        keyStatus: { blocked: false },
+      },
+    });
+    await ctx.prisma.$executeRawUnsafe('ALTER TABLE "SkaRequest" DROP COLUMN "evaluatedAt"');
+  });
+  afterAll(async () => ctx?.close());
+
+  const call = (method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown) =>
+    ctx.call(partition, ['keyOperation'], { method, url, body });
+  const newRequest = async () => {
+    const created = await call('POST', '/v1/sign', {
+      signRequest: { payload: 'bm8gZXZhbHVhdGVkQXQ=', signKeyName: 'governed', signatureAlgorithm: 'EDDSA' },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    return created.json().signRequestId as string;
+  };
+  const viewOf = async (id: string) => {
+    const read = await call('GET', `/v1/request/${id}`);
+    expect(read.statusCode, read.body).toBe(200);
+    return read.json() as { status: string; result: string | null };
+  };
+  const statusOf = async (id: string) => (await viewOf(id)).status;
+
+  it('creates, lists, decides, sweeps, runs, expires, cancels and re-arms requests', async () => {
+    const { engine } = ctx.app.workflow;
+    const [approved, rejected, cancelled, forgotten] = [
+      await newRequest(),
+      await newRequest(),
+      await newRequest(),
+      await newRequest(),
+    ];
+    expect(await engine.rearm()).toBe(4);
+
+    const now = clock.now();
+    const approval = await approve(
+      ctx,
+      partition,
+      approver,
+      await taskOf(ctx, partition, approver, approved, { now }),
+    );
+    expect(approval.statusCode, approval.body).toBe(200);
+    const rejection = await reject(
+      ctx,
+      partition,
+      approver,
+      await taskOf(ctx, partition, approver, rejected, { now }),
+      'not today',
+    );
+    expect(rejection.statusCode, rejection.body).toBe(200);
+    expect((await call('DELETE', `/v1/request/${cancelled}`)).statusCode).toBe(200);
+
+    // no worker here: the sweep looks at both decisions
+    expect(await engine.sweep()).toBe(2);
+    expect(await statusOf(approved)).toBe('EXECUTED');
+    expect(await statusOf(rejected)).toBe('REJECTED');
+    expect(await statusOf(cancelled)).toBe('CANCELLED');
+
+    clock.advance(601);
+    expect(await engine.sweep()).toBe(1);
+    expect(await statusOf(forgotten)).toBe('EXPIRED');
+
+    const listed = await call('POST', '/v1/filteredRequests', { status: ['EXECUTED', 'EXPIRED'] });
+    expect(listed.statusCode, listed.body).toBe(200);
+    expect(
+      listed
+        .json()
+        .requests.map((request: { id: string }) => request.id)
+        .sort(),
+    ).toEqual([approved, forgotten].sort());
+    // an ended request is removed by dropping its result
+    expect((await viewOf(approved)).result).toEqual(expect.any(String));
+    expect((await call('DELETE', `/v1/request/${approved}`)).statusCode).toBe(200);
+    expect(await viewOf(approved)).toMatchObject({ status: 'EXECUTED', result: null });
+    expect(await engine.rearm()).toBe(0);
+  });
+});
