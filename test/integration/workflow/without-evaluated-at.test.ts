@@ -1,7 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createKey } from '../../e2e/workflow/fixtures.js';
-import { createTestContext, type TestContext } from '../../helpers/app.js';
-import { approve, createApprover, reject, rule, type TestApprover, taskOf } from '../../helpers/approvers.js';
+import { createTestContext, type TestContext, type TestContextOptions } from '../../helpers/app.js';
+import {
+  approve,
+  createApprover,
+  reject,
+  rule,
+  type TestApprover,
+  taskOf,
+  waitForStatus,
+} from '../../helpers/approvers.js';
 import { ManualClock } from '../../helpers/clock.js';
 
 /**
@@ -10,13 +18,14 @@ import { ManualClock } from '../../helpers/clock.js';
  * statement still named the column, or Prisma still selected it, PostgreSQL would refuse it.
  */
 describe('the workflow without SkaRequest.evaluatedAt', () => {
-  let ctx: TestContext;
-  const clock = new ManualClock();
+  const contexts: TestContext[] = [];
   const approver: TestApprover = createApprover('Ed25519');
   const partition = 'no-evaluated-at';
 
-  beforeAll(async () => {
-    ctx = await createTestContext({ clock });
+  /** A context whose database has lost the column, with a key whose use one approval allows. */
+  async function contextWithoutColumn(options: TestContextOptions): Promise<TestContext> {
+    const ctx = await createTestContext(options);
+    contexts.push(ctx);
     await ctx.partition(partition);
     await createKey(ctx, partition, {
       label: 'governed',
@@ -28,32 +37,37 @@ describe('the workflow without SkaRequest.evaluatedAt', () => {
       },
     });
     await ctx.prisma.$executeRawUnsafe('ALTER TABLE "SkaRequest" DROP COLUMN "evaluatedAt"');
+    return ctx;
+  }
+  afterAll(async () => {
+    for (const ctx of contexts) await ctx.close();
   });
-  afterAll(async () => ctx?.close());
 
-  const call = (method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown) =>
+  const call = (ctx: TestContext, method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown) =>
     ctx.call(partition, ['keyOperation'], { method, url, body });
-  const newRequest = async () => {
-    const created = await call('POST', '/v1/sign', {
+  const newRequest = async (ctx: TestContext) => {
+    const created = await call(ctx, 'POST', '/v1/sign', {
       signRequest: { payload: 'bm8gZXZhbHVhdGVkQXQ=', signKeyName: 'governed', signatureAlgorithm: 'EDDSA' },
     });
     expect(created.statusCode, created.body).toBe(201);
     return created.json().signRequestId as string;
   };
-  const viewOf = async (id: string) => {
-    const read = await call('GET', `/v1/request/${id}`);
+  const viewOf = async (ctx: TestContext, id: string) => {
+    const read = await call(ctx, 'GET', `/v1/request/${id}`);
     expect(read.statusCode, read.body).toBe(200);
     return read.json() as { status: string; result: string | null };
   };
-  const statusOf = async (id: string) => (await viewOf(id)).status;
+  const statusOf = async (ctx: TestContext, id: string) => (await viewOf(ctx, id)).status;
 
-  it('creates, lists, decides, sweeps, runs, expires, cancels and re-arms requests', async () => {
+  it('creates, lists, decides, sweeps, runs, expires, cancels and re-arms requests (no worker)', async () => {
+    const clock = new ManualClock();
+    const ctx = await contextWithoutColumn({ clock });
     const { engine } = ctx.app.workflow;
     const [approved, rejected, cancelled, forgotten] = [
-      await newRequest(),
-      await newRequest(),
-      await newRequest(),
-      await newRequest(),
+      await newRequest(ctx),
+      await newRequest(ctx),
+      await newRequest(ctx),
+      await newRequest(ctx),
     ];
     expect(await engine.rearm()).toBe(4);
 
@@ -73,19 +87,19 @@ describe('the workflow without SkaRequest.evaluatedAt', () => {
       'not today',
     );
     expect(rejection.statusCode, rejection.body).toBe(200);
-    expect((await call('DELETE', `/v1/request/${cancelled}`)).statusCode).toBe(200);
+    expect((await call(ctx, 'DELETE', `/v1/request/${cancelled}`)).statusCode).toBe(200);
 
     // no worker here: the sweep looks at both decisions
     expect(await engine.sweep()).toBe(2);
-    expect(await statusOf(approved)).toBe('EXECUTED');
-    expect(await statusOf(rejected)).toBe('REJECTED');
-    expect(await statusOf(cancelled)).toBe('CANCELLED');
+    expect(await statusOf(ctx, approved)).toBe('EXECUTED');
+    expect(await statusOf(ctx, rejected)).toBe('REJECTED');
+    expect(await statusOf(ctx, cancelled)).toBe('CANCELLED');
 
     clock.advance(601);
     expect(await engine.sweep()).toBe(1);
-    expect(await statusOf(forgotten)).toBe('EXPIRED');
+    expect(await statusOf(ctx, forgotten)).toBe('EXPIRED');
 
-    const listed = await call('POST', '/v1/filteredRequests', { status: ['EXECUTED', 'EXPIRED'] });
+    const listed = await call(ctx, 'POST', '/v1/filteredRequests', { status: ['EXECUTED', 'EXPIRED'] });
     expect(listed.statusCode, listed.body).toBe(200);
     expect(
       listed
@@ -94,9 +108,32 @@ describe('the workflow without SkaRequest.evaluatedAt', () => {
         .sort(),
     ).toEqual([approved, forgotten].sort());
     // an ended request is removed by dropping its result
-    expect((await viewOf(approved)).result).toEqual(expect.any(String));
-    expect((await call('DELETE', `/v1/request/${approved}`)).statusCode).toBe(200);
-    expect(await viewOf(approved)).toMatchObject({ status: 'EXECUTED', result: null });
+    expect((await viewOf(ctx, approved)).result).toEqual(expect.any(String));
+    expect((await call(ctx, 'DELETE', `/v1/request/${approved}`)).statusCode).toBe(200);
+    expect(await viewOf(ctx, approved)).toMatchObject({ status: 'EXECUTED', result: null });
     expect(await engine.rearm()).toBe(0);
+  });
+
+  it('runs an approval in the request that records it, and a rejection, with the worker in the process', async () => {
+    const ctx = await contextWithoutColumn({ worker: true });
+    const [approved, rejected] = [await newRequest(ctx), await newRequest(ctx)];
+    const approval = await approve(
+      ctx,
+      partition,
+      approver,
+      await taskOf(ctx, partition, approver, approved),
+    );
+    expect(approval.statusCode, approval.body).toBe(200);
+    // the API waits for the execution it starts before it answers
+    expect(await viewOf(ctx, approved)).toMatchObject({ status: 'EXECUTED', result: expect.any(String) });
+    const rejection = await reject(
+      ctx,
+      partition,
+      approver,
+      await taskOf(ctx, partition, approver, rejected),
+      'not today',
+    );
+    expect(rejection.statusCode, rejection.body).toBe(200);
+    expect((await waitForStatus(ctx, partition, rejected, ['REJECTED']))['status']).toBe('REJECTED');
   });
 });
