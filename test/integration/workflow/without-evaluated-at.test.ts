@@ -14,8 +14,10 @@ import { ManualClock } from '../../helpers/clock.js';
 
 /**
  * `SkaRequest.evaluatedAt` is neither written nor read by this release (prisma/schema.prisma: `@ignore`); the
- * release after drops the column. Every path of a request runs here against a database without it: if any
- * statement still named the column, or Prisma still selected it, PostgreSQL would refuse it.
+ * release after drops the column. A request's paths run here against a database without it (creation, task
+ * listing, approval and rejection through the sweep and through an API with its worker, execution, expiry,
+ * cancelling, removal, the request listing, the re-arm): if a statement still named the column, or Prisma still
+ * selected it, PostgreSQL would refuse it.
  */
 describe('the workflow without SkaRequest.evaluatedAt', () => {
   const contexts: TestContext[] = [];
