@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { QUEUE_NAME } from '../../../src/features/approvals/queue.js';
 import { RequestsRepository } from '../../../src/features/approvals/requests.repository.js';
-import { createKey } from '../../e2e/workflow/fixtures.js';
+import { createSkaKey, requestStatus, signRequest } from '../../e2e/workflow/fixtures.js';
 import { createTestContext, type TestContext } from '../../helpers/app.js';
 import {
   approve,
@@ -24,36 +24,21 @@ describe('workflow recovery from the database alone', () => {
   const clock = new ManualClock();
   const approver: TestApprover = createApprover('Ed25519');
   const pair: TestApprover[] = [createApprover('Ed25519'), createApprover('P-256')];
-  /** an Ed25519 signing key whose use the rule governs */
-  const signingKey = (label: string, ruleUse: unknown) =>
-    createKey(ctx, 'sweep', {
-      label,
-      algorithm: 'ED',
-      attributes: { decrypt: false, sign: true, unwrap: false },
-      policy: { ruleUse, keyStatus: { blocked: false } },
-    });
 
   beforeAll(async () => {
     ctx = await createTestContext({ clock });
     await ctx.partition('sweep');
-    await signingKey(
-      'sweep-key',
-      rule([{ quorum: 1, approvers: [approver] }], { timelock: 120, timeout: 600 }),
-    );
-    await signingKey('sweep-pair-key', rule([{ quorum: 2, approvers: pair }], { timeout: 600 }));
+    await createSkaKey(ctx, 'sweep', 'sweep-key', {
+      ruleUse: rule([{ quorum: 1, approvers: [approver] }], { timelock: 120, timeout: 600 }),
+    });
+    await createSkaKey(ctx, 'sweep', 'sweep-pair-key', {
+      ruleUse: rule([{ quorum: 2, approvers: pair }], { timeout: 600 }),
+    });
   });
   afterAll(async () => ctx?.close());
 
-  const status = async (id: string) =>
-    (await ctx.call('sweep', ['keyOperation'], { method: 'GET', url: `/v1/request/${id}` })).json();
-  const newRequest = async (signKeyName = 'sweep-key') =>
-    (
-      await ctx.call('sweep', ['keyOperation'], {
-        method: 'POST',
-        url: '/v1/sign',
-        body: { signRequest: { payload: 'c3dlZXA=', signKeyName, signatureAlgorithm: 'EDDSA' } },
-      })
-    ).json().signRequestId as string;
+  const status = (id: string) => requestStatus(ctx, 'sweep', id);
+  const newRequest = (keyName = 'sweep-key') => signRequest(ctx, 'sweep', keyName, 'sweep');
 
   it('finds decisions no job evaluated, releases timelocks and expires requests', async () => {
     const approved = await newRequest();
@@ -70,7 +55,7 @@ describe('workflow recovery from the database alone', () => {
     expect(await ctx.app.workflow.engine.sweep()).toBe(1);
     const waiting = await status(approved);
     expect(waiting.status).toBe('APPROVED');
-    expect(Date.parse(waiting.executableAt) - Date.parse(waiting.createdAt)).toBe(120_000);
+    expect(Date.parse(waiting.executableAt!) - Date.parse(waiting.createdAt)).toBe(120_000);
     expect(await ctx.app.workflow.engine.sweep()).toBe(0);
 
     clock.advance(121);
@@ -124,7 +109,7 @@ describe('workflow recovery from the database alone', () => {
     expect(await queue.depth()).toBe(open.length);
     expect(await engine.rearm()).toBe(open.length);
     for (const id of open) {
-      const expiresAt = Date.parse((await status(id)).expiresAt);
+      const expiresAt = Date.parse((await status(id)).expiresAt!);
       await queue.evaluate(id, `expiry-${expiresAt}`, new Date(expiresAt));
     }
     expect(await queue.depth()).toBe(open.length);
@@ -135,17 +120,19 @@ describe('workflow recovery from the database alone', () => {
   it('a look that moves the expiry stores it before it settles what it read: a process stopped in between leaves the decision to the sweep', async () => {
     const quick = createApprover('Ed25519');
     const slow = createApprover('P-256');
-    await signingKey('sweep-two-tokens-key', {
-      tokens: [
-        tokenOf([{ quorum: 1, approvers: [quick] }], { name: 'quick', timeout: 600 }),
-        tokenOf([{ quorum: 1, approvers: [slow] }], { name: 'slow', timeout: 3600 }),
-      ],
+    await createSkaKey(ctx, 'sweep', 'sweep-two-tokens-key', {
+      ruleUse: {
+        tokens: [
+          tokenOf([{ quorum: 1, approvers: [quick] }], { name: 'quick', timeout: 600 }),
+          tokenOf([{ quorum: 1, approvers: [slow] }], { name: 'slow', timeout: 3600 }),
+        ],
+      },
     });
     const id = await newRequest('sweep-two-tokens-key');
     const lifetime = async () => {
       const now = await status(id);
       expect(now.status).toBe('PENDING');
-      return Date.parse(now.expiresAt) - Date.parse(now.createdAt);
+      return Date.parse(now.expiresAt!) - Date.parse(now.createdAt);
     };
     // the later of the two tokens' deadlines, until the slow token can no longer be met
     expect(await lifetime()).toBe(3_600_000);

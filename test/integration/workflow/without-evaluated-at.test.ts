@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createKey } from '../../e2e/workflow/fixtures.js';
+import { createSkaKey, requestStatus, signRequest } from '../../e2e/workflow/fixtures.js';
 import { createTestContext, type TestContext, type TestContextOptions } from '../../helpers/app.js';
 import {
   approve,
@@ -29,14 +29,8 @@ describe('the workflow without SkaRequest.evaluatedAt', () => {
     const ctx = await createTestContext(options);
     contexts.push(ctx);
     await ctx.partition(partition);
-    await createKey(ctx, partition, {
-      label: 'governed',
-      algorithm: 'ED',
-      attributes: { decrypt: false, sign: true, unwrap: false },
-      policy: {
-        ruleUse: rule([{ quorum: 1, approvers: [approver] }], { timeout: 600 }),
-        keyStatus: { blocked: false },
-      },
+    await createSkaKey(ctx, partition, 'governed', {
+      ruleUse: rule([{ quorum: 1, approvers: [approver] }], { timeout: 600 }),
     });
     await ctx.prisma.$executeRawUnsafe('ALTER TABLE "SkaRequest" DROP COLUMN "evaluatedAt"');
     return ctx;
@@ -45,20 +39,10 @@ describe('the workflow without SkaRequest.evaluatedAt', () => {
     for (const ctx of contexts) await ctx.close();
   });
 
-  const call = (ctx: TestContext, method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown) =>
+  const call = (ctx: TestContext, method: 'POST' | 'DELETE', url: string, body?: unknown) =>
     ctx.call(partition, ['keyOperation'], { method, url, body });
-  const newRequest = async (ctx: TestContext) => {
-    const created = await call(ctx, 'POST', '/v1/sign', {
-      signRequest: { payload: 'bm8gZXZhbHVhdGVkQXQ=', signKeyName: 'governed', signatureAlgorithm: 'EDDSA' },
-    });
-    expect(created.statusCode, created.body).toBe(201);
-    return created.json().signRequestId as string;
-  };
-  const viewOf = async (ctx: TestContext, id: string) => {
-    const read = await call(ctx, 'GET', `/v1/request/${id}`);
-    expect(read.statusCode, read.body).toBe(200);
-    return read.json() as { status: string; result: string | null };
-  };
+  const newRequest = (ctx: TestContext) => signRequest(ctx, partition, 'governed', 'no evaluatedAt');
+  const viewOf = (ctx: TestContext, id: string) => requestStatus(ctx, partition, id);
   const statusOf = async (ctx: TestContext, id: string) => (await viewOf(ctx, id)).status;
 
   it('creates, lists, decides, sweeps, runs, expires, cancels and re-arms requests (no worker)', async () => {
