@@ -1,5 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSkaKey, requestStatus, signRequest } from '../../e2e/workflow/fixtures.js';
+import {
+  approvalBody,
+  createSkaKey,
+  expectTsbError,
+  keyAttributes,
+  postApproval,
+  requestStatus,
+  signRequest,
+} from '../../e2e/workflow/fixtures.js';
 import { createTestContext, type TestContext, type TestContextOptions } from '../../helpers/app.js';
 import {
   approve,
@@ -16,8 +24,8 @@ import { ManualClock } from '../../helpers/clock.js';
  * `SkaRequest.evaluatedAt` is neither written nor read by this release (prisma/schema.prisma: `@ignore`); the
  * release after drops the column. A request's paths run here against a database without it (creation, task
  * listing, approval and rejection through the sweep and through an API with its worker, execution, expiry,
- * cancelling, removal, the request listing, the re-arm): if a statement still named the column, or Prisma still
- * selected it, PostgreSQL would refuse it.
+ * cancelling, removal, the request listing, the re-arm, and the refusal of a replayed, a lower-role and a repeated
+ * approval): if a statement still named the column, or Prisma still selected it, PostgreSQL would refuse it.
  */
 describe('the workflow without SkaRequest.evaluatedAt', () => {
   const contexts: TestContext[] = [];
@@ -121,5 +129,26 @@ describe('the workflow without SkaRequest.evaluatedAt', () => {
     );
     expect(rejection.statusCode, rejection.body).toBe(200);
     expect((await waitForStatus(ctx, partition, rejected, ['REJECTED']))['status']).toBe('REJECTED');
+  });
+
+  it('refuses a replayed, a lower-role and a repeated approval, and runs the request once', async () => {
+    const ctx = await contextWithoutColumn({ worker: true });
+    const [target, other] = [await newRequest(ctx), await newRequest(ctx)];
+    const targetApproval = approvalBody(approver, await taskOf(ctx, partition, approver, target));
+    const otherTask = await taskOf(ctx, partition, approver, other);
+    // the target's approval aimed at the other request's task
+    expectTsbError(await postApproval(ctx, partition, { ...targetApproval, id: otherTask.id }), 400, 403);
+    // a credential without the approver role
+    expectTsbError(await call(ctx, 'POST', '/v1/approval', targetApproval), 403, 400);
+    expect(await statusOf(ctx, other)).toBe('PENDING');
+    expect(await statusOf(ctx, target)).toBe('PENDING');
+
+    expect((await postApproval(ctx, partition, targetApproval)).statusCode).toBe(200);
+    expect(await statusOf(ctx, target)).toBe('EXECUTED');
+    // the same approval again
+    expectTsbError(await postApproval(ctx, partition, targetApproval), 409, 500);
+    const attributes = await keyAttributes(ctx, partition, 'governed');
+    expect(attributes.json().json.keyUsageCount).toBe(1);
+    expect(await statusOf(ctx, other)).toBe('PENDING');
   });
 });
