@@ -33,9 +33,9 @@ function incompatibleChanges(sql: string): string[] {
       .split(/,(?=\s*(?:ADD|DROP|ALTER)\b)/i);
     for (const clause of clauses.map((text) => text.replace(/^"?\s*/, '').trim())) {
       const dropped = /^DROP (?:COLUMN )?(?:IF EXISTS )?"?(\w+)"?/i.exec(clause);
-      if (dropped && !/^DROP CONSTRAINT/i.test(clause) && !DROPS_ALLOWED.includes(`${table}.${dropped[1]}`))
-        found.push(`${table}: ${clause}`);
       if (/^DROP CONSTRAINT/i.test(clause)) found.push(`${table}: ${clause}`);
+      else if (dropped && !DROPS_ALLOWED.includes(`${table}.${dropped[1]}`))
+        found.push(`${table}: ${clause}`);
       if (/^ALTER (?:COLUMN )?"?\w+"? (?:SET NOT NULL|DROP DEFAULT|(?:SET DATA )?TYPE)/i.test(clause))
         found.push(`${table}: ${clause}`);
       if (/^ADD (?:COLUMN )?/i.test(clause) && /NOT NULL/i.test(clause) && !/\bDEFAULT\b/i.test(clause))
