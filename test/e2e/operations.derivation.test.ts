@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { HDKey } from '@scure/bip32';
@@ -187,6 +188,87 @@ describe('BIP32 key derivation (secp256k1)', () => {
     const labels = await t.call(P, [...KM], { method: 'GET', url: '/v1/key' });
     expect(labels.json()).not.toContain('flat-child');
     expect((await attributesOf('flat')).keyUsageCount).toBe(0);
+  });
+});
+
+describe('a derived key is no weaker than its parent', () => {
+  // With the parent's chain code, which every caller sees in derivedAttributes, an unhardened child's private
+  // key gives the parent's (k_parent = k_child - IL mod n), and a hardened child's gives its subtree.
+  const E = 'exporting';
+  const exportable = { ...derivable, extractable: true, sensitive: false };
+  const create = (label: string, attributes: object) =>
+    t.call(E, [...KM], {
+      method: 'POST',
+      url: '/v1/key',
+      body: { label, algorithm: 'EC', curveOid: '1.3.132.0.10', attributes },
+    });
+  const deriveIn = (body: object) => t.call(E, [...KM], { method: 'POST', url: '/v1/derivedKey', body });
+  const exportPlain = (label: string) =>
+    t.call(E, [...KM], { method: 'POST', url: '/v1/key/export/plain', body: { label } });
+  const scalarOf = (pkcs8Base64: string) => {
+    const jwk = createPrivateKey({
+      key: Buffer.from(pkcs8Base64, 'base64'),
+      format: 'der',
+      type: 'pkcs8',
+    }).export({ format: 'jwk' });
+    return Buffer.from(jwk.d as string, 'base64url');
+  };
+
+  beforeAll(async () => {
+    await t.partition(E, { allowKeyExport: true });
+    expect((await create('kept', derivable)).statusCode).toBe(201);
+    expect((await create('open', exportable)).statusCode).toBe(201);
+  });
+
+  it.each([
+    ['an unhardened child made extractable', 'kept/7', { extractable: true }, 'extractable'],
+    ['a hardened child made extractable', "kept/44'/0'/0'", { extractable: true }, 'extractable'],
+    ['a child made non-sensitive', 'kept/7', { sensitive: false }, 'sensitive'],
+  ])(
+    'refuses %s of a non-extractable, sensitive parent (400 / 606), and stores nothing',
+    async (_, label, weaker, attribute) => {
+      const response = await deriveIn({
+        label,
+        newLabel: 'leak',
+        attributes: { sign: true, decrypt: false, unwrap: false, ...weaker },
+      });
+      expect(response.statusCode, response.body).toBe(400);
+      expect(response.json()).toMatchObject({ errorCode: 606, reason: 'res.error.key.attributes.invalid' });
+      expect(response.json().message).toContain(`attributes.${attribute}`);
+      const labels = await t.call(E, [...KM], { method: 'GET', url: '/v1/key' });
+      expect(labels.json()).not.toContain('leak');
+    },
+  );
+
+  it('derives a child as strict as its parent, or stricter, and refuses its plain export', async () => {
+    const same = await deriveIn({ label: 'kept/7', newLabel: 'kept-7' });
+    expect(same.statusCode, same.body).toBe(201);
+    const stricter = await deriveIn({
+      label: 'open/8',
+      newLabel: 'open-8-kept',
+      attributes: { sign: true, decrypt: false, unwrap: false },
+    });
+    expect(stricter.statusCode, stricter.body).toBe(201);
+    for (const label of ['kept-7', 'open-8-kept']) expect((await exportPlain(label)).statusCode).toBe(403);
+  });
+
+  it("an exportable parent's child may be exported: the BIP32 child of the parent's exported key (@scure/bip32)", async () => {
+    const derived = await deriveIn({ label: 'open/7', newLabel: 'open-7', attributes: exportable });
+    expect(derived.statusCode, derived.body).toBe(201);
+    const parent = await exportPlain('open');
+    const child = await exportPlain('open-7');
+    expect(parent.statusCode, parent.body).toBe(200);
+    expect(child.statusCode, child.body).toBe(200);
+    const chainCode = (
+      await t.call(E, [...KM], { method: 'POST', url: '/v1/key/attributes', body: { label: 'open' } })
+    ).json().json.derivedAttributes.derivationValue;
+    const node = new HDKey({
+      privateKey: scalarOf(parent.json().privateKey),
+      chainCode: Buffer.from(chainCode, 'hex'),
+    });
+    expect(scalarOf(child.json().privateKey)).toEqual(
+      Buffer.from(node.deriveChild(7).privateKey as Uint8Array),
+    );
   });
 });
 

@@ -39,6 +39,7 @@ export class DeriveAddressOperations {
     }
     const { key, derived } = await this.resolver.derived(partition, label, input.password, path);
     const parentAttributes = key.attributes as unknown as KeyAttributes;
+    if (input.attributes) assertNoWeakerThanParent(label, parentAttributes, input.attributes);
     const attributes: KeyAttributesInput = input.attributes ?? {
       decrypt: parentAttributes.decrypt,
       sign: parentAttributes.sign,
@@ -90,5 +91,29 @@ export class DeriveAddressOperations {
     }
     if (!spki) throw new TsbError('INVALID_KEY_TYPE', `key "${label}" has no public key`);
     return keyAddress(key.addressFormat as AddressFormat, spki);
+  }
+}
+
+/**
+ * A child holds what its parent holds: with the parent's chain code (public in `derivedAttributes`) an
+ * unhardened child's private key gives the parent's, and a hardened child's gives its whole subtree. So a
+ * child may be no more extractable, and no less sensitive, than its parent.
+ */
+function assertNoWeakerThanParent(
+  parentLabel: string,
+  parent: KeyAttributes,
+  requested: KeyAttributesInput,
+): void {
+  if (requested.extractable === true && !parent.extractable) {
+    throw new TsbError(
+      'KEY_ATTRIBUTES_INVALID',
+      `attributes.extractable: key "${parentLabel}" is not extractable, so no key derived from it can be`,
+    );
+  }
+  if (requested.sensitive === false && parent.sensitive) {
+    throw new TsbError(
+      'KEY_ATTRIBUTES_INVALID',
+      `attributes.sensitive: key "${parentLabel}" is sensitive, so every key derived from it must be`,
+    );
   }
 }
