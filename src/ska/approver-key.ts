@@ -4,6 +4,7 @@
  * approver is always identified by the same {@link ApproverKeyInfo.fingerprint}.
  */
 import { createHash, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import {
   Asn1Error,
   children,
@@ -150,8 +151,8 @@ function parseSpki(der: Uint8Array, where: string): ApproverKeyInfo {
   } catch (err) {
     throw new TsbError('PARSING_KEY', `${where}: public key could not be parsed (${(err as Error).message})`);
   }
-  const spki = key.export({ format: 'der', type: 'spki' });
-  const base = { spki, fingerprint: sha256Hex(spki) };
+  const identity = (spki: Buffer) => ({ spki, fingerprint: sha256Hex(spki) });
+  const base = identity(key.export({ format: 'der', type: 'spki' }));
   const details = key.asymmetricKeyDetails ?? {};
 
   switch (key.asymmetricKeyType) {
@@ -177,15 +178,43 @@ function parseSpki(der: Uint8Array, where: string): ApproverKeyInfo {
           `${where}: EC curve ${details.namedCurve ?? '(explicit parameters)'} is not supported for approvers (supported: P-256, P-384, P-521, secp256k1)`,
         );
       }
-      return { keyType: 'EC', keyAlgorithm: curve, ...base };
+      return { keyType: 'EC', keyAlgorithm: curve, ...identity(uncompressedSpki(key)) };
     }
     case 'ed25519':
+      assertFullOrderEd25519(keyBits.subarray(1), where);
       return { keyType: 'ED', keyAlgorithm: 'Ed25519', ...base };
     default:
       throw new TsbError(
         'UNSUPPORTED_APPROVER_KEY_TYPE',
         `${where}: approver key type ${key.asymmetricKeyType ?? 'unknown'} is not supported (supported: ${SUPPORTED_APPROVER_KEY_TYPES})`,
       );
+  }
+}
+
+/**
+ * Node exports an EC key in the point encoding it was given (uncompressed, compressed or hybrid); through
+ * its JWK the point comes out uncompressed, so that one key is one approver whatever encoding names it.
+ */
+function uncompressedSpki(key: KeyObject): Buffer {
+  return createPublicKey({ key: key.export({ format: 'jwk' }), format: 'jwk' }).export({
+    format: 'der',
+    type: 'spki',
+  });
+}
+
+/**
+ * A small-order Ed25519 key (the identity and the other torsion points) has signatures that verify for many
+ * messages without any private key, in verifiers that accept them; such a key approves for no one.
+ */
+function assertFullOrderEd25519(raw: Uint8Array, where: string): void {
+  let smallOrder: boolean;
+  try {
+    smallOrder = ed25519.Point.fromBytes(raw).isSmallOrder();
+  } catch {
+    throw new TsbError('PARSING_KEY', `${where}: not a valid Ed25519 public key`);
+  }
+  if (smallOrder) {
+    throw new TsbError('PARSING_KEY', `${where}: a small-order Ed25519 key cannot identify an approver`);
   }
 }
 

@@ -217,7 +217,50 @@ const badEcPoint = seq(
   bitString(Buffer.alloc(65, 9)),
 );
 
+/** The P-256 key p256 with its point compressed (02/03 ‖ x) or hybrid (06/07 ‖ x ‖ y), as SEC 1 allows. */
+function p256Encoded(form: 'compressed' | 'hybrid'): Buffer {
+  const uncompressed = p256.subarray(-65);
+  const odd = (uncompressed[64]! & 1) === 1;
+  const point =
+    form === 'compressed'
+      ? Buffer.concat([Buffer.from([odd ? 3 : 2]), uncompressed.subarray(1, 33)])
+      : Buffer.concat([Buffer.from([odd ? 7 : 6]), uncompressed.subarray(1)]);
+  return seq(seq(oid('1.2.840.10045.2.1'), oid('1.2.840.10045.3.1.7')), bitString(point));
+}
+/** Ed25519 SubjectPublicKeyInfo of 32 raw bytes. */
+const ed25519Spki = (raw: Uint8Array) => seq(seq(oid('1.3.101.112')), bitString(raw));
+const ED25519_IDENTITY = Buffer.concat([Buffer.from([1]), Buffer.alloc(31)]);
+// a point of order 8 (RFC 8032 torsion subgroup), as listed in the ZIP-215 test vectors
+const ED25519_ORDER_8 = Buffer.from(
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'hex',
+);
+
 const errorCases: ErrorCase[] = [
+  [
+    'one EC key twice in a group, uncompressed and compressed',
+    policyWith([group([pk(p256, 'a'), pk(p256Encoded('compressed'), 'b')], 2)]),
+    606,
+    'approvals[1]',
+  ],
+  [
+    'one EC key twice in a group, uncompressed and hybrid',
+    policyWith([group([pk(p256, 'a'), pk(p256Encoded('hybrid'), 'b')], 2)]),
+    606,
+    'approvals[1]',
+  ],
+  [
+    'the Ed25519 identity point',
+    policyWith([group([pk(ed25519Spki(ED25519_IDENTITY))])]),
+    407,
+    'small-order',
+  ],
+  [
+    'an Ed25519 point of order 8',
+    policyWith([group([pk(ed25519Spki(ED25519_ORDER_8))])]),
+    407,
+    'small-order',
+  ],
   // 606 semantic
   [
     'quorum above number of approvals',
