@@ -1,4 +1,4 @@
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { HDKey } from '@scure/bip32';
@@ -269,6 +269,65 @@ describe('a derived key is no weaker than its parent', () => {
     expect(scalarOf(child.json().privateKey)).toEqual(
       Buffer.from(node.deriveChild(7).privateKey as Uint8Array),
     );
+  });
+});
+
+describe('a key with SKA approval rules', () => {
+  const approver = generateKeyPairSync('ed25519')
+    .publicKey.export({ format: 'der', type: 'spki' })
+    .toString('base64');
+  const oneApprover = {
+    tokens: [
+      {
+        name: 'T',
+        timelock: 0,
+        timeout: 0,
+        groups: [{ name: 'G', quorum: 1, approvals: [{ type: 'public_key', name: 'A', value: approver }] }],
+      },
+    ],
+  };
+  const createWithPolicy = async (label: string, policy: object) => {
+    const response = await t.call(P, [...KM], {
+      method: 'POST',
+      url: '/v1/key',
+      body: { label, algorithm: 'EC', curveOid: '1.3.132.0.10', attributes: derivable, policy },
+    });
+    expect(response.statusCode, response.body).toBe(201);
+  };
+
+  it.each([
+    ['ruleUse', { ruleUse: oneApprover }, false],
+    ['ruleBlock only', { ruleBlock: oneApprover }, true],
+  ])(
+    'has no stored children (%s): a copy would escape a later block or policy change (403 / 400)',
+    async (name, policy, signsWithoutApproval) => {
+      const label = `ska-${name.replace(/ /g, '-')}`;
+      await createWithPolicy(label, policy);
+      for (const path of ["44'/0'", '7']) {
+        const response = await derive({ label: `${label}/${path}`, newLabel: `${label}-copy` });
+        expect(response.statusCode, response.body).toBe(403);
+        expect(response.json()).toMatchObject({ errorCode: 400, reason: 'res.error.security.not.allowed' });
+        expect(response.json().message).toContain(`"${label}/<path>"`);
+      }
+      const labels = await t.call(P, [...KM], { method: 'GET', url: '/v1/key' });
+      expect(labels.json()).not.toContain(`${label}-copy`);
+      // the path itself stays under the rules: under ruleUse no signature without an approval
+      const signed = await signResponse(`${label}/44'/0'`, 'SHA256_WITH_ECDSA');
+      expect(signed.statusCode === 200, signed.body).toBe(signsWithoutApproval);
+    },
+  );
+
+  it('a policy without approval rules (null rules, as btc-hsm-broadcaster sends) still has stored children', async () => {
+    await createWithPolicy('no-rules', {
+      ruleUse: null,
+      ruleBlock: null,
+      ruleUnblock: null,
+      ruleModify: null,
+      keyStatus: { blocked: false },
+    });
+    const response = await derive({ label: "no-rules/44'", newLabel: 'no-rules-child' });
+    expect(response.statusCode, response.body).toBe(201);
+    expect(await sign('no-rules-child', DET)).toEqual(await sign("no-rules/44'", DET));
   });
 });
 

@@ -11,7 +11,7 @@ import type { KeyAttributes, KeyAttributesInput } from '../../keystore/key-attri
 import type { PasswordInput } from '../../keystore/key-password.js';
 import type { KeyStore } from '../../keystore/keys/key-store.js';
 import { toPolicyJson } from '../../ska/policy-json.js';
-import type { NormalizedPolicy } from '../../ska/policy-normalized.js';
+import { isEmptyRule, type NormalizedPolicy, RULE_NAMES } from '../../ska/policy-normalized.js';
 import type { DeriveInput } from './key-operations.types.js';
 import type { KeyResolver } from './key-resolver.js';
 import type { OperationUses } from './operation-uses.js';
@@ -38,6 +38,15 @@ export class DeriveAddressOperations {
       );
     }
     const { key, derived } = await this.resolver.derived(partition, label, input.password, path);
+    const policy = key.policy as unknown as NormalizedPolicy | null;
+    if (policy !== null && RULE_NAMES.some((name) => !isEmptyRule(policy[name]))) {
+      // a stored child would sign for the parent's addresses under a copy of its rules, out of reach of a later
+      // block or policy change of the parent; the child's name as a path keeps every use under the parent's
+      throw new TsbError(
+        'SECURITY_NOT_ALLOWED',
+        `key "${label}" has SKA approval rules: a key derived from it cannot be stored as a key of its own; name it "${label}/<path>" to use it under those rules`,
+      );
+    }
     const parentAttributes = key.attributes as unknown as KeyAttributes;
     if (input.attributes) assertNoWeakerThanParent(label, parentAttributes, input.attributes);
     const attributes: KeyAttributesInput = input.attributes ?? {
@@ -58,13 +67,7 @@ export class DeriveAddressOperations {
       label: input.newLabel,
       material: derived.material,
       attributes,
-      policy:
-        key.policy === null
-          ? null
-          : {
-              ...toPolicyJson(key.policy as unknown as NormalizedPolicy),
-              keyStatus: { blocked: key.blocked },
-            },
+      policy: policy === null ? null : { ...toPolicyJson(policy), keyStatus: { blocked: key.blocked } },
       password: input.newPassword,
       chainCode: derived.chainCode,
       derivation: { type: derivationType, value: derived.derivationValue },
