@@ -113,6 +113,14 @@ export class ApprovalGate {
       this.authorizeWorkflow(partition, rule!, { ...operation, key }, authorization, what);
       return null;
     }
+    if (!partition.approverKeyAuthentication) {
+      // a pre-signed approval proves only its approver key; a partition with approver keys off wants
+      // approvals from credentials with the approver role, which only the workflow's decisions carry
+      throw new TsbError(
+        'MISSING_APPROVAL',
+        `${what}: this partition accepts approvals only from approvers who present a credential (approver keys off), so signedApprovals are refused; use the asynchronous endpoint`,
+      );
+    }
     return this.authorizePresented(rule!, { ...operation, key }, authorization.entries, what);
   }
 

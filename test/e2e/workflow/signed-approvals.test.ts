@@ -257,6 +257,21 @@ describe('pre-signed approvals (signedApprovals) on the synchronous endpoints', 
     });
   });
 
+  it('a partition with approver keys off refuses them (403 / 401), and counts no use', async () => {
+    const { id } = await ctx.hsm.partitions.requireByName(P);
+    const before = await useCount('ps-sign');
+    await ctx.hsm.partitions.updateApproverKeyAuthentication(id, false);
+    try {
+      const refused = await syncSign([presigned(a), presigned(c)]);
+      expectRefusal(refused, /approver keys off/);
+    } finally {
+      await ctx.hsm.partitions.updateApproverKeyAuthentication(id, true);
+    }
+    expect(await useCount('ps-sign')).toBe(before);
+    const signed = await syncSign([presigned(a), presigned(c)]);
+    expect(signed.statusCode, signed.body).toBe(200);
+  });
+
   describe('an approval authorizes one operation, once', () => {
     it('a replay of a spent approval set, by the same or another credential, is refused and counts no use', async () => {
       const approvals = await Promise.all([presigned(a), presigned(c)]);
