@@ -7,6 +7,9 @@ import { PROJECT_ROOT } from './lib/project-root.js';
  * The only reader of process.env. Everything else receives a frozen Config.
  * Every problem is collected, so one start-up names all bad or missing variables at once.
  */
+/** The host names requests without credentials may address in the mode without authentication, by default. */
+export const AUTH_NONE_DEFAULT_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '::1'];
+
 export interface Config {
   host: string;
   port: number;
@@ -22,6 +25,11 @@ export interface Config {
    * every role in this one partition. null = every request needs credentials. Never with TLS client authentication.
    */
   authNonePartition: string | null;
+  /**
+   * Host names (of the request's Host header, lower case, without port) that requests without credentials must
+   * address in that mode; '*' = any. A DNS-rebinding page or another machine on the network names another host.
+   */
+  authNoneHosts: readonly string[];
   jwt: {
     /** PEM public key (or certificate) used to verify bearer tokens; null = the service's own issuer key in dataDir. */
     publicKeyFile: string | null;
@@ -165,6 +173,19 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     }
   }
 
+  const authNoneHosts = (optional('TSB_AUTH_NONE_HOSTS') ?? AUTH_NONE_DEFAULT_HOSTS.join(','))
+    .split(',')
+    .map((host) =>
+      host
+        .trim()
+        .toLowerCase()
+        .replace(/^\[(.*)\]$/, '$1'),
+    )
+    .filter((host) => host !== '');
+  if (authNoneHosts.length === 0) {
+    problems.push('TSB_AUTH_NONE_HOSTS must list at least one host name (or * for any)');
+  }
+
   const metricsToken = readMetricsToken(optional('TSB_METRICS_TOKEN'), problems);
   const metricsPublic = text('TSB_METRICS_PUBLIC', 'false') === 'true';
   if (metricsPublic && metricsToken !== null) {
@@ -185,6 +206,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     masterKey,
     tls: certFile && keyFile ? { certFile, keyFile, clientCaFile } : null,
     authNonePartition,
+    authNoneHosts,
     jwt: {
       publicKeyFile: readableFile('JWT_PUBLIC_KEY_FILE'),
       privateKeyFile: readableFile('JWT_PRIVATE_KEY_FILE'),

@@ -4,7 +4,7 @@
  * caller's roles are the union of theirs.
  */
 import { type Clock, systemClock } from '../clock.js';
-import type { Config } from '../config.js';
+import { AUTH_NONE_DEFAULT_HOSTS, type Config } from '../config.js';
 import { TsbError } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { BoundedTtlCache } from '../lib/ttl-cache.js';
@@ -43,6 +43,8 @@ export interface PresentedCredentials {
   authorization?: string | undefined;
   apiKey?: string | readonly string[] | undefined;
   clientCertificate?: PresentedClientCertificate | null;
+  /** the host name the request addressed (Host header, without port) */
+  host?: string;
 }
 
 interface Resolved {
@@ -79,6 +81,8 @@ export class Authenticator {
     private readonly noAuthentication: {
       partitionName: string;
       resolvePartition: PartitionResolver;
+      /** host names requests without credentials must address; '*' = any */
+      hosts: readonly string[];
     } | null = null,
   ) {}
 
@@ -161,7 +165,9 @@ export class Authenticator {
           `the TLS client certificate (SHA-256 ${unregisteredCertificate}) is not registered for a partition; ${ACCEPTED_METHODS_TEXT}`,
         );
       }
-      if (this.noAuthentication && nothingPresented(presented)) return this.anonymous(this.noAuthentication);
+      if (this.noAuthentication && nothingPresented(presented)) {
+        return this.anonymous(this.noAuthentication, presented.host);
+      }
       throw new TsbError('MISSING_ACCESS_TOKEN', `no credentials: ${ACCEPTED_METHODS_TEXT}`);
     }
     if (resolved.some((entry) => entry.partitionId !== first.partitionId)) {
@@ -180,13 +186,21 @@ export class Authenticator {
     };
   }
 
-  private async anonymous({
-    partitionName,
-    resolvePartition,
-  }: {
-    partitionName: string;
-    resolvePartition: PartitionResolver;
-  }): Promise<Caller> {
+  private async anonymous(
+    {
+      partitionName,
+      resolvePartition,
+      hosts,
+    }: { partitionName: string; resolvePartition: PartitionResolver; hosts: readonly string[] },
+    host: string | undefined,
+  ): Promise<Caller> {
+    const addressed = (host ?? '').toLowerCase().replace(/^\[(.*)\]$/, '$1');
+    if (!hosts.includes('*') && !hosts.includes(addressed)) {
+      throw new TsbError(
+        'MISSING_ACCESS_TOKEN',
+        `no credentials: without them this development service answers only requests addressed to ${hosts.join(', ')} (TSB_AUTH_NONE_HOSTS), and this one names "${addressed}"`,
+      );
+    }
     const partition = await resolvePartition(partitionName);
     if (!partition) {
       throw new TsbError(
@@ -209,7 +223,7 @@ export function nothingPresented(presented: PresentedCredentials): boolean {
 
 export interface CreateAuthenticatorOptions {
   prisma: PrismaClient;
-  config: Pick<Config, 'jwt' | 'dataDir'> & Partial<Pick<Config, 'authNonePartition'>>;
+  config: Pick<Config, 'jwt' | 'dataDir'> & Partial<Pick<Config, 'authNonePartition' | 'authNoneHosts'>>;
   clock?: Clock;
   /** Preloaded JWT keys (else read from the configuration or the data folder). */
   jwtKeys?: JwtKeys;
@@ -232,7 +246,13 @@ export function createAuthenticator({
     jwt,
     new ApiKeyStore(prisma, withClock),
     new ClientCertificateStore(prisma, withClock),
-    config.authNonePartition ? { partitionName: config.authNonePartition, resolvePartition } : null,
+    config.authNonePartition
+      ? {
+          partitionName: config.authNonePartition,
+          resolvePartition,
+          hosts: config.authNoneHosts ?? AUTH_NONE_DEFAULT_HOSTS,
+        }
+      : null,
   );
 }
 

@@ -42,7 +42,7 @@ declare module 'fastify' {
 }
 
 export interface AuthPluginOptions {
-  config: Pick<Config, 'jwt' | 'dataDir'> & Partial<Pick<Config, 'authNonePartition'>>;
+  config: Pick<Config, 'jwt' | 'dataDir'> & Partial<Pick<Config, 'authNonePartition' | 'authNoneHosts'>>;
   prisma: PrismaClient;
   /** Built from prisma and config when not given. */
   authenticator?: Authenticator;
@@ -117,6 +117,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
       authorization: request.headers.authorization,
       apiKey: headerValue(request.headers['x-api-key']),
       clientCertificate: presentedClientCertificate(request),
+      host: request.hostname,
     };
     if (auth.approverSignature && nothingPresented(presented) && authenticator.anonymousPartition === null) {
       await options.onApproverKeyRequest?.(request, reply);

@@ -75,6 +75,42 @@ describe('TSB_AUTH_NONE_PARTITION', () => {
     expect(JSON.stringify(other.json())).not.toContain('dev-key');
   });
 
+  it('answers requests without credentials only when they address a loopback name (DNS rebinding, the network)', async () => {
+    const listKeys = (host: string) =>
+      ctx.app.inject({ method: 'GET', url: '/v1/key', headers: { ...JSON_HEADERS, host } });
+    for (const host of ['localhost:8080', '127.0.0.1:8080', '[::1]:8080', 'LOCALHOST']) {
+      const response = await listKeys(host);
+      expect(response.statusCode, `${host}: ${response.body}`).toBe(200);
+    }
+    // a page whose name was rebound to 127.0.0.1 still sends its own name; a neighbour sends this machine's address
+    for (const host of ['attacker.example:8080', '192.168.1.10:8080', 'localhost.attacker.example']) {
+      const response = await listKeys(host);
+      expect(response.statusCode, host).toBe(401);
+      expect(response.json()).toMatchObject({ errorCode: 406, reason: 'res.error.missing.access.token' });
+      expect(response.json().message).toContain('TSB_AUTH_NONE_HOSTS');
+    }
+    const created = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/key',
+      headers: { ...JSON_HEADERS, host: 'attacker.example' },
+      payload: JSON.stringify({
+        label: 'rebound',
+        algorithm: 'AES',
+        keySize: 256,
+        attributes: { decrypt: true, sign: false, unwrap: false, extractable: true },
+      }),
+    });
+    expect(created.statusCode).toBe(401);
+    expect((await listKeys('localhost')).json()).not.toContain('rebound');
+    // a credential still acts whatever host it names
+    const withToken = await ctx.app.inject({
+      method: 'GET',
+      url: '/v1/key',
+      headers: { ...(await ctx.as(DEV, ['keyManagement'])), host: 'attacker.example' },
+    });
+    expect(withToken.statusCode, withToken.body).toBe(200);
+  });
+
   it('warns on /readyz', async () => {
     const ready = await ctx.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.json().warnings.join(' ')).toMatch(/WITHOUT AUTHENTICATION.*TSB_AUTH_NONE_PARTITION=dev/);

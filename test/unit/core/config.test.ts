@@ -97,6 +97,16 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads TSB_AUTH_NONE_HOSTS: lower-case names without brackets, loopback names by default', () => {
+    expect(loadConfig({}).authNoneHosts).toEqual(['localhost', '127.0.0.1', '::1']);
+    expect(loadConfig({ TSB_AUTH_NONE_HOSTS: ' Dev.Local , [::1],* ' }).authNoneHosts).toEqual([
+      'dev.local',
+      '::1',
+      '*',
+    ]);
+    expect(() => loadConfig({ TSB_AUTH_NONE_HOSTS: ' , ' })).toThrow(/TSB_AUTH_NONE_HOSTS/);
+  });
+
   it('reads TSB_AUTH_NONE_PARTITION: a partition name, never with TLS client authentication', () => {
     expect(loadConfig({}).authNonePartition).toBeNull();
     expect(loadConfig({ TSB_AUTH_NONE_PARTITION: 'dev-1' }).authNonePartition).toBe('dev-1');
