@@ -44,3 +44,29 @@ export interface ApproverKeyCaller {
   fingerprint: string | null;
   partitionId: string | null;
 }
+
+/**
+ * A list of principals as one stored string (a request's `createdBy`, a proposal's `proposerPrincipal` and
+ * `deciderPrincipal`, the audit `credentialId`): joined by ",", with "%" and "," inside each principal written
+ * `%25` and `%2C`, so a principal holding a comma (a JWT subject such as `CN=alice,O=acme`) stays one principal.
+ * A principal without "%" or "," is written as is: the form the previous release wrote, and still reads.
+ */
+export function encodePrincipals(principals: readonly string[]): string {
+  return principals
+    .map((principal) => principal.replace(/[%,]/g, (c) => (c === '%' ? '%25' : '%2C')))
+    .join(',');
+}
+
+/**
+ * The principals of a string written by `encodePrincipals`. Only `%25` and `%2C` are escapes; any other "%" is
+ * kept, so a value of the previous release (joined by "," without escapes) reads as that release read it.
+ */
+export function decodePrincipals(stored: string): string[] {
+  if (stored === '') return [];
+  return stored.split(',').map((part) => part.replace(/%(25|2C)/g, (code) => (code === '%25' ? '%' : ',')));
+}
+
+/** Does a stored principal list (see `encodePrincipals`) name one of `principals`? Separation of duties asks this. */
+export function sharesPrincipal(stored: string, principals: readonly string[]): boolean {
+  return decodePrincipals(stored).some((principal) => principals.includes(principal));
+}

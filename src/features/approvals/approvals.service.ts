@@ -4,6 +4,7 @@
  * before anything is stored; a decision is recorded once per approver and request.
  */
 import { readFileSync } from 'node:fs';
+import { sharesPrincipal } from '../../auth/caller.js';
 import { parseClientCertificate } from '../../auth/client-certificates.js';
 import { TsbError } from '../../errors.js';
 import type { ApprovalTask, Partition, SkaRequest } from '../../generated/prisma/client.js';
@@ -437,7 +438,7 @@ function checkOpen(
   what: 'approval' | 'rejection',
 ): void {
   if (task.request.status !== 'PENDING') throw notOpen(task, what);
-  if (task.request.createdBy.split(',').some((id) => principals.includes(id))) {
+  if (sharesPrincipal(task.request.createdBy, principals)) {
     throw new TsbError(
       'SECURITY_NOT_ALLOWED',
       `the credential that created request ${task.requestId} cannot decide on it`,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { TSchema } from 'typebox';
-import { type Caller, principalsOf } from '../../auth/caller.js';
+import { type Caller, encodePrincipals, principalsOf } from '../../auth/caller.js';
 import type { Role } from '../../auth/roles.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import { EmptyResponse, errorResponses } from '../../http/common.schema.js';
@@ -38,7 +38,7 @@ const tags = ['Requests'];
 const commonErrors = errorResponses(400, 401, 403, 404, 409, 413, 500, 503);
 
 /** Who created a request (the principals of its credentials): they may not decide on it (separation of duties). */
-export const creatorOf = (caller: Caller): string => principalsOf(caller).join(',');
+export const creatorOf = (caller: Caller): string => encodePrincipals(principalsOf(caller));
 
 /**
  * TSB v1 asynchronous (workflow) requests (reference §2.4): each stores a request whose SKA rule decides

@@ -4,6 +4,7 @@
  * key, and runs at once when the rule needs no approval.
  */
 import { randomUUID } from 'node:crypto';
+import { encodePrincipals, sharesPrincipal } from '../../auth/caller.js';
 import { TsbError } from '../../errors.js';
 import type { Partition } from '../../generated/prisma/client.js';
 import type { DecryptInput, SignInput } from '../../hsm/key-operations/key-operations.types.js';
@@ -167,9 +168,7 @@ export class RequestsService {
    */
   async cancel(partition: Partition, id: string, canceller: Canceller): Promise<void> {
     const request = await this.require(partition, id);
-    const byCreator = request.createdBy
-      .split(',')
-      .some((principal) => canceller.principals.includes(principal));
+    const byCreator = sharesPrincipal(request.createdBy, canceller.principals);
     if (!byCreator && !canceller.keyManagement) {
       throw new TsbError(
         'SECURITY_NOT_ALLOWED',
@@ -178,7 +177,7 @@ export class RequestsService {
     }
     const reason = byCreator
       ? 'cancelled by the requester'
-      : `cancelled by keyManagement caller ${canceller.principals.join(',')}`;
+      : `cancelled by keyManagement caller ${encodePrincipals(canceller.principals)}`;
     if (await this.engine.cancel(request, reason)) return;
     const now = await this.repository.find(request.id);
     if (now && !isOpen(now.status)) {

@@ -4,7 +4,7 @@
  * material never are.
  */
 
-import type { ApproverKeyCaller, Caller } from '../../auth/caller.js';
+import { type ApproverKeyCaller, type Caller, encodePrincipals } from '../../auth/caller.js';
 import { type AuditRecord, SERVICE_CHAIN } from './audit-chain.js';
 
 /** Body fields that name the key an operation uses, in the order they are looked for. */
@@ -129,7 +129,7 @@ export function auditRecordOf(request: AuditedRequest): AuditRecord {
     at: request.at,
     credentialId:
       caller && caller.credentials.length > 0
-        ? clean(caller.credentials.map((c) => `${c.method}:${c.principal}`).join(','), MAX_LABEL)
+        ? clean(encodePrincipals(caller.credentials.map((c) => `${c.method}:${c.principal}`)), MAX_LABEL)
         : approverKey
           ? `approverKey:${approverKey.fingerprint}`
           : null,

@@ -5,6 +5,7 @@
  * compare-and-set (PENDING → EXECUTED | REJECTED | FAILED | EXPIRED), so a proposal runs at most once.
  */
 import { createHash } from 'node:crypto';
+import { encodePrincipals, sharesPrincipal } from '../../auth/caller.js';
 import { TsbError } from '../../errors.js';
 import {
   type OfficerProposal,
@@ -123,7 +124,7 @@ export class OfficerProposals {
           statement: toBytes(statementBytes),
           status: 'PENDING',
           proposedBy: officer.fingerprint,
-          proposerPrincipal: principals.join(','),
+          proposerPrincipal: encodePrincipals(principals),
           proposerSignature: toBytes(signatureOf(input)),
           createdAt: now,
           expiresAt: new Date(now.getTime() + this.options.proposalLifetimeSeconds * 1000),
@@ -148,7 +149,7 @@ export class OfficerProposals {
     this.verify(officer, approvalToBeSigned(proposal.statement), input, 'approval');
     const decision = {
       decidedBy: officer.fingerprint,
-      deciderPrincipal: principals.join(','),
+      deciderPrincipal: encodePrincipals(principals),
       deciderSignature: toBytes(signatureOf(input)),
       decidedAt: this.hsm.clock.now(),
     };
@@ -197,7 +198,7 @@ export class OfficerProposals {
       data: {
         status: 'REJECTED',
         decidedBy: officer.fingerprint,
-        deciderPrincipal: principals.join(','),
+        deciderPrincipal: encodePrincipals(principals),
         deciderSignature: toBytes(signatureOf(input)),
         decidedAt: this.hsm.clock.now(),
         reason,
@@ -238,7 +239,7 @@ export class OfficerProposals {
     if (officer.fingerprint === proposal.proposedBy) {
       throw new TsbError('SECURITY_NOT_ALLOWED', `the proposing officer cannot decide on their own proposal`);
     }
-    if (proposal.proposerPrincipal.split(',').some((principal) => principals.includes(principal))) {
+    if (sharesPrincipal(proposal.proposerPrincipal, principals)) {
       throw new TsbError(
         'SECURITY_NOT_ALLOWED',
         'the credential that submitted the proposal cannot decide on it: the second officer signs in on their own',

@@ -219,6 +219,28 @@ describe('refusals: the right error, and nothing changes', () => {
     await unchanged();
   });
 
+  it('a subject holding a comma (an X.500 name) is one principal: the proposer’s credential cannot approve or reject (403 / 400)', async () => {
+    const subject = 'CN=one person,O=acme';
+    const response = await propose(ctx, P, alice, setPolicy({ allowKeyExport: true }), { subject });
+    expect(response.statusCode, response.body).toBe(201);
+    const byComma = response.json() as { id: string; statement: string };
+    before = JSON.stringify(await policy());
+    expectTsbError(await decide(ctx, P, bob, byComma, { subject }), 403, 400);
+    expectTsbError(await decide(ctx, P, bob, byComma, { subject, reject: 'no' }), 403, 400);
+    expect((await proposalStatus(byComma.id))?.status).toBe('PENDING');
+    expect(JSON.stringify(await policy())).toBe(before);
+    // a subject that is only a part of the proposer's is another person: here it rejects, and is recorded whole
+    const byPart = await decide(ctx, P, bob, byComma, { subject: 'CN=one person', reject: 'not now' });
+    expect(byPart.statusCode, byPart.body).toBe(200);
+    expect((await proposalStatus(byComma.id))?.status).toBe('REJECTED');
+    expect(JSON.stringify(await policy())).toBe(before);
+    const stored = await ctx.prisma.officerProposal.findUniqueOrThrow({ where: { id: byComma.id } });
+    expect([stored.proposerPrincipal, stored.deciderPrincipal]).toEqual([
+      'sub:CN=one person%2CO=acme',
+      'sub:CN=one person',
+    ]);
+  });
+
   it('refuses a revoked officer, as proposer and as approver (403 / 413)', async () => {
     const partition = await ctx.hsm.partitions.requireByName(P);
     const byCarol = await proposed(ctx, P, carol, setPolicy({ allowKeyExport: true }));

@@ -267,6 +267,32 @@ describe('approval attacks', () => {
     expect((await post('bob')).statusCode).toBe(200);
   });
 
+  it('a subject holding a comma (an X.500 name) is one principal: the token that created a request cannot approve it (403 / 400)', async () => {
+    // the creator's principals are stored as one string; "CN=alice,O=acme" must not read back as "CN=alice" and "O=acme"
+    const headers = {
+      authorization: `Bearer ${await issueTestToken(ctx.config, P, ['keyOperation', 'approver'], 'CN=alice,O=acme')}`,
+    };
+    const id = await signRequestAs(headers, 'target');
+    const body = approvalBody(a, await task(a, id));
+    await refused(
+      id,
+      () => ctx.app.inject({ method: 'POST', url: '/v1/approval', headers, payload: body }),
+      403,
+      400,
+    );
+    const stored = await ctx.prisma.skaRequest.findUniqueOrThrow({ where: { id } });
+    expect(stored.createdBy).toBe('sub:CN=alice%2CO=acme');
+    // a subject that is only a part of the creator's is somebody else, and may approve
+    const part = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/approval',
+      headers: { authorization: `Bearer ${await issueTestToken(ctx.config, P, ['approver'], 'CN=alice')}` },
+      payload: body,
+    });
+    expect(part.statusCode, part.body).toBe(200);
+    expect((await evaluated(ctx, P, id)).approvedBy).toEqual([a.publicKey]);
+  });
+
   it('a challenge whose partition signature was changed in the database does not run, though its approvers signed it', async () => {
     // the HSM's gate remembers the partition signatures this process made and verified: a changed one must
     // be verified afresh, and fail

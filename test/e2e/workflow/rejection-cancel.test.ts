@@ -245,6 +245,25 @@ describe('rejection and cancellation', () => {
       expect((await requestStatus(ctx, P, id)).errorMessage).toBe('cancelled by the requester');
     });
 
+    it('a subject holding a comma is one principal: its creator cancels, a subject that is a part of it cannot', async () => {
+      const id = await signRequestAs('CN=carol,O=acme', 'either');
+      expectTsbError(await cancelAs(id, 'CN=carol', ['keyOperation']), 403, 400);
+      expectTsbError(await cancelAs(id, 'O=acme', ['keyOperation']), 403, 400);
+      expect((await requestStatus(ctx, P, id)).status).toBe('PENDING');
+      const byCreator = await cancelAs(id, 'CN=carol,O=acme', ['keyOperation']);
+      expect(byCreator.statusCode, byCreator.body).toBe(200);
+      expect((await requestStatus(ctx, P, id)).errorMessage).toBe('cancelled by the requester');
+      const audited = await ctx.prisma.auditEntry.findMany({
+        where: { requestId: id, action: 'DELETE /v1/request/:id' },
+        orderBy: { sequence: 'asc' },
+      });
+      expect(audited.map((entry) => [entry.credentialId, entry.statusCode])).toEqual([
+        ['jwt:sub:CN=carol', 403],
+        ['jwt:sub:O=acme', 403],
+        ['jwt:sub:CN=carol%2CO=acme', 200],
+      ]);
+    });
+
     it('an unknown id is 404 / 651, a malformed one 400 / 609, another partition’s request 404 / 651', async () => {
       expectTsbError(await cancel(randomUUID()), 404, 651);
       expectTsbError(await cancel('not-a-uuid'), 400, 609);

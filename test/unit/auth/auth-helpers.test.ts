@@ -5,7 +5,7 @@ import {
   hashApiKey,
   splitApiKeyHeader,
 } from '../../../src/auth/api-keys.js';
-import { hasAnyRole } from '../../../src/auth/caller.js';
+import { decodePrincipals, encodePrincipals, hasAnyRole, sharesPrincipal } from '../../../src/auth/caller.js';
 import { parseRoles, ROLES, UnknownRoleError } from '../../../src/auth/roles.js';
 import { BoundedTtlCache } from '../../../src/lib/ttl-cache.js';
 
@@ -89,5 +89,62 @@ describe('BoundedTtlCache', () => {
     cache.set('d', 4, 1500); // already expired: not stored
     expect(cache.get('d')).toBeUndefined();
     expect(cache.size).toBe(1);
+  });
+});
+
+describe('stored principal lists (separation of duties)', () => {
+  const tricky: string[][] = [
+    ['sub:CN=alice,O=acme'],
+    ['sub:CN=alice', 'O=acme'],
+    ['sub:CN=alice%2CO=acme'],
+    ['sub:CN=alice%252CO=acme'],
+    ['sub:50%', 'key'],
+    ['sub:50%,key'],
+    ['sub:50%25', 'key'],
+    [','],
+    ['', ''],
+    ['%'],
+    ['%2C'],
+    ['%25'],
+    ['sub:a,b', 'c'],
+    ['sub:a', 'b,c'],
+  ];
+
+  it('reads back every list as written, and no two lists are written alike', () => {
+    for (const principals of tricky)
+      expect(decodePrincipals(encodePrincipals(principals))).toEqual(principals);
+    const written = tricky.map(encodePrincipals);
+    expect(new Set(written).size).toBe(written.length);
+  });
+
+  it('escapes only "%" and "," inside a principal, so values of the previous release are unchanged', () => {
+    const plain = [
+      'sub:alice',
+      '4f9a1c2e-0b7d-4c3e-9a51-2f8e6d7c1b00',
+      'a3'.repeat(32),
+      'sub:CN=alice O=acme;x=y',
+    ];
+    expect(encodePrincipals(plain)).toBe(plain.join(','));
+    expect(decodePrincipals(plain.join(','))).toEqual(plain);
+    expect(encodePrincipals(['sub:CN=alice,O=acme', 'sub:50%'])).toBe('sub:CN=alice%2CO=acme,sub:50%25');
+    expect(encodePrincipals([])).toBe('');
+    expect(decodePrincipals('')).toEqual([]);
+  });
+
+  it('keeps a "%" of an older value that starts no escape', () => {
+    expect(decodePrincipals('sub:50%off,sub:%zz,sub:%2c')).toEqual(['sub:50%off', 'sub:%zz', 'sub:%2c']);
+  });
+
+  it('matches a principal whole, never a part of one holding a comma', () => {
+    const stored = encodePrincipals(['sub:CN=alice,O=acme', 'key-1']);
+    expect(sharesPrincipal(stored, ['sub:CN=alice,O=acme'])).toBe(true);
+    expect(sharesPrincipal(stored, ['other', 'key-1'])).toBe(true);
+    expect(sharesPrincipal(stored, ['sub:CN=alice'])).toBe(false);
+    expect(sharesPrincipal(stored, ['O=acme'])).toBe(false);
+    expect(sharesPrincipal(stored, ['sub:CN=alice%2CO=acme'])).toBe(false);
+    expect(sharesPrincipal('', [])).toBe(false);
+    // a value of the previous release: principals joined by ","
+    expect(sharesPrincipal('sub:alice,key-1', ['key-1'])).toBe(true);
+    expect(sharesPrincipal('sub:alice,key-1', ['sub:bob'])).toBe(false);
   });
 });
