@@ -117,6 +117,8 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
     await api.register(authPlugin, {
       prisma,
       config,
+      // revocations announced by any process (`tsb apikey revoke`, `tsb cert revoke`) leave the caches at once
+      changes: hsm.metadata,
       ...(limiter && unauthenticatedMax > 0
         ? {
             onAuthenticationRefused: limitUnauthenticated(limiter, unauthenticatedMax),

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   await hsm.listenForChanges(config.databaseUrl, (error) =>
     app.log.warn(
       { err: error },
-      'key change feed interrupted; cached key data is not used until it reconnects',
+      'change feed interrupted; cached keys and credentials are not used until it reconnects',
     ),
   );
   if (config.authNonePartition !== null) {

@@ -5,7 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Clock, systemClock } from '../clock.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { BoundedTtlCache } from '../lib/ttl-cache.js';
+import { announceChange, type ChangeFeed } from '../keystore/metadata-cache.js';
+import { CredentialCache } from './credential-cache.js';
 import { isRole, ROLES, type Role } from './roles.js';
 
 export const API_KEY_PREFIX = 'tsb-x-token_';
@@ -51,7 +52,11 @@ export async function createApiKey(
   return { id: row.id, partitionId: row.partitionId, role, key };
 }
 
-/** Marks the key revoked; returns false when there is no such (unrevoked) key. */
+/**
+ * Marks the key revoked and, once that is committed, tells every running service process (the change feed), which
+ * drops the key from its cache at once; returns false when there is no such (unrevoked) key. The announcement
+ * goes out either way, so that running the revocation again repeats it.
+ */
 export async function revokeApiKey(
   prisma: PrismaClient,
   id: string,
@@ -61,6 +66,7 @@ export async function revokeApiKey(
     where: { id, revokedAt: null },
     data: { revokedAt: clock.now() },
   });
+  await announceChange(prisma, { kind: 'apiKey', id });
   return count > 0;
 }
 
@@ -79,42 +85,57 @@ export function splitApiKeyHeader(header: string | readonly string[] | undefined
 
 export interface ApiKeyStoreOptions {
   clock?: Clock;
-  /** How long a valid key is remembered (default 60 s); a revocation in another process takes effect after this. */
+  /**
+   * How long a valid key is remembered (default 60 s): the longest a revocation can go unheard should its
+   * announcement on the change feed be lost.
+   */
   cacheTtlMs?: number;
   cacheSize?: number;
+  /** the process's change feed (a service's): revocations by other processes drop cached keys at once */
+  changes?: ChangeFeed;
 }
 
-/** Looks API keys up by hash, remembering valid ones for a short while. */
+/** Looks API keys up by hash, remembering valid ones for a short while (see CredentialCache). */
 export class ApiKeyStore {
   private readonly clock: Clock;
-  private readonly cacheTtlMs: number;
-  private readonly cache: BoundedTtlCache<ApiKeyRecord>;
+  private readonly cache: CredentialCache<ApiKeyRecord>;
 
   constructor(
     private readonly prisma: PrismaClient,
     options: ApiKeyStoreOptions = {},
   ) {
-    this.clock = options.clock ?? systemClock;
-    this.cacheTtlMs = options.cacheTtlMs ?? 60_000;
-    this.cache = new BoundedTtlCache(options.cacheSize ?? 10_000, () => this.clock.now().getTime());
+    const clock = options.clock ?? systemClock;
+    this.clock = clock;
+    this.cache = new CredentialCache({
+      ttlMs: options.cacheTtlMs ?? 60_000,
+      size: options.cacheSize ?? 10_000,
+      now: () => clock.now().getTime(),
+      feed: options.changes,
+      invalidates: (change) => (change.kind === 'apiKey' ? (record) => record.id === change.id : null),
+    });
   }
 
   create(partitionId: string, role: Role | string): Promise<CreatedApiKey> {
     return createApiKey(this.prisma, partitionId, role);
   }
 
+  /** Revokes the key (see revokeApiKey); this process drops it from its cache whatever happens. */
   async revoke(id: string): Promise<boolean> {
-    const revoked = await revokeApiKey(this.prisma, id, this.clock);
-    this.cache.deleteWhere((record) => record.id === id);
-    return revoked;
+    try {
+      return await revokeApiKey(this.prisma, id, this.clock);
+    } finally {
+      this.cache.forget({ kind: 'apiKey', id });
+    }
   }
 
   /** The key's record, or null when the key is unknown, revoked or malformed. */
   async lookup(key: string): Promise<ApiKeyRecord | null> {
     if (!API_KEY_PATTERN.test(key)) return null;
     const keyHash = hashApiKey(key);
-    const cached = this.cache.get(keyHash);
-    if (cached) return cached;
+    return this.cache.get(keyHash, () => this.load(keyHash));
+  }
+
+  private async load(keyHash: string): Promise<ApiKeyRecord | null> {
     const row = await this.prisma.apiKey.findUnique({
       where: { keyHash },
       select: {
@@ -126,17 +147,15 @@ export class ApiKeyStore {
       },
     });
     if (!row || row.revokedAt !== null || !isRole(row.role)) return null;
-    const record: ApiKeyRecord = {
-      id: row.id,
-      partitionId: row.partitionId,
-      partitionName: row.partition.name,
-      role: row.role,
-    };
-    this.cache.set(keyHash, record, this.clock.now().getTime() + this.cacheTtlMs);
-    return record;
+    return { id: row.id, partitionId: row.partitionId, partitionName: row.partition.name, role: row.role };
   }
 
   clearCache(): void {
     this.cache.clear();
+  }
+
+  /** Stops hearing the change feed. */
+  close(): void {
+    this.cache.close();
   }
 }

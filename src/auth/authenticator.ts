@@ -7,6 +7,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { AUTH_NONE_DEFAULT_HOSTS, type Config } from '../config.js';
 import { TsbError } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import type { ChangeFeed } from '../keystore/metadata-cache.js';
 import { BoundedTtlCache } from '../lib/ttl-cache.js';
 import { ApiKeyStore, splitApiKeyHeader } from './api-keys.js';
 import type { Caller, CallerCredential } from './caller.js';
@@ -89,6 +90,12 @@ export class Authenticator {
   /** Development mode without authentication: requests without credentials act in this partition. */
   get anonymousPartition(): string | null {
     return this.noAuthentication?.partitionName ?? null;
+  }
+
+  /** Stops the credential caches hearing the change feed. */
+  close(): void {
+    this.apiKeys.close();
+    this.certificates.close();
   }
 
   async authenticate(presented: PresentedCredentials): Promise<Caller> {
@@ -227,6 +234,8 @@ export interface CreateAuthenticatorOptions {
   clock?: Clock;
   /** Preloaded JWT keys (else read from the configuration or the data folder). */
   jwtKeys?: JwtKeys;
+  /** the process's change feed (the HSM's metadata cache): revoked API keys and certificates leave the caches at once */
+  changes?: ChangeFeed;
 }
 
 export function createAuthenticator({
@@ -234,8 +243,10 @@ export function createAuthenticator({
   config,
   clock,
   jwtKeys,
+  changes,
 }: CreateAuthenticatorOptions): Authenticator {
   const withClock = clock ? { clock } : {};
+  const credentialOptions = { ...withClock, ...(changes ? { changes } : {}) };
   const resolvePartition = cachedPartitionResolver(prisma, withClock);
   const jwt = createJwtVerifier(config, {
     resolvePartition,
@@ -244,8 +255,8 @@ export function createAuthenticator({
   });
   return new Authenticator(
     jwt,
-    new ApiKeyStore(prisma, withClock),
-    new ClientCertificateStore(prisma, withClock),
+    new ApiKeyStore(prisma, credentialOptions),
+    new ClientCertificateStore(prisma, credentialOptions),
     config.authNonePartition
       ? {
           partitionName: config.authNonePartition,

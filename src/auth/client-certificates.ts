@@ -6,7 +6,8 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { type Clock, systemClock } from '../clock.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { BoundedTtlCache } from '../lib/ttl-cache.js';
+import { announceChange, type ChangeFeed } from '../keystore/metadata-cache.js';
+import { CredentialCache } from './credential-cache.js';
 import { isRole, parseRoles, type Role } from './roles.js';
 
 export interface ClientCertificateRecord {
@@ -50,22 +51,37 @@ export function parseClientCertificate(input: Buffer | string): ParsedClientCert
 
 export interface ClientCertificateStoreOptions {
   clock?: Clock;
+  /**
+   * How long a valid registration is remembered (default 60 s): the longest a revocation can go unheard should
+   * its announcement on the change feed be lost.
+   */
   cacheTtlMs?: number;
   cacheSize?: number;
+  /** the process's change feed (a service's): revocations by other processes drop cached registrations at once */
+  changes?: ChangeFeed;
 }
 
+/** The registered client certificates, valid ones remembered for a short while (see CredentialCache). */
 export class ClientCertificateStore {
   private readonly clock: Clock;
-  private readonly cacheTtlMs: number;
-  private readonly cache: BoundedTtlCache<ClientCertificateRecord>;
+  private readonly cache: CredentialCache<ClientCertificateRecord>;
 
   constructor(
     private readonly prisma: PrismaClient,
     options: ClientCertificateStoreOptions = {},
   ) {
-    this.clock = options.clock ?? systemClock;
-    this.cacheTtlMs = options.cacheTtlMs ?? 60_000;
-    this.cache = new BoundedTtlCache(options.cacheSize ?? 10_000, () => this.clock.now().getTime());
+    const clock = options.clock ?? systemClock;
+    this.clock = clock;
+    this.cache = new CredentialCache({
+      ttlMs: options.cacheTtlMs ?? 60_000,
+      size: options.cacheSize ?? 10_000,
+      now: () => clock.now().getTime(),
+      feed: options.changes,
+      invalidates: (change) =>
+        change.kind === 'clientCertificate'
+          ? (record) => record.id === change.idOrFingerprint || record.fingerprint === change.idOrFingerprint
+          : null,
+    });
   }
 
   /** Registers the certificate for the partition; a fingerprint can be registered only once. */
@@ -95,30 +111,40 @@ export class ClientCertificateStore {
     };
   }
 
+  /**
+   * Marks the registration revoked and, once that is committed, tells every running service process (the change
+   * feed), which drops it from its cache at once; this process drops it whatever happens. Returns false when there
+   * is no such (unrevoked) registration; the announcement goes out either way, so that running it again repeats it.
+   */
   async revoke(idOrFingerprint: string): Promise<boolean> {
+    const change = { kind: 'clientCertificate', idOrFingerprint } as const;
     const where = /^[0-9a-f]{64}$/.test(idOrFingerprint)
       ? { fingerprint: idOrFingerprint }
       : { id: idOrFingerprint };
-    const { count } = await this.prisma.clientCertificate.updateMany({
-      where: { ...where, revokedAt: null },
-      data: { revokedAt: this.clock.now() },
-    });
-    this.cache.deleteWhere(
-      (record) => record.id === idOrFingerprint || record.fingerprint === idOrFingerprint,
-    );
-    return count > 0;
+    try {
+      const { count } = await this.prisma.clientCertificate.updateMany({
+        where: { ...where, revokedAt: null },
+        data: { revokedAt: this.clock.now() },
+      });
+      await announceChange(this.prisma, change);
+      return count > 0;
+    } finally {
+      this.cache.forget(change);
+    }
   }
 
   /** The registration of the certificate with this fingerprint, or null (unknown or revoked). */
-  async lookup(fingerprint: string): Promise<ClientCertificateRecord | null> {
-    const cached = this.cache.get(fingerprint);
-    if (cached) return cached;
+  lookup(fingerprint: string): Promise<ClientCertificateRecord | null> {
+    return this.cache.get(fingerprint, () => this.load(fingerprint));
+  }
+
+  private async load(fingerprint: string): Promise<ClientCertificateRecord | null> {
     const row = await this.prisma.clientCertificate.findUnique({
       where: { fingerprint },
       include: { partition: { select: { name: true } } },
     });
     if (!row || row.revokedAt !== null) return null;
-    const record: ClientCertificateRecord = {
+    return {
       id: row.id,
       partitionId: row.partitionId,
       partitionName: row.partition.name,
@@ -126,8 +152,6 @@ export class ClientCertificateStore {
       subject: row.subject,
       roles: new Set(row.roles.filter(isRole)),
     };
-    this.cache.set(fingerprint, record, this.clock.now().getTime() + this.cacheTtlMs);
-    return record;
   }
 
   /** Looks up a peer certificate's DER encoding. */
@@ -137,5 +161,10 @@ export class ClientCertificateStore {
 
   clearCache(): void {
     this.cache.clear();
+  }
+
+  /** Stops hearing the change feed. */
+  close(): void {
+    this.cache.close();
   }
 }

@@ -73,7 +73,7 @@ export const API_KEY_COMMANDS: Command[] = [
   {
     name: 'apikey revoke',
     usage: 'tsb apikey revoke ID',
-    summary: 'revoke an API key by id (running services notice within a minute)',
+    summary: 'revoke an API key by id (running services refuse it at once)',
     options: {},
     positionals: ['ID'],
     async run({ positionals, io, withDatabase }) {

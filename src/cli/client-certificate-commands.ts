@@ -83,7 +83,7 @@ export const CLIENT_CERTIFICATE_COMMANDS: Command[] = [
   {
     name: 'cert revoke',
     usage: 'tsb cert revoke ID|FINGERPRINT',
-    summary: 'revoke a registered client certificate',
+    summary: 'revoke a registered client certificate (running services refuse it at once)',
     options: {},
     positionals: ['ID|FINGERPRINT'],
     async run({ positionals, io, withDatabase }) {

@@ -17,6 +17,7 @@ export const TOKEN_COMMANDS: Command[] = [
     details:
       `ROLE: ${ROLE_LIST}.\n` +
       'Signs with JWT_PRIVATE_KEY_FILE, else the development key in TSB_DATA_DIR.\n' +
+      'A token cannot be revoked: it is valid until it expires, so keep --ttl short.\n' +
       'Example: TOKEN=$(npx tsb token issue --partition demo --roles keyManagement)',
     options: {
       partition: { type: 'string', description: 'partition name' },

@@ -21,6 +21,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { TsbError } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import type { ChangeFeed } from '../keystore/metadata-cache.js';
 
 /**
  * What a route declares: the roles it needs (any one of them), or `false` for a public route.
@@ -44,9 +45,11 @@ declare module 'fastify' {
 export interface AuthPluginOptions {
   config: Pick<Config, 'jwt' | 'dataDir'> & Partial<Pick<Config, 'authNonePartition' | 'authNoneHosts'>>;
   prisma: PrismaClient;
-  /** Built from prisma and config when not given. */
+  /** Built from prisma and config (and `changes`) when not given. */
   authenticator?: Authenticator;
   clock?: Clock;
+  /** the process's change feed, which the built authenticator's credential caches hear (revocations) */
+  changes?: ChangeFeed;
   /** told of every refused authentication (401); may throw instead (the address's rate limit) */
   onAuthenticationRefused?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   /** told of every approver-route request without credential (the address's rate limit); may throw */
@@ -80,13 +83,17 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 }
 
 async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
-  const authenticator =
-    options.authenticator ??
-    createAuthenticator({
+  let authenticator = options.authenticator;
+  if (!authenticator) {
+    const built = createAuthenticator({
       prisma: options.prisma,
       config: options.config,
       ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.changes ? { changes: options.changes } : {}),
     });
+    app.addHook('onClose', async () => built.close());
+    authenticator = built;
+  }
 
   app.decorateRequest('caller', null);
   app.decorateRequest('approverKey', null);

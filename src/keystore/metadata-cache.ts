@@ -5,7 +5,25 @@ import { BoundedTtlCache } from '../lib/ttl-cache.js';
 /** What changed; every process drops its cached copy when it hears of it. */
 export type MetadataChange =
   | { kind: 'key'; partitionId: string; label: string }
-  | { kind: 'partition'; id: string };
+  | { kind: 'partition'; id: string }
+  /** an API key was revoked */
+  | { kind: 'apiKey'; id: string }
+  /** a client certificate was revoked, named by its registration id or its fingerprint */
+  | { kind: 'clientCertificate'; idOrFingerprint: string };
+
+/** Another cache kept true by the feed (the credential stores): told of every change, and cleared with this one. */
+export interface ChangeSubscriber {
+  forget(change: MetadataChange): void;
+  clear(): void;
+}
+
+/** The change feed as another cache sees it. */
+export interface ChangeFeed {
+  /** false while changes may be missed: nothing may be served from a cache then */
+  readonly trusted: boolean;
+  /** returns the unsubscribe function */
+  subscribe(subscriber: ChangeSubscriber): () => void;
+}
 
 export const CHANGE_CHANNEL = 'opentsb_metadata_changes';
 
@@ -26,10 +44,12 @@ export async function announceChange(prisma: PrismaClient, change: MetadataChang
  * Every write announces its change: the writing process drops its entry at once, and the others through
  * PostgreSQL LISTEN/NOTIFY. While a process is not listening (not connected yet, or the connection
  * dropped and may have missed a change) it serves nothing from the cache.
+ * The credential caches of the API (src/auth/credential-cache.ts) subscribe to the same feed.
  */
-export class MetadataCache {
+export class MetadataCache implements ChangeFeed {
   private readonly partitions: BoundedTtlCache<Partition>;
   private readonly keys: BoundedTtlCache<Key>;
+  private readonly subscribers = new Set<ChangeSubscriber>();
   private listener: ChannelListener | null = null;
   private feedConfigured = false;
 
@@ -42,7 +62,7 @@ export class MetadataCache {
   }
 
   /** Cached entries are served only when no other process can change them unheard. */
-  private get trusted(): boolean {
+  get trusted(): boolean {
     return !this.feedConfigured || (this.listener?.isListening ?? false);
   }
 
@@ -75,12 +95,20 @@ export class MetadataCache {
 
   forget(change: MetadataChange): void {
     if (change.kind === 'key') this.keys.delete(`${change.partitionId}/${change.label}`);
-    else this.partitions.delete(change.id);
+    else if (change.kind === 'partition') this.partitions.delete(change.id);
+    for (const subscriber of this.subscribers) subscriber.forget(change);
   }
 
   clear(): void {
     this.partitions.clear();
     this.keys.clear();
+    for (const subscriber of this.subscribers) subscriber.clear();
+  }
+
+  /** The subscriber hears every change this process hears, and is cleared whenever this cache is. */
+  subscribe(subscriber: ChangeSubscriber): () => void {
+    this.subscribers.add(subscriber);
+    return () => this.subscribers.delete(subscriber);
   }
 
   /** Listens for other processes' changes on a connection of its own; reconnects after a failure. */

@@ -1,0 +1,71 @@
+/**
+ * The cache of a credential store (API keys, client certificates): valid credentials remembered for a short
+ * while, so that a request costs no database round trip. Subscribed to the process's change feed (the
+ * MetadataCache's), a revocation announced by any process drops the entry at once, and nothing is served from
+ * the cache while the feed is not listening (it may have missed a revocation). The TTL is the safety net.
+ */
+import type { ChangeFeed, MetadataChange } from '../keystore/metadata-cache.js';
+import { BoundedTtlCache } from '../lib/ttl-cache.js';
+
+export interface CredentialCacheOptions<V> {
+  ttlMs: number;
+  size: number;
+  now: () => number;
+  /** the process's change feed; without one (the CLI) entries are dropped only locally or by the TTL */
+  feed?: ChangeFeed | undefined;
+  /** which entries a change makes invalid; null when it concerns none */
+  invalidates(change: MetadataChange): ((value: V) => boolean) | null;
+}
+
+export class CredentialCache<V> {
+  private readonly entries: BoundedTtlCache<V>;
+  /** counts the drops: a lookup that read its row before a revocation must not cache it after */
+  private generation = 0;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly options: CredentialCacheOptions<V>) {
+    this.entries = new BoundedTtlCache(options.size, options.now);
+    this.unsubscribe =
+      options.feed?.subscribe({ forget: (change) => this.forget(change), clear: () => this.clear() }) ??
+      (() => {});
+  }
+
+  private get trusted(): boolean {
+    return this.options.feed?.trusted ?? true;
+  }
+
+  /** The cached value, or `load()`'s (remembered when valid and nothing was dropped meanwhile). */
+  async get(key: string, load: () => Promise<V | null>): Promise<V | null> {
+    const cached = this.trusted ? this.entries.get(key) : undefined;
+    if (cached !== undefined) return cached;
+    const generation = this.generation;
+    const value = await load();
+    if (value !== null && this.trusted && generation === this.generation) {
+      this.entries.set(key, value, this.options.now() + this.options.ttlMs);
+    }
+    return value;
+  }
+
+  /** Drops the entries the change makes invalid. */
+  forget(change: MetadataChange): void {
+    const invalid = this.options.invalidates(change);
+    if (!invalid) return;
+    this.generation++;
+    this.entries.deleteWhere(invalid);
+  }
+
+  delete(key: string): void {
+    this.generation++;
+    this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.generation++;
+    this.entries.clear();
+  }
+
+  /** Stops hearing the feed. */
+  close(): void {
+    this.unsubscribe();
+  }
+}
