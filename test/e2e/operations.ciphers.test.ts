@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createPublicKey, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPublicKey,
+  verify as nodeVerify,
+  randomBytes,
+} from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +19,7 @@ const camelliaKey = randomBytes(32);
 const tdeaKey = randomBytes(24);
 const chachaKey = randomBytes(32);
 let rsaSpki: Buffer;
+let rsaSignerSpki: Buffer;
 
 const b64 = (bytes: Buffer) => bytes.toString('base64');
 const unb64 = (text: string) => Buffer.from(text, 'base64');
@@ -52,6 +60,14 @@ beforeAll(async () => {
   });
   expect(rsa.statusCode, rsa.body).toBe(201);
   rsaSpki = unb64(rsa.json().json.publicKey);
+  const rsaSigner = await manage('/v1/key', {
+    label: 'rsa-sign-decrypt',
+    algorithm: 'RSA',
+    keySize: 2048,
+    attributes: { decrypt: true, sign: true, unwrap: false },
+  });
+  expect(rsaSigner.statusCode, rsaSigner.body).toBe(201);
+  rsaSignerSpki = unb64(rsaSigner.json().json.publicKey);
 });
 afterAll(() => t.close());
 
@@ -319,6 +335,86 @@ describe('RSA', () => {
     });
     expect(opened.statusCode, opened.body).toBe(200);
     expect(opened.json().payload).toBe(b64(plaintext));
+  });
+});
+
+describe('RSA_NO_PADDING is the raw private-key operation: only on a key that may sign', () => {
+  const message = Buffer.from('I, the decryption-only key holder, approve transfer #42');
+  /** EMSA-PKCS1-v1_5 encoding of SHA-256(message) for a 2048-bit modulus (RFC 8017 §9.2) */
+  const encodedBlock = () => {
+    const digestInfo = Buffer.concat([
+      Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+      createHash('sha256').update(message).digest(),
+    ]);
+    return Buffer.concat([
+      Buffer.from([0x00, 0x01]),
+      Buffer.alloc(256 - 3 - digestInfo.length, 0xff),
+      Buffer.from([0x00]),
+      digestInfo,
+    ]);
+  };
+  const spkiKey = (spki: Buffer) => createPublicKey({ key: spki, format: 'der', type: 'spki' });
+
+  it('a decrypt-only key (sign false) does not sign through RSA_NO_PADDING decryption: 403 / 614, nothing counted', async () => {
+    const signed = await operate('/v1/synchronousSign', {
+      signRequest: { payload: b64(message), signKeyName: 'rsa', signatureAlgorithm: 'SHA256_WITH_RSA' },
+    });
+    expect(signed.statusCode, signed.body).toBe(403);
+    const before = await snapshot();
+    // the cipher name as cipherAlgorithmOf reads it: trimmed, any case
+    for (const cipherAlgorithm of ['RSA_NO_PADDING', ' rsa_no_padding ']) {
+      const response = await decrypt({
+        encryptedPayload: b64(encodedBlock()),
+        decryptKeyName: 'rsa',
+        cipherAlgorithm,
+      });
+      expect(response.statusCode, response.body).toBe(403);
+      expect(response.json().errorCode).toBe(614);
+      expect(response.json().reason).toBe('res.error.operation.forbidden.for.key');
+      expect(response.json().message).toMatch(/RSA_NO_PADDING.*sign/);
+      expect(response.json().payload).toBeUndefined();
+    }
+    expect(await snapshot()).toEqual(before);
+    // the padded RSA ciphers still decrypt with it
+    const encrypted = await encrypt({
+      payload: b64(Buffer.from('still decrypts')),
+      encryptKeyName: 'rsa',
+      cipherAlgorithm: 'RSA_PADDING_OAEP_WITH_SHA256',
+    });
+    const back = await decrypt({
+      encryptedPayload: encrypted.json().encryptedPayload,
+      decryptKeyName: 'rsa',
+      cipherAlgorithm: 'RSA_PADDING_OAEP_WITH_SHA256',
+    });
+    expect(back.statusCode, back.body).toBe(200);
+    expect(unb64(back.json().payload).toString()).toBe('still decrypts');
+  });
+
+  it('a key with sign and decrypt decrypts raw (what tsb-client-go does): the result is its own signature', async () => {
+    const response = await decrypt({
+      encryptedPayload: b64(encodedBlock()),
+      decryptKeyName: 'rsa-sign-decrypt',
+      cipherAlgorithm: 'RSA_NO_PADDING',
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    const raw = unb64(response.json().payload);
+    expect(raw.length).toBe(256);
+    expect(nodeVerify('sha256', message, spkiKey(rsaSignerSpki), raw)).toBe(true);
+    // and no other key's: the check above is what kept the decrypt-only key from this
+    expect(nodeVerify('sha256', message, spkiKey(rsaSpki), raw)).toBe(false);
+    // a public-key encryption without padding comes back as the zero-padded block
+    const encrypted = await encrypt({
+      payload: b64(Buffer.from('raw')),
+      encryptKeyName: 'rsa-sign-decrypt',
+      cipherAlgorithm: 'RSA_NO_PADDING',
+    });
+    const back = await decrypt({
+      encryptedPayload: encrypted.json().encryptedPayload,
+      decryptKeyName: 'rsa-sign-decrypt',
+      cipherAlgorithm: 'RSA_NO_PADDING',
+    });
+    expect(back.statusCode, back.body).toBe(200);
+    expect(unb64(back.json().payload).subarray(-3).toString()).toBe('raw');
   });
 });
 

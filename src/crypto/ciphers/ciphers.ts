@@ -10,7 +10,8 @@
  *   `rsa.EncryptOAEP(sha256.New(), …)` produces, which Securosys' own clients pair with
  *   `RSA_PADDING_OAEP_WITH_SHA256`).
  * - `RSA_NO_PADDING`: raw RSA; the plaintext is left-padded with zeros to the modulus length and
- *   decryption returns the full block (plaintext right-aligned).
+ *   decryption returns the full block (plaintext right-aligned). Raw decryption is the signing operation,
+ *   so the HSM core allows it only on a key that may sign (src/hsm/key-operations/encrypt-decrypt.ts).
  * - `AES`, `CAMELLIA`: CBC with PKCS#5/7 padding and a random 16-byte IV. (The block-cipher names
  *   otherwise list ECB, CBC without padding, CTR and GCM; CBC with padding is the one left, and TDEA
  *   names the same mode `TDEA_CBC`.)

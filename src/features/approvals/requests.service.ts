@@ -94,7 +94,8 @@ export class RequestsService {
     );
     assertPayloadSize(received, spec.payloadField);
     if (operation === 'SIGN') this.hsm.operations.checkSignRequest(key, received as unknown as SignInput);
-    if (operation === 'DECRYPT') this.hsm.operations.checkDecryptRequest(received as unknown as DecryptInput);
+    if (operation === 'DECRYPT')
+      this.hsm.operations.checkDecryptRequest(key, received as unknown as DecryptInput);
     const { body, digest, rule } = prepareBody(this.hsm, operation, key, received);
     const id = randomUUID();
     const createdAt = wholeSeconds(this.hsm.clock.now());

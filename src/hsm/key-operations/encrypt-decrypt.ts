@@ -4,7 +4,8 @@ import { cipherAlgorithmOf, decrypt, type EncryptResult, encrypt } from '../../c
 import { eciesEncrypt } from '../../crypto/ciphers/ecies.js';
 import { splitKeyName } from '../../crypto/derivation/key-derivation.js';
 import { TsbError } from '../../errors.js';
-import type { Partition } from '../../generated/prisma/client.js';
+import type { Key, Partition } from '../../generated/prisma/client.js';
+import type { KeyAttributes } from '../../keystore/key-attributes.js';
 import type { KeyStore } from '../../keystore/keys/key-store.js';
 import type { ApprovalGate, Authorization } from '../approval-gate.js';
 import { authorizeKeyUse } from '../key-usage.js';
@@ -114,6 +115,8 @@ export class EncryptDecryptOperations {
     );
     refuseDerivationFor(path, 'decryption');
     if (spend) cipherAlgorithmOf(input.cipherAlgorithm);
+    // before any approval is spent: an approved request (/v1/decrypt) runs through here too
+    refuseRawRsaWithoutSign(key, input.cipherAlgorithm);
     await this.gate.spend(spend, { countUse: true });
     const plaintext = decrypt(ready, {
       cipherAlgorithm: input.cipherAlgorithm,
@@ -129,9 +132,30 @@ export class EncryptDecryptOperations {
     return plaintext;
   }
 
-  /** Checks a decrypt request's cipher name and payload, without decrypting. */
-  checkDecryptRequest(input: DecryptInput): void {
+  /** Checks a decrypt request's cipher name and payload against the key, without decrypting. */
+  checkDecryptRequest(key: Key, input: DecryptInput): void {
     cipherAlgorithmOf(input.cipherAlgorithm);
+    refuseRawRsaWithoutSign(key, input.cipherAlgorithm);
     payloadOf(input.encryptedPayload, 'decryptRequest.encryptedPayload');
   }
+}
+
+/**
+ * `RSA_NO_PADDING` decryption is the bare private-key operation (c^d mod n), which is also what an RSA signature
+ * is: "decrypting" an EMSA-PKCS1-v1_5 or EMSA-PSS encoded block gives a valid signature. So it is allowed only on
+ * an RSA key that may sign as well; on a decrypt-only key it is 614, or that key would sign. The padded ciphers
+ * check the padding of the result and give nothing else back.
+ */
+function refuseRawRsaWithoutSign(key: Key, cipherAlgorithm: unknown): void {
+  // the name as cipherAlgorithmOf reads it (trimmed, upper case); an unknown name is the cipher's own error
+  const cipher = typeof cipherAlgorithm === 'string' ? cipherAlgorithm.trim().toUpperCase() : '';
+  if (cipher !== 'RSA_NO_PADDING') return;
+  if (normalizeAlgorithm(key.algorithm) !== 'RSA') return;
+  const attributes = key.attributes as unknown as KeyAttributes;
+  if (attributes.sign) return;
+  throw new TsbError(
+    'OPERATION_FORBIDDEN_FOR_KEY',
+    `key "${key.label}" does not allow RSA_NO_PADDING decryption: raw RSA decryption is the private-key ` +
+      'operation RSA signatures are made with, so it needs the sign attribute as well as decrypt (sign is false)',
+  );
 }

@@ -95,9 +95,9 @@ export class KeyOperations {
     return this.ciphers.decrypt(partition, input, authorization);
   }
 
-  /** Checks a decrypt request's cipher name and payload, without decrypting. */
-  checkDecryptRequest(input: DecryptInput): void {
-    this.ciphers.checkDecryptRequest(input);
+  /** Checks a decrypt request's cipher name and payload against the key, without decrypting. */
+  checkDecryptRequest(key: Key, input: DecryptInput): void {
+    this.ciphers.checkDecryptRequest(key, input);
   }
 
   wrap(partition: Partition, input: WrapInput): Promise<Buffer> {

@@ -1,5 +1,5 @@
-import { createCipheriv, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TestContext } from '../../helpers/app.js';
 import {
   createApprover,
@@ -48,6 +48,18 @@ describe('asynchronous decrypt and unwrap', () => {
       });
       expect(response.statusCode, response.body).toBe(201);
     }
+    const rsa = await ctx.call(P, ['keyManagement'], {
+      method: 'POST',
+      url: '/v1/key',
+      body: {
+        label: 'rsa-decrypt-only',
+        algorithm: 'RSA',
+        keySize: 2048,
+        attributes: { decrypt: true, sign: false, unwrap: false },
+        policy,
+      },
+    });
+    expect(rsa.statusCode, rsa.body).toBe(201);
   });
   afterAll(async () => ctx?.close());
 
@@ -117,6 +129,50 @@ describe('asynchronous decrypt and unwrap', () => {
     expect(done['status']).toBe('FAILED');
     expect(done['errorCode']).toBe(410);
     expect(done['result']).toBeNull();
+  });
+
+  describe('RSA_NO_PADDING with a key that may not sign (raw RSA decryption is the signing operation)', () => {
+    // an EMSA-PKCS1-v1_5 SHA-256 block: its raw "decryption" would be a SHA256_WITH_RSA signature
+    const digestInfo = Buffer.concat([
+      Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+      createHash('sha256').update('approve transfer #42').digest(),
+    ]);
+    const block = Buffer.concat([
+      Buffer.from([0x00, 0x01]),
+      Buffer.alloc(256 - 3 - digestInfo.length, 0xff),
+      Buffer.from([0x00]),
+      digestInfo,
+    ]);
+    const body = {
+      decryptRequest: {
+        encryptedPayload: b64(block),
+        decryptKeyName: 'rsa-decrypt-only',
+        cipherAlgorithm: 'RSA_NO_PADDING',
+      },
+    };
+
+    it('/v1/decrypt is refused at once with 403 / 614 and stores no request', async () => {
+      const before = await ctx.prisma.skaRequest.count();
+      const response = await ctx.call(P, ['keyOperation'], { method: 'POST', url: '/v1/decrypt', body });
+      expectTsbError(response, 403, 614);
+      expect(response.json().message).toMatch(/RSA_NO_PADDING.*sign/);
+      expect(await ctx.prisma.skaRequest.count()).toBe(before);
+    });
+
+    it('a request stored without that check (as before it existed) fails with 614 when approved, with no result', async () => {
+      const unchecked = vi.spyOn(ctx.hsm.operations, 'checkDecryptRequest').mockImplementation(() => {});
+      let id: string;
+      try {
+        id = await asyncRequest(ctx, P, '/v1/decrypt', body, 'decryptRequestId');
+      } finally {
+        unchecked.mockRestore();
+      }
+      await approveOk(id);
+      const done = await finished(id);
+      expect(done['status'], JSON.stringify(done)).toBe('FAILED');
+      expect(done['errorCode']).toBe(614);
+      expect(done['result']).toBeNull();
+    });
   });
 
   describe('unwrap', () => {
