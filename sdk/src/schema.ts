@@ -297,8 +297,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Key counts of the caller’s partition and key cache figures
-         * @description How many keys of each kind the caller’s partition holds, and the key cache figures of this process.
+         * Key counts of the caller’s partition and its own key cache figures
+         * @description keyCache counts the caller’s partition alone: its keys in the cache now (size) and its own lookups served and missed since the service started; capacity is the cache size all partitions share. The whole cache’s figures are the operator’s, on /metrics (tsb_key_cache_*).
          */
         get: operations["getKeystoreStatistics"];
         put?: never;

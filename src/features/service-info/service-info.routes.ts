@@ -49,7 +49,11 @@ export const serviceInfoRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm }> = as
       schema: {
         tags,
         operationId: 'getKeystoreStatistics',
-        summary: 'Key counts of the caller’s partition and key cache figures',
+        summary: 'Key counts of the caller’s partition and its own key cache figures',
+        description:
+          'keyCache counts the caller’s partition alone: its keys in the cache now (size) and its own lookups ' +
+          'served and missed since the service started; capacity is the cache size all partitions share. ' +
+          'The whole cache’s figures are the operator’s, on /metrics (tsb_key_cache_*).',
         response: {
           200: Type.Object({
             partition: Type.String(),

@@ -207,7 +207,7 @@ export class KeyStore {
     await this.changes.keyChanged(partition.id, key, null);
   }
 
-  /** The bounded cache of ready key objects as metrics report it: read-only counts, never the entries. */
+  /** The whole bounded cache of ready key objects (every partition) as metrics report it: counts, never the entries. */
   cacheStatistics(): KeyCacheStatistics {
     return this.readyKeys.statistics();
   }
@@ -234,7 +234,8 @@ export class KeyStore {
       keyCount,
       invalidatedKeyCount,
       keysByAlgorithm,
-      keyCache: this.cacheStatistics(),
+      // the partition's own share: the whole cache's figures would show other partitions' activity
+      keyCache: this.readyKeys.partitionStatistics(partition.id),
     };
   }
 

@@ -22,13 +22,13 @@ export class ReadyKeys {
 
   /** The ready object of a key that holds private or secret material, from the cache when unchanged. */
   ready(partition: Partition, key: Key): ReadyKey {
-    const cached = this.cache.get(key.id, key.version);
+    const cached = this.cache.get(key.id, key.version, partition.id);
     if (cached) return cached;
     if (!key.materialSealed) {
       throw new TsbError('OPERATION_FORBIDDEN_FOR_KEY', `key "${key.label}" holds only a public key`);
     }
     const ready = loadPrivate(this.materialOf(partition, key));
-    this.cache.set(key.id, key.version, ready);
+    this.cache.set(key.id, key.version, ready, partition.id);
     return ready;
   }
 
@@ -53,9 +53,15 @@ export class ReadyKeys {
     this.cache.clear();
   }
 
+  /** The whole cache's figures (every partition's): for the operator's metrics, never for a partition's caller. */
   statistics(): KeyCacheStatistics {
     const { size, capacity, hits, misses } = this.cache;
     return { size, capacity, hits, misses };
+  }
+
+  /** One partition's own entries and lookups, and the capacity the partitions share. */
+  partitionStatistics(partitionId: string): KeyCacheStatistics {
+    return { ...this.cache.figures(partitionId), capacity: this.cache.capacity };
   }
 }
 
