@@ -1,6 +1,14 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign as nodeSign,
+  verify as nodeVerify,
+  randomBytes,
+} from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { p256 } from '@noble/curves/nist.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 import { openssl, withScratch } from '../helpers/openssl.js';
@@ -135,6 +143,57 @@ describe('POST /v1/key/import/plain and /v1/key/export/plain', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json().errorCode).toBe(407);
     expect(await t.prisma.key.count({ where: { label: 'mismatch' } })).toBe(0);
+  });
+
+  it("refuses an EC private key whose embedded public point is another key's (SEC1, PKCS#8, /v1/importedKey)", async () => {
+    const victim = await call('exporter', '/v1/key', {
+      label: 'victim-ec',
+      algorithm: 'EC',
+      curveOid: '1.2.840.10045.3.1.7',
+      attributes: signOnly,
+    });
+    expect(victim.statusCode, victim.body).toBe(201);
+    const victimSpki = Buffer.from(victim.json().json.publicKey, 'base64');
+    const attacker = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const sec1 = attacker.privateKey.export({ type: 'sec1', format: 'der' });
+    const ownPoint = attacker.publicKey.export({ type: 'spki', format: 'der' }).subarray(-65);
+    const forgedSec1 = Buffer.from(sec1);
+    victimSpki.subarray(-65).copy(forgedSec1, sec1.indexOf(ownPoint));
+    const forgedPkcs8 = createPrivateKey({ key: forgedSec1, format: 'der', type: 'sec1' }).export({
+      type: 'pkcs8',
+      format: 'der',
+    });
+    for (const [url, privateKey] of [
+      ['/v1/key/import/plain', forgedSec1],
+      ['/v1/key/import/plain', forgedPkcs8],
+      ['/v1/importedKey', forgedPkcs8],
+    ] as const) {
+      const response = await call('exporter', url, {
+        label: 'imposter',
+        algorithm: 'EC',
+        privateKey: privateKey.toString('base64'),
+        attributes: signOnly,
+      });
+      expect(response.statusCode, response.body).toBe(400);
+      expect(response.json().errorCode).toBe(407);
+      expect(response.json().message).toMatch(/does not belong to its private key/);
+    }
+    expect(await t.prisma.key.count({ where: { label: 'imposter' } })).toBe(0);
+
+    // the same scalar with its own point: the stored public key is the one @noble/curves derives from it
+    const imported = await call('exporter', '/v1/key/import/plain', {
+      label: 'own-point',
+      algorithm: 'EC',
+      privateKey: sec1.toString('base64'),
+      attributes: signOnly,
+    });
+    expect(imported.statusCode, imported.body).toBe(201);
+    const stored = Buffer.from(imported.json().json.publicKey, 'base64');
+    const scalar = Buffer.from(attacker.privateKey.export({ format: 'jwk' }).d!, 'base64url');
+    expect(stored.subarray(-65).equals(Buffer.from(p256.getPublicKey(scalar, false)))).toBe(true);
+    const signature = nodeSign('sha256', Buffer.from('x'), attacker.privateKey);
+    const spkiKey = createPublicKey({ key: stored, format: 'der', type: 'spki' });
+    expect(nodeVerify('sha256', Buffer.from('x'), spkiKey, signature)).toBe(true);
   });
 
   it('refuses importing a private key under a taken label, keeping the stored key', async () => {

@@ -1,4 +1,11 @@
-import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
+import {
+  constants,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  publicEncrypt,
+  randomBytes,
+} from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/app.js';
@@ -333,6 +340,30 @@ describe('refusals change nothing in the database', () => {
     );
     expect(response.statusCode, response.body).toBe(403);
     expect(response.json().errorCode).toBe(400);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it("an EC private key whose embedded public point is another key's is not unwrapped: 400 / 407", async () => {
+    const attacker = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const sec1 = attacker.privateKey.export({ type: 'sec1', format: 'der' });
+    const ownPoint = attacker.publicKey.export({ type: 'spki', format: 'der' }).subarray(-65);
+    const forged = Buffer.from(sec1);
+    ecSpki.subarray(-65).copy(forged, sec1.indexOf(ownPoint));
+    const pkcs8 = createPrivateKey({ key: forged, format: 'der', type: 'sec1' }).export({
+      type: 'pkcs8',
+      format: 'der',
+    });
+    const wrapped = await opensslKeyWrap('id-aes256-wrap-pad', 'A65959A6', kekBytes, pkcs8);
+    const before = await snapshot();
+    const response = await unwrap({
+      wrappedKey: b64(wrapped),
+      label: 'imposter',
+      unwrapKeyName: 'kek',
+      wrapMethod: 'AES_WRAP_PAD_EC',
+      attributes: signKey,
+    });
+    expect(response.statusCode, response.body).toBe(400);
+    expect(response.json().errorCode).toBe(407);
     expect(await snapshot()).toBe(before);
   });
 

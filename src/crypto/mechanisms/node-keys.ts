@@ -2,14 +2,24 @@
  * Shared code of the families node:crypto (OpenSSL) implements: RSA, EC, EdDSA and DSA. Keys are
  * parsed by OpenSSL and always re-exported, so stored material is canonical PKCS#8 / SPKI DER.
  */
-import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import {
+  createECDH,
+  createPrivateKey,
+  createPublicKey,
+  ECDH,
+  generateKeyPair,
+  type KeyObject,
+} from 'node:crypto';
 import { algorithmOidOf, type CurveInfo, curveByNodeName } from '../algorithms.js';
+import { children, decode, readOctetString } from '../der.js';
+import { algorithmIdentifier, decodePkcs8, decodeSpki, encodePkcs8 } from '../spki-pkcs8.js';
 import {
   type AsymmetricMechanism,
   describeAlgorithmOid,
   fail,
   type ImportSpec,
   type KeyMaterial,
+  parsing,
   peekAlgorithmOid,
   type ReadyKey,
   storedMaterial,
@@ -136,6 +146,61 @@ function materialOf(
   };
 }
 
+const FOREIGN_PUBLIC_KEY =
+  'the public key inside the private key structure does not belong to its private key';
+
+/**
+ * The public key of an imported private key, checked against its private part. OpenSSL takes the
+ * public point an EC private key carries (SEC1 `publicKey`, also inside PKCS#8) as given, without
+ * checking it against the scalar: a key whose point is another key's would be stored and attested
+ * with that key's public key while it signs with its own scalar. The point must be the scalar's
+ * (PARSING_KEY otherwise, as for a `publicKey` field of another pair). Edwards keys: OpenSSL derives
+ * the public key from the private key and ignores (3.5) or refuses (3.0) the public key of a
+ * OneAsymmetricKey v2; one that is not the key's own is refused as for the other v2 keys
+ * (checkEmbeddedPublicKey), and the derivation is checked whatever OpenSSL does with that field.
+ */
+function ownPublicKey(algorithm: NodeAlgorithm, privateKey: KeyObject, input: Unarmoured): KeyObject {
+  const publicKey = createPublicKey(privateKey);
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  if (algorithm === 'EC') {
+    const curve = privateKey.asymmetricKeyDetails?.namedCurve;
+    // explicit curve parameters: refused by materialOf
+    if (!curve) return publicKey;
+    const sec1 = privateKey.export({ type: 'sec1', format: 'der' });
+    const scalar = readOctetString(children(decode(sec1))[1]!);
+    const derived = parsing('PARSING_KEY', `the private key is not a valid ${curve} scalar`, () => {
+      const ecdh = createECDH(curve);
+      ecdh.setPrivateKey(scalar);
+      return ecdh.getPublicKey(null, 'uncompressed');
+    });
+    const point = ECDH.convertKey(decodeSpki(spki).publicKey, curve, undefined, undefined, 'uncompressed');
+    if (!derived.equals(point as Buffer)) throw fail('PARSING_KEY', FOREIGN_PUBLIC_KEY);
+  } else if (algorithm === 'ED') {
+    const info = decodePkcs8(privateKey.export({ type: 'pkcs8', format: 'der' }));
+    const derived = createPublicKey(
+      createPrivateKey({
+        key: encodePkcs8(algorithmIdentifier(info.algorithm.oid), info.privateKey),
+        format: 'der',
+        type: 'pkcs8',
+      }),
+    ).export({ type: 'spki', format: 'der' });
+    const embedded = embeddedPublicKey(input);
+    if (!derived.equals(spki) || (embedded && !embedded.equals(decodeSpki(derived).publicKey))) {
+      throw fail('PARSING_KEY', FOREIGN_PUBLIC_KEY);
+    }
+  }
+  return publicKey;
+}
+
+/** The `[1] publicKey` of a OneAsymmetricKey v2 input, if it is one. */
+function embeddedPublicKey(input: Unarmoured): Buffer | null {
+  try {
+    return decodePkcs8(input.der).publicKey;
+  } catch {
+    return null;
+  }
+}
+
 function unparsable(family: NodeFamily, input: Unarmoured, kind: 'private' | 'public') {
   const oid =
     input.label === null || input.label === 'PRIVATE KEY' || input.label === 'PUBLIC KEY'
@@ -164,7 +229,7 @@ export function nodeMechanism(family: NodeFamily): AsymmetricMechanism {
       const privateKey = parsePrivate(input);
       if (!privateKey) throw unparsable(family, input, 'private');
       checkType(family, privateKey, 'private key');
-      return materialOf(family, spec, privateKey, createPublicKey(privateKey));
+      return materialOf(family, spec, privateKey, ownPublicKey(family.algorithm, privateKey, input));
     },
 
     fromPublic(input, spec) {

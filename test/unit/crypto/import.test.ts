@@ -1,6 +1,16 @@
-import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  ECDH,
+  generateKeyPairSync,
+  sign as nodeSign,
+  verify as nodeVerify,
+  randomBytes,
+} from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { p256 } from '@noble/curves/nist.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ml_dsa44, ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { slh_dsa_sha2_128f } from '@noble/post-quantum/slh-dsa.js';
@@ -24,7 +34,7 @@ import {
   loadPrivate,
   publicKeyOf,
 } from '../../../src/crypto/mechanisms/key-mechanisms.js';
-import { algorithmIdentifier, encodePkcs8, encodeSpki } from '../../../src/crypto/spki-pkcs8.js';
+import { algorithmIdentifier, decodeSpki, encodePkcs8, encodeSpki } from '../../../src/crypto/spki-pkcs8.js';
 import { hex, openssl, tsbErrorOf, withScratch } from './helpers.js';
 
 interface OpensslFixture {
@@ -186,6 +196,94 @@ describe('importKey: refusals', () => {
     );
     expect(error.errorCode).toBe(407);
     expect(error.message).toMatch(/does not belong/);
+  });
+
+  it("refuses an EC private key (SEC1 or PKCS#8) whose embedded public point is another key's", () => {
+    const curves = [
+      ['prime256v1', '1.2.840.10045.3.1.7'],
+      ['secp384r1', '1.3.132.0.34'],
+      ['secp521r1', '1.3.132.0.35'],
+      ['secp256k1', '1.3.132.0.10'],
+      ['brainpoolP256r1', '1.3.36.3.3.2.8.1.1.7'],
+    ] as const;
+    for (const [namedCurve, oid] of curves) {
+      const own = generateKeyPairSync('ec', { namedCurve });
+      const victim = generateKeyPairSync('ec', { namedCurve });
+      const d = sec1Scalar(own.privateKey.export({ type: 'sec1', format: 'der' }));
+      const pointOf = (pair: typeof own) =>
+        ecPoint(pair.publicKey.export({ type: 'spki', format: 'der' }), namedCurve);
+      const sec1 = (point: Buffer) =>
+        sequence(
+          integer(1),
+          octetString(d),
+          explicit(0, objectIdentifier(oid)),
+          explicit(1, bitString(point)),
+        );
+      const forged = sec1(pointOf(victim));
+      const forgedPkcs8 = createPrivateKey({ key: forged, format: 'der', type: 'sec1' }).export({
+        type: 'pkcs8',
+        format: 'der',
+      });
+      for (const privateKey of [forged, forgedPkcs8]) {
+        const error = tsbErrorOf(() => importKey({ algorithm: 'EC', privateKey }));
+        expect(error.errorCode, namedCurve).toBe(407);
+        expect(error.message).toMatch(/does not belong to its private key/);
+      }
+      // its own point, compressed or not, and no point at all are the same key
+      const compressed = ECDH.convertKey(
+        pointOf(own),
+        namedCurve,
+        undefined,
+        undefined,
+        'compressed',
+      ) as Buffer;
+      const noPoint = sequence(integer(1), octetString(d), explicit(0, objectIdentifier(oid)));
+      for (const privateKey of [sec1(pointOf(own)), sec1(compressed), noPoint]) {
+        const material = importKey({ algorithm: 'EC', privateKey });
+        expect(ecPoint(material.publicKey!, namedCurve).equals(pointOf(own)), namedCurve).toBe(true);
+      }
+    }
+  });
+
+  it('stores the public key of the scalar, as @noble/curves computes it (P-256, secp256k1)', () => {
+    for (const [curve, namedCurve, oid] of [
+      [p256, 'prime256v1', '1.2.840.10045.3.1.7'],
+      [secp256k1, 'secp256k1', '1.3.132.0.10'],
+    ] as const) {
+      const d = Buffer.from(curve.utils.randomSecretKey());
+      const sec1 = sequence(integer(1), octetString(d), explicit(0, objectIdentifier(oid)));
+      const material = importKey({ algorithm: 'EC', privateKey: sec1 });
+      const independent = Buffer.from(curve.getPublicKey(d, false));
+      expect(ecPoint(material.publicKey!, namedCurve).equals(independent)).toBe(true);
+      // and what the key signs verifies under the stored public key
+      const signature = nodeSign('sha256', Buffer.from('payload'), loadNode(material.secret!));
+      expect(nodeVerify('sha256', Buffer.from('payload'), spkiKey(material.publicKey!), signature)).toBe(
+        true,
+      );
+    }
+  });
+
+  it("refuses Ed25519 / Ed448 OneAsymmetricKey v2 keys carrying another key's public key", () => {
+    for (const type of ['ed25519', 'ed448'] as const) {
+      const own = generateKeyPairSync(type as 'ed25519');
+      const victim = generateKeyPairSync(type as 'ed25519');
+      const info = own.privateKey.export({ type: 'pkcs8', format: 'der' });
+      const oid = type === 'ed25519' ? '1.3.101.112' : '1.3.101.113';
+      const raw = (key: Buffer) => key.subarray(type === 'ed25519' ? -32 : -57);
+      const seed = octetString(raw(info));
+      const victimPoint = raw(victim.publicKey.export({ type: 'spki', format: 'der' }));
+      const forged = encodePkcs8(algorithmIdentifier(oid), seed, victimPoint);
+      expect(tsbErrorOf(() => importKey({ algorithm: 'ED', privateKey: forged })).errorCode, type).toBe(407);
+      // the v1 form, and the v2 form with its own public key, import the key with its own public key
+      const ownPoint = raw(own.publicKey.export({ type: 'spki', format: 'der' }));
+      for (const privateKey of [
+        encodePkcs8(algorithmIdentifier(oid), seed),
+        encodePkcs8(algorithmIdentifier(oid), seed, ownPoint),
+      ]) {
+        const material = importKey({ algorithm: 'ED', privateKey });
+        expect(material.publicKey!.equals(own.publicKey.export({ type: 'spki', format: 'der' }))).toBe(true);
+      }
+    }
   });
 
   it('refuses a private key with the certificate of another key (PARSING_KEY)', () => {
@@ -521,3 +619,17 @@ describe('importKey: post-quantum and BLS keys', () => {
     expect(importKey({ algorithm: 'BLS', privateKey: nested }).secret!.equals(material.secret!)).toBe(true);
   });
 });
+
+/** The uncompressed point of an EC SubjectPublicKeyInfo. */
+const ecPoint = (spki: Buffer, namedCurve: string): Buffer =>
+  ECDH.convertKey(decodeSpki(spki).publicKey, namedCurve, undefined, undefined, 'uncompressed') as Buffer;
+
+/** The private scalar of a SEC1 ECPrivateKey (node's JWK export has no brainpool curves). */
+function sec1Scalar(sec1: Buffer): Buffer {
+  const length = sec1[1]! & 0x80 ? 2 + (sec1[1]! & 0x7f) : 2;
+  const octet = sec1.subarray(length + 3);
+  return octet.subarray(2, 2 + octet[1]!);
+}
+
+const loadNode = (pkcs8: Buffer) => createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+const spkiKey = (spki: Buffer) => createPublicKey({ key: spki, format: 'der', type: 'spki' });
