@@ -1,9 +1,11 @@
 import {
+  constants,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
   sign as nodeSign,
   verify as nodeVerify,
+  privateDecrypt,
   randomBytes,
 } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -215,6 +217,155 @@ describe('POST /v1/key/import/plain and /v1/key/export/plain', () => {
     expect(again.json().errorCode).toBe(608);
     const after = await t.prisma.key.findFirstOrThrow({ where: { label: 'taken' } });
     expect(Buffer.from(after.materialSealed!).equals(Buffer.from(before.materialSealed!))).toBe(true);
+  });
+
+  it('re-imports a public key over a public key (the TSB replaces it): with the key password, onto a modifiable key', async () => {
+    const rsaSpki = () =>
+      generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'der' });
+    const reimport = (label: string, publicKey: Buffer, password?: string) =>
+      call('exporter', '/v1/key/import/plain', {
+        label,
+        algorithm: 'RSA',
+        publicKey: publicKey.toString('base64'),
+        ...(password === undefined ? {} : { password }),
+      });
+    const storedPublicKey = async (label: string) =>
+      Buffer.from((await t.prisma.key.findFirstOrThrow({ where: { label } })).publicKey!);
+
+    // a key without password, modifiable (the default): replaced, as the TSB does
+    expect((await reimport('open-partner', rsaSpki())).statusCode).toBe(201);
+    const renewed = rsaSpki();
+    const replaced = await reimport('open-partner', renewed);
+    expect(replaced.statusCode, replaced.body).toBe(201);
+    expect(replaced.json().json.publicKey).toBe(renewed.toString('base64'));
+    expect((await storedPublicKey('open-partner')).equals(renewed)).toBe(true);
+    // ...but a password given for a key without one is refused, as everywhere (620)
+    expect((await reimport('open-partner', rsaSpki(), 'some-password')).json().errorCode).toBe(620);
+
+    // a password-protected key: only with its password
+    expect((await reimport('guarded-partner', rsaSpki(), 'guard-secret')).statusCode).toBe(201);
+    for (const password of [undefined, 'wrong-secret']) {
+      const refused = await reimport('guarded-partner', rsaSpki(), password);
+      expect(refused.statusCode, refused.body).toBe(403);
+      expect(refused.json().errorCode).toBe(620);
+    }
+    const guardedNew = rsaSpki();
+    expect((await reimport('guarded-partner', guardedNew, 'guard-secret')).statusCode).toBe(201);
+    expect((await storedPublicKey('guarded-partner')).equals(guardedNew)).toBe(true);
+
+    // a key that is not modifiable: never (614)
+    const frozen = rsaSpki();
+    const made = await call('exporter', '/v1/key/import/plain', {
+      label: 'frozen-partner',
+      algorithm: 'RSA',
+      publicKey: frozen.toString('base64'),
+      attributes: { modifiable: false },
+    });
+    expect(made.statusCode, made.body).toBe(201);
+    const refused = await reimport('frozen-partner', rsaSpki());
+    expect(refused.statusCode, refused.body).toBe(403);
+    expect(refused.json().errorCode).toBe(614);
+    expect((await storedPublicKey('frozen-partner')).equals(frozen)).toBe(true);
+  });
+
+  it('a password-protected, non-modifiable wrapping key keeps its public key: wraps still go to the partner', async () => {
+    const partner = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const partnerSpki = partner.publicKey.export({ type: 'spki', format: 'der' });
+    const created = await call('exporter', '/v1/key/import/plain', {
+      label: 'partner-kms',
+      algorithm: 'RSA',
+      publicKey: partnerSpki.toString('base64'),
+      password: 'owner-only-secret',
+      attributes: { wrap: true, modifiable: false },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const before = await t.prisma.key.findFirstOrThrow({ where: { label: 'partner-kms' } });
+    const attackerSpki = attacker.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    const attempt = (password?: string) =>
+      call('exporter', '/v1/key/import/plain', {
+        label: 'partner-kms',
+        algorithm: 'RSA',
+        publicKey: attackerSpki,
+        ...(password === undefined ? {} : { password }),
+      });
+    const withoutPassword = await attempt();
+    expect(withoutPassword.statusCode, withoutPassword.body).toBe(403);
+    expect(withoutPassword.json().errorCode).toBe(620);
+    const withPassword = await attempt('owner-only-secret');
+    expect(withPassword.statusCode, withPassword.body).toBe(403);
+    expect(withPassword.json().errorCode).toBe(614);
+    expect(withPassword.json().message).toMatch(/not modifiable/);
+    const after = await t.prisma.key.findFirstOrThrow({ where: { label: 'partner-kms' } });
+    expect(Buffer.from(after.publicKey!).equals(partnerSpki)).toBe(true);
+    expect(after.version).toBe(before.version);
+
+    // the application wraps its data key for the partner: the partner, not the attacker, unwraps it
+    const dataKey = randomBytes(32);
+    const secret = await call('exporter', '/v1/key/import/plain', {
+      label: 'partner-data-key',
+      algorithm: 'AES',
+      secretKey: dataKey.toString('base64'),
+      attributes: { decrypt: true, sign: false, unwrap: false, extractable: true },
+    });
+    expect(secret.statusCode, secret.body).toBe(201);
+    const wrapped = await t.call('exporter', ['keyOperation'], {
+      method: 'POST',
+      url: '/v1/wrap',
+      body: {
+        wrapKeyRequest: {
+          keyToBeWrapped: 'partner-data-key',
+          wrapKeyName: 'partner-kms',
+          wrapKeyPassword: 'owner-only-secret',
+          wrapMethod: 'RSA_WRAP_OAEP',
+        },
+      },
+    });
+    expect(wrapped.statusCode, wrapped.body).toBe(200);
+    const ciphertext = Buffer.from(wrapped.json().wrappedKey, 'base64');
+    const oaep = { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' };
+    expect(privateDecrypt({ key: partner.privateKey, ...oaep }, ciphertext).equals(dataKey)).toBe(true);
+    expect(() => privateDecrypt({ key: attacker.privateKey, ...oaep }, ciphertext)).toThrow();
+  });
+
+  it('adds a certificate to a private key by re-import only with its password, and only if it is modifiable', async () => {
+    const { keyPem, certificateDer } = await opensslKeyAndCertificate();
+    const certificate = certificateDer.toString('base64');
+    for (const [label, modifiable] of [
+      ['cert-target', true],
+      ['cert-frozen', false],
+    ] as const) {
+      const imported = await call('exporter', '/v1/key/import/plain', {
+        label,
+        algorithm: 'EC',
+        privateKey: keyPem,
+        password: 'key-secret',
+        attributes: { ...signOnly, modifiable },
+      });
+      expect(imported.statusCode, imported.body).toBe(201);
+      const withoutPassword = await call('exporter', '/v1/key/import/plain', {
+        label,
+        algorithm: 'EC',
+        certificate,
+      });
+      expect(withoutPassword.statusCode, withoutPassword.body).toBe(403);
+      expect(withoutPassword.json().errorCode).toBe(620);
+      const withPassword = await call('exporter', '/v1/key/import/plain', {
+        label,
+        algorithm: 'EC',
+        certificate,
+        password: 'key-secret',
+      });
+      const row = await t.prisma.key.findFirstOrThrow({ where: { label } });
+      if (modifiable) {
+        expect(withPassword.statusCode, withPassword.body).toBe(201);
+        expect(Buffer.from(row.certificate!).equals(certificateDer)).toBe(true);
+      } else {
+        expect(withPassword.statusCode, withPassword.body).toBe(403);
+        expect(withPassword.json().errorCode).toBe(614);
+        expect(row.certificate).toBeNull();
+      }
+    }
   });
 
   it('exports only extractable, non-sensitive keys without SKA policy in partitions that allow export', async () => {

@@ -19,7 +19,7 @@ import {
   resolveKeyPolicy,
 } from './key-input-rules.js';
 import type { ExportedKey, ImportKeyInput, SeedImportInput, SignedKeyAttributes } from './key-store.types.js';
-import { publicReimport } from './public-reimport.js';
+import { assertModifiable, assertPublicReimport, publicReimport } from './public-reimport.js';
 import type { KeyToStore, SealedKeyWriter } from './sealed-key-writer.js';
 import { refuseStatefulCopy } from './stateful-indices.js';
 
@@ -59,7 +59,7 @@ export class KeyTransfers {
     const publicOnly = material.secret === null;
     const existing = await this.repository.findByLabel(partition.id, label);
     if (existing) {
-      return this.reimportPublicPart(partition, existing, material, publicOnly);
+      return this.reimportPublicPart(partition, existing, material, publicOnly, input.password);
     }
     const password = normalizePassword(input.password);
     const policy = publicOnly ? null : resolveKeyPolicy(input.policy, this.clock);
@@ -157,16 +157,33 @@ export class KeyTransfers {
     return this.store.statement(partition, key);
   }
 
+  /**
+   * A public key or certificate imported under the label of an existing key replaces its public part
+   * (a public key) or its certificate (a private key). Like any other use of the key it takes the key's
+   * password (KEY_PASSWORD_MISMATCH), and the key must be modifiable (OPERATION_FORBIDDEN_FOR_KEY); the
+   * write happens only if the key is still the version checked.
+   */
   private async reimportPublicPart(
     partition: Partition,
     existing: Key,
     material: KeyMaterial,
     publicOnly: boolean,
+    password: PasswordInput | undefined,
   ): Promise<SignedKeyAttributes> {
+    assertPublicReimport(existing, publicOnly);
+    const unlocked = await this.store.unlock(partition, existing.label, password);
+    assertModifiable(unlocked);
     const key = await this.repository.replacePublicPart(
-      existing.id,
-      publicReimport(existing, material, publicOnly),
+      unlocked.id,
+      unlocked.version,
+      publicReimport(unlocked, material),
     );
+    if (!key) {
+      throw new TsbError(
+        'KEY_ALREADY_EXISTING',
+        `key "${existing.label}" changed during the import; try again`,
+      );
+    }
     await this.changes.announce(partition.id, key.label);
     return this.store.statement(partition, key);
   }

@@ -153,9 +153,10 @@ export class KeyRepository {
     });
   }
 
-  replacePublicPart(keyId: string, part: PublicPart): Promise<Key> {
-    return this.prisma.key.update({
-      where: { id: keyId },
+  /** Replaces the public part of an active key still at `version`; null when it changed meanwhile. */
+  async replacePublicPart(keyId: string, version: number, part: PublicPart): Promise<Key | null> {
+    const { count } = await this.prisma.key.updateMany({
+      where: { id: keyId, version, status: ACTIVE },
       data: {
         publicKey: part.publicKey && toBytes(part.publicKey),
         certificate: part.certificate && toBytes(part.certificate),
@@ -164,6 +165,7 @@ export class KeyRepository {
         version: { increment: 1 },
       },
     });
+    return count === 1 ? this.prisma.key.findUnique({ where: { id: keyId } }) : null;
   }
 
   /**

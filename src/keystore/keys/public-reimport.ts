@@ -1,16 +1,36 @@
 import type { KeyMaterial } from '../../crypto/mechanisms/key-mechanisms.js';
 import { TsbError } from '../../errors.js';
 import type { Key } from '../../generated/prisma/client.js';
+import type { KeyAttributes } from '../key-attributes.js';
 import { ACTIVE, type PublicPart } from './key.repository.js';
 
 /**
- * Re-importing a public key or certificate under a taken name replaces it, never a private key:
- * what the stored key becomes, or the error that refuses the import.
+ * Re-importing a public key or certificate under a taken name replaces it, never a private key.
+ * Only an active key takes one (KEY_ALREADY_EXISTING otherwise, before anything else is looked at).
  */
-export function publicReimport(existing: Key, material: KeyMaterial, publicOnly: boolean): PublicPart {
+export function assertPublicReimport(existing: Key, publicOnly: boolean): void {
   if (!publicOnly || existing.status !== ACTIVE) {
     throw new TsbError('KEY_ALREADY_EXISTING', `a key named "${existing.label}" already exists`);
   }
+}
+
+/**
+ * A re-import changes the key, so it needs what every change of a key needs: the key's password
+ * (checked by the caller, before this) and a key that is `modifiable`, as destroying one needs
+ * `destroyable` (OPERATION_FORBIDDEN_FOR_KEY).
+ */
+export function assertModifiable(key: Key): void {
+  const attributes = key.attributes as unknown as KeyAttributes;
+  if (!attributes.modifiable) {
+    throw new TsbError(
+      'OPERATION_FORBIDDEN_FOR_KEY',
+      `key "${key.label}" is not modifiable: its public key and certificate cannot be replaced`,
+    );
+  }
+}
+
+/** What the stored key becomes, or the error that refuses the import. */
+export function publicReimport(existing: Key, material: KeyMaterial): PublicPart {
   if (existing.algorithm !== material.algorithm) {
     throw new TsbError(
       'KEY_ALREADY_EXISTING',
