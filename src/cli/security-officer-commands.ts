@@ -113,6 +113,7 @@ export const SECURITY_OFFICER_COMMANDS: Command[] = [
     details:
       'The file holds the partition row, every key (active and in the trash bin) and the officers, with an\n' +
       'HMAC-SHA256 under a key derived from the master key: only a service with the same master key restores it.\n' +
+      'Key password verifiers are sealed under the partition key: the file reveals no key password.\n' +
       'Credentials (API keys, tokens, client certificates), SKA requests and proposals are not in it.',
     options: { out: { type: 'string', description: 'the file to write (mode 600)' } },
     positionals: ['NAME'],

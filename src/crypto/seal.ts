@@ -51,6 +51,13 @@ export const partitionKeyBinding = (partitionId: string): string => `opentsb:par
 /** AAD of a key's private or secret material sealed under its partition key. */
 export const keyMaterialBinding = (partitionId: string, keyId: string): string =>
   `opentsb:key:${partitionId}:${keyId}`;
+/**
+ * AAD of one column of a key row sealed under its partition key where the row is written out (the password
+ * verifier in a partition backup): binds partition, key id and column name, so the sealed value neither opens
+ * for another key nor passes for another column, nor for key material (whose AAD has another prefix).
+ */
+export const keyColumnBinding = (partitionId: string, keyId: string, column: string): string =>
+  `opentsb:key-column:${partitionId}:${keyId}:${column}`;
 /** AAD of the partition attestation key sealed under its partition key. */
 export const attestationKeyBinding = (partitionId: string): string =>
   `opentsb:attestation-key:${partitionId}`;

@@ -1,12 +1,14 @@
 /**
  * Partition backup and restore. A backup is one JSON document holding the partition row, all its keys
- * (active and in the trash bin) and its security officers, exactly as stored: sealed material stays sealed.
+ * (active and in the trash bin) and its security officers as stored: sealed material stays sealed. One column
+ * is not written as stored: a key's password verifier (scrypt) is sealed under the partition key
+ * (`passwordHashSealed`), so whoever holds the file (a security officer) cannot test key passwords offline.
  * An HMAC-SHA256 under a key derived from the master key (HKDF) protects it, so a restore checks integrity and
  * "made under this master key" before it writes anything. Format: docs/security-officers.md.
  */
 import { createHmac, hkdfSync, timingSafeEqual, X509Certificate } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { partitionKeyBinding, UnsealError, unseal } from '../crypto/seal.js';
+import { keyColumnBinding, partitionKeyBinding, seal, UnsealError, unseal } from '../crypto/seal.js';
 import { TsbError } from '../errors.js';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { canonicalJson } from '../lib/canonical-json.js';
@@ -14,7 +16,15 @@ import { PARTITION_NAME_PATTERN } from '../lib/partition-name.js';
 import { CERTIFICATE_AUTHORITY_NAME } from './certificates.js';
 
 export const BACKUP_FORMAT = 'opentsb-partition-backup';
-export const BACKUP_VERSION = 1;
+/**
+ * 2: each key's password verifier sealed under the partition key (`passwordHashSealed`). 1 (written up to and
+ * including commit 71cd384): the verifier in clear (`passwordHash`); still restored.
+ */
+export const BACKUP_VERSION = 2;
+const READABLE_VERSIONS: readonly number[] = [1, BACKUP_VERSION];
+/** The key column a version-2 backup carries sealed, and the member that holds it sealed. */
+const PASSWORD_HASH = 'passwordHash';
+const PASSWORD_HASH_SEALED = 'passwordHashSealed';
 /** HKDF info of the backup MAC key: a fixed string, so no other use of the master key yields the same key. */
 const MAC_KEY_INFO = 'opentsb:partition-backup-mac:v1';
 
@@ -34,7 +44,7 @@ const COLUMNS = {
     bigints: [],
   },
   key: {
-    bytes: ['publicKey', 'certificate', 'materialSealed', 'chainCode'],
+    bytes: ['publicKey', 'certificate', 'materialSealed', 'chainCode', PASSWORD_HASH_SEALED],
     dates: ['invalidatedAt', 'createdAt', 'updatedAt'],
     bigints: ['useCount', 'statefulNext', 'statefulLimit'],
   },
@@ -48,7 +58,8 @@ type Row = Record<string, unknown>;
 
 export interface PartitionBackupDocument {
   format: typeof BACKUP_FORMAT;
-  version: typeof BACKUP_VERSION;
+  /** BACKUP_VERSION when written; a restore reads every READABLE_VERSIONS */
+  version: number;
   createdAt: string;
   partition: Row;
   keys: Row[];
@@ -89,15 +100,20 @@ export class PartitionBackups {
       { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
     );
     if (!partition) throw new TsbError('NOT_FOUND', `partition ${partitionId} does not exist`);
-    const body = {
-      format: BACKUP_FORMAT,
-      version: BACKUP_VERSION,
-      createdAt: this.clock.now().toISOString(),
-      partition: encodeRow(partition, COLUMNS.partition),
-      keys: keys.map((key) => encodeRow(key, COLUMNS.key)),
-      officers: officers.map((officer) => encodeRow(officer, COLUMNS.officer)),
-    } as const;
-    return { ...body, mac: this.mac(body) };
+    const partitionKey = this.openPartitionKey(partition.id, partition.partitionKeySealed);
+    try {
+      const body = {
+        format: BACKUP_FORMAT,
+        version: BACKUP_VERSION,
+        createdAt: this.clock.now().toISOString(),
+        partition: encodeRow(partition, COLUMNS.partition),
+        keys: keys.map((key) => encodeRow(sealPasswordHash(key, partitionKey), COLUMNS.key)),
+        officers: officers.map((officer) => encodeRow(officer, COLUMNS.officer)),
+      } as const;
+      return { ...body, mac: this.mac(body) };
+    } finally {
+      partitionKey.fill(0);
+    }
   }
 
   /**
@@ -113,8 +129,15 @@ export class PartitionBackups {
     if (!PARTITION_NAME_PATTERN.test(name)) {
       throw new TsbError('INPUT_VALIDATION_FAILED', `"${name}" is not a valid partition name`);
     }
-    this.assertPartitionKeyOpens(id, partition['partitionKeySealed'] as Uint8Array);
-    const keys = backup.keys.map((row) => retireStatefulState(decodeRow(row, COLUMNS.key)));
+    const partitionKey = this.openPartitionKey(id, partition['partitionKeySealed'] as Uint8Array);
+    let keys: Row[];
+    try {
+      keys = backup.keys.map((row) =>
+        retireStatefulState(openPasswordHash(decodeRow(row, COLUMNS.key), backup.version, id, partitionKey)),
+      );
+    } finally {
+      partitionKey.fill(0);
+    }
     const officers = backup.officers.map((row) => decodeRow(row, COLUMNS.officer));
     if ([...keys, ...officers].some((row) => row['partitionId'] !== id)) {
       throw new TsbError('INPUT_VALIDATION_FAILED', 'the backup holds rows of another partition');
@@ -160,10 +183,11 @@ export class PartitionBackups {
         `not an OpenTSB partition backup (format "${BACKUP_FORMAT}")`,
       );
     }
-    if (document['version'] !== BACKUP_VERSION) {
+    const version = document['version'];
+    if (typeof version !== 'number' || !READABLE_VERSIONS.includes(version)) {
       throw new TsbError(
         'INPUT_VALIDATION_FAILED',
-        `backup version ${String(document['version'])} is not supported (this service reads version ${BACKUP_VERSION})`,
+        `backup version ${String(version)} is not supported (this service reads versions ${READABLE_VERSIONS.join(', ')})`,
       );
     }
     const { mac, ...body } = document;
@@ -186,9 +210,10 @@ export class PartitionBackups {
     return createHmac('sha256', this.macKey).update(canonicalJson(body), 'utf8').digest('base64');
   }
 
-  private assertPartitionKeyOpens(id: string, sealed: Uint8Array): void {
+  /** The clear partition key (the caller wipes it), refused when it does not open under this master key. */
+  private openPartitionKey(id: string, sealed: Uint8Array): Buffer {
     try {
-      unseal(this.masterKey, sealed, partitionKeyBinding(id)).fill(0);
+      return unseal(this.masterKey, sealed, partitionKeyBinding(id));
     } catch (error) {
       if (error instanceof UnsealError) {
         throw new TsbError(
@@ -249,6 +274,67 @@ function decodeRow(row: unknown, columns: Columns): Row {
     else decoded[name] = value;
   }
   return decoded;
+}
+
+/**
+ * A key row as a backup carries it: the password verifier (scrypt; it lets whoever holds it test passwords
+ * offline) sealed under the partition key, bound to the partition, the key id and the column name, instead of
+ * in clear. A key without a password has `passwordHashSealed: null`.
+ */
+function sealPasswordHash(
+  key: { id: string; partitionId: string; passwordHash: string | null },
+  partitionKey: Buffer,
+): Row {
+  const { passwordHash, ...row } = key;
+  return {
+    ...row,
+    [PASSWORD_HASH_SEALED]:
+      passwordHash === null
+        ? null
+        : seal(
+            partitionKey,
+            Buffer.from(passwordHash, 'utf8'),
+            keyColumnBinding(key.partitionId, key.id, PASSWORD_HASH),
+          ),
+  };
+}
+
+/**
+ * A key row of a backup as stored: version 2 carries the password verifier sealed (opened here, under the
+ * partition key and the binding of this partition, key id and column); version 1 carried it in clear. Each
+ * version is refused the other's column, so a row holds the verifier in one form only.
+ */
+function openPasswordHash(row: Row, version: number, partitionId: string, partitionKey: Buffer): Row {
+  if (version === 1) {
+    if (PASSWORD_HASH_SEALED in row) {
+      throw new TsbError('INPUT_VALIDATION_FAILED', `a version 1 backup has no ${PASSWORD_HASH_SEALED}`);
+    }
+    return row;
+  }
+  const { [PASSWORD_HASH_SEALED]: sealed, ...rest } = row;
+  if (PASSWORD_HASH in rest || sealed === undefined) {
+    throw new TsbError(
+      'INPUT_VALIDATION_FAILED',
+      `a version ${version} backup carries each key's ${PASSWORD_HASH_SEALED} and no ${PASSWORD_HASH} in clear`,
+    );
+  }
+  if (sealed === null) return { ...rest, [PASSWORD_HASH]: null };
+  try {
+    const opened = unseal(
+      partitionKey,
+      sealed as Uint8Array,
+      keyColumnBinding(partitionId, String(rest['id']), PASSWORD_HASH),
+    );
+    return { ...rest, [PASSWORD_HASH]: opened.toString('utf8') };
+  } catch (error) {
+    if (error instanceof UnsealError) {
+      throw new TsbError(
+        'SECURITY_NOT_ALLOWED',
+        `the sealed password verifier of key "${String(rest['label'])}" does not open for this key`,
+      );
+    }
+    throw error;
+  }
 }
 
 /**

@@ -1,9 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { partitionKeyBinding, unseal } from '../../../src/crypto/seal.js';
 import { SoftHsm } from '../../../src/hsm/soft-hsm.js';
+import { canonicalJson } from '../../../src/lib/canonical-json.js';
 import { createTestContext, type TestContext } from '../../helpers/app.js';
 import { runTsb } from '../../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
@@ -78,7 +80,7 @@ describe('partition backup', () => {
     const text = JSON.stringify(backup);
     expect(backup).toMatchObject({
       format: 'opentsb-partition-backup',
-      version: 1,
+      version: 2,
       partition: { name: P, keyInvalidation: true },
     });
     const keys = backup['keys'] as Record<string, unknown>[];
@@ -101,6 +103,7 @@ describe('partition backup', () => {
     ]) {
       expect(text).not.toContain(form);
     }
+    expect(text).not.toContain('scrypt$');
     expect(typeof backup['mac']).toBe('string');
   });
 });
@@ -258,5 +261,170 @@ describe('partition restore (tsb partition restore)', () => {
     expect(
       await opensslVerifies(publicKeys['ec']!, DATA, Buffer.from(signed.json().signature, 'base64')),
     ).toBe(true);
+  });
+});
+
+/**
+ * A key password is the key owner's: a security officer, who takes backups, must not learn it. The backup
+ * carries each key's password verifier (scrypt, which would let its holder test passwords offline) only sealed
+ * under the partition key; a restore opens it again, and still reads backups of the previous format (version 1,
+ * verifier in clear).
+ */
+describe('a password-protected key in a backup', () => {
+  const LOCKED = 'locked';
+  const KEY_PASSWORD = 'owner-only-key-password';
+  const verifiers: Record<string, string | null> = {};
+  let lockedId: string;
+  let backup: Record<string, unknown>;
+
+  /** The backup MAC as docs/security-officers.md gives it, to write a backup as another release would. */
+  const withMac = (document: Record<string, unknown>): Record<string, unknown> => {
+    const { mac: _mac, ...body } = document;
+    const macKey = Buffer.from(
+      hkdfSync('sha256', ctx.masterKey, Buffer.alloc(0), 'opentsb:partition-backup-mac:v1', 32),
+    );
+    return {
+      ...body,
+      mac: createHmac('sha256', macKey).update(canonicalJson(body), 'utf8').digest('base64'),
+    };
+  };
+  /** The AAD of a sealed verifier (docs/security-officers.md): partition, key id and column name. */
+  const verifierBinding = (keyId: unknown) => `opentsb:key-column:${lockedId}:${String(keyId)}:passwordHash`;
+  const keysOf = (document: Record<string, unknown>) => document['keys'] as Record<string, unknown>[];
+  const attributes = (password?: string) =>
+    ctx.call(LOCKED, ['keyManagement'], {
+      method: 'POST',
+      url: '/v1/key/attributes',
+      body: { label: 'guarded', ...(password === undefined ? {} : { password }) },
+    });
+  const env = () => ({
+    DATABASE_URL: ctx.databaseUrl,
+    TSB_DATA_DIR: dir,
+    TSB_MASTER_KEY: ctx.masterKey.toString('base64'),
+  });
+
+  /** Deletes the partition from the service and restores it from `document` with `tsb partition restore`. */
+  async function restoreLost(document: Record<string, unknown>, fileName: string): Promise<void> {
+    const file = path.join(dir, fileName);
+    await writeFile(file, JSON.stringify(document));
+    await ctx.prisma.partition.delete({ where: { id: lockedId } });
+    await ctx.hsm.metadata.announce({ kind: 'partition', id: lockedId });
+    ctx.hsm.metadata.clear();
+    expect(await ctx.prisma.key.count({ where: { partitionId: lockedId } })).toBe(0);
+    const restored = await runTsb(env(), 'partition', 'restore', file);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stdout).toMatch(/restored partition locked .*2 keys/);
+    ctx.hsm.metadata.clear();
+  }
+
+  async function expectPasswordProtected(): Promise<void> {
+    expect((await attributes()).statusCode).toBe(403);
+    const wrong = await attributes('not-the-password');
+    expect(wrong.statusCode, wrong.body).toBe(403);
+    expect(wrong.json().errorCode).toBe(620);
+    const right = await attributes(KEY_PASSWORD);
+    expect(right.statusCode, right.body).toBe(200);
+    for (const row of await ctx.prisma.key.findMany({ where: { partitionId: lockedId } })) {
+      expect(row.passwordHash, row.label).toBe(verifiers[row.label]);
+    }
+  }
+
+  beforeAll(async () => {
+    lockedId = (await ctx.partition(LOCKED, {})).id;
+    await registerOfficer(ctx, LOCKED, nodeOfficer('bob', 'P-256'));
+    for (const [label, password] of [
+      ['guarded', KEY_PASSWORD],
+      ['open', undefined],
+    ] as const) {
+      const created = await ctx.call(LOCKED, ['keyManagement'], {
+        method: 'POST',
+        url: '/v1/key',
+        body: {
+          label,
+          algorithm: 'EC',
+          curveOid: P256,
+          ...(password === undefined ? {} : { password }),
+          attributes: { sign: true, decrypt: false, unwrap: false },
+        },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+    }
+    for (const row of await ctx.prisma.key.findMany({ where: { partitionId: lockedId } })) {
+      verifiers[row.label] = row.passwordHash;
+    }
+    expect(verifiers['guarded']).toMatch(/^scrypt\$/);
+    expect(verifiers['open']).toBeNull();
+    const response = await officerCall(ctx, LOCKED, 'bob-login', {
+      method: 'GET',
+      url: '/v1/securityOfficer/backup',
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    backup = response.json();
+  });
+
+  it('holds no password verifier in clear, nor the password: only sealed under the partition key', async () => {
+    const cliFile = path.join(dir, 'locked-cli.json');
+    const written = await runTsb(env(), 'partition', 'backup', LOCKED, '--out', cliFile);
+    expect(written.code, written.stderr).toBe(0);
+    const [, , salt, hash] = verifiers['guarded']!.split('$');
+    for (const text of [JSON.stringify(backup), await readFile(cliFile, 'utf8')]) {
+      for (const needle of ['scrypt$', verifiers['guarded']!, salt!, hash!, KEY_PASSWORD]) {
+        expect(text).not.toContain(needle);
+      }
+      expect(text).not.toMatch(/"passwordHash"/);
+    }
+    expect(backup['version']).toBe(2);
+    const guarded = keysOf(backup).find((key) => key['label'] === 'guarded')!;
+    const open = keysOf(backup).find((key) => key['label'] === 'open')!;
+    expect(open['passwordHashSealed']).toBeNull();
+    // sealed as docs/security-officers.md says: under the partition key, bound to partition, key id and column
+    const partition = await ctx.prisma.partition.findUniqueOrThrow({ where: { id: lockedId } });
+    const partitionKey = unseal(ctx.masterKey, partition.partitionKeySealed, partitionKeyBinding(lockedId));
+    const sealed = Buffer.from(String(guarded['passwordHashSealed']), 'base64');
+    const binding = verifierBinding(guarded['id']);
+    expect(unseal(partitionKey, sealed, binding).toString('utf8')).toBe(verifiers['guarded']);
+    expect(() => unseal(partitionKey, sealed, verifierBinding(open['id']))).toThrow();
+  });
+
+  it('refuses a sealed verifier moved to another key, even under a valid MAC, writing nothing', async () => {
+    const moved = structuredClone(backup);
+    const [guarded, open] = ['guarded', 'open'].map(
+      (label) => keysOf(moved).find((key) => key['label'] === label)!,
+    );
+    open!['passwordHashSealed'] = guarded!['passwordHashSealed'];
+    const file = path.join(dir, 'locked-moved.json');
+    await writeFile(file, JSON.stringify(withMac(moved)));
+    const keys = await ctx.prisma.key.count();
+    const refused = await runTsb(env(), 'partition', 'restore', file, '--name', 'locked-copy');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/password verifier of key "open" does not open/);
+    expect(await ctx.prisma.key.count()).toBe(keys);
+  });
+
+  it('restores with the password protection intact: wrong password 403, right password 200', async () => {
+    await expectPasswordProtected();
+    await restoreLost(backup, 'locked.json');
+    await expectPasswordProtected();
+  });
+
+  it('restores a backup of the previous format (version 1, verifier in clear) with the protection intact', async () => {
+    // as the previous release wrote it: every key column as stored, so passwordHash in clear, and version 1
+    const previous = structuredClone(backup);
+    previous['version'] = 1;
+    for (const key of keysOf(previous)) {
+      expect(key).toHaveProperty('passwordHashSealed');
+      delete key['passwordHashSealed'];
+      key['passwordHash'] = verifiers[String(key['label'])];
+    }
+    await restoreLost(withMac(previous), 'locked-v1.json');
+    await expectPasswordProtected();
+    // a version 2 backup with the verifier in clear is refused: the new format carries it sealed only
+    const mixed = structuredClone(previous);
+    mixed['version'] = 2;
+    const file = path.join(dir, 'locked-mixed.json');
+    await writeFile(file, JSON.stringify(withMac(mixed)));
+    const refused = await runTsb(env(), 'partition', 'restore', file, '--name', 'locked-copy');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/no passwordHash in clear/);
   });
 });
