@@ -5,8 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Clock, systemClock } from '../clock.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { announceChange, type ChangeFeed } from '../keystore/metadata-cache.js';
-import { CredentialCache } from './credential-cache.js';
+import { announceChange } from '../keystore/metadata-cache.js';
+import { type CredentialCache, type CredentialStoreOptions, credentialCacheOf } from './credential-cache.js';
 import { isRole, ROLES, type Role } from './roles.js';
 
 export const API_KEY_PREFIX = 'tsb-x-token_';
@@ -83,17 +83,7 @@ export function splitApiKeyHeader(header: string | readonly string[] | undefined
     .filter((value) => value !== '');
 }
 
-export interface ApiKeyStoreOptions {
-  clock?: Clock;
-  /**
-   * How long a valid key is remembered (default 60 s): the longest a revocation can go unheard should its
-   * announcement on the change feed be lost.
-   */
-  cacheTtlMs?: number;
-  cacheSize?: number;
-  /** the process's change feed (a service's): revocations by other processes drop cached keys at once */
-  changes?: ChangeFeed;
-}
+export type ApiKeyStoreOptions = CredentialStoreOptions;
 
 /** Looks API keys up by hash, remembering valid ones for a short while (see CredentialCache). */
 export class ApiKeyStore {
@@ -106,13 +96,9 @@ export class ApiKeyStore {
   ) {
     const clock = options.clock ?? systemClock;
     this.clock = clock;
-    this.cache = new CredentialCache({
-      ttlMs: options.cacheTtlMs ?? 60_000,
-      size: options.cacheSize ?? 10_000,
-      now: () => clock.now().getTime(),
-      feed: options.changes,
-      invalidates: (change) => (change.kind === 'apiKey' ? (record) => record.id === change.id : null),
-    });
+    this.cache = credentialCacheOf(options, clock, (change) =>
+      change.kind === 'apiKey' ? (record) => record.id === change.id : null,
+    );
   }
 
   create(partitionId: string, role: Role | string): Promise<CreatedApiKey> {

@@ -6,8 +6,8 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { type Clock, systemClock } from '../clock.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { announceChange, type ChangeFeed } from '../keystore/metadata-cache.js';
-import { CredentialCache } from './credential-cache.js';
+import { announceChange } from '../keystore/metadata-cache.js';
+import { type CredentialCache, type CredentialStoreOptions, credentialCacheOf } from './credential-cache.js';
 import { isRole, parseRoles, type Role } from './roles.js';
 
 export interface ClientCertificateRecord {
@@ -49,17 +49,7 @@ export function parseClientCertificate(input: Buffer | string): ParsedClientCert
   };
 }
 
-export interface ClientCertificateStoreOptions {
-  clock?: Clock;
-  /**
-   * How long a valid registration is remembered (default 60 s): the longest a revocation can go unheard should
-   * its announcement on the change feed be lost.
-   */
-  cacheTtlMs?: number;
-  cacheSize?: number;
-  /** the process's change feed (a service's): revocations by other processes drop cached registrations at once */
-  changes?: ChangeFeed;
-}
+export type ClientCertificateStoreOptions = CredentialStoreOptions;
 
 /** The registered client certificates, valid ones remembered for a short while (see CredentialCache). */
 export class ClientCertificateStore {
@@ -72,16 +62,11 @@ export class ClientCertificateStore {
   ) {
     const clock = options.clock ?? systemClock;
     this.clock = clock;
-    this.cache = new CredentialCache({
-      ttlMs: options.cacheTtlMs ?? 60_000,
-      size: options.cacheSize ?? 10_000,
-      now: () => clock.now().getTime(),
-      feed: options.changes,
-      invalidates: (change) =>
-        change.kind === 'clientCertificate'
-          ? (record) => record.id === change.idOrFingerprint || record.fingerprint === change.idOrFingerprint
-          : null,
-    });
+    this.cache = credentialCacheOf(options, clock, (change) =>
+      change.kind === 'clientCertificate'
+        ? (record) => record.id === change.idOrFingerprint || record.fingerprint === change.idOrFingerprint
+        : null,
+    );
   }
 
   /** Registers the certificate for the partition; a fingerprint can be registered only once. */

@@ -4,6 +4,7 @@
  * MetadataCache's), a revocation announced by any process drops the entry at once, and nothing is served from
  * the cache while the feed is not listening (it may have missed a revocation). The TTL is the safety net.
  */
+import type { Clock } from '../clock.js';
 import type { ChangeFeed, MetadataChange } from '../keystore/metadata-cache.js';
 import { BoundedTtlCache } from '../lib/ttl-cache.js';
 
@@ -68,4 +69,32 @@ export class CredentialCache<V> {
   close(): void {
     this.unsubscribe();
   }
+}
+
+/** Options of a credential store (API keys, client certificates). */
+export interface CredentialStoreOptions {
+  clock?: Clock;
+  /**
+   * How long a valid credential is remembered (default 60 s): the longest a revocation can go unheard should its
+   * announcement on the change feed be lost.
+   */
+  cacheTtlMs?: number;
+  cacheSize?: number;
+  /** the process's change feed (a service's): revocations by other processes drop cached credentials at once */
+  changes?: ChangeFeed;
+}
+
+/** A credential store's cache, with the stores' defaults (60 s, 10,000 entries). */
+export function credentialCacheOf<V>(
+  options: CredentialStoreOptions,
+  clock: Clock,
+  invalidates: CredentialCacheOptions<V>['invalidates'],
+): CredentialCache<V> {
+  return new CredentialCache({
+    ttlMs: options.cacheTtlMs ?? 60_000,
+    size: options.cacheSize ?? 10_000,
+    now: () => clock.now().getTime(),
+    feed: options.changes,
+    invalidates,
+  });
 }
