@@ -52,6 +52,11 @@ export class MetadataCache implements ChangeFeed {
   private readonly subscribers = new Set<ChangeSubscriber>();
   private listener: ChannelListener | null = null;
   private feedConfigured = false;
+  /**
+   * Counts the drops: a row loaded while a change was heard may predate that change (read before its commit),
+   * so it is answered but not cached, or a blocked key could sign on from the cache until the TTL.
+   */
+  private generation = 0;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -73,8 +78,11 @@ export class MetadataCache implements ChangeFeed {
   async partition(id: string, load: () => Promise<Partition | null>): Promise<Partition | null> {
     const cached = this.trusted ? this.partitions.get(id) : undefined;
     if (cached) return cached;
+    const generation = this.generation;
     const partition = await load();
-    if (partition && this.trusted) this.partitions.set(id, partition, this.expiry());
+    if (partition && this.trusted && generation === this.generation) {
+      this.partitions.set(id, partition, this.expiry());
+    }
     return partition;
   }
 
@@ -82,8 +90,9 @@ export class MetadataCache implements ChangeFeed {
     const entry = `${partitionId}/${label}`;
     const cached = this.trusted ? this.keys.get(entry) : undefined;
     if (cached) return cached;
+    const generation = this.generation;
     const key = await load();
-    if (key && this.trusted) this.keys.set(entry, key, this.expiry());
+    if (key && this.trusted && generation === this.generation) this.keys.set(entry, key, this.expiry());
     return key;
   }
 
@@ -94,12 +103,14 @@ export class MetadataCache implements ChangeFeed {
   }
 
   forget(change: MetadataChange): void {
+    this.generation++;
     if (change.kind === 'key') this.keys.delete(`${change.partitionId}/${change.label}`);
     else if (change.kind === 'partition') this.partitions.delete(change.id);
     for (const subscriber of this.subscribers) subscriber.forget(change);
   }
 
   clear(): void {
+    this.generation++;
     this.partitions.clear();
     this.keys.clear();
     for (const subscriber of this.subscribers) subscriber.clear();
