@@ -45,6 +45,8 @@ export class WebhookNotifier {
       method: 'POST',
       headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature.toString('base64') },
       body,
+      // only the configured URL: a redirect would carry the signed body wherever its Location says
+      redirect: 'manual',
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     if (!response.ok) throw new Error(`webhook ${url} answered ${response.status}`);

@@ -105,4 +105,56 @@ describe('approver notification webhook', () => {
       expect(delivery.body.toString('utf8')).not.toContain('aGVsbG8=');
     }
   });
+  it('follows no redirect: the signed body goes to the configured URL only, a 3xx is a failed delivery', async () => {
+    // a receiver (or whoever controls it) answering 307 must not steer the service to another, internal, address
+    const elsewhere: string[] = [];
+    const internal = createServer((request, response) => {
+      elsewhere.push(request.url ?? '');
+      response.statusCode = 204;
+      response.end();
+    });
+    await new Promise<void>((resolve) => internal.listen(0, '127.0.0.1', resolve));
+    let redirects = 0;
+    const redirecting = createServer((request, response) => {
+      request.resume();
+      redirects++;
+      response.statusCode = 307;
+      response.setHeader('location', `http://127.0.0.1:${(internal.address() as AddressInfo).port}/admin`);
+      response.end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const partition = await ctx.partition('redirected');
+      await ctx.prisma.partition.update({
+        where: { id: partition.id },
+        data: { webhookUrl: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/hook` },
+      });
+      const approver = createApprover('P-256');
+      const created = await ctx.call('redirected', ['keyManagement'], {
+        method: 'POST',
+        url: '/v1/key',
+        body: {
+          label: 'redirected-key',
+          algorithm: 'ED',
+          attributes: { decrypt: false, sign: true, unwrap: false },
+          policy: { ruleUse: rule([{ quorum: 1, approvers: [approver] }]), keyStatus: { blocked: false } },
+        },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const sign = await ctx.call('redirected', ['keyOperation'], {
+        method: 'POST',
+        url: '/v1/sign',
+        body: {
+          signRequest: { payload: 'aGVsbG8=', signKeyName: 'redirected-key', signatureAlgorithm: 'EDDSA' },
+        },
+      });
+      expect(sign.statusCode, sign.body).toBe(201);
+      // the 307 counts as a failure, so the queue tries again: two calls, and neither was followed
+      await until(() => redirects >= 2);
+      expect(elsewhere).toEqual([]);
+    } finally {
+      await new Promise((resolve) => redirecting.close(resolve));
+      await new Promise((resolve) => internal.close(resolve));
+    }
+  });
 });
