@@ -210,8 +210,13 @@ export function parseLine(raw: string): ParsedLine {
     }
     case 'entry': {
       const roles = line['roles'];
-      if (!Array.isArray(roles) || roles.some((role) => typeof role !== 'string'))
-        throw new MalformedLine('"roles" must be an array of strings');
+      // the entry hash joins the roles with "," (one field): only names without "," and never empty read back
+      // as one list, so ["a","b"] cannot pass for ["a,b"], nor [] for [""]
+      if (
+        !Array.isArray(roles) ||
+        roles.some((role) => typeof role !== 'string' || role === '' || role.includes(','))
+      )
+        throw new MalformedLine('"roles" must be an array of role names (non-empty, without ",")');
       return {
         type: 'entry',
         entry: {

@@ -210,9 +210,31 @@ describe('verifyAuditLog', () => {
     expect(report.valid).toBe(false);
     expect(report.problems.filter((p) => p.kind === 'malformed').map((p) => p.problem)).toEqual([
       'line 14: not JSON',
-      'line 15: "roles" must be an array of strings',
+      'line 15: "roles" must be an array of role names (non-empty, without ",")',
       'the header line is missing',
     ]);
+  });
+
+  it('refuses roles merged or split so that the joined field (and so the hash) stays the same', () => {
+    const withRoles = (roles: string[][]) =>
+      exportLines(
+        chainRecords(
+          { sequence: 0, hash: GENESIS_HASH },
+          records(roles.length).map((record, i) => ({ ...record, roles: roles[i]! })),
+        ),
+      );
+    const lines = withRoles([['keyManagement', 'securityOfficer'], []]);
+    expect(verifyAuditLog(text(lines), { publicKey: attestation.publicKey }).valid).toBe(true);
+    for (const [sequence, forged] of [
+      [1, ['keyManagement,securityOfficer']],
+      [2, ['']],
+    ] as const) {
+      const edited = structuredClone(lines);
+      entryAt(edited, sequence)['roles'] = forged;
+      const report = verifyAuditLog(text(edited), { publicKey: attestation.publicKey });
+      expect(report.valid, JSON.stringify(forged)).toBe(false);
+      expect(report.problems[0]).toMatchObject({ kind: 'malformed' });
+    }
   });
 
   it('reads the verification key from PEM or DER, as a public key or a certificate', () => {
