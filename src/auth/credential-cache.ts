@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { ChangeFeed, MetadataChange } from '../keystore/metadata-cache.js';
-import { BoundedTtlCache } from '../lib/ttl-cache.js';
+import { FeedLoadedCache } from '../lib/feed-loaded-cache.js';
 
 export interface CredentialCacheOptions<V> {
   ttlMs: number;
@@ -19,49 +19,37 @@ export interface CredentialCacheOptions<V> {
 }
 
 export class CredentialCache<V> {
-  private readonly entries: BoundedTtlCache<V>;
-  /** counts the drops: a lookup that read its row before a revocation must not cache it after */
-  private generation = 0;
+  private readonly entries: FeedLoadedCache<V>;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly options: CredentialCacheOptions<V>) {
-    this.entries = new BoundedTtlCache(options.size, options.now);
+    const { feed } = options;
+    this.entries = new FeedLoadedCache({
+      capacity: options.size,
+      ttlMs: options.ttlMs,
+      now: options.now,
+      trusted: () => feed?.trusted ?? true,
+    });
     this.unsubscribe =
-      options.feed?.subscribe({ forget: (change) => this.forget(change), clear: () => this.clear() }) ??
-      (() => {});
+      feed?.subscribe({ forget: (change) => this.forget(change), clear: () => this.clear() }) ?? (() => {});
   }
 
-  private get trusted(): boolean {
-    return this.options.feed?.trusted ?? true;
-  }
-
-  /** The cached value, or `load()`'s (remembered when valid and nothing was dropped meanwhile). */
-  async get(key: string, load: () => Promise<V | null>): Promise<V | null> {
-    const cached = this.trusted ? this.entries.get(key) : undefined;
-    if (cached !== undefined) return cached;
-    const generation = this.generation;
-    const value = await load();
-    if (value !== null && this.trusted && generation === this.generation) {
-      this.entries.set(key, value, this.options.now() + this.options.ttlMs);
-    }
-    return value;
+  /** The cached value, or `load()`'s (see FeedLoadedCache). */
+  get(key: string, load: () => Promise<V | null>): Promise<V | null> {
+    return this.entries.get(key, load);
   }
 
   /** Drops the entries the change makes invalid. */
   forget(change: MetadataChange): void {
     const invalid = this.options.invalidates(change);
-    if (!invalid) return;
-    this.generation++;
-    this.entries.deleteWhere(invalid);
+    if (invalid) this.entries.deleteWhere(invalid);
   }
 
   delete(key: string): void {
-    this.generation++;
     this.entries.delete(key);
   }
 
   clear(): void {
-    this.generation++;
     this.entries.clear();
   }
 

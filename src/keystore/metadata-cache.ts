@@ -1,6 +1,6 @@
 import { ChannelListener } from '../db/channel-listener.js';
 import type { Key, Partition, PrismaClient } from '../generated/prisma/client.js';
-import { BoundedTtlCache } from '../lib/ttl-cache.js';
+import { FeedLoadedCache } from '../lib/feed-loaded-cache.js';
 
 /** What changed; every process drops its cached copy when it hears of it. */
 export type MetadataChange =
@@ -47,23 +47,24 @@ export async function announceChange(prisma: PrismaClient, change: MetadataChang
  * The credential caches of the API (src/auth/credential-cache.ts) subscribe to the same feed.
  */
 export class MetadataCache implements ChangeFeed {
-  private readonly partitions: BoundedTtlCache<Partition>;
-  private readonly keys: BoundedTtlCache<Key>;
+  private readonly partitions: FeedLoadedCache<Partition>;
+  private readonly keys: FeedLoadedCache<Key>;
   private readonly subscribers = new Set<ChangeSubscriber>();
   private listener: ChannelListener | null = null;
   private feedConfigured = false;
-  /**
-   * Counts the drops: a row loaded while a change was heard may predate that change (read before its commit),
-   * so it is answered but not cached, or a blocked key could sign on from the cache until the TTL.
-   */
-  private generation = 0;
 
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly options: MetadataCacheOptions,
+    options: MetadataCacheOptions,
   ) {
-    this.partitions = new BoundedTtlCache(options.capacity, options.now);
-    this.keys = new BoundedTtlCache(options.capacity, options.now);
+    const cache = {
+      capacity: options.capacity,
+      ttlMs: options.ttlMs,
+      now: options.now ?? Date.now,
+      trusted: () => this.trusted,
+    };
+    this.partitions = new FeedLoadedCache(cache);
+    this.keys = new FeedLoadedCache(cache);
   }
 
   /** Cached entries are served only when no other process can change them unheard. */
@@ -71,29 +72,12 @@ export class MetadataCache implements ChangeFeed {
     return !this.feedConfigured || (this.listener?.isListening ?? false);
   }
 
-  private expiry(): number {
-    return (this.options.now ?? Date.now)() + this.options.ttlMs;
+  partition(id: string, load: () => Promise<Partition | null>): Promise<Partition | null> {
+    return this.partitions.get(id, load);
   }
 
-  async partition(id: string, load: () => Promise<Partition | null>): Promise<Partition | null> {
-    const cached = this.trusted ? this.partitions.get(id) : undefined;
-    if (cached) return cached;
-    const generation = this.generation;
-    const partition = await load();
-    if (partition && this.trusted && generation === this.generation) {
-      this.partitions.set(id, partition, this.expiry());
-    }
-    return partition;
-  }
-
-  async key(partitionId: string, label: string, load: () => Promise<Key | null>): Promise<Key | null> {
-    const entry = `${partitionId}/${label}`;
-    const cached = this.trusted ? this.keys.get(entry) : undefined;
-    if (cached) return cached;
-    const generation = this.generation;
-    const key = await load();
-    if (key && this.trusted && generation === this.generation) this.keys.set(entry, key, this.expiry());
-    return key;
+  key(partitionId: string, label: string, load: () => Promise<Key | null>): Promise<Key | null> {
+    return this.keys.get(`${partitionId}/${label}`, load);
   }
 
   /** Drops the local copy now and tells every other process; call after the change is committed. */
@@ -103,14 +87,12 @@ export class MetadataCache implements ChangeFeed {
   }
 
   forget(change: MetadataChange): void {
-    this.generation++;
     if (change.kind === 'key') this.keys.delete(`${change.partitionId}/${change.label}`);
     else if (change.kind === 'partition') this.partitions.delete(change.id);
     for (const subscriber of this.subscribers) subscriber.forget(change);
   }
 
   clear(): void {
-    this.generation++;
     this.partitions.clear();
     this.keys.clear();
     for (const subscriber of this.subscribers) subscriber.clear();
