@@ -3,13 +3,20 @@ import path from 'node:path';
 import { PARTITION_NAME_PATTERN } from './lib/partition-name.js';
 import { PROJECT_ROOT } from './lib/project-root.js';
 
+/** The host names requests without credentials may address in the mode without authentication, by default. */
+export const AUTH_NONE_DEFAULT_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '::1'];
+
+/** A host name as TSB_AUTH_NONE_HOSTS and a request's Host header are compared: lower case, no IPv6 brackets. */
+export const canonicalHostName = (host: string): string =>
+  host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+
 /**
  * The only reader of process.env. Everything else receives a frozen Config.
  * Every problem is collected, so one start-up names all bad or missing variables at once.
  */
-/** The host names requests without credentials may address in the mode without authentication, by default. */
-export const AUTH_NONE_DEFAULT_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '::1'];
-
 export interface Config {
   host: string;
   port: number;
@@ -175,12 +182,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
 
   const authNoneHosts = (optional('TSB_AUTH_NONE_HOSTS') ?? AUTH_NONE_DEFAULT_HOSTS.join(','))
     .split(',')
-    .map((host) =>
-      host
-        .trim()
-        .toLowerCase()
-        .replace(/^\[(.*)\]$/, '$1'),
-    )
+    .map(canonicalHostName)
     .filter((host) => host !== '');
   if (authNoneHosts.length === 0) {
     problems.push('TSB_AUTH_NONE_HOSTS must list at least one host name (or * for any)');

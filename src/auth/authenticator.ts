@@ -4,7 +4,7 @@
  * caller's roles are the union of theirs.
  */
 import { type Clock, systemClock } from '../clock.js';
-import { AUTH_NONE_DEFAULT_HOSTS, type Config } from '../config.js';
+import { AUTH_NONE_DEFAULT_HOSTS, type Config, canonicalHostName } from '../config.js';
 import { TsbError } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { ChangeFeed } from '../keystore/metadata-cache.js';
@@ -201,7 +201,7 @@ export class Authenticator {
     }: { partitionName: string; resolvePartition: PartitionResolver; hosts: readonly string[] },
     host: string | undefined,
   ): Promise<Caller> {
-    const addressed = (host ?? '').toLowerCase().replace(/^\[(.*)\]$/, '$1');
+    const addressed = canonicalHostName(host ?? '');
     if (!hosts.includes('*') && !hosts.includes(addressed)) {
       throw new TsbError(
         'MISSING_ACCESS_TOKEN',
