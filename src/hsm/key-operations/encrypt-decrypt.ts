@@ -1,6 +1,12 @@
 import { createPublicKey } from 'node:crypto';
 import { isSymmetric, normalizeAlgorithm } from '../../crypto/algorithms.js';
-import { cipherAlgorithmOf, decrypt, type EncryptResult, encrypt } from '../../crypto/ciphers/ciphers.js';
+import {
+  type CipherAlgorithm,
+  cipherAlgorithmOf,
+  decrypt,
+  type EncryptResult,
+  encrypt,
+} from '../../crypto/ciphers/ciphers.js';
 import { eciesEncrypt } from '../../crypto/ciphers/ecies.js';
 import { splitKeyName } from '../../crypto/derivation/key-derivation.js';
 import { TsbError } from '../../errors.js';
@@ -114,9 +120,8 @@ export class EncryptDecryptOperations {
       { operation: 'DECRYPT', payload: encryptedPayload, parameters: { ...input }, authorization },
     );
     refuseDerivationFor(path, 'decryption');
-    if (spend) cipherAlgorithmOf(input.cipherAlgorithm);
     // before any approval is spent: an approved request (/v1/decrypt) runs through here too
-    refuseRawRsaWithoutSign(key, input.cipherAlgorithm);
+    refuseRawRsaWithoutSign(key, cipherAlgorithmOf(input.cipherAlgorithm));
     await this.gate.spend(spend, { countUse: true });
     const plaintext = decrypt(ready, {
       cipherAlgorithm: input.cipherAlgorithm,
@@ -134,8 +139,7 @@ export class EncryptDecryptOperations {
 
   /** Checks a decrypt request's cipher name and payload against the key, without decrypting. */
   checkDecryptRequest(key: Key, input: DecryptInput): void {
-    cipherAlgorithmOf(input.cipherAlgorithm);
-    refuseRawRsaWithoutSign(key, input.cipherAlgorithm);
+    refuseRawRsaWithoutSign(key, cipherAlgorithmOf(input.cipherAlgorithm));
     payloadOf(input.encryptedPayload, 'decryptRequest.encryptedPayload');
   }
 }
@@ -146,9 +150,7 @@ export class EncryptDecryptOperations {
  * an RSA key that may sign as well; on a decrypt-only key it is 614, or that key would sign. The padded ciphers
  * check the padding of the result and give nothing else back.
  */
-function refuseRawRsaWithoutSign(key: Key, cipherAlgorithm: unknown): void {
-  // the name as cipherAlgorithmOf reads it (trimmed, upper case); an unknown name is the cipher's own error
-  const cipher = typeof cipherAlgorithm === 'string' ? cipherAlgorithm.trim().toUpperCase() : '';
+function refuseRawRsaWithoutSign(key: Key, cipher: CipherAlgorithm): void {
   if (cipher !== 'RSA_NO_PADDING') return;
   if (normalizeAlgorithm(key.algorithm) !== 'RSA') return;
   const attributes = key.attributes as unknown as KeyAttributes;
