@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { p256 } from '@noble/curves/nist.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { children, decode, integer, sequence } from '../../src/crypto/der.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 import { openssl, withScratch } from '../helpers/openssl.js';
 
@@ -196,6 +197,46 @@ describe('POST /v1/key/import/plain and /v1/key/export/plain', () => {
     const signature = nodeSign('sha256', Buffer.from('x'), attacker.privateKey);
     const spkiKey = createPublicKey({ key: stored, format: 'der', type: 'spki' });
     expect(nodeVerify('sha256', Buffer.from('x'), spkiKey, signature)).toBe(true);
+  });
+
+  it("refuses an RSA private key carrying another key's modulus (PKCS#1, PKCS#8, /v1/importedKey)", async () => {
+    const victim = await call('exporter', '/v1/key', {
+      label: 'victim-rsa',
+      algorithm: 'RSA',
+      keySize: 2048,
+      attributes: signOnly,
+    });
+    expect(victim.statusCode, victim.body).toBe(201);
+    const victimSpki = Buffer.from(victim.json().json.publicKey, 'base64');
+    const victimModulus = createPublicKey({ key: victimSpki, format: 'der', type: 'spki' }).export({
+      format: 'jwk',
+    }).n!;
+    const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const fields = children(decode(attacker.privateKey.export({ type: 'pkcs1', format: 'der' })));
+    const modulus = BigInt(`0x${Buffer.from(victimModulus, 'base64url').toString('hex')}`);
+    const forgedPkcs1 = sequence(
+      ...fields.map((field, index) => (index === 1 ? integer(modulus) : field.encoded)),
+    );
+    const forgedPkcs8 = createPrivateKey({ key: forgedPkcs1, format: 'der', type: 'pkcs1' }).export({
+      type: 'pkcs8',
+      format: 'der',
+    });
+    for (const [url, privateKey] of [
+      ['/v1/key/import/plain', forgedPkcs1],
+      ['/v1/key/import/plain', forgedPkcs8],
+      ['/v1/importedKey', forgedPkcs8],
+    ] as const) {
+      const response = await call('exporter', url, {
+        label: 'rsa-imposter',
+        algorithm: 'RSA',
+        privateKey: privateKey.toString('base64'),
+        attributes: signOnly,
+      });
+      expect(response.statusCode, response.body).toBe(400);
+      expect(response.json().errorCode).toBe(407);
+      expect(response.json().message).toMatch(/components do not form one key/);
+    }
+    expect(await t.prisma.key.count({ where: { label: 'rsa-imposter' } })).toBe(0);
   });
 
   it('refuses importing a private key under a taken label, keeping the stored key', async () => {

@@ -67,6 +67,8 @@ export interface NodeFamily {
     keySize: number,
     curve: CurveInfo | null,
   ): Promise<{ publicKey: KeyObject; privateKey: KeyObject }>;
+  /** refuses an imported private key whose parts do not agree (after the size check) */
+  checkImportedPrivate?(key: KeyObject): void;
 }
 
 const PRIVATE_DER_TYPES = ['pkcs8', 'pkcs1', 'sec1'] as const;
@@ -229,7 +231,14 @@ export function nodeMechanism(family: NodeFamily): AsymmetricMechanism {
       const privateKey = parsePrivate(input);
       if (!privateKey) throw unparsable(family, input, 'private');
       checkType(family, privateKey, 'private key');
-      return materialOf(family, spec, privateKey, ownPublicKey(family.algorithm, privateKey, input));
+      const material = materialOf(
+        family,
+        spec,
+        privateKey,
+        ownPublicKey(family.algorithm, privateKey, input),
+      );
+      family.checkImportedPrivate?.(privateKey);
+      return material;
     },
 
     fromPublic(input, spec) {

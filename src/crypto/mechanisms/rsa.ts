@@ -1,6 +1,7 @@
 /** RSA keys (node:crypto): 1024 (legacy strength) and 2048–8192-bit generation with e = 65537; imports of PKCS#8 or PKCS#1. */
 import { fail } from './key-material.js';
 import { generateNodeKeyPair, nodeMechanism } from './node-keys.js';
+import { checkRsaPrivateKey } from './rsa-private-key-check.js';
 
 /** Imported RSA keys may be smaller or larger than the sizes offered for generation. */
 export const RSA_IMPORT_MIN_BITS = 1024;
@@ -18,5 +19,6 @@ export const rsa = nodeMechanism({
     }
     return bits;
   },
+  checkImportedPrivate: checkRsaPrivateKey,
   generate: (keySize) => generateNodeKeyPair('rsa', { modulusLength: keySize, publicExponent: 0x10001 }),
 });

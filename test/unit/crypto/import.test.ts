@@ -18,12 +18,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SYMMETRIC_OIDS } from '../../../src/crypto/algorithms.js';
 import {
   bitString,
+  children,
+  decode,
   explicit,
   implicitPrimitive,
   integer,
   nullValue,
   objectIdentifier,
   octetString,
+  readInteger,
   sequence,
   tlv,
 } from '../../../src/crypto/der.js';
@@ -284,6 +287,69 @@ describe('importKey: refusals', () => {
         expect(material.publicKey!.equals(own.publicKey.export({ type: 'spki', format: 'der' }))).toBe(true);
       }
     }
+  });
+
+  it('refuses an RSA private key whose components do not form one key (PKCS#1 and PKCS#8)', () => {
+    const own = rsaComponents(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
+    const victim = rsaComponents(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
+    const forgeries = {
+      // attested as the victim's key, while every signature it makes fails under that key
+      "another key's modulus": { ...own, n: victim.n },
+      'another d': { ...own, d: own.d + 2n },
+      'another dP': { ...own, dP: own.dP + 2n },
+      'another qInv': { ...own, qInv: own.qInv + 1n },
+      'primes that are not factors of n': { ...own, p: victim.p, q: victim.q },
+    };
+    for (const [name, components] of Object.entries(forgeries)) {
+      const pkcs1 = rsaPkcs1(components);
+      // OpenSSL loads each of them as it is
+      const pkcs8 = createPrivateKey({ key: pkcs1, format: 'der', type: 'pkcs1' }).export({
+        type: 'pkcs8',
+        format: 'der',
+      });
+      for (const privateKey of [pkcs1, pkcs8]) {
+        const error = tsbErrorOf(() => importKey({ algorithm: 'RSA', privateKey }));
+        expect(error.errorCode, name).toBe(407);
+        expect(error.message).toMatch(/components do not form one key/);
+      }
+    }
+    // the consistent key imports, and signs what its stored public key verifies
+    const material = importKey({ algorithm: 'RSA', privateKey: rsaPkcs1(own) });
+    const signature = nodeSign('sha256', Buffer.from('payload'), loadNode(material.secret!));
+    expect(nodeVerify('sha256', Buffer.from('payload'), spkiKey(material.publicKey!), signature)).toBe(true);
+  });
+
+  it('imports a consistent three-prime RSA key made by openssl, and refuses it with a foreign modulus', async () => {
+    await withScratch(async (dir) => {
+      await openssl(
+        [
+          'genpkey',
+          '-algorithm',
+          'RSA',
+          '-pkeyopt',
+          'rsa_keygen_bits:2048',
+          '-pkeyopt',
+          'rsa_keygen_primes:3',
+          '-out',
+          'multi.pem',
+        ],
+        dir,
+      );
+      const generated = createPrivateKey(await readFile(path.join(dir, 'multi.pem')));
+      const pkcs8 = generated.export({ type: 'pkcs8', format: 'der' });
+      const material = importKey({ algorithm: 'RSA', privateKey: pkcs8 });
+      const signature = nodeSign('sha256', Buffer.from('m'), loadNode(material.secret!));
+      expect(nodeVerify('sha256', Buffer.from('m'), spkiKey(material.publicKey!), signature)).toBe(true);
+
+      const pkcs1 = generated.export({ type: 'pkcs1', format: 'der' });
+      const fields = children(decode(pkcs1));
+      expect(readInteger(fields[0]!)).toBe(1n); // multi-prime
+      const victimN = rsaComponents(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey).n;
+      const forged = sequence(
+        ...fields.map((field, index) => (index === 1 ? integer(victimN) : field.encoded)),
+      );
+      expect(tsbErrorOf(() => importKey({ algorithm: 'RSA', privateKey: forged })).errorCode).toBe(407);
+    });
   });
 
   it('refuses a private key with the certificate of another key (PARSING_KEY)', () => {
@@ -633,3 +699,32 @@ function sec1Scalar(sec1: Buffer): Buffer {
 
 const loadNode = (pkcs8: Buffer) => createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
 const spkiKey = (spki: Buffer) => createPublicKey({ key: spki, format: 'der', type: 'spki' });
+
+interface RsaComponents {
+  n: bigint;
+  e: bigint;
+  d: bigint;
+  p: bigint;
+  q: bigint;
+  dP: bigint;
+  dQ: bigint;
+  qInv: bigint;
+}
+
+function rsaComponents(key: ReturnType<typeof createPrivateKey>): RsaComponents {
+  const jwk = key.export({ format: 'jwk' });
+  const big = (value: string | undefined) => BigInt(`0x${Buffer.from(value!, 'base64url').toString('hex')}`);
+  return {
+    n: big(jwk.n),
+    e: big(jwk.e),
+    d: big(jwk.d),
+    p: big(jwk.p),
+    q: big(jwk.q),
+    dP: big(jwk.dp),
+    dQ: big(jwk.dq),
+    qInv: big(jwk.qi),
+  };
+}
+
+const rsaPkcs1 = ({ n, e, d, p, q, dP, dQ, qInv }: RsaComponents): Buffer =>
+  sequence(integer(0), ...[n, e, d, p, q, dP, dQ, qInv].map((value) => integer(value)));
