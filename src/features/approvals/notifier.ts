@@ -2,6 +2,9 @@
  * Approver notification: when a request creates tasks and when it ends, the partition's webhook (if it
  * has one) receives a JSON body signed by the partition's timestamp key. Delivery runs as a queue job,
  * so a failed call is retried with backoff; the body holds ids and public keys, never payloads.
+ * The signed body names its receiver (`url`), the time of the attempt (`sentAt`) and the notification
+ * (`deliveryId`, the same on every retry), so a receiver can refuse a body meant for another URL, an old
+ * one, or one it has already taken.
  */
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
@@ -23,9 +26,14 @@ export class WebhookNotifier {
     });
     const url = request?.partition.webhookUrl;
     if (!request || !url) return;
+    const name = event === 'created' ? 'tasks.created' : 'request.ended';
     const body = Buffer.from(
       JSON.stringify({
-        event: event === 'created' ? 'tasks.created' : 'request.ended',
+        event: name,
+        deliveryId: `${request.id}:${name}`,
+        url,
+        sentAt: this.hsm.clock.now().toISOString(),
+        partition: request.partition.name,
         requestId: request.id,
         status: request.status,
         operation: request.operation,

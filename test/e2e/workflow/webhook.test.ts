@@ -83,6 +83,17 @@ describe('approver notification webhook', () => {
 
     const created1 = events().find((event) => event.event === 'tasks.created');
     expect(created1).toMatchObject({ requestId: signRequestId, operation: 'SIGN', keyName: 'hooked-key' });
+    // each body names its receiver, its partition and its attempt's time; a retry is the same delivery
+    const { port } = server.address() as AddressInfo;
+    const [first, retry] = events().filter((event) => event.event === 'tasks.created');
+    for (const event of events()) {
+      expect(event).toMatchObject({ url: `http://127.0.0.1:${port}/hook`, partition: 'hooked' });
+      expect(Math.abs(Date.parse(event.sentAt) - Date.now())).toBeLessThan(60_000);
+    }
+    expect(first.deliveryId).toBe(retry.deliveryId);
+    expect(Date.parse(retry.sentAt)).toBeGreaterThan(Date.parse(first.sentAt));
+    const ended = events().find((event) => event.event === 'request.ended');
+    expect(ended.deliveryId).not.toBe(first.deliveryId);
     expect(created1.tasks).toEqual([{ id: task.id, approverPublicKey: approver.publicKey }]);
     expect(events().find((event) => event.event === 'request.ended')).toMatchObject({
       requestId: signRequestId,
