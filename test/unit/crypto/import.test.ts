@@ -349,6 +349,20 @@ describe('importKey: refusals', () => {
         ...fields.map((field, index) => (index === 1 ? integer(victimN) : field.encoded)),
       );
       expect(tsbErrorOf(() => importKey({ algorithm: 'RSA', privateKey: forged })).errorCode).toBe(407);
+      // the third prime's CRT coefficient off by one
+      const [r, dR, t] = children(children(fields[9]!)[0]!).map(readInteger) as [bigint, bigint, bigint];
+      const wrongCoefficient = sequence(
+        ...fields.slice(0, 9).map((field) => field.encoded),
+        sequence(sequence(integer(r), integer(dR), integer(t + 1n))),
+      );
+      expect(tsbErrorOf(() => importKey({ algorithm: 'RSA', privateKey: wrongCoefficient })).errorCode).toBe(
+        407,
+      );
+      const rebuilt = sequence(
+        ...fields.slice(0, 9).map((field) => field.encoded),
+        sequence(sequence(integer(r), integer(dR), integer(t))),
+      );
+      expect(importKey({ algorithm: 'RSA', privateKey: rebuilt }).publicKey).toEqual(material.publicKey);
     });
   });
 
