@@ -20,7 +20,14 @@
  *   BigInts are not under our control).
  * Verification handles public values only and uses plain BigInt arithmetic.
  */
-import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject, randomBytes } from 'node:crypto';
+import {
+  checkPrimeSync,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
 import { TsbError } from '../../errors.js';
 import { children, decode, integer, readInteger, sequence, TAG, tlv } from '../der.js';
 import { algorithmIdentifier, decodePkcs8, decodeSpki, encodePkcs8, encodeSpki } from '../spki-pkcs8.js';
@@ -123,17 +130,32 @@ function dsaDigestInteger(digest: Uint8Array, q: bigint): bigint {
 const secretInteger = (bytes: Buffer): bigint =>
   BigInt(`0x1${bytes.toString('hex')}`) - (1n << BigInt(bytes.length * 8));
 
+/**
+ * Tries of the random draws below. With the parameters import accepts (dsaDomainProblem) a try fails with
+ * probability below 1/2 (k out of range) or about 2^-159 (r or s zero), so a valid key never gets that far;
+ * a key of other parameters (q = 1, or q = 2 and a digest that makes s zero) never succeeds, and without the
+ * bound its signing would hold the thread for good (OpenSSL's own DSA stops after a few tries too).
+ */
+const MAX_TRIES = 256;
+
+const cannotSign = () =>
+  new TsbError(
+    'HSM_INTEGRITY',
+    'the DSA key cannot sign: its domain parameters are not valid DSA parameters',
+  );
+
 /** A uniform integer in [1, q − 1] as |q| random bits, retried until in range (FIPS 186-4 B.2.2). */
 function randomScalar(q: bigint, qBits: number): Buffer {
   const bytes = Math.ceil(qBits / 8);
   const topMask = 0xff >> (bytes * 8 - qBits);
-  for (;;) {
+  for (let tries = 0; tries < MAX_TRIES; tries++) {
     const candidate = randomBytes(bytes);
     candidate[0]! &= topMask;
     const value = secretInteger(candidate);
     if (value > 0n && value < q) return candidate;
     candidate.fill(0);
   }
+  throw cannotSign();
 }
 
 /** a + b over big-endian byte strings of one length, without branches on the values. */
@@ -188,7 +210,7 @@ function generatorPower(key: DsaPrivate, k: Uint8Array): bigint {
 export function dsaSignDigest(key: DsaPrivate, digest: Uint8Array): RS {
   const { q, x, qBits } = key;
   const z = dsaDigestInteger(digest, q);
-  for (;;) {
+  for (let tries = 0; tries < MAX_TRIES; tries++) {
     const kBytes = randomScalar(q, qBits);
     const r = generatorPower(key, kBytes) % q;
     const k = secretInteger(kBytes);
@@ -199,6 +221,31 @@ export function dsaSignDigest(key: DsaPrivate, digest: Uint8Array): RS {
     const s = (kbInverse * (((b * z) % q) + ((((b * x) % q) * r) % q))) % q;
     if (s !== 0n) return { r, s };
   }
+  throw cannotSign();
+}
+
+/** The bit lengths of q that FIPS 186-4 §4.2 allows (N of (L, N)). */
+export const DSA_Q_BITS = [160, 224, 256] as const;
+
+/**
+ * Why a DSA public key (its domain parameters and y) is not one DSA can sign and verify with, or null:
+ * q a prime of N bits (N of FIPS 186-4) dividing p − 1, g and y of order q in Z_p* (FIPS 186-4 A.2.2,
+ * SP 800-89 §5.3.1: 1 < g < p, g^q = 1; 1 < y < p − 1, y^q = 1, which also refuses x ≡ 0 mod q). OpenSSL
+ * reads keys of any (p, q, g), and signing needs these: NONE_WITH_DSA draws k in [1, q − 1] and takes g^(k+q)
+ * for g^k. p is not tested for primality (over a second for 3072 bits); a composite p weakens only the key
+ * of whoever made it. Public values only: the arithmetic is variable-time.
+ */
+export function dsaDomainProblem(key: DsaParams & { y: bigint }): string | null {
+  const { p, q, g, y } = key;
+  const qBits = q.toString(2).length;
+  if (!(DSA_Q_BITS as readonly number[]).includes(qBits)) {
+    return `q has ${qBits} bits, not ${DSA_Q_BITS.join(', ')}`;
+  }
+  if (!checkPrimeSync(q)) return 'q is not prime';
+  if (p <= q || (p - 1n) % q !== 0n) return 'q does not divide p − 1';
+  if (g <= 1n || g >= p || modPow(g, q, p) !== 1n) return 'g is not of order q';
+  if (y <= 1n || y >= p - 1n || modPow(y, q, p) !== 1n) return 'the public value y is not of order q';
+  return null;
 }
 
 export function dsaVerifyDigest(key: DsaParams & { y: bigint }, digest: Uint8Array, { r, s }: RS): boolean {
