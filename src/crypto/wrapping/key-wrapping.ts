@@ -13,7 +13,8 @@
  * - `AES_WRAP_{DSA,EC,ED,RSA,BLS}` / `AES_WRAP_PAD_{…}`: as above, for a private key of that family
  *   (any other key is ALGORITHM_NOT_SUPPORTED_BY_KEY). RFC 3394 needs whole 8-byte blocks; PKCS#8 DER
  *   rarely is, so the non-PAD variants append zero bytes up to the next multiple of 8: DER is
- *   self-delimiting, and unwrapping drops the (< 8, all-zero) bytes after the outer SEQUENCE. (Sample
+ *   self-delimiting, and unwrapping a private key drops the (< 8, all-zero) bytes after the outer SEQUENCE
+ *   (a secret key comes back with all its bytes, even when they look like such DER). (Sample
  *   16 of the reference wraps an EC key with `AES_WRAP_EC`, so refusing such lengths is not an option.)
  *   `AES_WRAP` / `AES_WRAP_PAD` without suffix also take private keys (e.g. ML-DSA, which has no
  *   family variant); `AES_WRAP` pads their DER the same way.
@@ -346,7 +347,12 @@ export function unwrapKey(
   switch (spec.kind) {
     case 'aes': {
       data = aesKeyUnwrap(aesKek(unwrappingKey, method), spec.pad, wrapped);
-      if (!spec.pad) data = stripDerPadding(data);
+      if (!spec.pad) {
+        // only a private key's DER was zero-filled; a secret key is wrapped as it is, whatever its bytes
+        const der = stripDerPadding(data);
+        const algorithm = target.algorithm ?? family ?? pkcs8Algorithm(der) ?? 'AES';
+        if (!isSymmetric(algorithm)) data = der;
+      }
       break;
     }
     case 'rsa': {
