@@ -1,9 +1,11 @@
 import {
+  constants,
   createCipheriv,
   createDecipheriv,
   createHash,
   createPublicKey,
   verify as nodeVerify,
+  publicEncrypt,
   randomBytes,
 } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -388,6 +390,31 @@ describe('RSA_NO_PADDING is the raw private-key operation: only on a key that ma
     });
     expect(back.statusCode, back.body).toBe(200);
     expect(unb64(back.json().payload).toString()).toBe('still decrypts');
+  });
+
+  it('a decrypt-only key does not tell whether a chosen block is PKCS#1 v1.5 padded (no Bleichenbacher oracle)', async () => {
+    // what an attacker sends: blocks raised to e under the public key, well padded or not
+    const raw = (block: Buffer) =>
+      publicEncrypt({ key: spkiKey(rsaSpki), padding: constants.RSA_NO_PADDING }, block);
+    const wellPadded = Buffer.concat([
+      Buffer.from([0x00, 0x02]),
+      Buffer.alloc(200, 0x5a),
+      Buffer.from([0x00]),
+      Buffer.alloc(53, 0x11),
+    ]);
+    const answers = [];
+    for (const block of [wellPadded, encodedBlock(), Buffer.concat([Buffer.from([0]), randomBytes(255)])]) {
+      const response = await decrypt({
+        encryptedPayload: b64(raw(block)),
+        decryptKeyName: 'rsa',
+        cipherAlgorithm: 'RSA_PADDING_PKCS',
+      });
+      expect(response.statusCode, response.body).toBe(200);
+      answers.push(unb64(response.json().payload));
+    }
+    expect(answers[0]).toEqual(Buffer.alloc(53, 0x11));
+    // the badly padded blocks decrypt to messages derived from them, which show nothing of the block
+    expect(answers[1]!.includes(createHash('sha256').update(message).digest())).toBe(false);
   });
 
   it('a key with sign and decrypt decrypts raw (what tsb-client-go does): the result is its own signature', async () => {

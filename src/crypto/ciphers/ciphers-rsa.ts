@@ -1,11 +1,10 @@
 /**
  * RSA encryption schemes of the encrypt/decrypt and wrap/unwrap operations, on node:crypto (OpenSSL):
- * - PKCS#1 v1.5 (RFC 8017 §7.2). Node 20 refuses PKCS#1 v1.5 *private decryption* (CVE-2023-46809,
- *   "Marvin") unless OpenSSL does implicit rejection, which OpenSSL 3.0 does not. Decryption is
- *   therefore a raw RSA operation (RSA_NO_PADDING; OpenSSL blinds it) followed by our own unpadding,
- *   written without data-dependent branches. A failure is DECRYPT_FAILED with one generic message.
- *   The API still tells a valid from an invalid padding (as any PKCS#1 v1.5 decryption service does);
- *   clients should prefer OAEP.
+ * - PKCS#1 v1.5 (RFC 8017 §7.2), decrypted with OpenSSL's implicit rejection (3.2 and later; Node 24 has
+ *   3.5): a ciphertext whose padding is invalid decrypts to a message derived from it and the key, never to
+ *   an error, so the answer does not tell a valid from an invalid padding. With such an oracle (Bleichenbacher),
+ *   a caller allowed to decrypt or unwrap with a key could make it compute any raw RSA private operation,
+ *   signatures included, which raw decryption needs `sign` for (refuseRawRsaWithoutSign).
  * - OAEP (RFC 8017 §7.1) with MGF1 over the same hash as the label hash, empty label.
  * - no padding: the plaintext is a big-endian integer, left-padded with zeros to the modulus length.
  */
@@ -77,7 +76,8 @@ const decryptFailed = () => new TsbError('DECRYPT_FAILED', 'decryption failed');
 
 /**
  * Decrypts with the private key. A ciphertext longer than the modulus is INVALID_PAYLOAD; a shorter
- * one is read as a big-endian number (left-padded). Any padding or range failure is DECRYPT_FAILED.
+ * one is read as a big-endian number (left-padded). An OAEP or range failure is DECRYPT_FAILED; a bad
+ * PKCS#1 v1.5 padding is not a failure (implicit rejection, above).
  * Unpadded decryption returns the full modulus-length block.
  */
 export function rsaDecrypt(privateKey: KeyObject, scheme: RsaScheme, ciphertext: Buffer): Buffer {
@@ -97,31 +97,11 @@ export function rsaDecrypt(privateKey: KeyObject, scheme: RsaScheme, ciphertext:
         block,
       );
     }
-    const raw = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, block);
-    if (scheme.padding === 'none') return raw;
-    const start = pkcs1Unpad(raw);
-    if (start < 0) throw decryptFailed();
-    return Buffer.from(raw.subarray(start));
+    if (scheme.padding === 'pkcs1') {
+      return privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, block);
+    }
+    return privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, block);
   } catch {
     throw decryptFailed();
   }
-}
-
-/**
- * EME-PKCS1-v1_5 decoding (RFC 8017 §7.2.2 step 3): EM = 0x00 ‖ 0x02 ‖ PS (≥ 8 non-zero bytes) ‖ 0x00 ‖ M.
- * Returns the offset of M, or -1. The loop reads every byte and accumulates with masks only.
- */
-export function pkcs1Unpad(em: Buffer): number {
-  let bad = em[0]! | (em[1]! ^ 0x02);
-  let found = 0; // becomes 1 at the first zero byte after the header
-  let separator = 0;
-  for (let i = 2; i < em.length; i++) {
-    const isZero = ((em[i]! - 1) >>> 31) & 1; // 1 when the byte is 0
-    const first = isZero & (found ^ 1);
-    separator |= -first & i;
-    found |= isZero;
-  }
-  bad |= found ^ 1;
-  bad |= ((separator - 10) >>> 31) & 1; // PS shorter than 8 bytes
-  return bad === 0 ? separator + 1 : -1;
 }

@@ -148,7 +148,8 @@ export class EncryptDecryptOperations {
  * `RSA_NO_PADDING` decryption is the bare private-key operation (c^d mod n), which is also what an RSA signature
  * is: "decrypting" an EMSA-PKCS1-v1_5 or EMSA-PSS encoded block gives a valid signature. So it is allowed only on
  * an RSA key that may sign as well; on a decrypt-only key it is 614, or that key would sign. The padded ciphers
- * check the padding of the result and give nothing else back.
+ * give nothing else back: OAEP fails alike for every bad block, and PKCS#1 v1.5 rejects implicitly (rsaDecrypt),
+ * so neither answers whether a chosen block was validly padded (the oracle that would sign after all).
  */
 function refuseRawRsaWithoutSign(key: Key, cipher: CipherAlgorithm): void {
   if (cipher !== 'RSA_NO_PADDING') return;

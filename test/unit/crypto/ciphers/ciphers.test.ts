@@ -1,9 +1,11 @@
 import {
+  constants,
   createCipheriv,
   createDecipheriv,
   createPublicKey,
   generateKeyPairSync,
   type KeyObject,
+  publicEncrypt,
   randomBytes,
 } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +17,6 @@ import {
   type EncryptionKey,
   encrypt,
 } from '../../../../src/crypto/ciphers/ciphers.js';
-import { pkcs1Unpad } from '../../../../src/crypto/ciphers/ciphers-rsa.js';
 import {
   generateKey,
   importKey,
@@ -420,20 +421,28 @@ describe('RSA ciphers against openssl pkeyutl', () => {
     ).toBe(614);
   });
 
-  it('a wrong padding is DECRYPT_FAILED; a too long payload is INVALID_PAYLOAD', () => {
+  it('a wrong OAEP padding is DECRYPT_FAILED, a wrong PKCS#1 v1.5 one is not told; a too long payload is INVALID_PAYLOAD', () => {
     const oaep = encrypt(rsa, { cipherAlgorithm: 'RSA_PADDING_OAEP_WITH_SHA256', payload: PAYLOAD });
     const pkcs = encrypt(rsa, { cipherAlgorithm: 'RSA_PADDING_PKCS', payload: PAYLOAD });
     const e1 = tsbErrorOf(() =>
-      decrypt(rsa, { cipherAlgorithm: 'RSA_PADDING_PKCS', encryptedPayload: oaep.encryptedPayload }),
-    );
-    const e2 = tsbErrorOf(() =>
       decrypt(rsa, {
         cipherAlgorithm: 'RSA_PADDING_OAEP_WITH_SHA1',
         encryptedPayload: pkcs.encryptedPayload,
       }),
     );
+    const e2 = tsbErrorOf(() =>
+      decrypt(rsa, {
+        cipherAlgorithm: 'RSA_PADDING_OAEP_WITH_SHA1',
+        encryptedPayload: oaep.encryptedPayload,
+      }),
+    );
     expect([e1.errorCode, e2.errorCode]).toEqual([410, 410]);
     expect(e1.message).toBe(e2.message);
+    const implicit = decrypt(rsa, {
+      cipherAlgorithm: 'RSA_PADDING_PKCS',
+      encryptedPayload: oaep.encryptedPayload,
+    });
+    expect(implicit).not.toEqual(PAYLOAD);
     expect(
       tsbErrorOf(() =>
         encrypt(rsa, { cipherAlgorithm: 'RSA_PADDING_OAEP_WITH_SHA512', payload: Buffer.alloc(200) }),
@@ -585,25 +594,53 @@ describe('request validation', () => {
   });
 });
 
-describe('PKCS#1 v1.5 unpadding', () => {
-  const block = (header: number[], psLength: number, separator = true) =>
-    Buffer.concat([
-      Buffer.from(header),
-      Buffer.alloc(psLength, 0xab),
-      Buffer.from(separator ? [0] : []),
-      Buffer.from('msg'),
-    ]);
+describe('PKCS#1 v1.5 decryption rejects implicitly (no padding oracle)', () => {
+  const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const rsa = loadPrivate(
+    importKey({ algorithm: 'RSA', privateKey: pair.privateKey.export({ type: 'pkcs8', format: 'der' }) }),
+  );
+  // EM = header ‖ PS ‖ (0x00) ‖ "msg", encrypted by the bare public-key operation: the padding is ours
+  const ciphertextOf = (header: number[], psLength: number, separator = true) =>
+    publicEncrypt(
+      { key: pair.publicKey, padding: constants.RSA_NO_PADDING },
+      Buffer.concat([
+        Buffer.from(header),
+        Buffer.alloc(psLength, 0xab),
+        Buffer.from(separator ? [0] : []),
+        Buffer.alloc(256 - header.length - psLength - (separator ? 1 : 0) - 3, 0xcd),
+        Buffer.from('msg'),
+      ]),
+    );
+  const pkcs1 = (encryptedPayload: Buffer) =>
+    decrypt(rsa, { cipherAlgorithm: 'RSA_PADDING_PKCS', encryptedPayload });
 
   it('finds the message after a well-formed padding', () => {
-    const em = block([0, 2], 8);
-    expect(em.subarray(pkcs1Unpad(em)).toString()).toBe('msg');
-    expect(pkcs1Unpad(block([0, 2], 100))).toBe(103);
+    expect(
+      pkcs1(ciphertextOf([0, 2], 8))
+        .subarray(-3)
+        .toString(),
+    ).toBe('msg');
+    expect(pkcs1(ciphertextOf([0, 2], 200))).toHaveLength(256 - 2 - 200 - 1);
   });
 
-  it('refuses a wrong header, a short padding string or a missing separator', () => {
-    expect(pkcs1Unpad(block([0, 1], 8))).toBe(-1);
-    expect(pkcs1Unpad(block([1, 2], 8))).toBe(-1);
-    expect(pkcs1Unpad(block([0, 2], 7))).toBe(-1);
-    expect(pkcs1Unpad(block([0, 2], 20, false))).toBe(-1);
+  it('answers a bad padding with a message derived from the ciphertext, never with an error', () => {
+    const bad = [
+      ciphertextOf([0, 1], 8),
+      ciphertextOf([1, 2], 8),
+      ciphertextOf([0, 2], 7),
+      ciphertextOf([0, 2], 251, false),
+    ];
+    const answers = bad.map(pkcs1);
+    for (const [index, ciphertext] of bad.entries()) {
+      expect(pkcs1(ciphertext)).toEqual(answers[index]); // the same each time
+      expect(answers[index]!.includes('msg')).toBe(false);
+    }
+    expect(new Set(answers.map((answer) => answer.toString('hex'))).size).toBe(bad.length);
+    // and random blocks, nearly all badly padded, decrypt too
+    for (let i = 0; i < 64; i++) {
+      const block = randomBytes(256);
+      block[0] = 0;
+      expect(() => pkcs1(block)).not.toThrow();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { createPublicKey, randomBytes } from 'node:crypto';
+import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SymmetricAlgorithm } from '../../../../src/crypto/algorithms.js';
 import {
@@ -231,6 +231,42 @@ describe('wrapKey / unwrapKey', () => {
           ),
         ).errorCode,
       ).toBe(607);
+    });
+
+    it('RSA_WRAP_PAD unwrap does not tell a bad PKCS#1 v1.5 padding from a wrapped key of the wrong size', () => {
+      const publicKey = createPublicKey({ key: rsa.publicKey!, format: 'der', type: 'spki' });
+      const raw = (block: Buffer) =>
+        publicEncrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, block);
+      const wellPadded = (secretLength: number) =>
+        raw(
+          Buffer.concat([
+            Buffer.from([0x00, 0x02]),
+            Buffer.alloc(256 - 3 - secretLength, 0x5a),
+            Buffer.from([0x00]),
+            randomBytes(secretLength),
+          ]),
+        );
+      // a well-padded 17-byte secret is no AES key
+      const wrongSize = tsbErrorOf(() =>
+        unwrapKey(ready(rsa), 'RSA_WRAP_PAD', wellPadded(17), { algorithm: 'AES' }),
+      );
+      expect(wrongSize.errorCode).not.toBe(410);
+      // badly padded blocks: each unwraps a secret derived from it, which is mostly no AES key either; the same answer
+      const answers = Array.from({ length: 8 }, () => {
+        const block = Buffer.concat([Buffer.from([0x00, 0x01]), randomBytes(254)]);
+        const unwrap = () => unwrapKey(ready(rsa), 'RSA_WRAP_PAD', raw(block), { algorithm: 'AES' });
+        try {
+          unwrap();
+          return 'unwrapped';
+        } catch {
+          return tsbErrorOf(unwrap).errorCode;
+        }
+      });
+      expect(answers.filter((answer) => answer !== 'unwrapped').length).toBeGreaterThan(0);
+      for (const answer of answers) expect([wrongSize.errorCode, 'unwrapped']).toContain(answer);
+      expect(unwrapKey(ready(rsa), 'RSA_WRAP_PAD', wellPadded(32), { algorithm: 'AES' }).secret).toHaveLength(
+        32,
+      );
     });
   });
 
