@@ -156,6 +156,7 @@ export class OfficerProposals {
     let afterCommit: () => Promise<void>;
     try {
       afterCommit = await this.prisma.$transaction(async (tx) => {
+        await this.officersStillActive(tx, partition.id, proposal, officer);
         const claimed = await tx.officerProposal.updateMany({
           where: { id: proposal.id, status: 'PENDING', expiresAt: { gt: decision.decidedAt } },
           data: { status: 'EXECUTED', ...decision },
@@ -170,7 +171,11 @@ export class OfficerProposals {
         );
       });
     } catch (error) {
-      if (error instanceof TsbError && error.kind !== 'PROPOSAL_CONFLICT') {
+      if (
+        error instanceof TsbError &&
+        error.kind !== 'PROPOSAL_CONFLICT' &&
+        !(error instanceof OfficerRevoked)
+      ) {
         await this.prisma.officerProposal.updateMany({
           where: { id: proposal.id, status: 'PENDING' },
           data: { status: 'FAILED', ...decision, errorCode: error.errorCode, errorMessage: error.message },
@@ -193,16 +198,19 @@ export class OfficerProposals {
     }
     const { proposal, officer } = await this.decisionContext(partition, principals, input, 'rejection');
     this.verify(officer, rejectionToBeSigned(proposal.statement), input, 'rejection');
-    const { count } = await this.prisma.officerProposal.updateMany({
-      where: { id: proposal.id, status: 'PENDING', expiresAt: { gt: this.hsm.clock.now() } },
-      data: {
-        status: 'REJECTED',
-        decidedBy: officer.fingerprint,
-        deciderPrincipal: encodePrincipals(principals),
-        deciderSignature: toBytes(signatureOf(input)),
-        decidedAt: this.hsm.clock.now(),
-        reason,
-      },
+    const { count } = await this.prisma.$transaction(async (tx) => {
+      await this.officersStillActive(tx, partition.id, proposal, officer);
+      return tx.officerProposal.updateMany({
+        where: { id: proposal.id, status: 'PENDING', expiresAt: { gt: this.hsm.clock.now() } },
+        data: {
+          status: 'REJECTED',
+          decidedBy: officer.fingerprint,
+          deciderPrincipal: encodePrincipals(principals),
+          deciderSignature: toBytes(signatureOf(input)),
+          decidedAt: this.hsm.clock.now(),
+          reason,
+        },
+      });
     });
     if (count !== 1) throw notOpen(proposal.id);
     return this.reread(partition, proposal.id);
@@ -251,6 +259,31 @@ export class OfficerProposals {
         : error;
     });
     return { proposal, officer };
+  }
+
+  /**
+   * Both officers of a decision, checked again in the transaction that records it (`decisionContext` checked them
+   * before the signature): a revocation that committed meanwhile refuses the decision, one that comes later waits
+   * for it. The proposal stays PENDING, as when `decisionContext` refuses.
+   */
+  private async officersStillActive(
+    tx: Prisma.TransactionClient,
+    partitionId: string,
+    proposal: OfficerProposal,
+    decider: ApproverKeyInfo,
+  ): Promise<void> {
+    try {
+      await this.registry.lockActive(tx, partitionId, proposal.proposedBy);
+    } catch (error) {
+      throw error instanceof TsbError
+        ? new OfficerRevoked(`the proposing officer is no longer active: ${error.message}`)
+        : error;
+    }
+    try {
+      await this.registry.lockActive(tx, partitionId, decider.fingerprint);
+    } catch (error) {
+      throw error instanceof TsbError ? new OfficerRevoked(error.message) : error;
+    }
   }
 
   /** The signing officer's key, which must be a registered, active officer of the partition. */
@@ -339,6 +372,13 @@ function signatureOf(input: { signature: string }): Buffer {
   const signature = decodeBase64Strict(input.signature);
   if (!signature) throw new TsbError('INPUT_VALIDATION_FAILED', 'signature is not standard base64');
   return signature;
+}
+
+/** An officer of a decision was revoked while it was checked: 403 / 413, and the proposal stays PENDING. */
+class OfficerRevoked extends TsbError {
+  constructor(message: string) {
+    super('APPROVER_NOT_EXISTENT', message);
+  }
 }
 
 const notOpen = (id: string, status = 'no longer PENDING'): TsbError =>

@@ -63,6 +63,29 @@ export class OfficerRegistry {
     return count === 1;
   }
 
+  /**
+   * `requireActive` inside `tx`, holding the officer's row (FOR SHARE) until `tx` ends: a revocation committed
+   * before is seen, one that comes later waits for `tx`'s commit.
+   */
+  async lockActive(tx: Prisma.TransactionClient, partitionId: string, fingerprint: string): Promise<void> {
+    const [officer] = await tx.$queryRaw<{ name: string; revokedAt: Date | null }[]>`
+      SELECT "name", "revokedAt" FROM "SecurityOfficer"
+      WHERE "partitionId" = ${partitionId}::uuid AND "fingerprint" = ${fingerprint}
+      FOR SHARE`;
+    if (!officer) {
+      throw new TsbError(
+        'APPROVER_NOT_EXISTENT',
+        'this key is not a registered security officer of the partition',
+      );
+    }
+    if (officer.revokedAt) {
+      throw new TsbError(
+        'APPROVER_NOT_EXISTENT',
+        `security officer "${officer.name}" was revoked on ${officer.revokedAt.toISOString()}`,
+      );
+    }
+  }
+
   /** The active officer with this key fingerprint; refused (413) for an unknown or revoked key. */
   async requireActive(partitionId: string, fingerprint: string): Promise<SecurityOfficer> {
     const officer = await this.prisma.securityOfficer.findUnique({
