@@ -34,9 +34,15 @@ export interface MetadataCacheOptions {
   now?: () => number;
 }
 
-/** Tells every listening process of a change (a process without a cache, such as the CLI, only announces). */
-export async function announceChange(prisma: PrismaClient, change: MetadataChange): Promise<void> {
-  await prisma.$executeRaw`SELECT pg_notify(${CHANGE_CHANNEL}, ${JSON.stringify(change)})`;
+/**
+ * Tells every listening process of a change (a process without a cache, such as the CLI, only announces).
+ * Inside a transaction (`db` its client) the notification goes out with its commit, and only then.
+ */
+export async function announceChange(
+  db: Pick<PrismaClient, '$executeRaw'>,
+  change: MetadataChange,
+): Promise<void> {
+  await db.$executeRaw`SELECT pg_notify(${CHANGE_CHANNEL}, ${JSON.stringify(change)})`;
 }
 
 /**

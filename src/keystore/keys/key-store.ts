@@ -3,7 +3,7 @@ import { capabilitiesOf, normalizeAlgorithm, resolveCurve } from '../../crypto/a
 import { generateDerivableKey } from '../../crypto/derivation/key-derivation.js';
 import { generateKey, type KeyMaterial, type ReadyKey } from '../../crypto/mechanisms/key-mechanisms.js';
 import { TsbError } from '../../errors.js';
-import type { Key, Partition, PrismaClient } from '../../generated/prisma/client.js';
+import type { Key, Partition, Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import { ATTESTATION_KEY_NAME, signStatement } from '../attestation.js';
 import { type KeyAttributes, type KeyAttributesInput, resolveKeyAttributes } from '../key-attributes.js';
 import { canonicalLabel, normalizeLabel } from '../key-label.js';
@@ -142,8 +142,8 @@ export class KeyStore {
     if (!attributes.destroyable) {
       throw new TsbError('OPERATION_FORBIDDEN_FOR_KEY', `key "${label}" is not destroyable`);
     }
-    if (partition.keyInvalidation) await this.repository.invalidate(key.id, this.clock.now());
-    else await this.repository.delete(key.id);
+    if (partition.keyInvalidation) await this.repository.invalidate(key, this.clock.now());
+    else await this.repository.delete(key);
     await this.changes.keyChanged(partition.id, key, {
       partitionId: partition.id,
       keyId: key.id,
@@ -164,9 +164,9 @@ export class KeyStore {
   writeStatusIfUnchanged(
     key: Key,
     data: KeyStatusChange & { lastRequestId: string | null },
-    tx?: Pick<PrismaClient, 'key'>,
+    tx?: Prisma.TransactionClient,
   ): Promise<boolean> {
-    return this.repository.updateIfVersion(key.id, key.version, data, tx);
+    return this.repository.updateIfVersion(key, data, tx);
   }
 
   /** Sets (or, with null, removes) the key's certificate and announces the change; 650 when the key is gone. */
@@ -203,7 +203,7 @@ export class KeyStore {
     assertWritable(partition);
     const key = await this.unlock(partition, label, password);
     const next = normalizePassword(newPassword, 'newPassword');
-    await this.repository.setPasswordHash(key.id, next === null ? null : await hashPassword(next));
+    await this.repository.setPasswordHash(key, next === null ? null : await hashPassword(next));
     await this.changes.keyChanged(partition.id, key, null);
   }
 

@@ -8,6 +8,7 @@ import { type Key, Prisma, type PrismaClient } from '../../generated/prisma/clie
 import { toBytes } from '../../lib/encoding.js';
 import type { NormalizedPolicy } from '../../ska/policy-normalized.js';
 import type { KeyAttributes } from '../key-attributes.js';
+import { announceChange } from '../metadata-cache.js';
 
 export const ACTIVE = 'active';
 /** a key in the trash bin (key invalidation): it looks deleted, its label stays taken */
@@ -135,21 +136,27 @@ export class KeyRepository {
   }
 
   /** Moves the key to the trash bin (key invalidation); a new version, so no cached copy is served. */
-  async invalidate(keyId: string, at: Date): Promise<void> {
-    await this.prisma.key.update({
-      where: { id: keyId },
-      data: { status: INVALIDATED, invalidatedAt: at, version: { increment: 1 } },
+  async invalidate(key: KeyName, at: Date): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      await tx.key.update({
+        where: { id: key.id },
+        data: { status: INVALIDATED, invalidatedAt: at, version: { increment: 1 } },
+      });
+      await announceChange(tx, keyChange(key));
     });
   }
 
-  async delete(keyId: string): Promise<void> {
-    await this.prisma.key.delete({ where: { id: keyId } });
+  async delete(key: KeyName): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      await tx.key.delete({ where: { id: key.id } });
+      await announceChange(tx, keyChange(key));
+    });
   }
 
-  async setPasswordHash(keyId: string, passwordHash: string | null): Promise<void> {
-    await this.prisma.key.update({
-      where: { id: keyId },
-      data: { passwordHash, version: { increment: 1 } },
+  async setPasswordHash(key: KeyName, passwordHash: string | null): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      await tx.key.update({ where: { id: key.id }, data: { passwordHash, version: { increment: 1 } } });
+      await announceChange(tx, keyChange(key));
     });
   }
 
@@ -169,20 +176,23 @@ export class KeyRepository {
   }
 
   /**
-   * Writes a status or policy change (a new version) only if the key is still at `version`; `db` is a
+   * Writes a status or policy change (a new version) only if the key is still at `key.version`; `tx` is a
    * caller's transaction where the change commits with other writes. Answers whether it was written.
    */
   async updateIfVersion(
-    keyId: string,
-    version: number,
+    key: KeyName & Pick<Key, 'version'>,
     data: KeyStatusChange & { lastRequestId: string | null },
-    db: Pick<PrismaClient, 'key'> = this.prisma,
+    tx?: Prisma.TransactionClient,
   ): Promise<boolean> {
-    const { count } = await db.key.updateMany({
-      where: { id: keyId, version },
-      data: { ...data, version: { increment: 1 } },
-    });
-    return count === 1;
+    const write = async (db: Prisma.TransactionClient) => {
+      const { count } = await db.key.updateMany({
+        where: { id: key.id, version: key.version },
+        data: { ...data, version: { increment: 1 } },
+      });
+      if (count === 1) await announceChange(db, keyChange(key));
+      return count === 1;
+    };
+    return tx ? write(tx) : this.prisma.$transaction(write);
   }
 
   /** Sets or removes an active key's certificate (its version stays: the material is unchanged). */
@@ -250,3 +260,15 @@ export class KeyRepository {
     }));
   }
 }
+
+/** The key a write announces: its row is cached in every process under partition and label. */
+type KeyName = Pick<Key, 'id' | 'partitionId' | 'label'>;
+
+/**
+ * The change notification of a write that takes a key, or a password of it, out of use (block, policy change,
+ * destruction, new password). The write's
+ * own transaction sends it, so every process drops its cached row at the commit, also when the writing process
+ * dies (or loses its connection) right after it, before `KeyChanges.keyChanged` announces it again.
+ */
+const keyChange = (key: KeyName) =>
+  ({ kind: 'key', partitionId: key.partitionId, label: key.label }) as const;
