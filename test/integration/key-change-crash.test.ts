@@ -6,6 +6,13 @@ import { RequestsRepository } from '../../src/features/approvals/requests.reposi
 import type { Partition } from '../../src/generated/prisma/client.js';
 import { SoftHsm } from '../../src/hsm/soft-hsm.js';
 import type { Logger } from '../../src/lib/logger.js';
+import {
+  decide,
+  nodeOfficer,
+  proposed,
+  registerOfficer,
+  statementOf,
+} from '../e2e/security-officer/fixtures.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 import { approve, createApprover, rule, taskOf } from '../helpers/approvers.js';
 
@@ -69,16 +76,19 @@ async function createKey(policy: unknown, password?: string): Promise<string> {
 
 /** The other process signs synchronously (no approvals): the signature, or the TSB error code of the refusal. */
 const signElsewhere = (label: string, keyPassword?: string): Promise<'signed' | number> =>
-  other.operations
-    .sign(
-      partition,
-      {
-        signKeyName: label,
-        payload: Buffer.from('hello').toString('base64'),
-        signatureAlgorithm: 'SHA256_WITH_ECDSA',
-        ...(keyPassword === undefined ? {} : { keyPassword }),
-      },
-      null,
+  other
+    .partition(partition.id)
+    .then((current) =>
+      other.operations.sign(
+        current,
+        {
+          signKeyName: label,
+          payload: Buffer.from('hello').toString('base64'),
+          signatureAlgorithm: 'SHA256_WITH_ECDSA',
+          ...(keyPassword === undefined ? {} : { keyPassword }),
+        },
+        null,
+      ),
     )
     .then(
       () => 'signed' as const,
@@ -206,4 +216,27 @@ describe('a key change committed by a process that dies before announcing it', (
       expect(await refusedWithin(label, 2_000)).toBe(650);
     },
   );
+});
+
+describe('a partition policy change committed by a process that dies before announcing it', () => {
+  it('security officers turn key use off: the other process stops signing at once (403 / 400)', async () => {
+    const label = await createKey(undefined);
+    expect(await signElsewhere(label)).toBe('signed'); // the other process caches the partition row too
+    const [alice, bob] = [nodeOfficer('alice'), nodeOfficer('bob')];
+    await registerOfficer(t, P, alice);
+    await registerOfficer(t, P, bob);
+    const proposal = await proposed(
+      t,
+      P,
+      alice,
+      statementOf('SET_POLICY', { allowObjectUsage: false }, P, new Date()),
+    );
+    dieAfterCommit();
+    const approved = await decide(t, P, bob, proposal);
+    expect(approved.statusCode).not.toBe(200);
+    expect(
+      (await t.prisma.partition.findUniqueOrThrow({ where: { id: partition.id } })).allowObjectUsage,
+    ).toBe(false);
+    expect(await refusedWithin(label, 2_000)).toBe(400);
+  });
 });

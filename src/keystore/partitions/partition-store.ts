@@ -11,7 +11,7 @@ import {
 import { TsbError } from '../../errors.js';
 import type { Partition, Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import { PARTITION_NAME_PATTERN } from '../../lib/partition-name.js';
-import type { MetadataChange } from '../metadata-cache.js';
+import { announceChange, type MetadataChange } from '../metadata-cache.js';
 import { PartitionRepository } from './partition.repository.js';
 import { DEFAULT_PARTITION_FLAGS, type PartitionFlags } from './partition-flags.js';
 
@@ -117,7 +117,9 @@ export class PartitionStore {
 
   /**
    * Changes the partition security policy inside the caller's transaction and answers the announcement
-   * to make once that transaction is committed (before, another process could re-read the old row).
+   * to make once that transaction is committed (before, another process could re-read the old row). The
+   * transaction notifies the other processes itself, at its commit: they hear of the change also when this
+   * process dies right after the commit (a four-eyes change is not simply run again).
    */
   async updateFlagsInTransaction(
     tx: Prisma.TransactionClient,
@@ -125,6 +127,7 @@ export class PartitionStore {
     flags: Partial<PartitionFlags>,
   ): Promise<() => Promise<void>> {
     await this.repository.updateFlags(id, flags, tx);
+    await announceChange(tx, { kind: 'partition', id });
     return async () => {
       await this.onChange?.({ kind: 'partition', id });
     };
