@@ -53,20 +53,24 @@ export async function createApiKey(
 }
 
 /**
- * Marks the key revoked and, once that is committed, tells every running service process (the change feed), which
- * drops the key from its cache at once; returns false when there is no such (unrevoked) key. The announcement
- * goes out either way, so that running the revocation again repeats it.
+ * Marks the key revoked and tells every running service process (the change feed), which drops the key from its
+ * cache at once; returns false when there is no such (unrevoked) key. The revoking transaction sends the
+ * announcement, so it goes out at the commit even if this process dies right after; it goes out either way, so
+ * that running the revocation again repeats it.
  */
 export async function revokeApiKey(
   prisma: PrismaClient,
   id: string,
   clock: Clock = systemClock,
 ): Promise<boolean> {
-  const { count } = await prisma.apiKey.updateMany({
-    where: { id, revokedAt: null },
-    data: { revokedAt: clock.now() },
+  const { count } = await prisma.$transaction(async (tx) => {
+    const revoked = await tx.apiKey.updateMany({
+      where: { id, revokedAt: null },
+      data: { revokedAt: clock.now() },
+    });
+    await announceChange(tx, { kind: 'apiKey', id });
+    return revoked;
   });
-  await announceChange(prisma, { kind: 'apiKey', id });
   return count > 0;
 }
 

@@ -97,9 +97,10 @@ export class ClientCertificateStore {
   }
 
   /**
-   * Marks the registration revoked and, once that is committed, tells every running service process (the change
-   * feed), which drops it from its cache at once; this process drops it whatever happens. Returns false when there
-   * is no such (unrevoked) registration; the announcement goes out either way, so that running it again repeats it.
+   * Marks the registration revoked and tells every running service process (the change feed), which drops it from
+   * its cache at once; this process drops it whatever happens. The revoking transaction sends the announcement, so
+   * it goes out at the commit even if this process dies right after. Returns false when there is no such
+   * (unrevoked) registration; the announcement goes out either way, so that running it again repeats it.
    */
   async revoke(idOrFingerprint: string): Promise<boolean> {
     const change = { kind: 'clientCertificate', idOrFingerprint } as const;
@@ -107,11 +108,14 @@ export class ClientCertificateStore {
       ? { fingerprint: idOrFingerprint }
       : { id: idOrFingerprint };
     try {
-      const { count } = await this.prisma.clientCertificate.updateMany({
-        where: { ...where, revokedAt: null },
-        data: { revokedAt: this.clock.now() },
+      const { count } = await this.prisma.$transaction(async (tx) => {
+        const revoked = await tx.clientCertificate.updateMany({
+          where: { ...where, revokedAt: null },
+          data: { revokedAt: this.clock.now() },
+        });
+        await announceChange(tx, change);
+        return revoked;
       });
-      await announceChange(this.prisma, change);
       return count > 0;
     } finally {
       this.cache.forget(change);
