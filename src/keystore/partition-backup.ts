@@ -9,6 +9,7 @@
 import { createHmac, hkdfSync, timingSafeEqual, X509Certificate } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { keyColumnBinding, partitionKeyBinding, seal, UnsealError, unseal } from '../crypto/seal.js';
+import { isUniqueViolation } from '../db/unique-violation.js';
 import { TsbError } from '../errors.js';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { canonicalJson } from '../lib/canonical-json.js';
@@ -152,19 +153,30 @@ export class PartitionBackups {
       partition['attestationCertificate'] = null;
       partition['timestampCertificate'] = null;
     }
-    await this.prisma.$transaction(async (tx) => {
-      const taken = await tx.partition.findFirst({ where: { OR: [{ id }, { name }] } });
-      if (taken?.id === id) {
-        throw new TsbError(
-          'PROPOSAL_CONFLICT',
-          `partition ${id} exists already (as "${taken.name}"): a backup restores a partition that is gone`,
-        );
-      }
-      if (taken) throw new TsbError('PROPOSAL_CONFLICT', `a partition named "${name}" exists already`);
-      await tx.partition.create({ data: { ...partition, name } as Prisma.PartitionUncheckedCreateInput });
-      await tx.key.createMany({ data: keys.map(keyInput) });
-      await tx.securityOfficer.createMany({ data: officers as Prisma.SecurityOfficerCreateManyInput[] });
-    });
+    await this.prisma
+      .$transaction(async (tx) => {
+        const taken = await tx.partition.findFirst({ where: { OR: [{ id }, { name }] } });
+        if (taken?.id === id) {
+          throw new TsbError(
+            'PROPOSAL_CONFLICT',
+            `partition ${id} exists already (as "${taken.name}"): a backup restores a partition that is gone`,
+          );
+        }
+        if (taken) throw new TsbError('PROPOSAL_CONFLICT', `a partition named "${name}" exists already`);
+        await tx.partition.create({ data: { ...partition, name } as Prisma.PartitionUncheckedCreateInput });
+        await tx.key.createMany({ data: keys.map(keyInput) });
+        await tx.securityOfficer.createMany({ data: officers as Prisma.SecurityOfficerCreateManyInput[] });
+      })
+      .catch((error: unknown) => {
+        // a restore of the same partition (or name) that committed while this one ran
+        if (isUniqueViolation(error)) {
+          throw new TsbError(
+            'PROPOSAL_CONFLICT',
+            `partition ${id} or a partition named "${name}" was restored meanwhile`,
+          );
+        }
+        throw error;
+      });
     return {
       id,
       name,

@@ -6,13 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { encodePrincipals, sharesPrincipal } from '../../auth/caller.js';
+import { isUniqueViolation } from '../../db/unique-violation.js';
 import { TsbError } from '../../errors.js';
-import {
-  type OfficerProposal,
-  type Partition,
-  Prisma,
-  type PrismaClient,
-} from '../../generated/prisma/client.js';
+import type { OfficerProposal, Partition, Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import { toBytes, UUID_PATTERN } from '../../lib/encoding.js';
 import { verifyApproverSignature } from '../../ska/approval-signature.js';
@@ -132,7 +128,7 @@ export class OfficerProposals {
       });
       return this.view(created, await this.officerNames(partition.id));
     } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+      if (isUniqueViolation(error)) {
         throw new TsbError('PROPOSAL_CONFLICT', `nonce "${statement.nonce}" was used by an earlier proposal`);
       }
       throw error;

@@ -3,8 +3,9 @@
  * A revoked officer stays listed (its name and key stay taken) but can neither propose nor decide.
  */
 import { randomUUID } from 'node:crypto';
+import { isUniqueViolation } from '../../db/unique-violation.js';
 import { TsbError } from '../../errors.js';
-import { Prisma, type PrismaClient, type SecurityOfficer } from '../../generated/prisma/client.js';
+import type { Prisma, PrismaClient, SecurityOfficer } from '../../generated/prisma/client.js';
 import { toBytes } from '../../lib/encoding.js';
 import type { ApproverKeyInfo } from '../../ska/approver-key.js';
 
@@ -31,7 +32,7 @@ export class OfficerRegistry {
         },
       });
     } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+      if (isUniqueViolation(error)) {
         const taken = await this.prisma.securityOfficer.findFirst({
           where: { partitionId, OR: [{ name }, { fingerprint: key.fingerprint }] },
         });

@@ -3,6 +3,7 @@
  * given (material already sealed, passwords already hashed) and knows no rules beyond unique labels.
  */
 import type { AddressFormat } from '../../crypto/addresses/address-formats.js';
+import { isUniqueViolation } from '../../db/unique-violation.js';
 import { TsbError } from '../../errors.js';
 import { type Key, Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { toBytes } from '../../lib/encoding.js';
@@ -128,7 +129,7 @@ export class KeyRepository {
         },
       });
     } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+      if (isUniqueViolation(error)) {
         throw new TsbError('KEY_ALREADY_EXISTING', `a key named "${row.label}" already exists`);
       }
       throw error;
