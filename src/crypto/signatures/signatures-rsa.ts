@@ -3,6 +3,7 @@
  * build the block here and run the raw private operation in the signature worker pool.
  */
 import { constants, type KeyObject, publicDecrypt, timingSafeEqual } from 'node:crypto';
+import { TsbError } from '../../errors.js';
 import type { ReadyKey } from '../mechanisms/key-material.js';
 import { nodeHashName, nodeSignAsync, nodeVerifyAsync } from './node-signing.js';
 import type { SignatureAlgorithm } from './signature-algorithms.js';
@@ -10,6 +11,7 @@ import {
   DIGEST_INFO_PREFIX,
   pssEncode,
   pssVerify,
+  RSA_DIGEST_LENGTH,
   type RsaDigest,
   rsaDigestOfLength,
 } from './signature-encoding.js';
@@ -34,6 +36,20 @@ const rsaSigningKey = (key: KeyObject, algorithm: SignatureAlgorithm) =>
 /** The digest hash of a prehashed RSA form (NONE_WITH_RSA_PSS: from the digest length). */
 const rsaPrehash = (algorithm: SignatureAlgorithm, payload: Buffer): RsaDigest =>
   (algorithm.hash === 'none' ? rsaDigestOfLength(payload.length) : algorithm.hash) as RsaDigest;
+
+/**
+ * PSS with a salt as long as the hash needs emLen ≥ 2·hLen + 2 (RFC 8017 §9.1.1): SHA-512 does not fit a
+ * 1024-bit key. Such a pair is 607, before OpenSSL (or pssEncode) fails inside the operation.
+ */
+function checkPssFits(algorithm: SignatureAlgorithm, payload: Buffer, bits: number): void {
+  if (algorithm.family !== 'RSA_PSS') return;
+  const hLen = RSA_DIGEST_LENGTH[rsaPrehash(algorithm, payload)];
+  if (Math.ceil((bits - 1) / 8) >= 2 * hLen + 2) return;
+  throw new TsbError(
+    'ALGORITHM_NOT_SUPPORTED_BY_KEY',
+    `${algorithm.name} needs an RSA key of at least ${16 * hLen + 10} bits; this key has ${bits}`,
+  );
+}
 
 /** The block a prehashed RSA form puts into the private operation, and its padding. */
 function rsaBlock(
@@ -61,6 +77,7 @@ export async function signRsa(
   algorithm: SignatureAlgorithm,
   payload: Buffer,
 ): Promise<Buffer> {
+  checkPssFits(algorithm, payload, modulusBits(key.key));
   if (!algorithm.prehashed) {
     return nodeSignAsync(nodeHashName(algorithm.hash), payload, rsaSigningKey(key.key, algorithm));
   }
@@ -77,6 +94,7 @@ export async function verifyRsa(
   const bits = modulusBits(key);
   // RFC 8017 8.1.2/8.2.2 step 1; OpenSSL accepts a PSS signature whose leading zero byte was dropped
   if (signature.length !== Math.ceil(bits / 8)) return false;
+  checkPssFits(algorithm, payload, bits);
   if (!algorithm.prehashed) {
     return nodeVerifyAsync(nodeHashName(algorithm.hash), payload, rsaSigningKey(key, algorithm), signature);
   }

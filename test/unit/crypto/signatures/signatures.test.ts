@@ -208,6 +208,24 @@ describe('RSA-2048', () => {
     expect(await verify(key.pub, { ...request, signature: signature.subarray(1) })).toBe(false);
   });
 
+  it('refuses PSS with a hash too long for a 1024-bit key (607), and signs the ones that fit', async () => {
+    const material = await generateKey({ algorithm: 'RSA', keySize: 1024 });
+    const small = { ready: loadPrivate(material), pub: loadPublic('RSA', material.publicKey!, null) };
+    for (const request of [
+      { signatureAlgorithm: 'SHA512_WITH_RSA_PSS', payload },
+      { signatureAlgorithm: 'NONE_WITH_RSA_PSS', payload: digestOf('sha512') },
+    ]) {
+      const refused = await tsbErrorOfAsync(() => sign(small.ready, request));
+      expect(refused.errorCode, request.signatureAlgorithm).toBe(607);
+      expect(refused.message).toMatch(/at least 1034 bits; this key has 1024/);
+      const verifying = { ...request, signature: Buffer.alloc(128, 1) };
+      expect((await tsbErrorOfAsync(() => verify(small.pub, verifying))).errorCode).toBe(607);
+    }
+    const fits = { signatureAlgorithm: 'SHA384_WITH_RSA_PSS', payload };
+    const signature = await sign(small.ready, fits);
+    expect(await verify(small.pub, { ...fits, signature })).toBe(true);
+  });
+
   it('verifies signatures made by openssl', async () => {
     for (const hash of ['sha1', 'sha256', 'sha512']) {
       const pkcs1 = await opensslSign(key, ['dgst', `-${hash}`, '-sign', 'key.pem', 'in'], payload);
