@@ -14,6 +14,8 @@
  *   size as ECDSA prescribes); `DOUBLE_SHA256_WITH_ECDSA` signs SHA-256(SHA-256(payload)) (Bitcoin);
  *   `SHA3xxx_WITH_ECDSA` and `KECCAKxxx_WITH_ECDSA` (original Keccak padding, Ethereum);
  *   `SHA256_WITH_ECDSA_DETERMINISTIC` is RFC 6979 with SHA-256.
+ * - `NONE_WITH_EC_SCHNORR_BIP0340` (TSB 2.2.0): a BIP-340 Schnorr signature (64 bytes, R.x ‖ s) of the
+ *   32-byte payload as given, with a secp256k1 key as it is (no Taproot tweak); other curves → 607.
  * - DSA: `NONE_WITH_DSA` signs the payload as the digest; `SHAxxx_WITH_DSA`.
  * - `EDDSA`: pure Ed25519 / Ed448. `BLS`: BLS12-381 min-pk (see signatures-noble.ts for the DST).
  * - ML-DSA (FIPS 204): `ML_DSA` (old name `DILITHIUM`) = pure ML-DSA; `ML_DSA_M` = the payload is
@@ -40,6 +42,7 @@ export type SignatureFamily =
   | 'RSA_PKCS1'
   | 'RSA_PSS'
   | 'ECDSA'
+  | 'SCHNORR_BIP340'
   | 'EDDSA'
   | 'DSA'
   | 'BLS'
@@ -145,6 +148,7 @@ function buildCatalogue(): SignatureAlgorithm[] {
   }
   list.push(entry('DOUBLE_SHA256_WITH_ECDSA', 'ECDSA', 'double-sha256'));
   list.push(entry('SHA256_WITH_ECDSA_DETERMINISTIC', 'ECDSA', 'sha256', { deterministic: true }));
+  list.push(entry('NONE_WITH_EC_SCHNORR_BIP0340', 'SCHNORR_BIP340', 'none', { prehashed: true }));
   // DSA
   list.push(entry('NONE_WITH_DSA', 'DSA', 'none', { prehashed: true }));
   list.push(entry('SHA1_WITH_DSA', 'DSA', 'sha1'));
@@ -210,6 +214,7 @@ function familyFits(family: SignatureFamily, keyAlgorithm: KeyAlgorithm): boolea
     case 'RSA_PSS':
       return keyAlgorithm === 'RSA';
     case 'ECDSA':
+    case 'SCHNORR_BIP340':
       return keyAlgorithm === 'EC';
     case 'EDDSA':
       return keyAlgorithm === 'ED';
@@ -245,7 +250,10 @@ export function signatureAlgorithmFor(
   const algorithm = parseSignatureAlgorithm(name);
   // an XMSS signature algorithm names its parameter set: only the key of that set makes it
   const xmssMismatch = algorithm.family === 'XMSS' && algorithm.name !== keyAlgorithm;
-  if (!familyFits(algorithm.family, keyAlgorithm) || xmssMismatch) {
+  const curveMismatch =
+    algorithm.family === 'SCHNORR_BIP340' &&
+    (curveOid ? curveByOid(curveOid)?.name : undefined) !== 'secp256k1';
+  if (!familyFits(algorithm.family, keyAlgorithm) || xmssMismatch || curveMismatch) {
     throw new TsbError(
       'ALGORITHM_NOT_SUPPORTED_BY_KEY',
       `signatureAlgorithm ${algorithm.name} cannot be used with a ${describeKey(keyAlgorithm, curveOid)}`,

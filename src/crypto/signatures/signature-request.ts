@@ -14,7 +14,8 @@
  *   algorithm, and with ML_DSA_M (µ already binds it), a non-empty context → 600.
  * - Prehashed forms check the digest length: NONESHAxxx exactly the hash length, NONE_WITH_RSA_PSS
  *   20/28/32/48/64 bytes, NONE_WITH_ECDSA / NONE_WITH_DSA 1–64 bytes, NONE_WITH_RSA at most k − 11
- *   bytes, ML_DSA_M exactly 64 bytes; otherwise INVALID_PAYLOAD (612).
+ *   bytes, ML_DSA_M exactly 64 bytes, NONE_WITH_EC_SCHNORR_BIP0340 exactly 32 bytes (the message BIP-340 and
+ *   libsecp256k1's schnorrsig_sign32 sign, a sighash); otherwise INVALID_PAYLOAD (612).
  */
 import { TsbError } from '../../errors.js';
 import { curveByOid, type KeyAlgorithm } from '../algorithms.js';
@@ -97,6 +98,9 @@ export function checkDigestLength(algorithm: SignatureAlgorithm, payload: Buffer
       );
     }
     return;
+  }
+  if (algorithm.family === 'SCHNORR_BIP340' && payload.length !== 32) {
+    throw badPayload(`${algorithm.name} needs a 32-byte message as payload, not ${payload.length} bytes`);
   }
   if (algorithm.family === 'RSA_PSS' && rsaDigestOfLength(payload.length) === null) {
     throw badPayload(

@@ -2,12 +2,13 @@
  * ECDSA: node:crypto for the hashes OpenSSL has (and DOUBLE_SHA256), noble on the calling thread for a
  * digest node cannot take (NONE, KECCAK*, RFC 6979 deterministic, ETH recoverable signatures).
  * Signatures on secp256k1 are always low-s normalised (BIP-62 / EIP-2), whatever the encoding.
+ * BIP-340 Schnorr signatures of secp256k1 keys (NONE_WITH_EC_SCHNORR_BIP0340) with noble, on the calling thread.
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { ecdsa } from '@noble/curves/abstract/weierstrass.js';
 import { brainpoolP256r1, brainpoolP384r1, brainpoolP512r1 } from '@noble/curves/misc.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { keccak_224, keccak_256, keccak_384, keccak_512 } from '@noble/hashes/sha3.js';
 import { TsbError } from '../../errors.js';
@@ -210,6 +211,21 @@ export async function verifyEcdsa(
       prehash: false,
       lowS: false,
     });
+  } catch {
+    return false;
+  }
+}
+
+/** BIP-340 over the 32-byte message as given, with fresh auxiliary randomness; the 64-byte R.x ‖ s. */
+export function signSchnorr(key: ReadyKey & { kind: 'node' }, payload: Buffer): Buffer {
+  return Buffer.from(schnorr.sign(payload, ecScalar(key, ecCurve(key.curveOid))));
+}
+
+/** BIP-340 verification against the key's x-only public key (its point's x coordinate). */
+export function verifySchnorr(key: KeyObject, payload: Buffer, signature: Buffer): boolean {
+  if (signature.length !== 64) return false;
+  try {
+    return schnorr.verify(signature, payload, ecPoint(key).subarray(1, 33));
   } catch {
     return false;
   }

@@ -5,7 +5,7 @@
  * - node:crypto (OpenSSL), asynchronous callback form, on libuv's thread pool: RSA PKCS#1 v1.5 and
  *   PSS with SHA-1/2, ECDSA with SHA-1/2/3 and DOUBLE_SHA256, DSA with SHA-1/2, EdDSA.
  * - noble on the calling thread (sub-millisecond): ECDSA over a digest node cannot take (NONE,
- *   KECCAK*, RFC 6979 deterministic, ETH recoverable signatures).
+ *   KECCAK*, RFC 6979 deterministic, ETH recoverable signatures) and BIP-340 Schnorr on secp256k1.
  * - dsa-digest.ts on the calling thread (about a millisecond): NONE_WITH_DSA, g^k by OpenSSL's
  *   constant-time exponentiation, the rest blinded.
  * - pure ML-DSA and SLH-DSA through node:crypto where the runtime has them (signatures-pq-node.ts).
@@ -31,7 +31,7 @@ import {
   verifiableEncodings,
 } from './signature-request.js';
 import { signDsa, verifyDsa } from './signatures-dsa.js';
-import { signEcdsa, verifyEcdsa } from './signatures-ecdsa.js';
+import { signEcdsa, signSchnorr, verifyEcdsa, verifySchnorr } from './signatures-ecdsa.js';
 import { nobleSignTask, nobleVerifyTask } from './signatures-noble-tasks.js';
 import { runInWorker } from './signatures-pool.js';
 import { signPqWithNode, verifyPqWithNode } from './signatures-pq-node.js';
@@ -66,6 +66,7 @@ export async function sign(key: ReadyKey, request: SignRequest): Promise<Buffer>
     case 'RSA':
       return signRsa(key, algorithm, payload);
     case 'EC':
+      if (algorithm.family === 'SCHNORR_BIP340') return signSchnorr(key, payload);
       return signEcdsa(key, prepared, payload);
     case 'DSA':
       return signDsa(key, prepared, payload);
@@ -94,6 +95,7 @@ export async function verify(publicKey: ReadyPublicKey, request: VerifyRequest):
       return verifyRsa(publicKey.key, algorithm, payload, signature);
     case 'EC':
     case 'DSA':
+      if (algorithm.family === 'SCHNORR_BIP340') return verifySchnorr(publicKey.key, payload, signature);
       for (const type of verifiableEncodings(request, prepared, publicKey.curveOid)) {
         const as = { ...prepared, type };
         const valid =

@@ -47,8 +47,9 @@ const REFERENCE_NAMES = [
 describe('signatureAlgorithm catalogue', () => {
   it('knows every name of reference §7.2 for our key types', () => {
     for (const name of REFERENCE_NAMES) expect(() => parseSignatureAlgorithm(name), name).not.toThrow();
-    // DILITHIUM and SPHINCS_PLUS are aliases; NONESHA1_WITH_RSA_PSS is offered beyond the reference list
-    expect(SIGNATURE_ALGORITHMS.length).toBe(REFERENCE_NAMES.length - 2 + 1);
+    // DILITHIUM and SPHINCS_PLUS are aliases; NONESHA1_WITH_RSA_PSS and NONE_WITH_EC_SCHNORR_BIP0340 (TSB 2.2.0,
+    // emvault-securosys) are offered beyond the reference list
+    expect(SIGNATURE_ALGORITHMS.length).toBe(REFERENCE_NAMES.length - 2 + 2);
   });
 
   it('describes the forms', () => {
@@ -98,6 +99,11 @@ describe('signatureAlgorithm catalogue', () => {
     expect(signatureAlgorithmFits('SLH-DSA-SHA2-128f', null, 'ML_DSA')).toBe(false);
     expect(signatureAlgorithmFits('AES', null, 'SHA256_WITH_RSA')).toBe(false);
     expect(signatureAlgorithmFits('ED', '1.3.101.112', 'EDDSA')).toBe(true);
+    expect(signatureAlgorithmFits('EC', '1.3.132.0.10', 'NONE_WITH_EC_SCHNORR_BIP0340')).toBe(true);
+    // BIP-340 is defined over secp256k1 only
+    expect(() => signatureAlgorithmFor('EC', '1.2.840.10045.3.1.7', 'NONE_WITH_EC_SCHNORR_BIP0340')).toThrow(
+      expect.objectContaining({ errorCode: 607 }),
+    );
     expect(signatureAlgorithmsFor('DSA')).toEqual([
       'NONE_WITH_DSA',
       'SHA1_WITH_DSA',

@@ -5,7 +5,7 @@
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadyKey } from '../../../../src/crypto/mechanisms/key-material.js';
@@ -687,5 +687,77 @@ describe('DSA-2048', () => {
         signature: Buffer.from('garbage'),
       }),
     ).toBe(false);
+  });
+});
+
+describe('BIP-340 Schnorr signatures (secp256k1, NONE_WITH_EC_SCHNORR_BIP0340)', () => {
+  const NAME = 'NONE_WITH_EC_SCHNORR_BIP0340';
+  const message = createHash('sha256').update('a Taproot sighash').digest();
+
+  it('signs the 32-byte message as given with the key as it is: noble verifies under the x-only key of its scalar', async () => {
+    const key = await makeKey('EC', '1.3.132.0.10');
+    const scalar = Buffer.from(
+      createPrivateKey({ key: key.pkcs8, format: 'der', type: 'pkcs8' }).export({ format: 'jwk' }).d!,
+      'base64url',
+    );
+    const xOnly = schnorr.getPublicKey(scalar);
+    for (const signatureType of [undefined, 'DER', 'RAW']) {
+      const signature = await sign(key.ready, { signatureAlgorithm: NAME, payload: message, signatureType });
+      expect(signature).toHaveLength(64);
+      expect(schnorr.verify(signature, message, xOnly)).toBe(true);
+      expect(await verify(key.pub, { signatureAlgorithm: NAME, payload: message, signature })).toBe(true);
+    }
+    // fresh auxiliary randomness: two signatures of one message differ
+    const [a, b] = await Promise.all(
+      [1, 2].map(() => sign(key.ready, { signatureAlgorithm: NAME, payload: message })),
+    );
+    expect(a!.equals(b!)).toBe(false);
+  });
+
+  it('verifies a signature noble made and refuses one of another message, a changed byte or another length', async () => {
+    const key = await makeKey('EC', '1.3.132.0.10');
+    const scalar = Buffer.from(
+      createPrivateKey({ key: key.pkcs8, format: 'der', type: 'pkcs8' }).export({ format: 'jwk' }).d!,
+      'base64url',
+    );
+    const signature = Buffer.from(schnorr.sign(message, scalar));
+    const check = (payload: Buffer, sig: Buffer) =>
+      verify(key.pub, { signatureAlgorithm: NAME, payload, signature: sig });
+    expect(await check(message, signature)).toBe(true);
+    expect(await check(createHash('sha256').update('another').digest(), signature)).toBe(false);
+    const changed = Buffer.from(signature);
+    changed[63]! ^= 1;
+    expect(await check(message, changed)).toBe(false);
+    expect(await check(message, signature.subarray(0, 63))).toBe(false);
+    expect(await check(message, Buffer.concat([signature, Buffer.of(0)]))).toBe(false);
+  });
+
+  it('a payload of another length than 32 bytes is 612; another curve, another key type or ETH is 607', async () => {
+    const k1 = await makeKey('EC', '1.3.132.0.10');
+    for (const length of [0, 31, 33, 64]) {
+      expect(
+        (
+          await tsbErrorOfAsync(() =>
+            sign(k1.ready, { signatureAlgorithm: NAME, payload: Buffer.alloc(length, 1) }),
+          )
+        ).errorCode,
+      ).toBe(612);
+    }
+    expect(
+      (
+        await tsbErrorOfAsync(() =>
+          sign(k1.ready, { signatureAlgorithm: NAME, payload: message, signatureType: 'ETH' }),
+        )
+      ).errorCode,
+    ).toBe(607);
+    const p256 = await makeKey('EC', '1.2.840.10045.3.1.7');
+    expect(
+      (await tsbErrorOfAsync(() => sign(p256.ready, { signatureAlgorithm: NAME, payload: message })))
+        .errorCode,
+    ).toBe(607);
+    const ed = await makeKey('ED', '1.3.101.112');
+    expect(
+      (await tsbErrorOfAsync(() => sign(ed.ready, { signatureAlgorithm: NAME, payload: message }))).errorCode,
+    ).toBe(607);
   });
 });
