@@ -8,8 +8,14 @@ import path from 'node:path';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { explicit, integer, objectIdentifier, octetString, sequence } from '../../../../src/crypto/der.js';
 import type { ReadyKey } from '../../../../src/crypto/mechanisms/key-material.js';
-import { generateKey, loadPrivate, loadPublic } from '../../../../src/crypto/mechanisms/key-mechanisms.js';
+import {
+  generateKey,
+  importKey,
+  loadPrivate,
+  loadPublic,
+} from '../../../../src/crypto/mechanisms/key-mechanisms.js';
 import type { ReadyPublicKey } from '../../../../src/crypto/mechanisms/public-keys.js';
 import { readRawSignature, writeDerSignature } from '../../../../src/crypto/signatures/signature-encoding.js';
 import { publicOf, sign, verify } from '../../../../src/crypto/signatures/signatures.js';
@@ -732,6 +738,44 @@ describe('BIP-340 Schnorr signatures (secp256k1, NONE_WITH_EC_SCHNORR_BIP0340)',
     expect(await check(message, Buffer.concat([signature, Buffer.of(0)]))).toBe(false);
   });
 
+  it('signs what an independent BIP-340 verifier (BigInt, node:crypto SHA-256; BIP-340 vector 0) accepts', async () => {
+    // vector 0 of BIP-340's test-vectors.csv: secret key 3, message and aux_rand all zero
+    const vectorKey = 'F9308A019258C31049344F85F89D5229B531C845836F99B08601F113BCE036F9';
+    const vectorSignature =
+      'E907831F80848D1069A5371B402410364BDF1C5F8307B0084C55F1CE2DCA821525F66A4A85EA8B71E482A74F382D2CE5EBEEE8FDB2172F477DF4900D310536C0';
+    const zero = Buffer.alloc(32);
+    expect(bip340Verify(Buffer.from(vectorKey, 'hex'), zero, Buffer.from(vectorSignature, 'hex'))).toBe(true);
+    expect(
+      bip340Verify(Buffer.from(vectorKey, 'hex'), Buffer.alloc(32, 1), Buffer.from(vectorSignature, 'hex')),
+    ).toBe(false);
+    // our verify takes the vector too, under the key of scalar 3 imported as SEC1
+    const three = importKey({
+      algorithm: 'EC',
+      privateKey: sequence(
+        integer(1),
+        octetString(Buffer.alloc(32).fill(3, 31)),
+        explicit(0, objectIdentifier('1.3.132.0.10')),
+      ),
+    });
+    const threePublic = loadPublic('EC', three.publicKey!, three.curveOid);
+    expect(
+      await verify(threePublic, {
+        signatureAlgorithm: NAME,
+        payload: zero,
+        signature: Buffer.from(vectorSignature, 'hex'),
+      }),
+    ).toBe(true);
+    // and what we sign, with a generated key, verifies independently under its x-only key
+    const key = await makeKey('EC', '1.3.132.0.10');
+    const xOnly = decodeSpki(key.spki).publicKey.subarray(1, 33);
+    for (let i = 0; i < 8; i++) {
+      const payload = createHash('sha256').update(`sighash ${i}`).digest();
+      const signature = await sign(key.ready, { signatureAlgorithm: NAME, payload });
+      expect(bip340Verify(xOnly, payload, signature)).toBe(true);
+      expect(bip340Verify(xOnly, createHash('sha256').update(payload).digest(), signature)).toBe(false);
+    }
+  });
+
   it('a payload of another length than 32 bytes is 612; another curve, another key type or ETH is 607', async () => {
     const k1 = await makeKey('EC', '1.3.132.0.10');
     for (const length of [0, 31, 33, 64]) {
@@ -761,3 +805,56 @@ describe('BIP-340 Schnorr signatures (secp256k1, NONE_WITH_EC_SCHNORR_BIP0340)',
     ).toBe(607);
   });
 });
+
+// An independent BIP-340 verifier: affine secp256k1 arithmetic over BigInt and node:crypto's SHA-256.
+const FIELD = 2n ** 256n - 0x1000003d1n;
+const ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const G = {
+  x: 0x79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798n,
+  y: 0x483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8n,
+};
+type Point = { x: bigint; y: bigint } | null;
+const mod = (a: bigint, m = FIELD) => ((a % m) + m) % m;
+function power(base: bigint, exponent: bigint, m = FIELD): bigint {
+  let result = 1n;
+  for (let b = mod(base, m), e = exponent; e > 0n; e >>= 1n, b = (b * b) % m)
+    if (e & 1n) result = (result * b) % m;
+  return result;
+}
+function add(p: Point, q: Point): Point {
+  if (!p) return q;
+  if (!q) return p;
+  if (p.x === q.x && mod(p.y + q.y) === 0n) return null;
+  const slope =
+    p.x === q.x
+      ? mod(3n * p.x * p.x * power(2n * p.y, FIELD - 2n))
+      : mod((q.y - p.y) * power(q.x - p.x, FIELD - 2n));
+  const x = mod(slope * slope - p.x - q.x);
+  return { x, y: mod(slope * (p.x - x) - p.y) };
+}
+function times(k: bigint, p: Point): Point {
+  let result: Point = null;
+  for (let addend = p, e = k; e > 0n; e >>= 1n, addend = add(addend, addend))
+    if (e & 1n) result = add(result, addend);
+  return result;
+}
+const big = (bytes: Buffer) => BigInt(`0x${bytes.toString('hex') || '0'}`);
+function taggedHash(tag: string, ...parts: Buffer[]): Buffer {
+  const tagHash = createHash('sha256').update(tag).digest();
+  return createHash('sha256')
+    .update(Buffer.concat([tagHash, tagHash, ...parts]))
+    .digest();
+}
+function bip340Verify(publicKey: Buffer, message: Buffer, signature: Buffer): boolean {
+  const x = big(publicKey);
+  if (x >= FIELD || signature.length !== 64) return false;
+  const y = power(mod(x ** 3n + 7n), (FIELD + 1n) / 4n);
+  if (mod(y * y) !== mod(x ** 3n + 7n)) return false;
+  const P = { x, y: y % 2n === 0n ? y : FIELD - y };
+  const r = big(signature.subarray(0, 32));
+  const s = big(signature.subarray(32));
+  if (r >= FIELD || s >= ORDER) return false;
+  const e = mod(big(taggedHash('BIP0340/challenge', signature.subarray(0, 32), publicKey, message)), ORDER);
+  const R = add(times(s, G), times(ORDER - e, P));
+  return R !== null && R.y % 2n === 0n && R.x === r;
+}
