@@ -29,7 +29,7 @@ export interface Config {
   tls: null | { certFile: string; keyFile: string; clientCaFile: string | null };
   /**
    * Development mode without authentication (TSB_AUTH_NONE_PARTITION): requests with no credentials act with
-   * every role in this one partition. null = every request needs credentials. Never with TLS client authentication.
+   * every TSB role (not securityOfficer) in this one partition. null = every request needs credentials. Never with TLS client authentication.
    */
   authNonePartition: string | null;
   /**

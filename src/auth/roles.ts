@@ -13,6 +13,9 @@ export const ROLES = [
 
 export type Role = (typeof ROLES)[number];
 
+/** The TSB's own roles: every role but OpenTSB's `securityOfficer`. */
+export const TSB_ROLES: readonly Role[] = ROLES.filter((role) => role !== 'securityOfficer');
+
 const ROLE_SET: ReadonlySet<string> = new Set(ROLES);
 
 export function isRole(value: unknown): value is Role {

@@ -1,8 +1,9 @@
 /**
  * Development mode without authentication (issue 14): with TSB_AUTH_NONE_PARTITION a request without any
- * credential acts with every role in that one partition, as a TSB with authentication turned off (the btc
- * broadcaster's main.py, tsb-client-go's no-auth test, the TSB docs' SKA Python sample). A credential that
- * is presented is still checked, /readyz warns, and the other partitions stay closed.
+ * credential acts with every TSB role (not as a security officer) in that one partition, as a TSB with
+ * authentication turned off (the btc broadcaster's main.py, tsb-client-go's no-auth test, the TSB docs' SKA
+ * Python sample). A credential that is presented is still checked, /readyz warns, and the other partitions stay
+ * closed.
  */
 import { verify } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +55,18 @@ describe('TSB_AUTH_NONE_PARTITION', () => {
       body: { label: 'dev-key' },
     });
     expect(inOther.statusCode).toBe(404);
+  });
+
+  it('does not make an anonymous caller a security officer: the audit log, backups and policy stay closed', async () => {
+    for (const url of ['/v1/audit/export', '/v1/securityOfficer/backup', '/v1/securityOfficer/policy']) {
+      const response = await anonymous('GET', url);
+      expect(response.statusCode, `${url}: ${response.body}`).toBe(403);
+    }
+    const asOfficer = await ctx.call(DEV, ['securityOfficer'], {
+      method: 'GET',
+      url: '/v1/securityOfficer/policy',
+    });
+    expect(asOfficer.statusCode, asOfficer.body).toBe(200);
   });
 
   it('still checks a credential that is presented: a bad one is refused, never downgraded', async () => {
