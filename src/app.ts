@@ -31,6 +31,7 @@ import rateLimitPlugin, { limitApproverKeyRequests, limitUnauthenticated } from 
 import { requestIdOf } from './http/request-id.js';
 import responseHeadersPlugin from './http/response-headers.js';
 import { tlsServerOptions } from './http/tls.js';
+import { asWorkOf } from './lib/work-owner.js';
 import httpMetricsPlugin from './observability/http-metrics.js';
 import { LOG_OPTIONS } from './observability/log-redaction.js';
 import { buildApiServices } from './services.js';
@@ -133,6 +134,8 @@ export async function buildApp({ config, prisma, hsm, logger, workflow: given }:
       useCounter: hsm.useCounter,
     });
     if (limiter && max > 0) await api.register(rateLimitPlugin, { limiter });
+    // the worker pools every partition shares serve the partitions in turn (src/lib/work-owner.ts)
+    api.addHook('preHandler', (request, _reply, done) => asWorkOf(request.caller?.partitionId ?? '', done));
     await api.register(keysRoutes, { hsm });
     await api.register(serviceInfoRoutes, { hsm });
     await api.register(operationsRoutes, { hsm });

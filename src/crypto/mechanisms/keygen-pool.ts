@@ -24,6 +24,7 @@ const pool = new WorkerPool<KeygenTask, GeneratedPair>({
   name: 'key generation pool',
   workerUrl: workerModuleUrl(import.meta.url, 'slh-dsa.worker'),
   size: POOL_SIZE,
+  fair: true,
   inline: ({ algorithm, seed }) => slhDsaKeygen(algorithm, seed),
   revive: ({ secretKey, publicKey }) => ({
     secretKey: new Uint8Array(secretKey),

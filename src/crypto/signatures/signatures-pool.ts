@@ -14,6 +14,7 @@ const pool = new WorkerPool<NobleTask, NobleResult>({
   name: 'signature pool',
   workerUrl: workerModuleUrl(import.meta.url, 'signatures.worker'),
   size: SIGNATURE_POOL_SIZE,
+  fair: true,
   inline: runNobleTask,
   revive: (result) => (result instanceof Uint8Array ? new Uint8Array(result) : result),
 });

@@ -18,10 +18,13 @@ export function runLmsTask(task: LmsTask): Uint8Array {
   return subtreeRoot(subtrees(level, { I: task.I, seed: task.seed }, task.j)).slice();
 }
 
+export const LMS_POOL_SIZE = Math.max(1, Math.min(4, availableParallelism() - 1));
+
 const pool = new WorkerPool<LmsTask, Uint8Array>({
   name: 'LMS pool',
   workerUrl: workerModuleUrl(import.meta.url, 'lms.worker'),
-  size: Math.max(1, Math.min(4, availableParallelism() - 1)),
+  size: LMS_POOL_SIZE,
+  fair: true,
   inline: runLmsTask,
   revive: (result) => new Uint8Array(result),
 });

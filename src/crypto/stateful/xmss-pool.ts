@@ -37,6 +37,7 @@ const pool = new WorkerPool<XmssTask, Uint8Array>({
   name: 'XMSS pool',
   workerUrl: workerModuleUrl(import.meta.url, 'xmss.worker'),
   size: Math.max(1, Math.min(4, availableParallelism() - 1)),
+  fair: true,
   inline: runXmssTask,
   revive: (result) => new Uint8Array(result),
 });

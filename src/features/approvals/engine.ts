@@ -11,6 +11,7 @@ import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import type { PasswordInput } from '../../keystore/key-password.js';
 import type { KeyChange } from '../../keystore/keys/key-changes.js';
 import type { Logger } from '../../lib/logger.js';
+import { asWorkOf } from '../../lib/work-owner.js';
 import type { SkaOperation } from '../../ska/challenge.js';
 import { type ApproverDecision, evaluateRule } from '../../ska/evaluator.js';
 import type { NormalizedRule } from '../../ska/policy-normalized.js';
@@ -201,15 +202,17 @@ export class WorkflowEngine {
     let result: string | null;
     try {
       const partition = await this.hsm.partition(request.partitionId);
-      const output = await runOperation(this.hsm, partition, request, {
-        password: this.passwordOf(partition, request),
-        authorization: {
-          kind: 'workflow',
-          requestId: request.id,
-          challenge: Buffer.from(request.challenge),
-          decisions: recordedOf(request.tasks),
-        },
-      });
+      const output = await asWorkOf(request.partitionId, () =>
+        runOperation(this.hsm, partition, request, {
+          password: this.passwordOf(partition, request),
+          authorization: {
+            kind: 'workflow',
+            requestId: request.id,
+            challenge: Buffer.from(request.challenge),
+            decisions: recordedOf(request.tasks),
+          },
+        }),
+      );
       result = output === null ? null : sealedResult(this.hsm, partition, request, output);
     } catch (error) {
       if (

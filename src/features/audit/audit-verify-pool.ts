@@ -9,6 +9,7 @@ const pool = new WorkerPool<VerifyTask, AuditVerification>({
   name: 'audit verification',
   workerUrl: workerModuleUrl(import.meta.url, 'audit-verify.worker'),
   size: 1,
+  fair: true,
   inline: runVerifyTask,
 });
 

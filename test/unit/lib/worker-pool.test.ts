@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { asWorkOf } from '../../../src/lib/work-owner.js';
 import { ownBytes, postable, WorkerPool } from '../../../src/lib/worker-pool.js';
 import type { ArrivedView } from './byte-views.worker.js';
 
@@ -100,5 +101,45 @@ describe('WorkerPool when its worker dies', () => {
     expect(dying.stats().worker + inlined.length).toBe(6);
     expect(await dying.run(7)).toBe(14);
     expect(dying.stats()).toMatchObject({ workers: 1, inline: inlined.length });
+  });
+});
+
+describe('a fair WorkerPool', () => {
+  it('serves the owners in turn: a queue of one owner does not hold up another owner’s task', async () => {
+    const fair = new WorkerPool<number | 'exit', number>({
+      name: 'fair',
+      workerUrl: new URL('./exiting.worker.ts', import.meta.url),
+      size: 1,
+      fair: true,
+      inline: () => {
+        throw new Error('the worker must run these tasks');
+      },
+    });
+    onTestFinished(() => fair.shutdown());
+    expect(await fair.run(1)).toBe(2);
+    const finished: string[] = [];
+    const run = (owner: string, task: number) =>
+      asWorkOf(owner, () => fair.run(task)).then((result) => finished.push(`${owner}${result / 2}`));
+    const noisy = [1, 2, 3, 4, 5].map((task) => run('noisy', task));
+    const quiet = [run('quiet', 1), run('quiet', 2)];
+    const late = run('late', 1);
+    await Promise.all([...noisy, ...quiet, late]);
+    // the worker holds two tasks at a time; then each owner in turn, one not served yet before one served already
+    expect(finished).toEqual(['noisy1', 'noisy2', 'quiet1', 'late1', 'noisy3', 'quiet2', 'noisy4', 'noisy5']);
+    // a task outside asWorkOf is the empty owner's, one more owner among the others
+    expect(await fair.run(21)).toBe(42);
+  });
+
+  it('runs the waiting tasks on the calling thread when its worker cannot start', async () => {
+    const broken = new WorkerPool<number, number>({
+      name: 'broken',
+      workerUrl: new URL('./no-such.worker.ts', import.meta.url),
+      size: 1,
+      fair: true,
+      inline: (task) => task * 3,
+    });
+    onTestFinished(() => broken.shutdown());
+    expect(await Promise.all([1, 2, 3].map((task) => broken.run(task)))).toEqual([3, 6, 9]);
+    expect(broken.stats()).toMatchObject({ disabled: true, inline: 3 });
   });
 });
