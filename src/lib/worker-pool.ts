@@ -19,7 +19,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parentPort, Worker } from 'node:worker_threads';
-import { workOwner } from './work-owner.js';
+import { TurnQueues, workOwner } from './work-owner.js';
 
 type Reply<Result> = { ready: true } | { id: number; result: Result } | { id: number; error: string };
 
@@ -128,11 +128,8 @@ export class WorkerPool<Task, Result> {
   private slots: Slot<Task, Result>[] = [];
   private nextId = 1;
   private disabled = false;
-  /** fair pools: the tasks no worker has yet, per owner, in the order the owners take turns */
-  private readonly waiting = new Map<string, Pending<Task, Result>[]>();
-  /** fair pools: the turn (a count of tasks handed out) at which each owner with work here was last served */
-  private readonly served = new Map<string, number>();
-  private turns = 0;
+  /** fair pools: the tasks no worker has yet, per owner */
+  private readonly waiting = new TurnQueues<Pending<Task, Result>>();
   private readonly counters = { worker: 0, inline: 0, workerFailures: 0 };
 
   constructor(private readonly options: WorkerPoolOptions<Task, Result>) {}
@@ -148,10 +145,7 @@ export class WorkerPool<Task, Result> {
     if (this.options.fair) {
       return new Promise<Result>((resolve, reject) => {
         const owner = workOwner();
-        const job = { resolve, reject, task, owner };
-        const queue = this.waiting.get(owner);
-        if (queue) queue.push(job);
-        else this.waiting.set(owner, [job]);
+        this.waiting.push(owner, { resolve, reject, task, owner });
         this.dispatch();
       });
     }
@@ -172,27 +166,9 @@ export class WorkerPool<Task, Result> {
     slot.worker.postMessage({ id, task: postable(job.task) });
   }
 
-  /** The waiting owner whose last turn is the longest ago (an owner not served yet first), the earliest among equals. */
-  private nextTurn(): [string, Pending<Task, Result>[]] {
-    let next: [string, Pending<Task, Result>[]] | undefined;
-    let nextServed = Number.POSITIVE_INFINITY;
-    for (const entry of this.waiting) {
-      const served = this.served.get(entry[0]) ?? -1;
-      if (served < nextServed) [next, nextServed] = [entry, served];
-    }
-    return next!;
-  }
-
-  /** Forgets the last turn of an owner with no task left here, so that the map holds only owners with work. */
-  private forgetIdle(owner: string): void {
-    if (this.waiting.has(owner)) return;
-    for (const slot of this.slots) for (const job of slot.pending.values()) if (job.owner === owner) return;
-    this.served.delete(owner);
-  }
-
   /** Fair pools: hands waiting tasks to workers with room, the next owner's first task each time. */
   private dispatch(): void {
-    while (this.waiting.size > 0) {
+    while (!this.waiting.empty) {
       let slot: Slot<Task, Result> | undefined;
       if (!this.disabled) {
         slot = this.slots.find((candidate) => candidate.pending.size === 0);
@@ -206,10 +182,7 @@ export class WorkerPool<Task, Result> {
         slot ??= this.slots.find((candidate) => candidate.pending.size < FAIR_TASKS_PER_WORKER);
         if (!slot && !this.disabled) return;
       }
-      const [owner, queue] = this.nextTurn();
-      const job = queue.shift()!;
-      this.served.set(owner, this.turns++);
-      if (queue.length === 0) this.waiting.delete(owner);
+      const job = this.waiting.take()!.item;
       if (slot) {
         this.post(slot, job);
         continue;
@@ -219,7 +192,7 @@ export class WorkerPool<Task, Result> {
       } catch (error) {
         job.reject(error instanceof Error ? error : new Error(String(error)));
       }
-      this.forgetIdle(owner);
+      this.waiting.done(job.owner);
     }
   }
 
@@ -227,13 +200,13 @@ export class WorkerPool<Task, Result> {
   async shutdown(): Promise<void> {
     const stopping = this.slots;
     this.slots = [];
-    for (const queue of this.waiting.values())
-      for (const job of queue) job.reject(new Error(`${this.options.name} shut down`));
-    this.waiting.clear();
-    this.served.clear();
+    for (const job of this.waiting.drain()) job.reject(new Error(`${this.options.name} shut down`));
     await Promise.all(
       stopping.map(async (slot) => {
-        for (const job of slot.pending.values()) job.reject(new Error(`${this.options.name} shut down`));
+        for (const job of slot.pending.values()) {
+          if (this.options.fair) this.waiting.done(job.owner);
+          job.reject(new Error(`${this.options.name} shut down`));
+        }
         slot.pending.clear();
         await slot.worker.terminate();
       }),
@@ -280,7 +253,7 @@ export class WorkerPool<Task, Result> {
         job.resolve(revive ? revive(reply.result) : reply.result);
       }
       if (this.options.fair) {
-        this.forgetIdle(job.owner);
+        this.waiting.done(job.owner);
         this.dispatch();
       }
     });
@@ -296,12 +269,9 @@ export class WorkerPool<Task, Result> {
           job.reject(error);
         }
       }
-      const owners = new Set([...slot.pending.values()].map((job) => job.owner));
+      if (this.options.fair) for (const job of slot.pending.values()) this.waiting.done(job.owner);
       slot.pending.clear();
-      if (this.options.fair) {
-        for (const owner of owners) this.forgetIdle(owner);
-        this.dispatch();
-      }
+      if (this.options.fair) this.dispatch();
     };
     worker.on('error', retire);
     worker.on('exit', (code) => {

@@ -6,6 +6,7 @@
  * first served, so the other tenant waited for all of it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PRIME_SEARCH_THREADS } from '../../src/crypto/mechanisms/node-keys.js';
 import { SIGNATURE_POOL_SIZE } from '../../src/crypto/signatures/signatures-pool.js';
 import { LMS_POOL_SIZE } from '../../src/crypto/stateful/lms-pool.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
@@ -88,4 +89,39 @@ describe("one partition's queue of slow work does not hold up another partition"
     expect(await Promise.all(noisy)).toEqual(noisy.map(() => 201));
     expect(generatedMeanwhile).toBeLessThanOrEqual(2 * LMS_POOL_SIZE);
   }, 120_000);
+
+  it('libuv threads: RSA generations of one partition leave threads for another’s password checks', async () => {
+    // 8 RSA-4096 generations (~1 s each) ask libuv's 4 threads first; before, they took all four, and the other
+    // partition's scrypt and key generation waited behind every one of them (libuv serves in order)
+    let generated = 0;
+    const noisy = Array.from({ length: 4 * PRIME_SEARCH_THREADS + 4 }, (_, i) =>
+      t
+        .call('noisy', [...KM], {
+          method: 'POST',
+          url: '/v1/key',
+          body: { label: `rsa-${i}`, algorithm: 'RSA', keySize: 4096, attributes: signOnly },
+        })
+        .then((response) => {
+          generated++;
+          return response.statusCode;
+        }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const generatedBefore = generated;
+    const quiet = await t.call('quiet', [...KM], {
+      method: 'POST',
+      url: '/v1/key',
+      body: {
+        label: 'with-password',
+        algorithm: 'EC',
+        curveOid: '1.2.840.10045.3.1.7',
+        password: 'secret',
+        attributes: signOnly,
+      },
+    });
+    const generatedMeanwhile = generated - generatedBefore;
+    expect(quiet.statusCode, quiet.body).toBe(201);
+    expect(await Promise.all(noisy)).toEqual(noisy.map(() => 201));
+    expect(generatedMeanwhile).toBeLessThanOrEqual(PRIME_SEARCH_THREADS);
+  }, 180_000);
 });

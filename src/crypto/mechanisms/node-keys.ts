@@ -10,6 +10,7 @@ import {
   generateKeyPair,
   type KeyObject,
 } from 'node:crypto';
+import { TurnGate } from '../../lib/work-owner.js';
 import { algorithmOidOf, type CurveInfo, curveByNodeName } from '../algorithms.js';
 import { children, decode, readOctetString } from '../der.js';
 import { algorithmIdentifier, decodePkcs8, decodeSpki, encodePkcs8 } from '../spki-pkcs8.js';
@@ -46,17 +47,28 @@ const TYPE_NAMES: Record<string, string> = {
 
 type Callback = (error: Error | null, publicKey: KeyObject, privateKey: KeyObject) => void;
 
+/**
+ * RSA and DSA generation search for primes on libuv's threads (RSA-8192 took 6–18 s each here, DSA-3072 2.5 s),
+ * which every request shares: key password checks (scrypt), the other key generations. All threads but two
+ * at most run such searches; further ones wait here, served in turn per partition (work-owner.ts), so that a
+ * caller asking for many cannot stall every tenant's password checks and key generations behind them.
+ */
+export const PRIME_SEARCH_THREADS = Math.max(1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 2);
+const primeSearches = new TurnGate(PRIME_SEARCH_THREADS);
+
 /** node's async key pair generation (runs on the libuv thread pool), as KeyObjects. */
 export function generateNodeKeyPair(
   type: NodePairType,
   options: Record<string, unknown> = {},
 ): Promise<{ publicKey: KeyObject; privateKey: KeyObject }> {
   const generate = generateKeyPair as unknown as (type: string, options: object, callback: Callback) => void;
-  return new Promise((resolve, reject) => {
-    generate(type, options, (error, publicKey, privateKey) =>
-      error ? reject(error) : resolve({ publicKey, privateKey }),
-    );
-  });
+  const pair = () =>
+    new Promise<{ publicKey: KeyObject; privateKey: KeyObject }>((resolve, reject) => {
+      generate(type, options, (error, publicKey, privateKey) =>
+        error ? reject(error) : resolve({ publicKey, privateKey }),
+      );
+    });
+  return type === 'rsa' || type === 'dsa' ? primeSearches.run(pair) : pair();
 }
 
 export interface NodeFamily {
