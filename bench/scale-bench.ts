@@ -53,6 +53,7 @@ await run.run(async () => {
     TSB_DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     TSB_RATE_LIMIT_MAX: '0',
+    TSB_MAX_OPEN_REQUESTS: '0',
     TSB_QUEUE_PREFIX: `opentsb-scale-${randomBytes(4).toString('hex')}`,
     TSB_WORKFLOW_SWEEP_MS: '1000',
     TSB_KEY_CACHE_SIZE: String(CACHE_SIZE),

@@ -69,6 +69,8 @@ export interface Config {
     timestampSignerCertificateFiles: string[];
     /** how long the approval that completes a quorum (no timelock) waits for the execution to be stored; 0 = no wait */
     executionWaitMs: number;
+    /** open (PENDING or APPROVED) requests a partition may have; one more is 429 / 900; 0 = no limit */
+    maxOpenRequests: number;
   };
   officers: {
     /** how long a security officer proposal waits for its second officer before it expires */
@@ -243,6 +245,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
           return file;
         }),
       executionWaitMs: integer('TSB_APPROVAL_EXECUTION_WAIT_MS', 2_000, 0, 10_000),
+      maxOpenRequests: integer('TSB_MAX_OPEN_REQUESTS', 10_000, 0, 100_000_000),
     },
     officers: {
       proposalLifetimeSeconds: integer('TSB_OFFICER_PROPOSAL_LIFETIME_SECONDS', 3_600, 60, 30 * 86_400),

@@ -3674,7 +3674,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -3869,7 +3869,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -4032,7 +4032,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -4189,7 +4189,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -4308,7 +4308,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -4434,7 +4434,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -4554,7 +4554,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -4674,7 +4674,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -4794,7 +4794,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -4914,7 +4914,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -4994,7 +4994,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -5074,7 +5074,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -5154,7 +5154,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -5255,7 +5255,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -5389,7 +5389,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -5524,7 +5524,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -5644,7 +5644,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -5791,7 +5791,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -5936,7 +5936,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -6070,7 +6070,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -6216,7 +6216,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -6336,7 +6336,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -6456,7 +6456,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -6567,7 +6567,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -6687,7 +6687,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -6807,7 +6807,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -6927,7 +6927,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -7062,7 +7062,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -7182,7 +7182,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -7302,7 +7302,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -7422,7 +7422,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -7542,7 +7542,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -7768,7 +7768,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -7888,7 +7888,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -8008,7 +8008,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -8128,7 +8128,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -8267,7 +8267,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -8385,7 +8385,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -8505,7 +8505,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -8639,7 +8639,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -8759,7 +8759,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -8879,7 +8879,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -8999,7 +8999,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -9119,7 +9119,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -9239,7 +9239,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -9359,7 +9359,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -9488,7 +9488,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -9608,7 +9608,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -9719,7 +9719,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -9799,7 +9799,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -9910,7 +9910,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -9990,7 +9990,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -10094,7 +10094,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -10214,7 +10214,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -10334,7 +10334,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -10454,7 +10454,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -10574,7 +10574,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -10694,7 +10694,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -10814,7 +10814,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -10933,7 +10933,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -11052,7 +11052,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -11159,7 +11159,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -11266,7 +11266,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -11373,7 +11373,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -11493,7 +11493,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -11613,7 +11613,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -11733,7 +11733,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -11840,7 +11840,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */
@@ -11947,7 +11947,7 @@ export interface operations {
                     "application/json": components["schemas"]["TsbError"];
                 };
             };
-            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again */
+            /** @description Too many requests from these credentials in the current window (errorCode 900; only when the operator set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, no Retry-After) */
             429: {
                 headers: {
                     /** @description seconds until the window admits requests again */

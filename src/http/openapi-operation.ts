@@ -37,7 +37,9 @@ export const ERROR_DESCRIPTIONS: Record<number, string> = {
   415: 'The request body is not application/json (errorCode 600)',
   429:
     'Too many requests from these credentials in the current window (errorCode 900; only when the operator ' +
-    'set a rate limit); the Retry-After header says when to try again',
+    'set a rate limit); the Retry-After header says when to try again. On the endpoints that create SKA ' +
+    'requests also: the partition has as many open requests as TSB_MAX_OPEN_REQUESTS allows (errorCode 900, ' +
+    'no Retry-After)',
   500: 'Internal error (errorCode 1, or 701 for an HSM integrity fault); the message quotes the request id',
   501: 'The TSB feature is not implemented by OpenTSB (errorCode 101)',
   503: 'The key store database is not reachable (errorCode 2); try again shortly',

@@ -148,6 +148,8 @@ export function serviceEnvironment(settings: Record<string, string>): NodeJS.Pro
     TSB_RUN_MIGRATIONS: 'false',
     TSB_RATE_LIMIT_MAX: '0',
     TSB_RATE_LIMIT_UNAUTHENTICATED_MAX: '0',
+    // load and fault runs may hold more open requests than a partition's default limit
+    TSB_MAX_OPEN_REQUESTS: '0',
     ...settings,
   };
 }

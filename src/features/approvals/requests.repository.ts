@@ -199,6 +199,12 @@ const CREATE = statement(`
   FROM request, unnest($17::uuid[], $18::text[], $19::bytea[], $20::bytea[], $21::text[])
     AS task(id, fingerprint, public_key, certificate, name)`);
 
+/** How many requests of a partition are open, counted up to $2 (so the count stops there). */
+const OPEN_UP_TO = statement(`
+  SELECT count(*)::int FROM (
+    SELECT 1 FROM "SkaRequest" WHERE "partitionId" = $1::uuid AND "status" IN ('PENDING', 'APPROVED') LIMIT $2
+  ) AS open`);
+
 /**
  * Records a decision (once: only on an undecided task) and reads its request with all its tasks in the same
  * statement: the decided task as the UPDATE left it, the others as the statement's snapshot shows them.
@@ -398,6 +404,12 @@ export class RequestsRepository {
       tasks.map((task) => task.approverCertificate),
       tasks.map((task) => task.approverName),
     ]);
+  }
+
+  /** The number of open (PENDING or APPROVED) requests of the partition, or `limit` when there are that many or more. */
+  async openRequestsUpTo(partitionId: string, limit: number): Promise<number> {
+    const rows = await queryRows(this.pool, OPEN_UP_TO, [partitionId, limit]);
+    return rows[0]![0] as number;
   }
 
   async find(id: string): Promise<RequestWithTasks | null> {

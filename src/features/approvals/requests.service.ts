@@ -70,6 +70,8 @@ export class RequestsService {
     private readonly repository: RequestsRepository,
     private readonly hsm: SoftHsm,
     private readonly engine: WorkflowEngine,
+    /** open requests a partition may have (TSB_MAX_OPEN_REQUESTS); 0 = no limit */
+    private readonly maxOpenRequests = 0,
   ) {}
 
   /** Stores a request and returns its id; a rule that needs no approval runs before this returns. */
@@ -97,6 +99,8 @@ export class RequestsService {
     if (operation === 'DECRYPT')
       this.hsm.operations.checkDecryptRequest(key, received as unknown as DecryptInput);
     const { body, digest, rule } = prepareBody(this.hsm, operation, key, received);
+    // one that waits for approvals stays open: it holds its payload, its tasks and a timer in Redis
+    if (!isEmptyRule(rule)) await this.assertRoomForOpenRequest(partition);
     const id = randomUUID();
     const createdAt = wholeSeconds(this.hsm.clock.now());
     const frozenRuleDigest = ruleDigest(rule);
@@ -156,6 +160,16 @@ export class RequestsService {
       await this.engine.notify({ id, partitionId: partition.id }, 'created');
     }
     return id;
+  }
+
+  private async assertRoomForOpenRequest(partition: Partition): Promise<void> {
+    const max = this.maxOpenRequests;
+    if (max === 0 || (await this.repository.openRequestsUpTo(partition.id, max)) < max) return;
+    throw new TsbError(
+      'RATE_LIMITED',
+      `the partition has ${max} open requests, as many as it may have (TSB_MAX_OPEN_REQUESTS): wait until ` +
+        'some are decided or expire, or cancel some',
+    );
   }
 
   async status(partition: Partition, id: string): Promise<RequestStatusView> {

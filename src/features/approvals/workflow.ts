@@ -61,7 +61,7 @@ export class Workflow {
       window: config.workflow.approvalWindow,
     });
     this.engine = new WorkflowEngine(repository, hsm, this.queue, log, this.endings);
-    this.requests = new RequestsService(repository, hsm, this.engine);
+    this.requests = new RequestsService(repository, hsm, this.engine, config.workflow.maxOpenRequests);
     this.approvals = new ApprovalsService(
       repository,
       hsm,

@@ -97,6 +97,12 @@ describe('loadConfig', () => {
     );
   });
 
+  it('lets a partition have 10,000 open requests unless TSB_MAX_OPEN_REQUESTS says otherwise (0: no limit)', () => {
+    expect(loadConfig({}).workflow.maxOpenRequests).toBe(10_000);
+    expect(loadConfig({ TSB_MAX_OPEN_REQUESTS: '0' }).workflow.maxOpenRequests).toBe(0);
+    expect(() => loadConfig({ TSB_MAX_OPEN_REQUESTS: '-1' })).toThrow(/TSB_MAX_OPEN_REQUESTS/);
+  });
+
   it('reads TSB_AUTH_NONE_HOSTS: lower-case names without brackets, loopback names by default', () => {
     expect(loadConfig({}).authNoneHosts).toEqual(['localhost', '127.0.0.1', '::1']);
     expect(loadConfig({ TSB_AUTH_NONE_HOSTS: ' Dev.Local , [::1],* ' }).authNoneHosts).toEqual([
