@@ -183,27 +183,32 @@ const FIND_TASK_IN_PARTITION = statement(
   `${TASK_WITH_REQUEST} WHERE t."id" = $1::uuid AND t."partitionId" = $2::uuid`,
 );
 
+/**
+ * The request and its tasks in one statement, if the partition has room: fewer than $22 open requests (counted
+ * up to $22 on the (partitionId, status) index; 0 = no limit). Answers 1 when stored, 0 when there was no room.
+ */
 const CREATE = statement(`
-  WITH request AS (
+  WITH room AS (
+    SELECT $22::int = 0 OR (SELECT count(*) FROM (
+      SELECT 1 FROM "SkaRequest" WHERE "partitionId" = $2::uuid AND "status" IN ('PENDING', 'APPROVED') LIMIT $22
+    ) AS open) < $22 AS ok
+  ), request AS (
     INSERT INTO "SkaRequest" ("id", "partitionId", "keyId", "keyLabel", "operation", "status", "body",
       "passwordSealed", "metaData", "metaDataSignature", "rule", "ruleDigest", "payloadDigest", "challenge",
       "createdBy", "createdAt", "expiresAt", "updatedAt")
-    VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, 'PENDING', $6::jsonb, $7::bytea, $8, $9, $10::jsonb,
-      $11::bytea, $12::bytea, $13::bytea, $14, $15::timestamp(3), $16::timestamp(3), $15::timestamp(3))
+    SELECT $1::uuid, $2::uuid, $3::uuid, $4, $5, 'PENDING', $6::jsonb, $7::bytea, $8, $9, $10::jsonb,
+      $11::bytea, $12::bytea, $13::bytea, $14, $15::timestamp(3), $16::timestamp(3), $15::timestamp(3)
+    FROM room WHERE room.ok
     RETURNING "id"
+  ), tasks AS (
+    INSERT INTO "ApprovalTask" ("id", "requestId", "partitionId", "fingerprint", "approverPublicKey",
+      "approverCertificate", "approverName", "createdAt", "lastFetchedAt")
+    SELECT task.id, request."id", $2::uuid, task.fingerprint, task.public_key, task.certificate, task.name,
+      $15::timestamp(3), $15::timestamp(3)
+    FROM request, unnest($17::uuid[], $18::text[], $19::bytea[], $20::bytea[], $21::text[])
+      AS task(id, fingerprint, public_key, certificate, name)
   )
-  INSERT INTO "ApprovalTask" ("id", "requestId", "partitionId", "fingerprint", "approverPublicKey",
-    "approverCertificate", "approverName", "createdAt", "lastFetchedAt")
-  SELECT task.id, request."id", $2::uuid, task.fingerprint, task.public_key, task.certificate, task.name,
-    $15::timestamp(3), $15::timestamp(3)
-  FROM request, unnest($17::uuid[], $18::text[], $19::bytea[], $20::bytea[], $21::text[])
-    AS task(id, fingerprint, public_key, certificate, name)`);
-
-/** How many requests of a partition are open, counted up to $2 (so the count stops there). */
-const OPEN_UP_TO = statement(`
-  SELECT count(*)::int FROM (
-    SELECT 1 FROM "SkaRequest" WHERE "partitionId" = $1::uuid AND "status" IN ('PENDING', 'APPROVED') LIMIT $2
-  ) AS open`);
+  SELECT count(*)::int FROM request`);
 
 /**
  * Records a decision (once: only on an undecided task) and reads its request with all its tasks in the same
@@ -378,10 +383,13 @@ export class RequestsRepository {
     this.executionClaims = new ExecutionClaims(this.pool);
   }
 
-  /** Stores the request and its tasks in one statement (so, atomically). */
-  async create(request: NewRequest): Promise<void> {
+  /**
+   * Stores the request and its tasks in one statement (so, atomically), unless the partition has `openLimit`
+   * open requests already (0 = no limit). Answers whether it was stored.
+   */
+  async create(request: NewRequest, openLimit = 0): Promise<boolean> {
     const tasks = request.tasks;
-    await execute(this.pool, CREATE, [
+    const rows = await queryRows(this.pool, CREATE, [
       request.id,
       request.partitionId,
       request.keyId,
@@ -403,13 +411,9 @@ export class RequestsRepository {
       tasks.map((task) => task.approverPublicKey),
       tasks.map((task) => task.approverCertificate),
       tasks.map((task) => task.approverName),
+      openLimit,
     ]);
-  }
-
-  /** The number of open (PENDING or APPROVED) requests of the partition, or `limit` when there are that many or more. */
-  async openRequestsUpTo(partitionId: string, limit: number): Promise<number> {
-    const rows = await queryRows(this.pool, OPEN_UP_TO, [partitionId, limit]);
-    return rows[0]![0] as number;
+    return rows[0]![0] === 1;
   }
 
   async find(id: string): Promise<RequestWithTasks | null> {

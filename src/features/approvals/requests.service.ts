@@ -99,8 +99,6 @@ export class RequestsService {
     if (operation === 'DECRYPT')
       this.hsm.operations.checkDecryptRequest(key, received as unknown as DecryptInput);
     const { body, digest, rule } = prepareBody(this.hsm, operation, key, received);
-    // one that waits for approvals stays open: it holds its payload, its tasks and a timer in Redis
-    if (!isEmptyRule(rule)) await this.assertRoomForOpenRequest(partition);
     const id = randomUUID();
     const createdAt = wholeSeconds(this.hsm.clock.now());
     const frozenRuleDigest = ruleDigest(rule);
@@ -119,39 +117,44 @@ export class RequestsService {
     });
     const frozen = isEmptyRule(rule) ? null : rule;
     const expiresAt = ruleDeadline(frozen, createdAt);
-    await this.repository.create({
-      id,
-      partitionId: partition.id,
-      keyId: key.id,
-      keyLabel: keyName,
-      operation,
-      body,
-      passwordSealed:
-        password === null
-          ? null
-          : this.hsm.sealRequestSecret(partition, id, 'password', Buffer.from(password, 'utf8')),
-      metaData: typeof body['metaData'] === 'string' ? body['metaData'] : null,
-      metaDataSignature: typeof body['metaDataSignature'] === 'string' ? body['metaDataSignature'] : null,
-      rule: frozen ?? { tokens: [] },
-      ruleDigest: frozenRuleDigest,
-      payloadDigest: digest,
-      challenge,
-      createdBy,
-      createdAt,
-      expiresAt,
-      tasks: [...approverEntries(frozen).values()].map((entries) => {
-        const [approver] = entries as [NormalizedApproval];
-        // the certificate the rule pins for this approver, in whichever group names it by one
-        const pinned = entries.find((entry) => entry.type === 'certificate');
-        return {
-          id: randomUUID(),
-          fingerprint: approver.fingerprint,
-          approverPublicKey: Buffer.from(approver.publicKey, 'base64'),
-          approverCertificate: pinned ? Buffer.from(pinned.value, 'base64') : null,
-          approverName: approver.name,
-        };
-      }),
-    });
+    const stored = await this.repository.create(
+      {
+        id,
+        partitionId: partition.id,
+        keyId: key.id,
+        keyLabel: keyName,
+        operation,
+        body,
+        passwordSealed:
+          password === null
+            ? null
+            : this.hsm.sealRequestSecret(partition, id, 'password', Buffer.from(password, 'utf8')),
+        metaData: typeof body['metaData'] === 'string' ? body['metaData'] : null,
+        metaDataSignature: typeof body['metaDataSignature'] === 'string' ? body['metaDataSignature'] : null,
+        rule: frozen ?? { tokens: [] },
+        ruleDigest: frozenRuleDigest,
+        payloadDigest: digest,
+        challenge,
+        createdBy,
+        createdAt,
+        expiresAt,
+        tasks: [...approverEntries(frozen).values()].map((entries) => {
+          const [approver] = entries as [NormalizedApproval];
+          // the certificate the rule pins for this approver, in whichever group names it by one
+          const pinned = entries.find((entry) => entry.type === 'certificate');
+          return {
+            id: randomUUID(),
+            fingerprint: approver.fingerprint,
+            approverPublicKey: Buffer.from(approver.publicKey, 'base64'),
+            approverCertificate: pinned ? Buffer.from(pinned.value, 'base64') : null,
+            approverName: approver.name,
+          };
+        }),
+      },
+      // one that waits for approvals stays open: it holds its payload, its tasks and a timer in Redis
+      frozen === null ? 0 : this.maxOpenRequests,
+    );
+    if (!stored) throw tooManyOpenRequests(this.maxOpenRequests);
     if (frozen === null) {
       await this.engine.evaluate(id);
     } else {
@@ -160,16 +163,6 @@ export class RequestsService {
       await this.engine.notify({ id, partitionId: partition.id }, 'created');
     }
     return id;
-  }
-
-  private async assertRoomForOpenRequest(partition: Partition): Promise<void> {
-    const max = this.maxOpenRequests;
-    if (max === 0 || (await this.repository.openRequestsUpTo(partition.id, max)) < max) return;
-    throw new TsbError(
-      'RATE_LIMITED',
-      `the partition has ${max} open requests, as many as it may have (TSB_MAX_OPEN_REQUESTS): wait until ` +
-        'some are decided or expire, or cancel some',
-    );
   }
 
   async status(partition: Partition, id: string): Promise<RequestStatusView> {
@@ -278,3 +271,10 @@ function assertPayloadSize(body: StoredBody, field: string | null): void {
     throw new TsbError('INVALID_PAYLOAD', `${field} is larger than ${MAX_PAYLOAD_BYTES} bytes`);
   }
 }
+
+const tooManyOpenRequests = (max: number): TsbError =>
+  new TsbError(
+    'RATE_LIMITED',
+    `the partition has ${max} open requests, as many as it may have (TSB_MAX_OPEN_REQUESTS): wait until ` +
+      'some are decided or expire, or cancel some',
+  );
