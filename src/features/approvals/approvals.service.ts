@@ -4,7 +4,7 @@
  * before anything is stored; a decision is recorded once per approver and request.
  */
 import { readFileSync } from 'node:fs';
-import { sharesPrincipal } from '../../auth/caller.js';
+import { encodePrincipals, sharesPrincipal } from '../../auth/caller.js';
 import { parseClientCertificate } from '../../auth/client-certificates.js';
 import { TsbError } from '../../errors.js';
 import type { ApprovalTask, Partition, SkaRequest } from '../../generated/prisma/client.js';
@@ -80,7 +80,7 @@ export class ApprovalsService {
     private readonly window: FreshnessWindow,
     timestampSignerCertificateFiles: readonly string[],
     private readonly executionWaitMs: number,
-    private readonly signedTimestamps: Pick<SignedTimestamps, 'useOnce'>,
+    private readonly signedTimestamps: Pick<SignedTimestamps, 'use'>,
   ) {
     this.timestampSigners = new Set(
       timestampSignerCertificateFiles.map((file) => parseClientCertificate(readFileSync(file)).fingerprint),
@@ -89,12 +89,14 @@ export class ApprovalsService {
 
   async listTasks(
     partition: Partition,
+    principals: readonly string[],
     filter: TaskFilter,
     operations: readonly string[] | null,
   ): Promise<TaskView[]> {
     const now = this.hsm.clock.now();
     const { signer, fingerprint } = this.taskLister(filter);
     await verifyTimestampProof(filter, signer, now, this.window);
+    await this.signedTimestamps.use(signer.fingerprint, filter.timestamp, encodePrincipals(principals));
     const tasks = await this.repository.openTasks(
       { partitionId: partition.id, fingerprint, ...taskSelection(filter, operations) },
       now,
@@ -148,7 +150,7 @@ export class ApprovalsService {
     const fingerprint = identity.key.fingerprint;
     await verifyTimestampProof(filter, identity.key, now, this.window);
     onVerified({ fingerprint, partitionId: null });
-    await this.signedTimestamps.useOnce(fingerprint, filter.timestamp);
+    await this.signedTimestamps.use(fingerprint, filter.timestamp, null);
     const tasks = await this.repository.openTasks(
       { partitionId: null, fingerprint, ...taskSelection(filter, operations) },
       now,

@@ -1,0 +1,73 @@
+/**
+ * A signed timestamp authenticates one listing of its approver's tasks, by whoever used it first: without a
+ * credential it lists once, and with a credential only that credential may list with it again (as a TSB
+ * client reuses its timestamp while it pages). Captured, it is no way in for another caller: not for a
+ * request without credential, and not for another credential with the approver role.
+ */
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestContext } from '../../helpers/app.js';
+import { createApprover, rule } from '../../helpers/approvers.js';
+import { createSkaKey, expectTsbError, signRequest, taskFilter, workflowContext } from './fixtures.js';
+
+const A = 'ts-replay-a';
+const B = 'ts-replay-b';
+const LIST = '/v1/filteredAllApprovalTask';
+
+describe('a signed task-listing timestamp is used by one caller', () => {
+  let ctx: TestContext;
+  const alice = createApprover('P-256');
+
+  const withoutCredential = (body: unknown): Promise<LightMyRequestResponse> =>
+    ctx.app.inject({
+      method: 'POST',
+      url: LIST,
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify(body),
+    });
+  const withCredential = (
+    partition: string,
+    body: unknown,
+    roles: ('approver' | 'keyOperation')[] = ['approver'],
+  ) => ctx.call(partition, roles, { method: 'POST', url: LIST, body });
+  const taskCount = (response: LightMyRequestResponse): number => {
+    expect(response.statusCode, response.body).toBe(200);
+    return (response.json().tasks as unknown[]).length;
+  };
+
+  beforeAll(async () => {
+    ctx = await workflowContext(A);
+    await ctx.partition(B);
+    for (const partition of [A, B]) {
+      await createSkaKey(ctx, partition, 'ska', { ruleUse: rule([{ quorum: 1, approvers: [alice] }]) });
+      await signRequest(ctx, partition, 'ska', `pay from ${partition}`);
+    }
+  });
+  afterAll(async () => ctx?.close());
+
+  it('used without a credential, it lists nothing more for a credential with the approver role (401 / 404)', async () => {
+    const body = taskFilter(alice, new Date());
+    expect(taskCount(await withoutCredential(body))).toBe(2);
+    expectTsbError(await withCredential(A, body), 401, 404);
+    expectTsbError(await withCredential(B, body), 401, 404);
+  });
+
+  it('used with a credential, it lists nothing without one (401 / 404)', async () => {
+    const body = taskFilter(alice, new Date(Date.now() - 1000));
+    expect(taskCount(await withCredential(A, body))).toBe(1);
+    expectTsbError(await withoutCredential(body), 401, 404);
+  });
+
+  it('used with a credential, that credential lists with it again, another one does not (401 / 404)', async () => {
+    const body = taskFilter(alice, new Date(Date.now() - 2000));
+    expect(taskCount(await withCredential(A, body))).toBe(1);
+    expect(taskCount(await withCredential(A, body))).toBe(1);
+    expectTsbError(await withCredential(A, body, ['approver', 'keyOperation']), 401, 404);
+    expectTsbError(await withCredential(B, body), 401, 404);
+  });
+
+  it('a fresh timestamp lists as before', async () => {
+    expect(taskCount(await withCredential(B, taskFilter(alice, new Date(Date.now() - 3000))))).toBe(1);
+    expect(taskCount(await withoutCredential(taskFilter(alice, new Date(Date.now() - 4000))))).toBe(2);
+  });
+});
