@@ -1414,7 +1414,7 @@ export interface components {
             id: string;
             /** @description SET_POLICY, RESTORE_KEY or PURGE_KEY */
             action: string;
-            /** @description the action parameters from the statement */
+            /** @description the action parameters from the statement; RESTORE_KEY and PURGE_KEY add keyId, the key in the trash bin under the label when proposed, which the action requires */
             parameters: unknown;
             /** @description PENDING, EXECUTED, REJECTED, EXPIRED or FAILED */
             status: string;
@@ -1528,7 +1528,7 @@ export interface components {
             id: string;
             /** @description SET_POLICY, RESTORE_KEY or PURGE_KEY */
             action: string;
-            /** @description the action parameters from the statement */
+            /** @description the action parameters from the statement; RESTORE_KEY and PURGE_KEY add keyId, the key in the trash bin under the label when proposed, which the action requires */
             parameters: unknown;
             /** @description PENDING, EXECUTED, REJECTED, EXPIRED or FAILED */
             status: string;
@@ -2558,7 +2558,7 @@ export interface components {
                 id: string;
                 /** @description SET_POLICY, RESTORE_KEY or PURGE_KEY */
                 action: string;
-                /** @description the action parameters from the statement */
+                /** @description the action parameters from the statement; RESTORE_KEY and PURGE_KEY add keyId, the key in the trash bin under the label when proposed, which the action requires */
                 parameters: unknown;
                 /** @description PENDING, EXECUTED, REJECTED, EXPIRED or FAILED */
                 status: string;
@@ -2650,7 +2650,7 @@ export interface components {
             id: string;
             /** @description SET_POLICY, RESTORE_KEY or PURGE_KEY */
             action: string;
-            /** @description the action parameters from the statement */
+            /** @description the action parameters from the statement; RESTORE_KEY and PURGE_KEY add keyId, the key in the trash bin under the label when proposed, which the action requires */
             parameters: unknown;
             /** @description PENDING, EXECUTED, REJECTED, EXPIRED or FAILED */
             status: string;

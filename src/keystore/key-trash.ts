@@ -33,24 +33,38 @@ export class KeyTrash {
     });
   }
 
-  /** The key under `label` if it is in the trash; refused (650) otherwise. */
-  async require(partition: Pick<Partition, 'id'>, label: string, db: Db = this.prisma): Promise<Key> {
+  /**
+   * The key under `label` if it is in the trash, and is the key `keyId` when one is given; refused (650)
+   * otherwise.
+   */
+  async require(
+    partition: Pick<Partition, 'id'>,
+    label: string,
+    db: Db = this.prisma,
+    keyId: string | null = null,
+  ): Promise<Key> {
     const key = await db.key.findFirst({
       where: { partitionId: partition.id, label: normalizeLabel(label), status: INVALIDATED },
     });
     if (!key) {
       throw new TsbError('KEY_NOT_EXISTENT', `no key named "${label}" is in the trash bin of this partition`);
     }
+    if (keyId !== null && key.id !== keyId) {
+      throw new TsbError(
+        'KEY_NOT_EXISTENT',
+        `the key "${label}" in the trash bin is another key (${key.id}) than the one proposed (${keyId}), which left it`,
+      );
+    }
     return key;
   }
 
   /**
-   * Makes a key of the trash active again (a new version, so no cached copy of the old one is served).
+   * Makes a key of the trash active again (the key `keyId`, when given) (a new version, so no cached copy of the old one is served).
    * Run inside the caller's transaction; call {@link announce} once it is committed.
    */
-  async restore(partition: Partition, label: string, db: Db): Promise<Key> {
+  async restore(partition: Partition, label: string, db: Db, keyId: string | null = null): Promise<Key> {
     assertWritable(partition);
-    const key = await this.require(partition, label, db);
+    const key = await this.require(partition, label, db, keyId);
     const { count } = await db.key.updateMany({
       where: { id: key.id, status: INVALIDATED, version: key.version },
       data: { status: 'active', invalidatedAt: null, version: { increment: 1 } },
@@ -59,8 +73,8 @@ export class KeyTrash {
     return key;
   }
 
-  /** Deletes a key of the trash for good: its label is free again. Same transaction rules as {@link restore}. */
-  async purge(partition: Partition, label: string, db: Db): Promise<Key> {
+  /** Deletes a key of the trash (the key `keyId`, when given) for good: its label is free again. As {@link restore}. */
+  async purge(partition: Partition, label: string, db: Db, keyId: string | null = null): Promise<Key> {
     assertWritable(partition);
     if (!partition.allowObjectDestruction) {
       throw new TsbError(
@@ -68,7 +82,7 @@ export class KeyTrash {
         'the partition security policy does not allow destroying keys (purging one needs object destruction)',
       );
     }
-    const key = await this.require(partition, label, db);
+    const key = await this.require(partition, label, db, keyId);
     const { count } = await db.key.deleteMany({ where: { id: key.id, status: INVALIDATED } });
     if (count !== 1) throw new TsbError('KEY_NOT_EXISTENT', `key "${label}" left the trash bin meanwhile`);
     return key;

@@ -109,14 +109,14 @@ export class OfficerProposals {
     this.assertFresh(statement.proposedAt, now);
     const officer = await this.officer(partition, input);
     this.verify(officer, statementBytes, input, 'proposal');
-    await checkAction(this.hsm, partition, statement.action, statement.parameters);
+    const parameters = await checkAction(this.hsm, partition, statement.action, statement.parameters);
     try {
       const created = await this.prisma.officerProposal.create({
         data: {
           id: proposalId(partition.id, statement.nonce),
           partitionId: partition.id,
           action: statement.action,
-          parameters: statement.parameters as Prisma.InputJsonValue,
+          parameters: parameters as Prisma.InputJsonValue,
           statement: toBytes(statementBytes),
           status: 'PENDING',
           proposedBy: officer.fingerprint,

@@ -24,25 +24,33 @@ export async function executeAction(
     case 'SET_POLICY':
       return hsm.partitions.updateFlagsInTransaction(tx, partitionId, parameters as Partial<PartitionFlags>);
     case 'RESTORE_KEY': {
-      const key = await hsm.trash.restore(partition, labelOf(parameters), tx);
+      const key = await hsm.trash.restore(partition, labelOf(parameters), tx, keyIdOf(parameters));
       return () => hsm.trash.announce(partition, key);
     }
     case 'PURGE_KEY': {
-      const key = await hsm.trash.purge(partition, labelOf(parameters), tx);
+      const key = await hsm.trash.purge(partition, labelOf(parameters), tx, keyIdOf(parameters));
       return () => hsm.trash.announce(partition, key);
     }
   }
 }
 
-/** Checks at proposal time what can be checked already, so a hopeless proposal is refused at once. */
+/**
+ * Checks at proposal time what can be checked already, so a hopeless proposal is refused at once, and answers
+ * the parameters to store: a restore or purge also pins the id of the key in the trash bin under the label now,
+ * so that it never acts on another key deleted under that label later.
+ */
 export async function checkAction(
   hsm: SoftHsm,
   partition: Partition,
   action: ProposalAction,
   parameters: ProposalParameters,
-): Promise<void> {
-  if (action === 'RESTORE_KEY' || action === 'PURGE_KEY')
-    await hsm.trash.require(partition, labelOf(parameters));
+): Promise<ProposalParameters> {
+  if (action !== 'RESTORE_KEY' && action !== 'PURGE_KEY') return parameters;
+  const key = await hsm.trash.require(partition, labelOf(parameters));
+  return { label: labelOf(parameters), keyId: key.id };
 }
 
 const labelOf = (parameters: ProposalParameters): string => (parameters as { label: string }).label;
+/** null for a proposal stored before key ids were pinned: it acts on the label as it did */
+const keyIdOf = (parameters: ProposalParameters): string | null =>
+  (parameters as { keyId?: string }).keyId ?? null;

@@ -16,7 +16,8 @@ import { canonicalJson } from '../../lib/canonical-json.js';
 export const PROPOSAL_ACTIONS = ['SET_POLICY', 'RESTORE_KEY', 'PURGE_KEY'] as const;
 export type ProposalAction = (typeof PROPOSAL_ACTIONS)[number];
 
-export type ProposalParameters = Partial<PartitionFlags> | { label: string };
+/** `keyId` is never in a statement: the service pins the trash-bin key the label names when it is proposed. */
+export type ProposalParameters = Partial<PartitionFlags> | { label: string; keyId?: string };
 
 export interface ProposalStatement {
   action: ProposalAction;

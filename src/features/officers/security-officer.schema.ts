@@ -64,7 +64,10 @@ export const RejectionBodySchema = Type.Object({
 export const ProposalSchema = Type.Object({
   id: Type.String(),
   action: Type.String({ description: 'SET_POLICY, RESTORE_KEY or PURGE_KEY' }),
-  parameters: Type.Unknown({ description: 'the action parameters from the statement' }),
+  parameters: Type.Unknown({
+    description:
+      'the action parameters from the statement; RESTORE_KEY and PURGE_KEY add keyId, the key in the trash bin under the label when proposed, which the action requires',
+  }),
   status: Type.String({ description: 'PENDING, EXECUTED, REJECTED, EXPIRED or FAILED' }),
   statement: Type.String({ description: 'the statement the proposer signed, base64' }),
   approvalToBeSigned: Type.String({
