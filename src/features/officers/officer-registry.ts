@@ -73,18 +73,7 @@ export class OfficerRegistry {
       SELECT "name", "revokedAt" FROM "SecurityOfficer"
       WHERE "partitionId" = ${partitionId}::uuid AND "fingerprint" = ${fingerprint}
       FOR SHARE`;
-    if (!officer) {
-      throw new TsbError(
-        'APPROVER_NOT_EXISTENT',
-        'this key is not a registered security officer of the partition',
-      );
-    }
-    if (officer.revokedAt) {
-      throw new TsbError(
-        'APPROVER_NOT_EXISTENT',
-        `security officer "${officer.name}" was revoked on ${officer.revokedAt.toISOString()}`,
-      );
-    }
+    assertActive(officer);
   }
 
   /** The active officer with this key fingerprint; refused (413) for an unknown or revoked key. */
@@ -92,18 +81,25 @@ export class OfficerRegistry {
     const officer = await this.prisma.securityOfficer.findUnique({
       where: { partitionId_fingerprint: { partitionId, fingerprint } },
     });
-    if (!officer) {
-      throw new TsbError(
-        'APPROVER_NOT_EXISTENT',
-        'this key is not a registered security officer of the partition',
-      );
-    }
-    if (officer.revokedAt) {
-      throw new TsbError(
-        'APPROVER_NOT_EXISTENT',
-        `security officer "${officer.name}" was revoked on ${officer.revokedAt.toISOString()}`,
-      );
-    }
+    assertActive(officer);
     return officer;
+  }
+}
+
+/** Refuses (413) an officer row that is missing or revoked. */
+function assertActive<T extends { name: string; revokedAt: Date | null }>(
+  officer: T | null | undefined,
+): asserts officer is T {
+  if (!officer) {
+    throw new TsbError(
+      'APPROVER_NOT_EXISTENT',
+      'this key is not a registered security officer of the partition',
+    );
+  }
+  if (officer.revokedAt) {
+    throw new TsbError(
+      'APPROVER_NOT_EXISTENT',
+      `security officer "${officer.name}" was revoked on ${officer.revokedAt.toISOString()}`,
+    );
   }
 }
