@@ -59,8 +59,8 @@ export class KeyTrash {
   }
 
   /**
-   * Makes a key of the trash active again (the key `keyId`, when given) (a new version, so no cached copy of the old one is served).
-   * Run inside the caller's transaction; call {@link announce} once it is committed.
+   * Makes a key of the trash active again, the key `keyId` when given: a new version, so no cached copy of the old
+   * one is served. Run inside the caller's transaction; call {@link announce} once it is committed.
    */
   async restore(partition: Partition, label: string, db: Db, keyId: string | null = null): Promise<Key> {
     assertWritable(partition);

@@ -60,12 +60,7 @@ export const approvalsRoutes: FastifyPluginAsyncTypebox<{ hsm: SoftHsm; workflow
       async (request) => ({
         tasks: request.approverKey
           ? await workflow.approvals.listTasksByApproverKey(request.body, list.operations, keyCaller(request))
-          : await workflow.approvals.listTasks(
-              await partitionOf(request),
-              principalsOf(request.caller!),
-              request.body,
-              list.operations,
-            ),
+          : await workflow.approvals.listTasks(await partitionOf(request), request.body, list.operations),
       }),
     );
   }

@@ -4,7 +4,7 @@
  * before anything is stored; a decision is recorded once per approver and request.
  */
 import { readFileSync } from 'node:fs';
-import { encodePrincipals, sharesPrincipal } from '../../auth/caller.js';
+import { sharesPrincipal } from '../../auth/caller.js';
 import { parseClientCertificate } from '../../auth/client-certificates.js';
 import { TsbError } from '../../errors.js';
 import type { ApprovalTask, Partition, SkaRequest } from '../../generated/prisma/client.js';
@@ -89,18 +89,20 @@ export class ApprovalsService {
 
   async listTasks(
     partition: Partition,
-    principals: readonly string[],
     filter: TaskFilter,
     operations: readonly string[] | null,
   ): Promise<TaskView[]> {
     const now = this.hsm.clock.now();
     const { signer, fingerprint } = this.taskLister(filter);
     await verifyTimestampProof(filter, signer, now, this.window);
-    await this.signedTimestamps.use(signer.fingerprint, filter.timestamp, encodePrincipals(principals));
-    const tasks = await this.repository.openTasks(
-      { partitionId: partition.id, fingerprint, ...taskSelection(filter, operations) },
-      now,
-    );
+    // recorded beside the query: a listing with a credential is never refused for it
+    const [, tasks] = await Promise.all([
+      this.signedTimestamps.use(signer.fingerprint, filter.timestamp, true),
+      this.repository.openTasks(
+        { partitionId: partition.id, fingerprint, ...taskSelection(filter, operations) },
+        now,
+      ),
+    ]);
     this.snapshots.remember(tasks);
     const level = detailLevel(filter.detailLevel);
     return Promise.all(tasks.map((task) => taskView(this.hsm, partition, task, level)));
@@ -150,7 +152,7 @@ export class ApprovalsService {
     const fingerprint = identity.key.fingerprint;
     await verifyTimestampProof(filter, identity.key, now, this.window);
     onVerified({ fingerprint, partitionId: null });
-    await this.signedTimestamps.use(fingerprint, filter.timestamp, null);
+    await this.signedTimestamps.use(fingerprint, filter.timestamp, false);
     const tasks = await this.repository.openTasks(
       { partitionId: null, fingerprint, ...taskSelection(filter, operations) },
       now,
