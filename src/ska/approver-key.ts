@@ -184,7 +184,9 @@ function parseSpki(der: Uint8Array, where: string): ApproverKeyInfo {
           `${where}: EC curve ${details.namedCurve ?? '(explicit parameters)'} is not supported for approvers (supported: P-256, P-384, P-521, secp256k1)`,
         );
       }
-      return { keyType: 'EC', keyAlgorithm: curve, ...identity(uncompressedSpki(key)) };
+      // 0x04: the point is uncompressed already (keyBits[0] is the BIT STRING's unused-bits count)
+      const spki = keyBits[1] === 0x04 ? base.spki : uncompressedSpki(key);
+      return { keyType: 'EC', keyAlgorithm: curve, ...identity(spki) };
     }
     case 'ed25519':
       assertFullOrderEd25519(keyBits.subarray(1), where);
