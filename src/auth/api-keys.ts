@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Clock, systemClock } from '../clock.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { announceChange } from '../keystore/metadata-cache.js';
+import { writeAnnounced } from '../keystore/metadata-cache.js';
 import { type CredentialCache, type CredentialStoreOptions, credentialCacheOf } from './credential-cache.js';
 import { isRole, ROLES, type Role } from './roles.js';
 
@@ -63,14 +63,9 @@ export async function revokeApiKey(
   id: string,
   clock: Clock = systemClock,
 ): Promise<boolean> {
-  const { count } = await prisma.$transaction(async (tx) => {
-    const revoked = await tx.apiKey.updateMany({
-      where: { id, revokedAt: null },
-      data: { revokedAt: clock.now() },
-    });
-    await announceChange(tx, { kind: 'apiKey', id });
-    return revoked;
-  });
+  const { count } = await writeAnnounced(prisma, { kind: 'apiKey', id }, (tx) =>
+    tx.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: clock.now() } }),
+  );
   return count > 0;
 }
 

@@ -6,7 +6,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { type Clock, systemClock } from '../clock.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { announceChange } from '../keystore/metadata-cache.js';
+import { writeAnnounced } from '../keystore/metadata-cache.js';
 import { type CredentialCache, type CredentialStoreOptions, credentialCacheOf } from './credential-cache.js';
 import { isRole, parseRoles, type Role } from './roles.js';
 
@@ -108,14 +108,12 @@ export class ClientCertificateStore {
       ? { fingerprint: idOrFingerprint }
       : { id: idOrFingerprint };
     try {
-      const { count } = await this.prisma.$transaction(async (tx) => {
-        const revoked = await tx.clientCertificate.updateMany({
+      const { count } = await writeAnnounced(this.prisma, change, (tx) =>
+        tx.clientCertificate.updateMany({
           where: { ...where, revokedAt: null },
           data: { revokedAt: this.clock.now() },
-        });
-        await announceChange(tx, change);
-        return revoked;
-      });
+        }),
+      );
       return count > 0;
     } finally {
       this.cache.forget(change);

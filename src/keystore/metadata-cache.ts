@@ -1,5 +1,5 @@
 import { ChannelListener } from '../db/channel-listener.js';
-import type { Key, Partition, PrismaClient } from '../generated/prisma/client.js';
+import type { Key, Partition, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { FeedLoadedCache } from '../lib/feed-loaded-cache.js';
 
 /** What changed; every process drops its cached copy when it hears of it. */
@@ -43,6 +43,22 @@ export async function announceChange(
   change: MetadataChange,
 ): Promise<void> {
   await db.$executeRaw`SELECT pg_notify(${CHANGE_CHANNEL}, ${JSON.stringify(change)})`;
+}
+
+/**
+ * Runs `write` in a transaction that also announces `change`, so every listening process hears of it at the commit,
+ * also when this process dies (or loses its connection) right after.
+ */
+export function writeAnnounced<T>(
+  prisma: PrismaClient,
+  change: MetadataChange,
+  write: (tx: Prisma.TransactionClient) => Promise<T>,
+): Promise<T> {
+  return prisma.$transaction(async (tx) => {
+    const result = await write(tx);
+    await announceChange(tx, change);
+    return result;
+  });
 }
 
 /**

@@ -9,7 +9,7 @@ import { type Key, Prisma, type PrismaClient } from '../../generated/prisma/clie
 import { toBytes } from '../../lib/encoding.js';
 import type { NormalizedPolicy } from '../../ska/policy-normalized.js';
 import type { KeyAttributes } from '../key-attributes.js';
-import { announceChange } from '../metadata-cache.js';
+import { announceChange, writeAnnounced } from '../metadata-cache.js';
 
 export const ACTIVE = 'active';
 /** a key in the trash bin (key invalidation): it looks deleted, its label stays taken */
@@ -138,27 +138,22 @@ export class KeyRepository {
 
   /** Moves the key to the trash bin (key invalidation); a new version, so no cached copy is served. */
   async invalidate(key: KeyName, at: Date): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      await tx.key.update({
+    await writeAnnounced(this.prisma, keyChange(key), (tx) =>
+      tx.key.update({
         where: { id: key.id },
         data: { status: INVALIDATED, invalidatedAt: at, version: { increment: 1 } },
-      });
-      await announceChange(tx, keyChange(key));
-    });
+      }),
+    );
   }
 
   async delete(key: KeyName): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      await tx.key.delete({ where: { id: key.id } });
-      await announceChange(tx, keyChange(key));
-    });
+    await writeAnnounced(this.prisma, keyChange(key), (tx) => tx.key.delete({ where: { id: key.id } }));
   }
 
   async setPasswordHash(key: KeyName, passwordHash: string | null): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      await tx.key.update({ where: { id: key.id }, data: { passwordHash, version: { increment: 1 } } });
-      await announceChange(tx, keyChange(key));
-    });
+    await writeAnnounced(this.prisma, keyChange(key), (tx) =>
+      tx.key.update({ where: { id: key.id }, data: { passwordHash, version: { increment: 1 } } }),
+    );
   }
 
   /** Replaces the public part of an active key still at `version`; null when it changed meanwhile. */
