@@ -228,8 +228,9 @@ export function dsaSignDigest(key: DsaPrivate, digest: Uint8Array): RS {
 export const DSA_Q_BITS = [160, 224, 256] as const;
 
 /**
- * Why a DSA public key (its domain parameters and y) is not one DSA can sign and verify with, or null:
- * q a prime of N bits (N of FIPS 186-4) dividing p − 1, g and y of order q in Z_p* (FIPS 186-4 A.2.2,
+ * Why a DSA public key (its domain parameters and y) is not one DSA can sign and verify with, or null, for a
+ * q of N bits (DSA_Q_BITS, which the caller checks first, as 603): q prime and dividing p − 1, g and y of order
+ * q in Z_p* (FIPS 186-4 A.2.2,
  * SP 800-89 §5.3.1: 1 < g < p, g^q = 1; 1 < y < p − 1, y^q = 1, which also refuses x ≡ 0 mod q). OpenSSL
  * reads keys of any (p, q, g), and signing needs these: NONE_WITH_DSA draws k in [1, q − 1] and takes g^(k+q)
  * for g^k. p is not tested for primality (over a second for 3072 bits); a composite p weakens only the key
@@ -237,10 +238,6 @@ export const DSA_Q_BITS = [160, 224, 256] as const;
  */
 export function dsaDomainProblem(key: DsaParams & { y: bigint }): string | null {
   const { p, q, g, y } = key;
-  const qBits = q.toString(2).length;
-  if (!(DSA_Q_BITS as readonly number[]).includes(qBits)) {
-    return `q has ${qBits} bits, not ${DSA_Q_BITS.join(', ')}`;
-  }
   if (!checkPrimeSync(q)) return 'q is not prime';
   if (p <= q || (p - 1n) % q !== 0n) return 'q does not divide p − 1';
   if (g <= 1n || g >= p || modPow(g, q, p) !== 1n) return 'g is not of order q';
