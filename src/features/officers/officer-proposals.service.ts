@@ -268,17 +268,15 @@ export class OfficerProposals {
     proposal: OfficerProposal,
     decider: ApproverKeyInfo,
   ): Promise<void> {
-    try {
-      await this.registry.lockActive(tx, partitionId, proposal.proposedBy);
-    } catch (error) {
-      throw error instanceof TsbError
-        ? new OfficerRevoked(`the proposing officer is no longer active: ${error.message}`)
-        : error;
-    }
-    try {
-      await this.registry.lockActive(tx, partitionId, decider.fingerprint);
-    } catch (error) {
-      throw error instanceof TsbError ? new OfficerRevoked(error.message) : error;
+    for (const [fingerprint, prefix] of [
+      [proposal.proposedBy, 'the proposing officer is no longer active: '],
+      [decider.fingerprint, ''],
+    ] as const) {
+      try {
+        await this.registry.lockActive(tx, partitionId, fingerprint);
+      } catch (error) {
+        throw error instanceof TsbError ? new OfficerRevoked(`${prefix}${error.message}`) : error;
+      }
     }
   }
 
