@@ -268,8 +268,8 @@ export class WorkerPool<Task, Result> {
         } catch {
           job.reject(error);
         }
+        if (this.options.fair) this.waiting.done(job.owner);
       }
-      if (this.options.fair) for (const job of slot.pending.values()) this.waiting.done(job.owner);
       slot.pending.clear();
       if (this.options.fair) this.dispatch();
     };
