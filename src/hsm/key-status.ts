@@ -14,6 +14,7 @@ import type { KeyChange } from '../keystore/keys/key-changes.js';
 import { assertWritable } from '../keystore/keys/key-input-rules.js';
 import type { KeyStore } from '../keystore/keys/key-store.js';
 import { canonicalJson } from '../lib/canonical-json.js';
+import { parseApproverValuesAhead } from '../ska/approver-keys-pool.js';
 import { payloadDigest } from '../ska/challenge.js';
 import { type ModifyGovernance, modifyGovernance } from '../ska/modify-rule.js';
 import { parametersDigest } from '../ska/operation-parameters.js';
@@ -96,6 +97,7 @@ export class KeyStatusChanges {
     authorization: Authorization | null,
     options: StatusChangeOptions = {},
   ): Promise<void> {
+    await parseApproverValuesAhead(policy);
     await this.change(partition, keyName, password, options, (key) => {
       const prepared = this.prepareModify(key, policy);
       const spend = this.gate.authorize(

@@ -20,6 +20,7 @@ import { PartitionKeyring } from '../keystore/partitions/partition-keyring.js';
 import { PartitionStore, TIMESTAMP_KEY_NAME } from '../keystore/partitions/partition-store.js';
 import { addUseCountsThroughPrisma } from '../keystore/use-count-writers.js';
 import { UseCounter } from '../keystore/use-counter.js';
+import { shutdownApproverKeyPool } from '../ska/approver-keys-pool.js';
 import type { ChallengeContent } from '../ska/challenge.js';
 import { encodeChallenge, timestampBlock } from '../ska/challenge-encoder.js';
 import type { FreshnessWindow } from '../ska/timestamp-proof.js';
@@ -121,6 +122,7 @@ export class SoftHsm {
       shutdownSigningLane(),
       shutdownLmsPool(),
       shutdownXmssPool(),
+      shutdownApproverKeyPool(),
     ]);
   }
 

@@ -40,6 +40,9 @@ export interface ApproverCertificateInfo extends ApproverKeyInfo {
   certificateFingerprint: string;
 }
 
+/** The two kinds of approver value a policy names by its bytes (`approvals[].type`). */
+export type ApproverValueType = 'public_key' | 'certificate';
+
 export const RSA_MIN_BITS = 2048;
 export const RSA_MAX_BITS = 8192;
 const RSA_MAX_PUBLIC_EXPONENT = 2n ** 256n;
@@ -97,6 +100,28 @@ export function parseApproverPublicKey(der: Uint8Array, where = 'public key'): A
 }
 
 const parsedKeys = new BoundedTtlCache<ApproverKeyInfo>(4096);
+
+/** Whether parseApproverPublicKey / parseApproverCertificate would answer these bytes from memory. */
+export function isApproverValueParsed(type: ApproverValueType, der: Uint8Array): boolean {
+  return type === 'public_key'
+    ? parsedKeys.get(Buffer.from(der).toString('base64')) !== undefined
+    : parsedCertificates.get(sha256Hex(der)) !== undefined;
+}
+
+/**
+ * Remembers what another thread parsed (approver-keys-pool.ts), so that the next parse of the same bytes
+ * here is a lookup. `parsed` must be what parseApproverPublicKey or parseApproverCertificate returned for `der`.
+ */
+export function rememberApproverValue(
+  type: ApproverValueType,
+  der: Uint8Array,
+  parsed: ApproverKeyInfo | ApproverCertificateInfo,
+): void {
+  if (type === 'public_key')
+    parsedKeys.set(Buffer.from(der).toString('base64'), parsed, Number.POSITIVE_INFINITY);
+  else if ('certificateFingerprint' in parsed)
+    parsedCertificates.set(parsed.certificateFingerprint, parsed, Number.POSITIVE_INFINITY);
+}
 
 function parseSpki(der: Uint8Array, where: string): ApproverKeyInfo {
   let oid: string;
@@ -232,6 +257,22 @@ function assertFullOrderEd25519(raw: Uint8Array, where: string): void {
  * UNSUPPORTED_APPROVER_KEY_TYPE (601) for unsupported key types. The validity period is only recorded.
  */
 export function parseApproverCertificate(der: Uint8Array, where = 'certificate'): ApproverCertificateInfo {
+  // keyed by the certificate's hash: a certificate may be 16 KiB of base64
+  const certificateFingerprint = sha256Hex(der);
+  const cached = parsedCertificates.get(certificateFingerprint);
+  if (cached) return cached;
+  const parsed = parseCertificate(der, certificateFingerprint, where);
+  parsedCertificates.set(certificateFingerprint, parsed, Number.POSITIVE_INFINITY);
+  return parsed;
+}
+
+const parsedCertificates = new BoundedTtlCache<ApproverCertificateInfo>(4096);
+
+function parseCertificate(
+  der: Uint8Array,
+  certificateFingerprint: string,
+  where: string,
+): ApproverCertificateInfo {
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(Buffer.from(der));
@@ -280,6 +321,6 @@ export function parseApproverCertificate(der: Uint8Array, where = 'certificate')
     notAfter: notAfter.toISOString(),
     subject: x509.subject,
     issuer: x509.issuer,
-    certificateFingerprint: sha256Hex(der),
+    certificateFingerprint,
   };
 }

@@ -14,15 +14,15 @@ import {
   RULE_NAMES,
 } from './policy-normalized.js';
 
-function countApprovals(rule: unknown): number {
+/** The approvals of a raw rule, whatever its shape: a part that is not an array holds none. */
+export function rawApprovals(rule: unknown): unknown[] {
   const items = (v: unknown, key: string): unknown[] => {
     const list = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined;
     return Array.isArray(list) ? list : [];
   };
-  let n = 0;
-  for (const token of items(rule, 'tokens'))
-    for (const group of items(token, 'groups')) n += items(group, 'approvals').length;
-  return n;
+  return items(rule, 'tokens').flatMap((token) =>
+    items(token, 'groups').flatMap((group) => items(group, 'approvals')),
+  );
 }
 
 /** C0 controls, DEL and lone surrogates cannot be carried by the XML mirror. */
@@ -87,7 +87,7 @@ export class PolicyChecks {
   rules(raw: Record<string, unknown>): NormalizedModifyPolicy {
     // count first (tolerating shape errors, which the walk below reports) so that an oversized policy is
     // refused before any key is parsed
-    const total = RULE_NAMES.reduce((sum, ruleName) => sum + countApprovals(raw[ruleName]), 0);
+    const total = RULE_NAMES.reduce((sum, ruleName) => sum + rawApprovals(raw[ruleName]).length, 0);
     if (total > POLICY_LIMITS.approvalsPerPolicy) {
       this.invalid(
         this.root,

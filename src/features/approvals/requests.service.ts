@@ -15,6 +15,7 @@ import { normalizePassword, type PasswordInput } from '../../keystore/key-passwo
 import { assertWritable } from '../../keystore/keys/key-input-rules.js';
 import { UUID_PATTERN } from '../../lib/encoding.js';
 import { isoSeconds, wholeSeconds } from '../../lib/time.js';
+import { parseApproverValuesAhead } from '../../ska/approver-keys-pool.js';
 import { ruleDigest, type SkaOperation } from '../../ska/challenge.js';
 import { approverEntries, ruleDeadline } from '../../ska/evaluator.js';
 import { parametersDigest } from '../../ska/operation-parameters.js';
@@ -98,6 +99,7 @@ export class RequestsService {
     if (operation === 'SIGN') this.hsm.operations.checkSignRequest(key, received as unknown as SignInput);
     if (operation === 'DECRYPT')
       this.hsm.operations.checkDecryptRequest(key, received as unknown as DecryptInput);
+    if (operation === 'MODIFY') await parseApproverValuesAhead(received['policy']);
     const { body, digest, rule } = prepareBody(this.hsm, operation, key, received);
     const id = randomUUID();
     const createdAt = wholeSeconds(this.hsm.clock.now());

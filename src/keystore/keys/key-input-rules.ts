@@ -10,6 +10,7 @@ import type { KeyMaterial } from '../../crypto/mechanisms/key-mechanisms.js';
 import { TsbError } from '../../errors.js';
 import type { Partition } from '../../generated/prisma/client.js';
 import { decodeKeyField } from '../../lib/encoding.js';
+import { parseApproverValuesAhead } from '../../ska/approver-keys-pool.js';
 import type { NormalizedPolicy } from '../../ska/policy-normalized.js';
 import { validatePolicy } from '../../ska/policy-validate.js';
 import type { KeyAttributes } from '../key-attributes.js';
@@ -32,8 +33,9 @@ export function assertImportAllowed(partition: Partition, what = 'importing keys
 }
 
 /** A key's SKA policy as given (absent or null: none), validated at the key store's clock. */
-export function resolveKeyPolicy(policy: unknown, clock: Clock): NormalizedPolicy | null {
+export async function resolveKeyPolicy(policy: unknown, clock: Clock): Promise<NormalizedPolicy | null> {
   if (policy === undefined || policy === null) return null;
+  await parseApproverValuesAhead(policy);
   return validatePolicy(policy, { now: clock.now() });
 }
 

@@ -85,7 +85,7 @@ export class KeyStore {
     const label = canonicalLabel(input.label);
     const algorithm = normalizeAlgorithm(input.algorithm);
     const password = normalizePassword(input.password);
-    const policy = resolveKeyPolicy(input.policy, this.clock);
+    const policy = await resolveKeyPolicy(input.policy, this.clock);
     const capabilities = capabilitiesOf(algorithm);
     const attributes = resolveKeyAttributes(input.attributes, {
       capabilities: { algorithm, ...capabilities },
@@ -273,7 +273,7 @@ export class KeyStore {
       const made = await this.repository.findMadeByRequest(partition.id, label, input.requestId);
       if (made) return this.statement(partition, made);
     }
-    const policy = resolveKeyPolicy(input.policy, this.clock);
+    const policy = await resolveKeyPolicy(input.policy, this.clock);
     const algorithm = input.material.algorithm;
     const attributes = resolveKeyAttributes(input.attributes, {
       capabilities: { algorithm, ...capabilitiesOf(algorithm) },

@@ -62,7 +62,7 @@ export class KeyTransfers {
       return this.reimportPublicPart(partition, existing, material, publicOnly, input.password);
     }
     const password = normalizePassword(input.password);
-    const policy = publicOnly ? null : resolveKeyPolicy(input.policy, this.clock);
+    const policy = publicOnly ? null : await resolveKeyPolicy(input.policy, this.clock);
     const attributes = resolveKeyAttributes(input.attributes ?? undefined, {
       capabilities: { algorithm, ...capabilitiesOf(algorithm) },
       hasPolicy: policy !== null,
@@ -93,7 +93,7 @@ export class KeyTransfers {
     const master = masterFromSeed(input.curveOid, seed);
     seed.fill(0);
     const { material } = master;
-    const policy = resolveKeyPolicy(input.policy, this.clock);
+    const policy = await resolveKeyPolicy(input.policy, this.clock);
     const attributes = resolveKeyAttributes(input.attributes, {
       capabilities: { algorithm: material.algorithm, ...capabilitiesOf(material.algorithm) },
       hasPolicy: policy !== null,

@@ -1,0 +1,94 @@
+/**
+ * A policy with many new approvers is parsed in a worker thread before it is validated (approver-keys-pool.ts),
+ * on every way in: key creation, a synchronous policy change and a policy change asked for by SKA request.
+ * Before, 1,024 new approvers held the event loop for a third of a second.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approverKeyPoolStats, VALUES_PER_TASK } from '../../../src/ska/approver-keys-pool.js';
+import type { TestContext } from '../../helpers/app.js';
+import { createApprover, rule, type TestApprover } from '../../helpers/approvers.js';
+import { asyncRequest, createSkaKey, policyOf, workflowContext } from './fixtures.js';
+
+const P = 'big-policy';
+const CROWD = 96;
+
+const crowd = (): TestApprover[] =>
+  Array.from({ length: CROWD }, (_, i) => createApprover(i % 2 === 0 ? 'Ed25519' : 'P-256'));
+/** one group of 48 after another, a quorum of 1 in each */
+const crowdRule = (approvers: TestApprover[]) =>
+  rule([0, 48].map((start) => ({ quorum: 1, approvers: approvers.slice(start, start + 48) })));
+const valuesOf = (policyRule: { tokens: { groups: { approvals: { value: string }[] }[] }[] }) =>
+  policyRule.tokens.flatMap((token) => token.groups.flatMap((g) => g.approvals.map((a) => a.value)));
+
+describe('a policy of many new approvers', () => {
+  let ctx: TestContext;
+  const admin = createApprover('P-256');
+
+  beforeAll(async () => {
+    ctx = await workflowContext(P);
+  });
+  afterAll(async () => ctx?.close());
+
+  /** runs `step` and answers how many tasks the approver key pool's workers ran meanwhile */
+  async function workerTasksOf(step: () => Promise<void>): Promise<number> {
+    const before = approverKeyPoolStats();
+    await step();
+    const after = approverKeyPoolStats();
+    expect(after.inline).toBe(before.inline);
+    return after.worker - before.worker;
+  }
+
+  it('POST /v1/key parses them in a worker and stores them all', async () => {
+    const approvers = crowd();
+    let stored: unknown;
+    const tasks = await workerTasksOf(async () => {
+      stored = (await createSkaKey(ctx, P, 'crowded', { ruleUse: crowdRule(approvers) })).json.policy;
+    });
+    expect(tasks).toBe(CROWD / VALUES_PER_TASK);
+    expect(valuesOf((stored as { ruleUse: never }).ruleUse)).toEqual(approvers.map((a) => a.publicKey));
+  });
+
+  it('POST /v1/synchronousModify parses them in a worker and changes the policy', async () => {
+    await createSkaKey(ctx, P, 'open', {});
+    const approvers = crowd();
+    const tasks = await workerTasksOf(async () => {
+      const response = await ctx.call(P, ['keyManagement'], {
+        method: 'POST',
+        url: '/v1/synchronousModify',
+        body: {
+          modifyRequest: { modifyKeyName: 'open', policy: policyOf({ ruleUse: crowdRule(approvers) }) },
+        },
+      });
+      expect(response.statusCode, response.body).toBe(200);
+    });
+    expect(tasks).toBe(CROWD / VALUES_PER_TASK);
+    const key = await ctx.prisma.key.findFirstOrThrow({ where: { label: 'open' } });
+    expect(valuesOf((key.policy as { ruleUse: never }).ruleUse)).toEqual(approvers.map((a) => a.publicKey));
+  });
+
+  it('POST /v1/modify parses them in a worker before the request is stored', async () => {
+    const one = rule([{ quorum: 1, approvers: [admin] }]);
+    await createSkaKey(ctx, P, 'governed', { ruleModify: one });
+    const approvers = crowd();
+    let id = '';
+    const tasks = await workerTasksOf(async () => {
+      id = await asyncRequest(
+        ctx,
+        P,
+        '/v1/modify',
+        {
+          modifyRequest: {
+            modifyKeyName: 'governed',
+            policy: policyOf({ ruleUse: crowdRule(approvers), ruleModify: one }),
+          },
+        },
+        'modifyKeyRequestId',
+        ['keyManagement'],
+      );
+    });
+    expect(tasks).toBe(CROWD / VALUES_PER_TASK);
+    const request = await ctx.prisma.skaRequest.findUniqueOrThrow({ where: { id } });
+    const body = request.body as { policy: { ruleUse: never } };
+    expect(valuesOf(body.policy.ruleUse)).toEqual(approvers.map((a) => a.publicKey));
+  });
+});
