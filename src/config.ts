@@ -71,6 +71,8 @@ export interface Config {
     executionWaitMs: number;
     /** open (PENDING or APPROVED) requests a partition may have; one more is 429 / 900; 0 = no limit */
     maxOpenRequests: number;
+    /** days an ended request (with its tasks) is kept after its last change before the sweep deletes it; 0 = for ever */
+    requestRetentionDays: number;
   };
   officers: {
     /** how long a security officer proposal waits for its second officer before it expires */
@@ -246,6 +248,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
         }),
       executionWaitMs: integer('TSB_APPROVAL_EXECUTION_WAIT_MS', 2_000, 0, 10_000),
       maxOpenRequests: integer('TSB_MAX_OPEN_REQUESTS', 10_000, 0, 100_000_000),
+      requestRetentionDays: integer('TSB_REQUEST_RETENTION_DAYS', 90, 0, 36_500),
     },
     officers: {
       proposalLifetimeSeconds: integer('TSB_OFFICER_PROPOSAL_LIFETIME_SECONDS', 3_600, 60, 30 * 86_400),

@@ -17,8 +17,28 @@ export interface ApprovalSpend {
 
 export type LedgerTransaction = Prisma.TransactionClient;
 
+/**
+ * How long a spent approval is remembered: longer than the widest approval freshness window a process may be
+ * given (86,400 s in the past and 3,600 s in the future, config.ts), so the gate refuses its challenge as too old
+ * before its record goes, with most of a day to spare for a process clock behind the database's.
+ */
+export const SPENT_APPROVAL_RETENTION_SECONDS = 2 * 86_400;
+
 export class ApprovalLedger {
   constructor(private readonly prisma: PrismaClient) {}
+
+  /**
+   * Deletes up to `limit` records of approvals spent more than SPENT_APPROVAL_RETENTION_SECONDS ago (by the
+   * database's clock, which stamped them), oldest first; answers how many. Records another deletion holds are
+   * skipped.
+   */
+  forgetExpired(limit: number): Promise<number> {
+    return this.prisma.$executeRaw`
+      DELETE FROM "ConsumedApproval" WHERE ("keyId", "challengeDigest") IN (
+        SELECT "keyId", "challengeDigest" FROM "ConsumedApproval"
+        WHERE "consumedAt" < now() - make_interval(secs => ${SPENT_APPROVAL_RETENTION_SECONDS})
+        ORDER BY "consumedAt" LIMIT ${limit} FOR UPDATE SKIP LOCKED)`;
+  }
 
   /**
    * Records the approvals as used, counts one use of the key when `countUse`, and runs `alongside` in the

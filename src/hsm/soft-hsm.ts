@@ -54,6 +54,7 @@ export class SoftHsm {
   readonly keys: KeyStore;
   readonly keyring: PartitionKeyring;
   private readonly gate: ApprovalGate;
+  private readonly ledger: ApprovalLedger;
   readonly operations: KeyOperations;
   readonly useCounter: UseCounter;
   /** partition and key rows in memory, kept true across processes by the change feed (`listenForChanges`) */
@@ -73,10 +74,11 @@ export class SoftHsm {
   constructor(options: SoftHsmOptions) {
     const clock = options.clock ?? systemClock;
     this.clock = clock;
+    this.ledger = new ApprovalLedger(options.prisma);
     this.gate = new ApprovalGate(
       clock,
       options.approvalWindow ?? { pastSeconds: 600, futureSeconds: 0 },
-      new ApprovalLedger(options.prisma),
+      this.ledger,
     );
     const gate = this.gate;
     this.metadata = new MetadataCache(options.prisma, {
@@ -100,6 +102,14 @@ export class SoftHsm {
     this.keyCertificates = new KeyCertificates(this.keys, this.operations, clock);
     this.trash = new KeyTrash(options.prisma, this.keys);
     this.backups = new PartitionBackups(options.prisma, options.masterKey, clock);
+  }
+
+  /**
+   * Deletes up to `limit` records of spent pre-signed approvals that no freshness window accepts any more
+   * (approval-ledger.ts); answers how many.
+   */
+  forgetExpiredApprovals(limit: number): Promise<number> {
+    return this.ledger.forgetExpired(limit);
   }
 
   /** Hears other processes' key and partition changes (PostgreSQL LISTEN), so cached rows stay true. */

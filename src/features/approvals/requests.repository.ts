@@ -11,13 +11,20 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { sqlPoolOf } from '../../db/prisma.js';
 import { allColumns, execute, queryRows, rowObject, type Statement, timestampParam } from '../../db/sql.js';
-import type { ApprovalTask, Prisma, PrismaClient, SkaRequest } from '../../generated/prisma/client.js';
+import {
+  type ApprovalTask,
+  Prisma,
+  type PrismaClient,
+  type SkaRequest,
+} from '../../generated/prisma/client.js';
 import { ExecutionClaims } from './execution-claims.js';
 import { ExecutionResults } from './execution-results.js';
 import { notifyEnded } from './request-endings.js';
 import { ENDED_STATUSES, isOpen, OPEN_STATUSES, type RequestStatus } from './request-status.js';
 
 export type RequestWithTasks = SkaRequest & { tasks: ApprovalTask[] };
+
+const ENDED_STATUS_LITERALS = Prisma.raw(ENDED_STATUSES.map((status) => `'${status}'`).join(', '));
 
 /** A request as created: PENDING, with the rule frozen and one task per approver. */
 export interface NewRequest {
@@ -514,6 +521,21 @@ export class RequestsRepository {
     usedKeyId: string | null,
   ): Promise<boolean> {
     return this.executionResults.store({ requestId: id, claimedAt, ...data, usedKeyId });
+  }
+
+  /**
+   * Deletes up to `limit` ended requests (their tasks with them) last changed more than `days` days ago, by the
+   * database's clock (`updatedAt` is wall-clock time, whatever clock the workflow runs on), oldest first; answers
+   * how many. Rows another deletion holds are skipped, so workers that sweep at once do not wait. The statuses
+   * are literals, as in the partial index SkaRequest_ended_updatedAt_idx (migration
+   * 20261207170000_ended_request_retention), so that the planner may read it.
+   */
+  deleteEnded(days: number, limit: number): Promise<number> {
+    return this.prisma.$executeRaw`
+      DELETE FROM "SkaRequest" WHERE "id" IN (
+        SELECT "id" FROM "SkaRequest"
+        WHERE "status" IN (${ENDED_STATUS_LITERALS}) AND "updatedAt" < now() - make_interval(days => ${days})
+        ORDER BY "updatedAt" LIMIT ${limit} FOR UPDATE SKIP LOCKED)`;
   }
 
   /** Drops the stored result of an ended request (its status, times and audit entries stay). */

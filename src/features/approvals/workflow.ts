@@ -17,6 +17,7 @@ import { WorkflowQueue } from './queue.js';
 import { RequestEndings } from './request-endings.js';
 import { RequestsRepository } from './requests.repository.js';
 import { RequestsService } from './requests.service.js';
+import { Retention } from './retention.js';
 import { SignedTimestamps } from './signed-timestamps.js';
 
 export interface WorkflowDependencies {
@@ -41,6 +42,7 @@ export class Workflow {
   private readonly notifier: WebhookNotifier;
   private readonly signedTimestamps: SignedTimestamps;
   private readonly endings: RequestEndings;
+  private readonly retention: Retention;
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<unknown> | null = null;
   private readonly stopRearm = new AbortController();
@@ -73,12 +75,13 @@ export class Workflow {
       this.signedTimestamps,
     );
     this.notifier = new WebhookNotifier(prisma, hsm);
+    this.retention = new Retention(repository, hsm, config.workflow.requestRetentionDays, log);
     hsm.keys.onChange((change) => this.engine.cancelForKey(change, CANCEL_REASON[change.kind]));
   }
 
   /**
    * Starts this process's worker: re-arms every open request's timers in the background (`rearmed`), and sweeps
-   * the database now and then from now on.
+   * the database now and then from now on (deleting, once a minute, what has aged out: retention.ts).
    */
   async startWorker(): Promise<void> {
     const { log, config } = this.deps;
@@ -106,6 +109,7 @@ export class Workflow {
       if (this.sweeping) return;
       this.sweeping = this.engine
         .sweep()
+        .then(() => this.retention.run())
         .catch((error: unknown) => log.warn({ err: error }, 'workflow sweep failed'))
         .finally(() => {
           this.sweeping = null;

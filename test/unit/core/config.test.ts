@@ -103,6 +103,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TSB_MAX_OPEN_REQUESTS: '-1' })).toThrow(/TSB_MAX_OPEN_REQUESTS/);
   });
 
+  it('keeps ended SKA requests 90 days unless TSB_REQUEST_RETENTION_DAYS says otherwise (0: for ever)', () => {
+    expect(loadConfig({}).workflow.requestRetentionDays).toBe(90);
+    expect(loadConfig({ TSB_REQUEST_RETENTION_DAYS: '0' }).workflow.requestRetentionDays).toBe(0);
+    expect(loadConfig({ TSB_REQUEST_RETENTION_DAYS: '7' }).workflow.requestRetentionDays).toBe(7);
+    expect(() => loadConfig({ TSB_REQUEST_RETENTION_DAYS: '-1' })).toThrow(/TSB_REQUEST_RETENTION_DAYS/);
+    expect(() => loadConfig({ TSB_REQUEST_RETENTION_DAYS: '1.5' })).toThrow(/TSB_REQUEST_RETENTION_DAYS/);
+  });
+
   it('reads TSB_AUTH_NONE_HOSTS: lower-case names without brackets, loopback names by default', () => {
     expect(loadConfig({}).authNoneHosts).toEqual(['localhost', '127.0.0.1', '::1']);
     expect(loadConfig({ TSB_AUTH_NONE_HOSTS: ' Dev.Local , [::1],* ' }).authNoneHosts).toEqual([
