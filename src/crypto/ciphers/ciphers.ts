@@ -42,7 +42,7 @@
 import { createCipheriv, createDecipheriv, type KeyObject, randomBytes } from 'node:crypto';
 import { TsbError } from '../../errors.js';
 import type { ReadyKey } from '../mechanisms/key-material.js';
-import { type RsaScheme, rsaDecrypt, rsaEncrypt } from './ciphers-rsa.js';
+import { type RsaScheme, rsaDecrypt, rsaDecryptOffThread, rsaEncrypt } from './ciphers-rsa.js';
 
 export const CIPHER_ALGORITHMS = [
   'RSA',
@@ -331,17 +331,28 @@ export function encrypt(key: EncryptionKey, request: EncryptRequest): EncryptRes
   }
 }
 
+/** The private key of an RSA decryption (an RSA cipher takes no additional authentication data). */
+function rsaDecryptionKey(key: EncryptionKey, cipher: CipherAlgorithm, request: DecryptRequest): KeyObject {
+  const privateKey = rsaPrivateKeyOf(key, cipher);
+  aadOf(SPECS[cipher], cipher, request.additionalAuthenticationData);
+  return privateKey;
+}
+
+/** `decrypt`, with an RSA key's private operation in a worker thread (rsaDecryptOffThread); the others are cheap. */
+export async function decryptOffThread(key: EncryptionKey, request: DecryptRequest): Promise<Buffer> {
+  const cipher = cipherAlgorithmOf(request.cipherAlgorithm);
+  const spec = SPECS[cipher];
+  if (spec.family !== 'RSA') return decrypt(key, request);
+  return rsaDecryptOffThread(rsaDecryptionKey(key, cipher, request), spec.scheme, request.encryptedPayload);
+}
+
 /** Decrypts and returns the payload. */
 export function decrypt(key: EncryptionKey, request: DecryptRequest): Buffer {
   const cipher = cipherAlgorithmOf(request.cipherAlgorithm);
   const spec = SPECS[cipher];
   const data = request.encryptedPayload;
 
-  if (spec.family === 'RSA') {
-    const privateKey = rsaPrivateKeyOf(key, cipher);
-    aadOf(spec, cipher, request.additionalAuthenticationData);
-    return rsaDecrypt(privateKey, spec.scheme, data);
-  }
+  if (spec.family === 'RSA') return rsaDecrypt(rsaDecryptionKey(key, cipher, request), spec.scheme, data);
   const secret = secretKeyOf(key, spec.family, cipher);
   const aad = aadOf(spec, cipher, request.additionalAuthenticationData);
   const ivLength = ivBytes(spec);

@@ -12,6 +12,7 @@
  *   for the deterministic variant.
  * - ML_DSA_M: the message is µ (64 bytes), signed and verified with noble's `externalMu`.
  * - pq-node-sign / pq-node-verify: pure SLH-DSA with a node KeyObject (signatures-pq-node.ts).
+ * - rsa-decrypt: the RSA decryption of the encrypt and unwrap operations (ciphers-rsa.ts).
  * - BLS: min-pk (48-byte G1 public keys, 96-byte compressed G2 signatures) with the proof-of-
  *   possession ciphersuite DST `BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_` (RFC 9380 hash to
  *   G2), the one Ethereum's consensus layer uses: signatures verify with eth2 tooling.
@@ -28,6 +29,7 @@ import { sha224, sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { sha3_224, sha3_256, sha3_384, sha3_512, shake128, shake256 } from '@noble/hashes/sha3.js';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import type { MlDsaAlgorithm, SlhDsaAlgorithm } from '../algorithms.js';
+import { type RsaScheme, rsaDecryptBlock } from '../ciphers/rsa-block-decryption.js';
 import { SLH_DSA } from '../mechanisms/slh-dsa-params.js';
 
 export const BLS_DST = 'BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_';
@@ -115,7 +117,9 @@ export type NobleTask =
   | { op: 'pq-node-sign'; key: KeyObject; message: Uint8Array; context: Uint8Array }
   | { op: 'pq-node-verify'; key: KeyObject; message: Uint8Array; context: Uint8Array; signature: Uint8Array }
   /** RSA private-key operation on a prepared block (PKCS#1 type 1 padding or none) */
-  | { op: 'rsa-private'; key: KeyObject; padding: 'pkcs1' | 'none'; data: Uint8Array };
+  | { op: 'rsa-private'; key: KeyObject; padding: 'pkcs1' | 'none'; data: Uint8Array }
+  /** RSA decryption of a modulus-length block (ciphers-rsa.ts) */
+  | { op: 'rsa-decrypt'; key: KeyObject; scheme: RsaScheme; data: Uint8Array };
 
 export type NobleResult = Uint8Array | boolean;
 
@@ -187,6 +191,8 @@ export function runNobleTask(task: NobleTask): NobleResult {
       return verifying(() =>
         nodeVerify(null, task.message, { key: task.key, context: task.context }, task.signature),
       );
+    case 'rsa-decrypt':
+      return new Uint8Array(rsaDecryptBlock(task.key, task.scheme, task.data));
     case 'rsa-private':
       return new Uint8Array(
         privateEncrypt(

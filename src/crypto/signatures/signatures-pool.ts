@@ -1,7 +1,8 @@
 /**
  * The signature pool: worker threads for signature work that would block the event loop for
- * milliseconds: ML-DSA sign/verify (1–9 ms), SLH-DSA (tens of ms to seconds), BLS (15–35 ms) and
- * the raw RSA private operation of the prehashed RSA forms (up to ~40 ms for RSA-8192).
+ * milliseconds: ML-DSA sign/verify (1–9 ms), SLH-DSA (tens of ms to seconds), BLS (15–35 ms), the raw
+ * RSA private operation of the prehashed RSA forms and RSA decryption (decrypt, unwrap; up to ~40 ms for
+ * RSA-8192: node:crypto has no asynchronous form of either).
  * The worker is signatures.worker.ts beside this file.
  */
 import { availableParallelism } from 'node:os';

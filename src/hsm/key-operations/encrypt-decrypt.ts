@@ -3,7 +3,7 @@ import { isSymmetric, normalizeAlgorithm } from '../../crypto/algorithms.js';
 import {
   type CipherAlgorithm,
   cipherAlgorithmOf,
-  decrypt,
+  decryptOffThread,
   type EncryptResult,
   encrypt,
 } from '../../crypto/ciphers/ciphers.js';
@@ -123,7 +123,7 @@ export class EncryptDecryptOperations {
     // before any approval is spent: an approved request (/v1/decrypt) runs through here too
     refuseRawRsaWithoutSign(key, cipherAlgorithmOf(input.cipherAlgorithm));
     await this.gate.spend(spend, { countUse: true });
-    const plaintext = decrypt(ready, {
+    const plaintext = await decryptOffThread(ready, {
       cipherAlgorithm: input.cipherAlgorithm,
       encryptedPayload,
       initializationVector: optionalBinary(input.initializationVector, 'decryptRequest.initializationVector'),

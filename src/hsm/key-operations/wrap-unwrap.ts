@@ -1,6 +1,6 @@
 import { normalizeAlgorithm } from '../../crypto/algorithms.js';
 import { splitKeyName } from '../../crypto/derivation/key-derivation.js';
-import { unwrapKey, wrapKey } from '../../crypto/wrapping/key-wrapping.js';
+import { unwrapKeyOffThread, wrapKey } from '../../crypto/wrapping/key-wrapping.js';
 import { TsbError } from '../../errors.js';
 import type { Partition } from '../../generated/prisma/client.js';
 import type { KeyAttributes } from '../../keystore/key-attributes.js';
@@ -72,7 +72,7 @@ export class WrapUnwrapOperations {
     );
     refuseDerivationFor(path, 'unwrapping');
     const algorithm = input.algorithm ? normalizeAlgorithm(input.algorithm) : null;
-    const material = unwrapKey(ready, input.wrapMethod, wrapped, { algorithm });
+    const material = await unwrapKeyOffThread(ready, input.wrapMethod, wrapped, { algorithm });
     // spent before the new key is stored: an approval stores at most one key
     await this.gate.spend(spend, { countUse: true });
     // counted once the new key is stored: a refused store (taken label, bad attributes) is no use

@@ -15,6 +15,7 @@ import {
 import { unparsedApproverValues } from '../../../src/ska/approver-values.js';
 import { POLICY_LIMITS } from '../../../src/ska/policy.schema.js';
 import { validatePolicy } from '../../../src/ska/policy-validate.js';
+import { countEventLoopTurns } from '../../helpers/event-loop-turns.js';
 import {
   b64,
   bitString,
@@ -58,24 +59,6 @@ const groupsOf = (approvals: unknown[]) =>
     ),
   );
 
-/** Counts event-loop turns until stopped: none pass while the loop is held. */
-function turnCounter(): { stop: () => number } {
-  let turns = 0;
-  let running = true;
-  const tick = () => {
-    if (!running) return;
-    turns++;
-    setImmediate(tick);
-  };
-  setImmediate(tick);
-  return {
-    stop: () => {
-      running = false;
-      return turns;
-    },
-  };
-}
-
 describe('parsing a big policy ahead of validation', () => {
   it('parses the new approvers in a worker while the event loop runs on, and validation finds them as node:crypto sees them', async () => {
     const ed25519 = Array.from({ length: 40 }, () => genSpki('ed25519'));
@@ -93,7 +76,7 @@ describe('parsing a big policy ahead of validation', () => {
     expect(unparsedApproverValues(policy)).toHaveLength(approvals.length);
 
     const before = approverKeyPoolStats();
-    const turns = turnCounter();
+    const turns = countEventLoopTurns();
     await parseApproverValuesAhead(policy);
     expect(turns.stop(), 'event-loop turns while the worker parsed').toBeGreaterThan(0);
     const after = approverKeyPoolStats();

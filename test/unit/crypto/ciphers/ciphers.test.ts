@@ -14,6 +14,7 @@ import {
   CIPHER_ALGORITHMS,
   type CipherAlgorithm,
   decrypt,
+  decryptOffThread,
   type EncryptionKey,
   encrypt,
 } from '../../../../src/crypto/ciphers/ciphers.js';
@@ -23,8 +24,10 @@ import {
   loadPrivate,
   type ReadyKey,
 } from '../../../../src/crypto/mechanisms/key-mechanisms.js';
+import { signaturePoolStats } from '../../../../src/crypto/signatures/signatures-pool.js';
+import { countEventLoopTurns } from '../../../helpers/event-loop-turns.js';
 import { opensslEnc, opensslPkeyutl } from '../../../helpers/openssl.js';
-import { tsbErrorOf } from '../helpers.js';
+import { tsbErrorOf, tsbErrorOfAsync } from '../helpers.js';
 
 const secretKey = (algorithm: SymmetricAlgorithm, bytes: Buffer): ReadyKey =>
   loadPrivate(importKey({ algorithm, secretKey: bytes }));
@@ -400,6 +403,47 @@ describe('RSA ciphers against openssl pkeyutl', () => {
 
     const theirs = await pkeyutl('encrypt', c.opts, none ? block : payload);
     expect(decrypt(rsa, { cipherAlgorithm: c.cipher, encryptedPayload: theirs })).toEqual(expected);
+    // as the HSM decrypts: the private operation in the signature pool's worker
+    expect(await decryptOffThread(rsa, { cipherAlgorithm: c.cipher, encryptedPayload: theirs })).toEqual(
+      expected,
+    );
+  });
+
+  it('decrypts in a worker thread while the event loop runs on, with the answers of the calling thread', async () => {
+    const oaep = encrypt(rsa, { cipherAlgorithm: 'RSA_PADDING_OAEP_WITH_SHA256', payload: PAYLOAD });
+    const pkcs = encrypt(rsa, { cipherAlgorithm: 'RSA_PADDING_PKCS', payload: PAYLOAD });
+    const before = signaturePoolStats();
+    const turns = countEventLoopTurns();
+    const plaintexts = await Promise.all(
+      Array.from({ length: 16 }, () =>
+        decryptOffThread(rsa, {
+          cipherAlgorithm: 'RSA_PADDING_OAEP_WITH_SHA256',
+          encryptedPayload: oaep.encryptedPayload,
+        }),
+      ),
+    );
+    expect(turns.stop(), 'event-loop turns while the worker decrypted').toBeGreaterThan(0);
+    expect(signaturePoolStats().worker - before.worker).toBe(16);
+    for (const plaintext of plaintexts) expect(plaintext).toEqual(PAYLOAD);
+
+    // a wrong OAEP padding fails alike; a wrong PKCS#1 v1.5 one decrypts to the same derived message
+    const wrongOaep = {
+      cipherAlgorithm: 'RSA_PADDING_OAEP_WITH_SHA1',
+      encryptedPayload: oaep.encryptedPayload,
+    };
+    const failure = await tsbErrorOfAsync(() => decryptOffThread(rsa, wrongOaep));
+    const inlineFailure = tsbErrorOf(() => decrypt(rsa, wrongOaep));
+    expect([failure.errorCode, failure.message]).toEqual([410, inlineFailure.message]);
+    const wrongPkcs = { cipherAlgorithm: 'RSA_PADDING_PKCS', encryptedPayload: oaep.encryptedPayload };
+    expect(await decryptOffThread(rsa, wrongPkcs)).toEqual(decrypt(rsa, wrongPkcs));
+    expect(
+      await decryptOffThread(rsa, {
+        cipherAlgorithm: 'RSA_PADDING_PKCS',
+        encryptedPayload: pkcs.encryptedPayload,
+      }),
+    ).toEqual(PAYLOAD);
+    const tooLong = { cipherAlgorithm: 'RSA', encryptedPayload: Buffer.alloc(257, 1) };
+    expect((await tsbErrorOfAsync(() => decryptOffThread(rsa, tooLong))).errorCode).toBe(612);
   });
 
   it('encrypts with an RSA public key alone', () => {

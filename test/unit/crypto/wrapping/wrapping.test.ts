@@ -13,11 +13,12 @@ import {
   aesKeyWrap,
   publicKeyInput,
   unwrapKey,
+  unwrapKeyOffThread,
   WRAP_METHODS,
   wrapKey,
 } from '../../../../src/crypto/wrapping/key-wrapping.js';
 import { opensslEnc, opensslPkeyutl } from '../../../helpers/openssl.js';
-import { tsbErrorOf } from '../helpers.js';
+import { tsbErrorOf, tsbErrorOfAsync } from '../helpers.js';
 
 const secret = (algorithm: SymmetricAlgorithm, bytes: Buffer): KeyMaterial =>
   importKey({ algorithm, secretKey: bytes });
@@ -209,16 +210,31 @@ describe('wrapKey / unwrapKey', () => {
       const theirs = await pkeyutl('encrypt', opts, target.secret!);
       const unwrapped = unwrapKey(ready(rsa), method, theirs, { algorithm: 'AES' });
       expect(unwrapped.secret).toEqual(target.secret);
+      // as the HSM unwraps: the private operation in the signature pool's worker
+      const pooled = await unwrapKeyOffThread(ready(rsa), method, theirs, { algorithm: 'AES' });
+      expect(pooled.secret).toEqual(target.secret);
+      expect(pooled.algorithm).toBe('AES');
       // the loaded key pair wraps too
       expect(unwrapKey(ready(rsa), method, wrapKey(ready(rsa), method, target), {}).secret).toEqual(
         target.secret,
       );
     });
 
-    it('RSA wraps secret keys only (607); bad padding is 410', () => {
+    it('RSA wraps secret keys only (607); bad padding is 410', async () => {
       expect(tsbErrorOf(() => wrapKey(ready(rsa), 'RSA_WRAP_OAEP', ecKey)).errorCode).toBe(607);
       const wrapped = wrapKey(ready(rsa), 'RSA_WRAP_PAD', secret('AES', randomBytes(16)));
-      expect(tsbErrorOf(() => unwrapKey(ready(rsa), 'RSA_WRAP_OAEP', wrapped, {})).errorCode).toBe(410);
+      const inline = tsbErrorOf(() => unwrapKey(ready(rsa), 'RSA_WRAP_OAEP', wrapped, {}));
+      expect(inline.errorCode).toBe(410);
+      const pooled = await tsbErrorOfAsync(() =>
+        unwrapKeyOffThread(ready(rsa), 'RSA_WRAP_OAEP', wrapped, {}),
+      );
+      expect([pooled.errorCode, pooled.message]).toEqual([410, inline.message]);
+      const notSecret = await tsbErrorOfAsync(() =>
+        unwrapKeyOffThread(ready(rsa), 'RSA_WRAP_OAEP', wrapped, {
+          algorithm: 'EC',
+        }),
+      );
+      expect(notSecret.errorCode).toBe(607);
       expect(
         tsbErrorOf(() =>
           wrapKey(
