@@ -1,6 +1,7 @@
 import { randomBytes, sign } from 'node:crypto';
 import { promisify } from 'node:util';
 import { type Clock, systemClock } from '../clock.js';
+import { shutdownDerivationPool } from '../crypto/derivation/derivation-pool.js';
 import { shutdownKeygenPool } from '../crypto/mechanisms/key-mechanisms.js';
 import { type RequestSecretPurpose, requestSecretBinding, seal, unseal } from '../crypto/seal.js';
 import { shutdownSignaturePool } from '../crypto/signatures/signatures-pool.js';
@@ -133,6 +134,7 @@ export class SoftHsm {
       shutdownLmsPool(),
       shutdownXmssPool(),
       shutdownApproverKeyPool(),
+      shutdownDerivationPool(),
     ]);
   }
 

@@ -3,6 +3,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { HDKey } from '@scure/bip32';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { derivationPoolStats } from '../../src/crypto/derivation/derivation-pool.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 import { opensslVerify } from '../helpers/signatures.js';
 
@@ -129,7 +130,10 @@ describe('BIP32 key derivation (secp256k1)', () => {
 
   it('an unhardened child key is the public BIP32 child @scure/bip32 derives from the parent', async () => {
     const parent = await publicNode('hd');
+    const derivations = derivationPoolStats().worker;
     const signature = await sign('hd/7', DET);
+    // derived in the derivation pool's worker, not on the event loop
+    expect(derivationPoolStats().worker).toBe(derivations + 1);
     expect(verifiesWith(parent.deriveChild(7), DATA, signature)).toBe(true);
     expect(verifiesWith(parent.deriveChild(8), DATA, signature)).toBe(false);
   });

@@ -6,10 +6,10 @@
  * a derived child, or a wrapping key.
  */
 import { isSymmetric, normalizeAlgorithm } from '../../crypto/algorithms.js';
+import { deriveOffThread } from '../../crypto/derivation/derivation-pool.js';
 import {
   type DerivationStep,
   type DerivedKey,
-  deriveFromMaterial,
   splitKeyName,
 } from '../../crypto/derivation/key-derivation.js';
 import {
@@ -114,7 +114,7 @@ export class KeyResolver {
     }
     const material = this.keys.materialOf(partition, key);
     try {
-      return { key, derived: deriveFromMaterial(material, Buffer.from(key.chainCode), path) };
+      return { key, derived: await deriveOffThread(material, Buffer.from(key.chainCode), path) };
     } finally {
       material.secret?.fill(0);
     }
