@@ -1,5 +1,6 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { TsbError } from '../errors.js';
+import { inThreadPoolTurn } from '../lib/thread-pool-turns.js';
 
 /**
  * Key passwords (TSB `char[]`): accepted as a JSON string or as an array of one-character strings.
@@ -35,16 +36,20 @@ function joinCharacters(characters: readonly string[], field: string): string {
   return characters.join('');
 }
 
+/** scrypt on libuv's threads, in its partition's turn (thread-pool-turns.ts): a wrong password is a run each time. */
 function deriveVerifier(password: string, salt: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(
-      password.normalize('NFC'),
-      salt,
-      SCRYPT.keyLength,
-      { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p },
-      (error, derived) => (error ? reject(error) : resolve(derived)),
-    );
-  });
+  return inThreadPoolTurn(
+    () =>
+      new Promise((resolve, reject) => {
+        scrypt(
+          password.normalize('NFC'),
+          salt,
+          SCRYPT.keyLength,
+          { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p },
+          (error, derived) => (error ? reject(error) : resolve(derived)),
+        );
+      }),
+  );
 }
 
 export async function hashPassword(password: string): Promise<string> {

@@ -10,6 +10,7 @@ import {
   generateKeyPair,
   type KeyObject,
 } from 'node:crypto';
+import { LIBUV_THREADS } from '../../lib/thread-pool-turns.js';
 import { TurnGate } from '../../lib/work-owner.js';
 import { algorithmOidOf, type CurveInfo, curveByNodeName } from '../algorithms.js';
 import { children, decode, readOctetString } from '../der.js';
@@ -53,7 +54,7 @@ type Callback = (error: Error | null, publicKey: KeyObject, privateKey: KeyObjec
  * at most run such searches; further ones wait here, served in turn per partition (work-owner.ts), so that a
  * caller asking for many cannot stall every tenant's password checks and key generations behind them.
  */
-export const PRIME_SEARCH_THREADS = Math.max(1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 2);
+export const PRIME_SEARCH_THREADS = Math.max(1, LIBUV_THREADS - 2);
 const primeSearches = new TurnGate(PRIME_SEARCH_THREADS);
 
 /** node's async key pair generation (runs on the libuv thread pool), as KeyObjects. */

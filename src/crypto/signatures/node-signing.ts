@@ -3,18 +3,23 @@
  * signatures, which sign-placement.ts places on the calling thread or in the signing lane (signing-lane.ts).
  */
 import { type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+import { inThreadPoolTurn } from '../../lib/thread-pool-turns.js';
 import { signedOnCallingThread, signOnCallingThread } from './sign-placement.js';
 import type { SignatureAlgorithm } from './signature-algorithms.js';
 import { type LaneVerifyKey, signInLane, verifyInLane } from './signing-lane.js';
 
+/** A signature on libuv's threads, in its partition's turn (thread-pool-turns.ts). */
 export const nodeSignAsync = (
   hash: string | null,
   data: Buffer,
   key: Parameters<typeof nodeSign>[2],
 ): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    nodeSign(hash, data, key, (error, signature) => (error ? reject(error) : resolve(signature)));
-  });
+  inThreadPoolTurn(
+    () =>
+      new Promise((resolve, reject) => {
+        nodeSign(hash, data, key, (error, signature) => (error ? reject(error) : resolve(signature)));
+      }),
+  );
 
 /**
  * Cheap node:crypto work (tens of microseconds) where sign-placement.ts puts it: `here` on the calling thread
@@ -42,19 +47,23 @@ export const nodeSignCheap = (hash: string | null, data: Buffer, key: KeyObject)
     () => nodeSign(hash, data, key),
   );
 
+/** A verification on libuv's threads, in its partition's turn; false for input node:crypto refuses. */
 export const nodeVerifyAsync = (
   hash: string | null,
   data: Uint8Array,
   key: Parameters<typeof nodeVerify>[2],
   signature: Uint8Array,
 ): Promise<boolean> =>
-  new Promise((resolve) => {
-    try {
-      nodeVerify(hash, data, key, signature, (error, valid) => resolve(!error && valid));
-    } catch {
-      resolve(false);
-    }
-  });
+  inThreadPoolTurn(
+    () =>
+      new Promise((resolve) => {
+        try {
+          nodeVerify(hash, data, key, signature, (error, valid) => resolve(!error && valid));
+        } catch {
+          resolve(false);
+        }
+      }),
+  );
 
 /**
  * A verification of tens of microseconds (an approver's ECDSA, EdDSA or RSA signature): on the calling
