@@ -114,6 +114,9 @@ type Env = Record<string, string | undefined>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** The widest approval freshness window a process may be given (the spent-approval records outlive it). */
+export const APPROVAL_WINDOW_LIMITS = { pastSeconds: 86_400, futureSeconds: 3_600 } as const;
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const problems: string[] = [];
   const text = (name: string, fallback: string): string => {
@@ -234,8 +237,18 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       queuePrefix: text('TSB_QUEUE_PREFIX', 'opentsb'),
       sweepIntervalMs: integer('TSB_WORKFLOW_SWEEP_MS', 5_000, 100, 3_600_000),
       approvalWindow: {
-        pastSeconds: integer('TSB_APPROVAL_TIMESTAMP_PAST_SECONDS', 600, 0, 86_400),
-        futureSeconds: integer('TSB_APPROVAL_TIMESTAMP_FUTURE_SECONDS', 0, 0, 3_600),
+        pastSeconds: integer(
+          'TSB_APPROVAL_TIMESTAMP_PAST_SECONDS',
+          600,
+          0,
+          APPROVAL_WINDOW_LIMITS.pastSeconds,
+        ),
+        futureSeconds: integer(
+          'TSB_APPROVAL_TIMESTAMP_FUTURE_SECONDS',
+          0,
+          0,
+          APPROVAL_WINDOW_LIMITS.futureSeconds,
+        ),
       },
       timestampSignerCertificateFiles: (optional('TSB_TIMESTAMP_SIGNER_CERT_FILES') ?? '')
         .split(',')

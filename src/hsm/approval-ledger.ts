@@ -5,6 +5,7 @@
  * approval, in one process or in two, cannot both commit: the second finds the row and is refused with
  * nothing changed.
  */
+import { APPROVAL_WINDOW_LIMITS } from '../config.js';
 import { TsbError } from '../errors.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
@@ -19,10 +20,11 @@ export type LedgerTransaction = Prisma.TransactionClient;
 
 /**
  * How long a spent approval is remembered: longer than the widest approval freshness window a process may be
- * given (86,400 s in the past and 3,600 s in the future, config.ts), so the gate refuses its challenge as too old
- * before its record goes, with most of a day to spare for a process clock behind the database's.
+ * given, so the gate refuses its challenge as too old before its record goes, with a day to spare for a process
+ * clock behind the database's.
  */
-export const SPENT_APPROVAL_RETENTION_SECONDS = 2 * 86_400;
+export const SPENT_APPROVAL_RETENTION_SECONDS =
+  APPROVAL_WINDOW_LIMITS.pastSeconds + APPROVAL_WINDOW_LIMITS.futureSeconds + 86_400;
 
 export class ApprovalLedger {
   constructor(private readonly prisma: PrismaClient) {}

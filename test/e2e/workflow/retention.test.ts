@@ -1,12 +1,13 @@
 /**
  * What ages out (src/features/approvals/retention.ts): ended SKA requests TSB_REQUEST_RETENTION_DAYS after their
- * last change, with their tasks, and the records of spent pre-signed approvals two days after they were spent.
+ * last change, with their tasks, and the records of spent pre-signed approvals once no approval window reaches them.
  * Open requests stay however old; a spent approval stays refused after its record has gone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REQUEST_STATUSES } from '../../../src/features/approvals/request-status.js';
 import { RequestsRepository } from '../../../src/features/approvals/requests.repository.js';
 import { RETENTION_BATCH, Retention } from '../../../src/features/approvals/retention.js';
+import { SPENT_APPROVAL_RETENTION_SECONDS } from '../../../src/hsm/approval-ledger.js';
 import { parametersDigest } from '../../../src/ska/operation-parameters.js';
 import type { TestContext } from '../../helpers/app.js';
 import { createApprover, presignedApproval, rule } from '../../helpers/approvers.js';
@@ -87,7 +88,7 @@ describe('ended requests and spent approvals age out', () => {
     expect(plan.map((row) => row['QUERY PLAN']).join('\n')).toContain('SkaRequest_ended_updatedAt_idx');
   });
 
-  it('forgets spent approvals two days after they were spent, a batch at a time', async () => {
+  it('forgets spent approvals once no approval window reaches them, a batch at a time', async () => {
     const { json } = (await keyAttributes(ctx, P, 'guarded')).json();
     const spent = (daysAgo: number, count: number) =>
       ctx.prisma.$executeRaw`
@@ -142,10 +143,11 @@ describe('a spent pre-signed approval whose record has gone', () => {
     expect((await sign()).statusCode).toBe(200);
     expectTsbError(await sign(), 403, 401);
 
-    // two days and a second on, for the service and for the record
-    clock.advance(2 * 86_400 + 1);
+    // the record's retention and a second on, for the service and for the record
+    const later = SPENT_APPROVAL_RETENTION_SECONDS + 1;
+    clock.advance(later);
     await ctx.prisma
-      .$executeRaw`UPDATE "ConsumedApproval" SET "consumedAt" = "consumedAt" - make_interval(secs => ${2 * 86_400 + 1})`;
+      .$executeRaw`UPDATE "ConsumedApproval" SET "consumedAt" = "consumedAt" - make_interval(secs => ${later})`;
     const repository = new RequestsRepository(ctx.prisma);
     expect(await new Retention(repository, ctx.hsm, 90, silent).run()).toEqual({ requests: 0, approvals: 1 });
     expectTsbError(await sign(), 401, 404);
