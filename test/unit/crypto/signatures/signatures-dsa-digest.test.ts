@@ -14,7 +14,10 @@ import type { ReadyPublicKey } from '../../../../src/crypto/mechanisms/public-ke
 import { dsaPrivateKey, nonceExponent } from '../../../../src/crypto/signatures/dsa-digest.js';
 import { readDerSignature, toBytes } from '../../../../src/crypto/signatures/signature-encoding.js';
 import { sign, verify } from '../../../../src/crypto/signatures/signatures.js';
-import { shutdownSignaturePool } from '../../../../src/crypto/signatures/signatures-pool.js';
+import {
+  shutdownSignaturePool,
+  signaturePoolStats,
+} from '../../../../src/crypto/signatures/signatures-pool.js';
 import { openssl, withScratch } from '../../../helpers/openssl.js';
 
 afterAll(() => shutdownSignaturePool());
@@ -133,12 +136,15 @@ describe.each(KEYS)('NONE_WITH_DSA with %s', (name, n) => {
     const key = await fixture(name, n);
     const digests = digestsFor(n);
     const theirs = await pkeyutlSigns(key, digests);
+    const before = signaturePoolStats().worker;
     for (const [index, digest] of digests.entries()) {
       expect(await verifyDigest(key, digest, theirs[index]!), `digest of ${digest.length} bytes`).toBe(true);
       const changed = Buffer.from(digest);
       changed[0]! ^= 0x80;
       expect(await verifyDigest(key, changed, theirs[index]!)).toBe(false);
     }
+    // verified in the signature pool's worker: BigInt exponentiations, milliseconds each, off the event loop
+    expect(signaturePoolStats().worker - before).toBe(2 * digests.length);
   });
 });
 
