@@ -8,18 +8,25 @@ import { signedOnCallingThread, signOnCallingThread } from './sign-placement.js'
 import type { SignatureAlgorithm } from './signature-algorithms.js';
 import { type LaneVerifyKey, signInLane, verifyInLane } from './signing-lane.js';
 
-/** A signature on libuv's threads, in its partition's turn (thread-pool-turns.ts). */
 export const nodeSignAsync = (
   hash: string | null,
   data: Buffer,
   key: Parameters<typeof nodeSign>[2],
 ): Promise<Buffer> =>
-  inThreadPoolTurn(
-    () =>
-      new Promise((resolve, reject) => {
-        nodeSign(hash, data, key, (error, signature) => (error ? reject(error) : resolve(signature)));
-      }),
-  );
+  new Promise((resolve, reject) => {
+    nodeSign(hash, data, key, (error, signature) => (error ? reject(error) : resolve(signature)));
+  });
+
+/**
+ * `nodeSignAsync` for signatures of milliseconds or more (RSA from 3,072 bits: 34 ms for RSA-8192 here; DSA),
+ * handed to libuv in their partition's turn (thread-pool-turns.ts). Cheaper ones (ML-DSA, P-384, RSA-2048, about
+ * a millisecond) go straight to libuv: held back, they left its threads idle while the event loop was busy.
+ */
+export const nodeSignInTurn = (
+  hash: string | null,
+  data: Buffer,
+  key: Parameters<typeof nodeSign>[2],
+): Promise<Buffer> => inThreadPoolTurn(() => nodeSignAsync(hash, data, key));
 
 /**
  * Cheap node:crypto work (tens of microseconds) where sign-placement.ts puts it: `here` on the calling thread
@@ -47,23 +54,19 @@ export const nodeSignCheap = (hash: string | null, data: Buffer, key: KeyObject)
     () => nodeSign(hash, data, key),
   );
 
-/** A verification on libuv's threads, in its partition's turn; false for input node:crypto refuses. */
 export const nodeVerifyAsync = (
   hash: string | null,
   data: Uint8Array,
   key: Parameters<typeof nodeVerify>[2],
   signature: Uint8Array,
 ): Promise<boolean> =>
-  inThreadPoolTurn(
-    () =>
-      new Promise((resolve) => {
-        try {
-          nodeVerify(hash, data, key, signature, (error, valid) => resolve(!error && valid));
-        } catch {
-          resolve(false);
-        }
-      }),
-  );
+  new Promise((resolve) => {
+    try {
+      nodeVerify(hash, data, key, signature, (error, valid) => resolve(!error && valid));
+    } catch {
+      resolve(false);
+    }
+  });
 
 /**
  * A verification of tens of microseconds (an approver's ECDSA, EdDSA or RSA signature): on the calling

@@ -2,7 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { ReadyKey } from '../mechanisms/key-material.js';
 import { dsaPrivateKey, dsaPublicKey, dsaSignDigest } from './dsa-digest.js';
-import { nodeHashName, nodeSignAsync, nodeVerifyAsync } from './node-signing.js';
+import { nodeHashName, nodeSignInTurn, nodeVerifyAsync } from './node-signing.js';
 import { encodeRs, type RS, readRawSignature, readRs, writeRawSignature } from './signature-encoding.js';
 import type { Prepared } from './signature-request.js';
 import { runInWorker } from './signatures-pool.js';
@@ -18,7 +18,7 @@ export async function signDsa(
   if (algorithm.prehashed) {
     rs = dsaSignDigest(dsaPrivateKey(key.key), payload);
   } else {
-    const raw = await nodeSignAsync(nodeHashName(algorithm.hash), payload, {
+    const raw = await nodeSignInTurn(nodeHashName(algorithm.hash), payload, {
       key: key.key,
       dsaEncoding: 'ieee-p1363',
     });
