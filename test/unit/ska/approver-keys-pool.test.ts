@@ -10,6 +10,7 @@ import {
   approverKeyPoolStats,
   OFF_THREAD_MIN_VALUES,
   parseApproverValuesAhead,
+  shutdownApproverKeyPool,
   VALUES_PER_TASK,
 } from '../../../src/ska/approver-keys-pool.js';
 import { unparsedApproverValues } from '../../../src/ska/approver-values.js';
@@ -151,5 +152,15 @@ describe('parsing a big policy ahead of validation', () => {
     const before = approverKeyPoolStats();
     await parseApproverValuesAhead(policyWith(groupsOf(repeated)));
     expect(approverKeyPoolStats().worker - before.worker).toBe(1);
+  });
+
+  it('a pool shut down meanwhile leaves the parsing to validation, which still succeeds', async () => {
+    const keys = Array.from({ length: 2 * VALUES_PER_TASK }, () => genSpki('ed25519'));
+    const policy = policyWith(groupsOf(keys.map((spki) => pk(spki))));
+    const ahead = parseApproverValuesAhead(policy);
+    await shutdownApproverKeyPool();
+    await expect(ahead).resolves.toBeUndefined();
+    const parsed = validatePolicy(policy, { now }).ruleUse!.tokens[0]!.groups.flatMap((g) => g.approvals);
+    expect(parsed.map((a) => a.fingerprint)).toEqual(keys.map(sha256));
   });
 });
