@@ -33,11 +33,11 @@ export function unparsedApproverValues(policy: unknown): ApproverValue[] {
     if (type !== 'public_key' && type !== 'certificate') continue;
     if (typeof value !== 'string' || value.length > POLICY_LIMITS.valueMaxLength) continue;
     const der = decodeBase64Strict(value);
-    if (!der || isApproverValueParsed(type, der)) continue;
+    if (!der) continue;
     const id = `${type}:${der.toString('base64')}`;
     if (seen.has(id)) continue;
     seen.add(id);
-    values.push({ type, der });
+    if (!isApproverValueParsed(type, der)) values.push({ type, der });
   }
   return values;
 }
