@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approverKeyPoolStats, VALUES_PER_TASK } from '../../../src/ska/approver-keys-pool.js';
 import type { TestContext } from '../../helpers/app.js';
 import { createApprover, rule, type TestApprover } from '../../helpers/approvers.js';
-import { asyncRequest, createSkaKey, policyOf, workflowContext } from './fixtures.js';
+import {
+  asyncRequest,
+  createSkaKey,
+  expectTsbError,
+  P256,
+  policyOf,
+  SIGN_ONLY,
+  workflowContext,
+} from './fixtures.js';
 
 const P = 'big-policy';
 const CROWD = 96;
@@ -90,5 +98,26 @@ describe('a policy of many new approvers', () => {
     const request = await ctx.prisma.skaRequest.findUniqueOrThrow({ where: { id } });
     const body = request.body as { policy: { ruleUse: never } };
     expect(valuesOf(body.policy.ruleUse)).toEqual(approvers.map((a) => a.publicKey));
+  });
+
+  it('a caller without keyManagement, or without credentials, makes the pool parse nothing', async () => {
+    await createSkaKey(ctx, P, 'guarded', { ruleModify: rule([{ quorum: 1, approvers: [admin] }]) });
+    const approvers = crowd();
+    const policy = policyOf({ ruleUse: crowdRule(approvers) });
+    const tasks = await workerTasksOf(async () => {
+      const asOperator = await ctx.call(P, ['keyOperation'], {
+        method: 'POST',
+        url: '/v1/modify',
+        body: { modifyRequest: { modifyKeyName: 'guarded', policy } },
+      });
+      expectTsbError(asOperator, 403, 400);
+      const anonymous = await ctx.app.inject({
+        method: 'POST',
+        url: '/v1/key',
+        payload: { label: 'anonymous', algorithm: 'EC', curveOid: P256, attributes: SIGN_ONLY, policy },
+      });
+      expect(anonymous.statusCode, anonymous.body).toBe(401);
+    });
+    expect(tasks).toBe(0);
   });
 });

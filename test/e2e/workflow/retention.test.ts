@@ -10,12 +10,14 @@ import { RETENTION_BATCH, Retention } from '../../../src/features/approvals/rete
 import { SPENT_APPROVAL_RETENTION_SECONDS } from '../../../src/hsm/approval-ledger.js';
 import { parametersDigest } from '../../../src/ska/operation-parameters.js';
 import type { TestContext } from '../../helpers/app.js';
-import { createApprover, presignedApproval, rule } from '../../helpers/approvers.js';
+import { createApprover, presignedApproval, rule, taskOf } from '../../helpers/approvers.js';
 import {
+  approvalBody,
   b64,
   createSkaKey,
   expectTsbError,
   keyAttributes,
+  postApproval,
   sha256,
   signRequest,
   wholeSecondClock,
@@ -100,6 +102,35 @@ describe('ended requests and spent approvals age out', () => {
     await spent(1, 7);
     expect(await retention(90).run()).toEqual({ requests: 0, approvals: 2 * RETENTION_BATCH + 5 });
     expect(await ctx.prisma.consumedApproval.count()).toBe(7);
+  });
+
+  it('two workers deleting at once delete each request once, and nothing else', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 24; i++) {
+      const id = await signRequest(ctx, P, 'guarded', `raced ${i}`);
+      await age(id, i % 2 === 0 ? 'EXECUTED' : 'REJECTED', 91);
+      ids.push(id);
+    }
+    const kept = await signRequest(ctx, P, 'guarded', 'open, however old');
+    await age(kept, 'PENDING', 400);
+    const passes = await Promise.all([retention(90).run(), retention(90).run(), retention(90).run()]);
+    expect(passes.reduce((sum, pass) => sum + pass!.requests, 0)).toBe(ids.length);
+    expect(await ctx.prisma.skaRequest.count({ where: { id: { in: ids } } })).toBe(0);
+    expect(await ctx.prisma.approvalTask.count({ where: { requestId: { in: ids } } })).toBe(0);
+    expect((await statusOf(kept)).json().status).toBe('PENDING');
+  });
+
+  it('an approval of a request that aged out is refused and brings nothing back', async () => {
+    const id = await signRequest(ctx, P, 'guarded', 'approved too late');
+    const task = await taskOf(ctx, P, approver, id);
+    const cancelled = await ctx.call(P, ['keyOperation'], { method: 'DELETE', url: `/v1/request/${id}` });
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    await age(id, 'CANCELLED', 91);
+    expect((await retention(90).run())!.requests).toBe(1);
+
+    expectTsbError(await postApproval(ctx, P, approvalBody(approver, task)), 404, 652);
+    expectTsbError(await statusOf(id), 404, 651);
+    expect(await tasksOf(id)).toBe(0);
   });
 
   it('the worker deletes them after its sweep', async () => {

@@ -163,4 +163,24 @@ describe('parsing a big policy ahead of validation', () => {
     const parsed = validatePolicy(policy, { now }).ruleUse!.tokens[0]!.groups.flatMap((g) => g.approvals);
     expect(parsed.map((a) => a.fingerprint)).toEqual(keys.map(sha256));
   });
+
+  it('a value parsed ahead as one type does not pass as the other: a certificate named as a public key, a key as a certificate', async () => {
+    const keys = Array.from({ length: OFF_THREAD_MIN_VALUES }, () => genSpki('ed25519'));
+    const certificate = makeCertificate(genSpki('ec', { namedCurve: 'P-256' }));
+    // both parse ahead as what they are: the key as a key, the certificate as a certificate
+    const honest = policyWith([group([...keys.map((spki) => pk(spki)), cert(certificate)])]);
+    await parseApproverValuesAhead(honest);
+    expect(unparsedApproverValues(honest)).toEqual([]);
+    validatePolicy(honest, { now });
+
+    const keyAsCertificate = policyWith([group([...keys.slice(1).map((spki) => pk(spki)), cert(keys[0]!)])]);
+    await parseApproverValuesAhead(keyAsCertificate);
+    const asCertificate = errorOf(() => validatePolicy(keyAsCertificate, { now }));
+    expect([asCertificate.kind, asCertificate.errorCode]).toEqual(['PARSING_CERTIFICATE', 409]);
+
+    const certificateAsKey = policyWith([group([...keys.map((spki) => pk(spki)), pk(certificate)])]);
+    await parseApproverValuesAhead(certificateAsKey);
+    const asKey = errorOf(() => validatePolicy(certificateAsKey, { now }));
+    expect([asKey.kind, asKey.errorCode]).toEqual(['PARSING_KEY', 407]);
+  });
 });
