@@ -28,5 +28,9 @@ export const toBase64 = (bytes: Uint8Array | null | undefined): string | null =>
 /** A copy on a plain ArrayBuffer, as Prisma's Bytes fields require. */
 export const toBytes = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(bytes);
 
+/** The same bytes as a Buffer, without a copy (a Uint8Array that structured cloning or a worker handed over). */
+export const bufferView = (bytes: Uint8Array): Buffer =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
 /** A UUID in its canonical text form (any case). */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

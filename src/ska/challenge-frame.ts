@@ -2,7 +2,9 @@
  * The TLV frame of challenges (shared with the TSB format): `u32le length`, then `u16le tag, u16le
  * length, value` items zero-padded to 4 bytes.
  */
+
 import { TsbError } from '../errors.js';
+import { bufferView } from '../lib/encoding.js';
 
 export interface TlvItem {
   tag: number;
@@ -41,7 +43,7 @@ export function encodeTlvFrame(items: readonly TlvItem[]): Buffer {
  * also reads the TSB's own challenges.
  */
 export function readTlvFrame(bytes: Uint8Array, what = 'TLV frame'): TlvItem[] {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const buf = bufferView(bytes);
   if (buf.length < 4)
     throw invalid(`${what}: truncated, ${buf.length} bytes is shorter than the length field`);
   const declared = buf.readUInt32LE(0);

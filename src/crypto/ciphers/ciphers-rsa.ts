@@ -8,8 +8,10 @@
  * - OAEP (RFC 8017 §7.1) with MGF1 over the same hash as the label hash, empty label.
  * - no padding: the plaintext is a big-endian integer, left-padded with zeros to the modulus length.
  */
+
 import { constants, type KeyObject, publicEncrypt } from 'node:crypto';
 import { TsbError } from '../../errors.js';
+import { bufferView } from '../../lib/encoding.js';
 import { runInWorker } from '../signatures/signatures-pool.js';
 import { type RsaScheme, rsaDecryptBlock } from './rsa-block-decryption.js';
 
@@ -124,5 +126,5 @@ export async function rsaDecryptOffThread(
   } catch {
     throw decryptFailed();
   }
-  return Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
+  return bufferView(plaintext);
 }

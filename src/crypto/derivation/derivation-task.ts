@@ -1,5 +1,7 @@
 /** A derivation as a task for the derivation pool (derivation-pool.ts), run in its worker or inline. */
+
 import { TsbError, type TsbErrorName } from '../../errors.js';
+import { bufferView } from '../../lib/encoding.js';
 import type { KeyMaterial } from '../mechanisms/key-material.js';
 import { type DerivationStep, type DerivedKey, deriveFromMaterial } from './key-derivation.js';
 
@@ -13,8 +15,7 @@ export type DerivationOutcome =
   | { derived: DerivedKey }
   | { refused: { kind: TsbErrorName; message: string } };
 
-const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-const optionalBuffer = (bytes: Uint8Array | null) => (bytes ? asBuffer(bytes) : null);
+const optionalBuffer = (bytes: Uint8Array | null) => (bytes ? bufferView(bytes) : null);
 
 /** What structured cloning made Uint8Arrays are Buffers again. */
 function reviveMaterial(material: KeyMaterial): KeyMaterial {
@@ -22,7 +23,7 @@ function reviveMaterial(material: KeyMaterial): KeyMaterial {
     ...material,
     publicKey: optionalBuffer(material.publicKey),
     secret: optionalBuffer(material.secret),
-    ...(material.certificate ? { certificate: asBuffer(material.certificate) } : {}),
+    ...(material.certificate ? { certificate: bufferView(material.certificate) } : {}),
   };
 }
 
@@ -35,11 +36,11 @@ export function reviveOutcome(outcome: DerivationOutcome): DerivationOutcome {
       material: reviveMaterial(material),
       extended: {
         ...extended,
-        privateKey: asBuffer(extended.privateKey),
-        publicKey: asBuffer(extended.publicKey),
-        chainCode: asBuffer(extended.chainCode),
+        privateKey: bufferView(extended.privateKey),
+        publicKey: bufferView(extended.publicKey),
+        chainCode: bufferView(extended.chainCode),
       },
-      chainCode: asBuffer(chainCode),
+      chainCode: bufferView(chainCode),
     },
   };
 }
@@ -48,7 +49,7 @@ export function reviveOutcome(outcome: DerivationOutcome): DerivationOutcome {
 export function runDerivationTask(task: DerivationTask): DerivationOutcome {
   const material = reviveMaterial(task.material);
   try {
-    return { derived: deriveFromMaterial(material, asBuffer(task.chainCode), task.path) };
+    return { derived: deriveFromMaterial(material, bufferView(task.chainCode), task.path) };
   } catch (error) {
     if (error instanceof TsbError) return { refused: { kind: error.kind, message: error.message } };
     throw error;

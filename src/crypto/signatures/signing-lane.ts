@@ -10,8 +10,10 @@
  * batch (node:crypto shares them with the worker thread; no key material is copied into JavaScript), so a
  * worker keeps no key after its batch.
  */
+
 import { type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { bufferView } from '../../lib/encoding.js';
 import { WorkerPool, workerModuleUrl } from '../../lib/worker-pool.js';
 
 /** A public key as node:crypto's verify takes it: a key object, or one with options (padding, dsaEncoding). */
@@ -95,8 +97,7 @@ function sendBatch(): void {
       for (const [i, outcome] of outcomes.entries()) {
         const job = batch[i]!;
         if (typeof outcome === 'boolean') job.resolve(outcome);
-        else if (outcome instanceof Uint8Array)
-          job.resolve(Buffer.from(outcome.buffer, outcome.byteOffset, outcome.byteLength));
+        else if (outcome instanceof Uint8Array) job.resolve(bufferView(outcome));
         else job.reject(new Error(outcome.error));
       }
     },

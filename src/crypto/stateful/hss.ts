@@ -10,6 +10,7 @@
  *   The tree below top-tree leaf q has SEED' = H(I ‖ u32(q) ‖ u16(0xfffe) ‖ u8(0xff) ‖ SEED) and
  *   I' = the first 16 bytes of H(I ‖ u32(q) ‖ u16(0xffff) ‖ u8(0xff) ‖ SEED).
  */
+import { bufferView } from '../../lib/encoding.js';
 import { PRG_CHILD_I, PRG_CHILD_SEED, prg } from './lm-ots.js';
 import {
   type HssParameterSet,
@@ -62,7 +63,7 @@ export function encodePrivateKey(key: HssPrivateKey): Uint8Array {
 }
 
 export function decodePrivateKey(bytes: Uint8Array): HssPrivateKey {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const buffer = bufferView(bytes);
   if (buffer.length < 5 || buffer[0] !== VERSION) throw new Error('not an HSS private key');
   const count = buffer.readUInt32BE(1);
   if (count < 1 || count > 8 || buffer.length < 5 + count * 8 + 16 + N)
@@ -179,7 +180,7 @@ interface ParsedSignature {
 
 function parseSignature(signature: Uint8Array): ParsedSignature | null {
   if (signature.length < 4) return null;
-  const buffer = Buffer.from(signature.buffer, signature.byteOffset, signature.length);
+  const buffer = bufferView(signature);
   const nspk = buffer.readUInt32BE(0);
   if (nspk > 7) return null;
   const levels: ParsedSignature['levels'] = [];
