@@ -7,6 +7,7 @@
  * them parsed. Values that fail are left to validation, which reports them with their place in the policy.
  */
 import { availableParallelism } from 'node:os';
+import { bufferView } from '../lib/encoding.js';
 import { WorkerPool, workerModuleUrl } from '../lib/worker-pool.js';
 import { rememberApproverValue } from './approver-key.js';
 import {
@@ -28,7 +29,7 @@ const pool = new WorkerPool<readonly ApproverValue[], ParsedApproverValue[]>({
   fair: true,
   inline: parseApproverValues,
   // structured cloning turns the Buffers into Uint8Arrays
-  revive: (results) => results.map((parsed) => parsed && { ...parsed, spki: Buffer.from(parsed.spki) }),
+  revive: (results) => results.map((parsed) => parsed && { ...parsed, spki: bufferView(parsed.spki) }),
 });
 
 /** Parses the new approver values of a raw policy off the event loop (see above); validate the policy after it. */
