@@ -100,6 +100,8 @@ export interface Config {
     verifyBodyLimitBytes: number;
     /** refused unauthenticated requests are logged as one summary entry per address, reason and window */
     refusalSummary: { windowSeconds: number; maxAddresses: number };
+    /** entries are pruned (behind a signed statement) this many days after their checkpoint; 0 = kept for ever */
+    retentionDays: number;
   };
 }
 
@@ -283,6 +285,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
         windowSeconds: integer('TSB_AUDIT_REFUSAL_WINDOW_SECONDS', 10, 1, 3_600),
         maxAddresses: integer('TSB_AUDIT_REFUSAL_MAX_ADDRESSES', 100, 1, 100_000),
       },
+      retentionDays: integer('TSB_AUDIT_RETENTION_DAYS', 0, 0, 36_500),
     },
   };
 

@@ -6,7 +6,7 @@
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { Workflow } from './features/approvals/workflow.js';
-import { type Audit, createAudit } from './features/audit/audit-system.js';
+import { type Audit, createAudit, createAuditRetention } from './features/audit/audit-system.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { SoftHsm } from './hsm/soft-hsm.js';
 import { RateLimiter } from './http/rate-limiter.js';
@@ -40,7 +40,8 @@ interface ServiceDependencies {
 
 /** The SKA workflow: request and approval services, engine and queue (its worker loop starts on demand). */
 export function buildWorkflow({ config, prisma, hsm, log }: ServiceDependencies): Workflow {
-  return new Workflow({ prisma, hsm, config, log });
+  const auditRetention = createAuditRetention({ prisma, hsm, config, log });
+  return new Workflow({ prisma, hsm, config, log, auditRetention });
 }
 
 /** What the HTTP API serves with besides the HSM; `close` ends what was built here, last built first. */

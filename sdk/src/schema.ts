@@ -3385,6 +3385,8 @@ export interface components {
             checkpoints: number;
             /** @description the highest sequence a valid checkpoint signature vouches for (0: none) */
             coveredThrough: number;
+            /** @description the first entry of a log whose older entries the retention deleted behind a valid prune statement; 1 otherwise */
+            startsAt: number;
             /** @description which key checked the signatures: here always the partition’s own attestation key ("given") */
             keySource: "given" | "header" | "none";
             notes: string[];

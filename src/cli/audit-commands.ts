@@ -32,7 +32,8 @@ function openForWriting(file: string): number {
 function printReport(io: CliIo, report: AuditVerification): void {
   io.stdout(
     `chain: ${report.chain ?? '-'}\nentries: ${report.entries}\ncheckpoints: ${report.checkpoints}\n` +
-      `covered through: ${report.coveredThrough}\n`,
+      `covered through: ${report.coveredThrough}\n` +
+      (report.startsAt > 1 ? `starts at: ${report.startsAt} (the entries before were pruned)\n` : ''),
   );
   for (const note of report.notes) io.stdout(`note: ${note}\n`);
   const shown = report.problems.slice(0, 20);

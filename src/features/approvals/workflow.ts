@@ -17,7 +17,7 @@ import { WorkflowQueue } from './queue.js';
 import { RequestEndings } from './request-endings.js';
 import { RequestsRepository } from './requests.repository.js';
 import { RequestsService } from './requests.service.js';
-import { Retention } from './retention.js';
+import { type AuditPruning, Retention } from './retention.js';
 import { SignedTimestamps } from './signed-timestamps.js';
 
 export interface WorkflowDependencies {
@@ -25,6 +25,8 @@ export interface WorkflowDependencies {
   hsm: SoftHsm;
   config: Pick<Config, 'redisUrl' | 'workflow'>;
   log: Logger;
+  /** the audit log's retention, run with the workflow's (null or absent: the log is kept for ever) */
+  auditRetention?: AuditPruning | null;
 }
 
 const WORKER_CONCURRENCY = 16;
@@ -75,7 +77,13 @@ export class Workflow {
       this.signedTimestamps,
     );
     this.notifier = new WebhookNotifier(prisma, hsm);
-    this.retention = new Retention(repository, hsm, config.workflow.requestRetentionDays, log);
+    this.retention = new Retention(
+      repository,
+      hsm,
+      config.workflow.requestRetentionDays,
+      log,
+      deps.auditRetention ?? null,
+    );
     hsm.keys.onChange((change) => this.engine.cancelForKey(change, CANCEL_REASON[change.kind]));
   }
 

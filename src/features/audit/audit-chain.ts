@@ -20,6 +20,8 @@ export const SUMMARY_DOMAIN = 'opentsb-audit-summary/1';
 export const CHECKPOINT_DOMAIN = 'opentsb-audit-checkpoint/1';
 /** checkpoints of version 2: also the period they were signed under and the checkpoint before them */
 export const LINKED_CHECKPOINT_DOMAIN = 'opentsb-audit-checkpoint/2';
+/** the statement that a chain's entries before one of its checkpointed entries were deleted by retention */
+export const PRUNE_DOMAIN = 'opentsb-audit-prune/1';
 
 /** What one request leaves in the log, before it has a place in its chain. */
 export interface AuditRecord {
@@ -190,4 +192,31 @@ export function checkpointStatement(checkpoint: Omit<AuditCheckpoint, 'signature
 /** SHA-256 of a checkpoint's statement: what the next checkpoint names as its previousHash. */
 export function checkpointHash(checkpoint: Omit<AuditCheckpoint, 'signature'>): Buffer {
   return createHash('sha256').update(checkpointStatement(checkpoint)).digest();
+}
+
+/**
+ * A signed statement that the entries (and checkpoints) of `chain` before `sequence` were deleted by the
+ * retention, and that the kept log starts at entry `sequence`, which has `hash` and whose checkpoint's
+ * statement has the SHA-256 `checkpointHash` (GENESIS_HASH on the unsigned service chain, which has none).
+ */
+export interface AuditPrune {
+  chain: string;
+  sequence: number;
+  hash: Buffer;
+  checkpointHash: Buffer;
+  at: Date;
+  /** ECDSA P-256 / SHA-256, DER, by the partition's attestation key over pruneStatement(); empty when unsigned */
+  signature: Buffer;
+}
+
+/** The bytes a prune signature covers. */
+export function pruneStatement(prune: Omit<AuditPrune, 'signature'>): Buffer {
+  return encodeFields([
+    PRUNE_DOMAIN,
+    prune.chain,
+    decimal(prune.sequence),
+    prune.hash,
+    prune.checkpointHash,
+    prune.at.toISOString(),
+  ]);
 }

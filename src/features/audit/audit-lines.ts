@@ -3,11 +3,23 @@
  * signs its checkpoints), then every entry in sequence order, each checkpoint right after the entry it
  * covers, and a checkpoint of the head at the end. Hashes are lowercase hex, signatures base64 (DER).
  */
-import type { AuditCheckpoint, AuditEntry, CheckpointLink, RefusalSummary } from './audit-chain.js';
+import type {
+  AuditCheckpoint,
+  AuditEntry,
+  AuditPrune,
+  CheckpointLink,
+  RefusalSummary,
+} from './audit-chain.js';
 
 /** version 2 added linked checkpoints; exports of version 1 are still read */
 export const EXPORT_FORMAT = 'opentsb-audit-log/2';
-const READABLE_FORMATS: ReadonlySet<string> = new Set(['opentsb-audit-log/1', EXPORT_FORMAT]);
+/** the format of an export that starts with a `pruned` line: a verifier that does not know it refuses it */
+export const PRUNED_EXPORT_FORMAT = 'opentsb-audit-log/3';
+const READABLE_FORMATS: ReadonlySet<string> = new Set([
+  'opentsb-audit-log/1',
+  EXPORT_FORMAT,
+  PRUNED_EXPORT_FORMAT,
+]);
 
 export interface AuditHeaderLine {
   type: 'header';
@@ -55,7 +67,21 @@ export interface AuditCheckpointLine {
   signature: string;
 }
 
-export type AuditLine = AuditHeaderLine | AuditEntryLine | AuditCheckpointLine;
+/** The chain's prune statement (only in an export of PRUNED_EXPORT_FORMAT, right after the header). */
+export interface AuditPrunedLine {
+  type: 'pruned';
+  version: 1;
+  chain: string;
+  /** the first entry the export holds: every one before it was deleted by the retention */
+  sequence: number;
+  hash: string;
+  checkpointHash: string;
+  at: string;
+  /** base64 DER; empty on the unsigned service chain */
+  signature: string;
+}
+
+export type AuditLine = AuditHeaderLine | AuditPrunedLine | AuditEntryLine | AuditCheckpointLine;
 
 export function entryLine(entry: AuditEntry): AuditEntryLine {
   return {
@@ -103,6 +129,19 @@ export function checkpointLine(checkpoint: AuditCheckpoint): AuditCheckpointLine
         }
       : {}),
     signature: checkpoint.signature.toString('base64'),
+  };
+}
+
+export function prunedLine(prune: AuditPrune): AuditPrunedLine {
+  return {
+    type: 'pruned',
+    version: 1,
+    chain: prune.chain,
+    sequence: prune.sequence,
+    hash: prune.hash.toString('hex'),
+    checkpointHash: prune.checkpointHash.toString('hex'),
+    at: prune.at.toISOString(),
+    signature: prune.signature.toString('base64'),
   };
 }
 
@@ -174,7 +213,8 @@ function time(line: Fields, name: string): Date {
 export type ParsedLine =
   | { type: 'header'; header: AuditHeaderLine }
   | { type: 'entry'; entry: AuditEntry }
-  | { type: 'checkpoint'; checkpoint: AuditCheckpoint };
+  | { type: 'checkpoint'; checkpoint: AuditCheckpoint }
+  | { type: 'pruned'; prune: AuditPrune };
 
 /** Parses one line of an export; throws MalformedLine with the reason. */
 export function parseLine(raw: string): ParsedLine {
@@ -250,7 +290,26 @@ export function parseLine(raw: string): ParsedLine {
           link: checkpointLinkOf(line),
         },
       };
+    case 'pruned': {
+      if (line['version'] !== 1) throw new MalformedLine('"version" of a pruned line must be 1');
+      const sequence = integer(line, 'sequence')!;
+      if (sequence < 1) throw new MalformedLine('"sequence" must be at least 1');
+      return {
+        type: 'pruned',
+        prune: {
+          chain: text(line, 'chain')!,
+          sequence,
+          hash: Buffer.from(pattern(line, 'hash', HASH, '64 lowercase hex digits'), 'hex'),
+          checkpointHash: Buffer.from(
+            pattern(line, 'checkpointHash', HASH, '64 lowercase hex digits'),
+            'hex',
+          ),
+          at: time(line, 'at'),
+          signature: Buffer.from(pattern(line, 'signature', BASE64, 'base64'), 'base64'),
+        },
+      };
+    }
     default:
-      throw new MalformedLine('"type" must be "header", "entry" or "checkpoint"');
+      throw new MalformedLine('"type" must be "header", "pruned", "entry" or "checkpoint"');
   }
 }

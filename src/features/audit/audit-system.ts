@@ -5,6 +5,8 @@ import type { SoftHsm } from '../../hsm/soft-hsm.js';
 import { AuditRepository } from './audit.repository.js';
 import { AuditService, attestationCheckpointSigner } from './audit.service.js';
 import { AuditLog } from './audit-log.js';
+import { AuditRetention } from './audit-retention.js';
+import { AuditRetentionRepository } from './audit-retention.repository.js';
 import { shutdownAuditVerifyPool } from './audit-verify-pool.js';
 import { AuditWriter } from './audit-writer.js';
 import { RefusalSummaries } from './refusal-summaries.js';
@@ -16,6 +18,18 @@ export interface Audit {
   service: AuditService;
   /** waits for the entries still being written and stops the verification worker */
   close(): Promise<void>;
+}
+
+/** The audit log's retention, run by the workflow worker's retention pass; null when the log is kept for ever. */
+export function createAuditRetention(deps: {
+  prisma: PrismaClient;
+  hsm: SoftHsm;
+  config: Pick<Config, 'audit'>;
+  log: { warn(details: object, message: string): void };
+}): AuditRetention | null {
+  const { retentionDays } = deps.config.audit;
+  if (retentionDays === 0) return null;
+  return new AuditRetention(new AuditRetentionRepository(deps.prisma), deps.hsm, retentionDays, deps.log);
 }
 
 export function createAudit(deps: {

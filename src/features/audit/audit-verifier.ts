@@ -7,12 +7,14 @@ import { createPublicKey, type KeyObject, verify, X509Certificate } from 'node:c
 import {
   type AuditCheckpoint,
   type AuditEntry,
+  type AuditPrune,
   checkpointHash,
   checkpointStatement,
   entryHash,
   GENESIS_HASH,
+  pruneStatement,
 } from './audit-chain.js';
-import { type AuditHeaderLine, MalformedLine, parseLine } from './audit-lines.js';
+import { type AuditHeaderLine, MalformedLine, PRUNED_EXPORT_FORMAT, parseLine } from './audit-lines.js';
 
 export type AuditProblemKind =
   | 'malformed'
@@ -40,6 +42,8 @@ export interface AuditVerification {
   checkpoints: number;
   /** the highest sequence a valid checkpoint signature vouches for (0: none) */
   coveredThrough: number;
+  /** the first entry of a log whose older entries the retention deleted (a valid prune statement); 1 otherwise */
+  startsAt: number;
   /** which key checked the checkpoint signatures */
   keySource: 'given' | 'header' | 'none';
   /** what the result does and does not prove */
@@ -77,6 +81,15 @@ export function readVerificationKey(bytes: Buffer): KeyObject {
 
 const hex = (bytes: Buffer) => bytes.toString('hex');
 
+/** Whether `signature` is the key's ECDSA / SHA-256 signature (DER) of `statement`; false for anything unreadable. */
+export function signedBy(key: KeyObject, statement: Buffer, signature: Buffer): boolean {
+  try {
+    return verify('sha256', statement, key, signature);
+  } catch {
+    return false;
+  }
+}
+
 function range(from: number, to: number): string {
   return from === to ? `entry ${from} is` : `entries ${from}–${to} are`;
 }
@@ -94,14 +107,18 @@ function firstPresent(present: ReadonlySet<number>, from: number, to: number): n
   return first;
 }
 
-/** The problem of one entry, judged against the entry before it in the log (null for the first). */
+/**
+ * The problem of one entry, judged against the entry before it in the log (null for the first), or, for the
+ * first entry of a pruned log, against the entry the prune statement names.
+ */
 function entryProblem(
   entry: AuditEntry,
   previous: AuditEntry | null,
   present: ReadonlySet<number>,
   sequenceOfHash: ReadonlyMap<string, number>,
+  prune: AuditPrune | null,
 ): AuditProblem | null {
-  const expected = previous ? previous.sequence + 1 : 1;
+  const expected = previous ? previous.sequence + 1 : (prune?.sequence ?? 1);
   const { sequence } = entry;
   if (sequence < expected) {
     return {
@@ -121,6 +138,7 @@ function entryProblem(
     }
     return { sequence: expected, kind: 'removed', problem: `${range(expected, sequence - 1)} missing` };
   }
+  if (!previous && prune) return prunedStartProblem(entry, prune);
   const expectedPrev = previous ? previous.hash : GENESIS_HASH;
   const linked = sequenceOfHash.get(hex(entry.prevHash));
   if (!entry.prevHash.equals(expectedPrev) && linked !== undefined && linked !== sequence - 1) {
@@ -153,6 +171,46 @@ function entryProblem(
   return null;
 }
 
+/** The first entry of a pruned log: its predecessor is gone, so the prune statement's hash vouches for it. */
+function prunedStartProblem(entry: AuditEntry, prune: AuditPrune): AuditProblem | null {
+  const { sequence } = entry;
+  if (!entryHash(entry).equals(entry.hash)) {
+    return {
+      sequence,
+      kind: 'edited',
+      problem: `entry ${sequence} does not match its hash: a field was changed`,
+    };
+  }
+  if (!entry.hash.equals(prune.hash)) {
+    return {
+      sequence,
+      kind: 'edited',
+      problem: `entry ${sequence} is not the entry the prune statement names as the first one kept: it was replaced`,
+    };
+  }
+  return null;
+}
+
+/** Why the prune statement does not count (then the entries before it count as removed), or null. */
+function pruneProblem(prune: AuditPrune, key: KeyObject | null): AuditProblem | null {
+  const { sequence } = prune;
+  if (!key) return null;
+  if (prune.signature.length === 0) {
+    return {
+      sequence,
+      kind: 'missing-signature',
+      problem: `the prune statement at entry ${sequence} has no signature`,
+    };
+  }
+  return signedBy(key, pruneStatement(prune), prune.signature)
+    ? null
+    : {
+        sequence,
+        kind: 'bad-signature',
+        problem: `the signature of the prune statement at entry ${sequence} does not verify with the attestation key`,
+      };
+}
+
 function checkpointProblem(
   checkpoint: AuditCheckpoint,
   entry: AuditEntry | undefined,
@@ -177,13 +235,7 @@ function checkpointProblem(
   if (checkpoint.signature.length === 0) {
     return { sequence, kind: 'missing-signature', problem: `checkpoint ${sequence} has no signature` };
   }
-  let valid = false;
-  try {
-    valid = verify('sha256', checkpointStatement(checkpoint), key, checkpoint.signature);
-  } catch {
-    valid = false;
-  }
-  return valid
+  return signedBy(key, checkpointStatement(checkpoint), checkpoint.signature)
     ? null
     : {
         sequence,
@@ -225,6 +277,7 @@ function missingBoundaries(
 function checkpointChainProblems(
   all: readonly AuditCheckpoint[],
   valid: readonly AuditCheckpoint[],
+  prune: AuditPrune | null,
 ): AuditProblem[] {
   const problems: AuditProblem[] = [];
   const bySequence = new Map<number, AuditCheckpoint[]>();
@@ -236,9 +289,18 @@ function checkpointChainProblems(
   const reported = new Set<number>();
   for (const checkpoint of valid) {
     const { link, sequence } = checkpoint;
+    if (prune && sequence === prune.sequence && !checkpointHash(checkpoint).equals(prune.checkpointHash)) {
+      problems.push({
+        sequence,
+        kind: 'broken-checkpoint-chain',
+        problem: `checkpoint ${sequence} is not the one the prune statement names: it was replaced`,
+      });
+    }
     if (!link) continue;
     const { previousSequence: previous, every } = link;
-    if (previous === 0) {
+    // a predecessor below the prune point was pruned: only what is due from the first kept entry on is checked
+    const predecessorPruned = prune !== null && previous < prune.sequence;
+    if (!predecessorPruned && previous === 0) {
       if (!link.previousHash.equals(GENESIS_HASH)) {
         problems.push({
           sequence,
@@ -246,7 +308,7 @@ function checkpointChainProblems(
           problem: `checkpoint ${sequence} names no checkpoint before it, but a previousHash that is not zero`,
         });
       }
-    } else if (!reported.has(previous)) {
+    } else if (!predecessorPruned && !reported.has(previous)) {
       const candidates = bySequence.get(previous) ?? [];
       if (candidates.length === 0) {
         reported.add(previous);
@@ -264,7 +326,7 @@ function checkpointChainProblems(
         });
       }
     }
-    const missing = missingBoundaries(previous, sequence, every, bySequence);
+    const missing = missingBoundaries(Math.max(previous, prune?.sequence ?? 0), sequence, every, bySequence);
     const unreported = missing.first.filter((boundary) => !reported.has(boundary));
     if (unreported.length === 0) continue;
     for (const boundary of missing.first) reported.add(boundary);
@@ -296,6 +358,7 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
   let header: AuditHeaderLine | null = null;
   const entries: AuditEntry[] = [];
   const checkpoints: AuditCheckpoint[] = [];
+  let statedPrune: AuditPrune | null = null;
 
   const lines = text.split('\n');
   lines.forEach((raw, index) => {
@@ -307,6 +370,14 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
         if (header || entries.length > 0 || checkpoints.length > 0)
           throw new MalformedLine('the header must be the first line, and only one');
         header = parsed.header;
+      } else if (parsed.type === 'pruned') {
+        if (!header || statedPrune || entries.length > 0 || checkpoints.length > 0)
+          throw new MalformedLine('the pruned line must come right after the header, and only one');
+        if ((header as AuditHeaderLine).format !== PRUNED_EXPORT_FORMAT)
+          throw new MalformedLine(
+            `a pruned line belongs in an export of format "${PRUNED_EXPORT_FORMAT}" only`,
+          );
+        statedPrune = parsed.prune;
       } else if (parsed.type === 'entry') entries.push(parsed.entry);
       else checkpoints.push(parsed.checkpoint);
     } catch (error) {
@@ -316,6 +387,12 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
   });
   const found = header as AuditHeaderLine | null;
   if (!found) problems.push({ sequence: null, kind: 'malformed', problem: 'the header line is missing' });
+  else if (found.format === PRUNED_EXPORT_FORMAT && !statedPrune)
+    problems.push({
+      sequence: null,
+      kind: 'malformed',
+      problem: `an export of format "${PRUNED_EXPORT_FORMAT}" starts with a pruned line after the header`,
+    });
   const chain = found?.chain ?? entries[0]?.chain ?? null;
 
   let key: KeyObject | null = options.publicKey ?? null;
@@ -351,7 +428,8 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
     );
   }
 
-  for (const item of [...entries, ...checkpoints]) {
+  const stated = statedPrune as AuditPrune | null;
+  for (const item of [...(stated ? [stated] : []), ...entries, ...checkpoints]) {
     if (chain !== null && item.chain !== chain) {
       problems.push({
         sequence: item.sequence,
@@ -359,6 +437,21 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
         problem: `a line of chain "${item.chain}" in the log of chain "${chain}"`,
       });
     }
+  }
+
+  // a prune statement counts when its signature verifies (or, with no key at all, as the hashes alone can tell);
+  // one that does not leaves the entries before it missing
+  let prune: AuditPrune | null = null;
+  if (stated) {
+    const problem = stated.chain === chain ? pruneProblem(stated, key) : null;
+    if (problem) problems.push(problem);
+    else if (stated.chain === chain) prune = stated;
+  }
+  if (prune) {
+    notes.push(
+      `entries 1–${prune.sequence - 1} were deleted by the audit log's retention on ${prune.at.toISOString()}: ` +
+        'the log is checked from the entry the prune statement names; an export taken before then holds the rest',
+    );
   }
 
   const present = new Set(entries.map((entry) => entry.sequence));
@@ -371,12 +464,21 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
 
   let previous: AuditEntry | null = null;
   for (const entry of entries) {
-    const problem = entryProblem(entry, previous, present, sequenceOfHash);
+    if (prune && entry.sequence < prune.sequence) {
+      problems.push({
+        sequence: entry.sequence,
+        kind: 'malformed',
+        problem: `entry ${entry.sequence} stands in a log that the prune statement says starts at entry ${prune.sequence}`,
+      });
+      continue;
+    }
+    const problem = entryProblem(entry, previous, present, sequenceOfHash, prune);
     if (problem) problems.push(problem);
     if (!previous || entry.sequence > previous.sequence) previous = entry;
   }
 
-  let coveredThrough = 0;
+  // a signed prune statement vouches for the entry it names, as a checkpoint does
+  let coveredThrough = prune && key && present.has(prune.sequence) ? prune.sequence : 0;
   const validCheckpoints: AuditCheckpoint[] = [];
   for (const checkpoint of checkpoints) {
     const problem = checkpointProblem(checkpoint, bySequence.get(checkpoint.sequence), key);
@@ -387,7 +489,7 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
     }
   }
   if (key) {
-    problems.push(...checkpointChainProblems(checkpoints, validCheckpoints));
+    problems.push(...checkpointChainProblems(checkpoints, validCheckpoints, prune));
     const legacy = validCheckpoints.filter((checkpoint) => !checkpoint.link).length;
     if (legacy > 0)
       notes.push(
@@ -415,6 +517,7 @@ export function verifyAuditLog(text: string, options: VerifyOptions = {}): Audit
     entries: entries.length,
     checkpoints: checkpoints.length,
     coveredThrough,
+    startsAt: prune?.sequence ?? 1,
     keySource,
     notes,
     problems,

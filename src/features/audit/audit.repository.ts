@@ -5,10 +5,12 @@ import type {
   AuditCheckpoint as CheckpointRow,
   AuditEntry as EntryRow,
   PrismaClient,
+  AuditPrune as PruneRow,
 } from '../../generated/prisma/client.js';
 import {
   type AuditCheckpoint,
   type AuditEntry,
+  type AuditPrune,
   type CheckpointLink,
   checkpointHash,
   checkpointStatement,
@@ -20,7 +22,16 @@ export interface AuditHeadState {
   hash: Buffer;
 }
 
-const toEntry = ({ count, firstAt, clientAddress, ...row }: EntryRow): AuditEntry => ({
+export const toPrune = (row: PruneRow): AuditPrune => ({
+  chain: row.chain,
+  sequence: Number(row.sequence),
+  hash: Buffer.from(row.hash),
+  checkpointHash: Buffer.from(row.checkpointHash),
+  at: row.at,
+  signature: Buffer.from(row.signature),
+});
+
+export const toEntry = ({ count, firstAt, clientAddress, ...row }: EntryRow): AuditEntry => ({
   ...row,
   sequence: Number(row.sequence),
   prevHash: Buffer.from(row.prevHash),
@@ -90,7 +101,7 @@ const CHECKPOINT_INSERT: Statement = {
 };
 
 /** A row of {@link CHECKPOINT_COLUMNS} as the checkpoint it holds. */
-function checkpointOfRow(row: readonly unknown[]): AuditCheckpoint {
+export function checkpointOfRow(row: readonly unknown[]): AuditCheckpoint {
   const [chain, sequence, hash, at, signature, every, previousSequence, previousHash] = row as [
     string,
     string,
@@ -130,12 +141,19 @@ export class AuditRepository {
     return rows.map(toEntry);
   }
 
-  async checkpoints(chain: string, upTo: number): Promise<AuditCheckpoint[]> {
+  /** The chain's checkpoints from `from` up to `upTo`, in sequence order. */
+  async checkpoints(chain: string, upTo: number, from = 1): Promise<AuditCheckpoint[]> {
     const rows = await this.prisma.auditCheckpoint.findMany({
-      where: { chain, sequence: { lte: BigInt(upTo) } },
+      where: { chain, sequence: { gte: BigInt(from), lte: BigInt(upTo) } },
       orderBy: { sequence: 'asc' },
     });
     return rows.map(toCheckpoint);
+  }
+
+  /** How far the retention pruned the chain (audit-retention.ts), or null when it never did. */
+  async prune(chain: string): Promise<AuditPrune | null> {
+    const row = await this.prisma.auditPrune.findUnique({ where: { chain } });
+    return row ? toPrune(row) : null;
   }
 
   async checkpointAt(chain: string, sequence: number): Promise<AuditCheckpoint | null> {

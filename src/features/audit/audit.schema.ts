@@ -28,6 +28,10 @@ export const AuditVerificationSchema = Type.Object({
   coveredThrough: Type.Integer({
     description: 'the highest sequence a valid checkpoint signature vouches for (0: none)',
   }),
+  startsAt: Type.Integer({
+    description:
+      'the first entry of a log whose older entries the retention deleted behind a valid prune statement; 1 otherwise',
+  }),
   keySource: Type.Union([Type.Literal('given'), Type.Literal('header'), Type.Literal('none')], {
     description:
       'which key checked the signatures: here always the partition’s own attestation key ("given")',

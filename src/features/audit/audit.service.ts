@@ -2,13 +2,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../../clock.js';
 import type { Partition } from '../../generated/prisma/client.js';
 import type { AuditRepository } from './audit.repository.js';
-import { type AuditCheckpoint, type AuditEntry, SERVICE_CHAIN } from './audit-chain.js';
+import { type AuditCheckpoint, type AuditEntry, type AuditPrune, SERVICE_CHAIN } from './audit-chain.js';
 import {
   type AuditHeaderLine,
   type AuditLine,
   checkpointLine,
   EXPORT_FORMAT,
   entryLine,
+  PRUNED_EXPORT_FORMAT,
+  prunedLine,
 } from './audit-lines.js';
 import type { CheckpointSigner } from './audit-log.js';
 import type { AuditVerification } from './audit-verifier.js';
@@ -59,13 +61,17 @@ export class AuditService {
   /**
    * The chain as JSON lines (docs/audit-log.md): the head is read and, when it has no checkpoint yet,
    * signed before this resolves, so a database failure is an error here, not a cut-off stream.
-   * Entries appended later are not part of this export.
+   * Entries appended later are not part of this export. A chain the retention pruned starts with its prune
+   * statement and the entry that names (audit-retention.ts waits an hour before it deletes what a newer
+   * statement prunes, so an export that read the older one still finds its entries).
    */
   async export(owner: ChainOwner): Promise<AsyncIterable<string>> {
     const chain = chainOf(owner);
+    const prune = await this.repository.prune(chain);
+    const from = prune?.sequence ?? 1;
     const head = await this.repository.head(chain);
     const upTo = head?.sequence ?? 0;
-    let checkpoints = upTo > 0 ? await this.repository.checkpoints(chain, upTo) : [];
+    let checkpoints = upTo > 0 ? await this.repository.checkpoints(chain, upTo, from) : [];
     if (head && upTo > 0 && checkpoints.at(-1)?.sequence !== upTo) {
       await this.awaitDueCheckpoint(chain, upTo, checkpoints.at(-1)?.sequence ?? 0);
       const fresh = await this.repository.signCheckpoint(
@@ -74,11 +80,11 @@ export class AuditService {
         this.clock.now(),
         (statement) => this.signer.sign(chain, statement),
       );
-      if (fresh) checkpoints = await this.repository.checkpoints(chain, upTo);
+      if (fresh) checkpoints = await this.repository.checkpoints(chain, upTo, from);
     }
     const header: AuditHeaderLine = {
       type: 'header',
-      format: EXPORT_FORMAT,
+      format: prune ? PRUNED_EXPORT_FORMAT : EXPORT_FORMAT,
       chain,
       partition: owner ? { id: owner.id, name: owner.name } : null,
       attestationPublicKey: owner ? pem('PUBLIC KEY', owner.attestationPublicKey) : null,
@@ -87,7 +93,7 @@ export class AuditService {
         : null,
       exportedAt: this.clock.now().toISOString(),
     };
-    return this.lines(header, upTo, checkpoints);
+    return this.lines(header, prune, upTo, checkpoints);
   }
 
   /**
@@ -119,13 +125,14 @@ export class AuditService {
 
   private async *lines(
     header: AuditHeaderLine,
+    prune: AuditPrune | null,
     upTo: number,
     checkpoints: AuditCheckpoint[],
   ): AsyncGenerator<string> {
     const text = (lines: AuditLine[]) => lines.map((line) => `${JSON.stringify(line)}\n`).join('');
-    yield text([header]);
+    yield text(prune ? [header, prunedLine(prune)] : [header]);
     let next = 0;
-    let after = 0;
+    let after = prune ? prune.sequence - 1 : 0;
     while (after < upTo) {
       const page: AuditEntry[] = await this.repository.entries(header.chain, after, upTo, PAGE);
       if (page.length === 0) break;

@@ -1,16 +1,25 @@
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   type AuditCheckpoint,
   type AuditEntry,
+  type AuditPrune,
   type AuditRecord,
   chainRecords,
   checkpointHash,
   checkpointStatement,
   entryHash,
   GENESIS_HASH,
+  pruneStatement,
 } from '../../../src/features/audit/audit-chain.js';
-import { checkpointLine, EXPORT_FORMAT, entryLine } from '../../../src/features/audit/audit-lines.js';
+import {
+  checkpointLine,
+  EXPORT_FORMAT,
+  entryLine,
+  PRUNED_EXPORT_FORMAT,
+  parseLine,
+  prunedLine,
+} from '../../../src/features/audit/audit-lines.js';
 import { readVerificationKey, verifyAuditLog } from '../../../src/features/audit/audit-verifier.js';
 
 const CHAIN = '6a1f0c3e-2b7d-4e8a-9c5b-1d2e3f405162';
@@ -365,5 +374,134 @@ describe('linked checkpoints (version 2)', () => {
     const last = lines.at(-1)!;
     last['previousSequence'] = 10;
     expect(verify(lines).problems[0]).toMatchObject({ kind: 'malformed' });
+  });
+});
+
+/**
+ * A log the retention pruned at `prunedAt` (a checkpointed entry): the entries and checkpoints before it gone, a
+ * prune statement signed by `key` after the header, and the header of the pruned format.
+ */
+function prunedExport(
+  lines: Line[],
+  prunedAt: number,
+  options: { key?: KeyObject; edit?: (prune: AuditPrune) => AuditPrune } = {},
+): Line[] {
+  const anchor = lines.find((line) => line['type'] === 'checkpoint' && line['sequence'] === prunedAt)!;
+  const parsed = parseLine(JSON.stringify(anchor));
+  if (parsed.type !== 'checkpoint') throw new Error('no checkpoint at the prune point');
+  const unsigned = {
+    chain: CHAIN,
+    sequence: prunedAt,
+    hash: parsed.checkpoint.hash,
+    checkpointHash: checkpointHash(parsed.checkpoint),
+    at: new Date(Date.UTC(2027, 2, 1)),
+  };
+  const prune = {
+    ...unsigned,
+    signature: sign('sha256', pruneStatement(unsigned), options.key ?? attestation.privateKey),
+  };
+  const kept = lines
+    .slice(1)
+    .filter((line) => (line['sequence'] as number) >= prunedAt || line['type'] === 'header');
+  return [
+    { ...lines[0]!, format: PRUNED_EXPORT_FORMAT },
+    { ...prunedLine(options.edit ? options.edit(prune) : prune) },
+    ...kept,
+  ];
+}
+
+const twenty = () => chainRecords({ sequence: 0, hash: GENESIS_HASH }, records(20));
+const withoutLine = (lines: Line[], type: string, sequence: number) =>
+  lines.filter((line) => !(line['type'] === type && line['sequence'] === sequence));
+
+describe('a log pruned by the retention', () => {
+  const full = () => linkedExport(twenty(), [4, 8, 12, 16, 20]);
+
+  it('verifies from the entry the signed prune statement names, and says what was deleted', () => {
+    const lines = prunedExport(full(), 8);
+    expect(lines[1]).toMatchObject({ type: 'pruned', version: 1, sequence: 8 });
+    expect(lines[2]).toMatchObject({ type: 'entry', sequence: 8 });
+    const report = verify(lines);
+    expect(report).toMatchObject({ valid: true, startsAt: 8, entries: 13, coveredThrough: 20, problems: [] });
+    expect(report.notes.join(' ')).toMatch(/entries 1–7 were deleted by the audit log's retention/);
+  });
+
+  it('still finds an entry or a checkpoint deleted after the prune point', () => {
+    expect(verify(withoutLine(prunedExport(full(), 8), 'entry', 11)).problems[0]).toMatchObject({
+      sequence: 11,
+      kind: 'removed',
+    });
+    expect(verify(withoutLine(prunedExport(full(), 8), 'checkpoint', 12)).problems[0]).toMatchObject({
+      sequence: 12,
+      kind: 'missing-checkpoint',
+    });
+  });
+
+  it('counts the deleted entries as removed when the prune statement is not signed by the attestation key', () => {
+    const report = verify(prunedExport(full(), 8, { key: stranger.privateKey }));
+    expect(report.valid).toBe(false);
+    expect(report.startsAt).toBe(1);
+    expect(report.problems.map((p) => [p.sequence, p.kind])).toEqual(
+      expect.arrayContaining([
+        [8, 'bad-signature'],
+        [1, 'removed'],
+      ]),
+    );
+  });
+
+  it('refuses a prune statement moved further than it was signed for (to hide more entries)', () => {
+    const lines = withoutLine(
+      prunedExport(full(), 8, { edit: (prune) => ({ ...prune, sequence: 12 }) }),
+      'entry',
+      8,
+    );
+    const report = verify(
+      lines.filter((line) => !((line['sequence'] as number) < 12 && line['type'] !== 'pruned')),
+    );
+    expect(report.valid).toBe(false);
+    expect(report.problems[0]).toMatchObject({ kind: 'removed', sequence: 1 });
+    expect(report.problems.map((p) => p.kind)).toContain('bad-signature');
+  });
+
+  it('finds the first kept entry replaced, even with its hash recomputed and all after it truncated', () => {
+    // all that is left is the entry the statement names: nothing but the statement's hash can vouch for it
+    const lines = prunedExport(full(), 8).slice(0, 3);
+    const entry = entryAt(lines, 8);
+    entry['outcome'] = 'failure';
+    const parsed = parseLine(JSON.stringify(entry));
+    if (parsed.type !== 'entry') throw new Error('not an entry');
+    entry['hash'] = entryHash(parsed.entry).toString('hex');
+    expect(verify(lines).problems[0]).toMatchObject({ sequence: 8, kind: 'edited' });
+  });
+
+  it('finds the checkpoint of the prune point deleted or replaced', () => {
+    expect(verify(withoutLine(prunedExport(full(), 8), 'checkpoint', 8)).problems[0]).toMatchObject({
+      sequence: 8,
+      kind: 'missing-checkpoint',
+    });
+    const other = prunedExport(full(), 8, {
+      edit: (prune) => {
+        const unsigned = { ...prune, checkpointHash: Buffer.alloc(32, 7) };
+        return { ...unsigned, signature: sign('sha256', pruneStatement(unsigned), attestation.privateKey) };
+      },
+    });
+    expect(verify(other).problems[0]).toMatchObject({ sequence: 8, kind: 'broken-checkpoint-chain' });
+  });
+
+  it('refuses a pruned line outside a pruned export, and a pruned export without one', () => {
+    const lines = prunedExport(full(), 8);
+    const asOld = [{ ...lines[0]!, format: EXPORT_FORMAT }, ...lines.slice(1)];
+    expect(verify(asOld).problems[0]).toMatchObject({ kind: 'malformed' });
+    const withoutStatement = [lines[0]!, ...lines.slice(2)];
+    expect(verify(withoutStatement).problems.map((p) => p.kind)).toEqual(
+      expect.arrayContaining(['malformed', 'removed']),
+    );
+  });
+
+  it('refuses entries before the prune point in a pruned export', () => {
+    const pruned = prunedExport(full(), 8);
+    const stray = entryAt(full(), 5);
+    const report = verify([pruned[0]!, pruned[1]!, stray, ...pruned.slice(2)]);
+    expect(report.problems[0]).toMatchObject({ sequence: 5, kind: 'malformed' });
   });
 });
