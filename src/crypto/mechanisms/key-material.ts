@@ -90,6 +90,11 @@ export interface AsymmetricMechanism {
   fromPrivate(key: Unarmoured, spec: ImportSpec): KeyMaterial;
   /** public-only material from a SubjectPublicKeyInfo (DER, or PEM block with its label) */
   fromPublic(key: Unarmoured, spec: ImportSpec): KeyMaterial;
+  /**
+   * The slow checks of fromPrivate / fromPublic in a worker thread, remembered for them (DSA domain parameters):
+   * only an optimisation, it never throws; fromPrivate / fromPublic refuse what is wrong.
+   */
+  checkAhead?(key: Unarmoured, kind: 'private' | 'public'): Promise<void>;
   /** the SPKI of stored material's secret */
   publicKeyOf(material: KeyMaterial): Buffer;
   load(material: KeyMaterial): ReadyKey;

@@ -82,6 +82,8 @@ export interface NodeFamily {
   ): Promise<{ publicKey: KeyObject; privateKey: KeyObject }>;
   /** refuses an imported private key whose parts do not agree (after the size check) */
   checkImportedPrivate?(key: KeyObject): void;
+  /** the slow part of checkSize in a worker thread, remembered for it; never throws (checkSize refuses) */
+  checkAhead?(publicKey: KeyObject): Promise<void>;
 }
 
 const PRIVATE_DER_TYPES = ['pkcs8', 'pkcs1', 'sec1'] as const;
@@ -233,12 +235,36 @@ function unparsable(family: NodeFamily, input: Unarmoured, kind: 'private' | 'pu
   );
 }
 
+/** The public key of an input, if it parses as a key of the family (the errors are the import's to report). */
+function publicKeyOfInput(
+  family: NodeFamily,
+  input: Unarmoured,
+  kind: 'private' | 'public',
+): KeyObject | null {
+  const key = kind === 'private' ? parsePrivate(input) : parsePublic(input);
+  if (!key || ALGORITHM_OF_TYPE[key.asymmetricKeyType ?? ''] !== family.algorithm) return null;
+  try {
+    return kind === 'private' ? createPublicKey(key) : key;
+  } catch {
+    return null;
+  }
+}
+
 export function nodeMechanism(family: NodeFamily): AsymmetricMechanism {
+  const { checkAhead } = family;
   return {
     async generate(_algorithm, keySize, curve) {
       const { publicKey, privateKey } = await family.generate(keySize, curve);
+      await checkAhead?.(publicKey);
       return materialOf(family, null, privateKey, publicKey);
     },
+
+    checkAhead:
+      checkAhead &&
+      (async (input, kind) => {
+        const publicKey = publicKeyOfInput(family, input, kind);
+        if (publicKey) await checkAhead(publicKey);
+      }),
 
     fromPrivate(input, spec) {
       const privateKey = parsePrivate(input);

@@ -14,6 +14,7 @@
  * - pq-node-sign / pq-node-verify: pure SLH-DSA with a node KeyObject (signatures-pq-node.ts).
  * - rsa-decrypt: the RSA decryption of the encrypt and unwrap operations (ciphers-rsa.ts).
  * - dsa-verify-digest: NONE_WITH_DSA verification (dsa-digest.ts).
+ * - dsa-domain-problem: the domain check of an imported or generated DSA key (mechanisms/dsa-domain-ahead.ts).
  * - BLS: min-pk (48-byte G1 public keys, 96-byte compressed G2 signatures) with the proof-of-
  *   possession ciphersuite DST `BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_` (RFC 9380 hash to
  *   G2), the one Ethereum's consensus layer uses: signatures verify with eth2 tooling.
@@ -32,7 +33,7 @@ import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import type { MlDsaAlgorithm, SlhDsaAlgorithm } from '../algorithms.js';
 import { type RsaScheme, rsaDecryptBlock } from '../ciphers/rsa-block-decryption.js';
 import { SLH_DSA } from '../mechanisms/slh-dsa-params.js';
-import { type DsaParams, dsaVerifyDigest } from './dsa-digest.js';
+import { type DsaParams, dsaDomainProblem, dsaVerifyDigest } from './dsa-digest.js';
 
 export const BLS_DST = 'BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_';
 
@@ -123,9 +124,11 @@ export type NobleTask =
   /** RSA decryption of a modulus-length block (ciphers-rsa.ts) */
   | { op: 'rsa-decrypt'; key: KeyObject; scheme: RsaScheme; data: Uint8Array }
   /** NONE_WITH_DSA verification (dsa-digest.ts: BigInt exponentiations, 7–10 ms for 2048–3072-bit p here) */
-  | { op: 'dsa-verify-digest'; key: DsaParams & { y: bigint }; digest: Uint8Array; r: bigint; s: bigint };
+  | { op: 'dsa-verify-digest'; key: DsaParams & { y: bigint }; digest: Uint8Array; r: bigint; s: bigint }
+  /** dsaDomainProblem (5–11 ms for a 3,072-bit p here): its answer, a reason or null */
+  | { op: 'dsa-domain-problem'; key: DsaParams & { y: bigint } };
 
-export type NobleResult = Uint8Array | boolean;
+export type NobleResult = Uint8Array | boolean | string | null;
 
 /** Verifications answer false for anything malformed; signing errors propagate. */
 function verifying(check: () => boolean): boolean {
@@ -197,6 +200,8 @@ export function runNobleTask(task: NobleTask): NobleResult {
       );
     case 'dsa-verify-digest':
       return verifying(() => dsaVerifyDigest(task.key, task.digest, { r: task.r, s: task.s }));
+    case 'dsa-domain-problem':
+      return dsaDomainProblem(task.key);
     case 'rsa-decrypt':
       return new Uint8Array(rsaDecryptBlock(task.key, task.scheme, task.data));
     case 'rsa-private':

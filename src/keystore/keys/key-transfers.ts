@@ -1,7 +1,11 @@
 import type { Clock } from '../../clock.js';
 import { capabilitiesOf, normalizeAlgorithm } from '../../crypto/algorithms.js';
 import { masterFromSeed } from '../../crypto/derivation/key-derivation.js';
-import { exportPrivateKey, importKey, type KeyMaterial } from '../../crypto/mechanisms/key-mechanisms.js';
+import {
+  exportPrivateKey,
+  importKeyOffThread,
+  type KeyMaterial,
+} from '../../crypto/mechanisms/key-mechanisms.js';
 import { TsbError } from '../../errors.js';
 import type { Key, Partition } from '../../generated/prisma/client.js';
 import { decodeBase64, toBase64 } from '../../lib/encoding.js';
@@ -47,7 +51,7 @@ export class KeyTransfers {
     assertImportAllowed(partition);
     const label = canonicalLabel(input.label);
     const algorithm = normalizeAlgorithm(input.algorithm);
-    const material = importKey({
+    const material = await importKeyOffThread({
       algorithm,
       curveOid: input.curveOid ?? null,
       privateKey: optionalField(input.privateKey, 'privateKey', 'KEY_INVALID_ENCODING'),
