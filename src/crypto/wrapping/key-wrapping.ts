@@ -59,8 +59,13 @@ import {
 } from '../algorithms.js';
 import { type RsaPublicKey, rsaPrivateKeyOf, rsaPublicKeyOf } from '../ciphers/ciphers.js';
 import { type RsaScheme, rsaDecrypt, rsaDecryptOffThread, rsaEncrypt } from '../ciphers/ciphers-rsa.js';
-import { type KeyMaterial, peekAlgorithmOid, type ReadyKey } from '../mechanisms/key-material.js';
-import { importKey } from '../mechanisms/key-mechanisms.js';
+import {
+  type ImportInput,
+  type KeyMaterial,
+  peekAlgorithmOid,
+  type ReadyKey,
+} from '../mechanisms/key-material.js';
+import { importKey, importKeyOffThread } from '../mechanisms/key-mechanisms.js';
 import { ML_KEM } from '../mechanisms/ml-kem.js';
 import { mlKemDecapsulate, mlKemEncapsulate } from '../mechanisms/ml-kem-encapsulation.js';
 import { decodeSpki } from '../spki-pkcs8.js';
@@ -276,11 +281,11 @@ function pkcs8Algorithm(data: Buffer): KeyAlgorithm | null {
   return null;
 }
 
-function toMaterial(algorithm: KeyAlgorithm, data: Buffer): KeyMaterial {
-  return isSymmetric(algorithm)
-    ? importKey({ algorithm, secretKey: data })
-    : importKey({ algorithm, privateKey: data });
-}
+const importInput = (algorithm: KeyAlgorithm, data: Buffer): ImportInput =>
+  isSymmetric(algorithm) ? { algorithm, secretKey: data } : { algorithm, privateKey: data };
+
+const toMaterial = (algorithm: KeyAlgorithm, data: Buffer): KeyMaterial =>
+  importKey(importInput(algorithm, data));
 
 // ---------------------------------------------------------------------------------------------
 // Operations
@@ -338,50 +343,18 @@ export function unwrapKey(
 ): KeyMaterial {
   const method = wrapMethodOf(wrapMethod);
   const spec = methodSpec(method);
-  const family = spec.kind === 'aes' ? spec.family : null;
-  if (family && target.algorithm && target.algorithm !== family) {
-    throw notSupported(`${method} unwraps ${family} private keys, not ${target.algorithm} keys`);
+  if (spec.kind === 'rsa') {
+    return rsaUnwrapped(target, () =>
+      rsaDecrypt(rsaUnwrappingKey(unwrappingKey, method, target), spec.scheme, wrapped),
+    );
   }
-
-  let data: Buffer;
-  switch (spec.kind) {
-    case 'aes': {
-      data = aesKeyUnwrap(aesKek(unwrappingKey, method), spec.pad, wrapped);
-      if (!spec.pad) {
-        // only a private key's DER was zero-filled; a secret key is wrapped as it is, whatever its bytes
-        const der = stripDerPadding(data);
-        const algorithm = target.algorithm ?? family ?? pkcs8Algorithm(der) ?? 'AES';
-        if (!isSymmetric(algorithm)) data = der;
-      }
-      break;
-    }
-    case 'rsa':
-      return rsaUnwrapped(target, () =>
-        rsaDecrypt(rsaUnwrappingKey(unwrappingKey, method, target), spec.scheme, wrapped),
-      );
-    case 'ml-kem': {
-      const { secretKey, node } = mlKemSecretOf(unwrappingKey, spec.algorithm);
-      const kemLength = ML_KEM[spec.algorithm].lengths.cipherText!;
-      if (wrapped.length < kemLength + 16) {
-        throw new TsbError(
-          'INVALID_PAYLOAD',
-          `an ${spec.algorithm} wrapped key is at least ${kemLength + 16} bytes, not ${wrapped.length} bytes`,
-        );
-      }
-      const cipherText = wrapped.subarray(0, kemLength);
-      const sharedSecret = mlKemDecapsulate(spec.algorithm, cipherText, secretKey, node);
-      data = aesKeyUnwrap(mlKemKek(sharedSecret), true, wrapped.subarray(kemLength));
-      break;
-    }
-  }
-
-  const algorithm: KeyAlgorithm = target.algorithm ?? family ?? pkcs8Algorithm(data) ?? 'AES';
-  return toMaterial(algorithm, Buffer.from(data));
+  const { algorithm, data } = unwrapBytes(unwrappingKey, method, spec, wrapped, target);
+  return toMaterial(algorithm, data);
 }
 
 /**
  * `unwrapKey`, with an RSA key's private operation in a worker thread (rsaDecryptOffThread: 34 ms for
- * RSA-8192 here); the other methods are cheap.
+ * RSA-8192 here), and the slow checks of an unwrapped private key too (importKeyOffThread: a DSA key's domain).
  */
 export async function unwrapKeyOffThread(
   unwrappingKey: ReadyKey,
@@ -391,12 +364,54 @@ export async function unwrapKeyOffThread(
 ): Promise<KeyMaterial> {
   const method = wrapMethodOf(wrapMethod);
   const spec = methodSpec(method);
-  if (spec.kind !== 'rsa') return unwrapKey(unwrappingKey, wrapMethod, wrapped, target);
+  if (spec.kind !== 'rsa') {
+    const { algorithm, data } = unwrapBytes(unwrappingKey, method, spec, wrapped, target);
+    return importKeyOffThread(importInput(algorithm, data));
+  }
   const privateKey = rsaUnwrappingKey(unwrappingKey, method, target);
   const data = await rsaDecryptOffThread(privateKey, spec.scheme, wrapped).catch((error: unknown) => {
     throw unwrapError(error);
   });
   return rsaUnwrapped(target, () => data);
+}
+
+/** The key bytes an AES or ML-KEM method unwraps, and the algorithm they are imported as. */
+function unwrapBytes(
+  unwrappingKey: ReadyKey,
+  method: WrapMethod,
+  spec: Exclude<MethodSpec, { kind: 'rsa' }>,
+  wrapped: Buffer,
+  target: { algorithm?: KeyAlgorithm | null },
+): { algorithm: KeyAlgorithm; data: Buffer } {
+  const family = spec.kind === 'aes' ? spec.family : null;
+  if (family && target.algorithm && target.algorithm !== family) {
+    throw notSupported(`${method} unwraps ${family} private keys, not ${target.algorithm} keys`);
+  }
+
+  let data: Buffer;
+  if (spec.kind === 'aes') {
+    data = aesKeyUnwrap(aesKek(unwrappingKey, method), spec.pad, wrapped);
+    if (!spec.pad) {
+      // only a private key's DER was zero-filled; a secret key is wrapped as it is, whatever its bytes
+      const der = stripDerPadding(data);
+      const algorithm = target.algorithm ?? family ?? pkcs8Algorithm(der) ?? 'AES';
+      if (!isSymmetric(algorithm)) data = der;
+    }
+  } else {
+    const { secretKey, node } = mlKemSecretOf(unwrappingKey, spec.algorithm);
+    const kemLength = ML_KEM[spec.algorithm].lengths.cipherText!;
+    if (wrapped.length < kemLength + 16) {
+      throw new TsbError(
+        'INVALID_PAYLOAD',
+        `an ${spec.algorithm} wrapped key is at least ${kemLength + 16} bytes, not ${wrapped.length} bytes`,
+      );
+    }
+    const cipherText = wrapped.subarray(0, kemLength);
+    const sharedSecret = mlKemDecapsulate(spec.algorithm, cipherText, secretKey, node);
+    data = aesKeyUnwrap(mlKemKek(sharedSecret), true, wrapped.subarray(kemLength));
+  }
+  const algorithm: KeyAlgorithm = target.algorithm ?? family ?? pkcs8Algorithm(data) ?? 'AES';
+  return { algorithm, data: Buffer.from(data) };
 }
 
 /** The RSA private key of an RSA unwrap method, which unwraps secret keys only. */

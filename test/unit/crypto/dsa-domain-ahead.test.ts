@@ -10,9 +10,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { children, decode, integer, readInteger, sequence } from '../../../src/crypto/der.js';
 import { dsaDomainCheckStats } from '../../../src/crypto/mechanisms/dsa-domain.js';
-import { generateKey, importKey, importKeyOffThread } from '../../../src/crypto/mechanisms/key-mechanisms.js';
+import {
+  generateKey,
+  importKey,
+  importKeyOffThread,
+  type KeyMaterial,
+  loadPrivate,
+} from '../../../src/crypto/mechanisms/key-mechanisms.js';
 import { shutdownSignaturePool, signaturePoolStats } from '../../../src/crypto/signatures/signatures-pool.js';
 import { algorithmIdentifier, decodePkcs8, encodePkcs8, encodeSpki } from '../../../src/crypto/spki-pkcs8.js';
+import { unwrapKeyOffThread, wrapKey } from '../../../src/crypto/wrapping/key-wrapping.js';
 import { countEventLoopTurns } from '../../helpers/event-loop-turns.js';
 import { openssl, tsbErrorOf, tsbErrorOfAsync, withScratch } from './helpers.js';
 
@@ -125,6 +132,24 @@ describe('the DSA domain check off the event loop', () => {
     const sync = await watched(async () => importKey({ algorithm: 'DSA', publicKey }));
     expect([sync.here, sync.inWorker]).toEqual([0, 0]);
     expect(sync.result.publicKey!.equals(publicKey)).toBe(true);
+  });
+
+  it('an AES-unwrapped DSA-3072 key is checked in the worker', async () => {
+    const { privateKey, publicKey } = freshKey();
+    const kek = loadPrivate(importKey({ algorithm: 'AES', secretKey: randomBytes(32) }));
+    const wrapped = wrapKey(kek, 'AES_WRAP_PAD_DSA', {
+      algorithm: 'DSA',
+      algorithmOid: null,
+      curveOid: null,
+      keySize: 3072,
+      publicKey: null,
+      secret: privateKey,
+    } satisfies KeyMaterial);
+    const { result, here, inWorker } = await watched(() =>
+      unwrapKeyOffThread(kek, 'AES_WRAP_PAD_DSA', wrapped),
+    );
+    expect([here, inWorker]).toEqual([0, 1]);
+    expect(result.publicKey!.equals(publicKey)).toBe(true);
   });
 
   it('a generated DSA key is checked in the worker', async () => {
