@@ -68,16 +68,20 @@ const POSTABLE_DEPTH = 3;
  * down) in a buffer of its own (`ownBytes`). Anything else (key objects, numbers, text) is posted as it is;
  * the message is only rebuilt where a view had to be copied.
  */
-export function postable<T>(message: T, depth = POSTABLE_DEPTH): T {
+export function postable<T>(message: T, depth = POSTABLE_DEPTH, made?: Uint8Array[]): T {
   // a view of shared memory is shared with the worker, not copied
-  if (message instanceof Uint8Array)
-    return (message.buffer instanceof SharedArrayBuffer ? message : ownBytes(message)) as T;
+  if (message instanceof Uint8Array) {
+    if (message.buffer instanceof SharedArrayBuffer) return message;
+    const own = ownBytes(message);
+    if (own !== message) made?.push(own);
+    return own as T;
+  }
   if (depth === 0 || message === null || typeof message !== 'object') return message;
   if (Array.isArray(message)) {
     let copy: unknown[] | undefined;
     for (let i = 0; i < message.length; i++) {
       const item: unknown = message[i];
-      const posted = postable(item, depth - 1);
+      const posted = postable(item, depth - 1, made);
       if (posted === item) continue;
       copy ??= [...message];
       copy[i] = posted;
@@ -88,12 +92,30 @@ export function postable<T>(message: T, depth = POSTABLE_DEPTH): T {
   const fields = message as Record<string, unknown>;
   let copy: Record<string, unknown> | undefined;
   for (const [name, value] of Object.entries(fields)) {
-    const posted = postable(value, depth - 1);
+    const posted = postable(value, depth - 1, made);
     if (posted === value) continue;
     copy ??= { ...fields };
     copy[name] = posted;
   }
   return (copy ?? message) as T;
+}
+
+/**
+ * Posts `message` as `postable` makes it, then wipes the copies that made: postMessage has cloned them by the
+ * time it returns, and a copy of a secret (a key's bytes in a task, a derived key in a result) must not wait in
+ * this heap for the garbage collector.
+ */
+export function postWiped(
+  port: { postMessage(message: unknown): void },
+  wrap: (posted: unknown) => unknown,
+  message: unknown,
+): void {
+  const made: Uint8Array[] = [];
+  try {
+    port.postMessage(wrap(postable(message, POSTABLE_DEPTH, made)));
+  } finally {
+    for (const copy of made) copy.fill(0);
+  }
 }
 
 /**
@@ -163,7 +185,7 @@ export class WorkerPool<Task, Result> {
     const id = this.nextId++;
     slot.pending.set(id, job);
     slot.worker.ref();
-    slot.worker.postMessage({ id, task: postable(job.task) });
+    postWiped(slot.worker, (task) => ({ id, task }), job.task);
   }
 
   /** Fair pools: hands waiting tasks to workers with room, the next owner's first task each time. */
@@ -287,7 +309,7 @@ export class WorkerPool<Task, Result> {
 export function serveTasks<Task, Result>(handler: (task: Task) => Result): void {
   parentPort?.on('message', ({ id, task }: { id: number; task: Task }) => {
     try {
-      parentPort?.postMessage({ id, result: postable(handler(task)) });
+      if (parentPort) postWiped(parentPort, (result) => ({ id, result }), handler(task));
     } catch (error) {
       parentPort?.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
     }

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { asWorkOf } from '../../../src/lib/work-owner.js';
-import { ownBytes, postable, WorkerPool } from '../../../src/lib/worker-pool.js';
+import { ownBytes, postable, postWiped, WorkerPool } from '../../../src/lib/worker-pool.js';
 import type { ArrivedView } from './byte-views.worker.js';
 
 type Task = { describe: unknown } | { pooled: string };
@@ -74,6 +74,44 @@ describe('WorkerPool posts byte views as their own bytes', () => {
     expect(posted.keep).toBe(exact);
     expect(original.data).toBe(pooled);
     expect(posted.data.buffer.byteLength).toBe(3);
+  });
+});
+
+describe('postWiped', () => {
+  it("wipes the copies it posted once postMessage has cloned them, and never the caller's own bytes", () => {
+    // a secret that is a view into a bigger buffer (a key's bytes inside a decrypted record, say)
+    const record = Buffer.alloc(64, 0xee);
+    const secret = record.subarray(16, 48);
+    const exact = new Uint8Array(8).fill(5);
+    let handed: { id: number; task: { secret: Uint8Array; exact: Uint8Array } } | undefined;
+    let received: typeof handed;
+    const port = {
+      postMessage(message: unknown) {
+        handed = message as typeof handed;
+        received = structuredClone(handed); // what the other thread gets, cloned during the call
+      },
+    };
+    postWiped(port, (task) => ({ id: 1, task }), { secret, exact });
+    expect(Buffer.from(received!.task.secret).equals(Buffer.alloc(32, 0xee))).toBe(true);
+    expect(handed!.task.secret).not.toBe(secret);
+    expect(handed!.task.secret.every((byte) => byte === 0)).toBe(true);
+    expect(record.every((byte) => byte === 0xee)).toBe(true);
+    expect(handed!.task.exact).toBe(exact);
+    expect(exact.every((byte) => byte === 5)).toBe(true);
+  });
+
+  it('wipes the copies also when the message cannot be posted', () => {
+    const secret = Buffer.alloc(64, 0xee).subarray(0, 32);
+    let handed: { task: { secret: Uint8Array } } | undefined;
+    const port = {
+      postMessage(message: unknown) {
+        handed = message as typeof handed;
+        throw new Error('DataCloneError');
+      },
+    };
+    expect(() => postWiped(port, (task) => ({ task }), { secret })).toThrow('DataCloneError');
+    expect(handed!.task.secret.every((byte) => byte === 0)).toBe(true);
+    expect(secret.every((byte) => byte === 0xee)).toBe(true);
   });
 });
 
