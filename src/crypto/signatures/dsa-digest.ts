@@ -138,7 +138,7 @@ const secretInteger = (bytes: Buffer): bigint =>
  */
 const MAX_TRIES = 256;
 
-const cannotSign = () =>
+export const cannotSign = () =>
   new TsbError(
     'HSM_INTEGRITY',
     'the DSA key cannot sign: its domain parameters are not valid DSA parameters',

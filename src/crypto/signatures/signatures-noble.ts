@@ -13,7 +13,7 @@
  * - ML_DSA_M: the message is µ (64 bytes), signed and verified with noble's `externalMu`.
  * - pq-node-sign / pq-node-verify: pure SLH-DSA with a node KeyObject (signatures-pq-node.ts).
  * - rsa-decrypt: the RSA decryption of the encrypt and unwrap operations (ciphers-rsa.ts).
- * - dsa-verify-digest: NONE_WITH_DSA verification (dsa-digest.ts).
+ * - dsa-sign-digest / dsa-verify-digest: NONE_WITH_DSA (dsa-digest.ts).
  * - dsa-domain-problem: the domain check of an imported or generated DSA key (mechanisms/dsa-domain-ahead.ts).
  * - BLS: min-pk (48-byte G1 public keys, 96-byte compressed G2 signatures) with the proof-of-
  *   possession ciphersuite DST `BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_` (RFC 9380 hash to
@@ -30,10 +30,18 @@ import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { sha224, sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { sha3_224, sha3_256, sha3_384, sha3_512, shake128, shake256 } from '@noble/hashes/sha3.js';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
+import { TsbError } from '../../errors.js';
 import type { MlDsaAlgorithm, SlhDsaAlgorithm } from '../algorithms.js';
 import { type RsaScheme, rsaDecryptBlock } from '../ciphers/rsa-block-decryption.js';
 import { SLH_DSA } from '../mechanisms/slh-dsa-params.js';
-import { type DsaParams, dsaDomainProblem, dsaVerifyDigest } from './dsa-digest.js';
+import {
+  type DsaParams,
+  dsaDomainProblem,
+  dsaPrivateKey,
+  dsaSignDigest,
+  dsaVerifyDigest,
+} from './dsa-digest.js';
+import type { RS } from './signature-encoding.js';
 
 export const BLS_DST = 'BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_';
 
@@ -123,12 +131,17 @@ export type NobleTask =
   | { op: 'rsa-private'; key: KeyObject; padding: 'pkcs1' | 'none'; data: Uint8Array }
   /** RSA decryption of a modulus-length block (ciphers-rsa.ts) */
   | { op: 'rsa-decrypt'; key: KeyObject; scheme: RsaScheme; data: Uint8Array }
+  /**
+   * NONE_WITH_DSA signature (dsa-digest.ts: g^k by OpenSSL, 2–3 ms for 2048–3072-bit p here): (r, s), or null
+   * when the key's domain parameters cannot sign (dsa-digest.ts's HSM_INTEGRITY)
+   */
+  | { op: 'dsa-sign-digest'; key: KeyObject; digest: Uint8Array }
   /** NONE_WITH_DSA verification (dsa-digest.ts: BigInt exponentiations, 7–10 ms for 2048–3072-bit p here) */
   | { op: 'dsa-verify-digest'; key: DsaParams & { y: bigint }; digest: Uint8Array; r: bigint; s: bigint }
   /** dsaDomainProblem (5–11 ms for a 3,072-bit p here): its answer, a reason or null */
   | { op: 'dsa-domain-problem'; key: DsaParams & { y: bigint } };
 
-export type NobleResult = Uint8Array | boolean | string | null;
+export type NobleResult = Uint8Array | boolean | string | null | RS;
 
 /** Verifications answer false for anything malformed; signing errors propagate. */
 function verifying(check: () => boolean): boolean {
@@ -198,6 +211,13 @@ export function runNobleTask(task: NobleTask): NobleResult {
       return verifying(() =>
         nodeVerify(null, task.message, { key: task.key, context: task.context }, task.signature),
       );
+    case 'dsa-sign-digest':
+      try {
+        return dsaSignDigest(dsaPrivateKey(task.key), task.digest);
+      } catch (error) {
+        if (error instanceof TsbError) return null;
+        throw error;
+      }
     case 'dsa-verify-digest':
       return verifying(() => dsaVerifyDigest(task.key, task.digest, { r: task.r, s: task.s }));
     case 'dsa-domain-problem':
