@@ -2,7 +2,7 @@
  * The signature pool: worker threads for signature work that would block the event loop for
  * milliseconds: ML-DSA sign/verify (1–9 ms), SLH-DSA (tens of ms to seconds), BLS (15–35 ms), the raw
  * RSA private operation of the prehashed RSA forms and RSA decryption (decrypt, unwrap; up to ~40 ms for
- * RSA-8192: node:crypto has no asynchronous form of either), NONE_WITH_DSA verification and the domain check of
+ * RSA-8192: node:crypto has no asynchronous form of either), NONE_WITH_DSA signing and verification and the domain check of
  * an imported or generated DSA key (BigInt exponentiations over p, 5–11 ms for 3,072 bits).
  * The worker is signatures.worker.ts beside this file.
  */

@@ -6,12 +6,11 @@
  *   PSS with SHA-1/2, ECDSA with SHA-1/2/3 and DOUBLE_SHA256, DSA with SHA-1/2, EdDSA.
  * - noble on the calling thread (sub-millisecond): ECDSA over a digest node cannot take (NONE,
  *   KECCAK*, RFC 6979 deterministic, ETH recoverable signatures) and BIP-340 Schnorr on secp256k1.
- * - dsa-digest.ts on the calling thread (about a millisecond): NONE_WITH_DSA, g^k by OpenSSL's
- *   constant-time exponentiation, the rest blinded.
  * - pure ML-DSA and SLH-DSA through node:crypto where the runtime has them (signatures-pq-node.ts).
  * - the signature worker pool (signatures-pool.ts): the other ML-DSA and SLH-DSA forms (and all of
  *   them where node:crypto lacks the algorithm) and BLS with noble, SLH-DSA through node:crypto, and
- *   the raw RSA private operation of the prehashed RSA forms (NONE*, NONESHA*).
+ *   the raw RSA private operation of the prehashed RSA forms (NONE*, NONESHA*), and NONE_WITH_DSA
+ *   (dsa-digest.ts: g^k by OpenSSL's constant-time exponentiation, the rest blinded; 2–3 ms).
  *
  * The request checks and their decisions are in signature-request.ts; verify answers false for
  * malformed signatures and throws only for requests that are wrong whatever the signature (unknown
