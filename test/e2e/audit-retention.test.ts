@@ -13,8 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { RequestsRepository } from '../../src/features/approvals/requests.repository.js';
 import { Retention } from '../../src/features/approvals/retention.js';
+import { chainRecords, GENESIS_HASH, SERVICE_CHAIN } from '../../src/features/audit/audit-chain.js';
 import { PRUNE_DELETE_DELAY_MS } from '../../src/features/audit/audit-retention.js';
-import { createAuditRetention } from '../../src/features/audit/audit-system.js';
+import { createAudit, createAuditRetention } from '../../src/features/audit/audit-system.js';
 import { verifyAuditLog } from '../../src/features/audit/audit-verifier.js';
 import type { Partition } from '../../src/generated/prisma/client.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
@@ -253,5 +254,57 @@ describe('audit log retention', () => {
     expect((await sequences('AuditEntry'))[0]).toBe(16);
     const report = verifyAuditLog(await exportLog());
     expect(report).toMatchObject({ valid: true, startsAt: 16 });
+  });
+
+  it('prunes the unsigned service chain to its newest entry before the cutoff, and its export still verifies', async () => {
+    const record = (at: Date) => ({
+      chain: SERVICE_CHAIN,
+      partitionId: null,
+      at,
+      credentialId: null,
+      roles: [],
+      action: 'POST /v1/synchronousSign',
+      keyLabel: null,
+      requestId: null,
+      outcome: 'failure' as const,
+      statusCode: 401,
+      errorCode: 406,
+    });
+    const entries = chainRecords({ sequence: 0, hash: GENESIS_HASH }, [
+      ...Array.from({ length: 5 }, (_, i) => record(new Date(now - (60 - i) * DAY))),
+      ...Array.from({ length: 3 }, (_, i) => record(new Date(now - (3 - i) * DAY))),
+    ]);
+    await t.prisma.auditEntry.createMany({
+      data: entries.map(({ summary: _summary, sequence, prevHash, hash, ...entry }) => ({
+        ...entry,
+        sequence: BigInt(sequence),
+        prevHash: new Uint8Array(prevHash),
+        hash: new Uint8Array(hash),
+      })),
+    });
+    await t.prisma.auditHead.create({
+      data: {
+        chain: SERVICE_CHAIN,
+        sequence: BigInt(entries.length),
+        hash: new Uint8Array(entries.at(-1)!.hash),
+      },
+    });
+
+    expect(await retention().advance()).toBe(1);
+    const prune = await t.prisma.auditPrune.findUniqueOrThrow({ where: { chain: SERVICE_CHAIN } });
+    expect(prune).toMatchObject({ sequence: 5n, signature: new Uint8Array(0) });
+    now += PRUNE_DELETE_DELAY_MS + 60_000;
+    expect(await retention().deleteSome(100)).toMatchObject({ entries: 4 });
+
+    const audit = createAudit({ prisma: t.prisma, hsm: t.hsm, config: t.config });
+    try {
+      let text = '';
+      for await (const chunk of await audit.service.export(null)) text += chunk;
+      expect(parse(text)[1]).toMatchObject({ type: 'pruned', sequence: 5, signature: '' });
+      const report = verifyAuditLog(text);
+      expect(report).toMatchObject({ valid: true, startsAt: 5, entries: 4, keySource: 'none' });
+    } finally {
+      await audit.close();
+    }
   });
 });
