@@ -3,7 +3,9 @@
  * proposals), and `tsb partition backup|restore`: a partition as one file whose keys stay sealed.
  * docs/security-officers.md explains both.
  */
-import { writeFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { systemClock } from '../clock.js';
 import { TsbError } from '../errors.js';
 import { parseOfficerKey } from '../features/officers/officer-key.js';
@@ -119,13 +121,22 @@ export const SECURITY_OFFICER_COMMANDS: Command[] = [
     positionals: ['NAME'],
     async run({ values, positionals, io, withMasterKey }) {
       const out = requiredString(values, 'out', 'partition backup');
-      const backup = await withMasterKey(async (prisma, masterKey) => {
+      // written beside the file first: a failed export leaves no file that looks like a whole backup
+      const partial = `${out}.partial`;
+      const written = await withMasterKey(async (prisma, masterKey) => {
         const partition = await requirePartition(prisma, positionals[0]!);
-        return new PartitionBackups(prisma, masterKey, systemClock).export(partition.id);
+        const backup = await new PartitionBackups(prisma, masterKey, systemClock).stream(partition.id);
+        try {
+          await pipeline(backup.body, createWriteStream(partial, { mode: 0o600 }));
+          return await backup.written;
+        } catch (error) {
+          await rm(partial, { force: true });
+          throw error;
+        }
       });
-      writeFileSync(out, `${JSON.stringify(backup, null, 2)}\n`, { mode: 0o600 });
+      await rename(partial, out);
       io.stdout(
-        `partition ${positionals[0]} (${backup.keys.length} keys, ${backup.officers.length} officers) written to ${out}\n`,
+        `partition ${positionals[0]} (${written.keys} keys, ${written.officers} officers) written to ${out}\n`,
       );
     },
   },

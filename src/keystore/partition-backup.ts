@@ -6,68 +6,30 @@
  * An HMAC-SHA256 under a key derived from the master key (HKDF) protects it, so a restore checks integrity and
  * "made under this master key" before it writes anything. Format: docs/security-officers.md.
  */
-import { createHmac, hkdfSync, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { createHmac, timingSafeEqual, X509Certificate } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { keyColumnBinding, partitionKeyBinding, seal, UnsealError, unseal } from '../crypto/seal.js';
+import { keyColumnBinding, UnsealError, unseal } from '../crypto/seal.js';
 import { isUniqueViolation } from '../db/unique-violation.js';
 import { TsbError } from '../errors.js';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
-import { canonicalJson } from '../lib/canonical-json.js';
+import { canonicalJsonPieces } from '../lib/canonical-json.js';
 import { PARTITION_NAME_PATTERN } from '../lib/partition-name.js';
 import { CERTIFICATE_AUTHORITY_NAME } from './certificates.js';
+import { type BackupStream, streamPartitionBackup } from './partition-backup-export.js';
+import {
+  BACKUP_FORMAT,
+  backupMacKey,
+  COLUMNS,
+  type Columns,
+  openPartitionKey,
+  PASSWORD_HASH,
+  PASSWORD_HASH_SEALED,
+  type PartitionBackupDocument,
+  READABLE_VERSIONS,
+  type Row,
+} from './partition-backup-format.js';
 
-export const BACKUP_FORMAT = 'opentsb-partition-backup';
-/**
- * 2: each key's password verifier sealed under the partition key (`passwordHashSealed`). 1 (written up to and
- * including commit 71cd384): the verifier in clear (`passwordHash`); still restored.
- */
-export const BACKUP_VERSION = 2;
-const READABLE_VERSIONS: readonly number[] = [1, BACKUP_VERSION];
-/** The key column a version-2 backup carries sealed, and the member that holds it sealed. */
-const PASSWORD_HASH = 'passwordHash';
-const PASSWORD_HASH_SEALED = 'passwordHashSealed';
-/** HKDF info of the backup MAC key: a fixed string, so no other use of the master key yields the same key. */
-const MAC_KEY_INFO = 'opentsb:partition-backup-mac:v1';
-
-/** Which columns of each table are bytes (base64 in the file), times (ISO-8601) or big integers (decimal text). */
-const COLUMNS = {
-  partition: {
-    bytes: [
-      'partitionKeySealed',
-      'attestationKeySealed',
-      'attestationPublicKey',
-      'timestampKeySealed',
-      'timestampPublicKey',
-      'attestationCertificate',
-      'timestampCertificate',
-    ],
-    dates: ['createdAt'],
-    bigints: [],
-  },
-  key: {
-    bytes: ['publicKey', 'certificate', 'materialSealed', 'chainCode', PASSWORD_HASH_SEALED],
-    dates: ['invalidatedAt', 'createdAt', 'updatedAt'],
-    bigints: ['useCount', 'statefulNext', 'statefulLimit'],
-  },
-  officer: { bytes: ['publicKey'], dates: ['createdAt', 'revokedAt'], bigints: [] },
-} as const satisfies Record<
-  string,
-  { bytes: readonly string[]; dates: readonly string[]; bigints: readonly string[] }
->;
-
-type Row = Record<string, unknown>;
-
-export interface PartitionBackupDocument {
-  format: typeof BACKUP_FORMAT;
-  /** BACKUP_VERSION when written; a restore reads every READABLE_VERSIONS */
-  version: number;
-  createdAt: string;
-  partition: Row;
-  keys: Row[];
-  officers: Row[];
-  /** base64 HMAC-SHA256 over the canonical JSON of every other member */
-  mac: string;
-}
+export { BACKUP_FORMAT, BACKUP_VERSION, type PartitionBackupDocument } from './partition-backup-format.js';
 
 export interface RestoredPartition {
   id: string;
@@ -87,34 +49,16 @@ export class PartitionBackups {
     private readonly masterKey: Buffer,
     private readonly clock: Clock,
   ) {
-    this.macKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), MAC_KEY_INFO, 32));
+    this.macKey = backupMacKey(masterKey);
   }
 
-  /** The backup of a partition, read in one snapshot (repeatable read) so keys and partition agree. */
-  async export(partitionId: string): Promise<PartitionBackupDocument> {
-    const { partition, keys, officers } = await this.prisma.$transaction(
-      async (tx) => ({
-        partition: await tx.partition.findUnique({ where: { id: partitionId } }),
-        keys: await tx.key.findMany({ where: { partitionId }, orderBy: { label: 'asc' } }),
-        officers: await tx.securityOfficer.findMany({ where: { partitionId }, orderBy: { name: 'asc' } }),
-      }),
-      { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
-    );
-    if (!partition) throw new TsbError('NOT_FOUND', `partition ${partitionId} does not exist`);
-    const partitionKey = this.openPartitionKey(partition.id, partition.partitionKeySealed);
-    try {
-      const body = {
-        format: BACKUP_FORMAT,
-        version: BACKUP_VERSION,
-        createdAt: this.clock.now().toISOString(),
-        partition: encodeRow(partition, COLUMNS.partition),
-        keys: keys.map((key) => encodeRow(sealPasswordHash(key, partitionKey), COLUMNS.key)),
-        officers: officers.map((officer) => encodeRow(officer, COLUMNS.officer)),
-      } as const;
-      return { ...body, mac: this.mac(body) };
-    } finally {
-      partitionKey.fill(0);
-    }
+  /**
+   * The backup of a partition as a stream of its JSON document, read in one snapshot (repeatable read) so
+   * keys, officers and partition agree (partition-backup-export.ts).
+   */
+  stream(partitionId: string): Promise<BackupStream> {
+    const { prisma, masterKey, macKey, clock } = this;
+    return streamPartitionBackup({ prisma, masterKey, macKey, clock }, partitionId);
   }
 
   /**
@@ -130,7 +74,7 @@ export class PartitionBackups {
     if (!PARTITION_NAME_PATTERN.test(name)) {
       throw new TsbError('INPUT_VALIDATION_FAILED', `"${name}" is not a valid partition name`);
     }
-    const partitionKey = this.openPartitionKey(id, partition['partitionKeySealed'] as Uint8Array);
+    const partitionKey = openPartitionKey(this.masterKey, id, partition['partitionKeySealed'] as Uint8Array);
     let keys: Row[];
     try {
       keys = backup.keys.map((row) =>
@@ -204,7 +148,7 @@ export class PartitionBackups {
     }
     const { mac, ...body } = document;
     const given = typeof mac === 'string' ? Buffer.from(mac, 'base64') : Buffer.alloc(0);
-    const expected = Buffer.from(this.mac(body), 'base64');
+    const expected = this.mac(body);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new TsbError(
         'SECURITY_NOT_ALLOWED',
@@ -218,23 +162,11 @@ export class PartitionBackups {
     return document as unknown as PartitionBackupDocument;
   }
 
-  private mac(body: object): string {
-    return createHmac('sha256', this.macKey).update(canonicalJson(body), 'utf8').digest('base64');
-  }
-
-  /** The clear partition key (the caller wipes it), refused when it does not open under this master key. */
-  private openPartitionKey(id: string, sealed: Uint8Array): Buffer {
-    try {
-      return unseal(this.masterKey, sealed, partitionKeyBinding(id));
-    } catch (error) {
-      if (error instanceof UnsealError) {
-        throw new TsbError(
-          'SECURITY_NOT_ALLOWED',
-          'the partition key of the backup does not open under this master key',
-        );
-      }
-      throw error;
-    }
+  /** HMAC-SHA256 over canonicalJson(body), fed a row at a time rather than as one text of the whole body. */
+  private mac(body: Record<string, unknown>): Buffer {
+    const mac = createHmac('sha256', this.macKey);
+    for (const piece of canonicalJsonPieces(body)) mac.update(piece, 'utf8');
+    return mac.digest();
   }
 
   /** True when this service's device certificate issued every given certificate (null ones are fine). */
@@ -255,25 +187,6 @@ export class PartitionBackups {
   }
 }
 
-interface Columns {
-  bytes: readonly string[];
-  dates: readonly string[];
-  bigints: readonly string[];
-}
-
-function encodeRow(row: object, columns: Columns): Row {
-  const encoded: Row = {};
-  for (const [name, value] of Object.entries(row)) {
-    if (value === null || value === undefined) encoded[name] = null;
-    else if (columns.bytes.includes(name))
-      encoded[name] = Buffer.from(value as Uint8Array).toString('base64');
-    else if (columns.dates.includes(name)) encoded[name] = (value as Date).toISOString();
-    else if (columns.bigints.includes(name)) encoded[name] = String(value);
-    else encoded[name] = value;
-  }
-  return encoded;
-}
-
 function decodeRow(row: unknown, columns: Columns): Row {
   if (!isRecord(row)) throw new TsbError('INPUT_VALIDATION_FAILED', 'the backup holds a malformed row');
   const decoded: Row = {};
@@ -286,29 +199,6 @@ function decodeRow(row: unknown, columns: Columns): Row {
     else decoded[name] = value;
   }
   return decoded;
-}
-
-/**
- * A key row as a backup carries it: the password verifier (scrypt; it lets whoever holds it test passwords
- * offline) sealed under the partition key, bound to the partition, the key id and the column name, instead of
- * in clear. A key without a password has `passwordHashSealed: null`.
- */
-function sealPasswordHash(
-  key: { id: string; partitionId: string; passwordHash: string | null },
-  partitionKey: Buffer,
-): Row {
-  const { passwordHash, ...row } = key;
-  return {
-    ...row,
-    [PASSWORD_HASH_SEALED]:
-      passwordHash === null
-        ? null
-        : seal(
-            partitionKey,
-            Buffer.from(passwordHash, 'utf8'),
-            keyColumnBinding(key.partitionId, key.id, PASSWORD_HASH),
-          ),
-  };
 }
 
 /**

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hssSignatureIndex } from '../../src/crypto/stateful/hss.js';
 import { statefulScheme } from '../../src/crypto/stateful/stateful-schemes.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
+import { exportBackup } from '../helpers/backup.js';
 
 let t: TestContext;
 const logLines: string[] = [];
@@ -193,13 +194,13 @@ describe('HSS/LMS keys', () => {
     for (let i = 0; i < 3; i++)
       indices.push(hssSignatureIndex(Buffer.from((await signKept()).json().signature, 'base64')));
     const partition = await t.prisma.partition.findUniqueOrThrow({ where: { name: 'kept' } });
-    const backup = await t.hsm.backups.export(partition.id);
+    const backup = await exportBackup(t.hsm, partition.id);
     const afterBackup = await signKept();
     indices.push(hssSignatureIndex(Buffer.from(afterBackup.json().signature, 'base64')));
     expect(indices).toEqual([0, 1, 2, 3]);
 
     await t.prisma.partition.delete({ where: { id: partition.id } });
-    const restored = await t.hsm.backups.restore(JSON.parse(JSON.stringify(backup)));
+    const restored = await t.hsm.backups.restore(backup);
     expect(restored.keys).toBe(1);
     const row = await t.prisma.key.findFirstOrThrow({
       where: { partitionId: partition.id, label: 'backed-up' },

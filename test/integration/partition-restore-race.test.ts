@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TsbError } from '../../src/errors.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
+import { exportBackup } from '../helpers/backup.js';
 
 /** Two restores of one backup at once (two operators, a retried script): one restores, the other is refused as a conflict (it was a unique-key crash). */
 let t: TestContext;
@@ -19,7 +20,7 @@ it('restores a backup once when two restores of it race; the other is refused as
     body: { label: 'k', algorithm: 'ED', attributes: { sign: true, decrypt: false, unwrap: false } },
   });
   expect(created.statusCode, created.body).toBe(201);
-  const backup = JSON.parse(JSON.stringify(await t.hsm.backups.export(partition.id)));
+  const backup = await exportBackup(t.hsm, partition.id);
   for (let round = 0; round < 6; round++) {
     await t.prisma.partition.delete({ where: { id: partition.id } });
     const outcomes = await Promise.allSettled([t.hsm.backups.restore(backup), t.hsm.backups.restore(backup)]);

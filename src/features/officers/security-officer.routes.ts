@@ -176,6 +176,10 @@ export const securityOfficerRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: BackupSchema, ...COMMON_ERRORS },
       },
     },
-    async (request) => hsm.backups.export(request.caller!.partitionId),
+    // streamed (keys a page at a time): the schema documents the document, it does not serialize it
+    async (request, reply) => {
+      const { body } = await hsm.backups.stream(request.caller!.partitionId);
+      return reply.type('application/json; charset=utf-8').send(body as never);
+    },
   );
 };
