@@ -31,6 +31,12 @@ import {
 
 export { BACKUP_FORMAT, BACKUP_VERSION, type PartitionBackupDocument } from './partition-backup-format.js';
 
+/**
+ * Backup exports one process runs at once, and at most one per partition: each holds a database connection (and
+ * its snapshot) for as long as its reader takes, and the pool's connections serve every partition's requests.
+ */
+export const BACKUP_EXPORTS_AT_ONCE = 2;
+
 export interface RestoredPartition {
   id: string;
   name: string;
@@ -43,6 +49,8 @@ export interface RestoredPartition {
 
 export class PartitionBackups {
   private readonly macKey: Buffer;
+  /** the partitions whose export runs in this process */
+  private readonly exporting = new Set<string>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -54,11 +62,25 @@ export class PartitionBackups {
 
   /**
    * The backup of a partition as a stream of its JSON document, read in one snapshot (repeatable read) so
-   * keys, officers and partition agree (partition-backup-export.ts).
+   * keys, officers and partition agree (partition-backup-export.ts). Refused (503) while this partition's
+   * export, or BACKUP_EXPORTS_AT_ONCE exports, run in this process.
    */
-  stream(partitionId: string): Promise<BackupStream> {
+  async stream(partitionId: string): Promise<BackupStream> {
+    if (this.exporting.has(partitionId))
+      throw new TsbError('SERVICE_UNAVAILABLE', 'a backup of this partition is being exported already');
+    if (this.exporting.size >= BACKUP_EXPORTS_AT_ONCE)
+      throw new TsbError('SERVICE_UNAVAILABLE', 'other backups are being exported: try again later');
+    this.exporting.add(partitionId);
     const { prisma, masterKey, macKey, clock } = this;
-    return streamPartitionBackup({ prisma, masterKey, macKey, clock }, partitionId);
+    try {
+      const exported = await streamPartitionBackup({ prisma, masterKey, macKey, clock }, partitionId);
+      const done = () => this.exporting.delete(partitionId);
+      exported.written.then(done, done);
+      return exported;
+    } catch (error) {
+      this.exporting.delete(partitionId);
+      throw error;
+    }
   }
 
   /**

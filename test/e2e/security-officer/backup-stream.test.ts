@@ -145,6 +145,40 @@ describe('streamed partition backup', () => {
     expect(await ctx.hsm.backups.restore(document)).toMatchObject({ keys: 1_500 });
   });
 
+  it('runs one export per partition and two per process at once (each holds a connection as long as its reader): 503 beyond', async () => {
+    const [a, b] = [await seed('slot-a', 1_500), await seed('slot-b', 1_500)];
+    await seed('slot-c', 10);
+    const paused = async (partition: Partition) => {
+      const exported = await ctx.hsm.backups.stream(partition.id);
+      while (exported.body.readableLength < 100_000) await sleep(10);
+      return exported;
+    };
+    const first = await paused(a);
+    const refusedSame = await officerCall(ctx, 'slot-a', 'alice', {
+      method: 'GET',
+      url: '/v1/securityOfficer/backup',
+    });
+    expect(refusedSame.statusCode).toBe(503);
+    expect(refusedSame.json()).toMatchObject({
+      errorCode: 2,
+      message: 'a backup of this partition is being exported already',
+    });
+    const second = await paused(b);
+    const refusedThird = await officerCall(ctx, 'slot-c', 'alice', {
+      method: 'GET',
+      url: '/v1/securityOfficer/backup',
+    });
+    expect(refusedThird.statusCode).toBe(503);
+    expect(refusedThird.json().message).toMatch(/other backups are being exported/);
+    // a reader that finishes, and one that leaves, both free their slots
+    await first.body.toArray();
+    await first.written;
+    second.body.destroy();
+    await expect(second.written).rejects.toThrow(/went away/);
+    expect((await apiBackup('slot-c')).json().keys).toHaveLength(10);
+    expect((await apiBackup('slot-a')).json().keys).toHaveLength(1_500);
+  });
+
   it('answers a JSON error before the first byte: a partition key that does not open under the master key', async () => {
     const partition = await ctx.partition('broken');
     await ctx.prisma.partition.update({
