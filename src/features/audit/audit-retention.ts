@@ -38,13 +38,6 @@ export interface PruneSigning {
   signWithAttestationKey(partition: Partition, data: Buffer): Promise<Buffer>;
 }
 
-export interface AuditRetentionPass {
-  /** chains whose prune point moved */
-  chains: number;
-  entries: number;
-  checkpoints: number;
-}
-
 export class AuditRetention {
   constructor(
     private readonly repository: AuditRetentionRepository,
@@ -64,8 +57,7 @@ export class AuditRetention {
     }
     const serviceEntry = await this.repository.dueServiceEntry(cutoff);
     if (serviceEntry && this.intact(serviceEntry)) {
-      const prune = this.prune(serviceEntry, GENESIS_HASH, Buffer.alloc(0));
-      if (await this.repository.savePrune(prune)) moved += 1;
+      if (await this.repository.savePrune(this.unsignedPrune(serviceEntry, GENESIS_HASH))) moved += 1;
     }
     return moved;
   }
@@ -100,21 +92,22 @@ export class AuditRetention {
       );
       return null;
     }
-    const unsigned = this.prune(entry, checkpointHash(checkpoint), Buffer.alloc(0));
+    const unsigned = this.unsignedPrune(entry, checkpointHash(checkpoint));
     return {
       ...unsigned,
       signature: await this.hsm.signWithAttestationKey(partition, pruneStatement(unsigned)),
     };
   }
 
-  private prune(entry: AuditEntry, checkpointHashOfEntry: Buffer, signature: Buffer): AuditPrune {
+  /** The statement that the kept log starts at `entry`, dated now, with no signature (yet). */
+  private unsignedPrune(entry: AuditEntry, checkpointHashOfEntry: Buffer): AuditPrune {
     return {
       chain: entry.chain,
       sequence: entry.sequence,
       hash: entry.hash,
       checkpointHash: checkpointHashOfEntry,
       at: this.hsm.clock.now(),
-      signature,
+      signature: Buffer.alloc(0),
     };
   }
 
