@@ -30,6 +30,8 @@ const DUE_CHECKPOINTS: Statement = {
     WHERE h."chain" <> '${SERVICE_CHAIN}' AND c."sequence" > COALESCE(p."sequence", 0)`,
 };
 
+const DATABASE_NOW: Statement = { name: 'opentsb-audit-retention-now', text: 'SELECT now()' };
+
 const ENTRY_COLUMNS = `"chain", "sequence", "partitionId", "at", "credentialId", "roles", "action", "keyLabel",
   "requestId", "outcome", "statusCode", "errorCode", "count", "firstAt", "clientAddress", "prevHash", "hash"`;
 
@@ -125,6 +127,12 @@ export class AuditRetentionRepository {
 
   constructor(prisma: PrismaClient) {
     this.pool = sqlPoolOf(prisma);
+  }
+
+  /** The database server's clock. */
+  async databaseNow(): Promise<Date> {
+    const [row] = await queryRows(this.pool, DATABASE_NOW, []);
+    return row![0] as Date;
   }
 
   /** Per signed chain, the checkpoint it may be pruned to: the newest signed before `cutoff`, beyond its prune point. */

@@ -8,6 +8,8 @@
  * A chain is pruned only to a checkpoint whose signature verifies and whose entry is the one it signed, so the
  * service never signs away evidence that the kept history was changed. What a statement prunes is deleted an
  * hour after it was signed, so that an export that read the chain's previous statement still finds its entries.
+ * Ages are taken by the earlier of this process's clock and the database server's: one clock set ahead (by
+ * mistake, or by whoever can move it) does not age the log out.
  */
 import { createPublicKey } from 'node:crypto';
 import type { Clock } from '../../clock.js';
@@ -49,7 +51,7 @@ export class AuditRetention {
 
   /** Moves each chain's prune point to its newest entry that has aged out; how many chains it moved. */
   async advance(): Promise<number> {
-    const cutoff = new Date(this.hsm.clock.now().getTime() - this.days * DAY_MS);
+    const cutoff = new Date((await this.now()).getTime() - this.days * DAY_MS);
     let moved = 0;
     for (const checkpoint of await this.repository.dueCheckpoints(cutoff)) {
       const prune = await this.signedPrune(checkpoint);
@@ -64,8 +66,14 @@ export class AuditRetention {
 
   /** Deletes up to `limit` entries and `limit` checkpoints that statements signed an hour ago or more pruned. */
   async deleteSome(limit: number): Promise<{ entries: number; checkpoints: number }> {
-    const signedBefore = new Date(this.hsm.clock.now().getTime() - PRUNE_DELETE_DELAY_MS);
+    const signedBefore = new Date((await this.now()).getTime() - PRUNE_DELETE_DELAY_MS);
     return this.repository.deletePruned(signedBefore, limit);
+  }
+
+  /** The earlier of this process's clock and the database's. */
+  private async now(): Promise<Date> {
+    const database = await this.repository.databaseNow();
+    return new Date(Math.min(this.hsm.clock.now().getTime(), database.getTime()));
   }
 
   /** The prune statement for the checkpoint's entry, signed; null (and a warning) when the chain may not be pruned there. */
