@@ -32,19 +32,11 @@ const DUE_CHECKPOINTS: Statement = {
 
 const DATABASE_NOW: Statement = { name: 'opentsb-audit-retention-now', text: 'SELECT now()' };
 
-const ENTRY_COLUMNS = `"chain", "sequence", "partitionId", "at", "credentialId", "roles", "action", "keyLabel",
-  "requestId", "outcome", "statusCode", "errorCode", "count", "firstAt", "clientAddress", "prevHash", "hash"`;
-
-const ENTRY_AT: Statement = {
-  name: 'opentsb-audit-retention-entry',
-  text: `SELECT ${ENTRY_COLUMNS} FROM "AuditEntry" WHERE "chain" = $1 AND "sequence" = $2::bigint`,
-};
-
 /** The service chain has no checkpoints: its newest entry before the cutoff, among the next entries to prune. */
-const DUE_SERVICE_ENTRY: Statement = {
-  name: 'opentsb-audit-retention-due-service-entry',
+const DUE_SERVICE_SEQUENCE: Statement = {
+  name: 'opentsb-audit-retention-due-service-sequence',
   text: `
-    SELECT ${ENTRY_COLUMNS} FROM (
+    SELECT "sequence"::text FROM (
       SELECT * FROM "AuditEntry" WHERE "chain" = '${SERVICE_CHAIN}'
         AND "sequence" > COALESCE((SELECT "sequence" FROM "AuditPrune" WHERE "chain" = '${SERVICE_CHAIN}'), 0)
       ORDER BY "sequence" LIMIT ${SERVICE_CHAIN_LOOKAHEAD}
@@ -78,54 +70,10 @@ const deleteBelowPrunePoint = (table: 'AuditEntry' | 'AuditCheckpoint'): Stateme
 const DELETE_ENTRIES = deleteBelowPrunePoint('AuditEntry');
 const DELETE_CHECKPOINTS = deleteBelowPrunePoint('AuditCheckpoint');
 
-function entryOfRow(row: readonly unknown[]): AuditEntry {
-  const [chain, sequence, partitionId, at, credentialId, roles, action, keyLabel, requestId, outcome] =
-    row as [
-      string,
-      string,
-      string | null,
-      Date,
-      string | null,
-      string[],
-      string,
-      string | null,
-      string | null,
-      string,
-    ];
-  const [statusCode, errorCode, count, firstAt, clientAddress, prevHash, hash] = row.slice(10) as [
-    number,
-    number | null,
-    number | null,
-    Date | null,
-    string | null,
-    Uint8Array<ArrayBuffer>,
-    Uint8Array<ArrayBuffer>,
-  ];
-  return toEntry({
-    chain,
-    sequence: BigInt(sequence),
-    partitionId,
-    at,
-    credentialId,
-    roles,
-    action,
-    keyLabel,
-    requestId,
-    outcome,
-    statusCode,
-    errorCode,
-    count,
-    firstAt,
-    clientAddress,
-    prevHash,
-    hash,
-  });
-}
-
 export class AuditRetentionRepository {
   private readonly pool: pg.Pool;
 
-  constructor(prisma: PrismaClient) {
+  constructor(private readonly prisma: PrismaClient) {
     this.pool = sqlPoolOf(prisma);
   }
 
@@ -141,14 +89,16 @@ export class AuditRetentionRepository {
   }
 
   async entry(chain: string, sequence: number): Promise<AuditEntry | null> {
-    const [row] = await queryRows(this.pool, ENTRY_AT, [chain, String(sequence)]);
-    return row ? entryOfRow(row) : null;
+    const row = await this.prisma.auditEntry.findUnique({
+      where: { chain_sequence: { chain, sequence: BigInt(sequence) } },
+    });
+    return row ? toEntry(row) : null;
   }
 
   /** The service chain's entry it may be pruned to, or null. */
   async dueServiceEntry(cutoff: Date): Promise<AuditEntry | null> {
-    const [row] = await queryRows(this.pool, DUE_SERVICE_ENTRY, [timestampParam(cutoff)]);
-    return row ? entryOfRow(row) : null;
+    const [row] = await queryRows(this.pool, DUE_SERVICE_SEQUENCE, [timestampParam(cutoff)]);
+    return row ? this.entry(SERVICE_CHAIN, Number(row[0])) : null;
   }
 
   /** Stores the statement unless the chain was pruned as far or further already; whether it was stored. */

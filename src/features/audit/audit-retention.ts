@@ -58,7 +58,12 @@ export class AuditRetention {
       if (prune && (await this.repository.savePrune(prune))) moved += 1;
     }
     const serviceEntry = await this.repository.dueServiceEntry(cutoff);
-    if (serviceEntry && this.intact(serviceEntry)) {
+    if (serviceEntry && !intact(serviceEntry)) {
+      this.log.warn(
+        { chain: SERVICE_CHAIN, sequence: serviceEntry.sequence },
+        'the audit log is not pruned: an entry changed',
+      );
+    } else if (serviceEntry) {
       if (await this.repository.savePrune(this.unsignedPrune(serviceEntry, GENESIS_HASH))) moved += 1;
     }
     return moved;
@@ -93,7 +98,7 @@ export class AuditRetention {
       type: 'spki',
     });
     const signed = signedBy(publicKey, checkpointStatement(checkpoint), checkpoint.signature);
-    if (!entry || !this.intact(entry) || !entry.hash.equals(checkpoint.hash) || !signed) {
+    if (!entry || !intact(entry) || !entry.hash.equals(checkpoint.hash) || !signed) {
       this.log.warn(
         { chain, sequence },
         'the audit log is not pruned: the checkpoint it would be pruned to does not verify, or its entry changed',
@@ -118,15 +123,7 @@ export class AuditRetention {
       signature: Buffer.alloc(0),
     };
   }
-
-  /** The entry matches its own hash (its predecessor is about to be deleted: nothing else can check it then). */
-  private intact(entry: AuditEntry): boolean {
-    const ok = entryHash(entry).equals(entry.hash);
-    if (!ok && entry.chain === SERVICE_CHAIN)
-      this.log.warn(
-        { chain: entry.chain, sequence: entry.sequence },
-        'the audit log is not pruned: an entry changed',
-      );
-    return ok;
-  }
 }
+
+/** The entry matches its own hash (its predecessor is about to be deleted: nothing else can check it then). */
+const intact = (entry: AuditEntry): boolean => entryHash(entry).equals(entry.hash);

@@ -22,7 +22,7 @@ export interface AuditHeadState {
   hash: Buffer;
 }
 
-export const toPrune = (row: PruneRow): AuditPrune => ({
+const toPrune = (row: PruneRow): AuditPrune => ({
   chain: row.chain,
   sequence: Number(row.sequence),
   hash: Buffer.from(row.hash),
