@@ -9,6 +9,7 @@ import { ApiKeyStore } from '../../src/auth/api-keys.js';
 import type { Partition } from '../../src/generated/prisma/client.js';
 import { createTestContext, type TestContext } from '../helpers/app.js';
 import { approve, createApprover, rule, taskOf } from '../helpers/approvers.js';
+import { statementFromDocs } from '../helpers/audit-statement.js';
 import { runTsb } from '../helpers/cli.js';
 import { openssl, withScratch } from '../helpers/openssl.js';
 
@@ -341,23 +342,17 @@ describe('the audit log of a partition', () => {
     const checkpoints = lines.filter((line) => line['type'] === 'checkpoint');
     const checkpoint = checkpoints.at(-1)!;
     // the statement rebuilt from docs/audit-log.md, independently of src/audit
-    const field = (value: string | Buffer) => {
-      const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-      const length = Buffer.alloc(4);
-      length.writeUInt32BE(bytes.length);
-      return Buffer.concat([length, bytes]);
-    };
     const statementOf = (line: Record<string, unknown>) =>
-      Buffer.concat([
-        field('opentsb-audit-checkpoint/2'),
-        field(String(line['chain'])),
-        field(String(line['sequence'])),
-        field(Buffer.from(String(line['hash']), 'hex')),
-        field(String(line['at'])),
-        field(String(line['every'])),
-        field(String(line['previousSequence'])),
-        field(Buffer.from(String(line['previousHash']), 'hex')),
-      ]);
+      statementFromDocs(
+        'opentsb-audit-checkpoint/2',
+        String(line['chain']),
+        String(line['sequence']),
+        Buffer.from(String(line['hash']), 'hex'),
+        String(line['at']),
+        String(line['every']),
+        String(line['previousSequence']),
+        Buffer.from(String(line['previousHash']), 'hex'),
+      );
     expect(checkpoint).toMatchObject({ version: 2, every: t.config.audit.checkpointEvery });
     // it names the checkpoint before it: the SHA-256 of that one's statement
     const previous = checkpoints.find((line) => line['sequence'] === checkpoint['previousSequence'])!;
