@@ -107,6 +107,12 @@ function firstPresent(present: ReadonlySet<number>, from: number, to: number): n
   return first;
 }
 
+const fieldChanged = (sequence: number): AuditProblem => ({
+  sequence,
+  kind: 'edited',
+  problem: `entry ${sequence} does not match its hash: a field was changed`,
+});
+
 /**
  * The problem of one entry, judged against the entry before it in the log (null for the first), or, for the
  * first entry of a pruned log, against the entry the prune statement names.
@@ -148,13 +154,7 @@ function entryProblem(
       problem: `entry ${sequence} was chained after entry ${linked}, not after entry ${sequence - 1}`,
     };
   }
-  if (!entryHash(entry).equals(entry.hash)) {
-    return {
-      sequence,
-      kind: 'edited',
-      problem: `entry ${sequence} does not match its hash: a field was changed`,
-    };
-  }
+  if (!entryHash(entry).equals(entry.hash)) return fieldChanged(sequence);
   if (!entry.prevHash.equals(expectedPrev)) {
     return previous
       ? {
@@ -174,13 +174,7 @@ function entryProblem(
 /** The first entry of a pruned log: its predecessor is gone, so the prune statement's hash vouches for it. */
 function prunedStartProblem(entry: AuditEntry, prune: AuditPrune): AuditProblem | null {
   const { sequence } = entry;
-  if (!entryHash(entry).equals(entry.hash)) {
-    return {
-      sequence,
-      kind: 'edited',
-      problem: `entry ${sequence} does not match its hash: a field was changed`,
-    };
-  }
+  if (!entryHash(entry).equals(entry.hash)) return fieldChanged(sequence);
   if (!entry.hash.equals(prune.hash)) {
     return {
       sequence,
@@ -195,19 +189,31 @@ function prunedStartProblem(entry: AuditEntry, prune: AuditPrune): AuditProblem 
 function pruneProblem(prune: AuditPrune, key: KeyObject | null): AuditProblem | null {
   const { sequence } = prune;
   if (!key) return null;
-  if (prune.signature.length === 0) {
-    return {
-      sequence,
-      kind: 'missing-signature',
-      problem: `the prune statement at entry ${sequence} has no signature`,
-    };
-  }
-  return signedBy(key, pruneStatement(prune), prune.signature)
+  return signatureProblem(
+    sequence,
+    `the prune statement at entry ${sequence}`,
+    pruneStatement(prune),
+    prune.signature,
+    key,
+  );
+}
+
+/** A statement's (a checkpoint's, a prune statement's) missing or bad signature by the attestation key, or null. */
+function signatureProblem(
+  sequence: number,
+  what: string,
+  statement: Buffer,
+  signature: Buffer,
+  key: KeyObject,
+): AuditProblem | null {
+  if (signature.length === 0)
+    return { sequence, kind: 'missing-signature', problem: `${what} has no signature` };
+  return signedBy(key, statement, signature)
     ? null
     : {
         sequence,
         kind: 'bad-signature',
-        problem: `the signature of the prune statement at entry ${sequence} does not verify with the attestation key`,
+        problem: `the signature of ${what} does not verify with the attestation key`,
       };
 }
 
@@ -232,16 +238,13 @@ function checkpointProblem(
     };
   }
   if (!key) return null;
-  if (checkpoint.signature.length === 0) {
-    return { sequence, kind: 'missing-signature', problem: `checkpoint ${sequence} has no signature` };
-  }
-  return signedBy(key, checkpointStatement(checkpoint), checkpoint.signature)
-    ? null
-    : {
-        sequence,
-        kind: 'bad-signature',
-        problem: `the signature of checkpoint ${sequence} does not verify with the attestation key`,
-      };
+  return signatureProblem(
+    sequence,
+    `checkpoint ${sequence}`,
+    checkpointStatement(checkpoint),
+    checkpoint.signature,
+    key,
+  );
 }
 
 const MISSING_NAMED = 5;
