@@ -20,14 +20,13 @@ import {
   type AuditEntry,
   type AuditPrune,
   checkpointHash,
-  checkpointStatement,
   entryHash,
   GENESIS_HASH,
   pruneStatement,
   SERVICE_CHAIN,
 } from './audit-chain.js';
 import type { AuditRetentionRepository } from './audit-retention.repository.js';
-import { signedBy } from './audit-verifier.js';
+import { checkpointProblem, fieldChanged } from './audit-verifier.js';
 
 const DAY_MS = 86_400_000;
 /** How long the rows a prune statement prunes are kept after it was signed (longer than any export takes). */
@@ -97,12 +96,13 @@ export class AuditRetention {
       format: 'der',
       type: 'spki',
     });
-    const signed = signedBy(publicKey, checkpointStatement(checkpoint), checkpoint.signature);
-    if (!entry || !intact(entry) || !entry.hash.equals(checkpoint.hash) || !signed) {
-      this.log.warn(
-        { chain, sequence },
-        'the audit log is not pruned: the checkpoint it would be pruned to does not verify, or its entry changed',
-      );
+    // as a verifier would judge the checkpoint and its entry
+    const problem =
+      entry && !intact(entry)
+        ? fieldChanged(sequence)
+        : checkpointProblem(checkpoint, entry ?? undefined, publicKey);
+    if (!entry || problem) {
+      this.log.warn({ chain, sequence }, `the audit log is not pruned: ${problem?.problem}`);
       return null;
     }
     const unsigned = this.unsignedPrune(entry, checkpointHash(checkpoint));

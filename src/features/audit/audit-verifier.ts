@@ -107,7 +107,7 @@ function firstPresent(present: ReadonlySet<number>, from: number, to: number): n
   return first;
 }
 
-const fieldChanged = (sequence: number): AuditProblem => ({
+export const fieldChanged = (sequence: number): AuditProblem => ({
   sequence,
   kind: 'edited',
   problem: `entry ${sequence} does not match its hash: a field was changed`,
@@ -217,7 +217,8 @@ function signatureProblem(
       };
 }
 
-function checkpointProblem(
+/** What is wrong with a checkpoint (its entry missing or other than it signed, its signature), or null. */
+export function checkpointProblem(
   checkpoint: AuditCheckpoint,
   entry: AuditEntry | undefined,
   key: KeyObject | null,
