@@ -97,8 +97,8 @@ export class KeyStatusChanges {
     authorization: Authorization | null,
     options: StatusChangeOptions = {},
   ): Promise<void> {
-    await parseApproverValuesAhead(policy);
-    await this.change(partition, keyName, password, options, (key) => {
+    const parseAhead = () => parseApproverValuesAhead(policy);
+    await this.change(partition, keyName, password, options, parseAhead, (key) => {
       const prepared = this.prepareModify(key, policy);
       const spend = this.gate.authorize(
         partition,
@@ -129,7 +129,7 @@ export class KeyStatusChanges {
     authorization: Authorization | null,
     options: StatusChangeOptions,
   ): Promise<void> {
-    await this.change(partition, keyName, password, options, (key) => {
+    await this.change(partition, keyName, password, options, null, (key) => {
       const spend = this.gate.authorize(
         partition,
         key,
@@ -161,12 +161,16 @@ export class KeyStatusChanges {
    * Reads the key, lets `plan` authorize and describe the update (null: nothing to change), and writes
    * it only if the key did not change meanwhile (else reads again); accepted pre-signed approvals are
    * spent in the same transaction (also when there is nothing to change: they were used).
+   * `prepare` runs once, after the first read that passed the key's password check and before any plan:
+   * work done for the caller's input (parsing a new policy's approver keys off the event loop) is not
+   * done for a caller who cannot change the key.
    */
   private async change(
     partition: Partition,
     keyName: string,
     password: PasswordInput,
     options: StatusChangeOptions,
+    prepare: (() => Promise<void>) | null,
     plan: (key: Key) => PlannedChange,
   ): Promise<void> {
     assertWritable(partition);
@@ -180,6 +184,7 @@ export class KeyStatusChanges {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       const key = await this.keys.unlock(partition, keyName, password);
       if (requestId !== null && key.lastRequestId === requestId) return;
+      if (attempt === 0) await prepare?.();
       const { update, spend } = plan(key);
       if (!update) {
         await this.gate.spend(spend, { countUse: false });

@@ -120,4 +120,26 @@ describe('a policy of many new approvers', () => {
     });
     expect(tasks).toBe(0);
   });
+
+  it('a policy change for a key the caller cannot unlock makes the pool parse nothing', async () => {
+    await createSkaKey(ctx, P, 'locked', {}, { password: 'correct horse' });
+    const before = await ctx.prisma.key.findFirstOrThrow({ where: { label: 'locked' } });
+    const approvers = crowd();
+    const policy = policyOf({ ruleUse: crowdRule(approvers) });
+    const modify = (modifyRequest: Record<string, unknown>) =>
+      ctx.call(P, ['keyManagement'], {
+        method: 'POST',
+        url: '/v1/synchronousModify',
+        body: { modifyRequest: { ...modifyRequest, policy } },
+      });
+    const tasks = await workerTasksOf(async () => {
+      expectTsbError(await modify({ modifyKeyName: 'locked', keyPassword: 'wrong horse' }), 403, 620);
+      expectTsbError(await modify({ modifyKeyName: 'locked' }), 403, 620);
+      expectTsbError(await modify({ modifyKeyName: 'nobody' }), 404, 650);
+    });
+    expect(tasks).toBe(0);
+    const after = await ctx.prisma.key.findFirstOrThrow({ where: { label: 'locked' } });
+    expect(after.policy).toEqual(before.policy);
+    expect(after.version).toBe(before.version);
+  });
 });
