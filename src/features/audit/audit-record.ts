@@ -5,6 +5,7 @@
  */
 
 import { type ApproverKeyCaller, type Caller, encodePrincipals } from '../../auth/caller.js';
+import { TSB_ERRORS } from '../../errors.js';
 import { type AuditRecord, SERVICE_CHAIN } from './audit-chain.js';
 
 /** Body fields that name the key an operation uses, in the order they are looked for. */
@@ -140,6 +141,27 @@ export function auditRecordOf(request: AuditedRequest): AuditRecord {
     outcome: statusCode < 400 ? 'success' : 'failure',
     statusCode,
     errorCode: errorCodeOf(statusCode, request.payload),
+  };
+}
+
+/** Status of a streamed answer the client left before its end (nginx's "client closed request"). */
+export const CLIENT_LEFT_STATUS = 499;
+
+/**
+ * The second entry of a streamed answer that ended before its last byte went out: the request of `started` (its
+ * entry as logged when the answer began) as a failure, 499 when the client left, 500 when the service broke it off.
+ */
+export function unfinishedStreamRecord(
+  started: AuditRecord,
+  { brokenOff, at }: { brokenOff: boolean; at: Date },
+): AuditRecord {
+  const technical = TSB_ERRORS.TECHNICAL;
+  return {
+    ...started,
+    at,
+    outcome: 'failure',
+    statusCode: brokenOff ? technical.status : CLIENT_LEFT_STATUS,
+    errorCode: brokenOff ? technical.code : null,
   };
 }
 

@@ -8,14 +8,20 @@
  * hook, so the handler and all it awaits run in the deferral): those uses are committed in the same
  * transaction as the request's entry, so a sign costs one commit, and an answer that could not be logged
  * has no count either (and, replaced by the 503, no result leaves).
+ *
+ * A streamed answer (a backup or an audit export) is logged when it starts, as every answer is, and once more
+ * if it then ends before its last byte went out: the same request as a failure, 499 when the client left first,
+ * 500 (errorCode 1) when the service broke it off (a database failure, the export's time limit).
  */
-import type { FastifyInstance } from 'fastify';
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Clock } from '../../clock.js';
 import { DeferredUses } from '../../keystore/deferred-uses.js';
 import type { UseCounter } from '../../keystore/use-counter.js';
+import { ReaderGoneError } from '../../lib/paced-readable.js';
 import type { AuditLog } from './audit-log.js';
-import { auditRecordOf, verifiedApproverKey } from './audit-record.js';
+import { auditRecordOf, unfinishedStreamRecord, verifiedApproverKey } from './audit-record.js';
 import type { RefusalSummaries } from './refusal-summaries.js';
 
 export interface AuditPluginOptions {
@@ -77,7 +83,42 @@ async function auditPlugin(app: FastifyInstance, { audit, refusals, clock, useCo
       refused.add(request);
       throw error;
     }
+    if (payload instanceof Readable) {
+      whenUnfinished(reply, payload, (brokenOff) => {
+        audit
+          .append(unfinishedStreamRecord(record, { brokenOff, at: clock.now() }))
+          .catch((error: unknown) =>
+            request.log.error({ err: error }, 'the end of an unfinished streamed answer could not be logged'),
+          );
+      });
+    }
     return payload;
+  });
+}
+
+/**
+ * Calls `unfinished` once the response closed before its last byte was handed to the socket; `brokenOff`:
+ * the stream failed with an error of the service's (else the client went away).
+ */
+function whenUnfinished(
+  reply: FastifyReply,
+  payload: Readable,
+  unfinished: (brokenOff: boolean) => void,
+): void {
+  let failure: Error | null = null;
+  let finished = false;
+  const onError = (error: Error) => {
+    failure ??= error;
+  };
+  payload.on('error', onError);
+  // 'finish' (not writableFinished, which a response of app.inject never sets): the last byte went to the socket
+  reply.raw.once('finish', () => {
+    finished = true;
+  });
+  reply.raw.once('close', () => {
+    payload.off('error', onError);
+    if (finished) return;
+    unfinished(failure !== null && !(failure instanceof ReaderGoneError));
   });
 }
 

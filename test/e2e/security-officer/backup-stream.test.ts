@@ -1,4 +1,6 @@
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyMaterialBinding, seal } from '../../../src/crypto/seal.js';
@@ -8,6 +10,7 @@ import { backupMacKey } from '../../../src/keystore/partition-backup-format.js';
 import { canonicalJson } from '../../../src/lib/canonical-json.js';
 import { createTestContext, type TestContext } from '../../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import { issueTestToken } from '../../helpers/tokens.js';
 import { officerCall } from './fixtures.js';
 
 /** The backup export streams: its bytes are the MACed canonical JSON, it pages, and it reads one snapshot. */
@@ -66,6 +69,22 @@ async function apiBackup(name: string) {
   });
   expect(response.statusCode, response.body.slice(0, 500)).toBe(200);
   return response;
+}
+
+/** The audit entries of a partition's backup exports, oldest first, once there are `count` of them. */
+async function backupEntries(partitionId: string, count: number) {
+  const read = () =>
+    ctx.prisma.auditEntry.findMany({
+      where: { chain: partitionId, action: 'GET /v1/securityOfficer/backup' },
+      orderBy: { sequence: 'asc' },
+      select: { outcome: true, statusCode: true, errorCode: true, credentialId: true },
+    });
+  for (let waited = 0; waited < 5_000; waited += 20) {
+    const entries = await read();
+    if (entries.length >= count) return entries;
+    await sleep(20);
+  }
+  return read();
 }
 
 const macOf = (body: object) =>
@@ -215,6 +234,11 @@ describe('streamed partition backup', () => {
       killed = rows.length;
     }
     expect((await failure).message).toMatch(/destroyed before completion/);
+    // logged when it began, and once more when the service broke it off
+    expect(await backupEntries(partition.id, 2)).toEqual([
+      expect.objectContaining({ outcome: 'success', statusCode: 200, errorCode: null }),
+      expect.objectContaining({ outcome: 'failure', statusCode: 500, errorCode: 1 }),
+    ]);
 
     const again = await ctx.hsm.backups.stream(partition.id);
     while (again.body.readableLength < 100_000) await sleep(10);
@@ -223,5 +247,46 @@ describe('streamed partition backup', () => {
     // its connection went back to the pool: exports still run
     const last = await apiBackup('failing');
     expect((last.json().keys as unknown[]).length).toBe(4_000);
+    // a whole document: one entry, and no second one (which came within a few ms when the check was wrong)
+    await backupEntries(partition.id, 3);
+    await sleep(250);
+    const entries = await backupEntries(partition.id, 3);
+    expect(entries.map((entry) => entry.statusCode)).toEqual([200, 500, 200]);
+  });
+
+  it('logs an export whose client left before the end a second time, as 499', async () => {
+    const partition = await seed('leaving', 4_000);
+    if (!ctx.app.server.listening) await ctx.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = ctx.app.server.address() as AddressInfo;
+    const token = await issueTestToken(ctx.config, 'leaving', ['securityOfficer'], 'alice');
+    const firstBytes = await new Promise<string>((resolve, reject) => {
+      const call = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/v1/securityOfficer/backup',
+          headers: { authorization: `Bearer ${token}` },
+        },
+        (response) => {
+          response.once('data', (chunk: Buffer) => {
+            call.destroy();
+            resolve(`${response.statusCode} ${chunk.toString('utf8', 0, 11)}`);
+          });
+        },
+      );
+      call.on('error', (error) => {
+        if (!call.destroyed) reject(error);
+      });
+      call.end();
+    });
+    expect(firstBytes).toBe('200 {"createdAt');
+    const entries = await backupEntries(partition.id, 2);
+    expect(entries).toEqual([
+      expect.objectContaining({ outcome: 'success', statusCode: 200, errorCode: null }),
+      expect.objectContaining({ outcome: 'failure', statusCode: 499, errorCode: null }),
+    ]);
+    expect(entries[1]!.credentialId).toBe(entries[0]!.credentialId);
+    // the export ended with its reader: the partition's slot is free again
+    expect((await apiBackup('leaving')).json().keys).toHaveLength(4_000);
   });
 });
