@@ -35,6 +35,12 @@ export const BACKUP_PAGE_SIZE = 250;
  * one database connection and the snapshot that long); past it the transaction ends and the response aborts.
  */
 const EXPORT_TRANSACTION_TIMEOUT_MS = 15 * 60_000;
+/**
+ * How long the export waits for a reader that takes nothing (once the connection's buffers are full) before it
+ * ends: a client that stopped reading without closing gives its connection and snapshot back after this, not
+ * after the whole time limit.
+ */
+export const EXPORT_STALL_MS = 60_000;
 
 export interface BackupStream {
   /** the document's bytes (JSON); destroyed with the error when the export fails after its first byte */
@@ -50,6 +56,8 @@ export interface BackupExportOptions {
   clock: Clock;
   /** keys per page (tests make it small) */
   pageSize?: number;
+  /** EXPORT_STALL_MS unless given (tests make it short) */
+  stallMs?: number;
 }
 
 /**
@@ -61,7 +69,7 @@ export async function streamPartitionBackup(
   options: BackupExportOptions,
   partitionId: string,
 ): Promise<BackupStream> {
-  const body = new PacedReadable();
+  const body = new PacedReadable({ stallMs: options.stallMs ?? EXPORT_STALL_MS });
   let started!: () => void;
   const ready = new Promise<void>((resolve) => {
     started = resolve;

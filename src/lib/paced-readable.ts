@@ -8,20 +8,44 @@ export class ReaderGoneError extends Error {
   }
 }
 
+/** The stream's error when its reader wanted nothing more for too long: it went away without saying so. */
+export class ReaderStalledError extends ReaderGoneError {
+  constructor(stallMs: number) {
+    super();
+    this.message = `the reader of the stream read nothing for ${stallMs / 1000} s`;
+    this.name = 'ReaderStalledError';
+  }
+}
+
+export interface PacedReadableOptions {
+  /** how long a write may wait for the reader before the stream is destroyed (ReaderStalledError); none: forever */
+  stallMs?: number;
+}
+
 /**
  * A byte stream its producer writes into at the reader's pace: `write` resolves once the reader wants more,
  * so no more than about one write waits in memory, and it rejects once the stream was destroyed (the client
- * left, or the producer failed), so a producer stops early.
+ * left, stopped reading for `stallMs`, or the producer failed), so a producer stops early.
  */
 export class PacedReadable extends Readable {
   private wanted: (() => void) | null = null;
 
+  constructor(private readonly paced: PacedReadableOptions = {}) {
+    super();
+  }
+
   async write(chunk: Buffer): Promise<void> {
     if (this.destroyed) throw new ReaderGoneError();
     if (!this.push(chunk)) {
+      const { stallMs } = this.paced;
+      const stalled =
+        stallMs === undefined
+          ? null
+          : setTimeout(() => this.destroy(new ReaderStalledError(stallMs)), stallMs);
       await new Promise<void>((resolve) => {
         this.wanted = resolve;
       });
+      if (stalled) clearTimeout(stalled);
       if (this.destroyed) throw new ReaderGoneError();
     }
   }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyMaterialBinding, seal } from '../../../src/crypto/seal.js';
 import { type Partition, Prisma } from '../../../src/generated/prisma/client.js';
 import { SoftHsm } from '../../../src/hsm/soft-hsm.js';
+import { streamPartitionBackup } from '../../../src/keystore/partition-backup-export.js';
 import { backupMacKey } from '../../../src/keystore/partition-backup-format.js';
 import { canonicalJson } from '../../../src/lib/canonical-json.js';
 import { createTestContext, type TestContext } from '../../helpers/app.js';
@@ -252,6 +253,40 @@ describe('streamed partition backup', () => {
     await sleep(250);
     const entries = await backupEntries(partition.id, 3);
     expect(entries.map((entry) => entry.statusCode)).toEqual([200, 500, 200]);
+  });
+
+  it('ends an export whose reader stopped reading, and gives its connection back', async () => {
+    const partition = await seed('stalled', 2_000);
+    const openTransactions = async () =>
+      (
+        await ctx.prisma.$queryRawUnsafe<unknown[]>(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+             AND xact_start IS NOT NULL AND state <> 'idle'`,
+        )
+      ).length;
+    const before = await openTransactions();
+    const exported = await streamPartitionBackup(
+      {
+        prisma: ctx.prisma,
+        masterKey: ctx.masterKey,
+        macKey: backupMacKey(ctx.masterKey),
+        clock: ctx.hsm.clock,
+        stallMs: 300,
+      },
+      partition.id,
+    );
+    const streamError = new Promise<Error>((resolve) => exported.body.once('error', resolve));
+    const firstChunk: Buffer =
+      exported.body.read() ??
+      (await new Promise((resolve) => exported.body.once('readable', () => resolve(exported.body.read()))));
+    expect(firstChunk.toString('utf8', 0, 11)).toBe('{"createdAt');
+    expect(await openTransactions()).toBe(before + 1);
+    // nothing more is read: its buffer fills, and 300 ms later the export ends
+    const started = Date.now();
+    await expect(exported.written).rejects.toThrow(/went away/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect((await streamError).message).toBe('the reader of the stream read nothing for 0.3 s');
+    expect(await openTransactions()).toBe(before);
   });
 
   it('logs an export whose client left before the end a second time, as 499', async () => {
