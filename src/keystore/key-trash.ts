@@ -6,9 +6,10 @@
 import { TsbError } from '../errors.js';
 import type { Key, Partition, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { normalizeLabel } from './key-label.js';
-import { INVALIDATED } from './keys/key.repository.js';
+import { INVALIDATED, keyRowChange } from './keys/key.repository.js';
 import { assertWritable } from './keys/key-input-rules.js';
 import type { KeyStore } from './keys/key-store.js';
+import { announceChange } from './metadata-cache.js';
 
 export interface InvalidatedKey {
   id: string;
@@ -70,6 +71,7 @@ export class KeyTrash {
       data: { status: 'active', invalidatedAt: null, version: { increment: 1 } },
     });
     if (count !== 1) throw new TsbError('KEY_NOT_EXISTENT', `key "${label}" left the trash bin meanwhile`);
+    await announceChange(db, keyRowChange(key));
     return key;
   }
 
@@ -85,10 +87,11 @@ export class KeyTrash {
     const key = await this.require(partition, label, db, keyId);
     const { count } = await db.key.deleteMany({ where: { id: key.id, status: INVALIDATED } });
     if (count !== 1) throw new TsbError('KEY_NOT_EXISTENT', `key "${label}" left the trash bin meanwhile`);
+    await announceChange(db, keyRowChange(key));
     return key;
   }
 
-  /** Tells every process that the key changed (drops cached rows and ready key objects). */
+  /** After the commit: drops this process's cached row and ready key object (the others heard of the change from it). */
   announce(partition: Partition, key: Key): Promise<void> {
     return this.keys.keyChanged(partition, key, null);
   }

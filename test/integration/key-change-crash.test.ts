@@ -1,10 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WorkflowEngine } from '../../src/features/approvals/engine.js';
 import type { WorkflowQueue } from '../../src/features/approvals/queue.js';
 import { RequestsRepository } from '../../src/features/approvals/requests.repository.js';
 import type { Partition } from '../../src/generated/prisma/client.js';
 import { SoftHsm } from '../../src/hsm/soft-hsm.js';
+import { KeyChanges } from '../../src/keystore/keys/key-changes.js';
+import { CHANGE_CHANNEL } from '../../src/keystore/metadata-cache.js';
 import type { Logger } from '../../src/lib/logger.js';
 import {
   decide,
@@ -95,9 +98,13 @@ const signElsewhere = (label: string, keyPassword?: string): Promise<'signed' | 
       (error: { errorCode?: number }) => error.errorCode ?? -1,
     );
 
-/** The process making the change "dies" right after its commit: its announcement never goes out. */
+/** The process making the change "dies" right after its commit: nothing it does after the commit runs. */
 function dieAfterCommit(): void {
-  vi.spyOn(t.hsm.metadata, 'announce').mockRejectedValue(new Error('process killed after the commit'));
+  const killed = new Error('process killed after the commit');
+  vi.spyOn(t.hsm.metadata, 'announce').mockRejectedValue(killed);
+  vi.spyOn(KeyChanges.prototype, 'forget').mockImplementation(() => {
+    throw killed;
+  });
 }
 
 /** What the other process answers within `ms` (it should refuse at once; before the fix it signed for 30 s). */
@@ -216,6 +223,48 @@ describe('a key change committed by a process that dies before announcing it', (
       expect(await refusedWithin(label, 2_000)).toBe(650);
     },
   );
+});
+
+describe('the notifications of key writes', () => {
+  it('each key write is announced once, by its own transaction', async () => {
+    const listener = new pg.Client({ connectionString: t.databaseUrl });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (message) => {
+      if (message.channel === CHANGE_CHANNEL) heard.push(JSON.parse(message.payload ?? '{}').label);
+    });
+    await listener.query(`LISTEN ${CHANGE_CHANNEL}`);
+    try {
+      const label = await createKey(
+        { ruleUse: null, ruleBlock: null, ruleUnblock: null, ruleModify: null },
+        'pw 1',
+      );
+      const write = async (method: 'POST', url: string, body: unknown) => {
+        const response = await t.call(P, ['keyManagement', 'keyOperation'], { method, url, body });
+        expect(response.statusCode, response.body).toBeLessThan(300);
+      };
+      await write('POST', '/v1/synchronousBlock', {
+        blockRequest: { blockKeyName: label, keyPassword: 'pw 1' },
+      });
+      await write('POST', '/v1/synchronousUnblock', {
+        unblockRequest: { unblockKeyName: label, keyPassword: 'pw 1' },
+      });
+      await write('POST', '/v1/synchronousModify', {
+        modifyRequest: {
+          modifyKeyName: label,
+          keyPassword: 'pw 1',
+          policy: { ruleUse: needsApproval, ruleBlock: null, ruleUnblock: null, ruleModify: null },
+        },
+      });
+      await write('POST', '/v1/key/changePassword', { label, password: 'pw 1', newPassword: 'pw 2' });
+      await write('POST', '/v1/key/deleteKey', { label, password: 'pw 2' });
+      // a notification of each went out with its commit; none may follow later
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(heard.filter((heardLabel) => heardLabel === label)).toHaveLength(5);
+    } finally {
+      await listener.end();
+    }
+  });
 });
 
 describe('a partition policy change committed by a process that dies before announcing it', () => {

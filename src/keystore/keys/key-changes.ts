@@ -1,6 +1,7 @@
 /**
- * Publishing that a key changed: its ready object leaves this process's cache, every process drops its
- * cached row (metadata-cache.ts), then the listeners hear of changes that end what was pending on the key.
+ * After a key change committed: its ready object and cached row leave this process's caches, then the listeners
+ * hear of changes that end what was pending on the key. The other processes heard of it from the write's own
+ * transaction (`keyRowChange` in key.repository.ts), which announces every key write.
  */
 import type { MetadataCache } from '../metadata-cache.js';
 
@@ -28,19 +29,22 @@ export class KeyChanges {
     this.listeners.push(listener);
   }
 
-  /** Drops the cached key, tells every process, then the listeners (awaited: the caller's answer follows them). */
+  /**
+   * Drops this process's copies of a key whose change committed (and announced itself), then tells the listeners
+   * (awaited: the caller's answer follows them).
+   */
   async keyChanged(
     partitionId: string,
     key: { id: string; label: string },
     change: KeyChange | null,
   ): Promise<void> {
     this.dropReadyKey(key.id);
-    await this.announce(partitionId, key.label);
+    this.forget(partitionId, key.label);
     if (change) for (const listener of this.listeners) await listener(change);
   }
 
-  /** Tells every process (this one at once) that the key row under `label` changed. */
-  async announce(partitionId: string, label: string): Promise<void> {
-    await this.metadata?.announce({ kind: 'key', partitionId, label });
+  /** Drops this process's cached row under `label`; its write announced the change to the others. */
+  forget(partitionId: string, label: string): void {
+    this.metadata?.forget({ kind: 'key', partitionId, label });
   }
 }

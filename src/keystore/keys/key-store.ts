@@ -159,7 +159,7 @@ export class KeyStore {
 
   /**
    * Writes a block, unblock or policy change if the key is still at the version read (compare-and-set);
-   * inside `tx` when it must commit with other writes. The caller announces it with keyChanged once committed.
+   * inside `tx` when it must commit with other writes. The caller calls keyChanged once it committed.
    */
   writeStatusIfUnchanged(
     key: Key,
@@ -171,7 +171,7 @@ export class KeyStore {
 
   /** Sets (or, with null, removes) the key's certificate and announces the change; 650 when the key is gone. */
   async setCertificate(partition: Partition, key: Key, certificate: Uint8Array | null): Promise<void> {
-    if (!(await this.repository.setCertificate(key.id, partition.id, certificate))) {
+    if (!(await this.repository.setCertificate(key, certificate))) {
       throw new TsbError('KEY_NOT_EXISTENT', `key "${key.label}" does not exist`);
     }
     await this.keyChanged(partition, key, null);

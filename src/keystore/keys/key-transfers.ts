@@ -177,18 +177,14 @@ export class KeyTransfers {
     assertPublicReimport(existing, publicOnly);
     const unlocked = await this.store.unlock(partition, existing.label, password);
     assertModifiable(unlocked);
-    const key = await this.repository.replacePublicPart(
-      unlocked.id,
-      unlocked.version,
-      publicReimport(unlocked, material),
-    );
+    const key = await this.repository.replacePublicPart(unlocked, publicReimport(unlocked, material));
     if (!key) {
       throw new TsbError(
         'KEY_ALREADY_EXISTING',
         `key "${existing.label}" changed during the import; try again`,
       );
     }
-    await this.changes.announce(partition.id, key.label);
+    this.changes.forget(partition.id, key.label);
     return this.store.statement(partition, key);
   }
 }

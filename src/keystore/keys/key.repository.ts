@@ -138,7 +138,7 @@ export class KeyRepository {
 
   /** Moves the key to the trash bin (key invalidation); a new version, so no cached copy is served. */
   async invalidate(key: KeyName, at: Date): Promise<void> {
-    await writeAnnounced(this.prisma, keyChange(key), (tx) =>
+    await writeAnnounced(this.prisma, keyRowChange(key), (tx) =>
       tx.key.update({
         where: { id: key.id },
         data: { status: INVALIDATED, invalidatedAt: at, version: { increment: 1 } },
@@ -147,28 +147,30 @@ export class KeyRepository {
   }
 
   async delete(key: KeyName): Promise<void> {
-    await writeAnnounced(this.prisma, keyChange(key), (tx) => tx.key.delete({ where: { id: key.id } }));
+    await writeAnnounced(this.prisma, keyRowChange(key), (tx) => tx.key.delete({ where: { id: key.id } }));
   }
 
   async setPasswordHash(key: KeyName, passwordHash: string | null): Promise<void> {
-    await writeAnnounced(this.prisma, keyChange(key), (tx) =>
+    await writeAnnounced(this.prisma, keyRowChange(key), (tx) =>
       tx.key.update({ where: { id: key.id }, data: { passwordHash, version: { increment: 1 } } }),
     );
   }
 
-  /** Replaces the public part of an active key still at `version`; null when it changed meanwhile. */
-  async replacePublicPart(keyId: string, version: number, part: PublicPart): Promise<Key | null> {
-    const { count } = await this.prisma.key.updateMany({
-      where: { id: keyId, version, status: ACTIVE },
-      data: {
-        publicKey: part.publicKey && toBytes(part.publicKey),
-        certificate: part.certificate && toBytes(part.certificate),
-        curveOid: part.curveOid,
-        keySize: part.keySize,
-        version: { increment: 1 },
-      },
+  /** Replaces the public part of an active key still at `key.version`; null when it changed meanwhile. */
+  replacePublicPart(key: KeyName & Pick<Key, 'version'>, part: PublicPart): Promise<Key | null> {
+    return writeAnnounced(this.prisma, keyRowChange(key), async (tx) => {
+      const { count } = await tx.key.updateMany({
+        where: { id: key.id, version: key.version, status: ACTIVE },
+        data: {
+          publicKey: part.publicKey && toBytes(part.publicKey),
+          certificate: part.certificate && toBytes(part.certificate),
+          curveOid: part.curveOid,
+          keySize: part.keySize,
+          version: { increment: 1 },
+        },
+      });
+      return count === 1 ? tx.key.findUnique({ where: { id: key.id } }) : null;
     });
-    return count === 1 ? this.prisma.key.findUnique({ where: { id: keyId } }) : null;
   }
 
   /**
@@ -185,18 +187,20 @@ export class KeyRepository {
         where: { id: key.id, version: key.version },
         data: { ...data, version: { increment: 1 } },
       });
-      if (count === 1) await announceChange(db, keyChange(key));
+      if (count === 1) await announceChange(db, keyRowChange(key));
       return count === 1;
     };
     return tx ? write(tx) : this.prisma.$transaction(write);
   }
 
   /** Sets or removes an active key's certificate (its version stays: the material is unchanged). */
-  async setCertificate(keyId: string, partitionId: string, certificate: Uint8Array | null): Promise<boolean> {
-    const { count } = await this.prisma.key.updateMany({
-      where: { id: keyId, partitionId, status: ACTIVE },
-      data: { certificate: certificate ? toBytes(certificate) : null },
-    });
+  async setCertificate(key: KeyName, certificate: Uint8Array | null): Promise<boolean> {
+    const { count } = await writeAnnounced(this.prisma, keyRowChange(key), (tx) =>
+      tx.key.updateMany({
+        where: { id: key.id, partitionId: key.partitionId, status: ACTIVE },
+        data: { certificate: certificate ? toBytes(certificate) : null },
+      }),
+    );
     return count === 1;
   }
 
@@ -258,13 +262,14 @@ export class KeyRepository {
 }
 
 /** The key a write announces: its row is cached in every process under partition and label. */
-type KeyName = Pick<Key, 'id' | 'partitionId' | 'label'>;
+export type KeyName = Pick<Key, 'id' | 'partitionId' | 'label'>;
 
 /**
- * The change notification of a write that takes a key, or a password of it, out of use (block, policy change,
- * destruction, new password). The write's
- * own transaction sends it, so every process drops its cached row at the commit, also when the writing process
- * dies (or loses its connection) right after it, before `KeyChanges.keyChanged` announces it again.
+ * The change notification of every write to a key row that processes cache (block, policy change, destruction,
+ * new password, certificate, public part, trash restore and purge). The write's own transaction sends it, so every
+ * process drops its cached row at the commit, also when the writing process dies (or loses its connection) right
+ * after it; the writing process then drops its own copy at once (`KeyChanges.keyChanged`) rather than wait to hear
+ * its own notification.
  */
-const keyChange = (key: KeyName) =>
+export const keyRowChange = (key: KeyName) =>
   ({ kind: 'key', partitionId: key.partitionId, label: key.label }) as const;
