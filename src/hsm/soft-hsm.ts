@@ -89,13 +89,14 @@ export class SoftHsm {
     this.partitions = new PartitionStore(options.prisma, options.masterKey, (change) =>
       this.metadata.announce(change),
     );
+    this.keyring = new PartitionKeyring((partition) => this.partitions.openPartitionKey(partition));
     this.certificates = new CertificateAuthorityStore(
       options.prisma,
       options.masterKey,
       this.partitions,
       clock,
+      (partition) => this.keyring.open(partition),
     );
-    this.keyring = new PartitionKeyring((partition) => this.partitions.openPartitionKey(partition));
     this.useCounter = new UseCounter(addUseCountsThroughPrisma(options.prisma));
     this.keys = new KeyStore(options.prisma, this.keyring, clock, options.keyCacheSize, this.metadata);
     this.operations = new KeyOperations(this.keys, this.useCounter, gate);
@@ -138,8 +139,13 @@ export class SoftHsm {
     ]);
   }
 
+  /** The partition row, once its public keys were checked against its sealed keys (PartitionKeyring.open). */
   async partition(partitionId: string): Promise<Partition> {
-    const partition = await this.metadata.partition(partitionId, () => this.partitions.findById(partitionId));
+    const partition = await this.metadata.partition(partitionId, async () => {
+      const row = await this.partitions.findById(partitionId);
+      if (row) this.keyring.open(row);
+      return row;
+    });
     if (!partition)
       throw new TsbError('INSUFFICIENT_LOGIN_INFORMATION', 'the caller’s partition does not exist');
     return partition;

@@ -93,6 +93,8 @@ export class CertificateAuthorityStore {
     private readonly masterKey: Buffer,
     private readonly partitions: PartitionStore,
     private readonly clock: Clock,
+    /** refuses a partition whose stored public keys are not those of its sealed keys (PartitionKeyring.open) */
+    private readonly checkPublicKeys: (partition: Partition) => void,
   ) {}
 
   /** The root and device certificates (created on first use). */
@@ -107,6 +109,8 @@ export class CertificateAuthorityStore {
     let current = partition;
     if (!current.attestationCertificate || !current.timestampCertificate) {
       current = await this.partitions.ensureTimestampKey(current);
+      // a certificate is issued for the stored public key, which is in clear: only for the partition's own keys
+      this.checkPublicKeys(current);
       const missing: { attestationCertificate?: Buffer; timestampCertificate?: Buffer } = {};
       if (!current.attestationCertificate) {
         missing.attestationCertificate = await this.issue(authority, {

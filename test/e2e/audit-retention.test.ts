@@ -6,14 +6,20 @@
  */
 
 import { execFile } from 'node:child_process';
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { RequestsRepository } from '../../src/features/approvals/requests.repository.js';
 import { Retention } from '../../src/features/approvals/retention.js';
-import { chainRecords, GENESIS_HASH, SERVICE_CHAIN } from '../../src/features/audit/audit-chain.js';
+import {
+  chainRecords,
+  GENESIS_HASH,
+  pruneStatement,
+  SERVICE_CHAIN,
+} from '../../src/features/audit/audit-chain.js';
+import { prunedLine } from '../../src/features/audit/audit-lines.js';
 import { PRUNE_DELETE_DELAY_MS } from '../../src/features/audit/audit-retention.js';
 import { createAudit, createAuditRetention } from '../../src/features/audit/audit-system.js';
 import { verifyAuditLog } from '../../src/features/audit/audit-verifier.js';
@@ -317,5 +323,145 @@ describe('audit log retention', () => {
     await retention().advance();
     expect(await t.prisma.auditPrune.findUnique({ where: { chain: fresh.id } })).toBeNull();
     expect(await t.prisma.auditEntry.count({ where: { chain: fresh.id } })).toBeGreaterThanOrEqual(8);
+  });
+
+  /** `count` audited requests of partition `name`, then the wait for its checkpoints (one every 4 entries). */
+  async function requestsOf(name: string, id: string, count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      expect((await t.call(name, ['keyManagement'], { method: 'GET', url: '/v1/key' })).statusCode).toBe(200);
+    }
+    await expect
+      .poll(() => t.prisma.auditCheckpoint.count({ where: { chain: id } }), { timeout: 5_000 })
+      .toBeGreaterThanOrEqual(Math.floor(count / 4));
+  }
+
+  it('does not trust an attestation public key written into the partition row: no prune, no verify, no certificate', async () => {
+    const swapped = await t.partition('swapped');
+    now = Date.now() - 100 * DAY;
+    await requestsOf('swapped', swapped.id, 8); // checkpoints 4 and 8, 100 days old
+    now = Date.now() - 60_000;
+    const genuine = Buffer.from(swapped.attestationPublicKey);
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const theirs = publicKey.export({ type: 'spki', format: 'der' });
+    await t.prisma.partition.update({
+      where: { id: swapped.id },
+      data: { attestationPublicKey: new Uint8Array(theirs), attestationCertificate: null },
+    });
+    await t.hsm.metadata.announce({ kind: 'partition', id: swapped.id }); // as the cache's 30 s would
+    await expect(t.hsm.partition(swapped.id)).rejects.toMatchObject({ errorCode: 701 });
+    await retention().advance();
+    expect(await t.prisma.auditPrune.findUnique({ where: { chain: swapped.id } })).toBeNull();
+    const verify = await t.app.inject({
+      method: 'POST',
+      url: '/v1/audit/verify',
+      headers: { ...(await t.as('swapped', [...SO])), 'content-type': 'application/x-ndjson' },
+      payload: '{}\n',
+    });
+    expect([verify.statusCode, verify.json().errorCode]).toEqual([500, 701]);
+    // the service's CA issues no certificate for it either
+    const stored = await t.prisma.partition.findUniqueOrThrow({ where: { id: swapped.id } });
+    await expect(t.hsm.certificates.forPartition(stored)).rejects.toMatchObject({ errorCode: 701 });
+    expect(
+      (await t.prisma.partition.findUniqueOrThrow({ where: { id: swapped.id } })).attestationCertificate,
+    ).toBeNull();
+
+    // the genuine key back: the chain is pruned as before
+    await t.prisma.partition.update({
+      where: { id: swapped.id },
+      data: { attestationPublicKey: new Uint8Array(genuine) },
+    });
+    await t.hsm.metadata.announce({ kind: 'partition', id: swapped.id });
+    await retention().advance();
+    const prune = await t.prisma.auditPrune.findUniqueOrThrow({ where: { chain: swapped.id } });
+    expect(Number(prune.sequence)).toBe(8);
+  });
+
+  it('requires the checkpoint a prune statement names: a statement signed for an entry without one does not verify', async () => {
+    await requests(3); // entries after the last checkpoint, at least two of them without one of their own
+    const lines = parse(await exportLog());
+    const start = Number(lines[1]!['sequence']);
+    // a genuine signature (the attestation key's, as the retention would give for a checkpoint it was shown) on
+    // a statement that prunes to the entry after the kept checkpoint, which has none: the next checkpoint's
+    // predecessor lies below it, so no link shows the gap
+    const checkpointed = new Set(
+      lines.filter((line) => line['type'] === 'checkpoint').map((line) => line['sequence']),
+    );
+    const entry = lines.find(
+      (line) =>
+        line['type'] === 'entry' && Number(line['sequence']) > start && !checkpointed.has(line['sequence']),
+    )!;
+    const at = Number(entry['sequence']);
+    const unsigned = {
+      chain: partition.id,
+      sequence: at,
+      hash: Buffer.from(String(entry['hash']), 'hex'),
+      checkpointHash: Buffer.alloc(32, 7),
+      at: new Date(now),
+    };
+    const signature = await t.hsm.signWithAttestationKey(partition, pruneStatement(unsigned));
+    const forged = [
+      lines[0]!,
+      prunedLine({ ...unsigned, signature }),
+      ...lines.slice(2).filter((line) => Number(line['sequence']) >= at),
+    ]
+      .map((line) => `${JSON.stringify(line)}\n`)
+      .join('');
+    const publicKey = createPublicKey({
+      key: Buffer.from(partition.attestationPublicKey),
+      format: 'der',
+      type: 'spki',
+    });
+    const report = verifyAuditLog(forged, { publicKey });
+    expect(report.valid).toBe(false);
+    expect(report.problems).toEqual([expect.objectContaining({ sequence: at, kind: 'missing-checkpoint' })]);
+    const pem = `-----BEGIN PUBLIC KEY-----\n${Buffer.from(partition.attestationPublicKey).toString('base64')}\n-----END PUBLIC KEY-----\n`;
+    const docs = await readFile(new URL('../../docs/audit-log.md', import.meta.url), 'utf8');
+    const script = /### With openssl and a few lines of Python[\s\S]*?```python\n([\s\S]*?)```/.exec(
+      docs,
+    )![1]!;
+    await withScratch(async (scratch) => {
+      await writeFile(path.join(scratch, 'attestation.pem'), pem);
+      await writeFile(path.join(scratch, 'log.jsonl'), forged);
+      await writeFile(path.join(scratch, 'verify_audit.py'), script);
+      const python = await new Promise<{ code: number; out: string }>((resolve) =>
+        execFile(
+          'python3',
+          ['verify_audit.py', 'log.jsonl', 'attestation.pem'],
+          { cwd: scratch },
+          (error, stdout, stderr) => resolve({ code: error ? 1 : 0, out: stdout + stderr }),
+        ),
+      );
+      expect(python).toEqual({
+        code: 1,
+        out: `checkpoint ${at}: the one the prune statement names is missing\n`,
+      });
+    });
+  });
+
+  it('never prunes fresh entries behind a checkpoint signed while the service clock was behind', async () => {
+    const behind = await t.partition('behind');
+    now = Date.now() - 60_000;
+    await requestsOf('behind', behind.id, 9); // entries 1–9 and checkpoints 4 and 8, all fresh
+    now = Date.now() - 40 * DAY; // the clock falls behind while an export signs the head's checkpoint (entry 9)
+    const exported = await t.call('behind', [...SO], { method: 'GET', url: '/v1/audit/export' });
+    expect(exported.statusCode).toBe(200);
+    expect(
+      await t.prisma.auditCheckpoint.findUnique({
+        where: { chain_sequence: { chain: behind.id, sequence: 9n } },
+      }),
+    ).toMatchObject({ at: new Date(now) });
+    now = Date.now() - 60_000;
+    const warnings: string[] = [];
+    const pass = createAuditRetention({
+      prisma: t.prisma,
+      hsm: t.hsm,
+      config: t.config,
+      log: { warn: (_details, message) => warnings.push(message) },
+    })!;
+    await pass.advance();
+    expect(await t.prisma.auditPrune.findUnique({ where: { chain: behind.id } })).toBeNull();
+    expect(warnings).toContainEqual(
+      expect.stringMatching(/checkpoint 9 is dated .* but its entry .* after the cutoff/),
+    );
   });
 });

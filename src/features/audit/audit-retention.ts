@@ -53,7 +53,7 @@ export class AuditRetention {
     const cutoff = new Date((await this.now()).getTime() - this.days * DAY_MS);
     let moved = 0;
     for (const checkpoint of await this.repository.dueCheckpoints(cutoff)) {
-      const prune = await this.signedPrune(checkpoint);
+      const prune = await this.signedPrune(checkpoint, cutoff);
       if (prune && (await this.repository.savePrune(prune))) moved += 1;
     }
     const serviceEntry = await this.repository.dueServiceEntry(cutoff);
@@ -80,8 +80,12 @@ export class AuditRetention {
     return new Date(Math.min(this.hsm.clock.now().getTime(), database.getTime()));
   }
 
-  /** The prune statement for the checkpoint's entry, signed; null (and a warning) when the chain may not be pruned there. */
-  private async signedPrune(checkpoint: AuditCheckpoint): Promise<AuditPrune | null> {
+  /**
+   * The prune statement for the checkpoint's entry, signed; null (and a warning) when the chain may not be pruned
+   * there. The checkpoint's signed time is before the cutoff; its entry's must be too (a checkpoint signed while the
+   * service's clock was behind would otherwise age fresh entries out).
+   */
+  private async signedPrune(checkpoint: AuditCheckpoint, cutoff: Date): Promise<AuditPrune | null> {
     const { chain, sequence } = checkpoint;
     let partition: Partition;
     try {
@@ -99,10 +103,13 @@ export class AuditRetention {
     // as a verifier would judge the checkpoint and its entry
     const problem =
       entry && !intact(entry)
-        ? fieldChanged(sequence)
-        : checkpointProblem(checkpoint, entry ?? undefined, publicKey);
+        ? fieldChanged(sequence).problem
+        : (checkpointProblem(checkpoint, entry ?? undefined, publicKey)?.problem ??
+          (entry && entry.at > cutoff
+            ? `checkpoint ${sequence} is dated ${checkpoint.at.toISOString()}, but its entry ${entry.at.toISOString()}, after the cutoff (a clock was behind)`
+            : null));
     if (!entry || problem) {
-      this.log.warn({ chain, sequence }, `the audit log is not pruned: ${problem?.problem}`);
+      this.log.warn({ chain, sequence }, `the audit log is not pruned: ${problem}`);
       return null;
     }
     const unsigned = this.unsignedPrune(entry, checkpointHash(checkpoint));

@@ -291,6 +291,15 @@ function checkpointChainProblems(
     else bySequence.set(checkpoint.sequence, [checkpoint]);
   }
   const reported = new Set<number>();
+  // the prune statement names the checkpoint it pruned to; that checkpoint stays, and it must verify
+  if (prune && !valid.some((checkpoint) => checkpoint.sequence === prune.sequence)) {
+    reported.add(prune.sequence);
+    problems.push({
+      sequence: prune.sequence,
+      kind: 'missing-checkpoint',
+      problem: `checkpoint ${prune.sequence}, which the prune statement names, is not in the log or does not verify: the log was pruned to a point no checkpoint of the partition vouches for`,
+    });
+  }
   for (const checkpoint of valid) {
     const { link, sequence } = checkpoint;
     if (prune && sequence === prune.sequence && !checkpointHash(checkpoint).equals(prune.checkpointHash)) {
