@@ -20,6 +20,18 @@ describe('canonicalJsonPieces', () => {
     for (const value of values) expect(join(value)).toBe(canonicalJson(value));
   });
 
+  it('keeps a member named __proto__, and refuses numbers JSON cannot write, so different texts never meet', () => {
+    const withProto = JSON.parse('{"b":1,"__proto__":{"x":1},"a":[{"__proto__":null}]}');
+    expect(canonicalJson(withProto)).toBe('{"__proto__":{"x":1},"a":[{"__proto__":null}],"b":1}');
+    expect(join(withProto)).toBe(canonicalJson(withProto));
+    expect(canonicalJson(withProto)).not.toBe(canonicalJson({ b: 1, a: [{}] }));
+    for (const text of ['{"a":1e999}', '{"a":[-1e999]}', '{"keys":[{"c":1e400}]}']) {
+      const parsed = JSON.parse(text);
+      expect(() => canonicalJson(parsed)).toThrow(/no canonical form/);
+      expect(() => join(parsed)).toThrow(/no canonical form/);
+    }
+  });
+
   it('yields a piece per array element', () => {
     expect([...canonicalJsonPieces({ keys: [{ b: 2, a: 1 }, 3] })]).toEqual([
       '{',

@@ -133,6 +133,33 @@ describe('partition restore (tsb partition restore)', () => {
     expect(await other.prisma.partition.count()).toBe(0);
   });
 
+  it.each([
+    [
+      'a null made 1e999 (which JSON.stringify writes as null)',
+      '"certificate":null',
+      '"certificate":1e999',
+      /no canonical form/,
+    ],
+    [
+      'a key row given a member "__proto__"',
+      '"keys":[{',
+      '"keys":[{"__proto__":{"passwordHash":"x"},',
+      /changed since/,
+    ],
+  ])('refuses a backup with %s, writing nothing', async (_what, genuine, forged, why) => {
+    const response = await officerCall(ctx, P, 'alice-login', {
+      method: 'GET',
+      url: '/v1/securityOfficer/backup',
+    });
+    expect(response.body).toContain(genuine);
+    const file = path.join(dir, 'forged.json');
+    await writeFile(file, response.body.replace(genuine, forged));
+    const refused = await runTsb(envFor(other, ctx.masterKey), 'partition', 'restore', file);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toMatch(why);
+    expect(await other.prisma.partition.count()).toBe(0);
+  });
+
   it('restores into a service with the same master key: the keys sign, and openssl verifies with the old public keys', async () => {
     const file = path.join(dir, 'api.json');
     const restored = await runTsb(envFor(target, ctx.masterKey), 'partition', 'restore', file);
