@@ -319,6 +319,7 @@ export class KeyStore {
     if (!key || key.status !== ACTIVE) {
       throw new TsbError('KEY_NOT_EXISTENT', `key "${name}" does not exist`);
     }
+    this.readyKeys.assertOwnPublicKey(partition, key);
     return key;
   }
 

@@ -2,7 +2,13 @@
  * Key material out of its seal: the unsealed material of a key, and its ready (parsed) object kept in
  * the bounded cache, keyed by key id and version.
  */
-import { type KeyMaterial, loadPrivate, type ReadyKey } from '../../crypto/mechanisms/key-mechanisms.js';
+import { isSymmetric, normalizeAlgorithm } from '../../crypto/algorithms.js';
+import {
+  type KeyMaterial,
+  loadPrivate,
+  publicKeyOf,
+  type ReadyKey,
+} from '../../crypto/mechanisms/key-mechanisms.js';
 import { keyMaterialBinding, UnsealError, unseal } from '../../crypto/seal.js';
 import { TsbError } from '../../errors.js';
 import type { Key, Partition } from '../../generated/prisma/client.js';
@@ -12,12 +18,45 @@ import type { KeyCacheStatistics } from './key-store.types.js';
 
 export class ReadyKeys {
   private readonly cache: KeyCache<ReadyKey>;
+  /** key id and version → the public key (SPKI) found to be the one of its sealed private key; oldest dropped first */
+  private readonly ownPublicKeys = new Map<string, Buffer>();
 
   constructor(
     private readonly keyring: PartitionKeyring,
-    capacity: number,
+    private readonly capacity: number,
   ) {
     this.cache = new KeyCache<ReadyKey>(capacity);
+  }
+
+  /**
+   * Refuses (HSM_INTEGRITY) a key pair whose stored public key is not the public key of its sealed private key. The
+   * public key is stored in clear and bound to nothing, and verification, encryption to the key, addresses and the
+   * key's attributes and attestation all read it: a public key written into the row would have had them vouch for
+   * a key of the writer's. Checked once per key version and process (then a lookup and a comparison).
+   */
+  assertOwnPublicKey(partition: Partition, key: Key): void {
+    if (!key.materialSealed || !key.publicKey || isSymmetric(normalizeAlgorithm(key.algorithm))) return;
+    const stored = Buffer.from(key.publicKey.buffer, key.publicKey.byteOffset, key.publicKey.byteLength);
+    const id = `${key.id}:${key.version}`;
+    if (this.ownPublicKeys.get(id)?.equals(stored)) return;
+    const material = this.materialOf(partition, key);
+    let own: Buffer;
+    try {
+      own = publicKeyOf(material);
+    } finally {
+      material.secret?.fill(0);
+    }
+    if (!own.equals(stored)) {
+      throw new TsbError(
+        'HSM_INTEGRITY',
+        `the stored public key of key "${key.label}" is not the public key of its sealed private key: the key's row was changed outside the service`,
+      );
+    }
+    if (this.ownPublicKeys.size >= this.capacity) {
+      const oldest = this.ownPublicKeys.keys().next().value;
+      if (oldest !== undefined) this.ownPublicKeys.delete(oldest);
+    }
+    this.ownPublicKeys.set(id, own);
   }
 
   /** The ready object of a key that holds private or secret material, from the cache when unchanged. */
