@@ -180,18 +180,7 @@ function ownPublicKey(algorithm: NodeAlgorithm, privateKey: KeyObject, input: Un
   const publicKey = createPublicKey(privateKey);
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   if (algorithm === 'EC') {
-    const curve = privateKey.asymmetricKeyDetails?.namedCurve;
-    // explicit curve parameters: refused by materialOf
-    if (!curve) return publicKey;
-    const sec1 = privateKey.export({ type: 'sec1', format: 'der' });
-    const scalar = readOctetString(children(decode(sec1))[1]!);
-    const derived = parsing('PARSING_KEY', `the private key is not a valid ${curve} scalar`, () => {
-      const ecdh = createECDH(curve);
-      ecdh.setPrivateKey(scalar);
-      return ecdh.getPublicKey(null, 'uncompressed');
-    });
-    const point = ECDH.convertKey(decodeSpki(spki).publicKey, curve, undefined, undefined, 'uncompressed');
-    if (!derived.equals(point as Buffer)) throw fail('PARSING_KEY', FOREIGN_PUBLIC_KEY);
+    if (!ecPointIsScalars(privateKey, spki, 'PARSING_KEY')) throw fail('PARSING_KEY', FOREIGN_PUBLIC_KEY);
   } else if (algorithm === 'ED') {
     const info = decodePkcs8(privateKey.export({ type: 'pkcs8', format: 'der' }));
     const derived = createPublicKey(
@@ -207,6 +196,29 @@ function ownPublicKey(algorithm: NodeAlgorithm, privateKey: KeyObject, input: Un
     }
   }
   return publicKey;
+}
+
+/**
+ * Is the EC public key `spki` (OpenSSL's, taken from the point the private key embeds) the point its scalar gives?
+ * Explicit curve parameters (no named curve) are refused elsewhere and pass here. A scalar that is not one of the
+ * curve's is `invalid` (PARSING_KEY on import, HSM_INTEGRITY for stored material).
+ */
+function ecPointIsScalars(
+  privateKey: KeyObject,
+  spki: Buffer,
+  invalid: 'PARSING_KEY' | 'HSM_INTEGRITY',
+): boolean {
+  const curve = privateKey.asymmetricKeyDetails?.namedCurve;
+  if (!curve) return true;
+  const sec1 = privateKey.export({ type: 'sec1', format: 'der' });
+  const scalar = readOctetString(children(decode(sec1))[1]!);
+  const derived = parsing(invalid, `the private key is not a valid ${curve} scalar`, () => {
+    const ecdh = createECDH(curve);
+    ecdh.setPrivateKey(scalar);
+    return ecdh.getPublicKey(null, 'uncompressed');
+  });
+  const point = ECDH.convertKey(decodeSpki(spki).publicKey, curve, undefined, undefined, 'uncompressed');
+  return derived.equals(point as Buffer);
 }
 
 /** The `[1] publicKey` of a OneAsymmetricKey v2 input, if it is one. */
@@ -289,7 +301,12 @@ export function nodeMechanism(family: NodeFamily): AsymmetricMechanism {
 
     publicKeyOf(material) {
       const privateKey = loadNodeKey(family.algorithm, material);
-      return createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+      const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+      // stored before imports checked it (b14313b): the point an EC key embeds is OpenSSL's public key, unchecked
+      if (family.algorithm === 'EC' && !ecPointIsScalars(privateKey, spki, 'HSM_INTEGRITY')) {
+        throw fail('HSM_INTEGRITY', 'the stored EC private key embeds a public point that is not its own');
+      }
+      return spki;
     },
 
     load(material): ReadyKey {

@@ -232,6 +232,21 @@ describe('importKey: refusals', () => {
         expect(error.errorCode, namedCurve).toBe(407);
         expect(error.message).toMatch(/does not belong to its private key/);
       }
+      // such a key stored before imports checked it: its public key is refused when the service derives it
+      const stored = tsbErrorOf(() =>
+        publicKeyOf({
+          algorithm: 'EC',
+          algorithmOid: null,
+          curveOid: oid,
+          keySize: 0,
+          publicKey: victim.publicKey.export({ type: 'spki', format: 'der' }),
+          secret: forgedPkcs8,
+        }),
+      );
+      expect([stored.errorCode, stored.message], namedCurve).toEqual([
+        701,
+        'the stored EC private key embeds a public point that is not its own',
+      ]);
       // its own point, compressed or not, and no point at all are the same key
       const compressed = ECDH.convertKey(
         pointOf(own),
