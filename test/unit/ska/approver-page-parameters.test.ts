@@ -270,6 +270,13 @@ describe("the approver page's operation parameters digest agrees with the servic
     );
     const nested = { b: [{ d: 1, c: undefined, a: [] }], a: { é: 1, Z: 2, '10': 3, '9': 4 } };
     expect(page.canonicalJson(nested)).toBe(canonicalJson(nested));
+    // members named __proto__ are members on both sides; numbers JSON cannot write are refused on both
+    const proto = JSON.parse('{"b":{"__proto__":null},"__proto__":[1]}');
+    expect(page.canonicalJson(proto)).toBe('{"__proto__":[1],"b":{"__proto__":null}}');
+    expect(canonicalJson(proto)).toBe(page.canonicalJson(proto));
+    const infinite = JSON.parse('{"a":[1e999]}');
+    expect(() => page.canonicalJson(infinite)).toThrow(/no canonical form/);
+    expect(() => canonicalJson(infinite)).toThrow(/no canonical form/);
   });
 });
 

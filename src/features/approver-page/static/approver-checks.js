@@ -113,13 +113,19 @@ export function decodeChallenge(bytes) {
 // (a test holds both to the same digests). Absent and null are the same, documented defaults are written
 // out, binary fields are the hex SHA-256 of their bytes, everything else is bound exactly as sent.
 
-/** Object keys sorted recursively, no whitespace, `undefined` members dropped. */
+/**
+ * Object keys sorted recursively, no whitespace, `undefined` members dropped; a member named `__proto__` is kept,
+ * and a number JSON cannot write (1e999 read as Infinity) is refused, as the service does.
+ */
 export const canonicalJson = (value) => JSON.stringify(sortKeys(value));
 
 function sortKeys(value) {
   if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new Error('a number JSON cannot write (such as 1e999) has no canonical form');
+  }
   if (value === null || typeof value !== 'object') return value;
-  const sorted = {};
+  const sorted = Object.create(null);
   for (const name of Object.keys(value).sort()) {
     if (value[name] !== undefined) sorted[name] = sortKeys(value[name]);
   }
