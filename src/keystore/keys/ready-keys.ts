@@ -18,14 +18,15 @@ import type { KeyCacheStatistics } from './key-store.types.js';
 
 export class ReadyKeys {
   private readonly cache: KeyCache<ReadyKey>;
-  /** key id and version → the public key (SPKI) found to be the one of its sealed private key; oldest dropped first */
-  private readonly ownPublicKeys = new Map<string, Buffer>();
+  /** by key id and version: the public key (SPKI) found to be the one of its sealed private key */
+  private readonly ownPublicKeys: KeyCache<Buffer>;
 
   constructor(
     private readonly keyring: PartitionKeyring,
-    private readonly capacity: number,
+    capacity: number,
   ) {
     this.cache = new KeyCache<ReadyKey>(capacity);
+    this.ownPublicKeys = new KeyCache<Buffer>(capacity);
   }
 
   /**
@@ -37,8 +38,7 @@ export class ReadyKeys {
   assertOwnPublicKey(partition: Partition, key: Key): void {
     if (!key.materialSealed || !key.publicKey || isSymmetric(normalizeAlgorithm(key.algorithm))) return;
     const stored = Buffer.from(key.publicKey.buffer, key.publicKey.byteOffset, key.publicKey.byteLength);
-    const id = `${key.id}:${key.version}`;
-    if (this.ownPublicKeys.get(id)?.equals(stored)) return;
+    if (this.ownPublicKeys.get(key.id, key.version, partition.id)?.equals(stored)) return;
     const material = this.materialOf(partition, key);
     let own: Buffer;
     try {
@@ -52,11 +52,7 @@ export class ReadyKeys {
         `the stored public key of key "${key.label}" is not the public key of its sealed private key: the key's row was changed outside the service`,
       );
     }
-    if (this.ownPublicKeys.size >= this.capacity) {
-      const oldest = this.ownPublicKeys.keys().next().value;
-      if (oldest !== undefined) this.ownPublicKeys.delete(oldest);
-    }
-    this.ownPublicKeys.set(id, own);
+    this.ownPublicKeys.set(key.id, key.version, own, partition.id);
   }
 
   /** The ready object of a key that holds private or secret material, from the cache when unchanged. */
